@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import {
+  SANDBOX_VERSIONS,
+  componentDir,
+  sandboxBinaries,
+  sandboxCacheRoot,
+  type SandboxComponent,
+} from './versions.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** KWOK's own stage definitions, taken from the pinned module rather than copied into the repo. */
+export const UPSTREAM_KWOK_STAGES = {
+  'node-initialize.yaml': 'kustomize/stage/node/fast/node-initialize.yaml',
+  'node-heartbeat-with-lease.yaml': 'kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+  'pod-ready.yaml': 'kustomize/stage/pod/fast/pod-ready.yaml',
+  'pod-complete.yaml': 'kustomize/stage/pod/fast/pod-complete.yaml',
+  'pod-delete.yaml': 'kustomize/stage/pod/fast/pod-delete.yaml',
+} as const;
+
+export function kwokStagesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(componentDir('kwok', env), 'stages');
+}
+
+type Build = { component: SandboxComponent; outputs: string[]; run: (tmp: string) => Promise<void> };
+
+function goEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // The builds must not depend on whatever toolchain line a dependency carries.
+  return { ...env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' };
+}
+
+function builds(env: NodeJS.ProcessEnv): Build[] {
+  const bin = sandboxBinaries(env);
+  const go = (cwd: string | undefined, args: string[]) =>
+    execa('go', args, { cwd, env: goEnv(env), stdio: 'inherit' });
+  const k8s = SANDBOX_VERSIONS.kubernetes;
+  const [major, minor] = k8s.slice(1).split('.');
+  const versionFlags = [
+    `-X k8s.io/component-base/version.gitVersion=${k8s}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    '-X k8s.io/component-base/version.gitTreeState=clean',
+  ].join(' ');
+  return [
+    {
+      component: 'kubernetes',
+      outputs: [bin.kubeApiserver, bin.kubeControllerManager, bin.kubeScheduler, bin.kubectl],
+      run: (tmp) =>
+        go(join(here, 'go', 'kubernetes'), [
+          'build', '-trimpath', '-ldflags', `-s -w ${versionFlags}`, '-o', `${tmp}/`,
+          'k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager',
+          'k8s.io/kubernetes/cmd/kube-scheduler', 'k8s.io/kubernetes/cmd/kubectl',
+        ]).then(() => undefined),
+    },
+    {
+      component: 'etcd',
+      outputs: [bin.etcd],
+      run: (tmp) =>
+        go(join(here, 'go', 'etcd'), ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'etcd'), 'go.etcd.io/etcd/server/v3'])
+          .then(() => undefined),
+    },
+    {
+      component: 'kwok',
+      outputs: [bin.kwok, ...Object.keys(UPSTREAM_KWOK_STAGES).map((f) => join(kwokStagesDir(env), f))],
+      run: async (tmp) => {
+        const module = `sigs.k8s.io/kwok@${SANDBOX_VERSIONS.kwok}`;
+        await execa('go', ['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kwok/cmd/kwok@${SANDBOX_VERSIONS.kwok}`], {
+          env: { ...goEnv(env), GOBIN: tmp },
+          stdio: 'inherit',
+        });
+        const { stdout } = await execa('go', ['mod', 'download', '-json', module], { env: goEnv(env) });
+        const moduleDir = (JSON.parse(stdout) as { Dir: string }).Dir;
+        await mkdir(join(tmp, 'stages'), { recursive: true });
+        for (const [name, path] of Object.entries(UPSTREAM_KWOK_STAGES)) {
+          await copyFile(join(moduleDir, path), join(tmp, 'stages', name));
+        }
+      },
+    },
+    {
+      component: 'helm',
+      outputs: [bin.helm],
+      run: (tmp) =>
+        execa('go', ['install', '-trimpath', '-ldflags', `-s -w -X helm.sh/helm/v4/internal/version.version=${SANDBOX_VERSIONS.helm}`,
+          `helm.sh/helm/v4/cmd/helm@${SANDBOX_VERSIONS.helm}`], { env: { ...goEnv(env), GOBIN: tmp }, stdio: 'inherit' })
+          .then(() => undefined),
+    },
+    {
+      component: 'stripeMock',
+      outputs: [bin.stripeMock],
+      run: (tmp) =>
+        execa('go', ['install', '-trimpath', '-ldflags', '-s -w', `github.com/stripe/stripe-mock@${SANDBOX_VERSIONS.stripeMock}`],
+          { env: { ...goEnv(env), GOBIN: tmp }, stdio: 'inherit' }).then(() => undefined),
+    },
+  ];
+}
+
+export function missingComponents(env: NodeJS.ProcessEnv = process.env): SandboxComponent[] {
+  return builds(env).filter((b) => b.outputs.some((o) => !existsSync(o))).map((b) => b.component);
+}
+
+/**
+ * Builds every missing binary. Callers hold the cache lock (see `ensureBinaries`); each component
+ * is built into a scratch directory and renamed into place, so a killed build leaves no half binary.
+ */
+export async function buildMissing(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  for (const build of builds(env)) {
+    if (build.outputs.every((o) => existsSync(o))) continue;
+    const target = componentDir(build.component, env);
+    const tmp = `${target}.partial-${process.pid}`;
+    console.error(`sandbox: building ${build.component} ${SANDBOX_VERSIONS[build.component]} (cached in ${target})`);
+    const started = Date.now();
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await build.run(tmp);
+    await rm(target, { recursive: true, force: true });
+    await rename(tmp, target);
+    console.error(`sandbox: built ${build.component} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+}
+
+/** Builds what is missing under an exclusive `flock`, so two builds never collide. */
+export async function ensureBinaries(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (missingComponents(env).length === 0) return;
+  await mkdir(sandboxCacheRoot(env), { recursive: true });
+  const lock = join(sandboxCacheRoot(env), '.build.lock');
+  // flock holds the lock for the child's lifetime; the child re-checks what is missing once it has it.
+  await execa('flock', [lock, process.execPath, resolve(here, 'cli.ts'), 'build', '--locked'], { env, stdio: 'inherit' });
+  const still = missingComponents(env);
+  if (still.length > 0) throw new Error(`sandbox: build finished but ${still.join(', ')} still missing`);
+}

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, stringify } from 'yaml';
+import { UPSTREAM_KWOK_STAGES, kwokStagesDir } from './build.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+type Delay = { durationMilliseconds: number; jitterDurationMilliseconds?: number };
+
+/** How long the simulated operators and kubelets take. */
+export type SandboxProfile = {
+  databaseReady: Delay;
+  databaseHibernate: Delay;
+  apiPodReady: Delay;
+  podReady: Delay;
+  certificateReady: Delay;
+};
+
+export const PROFILES = {
+  /** Tests: everything converges within a second. */
+  fast: {
+    databaseReady: { durationMilliseconds: 300, jitterDurationMilliseconds: 500 },
+    databaseHibernate: { durationMilliseconds: 100, jitterDurationMilliseconds: 200 },
+    apiPodReady: { durationMilliseconds: 0 },
+    podReady: { durationMilliseconds: 0 },
+    certificateReady: { durationMilliseconds: 100 },
+  },
+  /** Demos: the seed's measured times (database 1–3 min, API 30–60 s, Web 15–30 s). */
+  realistic: {
+    databaseReady: { durationMilliseconds: 60_000, jitterDurationMilliseconds: 180_000 },
+    databaseHibernate: { durationMilliseconds: 5_000, jitterDurationMilliseconds: 15_000 },
+    apiPodReady: { durationMilliseconds: 30_000, jitterDurationMilliseconds: 60_000 },
+    podReady: { durationMilliseconds: 15_000, jitterDurationMilliseconds: 30_000 },
+    certificateReady: { durationMilliseconds: 10_000, jitterDurationMilliseconds: 30_000 },
+  },
+} as const satisfies Record<string, SandboxProfile>;
+export type ProfileName = keyof typeof PROFILES;
+
+type Stage = { metadata: { name: string }; spec: Record<string, unknown> & { selector?: { matchExpressions?: unknown[] } } };
+
+async function readStages(file: string): Promise<Stage[]> {
+  return parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJSON() as Stage);
+}
+
+const isApiPod = "has(self.metadata.labels) && 'app.kubernetes.io/component' in self.metadata.labels && " +
+  "self.metadata.labels['app.kubernetes.io/component'] == 'api'";
+
+function withDelay(stage: Stage, delay: Delay): Stage {
+  return delay.durationMilliseconds === 0 && !delay.jitterDurationMilliseconds ? stage : { ...stage, spec: { ...stage.spec, delay } };
+}
+
+function withSelector(stage: Stage, name: string, cel: string): Stage {
+  const expressions = [...(stage.spec.selector?.matchExpressions ?? []), { cel: { expression: cel } }];
+  return { metadata: { name }, spec: { ...stage.spec, selector: { ...stage.spec.selector, matchExpressions: expressions } } };
+}
+
+/**
+ * The KWOK configuration: KWOK's own node and pod stages from the pinned module (pod readiness
+ * split so API pods can take longer), plus our CloudNativePG and cert-manager stages.
+ */
+export async function kwokConfig(profile: SandboxProfile, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const upstream = kwokStagesDir(env);
+  const stages: Stage[] = [];
+  for (const file of Object.keys(UPSTREAM_KWOK_STAGES)) {
+    for (const stage of await readStages(join(upstream, file))) {
+      if (stage.metadata.name !== 'pod-ready') {
+        stages.push(stage);
+        continue;
+      }
+      stages.push(withDelay(withSelector(stage, 'pod-ready-api', isApiPod), profile.apiPodReady));
+      stages.push(withDelay(withSelector(stage, 'pod-ready', `!(${isApiPod})`), profile.podReady));
+    }
+  }
+  const delays: Record<string, Delay> = {
+    'cnpg-cluster-healthy': profile.databaseReady,
+    'cnpg-cluster-hibernate': profile.databaseHibernate,
+    'certificate-ready': profile.certificateReady,
+  };
+  for (const file of ['cnpg-cluster.yaml', 'certificate.yaml']) {
+    for (const stage of await readStages(join(here, 'stages', file))) {
+      const delay = delays[stage.metadata.name];
+      stages.push(delay ? withDelay(stage, delay) : stage);
+    }
+  }
+  return stages.map((s) => stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Stage', ...s })).join('---\n');
+}
