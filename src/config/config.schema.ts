@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { TiersConfig } from '../domain/tiers.ts';
+import { AuthConfig } from './auth-config.schema.ts';
+import { PlatformConfig, TimeoutsConfig } from './platform-config.schema.ts';
+
+const seconds = (what: string) => z.int().min(1).max(86_400).describe(`${what}, in seconds`);
+
+const KubernetesConfig = z
+  .discriminatedUnion('source', [
+    z.strictObject({
+      source: z.literal('kubeconfig').describe('Use a kubeconfig file (KUBECONFIG)'),
+      kubeconfig: z.string().min(1).describe('Path of the kubeconfig file (KUBECONFIG); may list several, colon-separated'),
+      context: z.string().min(1).optional().describe('Context to use; the file\'s current context when absent'),
+    }),
+    z.strictObject({
+      source: z.literal('in-cluster').describe('Use the pod\'s service account (KUBERNETES_SERVICE_HOST is set)'),
+    }),
+  ])
+  .describe('Which cluster to manage. There is deliberately no default: never an unauthenticated localhost:8080');
+
+/** The whole service configuration: `config/default.yaml`, then `CONFIG_FILE`, then environment variables. */
+export const Config = z
+  .strictObject({
+    server: z
+      .strictObject({
+        port: z.int().min(0).max(65_535).describe('HTTP port to listen on; 0 picks a free one (PORT)'),
+        host: z.string().min(1).describe('Interface to bind (HOST)'),
+      })
+      .describe('HTTP listener'),
+    redis: z
+      .strictObject({
+        url: z
+          .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+          .describe('Redis holding the job queue (REDIS_URL)'),
+      })
+      .describe('Redis connection'),
+    kubernetes: KubernetesConfig,
+    auth: AuthConfig,
+    logging: z
+      .strictObject({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .describe('Minimum log level (LOG_LEVEL)'),
+        pretty: z.boolean().describe('Human-readable logs through pino-pretty, for local use only'),
+      })
+      .describe('Structured logging'),
+    platform: PlatformConfig,
+    timeouts: TimeoutsConfig,
+    provisioning: z
+      .strictObject({
+        keepFailedForInspection: z
+          .boolean()
+          .describe('Leave a failed provision\'s release and namespace in place instead of removing them'),
+        adminUsername: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/).describe('Username of each tenant\'s first admin'),
+      })
+      .describe('Provisioning policy'),
+    queue: z
+      .strictObject({
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -')
+          .describe('Prefix of every Redis key BullMQ writes (QUEUE_PREFIX)'),
+        attempts: z.int().min(1).max(20).describe('Attempts per job before it is failed'),
+        backoff: z
+          .strictObject({
+            type: z.enum(['exponential', 'fixed']).describe('Backoff strategy between attempts'),
+            delaySeconds: seconds('First (or every, when fixed) delay between attempts'),
+          })
+          .describe('Retry backoff'),
+        concurrency: z.int().min(1).max(100).describe('Jobs one worker process runs at once'),
+      })
+      .describe('BullMQ queue and worker settings'),
+    http: z
+      .strictObject({
+        bodyLimitBytes: z.int().min(1024).max(16 * 1024 * 1024).describe('Largest accepted request body, in bytes'),
+        rateLimit: z
+          .strictObject({
+            windowSeconds: seconds('Length of the rate-limit window'),
+            maxRequests: z.int().min(1).describe('Requests one subject may make per window'),
+          })
+          .describe('Per-subject (JWT `sub`) rate limit on /api'),
+      })
+      .describe('HTTP request limits'),
+    sse: z
+      .strictObject({
+        heartbeatSeconds: z.int().min(1).max(15).describe('Seconds between SSE heartbeat comments'),
+      })
+      .describe('Server-sent events'),
+    tiers: TiersConfig.describe('Subscription tiers: what each tier gives a tenant'),
+  })
+  .describe('tenant-provisioner configuration');
+export type Config = z.infer<typeof Config>;

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { hostnameProblem, isDns1123Subdomain } from '../domain/dns-names.ts';
+import { TENANT_ID_MAX_LENGTH } from '../domain/tenant-id.ts';
+
+const kubernetesName = (what: string) =>
+  z.string().refine(isDns1123Subdomain, 'must be a DNS-1123 subdomain (lowercase a-z, 0-9, - and .)').describe(what);
+
+// Names are prefix + tenant id; Kubernetes caps namespaces at 63 characters and Helm caps releases at 53.
+const namePrefix = (max: number, what: string) =>
+  z
+    .string()
+    .regex(/^([a-z0-9][a-z0-9-]*)?$/, 'must be lowercase a-z, 0-9 and -, starting with a letter or digit')
+    .max(max - TENANT_ID_MAX_LENGTH, `must be at most ${max - TENANT_ID_MAX_LENGTH} characters so that prefix + tenant id fits in ${max}`)
+    .describe(what);
+
+const Image = z.strictObject({
+  repository: z
+    .string()
+    .regex(/^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, 'must be an image repository such as ghcr.io/org/name')
+    .describe('Image repository, without tag'),
+  tag: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image tag')
+    .refine((tag) => tag !== 'latest', 'must be pinned to a version; "latest" is not reproducible')
+    .describe('Pinned image tag'),
+});
+
+/** Where and how tenants are installed; another SaaS points these at its own chart and images. */
+export const PlatformConfig = z
+  .strictObject({
+    baseDomain: z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = hostnameProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .describe('Tenants are served at https://{tenantId}.{baseDomain}'),
+    namespacePrefix: namePrefix(63, 'Prefix of each tenant\'s namespace: {namespacePrefix}{tenantId}'),
+    releasePrefix: namePrefix(53, 'Prefix of each tenant\'s Helm release: {releasePrefix}{tenantId}'),
+    clusterIssuer: kubernetesName('cert-manager ClusterIssuer that signs tenant certificates'),
+    storageClass: kubernetesName('StorageClass of tenant volumes unless a request overrides it'),
+    chart: z
+      .strictObject({
+        path: z.string().min(1).describe('Chart to install: a local directory (relative to the working directory) or an oci:// reference'),
+        version: z.string().min(1).optional().describe('Chart version to pin when the chart comes from a registry'),
+      })
+      .describe('The Helm chart of the tenant stack'),
+    images: z
+      .strictObject({
+        api: Image.describe('API image'),
+        web: Image.describe('Web image'),
+        postgres: Image.describe('PostgreSQL image for CloudNativePG'),
+      })
+      .describe('Container images of the tenant stack, passed to the chart'),
+  })
+  .describe('The platform tenants are installed on');
+export type PlatformConfig = z.infer<typeof PlatformConfig>;
+
+const seconds = (what: string) => z.int().min(1).max(86_400).describe(`${what}, in seconds`);
+
+/** Per-step deadlines; each provisioning step must fit in the overall provisioning timeout. */
+export const TimeoutsConfig = z
+  .strictObject({
+    validate: seconds('Validate step (cluster and Helm reachability, id and domain free)'),
+    deployChart: seconds('`helm upgrade --install` step'),
+    waitForDatabase: seconds('Wait for the CloudNativePG Cluster to be ready'),
+    waitForApi: seconds('Wait for the API Deployment rollout'),
+    waitForWeb: seconds('Wait for the Web Deployment rollout'),
+    defaultStep: seconds('Any other step (set URLs, credentials, expiry, billing…)'),
+    provisioning: seconds('A whole provision job'),
+    deprovision: seconds('A whole deprovision job (uninstall and namespace deletion)'),
+    migration: seconds('A database migration'),
+  })
+  .superRefine((timeouts, ctx) => {
+    for (const step of ['validate', 'deployChart', 'waitForDatabase', 'waitForApi', 'waitForWeb', 'defaultStep'] as const) {
+      if (timeouts[step] > timeouts.provisioning) {
+        ctx.addIssue({ code: 'custom', path: [step], message: `must not exceed timeouts.provisioning (${timeouts.provisioning}s)` });
+      }
+    }
+  })
+  .describe('Timeouts, in seconds');
+export type TimeoutsConfig = z.infer<typeof TimeoutsConfig>;

@@ -1,0 +1,41 @@
+import { domainToASCII, domainToUnicode } from 'node:url';
+
+/** RFC 1123 label as Kubernetes uses it: lowercase alphanumerics and '-', alphanumeric at both ends. */
+export const DNS1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A Kubernetes object name such as a StorageClass or ClusterIssuer: dot-separated labels, at most 253. */
+export function isDns1123Subdomain(value: string): boolean {
+  return value.length <= 253 && value.split('.').every((label) => DNS1123_LABEL.test(label));
+}
+
+/**
+ * Why `value` is not a public lowercase hostname (at least two labels, ASCII, no IP, no wildcard,
+ * no scheme/port/path), or undefined when it is one. IDNs must arrive as punycode A-labels.
+ */
+export function hostnameProblem(value: string): string | undefined {
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > 253) return 'must be at most 253 characters';
+  if (/[/:?#@\s]/.test(value)) return 'must be a bare hostname: no scheme, port, path or spaces';
+  if (value.includes('*')) return 'wildcard domains are not allowed';
+  if (/[^\x00-\x7f]/.test(value)) return 'internationalised names must be given in punycode (xn--…)';
+  if (value !== value.toLowerCase()) return 'must be lowercase';
+  if (/^[0-9.]+$/.test(value)) return 'IP addresses are not allowed';
+  if (value.endsWith('.')) return 'must not end with a dot';
+  const labels = value.split('.');
+  if (labels.length < 2) return 'must have at least two labels, like shop.example.com';
+  for (const label of labels) {
+    if (!DNS1123_LABEL.test(label)) return `label "${label}" must be 1-63 of a-z, 0-9 and '-', not starting or ending with '-'`;
+    // RFC 5891 reserves "??--" for encodings; only xn-- (punycode) is defined, and it must decode.
+    if (label.slice(2, 4) === '--' && (!label.startsWith('xn--') || !isValidPunycodeLabel(label))) {
+      return `label "${label}" is not a valid punycode (xn--) label`;
+    }
+  }
+  if (/^[0-9]+$/.test(labels.at(-1) ?? '')) return 'the top-level label must not be numeric';
+  return undefined;
+}
+
+function isValidPunycodeLabel(label: string): boolean {
+  // node:url decodes A-labels per UTS #46 (no I/O); a malformed one comes back unchanged.
+  const unicode = domainToUnicode(label);
+  return unicode !== label && domainToASCII(unicode) === label;
+}

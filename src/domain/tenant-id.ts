@@ -1,0 +1,56 @@
+import { z } from '@hono/zod-openapi';
+
+export const SLUG_MAX_LENGTH = 30;
+const SUFFIX_LENGTH = 6;
+/** slug + '-' + 6 hex: with a `tenant-` prefix this keeps namespaces ≤ 63 and Helm releases ≤ 53. */
+export const TENANT_ID_MAX_LENGTH = SLUG_MAX_LENGTH + 1 + SUFFIX_LENGTH;
+const FALLBACK_SLUG = 'tenant';
+
+// Letters NFKD does not decompose into ASCII, folded the way people spell them without accents.
+const FOLDS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i', ŋ: 'n' };
+
+/** A tenant id: a DNS-1123 label of 3-37 characters without `--` (reserved for IDN `xn--`; nor option-like). */
+export const TenantId = z
+  .string()
+  .min(3, 'must be at least 3 characters')
+  .max(TENANT_ID_MAX_LENGTH, `must be at most ${TENANT_ID_MAX_LENGTH} characters`)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and -, starting and ending with a letter or digit')
+  .refine((id) => !id.includes('--'), 'must not contain "--"')
+  .openapi({ description: 'DNS-1123 label naming the tenant', example: 'acme-auto-3f9a1c' });
+export type TenantId = z.infer<typeof TenantId>;
+
+/** The company name as a DNS-1123 slug: accents folded, lowercase, runs of other characters as one '-'. */
+export function slugify(companyName: string): string {
+  const folded = companyName
+    .normalize('NFKD')
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^\x00-\x7f]/g, (ch) => FOLDS[ch] ?? '-');
+  const slug = folded
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, SLUG_MAX_LENGTH)
+    .replace(/-+$/, '');
+  return slug === '' ? FALLBACK_SLUG : slug;
+}
+
+/** `{slug}-{randomHex}`; the caller supplies 6 random hex characters so this stays pure and testable. */
+export function generateTenantId(companyName: string, randomHex: string): TenantId {
+  if (!/^[0-9a-f]{6}$/.test(randomHex)) throw new RangeError('randomHex must be 6 lowercase hex characters');
+  return `${slugify(companyName)}-${randomHex}`;
+}
+
+export function namespaceFor(prefix: string, id: TenantId): string {
+  return checkedName(`${prefix}${id}`, 63, 'namespace');
+}
+
+export function releaseFor(prefix: string, id: TenantId): string {
+  return checkedName(`${prefix}${id}`, 53, 'Helm release name');
+}
+
+// Config and TenantId together guarantee these bounds; the check keeps a broken caller from reaching the cluster.
+function checkedName(name: string, max: number, what: string): string {
+  if (name.length > max) throw new RangeError(`${what} "${name}" exceeds ${max} characters`);
+  return name;
+}
