@@ -1,0 +1,283 @@
+import { z } from 'zod';
+import { stringify } from 'yaml';
+import { byteCount, cpuMillis, formatBytes, formatCpu } from './quantity.ts';
+import { tenantSecretNames } from './tenant-secrets.ts';
+import { Quantity, TierLimits, TierName, type ComputeResources } from './tiers.ts';
+
+/**
+ * Values for charts/mechanicbuddy-tenant, built from platform settings, a tier and a tenant.
+ * Pure: it reads its input and returns new objects, so a tenant's overrides can never leak into
+ * the shared tier configuration (the original mutated it). Everything here is public: Secrets are
+ * referenced by name only (see tenant-secrets.ts).
+ */
+
+const HOSTNAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+const Hostname = z.string().max(253).regex(HOSTNAME, 'must be a lowercase DNS name such as shop.example.com');
+/** A DNS-1035 label short enough for every derived name (`{id}-postgres-12-initdb` ≤ 63). */
+export const ChartTenantId = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, 'must be 1-40 lowercase letters, digits or dashes, starting with a letter');
+const DnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label');
+const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL identifier');
+const Port = z.int().min(1).max(65535);
+const Cidr = z.union([z.cidrv4(), z.cidrv6()]);
+const Image = z.object({
+  repository: z.string().min(1),
+  tag: z.string().min(1).refine((tag) => tag !== 'latest', 'must pin a version, not latest'),
+});
+export type ImageRef = z.infer<typeof Image>;
+
+/** The platform part of the input: the same for every tenant, from the service's configuration. */
+export const ChartPlatformSettings = z.object({
+  baseDomain: Hostname,
+  clusterIssuer: z.string().min(1),
+  ingressClassName: z.string().min(1).default('nginx'),
+  /** null: the cluster's default StorageClass. */
+  storageClass: z.string().min(1).nullable().default(null),
+  /** The migrations image runs as the API's init container; postgres is CloudNativePG's operand. */
+  images: z.object({ api: Image, web: Image, migrations: Image, postgres: Image }),
+  database: z.object({ name: PgIdentifier.default('app'), owner: PgIdentifier.default('app') }).prefault({}),
+  networkPolicy: z
+    .object({
+      enabled: z.boolean().default(true),
+      cnpgOperatorNamespace: DnsLabel.default('cnpg-system'),
+      ingressControllerNamespace: DnsLabel.default('ingress-nginx'),
+      /** Where the API server's endpoints live; narrow this to the control plane's addresses. */
+      kubernetesApiCidrs: z.array(Cidr).min(1).default(['0.0.0.0/0']),
+      kubernetesApiPorts: z.array(Port).min(1).default([443, 6443]),
+      objectStoreCidrs: z.array(Cidr).min(1).default(['0.0.0.0/0']),
+      objectStorePorts: z.array(Port).min(1).default([443]),
+    })
+    .prefault({}),
+  backup: z
+    .object({
+      /** e.g. `s3://backups/tenants`; each tenant writes below `{prefix}/{tenantId}`. */
+      destinationPrefix: z.string().regex(/^s3:\/\/\S+$/, 'must be an s3:// URL').nullable().default(null),
+      /** For S3-compatible stores (MinIO, R2...); null means AWS S3. */
+      endpointUrl: z.url().nullable().default(null),
+      /** CloudNativePG cron format, with seconds first. */
+      schedule: z.string().regex(/^\S+( \S+){5}$/, 'must be a six-field cron expression (seconds first)').default('0 0 2 * * *'),
+      retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, 'must look like 30d, 4w or 6m').default('30d'),
+    })
+    .prefault({}),
+});
+export type ChartPlatformSettings = z.input<typeof ChartPlatformSettings>;
+
+const ResourceOverrides = z.strictObject({
+  postgresInstances: TierLimits.shape.postgresInstances.optional(),
+  postgresStorageSize: Quantity.optional(),
+  apiReplicas: TierLimits.shape.apiReplicas.optional(),
+  webReplicas: TierLimits.shape.webReplicas.optional(),
+  mechanicLimit: TierLimits.shape.mechanicLimit.optional(),
+  storageClass: z.string().min(1).optional(),
+});
+
+export const ChartValuesInput = z
+  .object({
+    platform: ChartPlatformSettings,
+    tierName: TierName,
+    tierLimits: TierLimits,
+    tenant: z.object({
+      tenantId: ChartTenantId,
+      companyName: z.string().trim().min(1).max(200),
+      customDomain: Hostname.nullable().default(null),
+      /** Stamped once at provision and passed on every upgrade, so an upgrade never extends a demo. */
+      expiresAt: z.iso.datetime({ offset: true }).nullable(),
+      hibernated: z.boolean().default(false),
+      resourceOverrides: ResourceOverrides.prefault({}),
+    }),
+  })
+  .superRefine((input, ctx) => {
+    const { baseDomain, backup } = input.platform;
+    const domain = input.tenant.customDomain;
+    // A custom domain under the platform's base domain could take over another tenant's host.
+    if (domain !== null && (domain === baseDomain || domain.endsWith(`.${baseDomain}`))) {
+      ctx.addIssue({ code: 'custom', path: ['tenant', 'customDomain'], message: `must not be under ${baseDomain}` });
+    }
+    if (input.tierLimits.backupEnabled && backup.destinationPrefix === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['platform', 'backup', 'destinationPrefix'],
+        message: `tier ${input.tierName} has backups enabled but no backup destination is configured`,
+      });
+    }
+  });
+export type ChartValuesInput = z.input<typeof ChartValuesInput>;
+
+export type ContainerResources = {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+};
+
+/** The values object the chart accepts (its values.schema.json is the authority). */
+export type ChartValues = {
+  tenant: { id: string; companyName: string; tier: TierName; expiresAt: string | null; mechanicLimit: number | null };
+  hibernated: boolean;
+  images: { api: ImageRef; web: ImageRef; migrations: ImageRef; postgres: ImageRef };
+  ingress: { className: string; host: string; customDomain: string | null; clusterIssuer: string };
+  secrets: { database: string; app: string; admin: string };
+  postgres: {
+    instances: number;
+    database: string;
+    owner: string;
+    storage: { size: string; storageClass: string | null };
+    resources: ContainerResources;
+  };
+  api: { replicas: number; resources: ContainerResources };
+  web: { replicas: number; resources: ContainerResources };
+  networkPolicy: {
+    enabled: boolean;
+    cnpgOperatorNamespace: string;
+    ingressControllerNamespace: string;
+    kubernetesApi: { cidrs: string[]; ports: number[] };
+    objectStore: { cidrs: string[]; ports: number[] };
+  };
+  backup: {
+    enabled: boolean;
+    destinationPath: string | null;
+    endpointURL: string | null;
+    credentialsSecret: string | null;
+    schedule: string;
+    retentionPolicy: string;
+  };
+  quota: {
+    requests: { cpu: string; memory: string; storage: string };
+    limits: { cpu: string; memory: string };
+    pods: number;
+    persistentVolumeClaims: number;
+  };
+  limitRange: {
+    max: { cpu: string; memory: string };
+    default: { cpu: string; memory: string };
+    defaultRequest: { cpu: string; memory: string };
+    maxStorage: string;
+  };
+};
+
+function containerResources(r: ComputeResources): ContainerResources {
+  return {
+    requests: { cpu: r.cpuRequest, memory: r.memoryRequest },
+    limits: { cpu: r.cpuLimit, memory: r.memoryLimit },
+  };
+}
+
+type Workload = { count: number; resources: ComputeResources };
+
+/**
+ * Quota = what the stack needs at its busiest moment, not a guess: every Deployment mid-rollout
+ * (one surge pod each, maxUnavailable 0) and CloudNativePG running one bootstrap/join Job pod
+ * beside its instances. Init containers are no larger than their pod's app container, so they
+ * add nothing. A replacement instance may need one extra volume.
+ */
+function deriveQuota(workloads: Workload[], instances: number, storageSize: string): ChartValues['quota'] {
+  const sum = (pick: (r: ComputeResources) => number) => workloads.reduce((t, w) => t + (w.count + 1) * pick(w.resources), 0);
+  return {
+    requests: {
+      cpu: formatCpu(sum((r) => cpuMillis(r.cpuRequest))),
+      memory: formatBytes(sum((r) => byteCount(r.memoryRequest))),
+      storage: formatBytes((instances + 1) * byteCount(storageSize)),
+    },
+    limits: {
+      cpu: formatCpu(sum((r) => cpuMillis(r.cpuLimit))),
+      memory: formatBytes(sum((r) => byteCount(r.memoryLimit))),
+    },
+    pods: workloads.reduce((t, w) => t + w.count + 1, 0),
+    persistentVolumeClaims: instances + 1,
+  };
+}
+
+/** Per-container bounds: the largest component is the ceiling, the smallest the default. */
+function deriveLimitRange(resources: ComputeResources[], storageSize: string): ChartValues['limitRange'] {
+  const extreme = (pick: (r: ComputeResources) => string, parse: (q: string) => number, max: boolean) =>
+    resources.map(pick).reduce((a, b) => ((parse(b) > parse(a)) === max ? b : a));
+  return {
+    max: { cpu: extreme((r) => r.cpuLimit, cpuMillis, true), memory: extreme((r) => r.memoryLimit, byteCount, true) },
+    default: { cpu: extreme((r) => r.cpuLimit, cpuMillis, false), memory: extreme((r) => r.memoryLimit, byteCount, false) },
+    defaultRequest: {
+      cpu: extreme((r) => r.cpuRequest, cpuMillis, false),
+      memory: extreme((r) => r.memoryRequest, byteCount, false),
+    },
+    maxStorage: storageSize,
+  };
+}
+
+/** Builds the chart values for one tenant. Throws a ZodError (a permanent failure) on bad input. */
+export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
+  // Parsing copies every object and array, so nothing below can alias the caller's data.
+  const { platform, tierName, tierLimits: tier, tenant } = ChartValuesInput.parse(rawInput);
+  const overrides = tenant.resourceOverrides;
+  const instances = overrides.postgresInstances ?? tier.postgresInstances;
+  const apiReplicas = overrides.apiReplicas ?? tier.apiReplicas;
+  const webReplicas = overrides.webReplicas ?? tier.webReplicas;
+  const storageSize = overrides.postgresStorageSize ?? tier.postgresStorageSize;
+  // null is a real override (unlimited), so only undefined falls back to the tier.
+  const mechanicLimit = overrides.mechanicLimit === undefined ? tier.mechanicLimit : overrides.mechanicLimit;
+  const secrets = tenantSecretNames(tenant.tenantId);
+  const backup = platform.backup;
+  const workloads = [
+    { count: instances, resources: tier.postgres },
+    { count: apiReplicas, resources: tier.api },
+    { count: webReplicas, resources: tier.web },
+  ];
+
+  return {
+    tenant: {
+      id: tenant.tenantId,
+      companyName: tenant.companyName,
+      tier: tierName,
+      expiresAt: tenant.expiresAt,
+      mechanicLimit,
+    },
+    hibernated: tenant.hibernated,
+    images: {
+      api: { ...platform.images.api },
+      web: { ...platform.images.web },
+      migrations: { ...platform.images.migrations },
+      postgres: { ...platform.images.postgres },
+    },
+    ingress: {
+      className: platform.ingressClassName,
+      host: `${tenant.tenantId}.${platform.baseDomain}`,
+      customDomain: tenant.customDomain,
+      clusterIssuer: platform.clusterIssuer,
+    },
+    secrets: { database: secrets.database, app: secrets.app, admin: secrets.admin },
+    postgres: {
+      instances,
+      database: platform.database.name,
+      owner: platform.database.owner,
+      storage: { size: storageSize, storageClass: overrides.storageClass ?? platform.storageClass },
+      resources: containerResources(tier.postgres),
+    },
+    api: { replicas: apiReplicas, resources: containerResources(tier.api) },
+    web: { replicas: webReplicas, resources: containerResources(tier.web) },
+    networkPolicy: {
+      enabled: platform.networkPolicy.enabled,
+      cnpgOperatorNamespace: platform.networkPolicy.cnpgOperatorNamespace,
+      ingressControllerNamespace: platform.networkPolicy.ingressControllerNamespace,
+      kubernetesApi: { cidrs: [...platform.networkPolicy.kubernetesApiCidrs], ports: [...platform.networkPolicy.kubernetesApiPorts] },
+      objectStore: { cidrs: [...platform.networkPolicy.objectStoreCidrs], ports: [...platform.networkPolicy.objectStorePorts] },
+    },
+    backup: {
+      enabled: tier.backupEnabled,
+      destinationPath:
+        tier.backupEnabled && backup.destinationPrefix !== null
+          ? `${backup.destinationPrefix.replace(/\/+$/, '')}/${tenant.tenantId}`
+          : null,
+      endpointURL: tier.backupEnabled ? backup.endpointUrl : null,
+      credentialsSecret: tier.backupEnabled ? secrets.backupCredentials : null,
+      schedule: backup.schedule,
+      retentionPolicy: backup.retentionPolicy,
+    },
+    quota: deriveQuota(workloads, instances, storageSize),
+    limitRange: deriveLimitRange([tier.postgres, tier.api, tier.web], storageSize),
+  };
+}
+
+/**
+ * YAML for `helm upgrade -f`. YAML 1.1 mode quotes every string Helm's YAML 1.1 parser would
+ * otherwise read as something else: a company called "Yes" stays a string, "0755" stays text.
+ */
+export function serializeChartValues(values: ChartValues): string {
+  return stringify(values, { version: '1.1' });
+}
