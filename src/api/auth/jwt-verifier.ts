@@ -1,0 +1,88 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import type { AuthConfig } from '../../config/auth-config.schema.ts';
+import { ProblemError } from '../errors/problem-error.ts';
+
+/** Who called: the verified `sub` and the roles the token carries. */
+export interface Principal {
+  subject: string;
+  roles: readonly string[];
+}
+
+/** Verifies a bearer token and returns its principal, or throws a 401, 403 or 503 `ProblemError`. */
+export type JwtVerifier = (token: string) => Promise<Principal>;
+
+export interface JwtVerifierOptions {
+  /** Key lookup for JWKS mode; defaults to fetching `auth.jwksUrl`. Tests pass `createLocalJWKSet(...)`. */
+  getKey?: JWTVerifyGetKey;
+}
+
+const REALM = 'Bearer realm="tenant-provisioner"';
+
+export function createJwtVerifier(auth: AuthConfig, options: JwtVerifierOptions = {}): JwtVerifier {
+  const jwks = auth.jwksUrl === undefined ? undefined : (options.getKey ?? createRemoteJWKSet(new URL(auth.jwksUrl)));
+  const secret = auth.jwtSecret === undefined ? undefined : new TextEncoder().encode(auth.jwtSecret);
+  // The key source pins the algorithms: a token never chooses its own (no `none`, no HS256 over a public key).
+  const verifyOptions: JWTVerifyOptions = {
+    algorithms: jwks ? [...auth.algorithms.jwks] : [...auth.algorithms.secret],
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: auth.clockToleranceSeconds,
+    ...(auth.issuer === undefined ? {} : { issuer: auth.issuer }),
+    ...(auth.audience === undefined ? {} : { audience: auth.audience }),
+  };
+
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      payload = jwks
+        ? (await jwtVerify(token, jwks, verifyOptions)).payload
+        : (await jwtVerify(token, secret as Uint8Array, verifyOptions)).payload;
+    } catch (error) {
+      throw verificationProblem(error, jwks !== undefined);
+    }
+    const roles = payload[auth.rolesClaim];
+    const validRoles = Array.isArray(roles) && roles.every((role) => typeof role === 'string') ? (roles as string[]) : [];
+    if (!validRoles.includes(auth.requiredRole)) {
+      throw new ProblemError('forbidden', {
+        detail: `The token's "${auth.rolesClaim}" claim does not include the "${auth.requiredRole}" role`,
+        headers: { 'WWW-Authenticate': `${REALM}, error="insufficient_scope"` },
+      });
+    }
+    return { subject: payload.sub as string, roles: validRoles };
+  };
+}
+
+/** A 401 for a missing or malformed Authorization header (no error code, per RFC 6750 §3.1, when absent). */
+export function missingTokenProblem(detail: string, malformed: boolean): ProblemError {
+  const challenge = malformed ? `${REALM}, error="invalid_token"` : REALM;
+  return new ProblemError('unauthorized', { detail, headers: { 'WWW-Authenticate': challenge } });
+}
+
+const KEY_SET_DOWN = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
+
+function verificationProblem(error: unknown, usesJwks: boolean): ProblemError {
+  // An unreachable or broken key set is the issuer's outage, not the caller's bad token.
+  const keySetDown = error instanceof errors.JOSEError ? KEY_SET_DOWN.has(error.code) : usesJwks;
+  if (keySetDown) {
+    return new ProblemError('dependency_unavailable', {
+      detail: 'The token issuer\'s key set (JWKS) could not be fetched; try again shortly',
+      cause: error,
+    });
+  }
+  if (!(error instanceof errors.JOSEError)) throw error;
+  return new ProblemError('unauthorized', {
+    detail: describeRejection(error),
+    headers: { 'WWW-Authenticate': `${REALM}, error="invalid_token"` },
+    cause: error,
+  });
+}
+
+function describeRejection(error: errors.JOSEError): string {
+  if (error instanceof errors.JWTExpired) return 'The token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'The token is not valid yet (nbf)';
+    if (error.reason === 'missing') return `The token has no "${error.claim}" claim`;
+    return `The token's "${error.claim}" claim is not accepted`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'The token\'s signing algorithm is not accepted';
+  return 'The token is malformed or its signature is invalid';
+}
