@@ -38,7 +38,10 @@ export const PlatformConfig = z
     namespacePrefix: namePrefix(63, 'Prefix of each tenant\'s namespace: {namespacePrefix}{tenantId}'),
     releasePrefix: namePrefix(53, 'Prefix of each tenant\'s Helm release: {releasePrefix}{tenantId}'),
     clusterIssuer: kubernetesName('cert-manager ClusterIssuer that signs tenant certificates'),
-    storageClass: kubernetesName('StorageClass of tenant volumes unless a request overrides it'),
+    ingressClassName: kubernetesName('IngressClass of tenant Ingresses'),
+    storageClass: kubernetesName('StorageClass of tenant volumes unless a request overrides it')
+      .nullable()
+      .describe('StorageClass of tenant volumes unless a request overrides it; null uses the cluster default'),
     chart: z
       .strictObject({
         path: z.string().min(1).describe('Chart to install: a local directory (relative to the working directory) or an oci:// reference'),
@@ -49,6 +52,7 @@ export const PlatformConfig = z
       .strictObject({
         api: Image.describe('API image'),
         web: Image.describe('Web image'),
+        migrations: Image.describe('Database migrations image, run before the API starts'),
         postgres: Image.describe('PostgreSQL image for CloudNativePG'),
       })
       .describe('Container images of the tenant stack, passed to the chart'),

@@ -9,17 +9,23 @@ const FALLBACK_SLUG = 'tenant';
 // Letters NFKD does not decompose into ASCII, folded the way people spell them without accents.
 const FOLDS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i', ŋ: 'n' };
 
-/** A tenant id: a DNS-1123 label of 3-37 characters without `--` (reserved for IDN `xn--`; nor option-like). */
+/**
+ * A tenant id: a DNS-1035 label (a letter first, since chart objects such as Services are named
+ * `{id}-api`) of 3-37 characters, without `--` (reserved for IDN `xn--`, and never option-like).
+ */
 export const TenantId = z
   .string()
   .min(3, 'must be at least 3 characters')
   .max(TENANT_ID_MAX_LENGTH, `must be at most ${TENANT_ID_MAX_LENGTH} characters`)
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and -, starting and ending with a letter or digit')
+  .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and -, starting with a letter and ending with a letter or digit')
   .refine((id) => !id.includes('--'), 'must not contain "--"')
   .openapi({ description: 'DNS-1123 label naming the tenant', example: 'acme-auto-3f9a1c' });
 export type TenantId = z.infer<typeof TenantId>;
 
-/** The company name as a DNS-1123 slug: accents folded, lowercase, runs of other characters as one '-'. */
+/**
+ * The company name as a slug: accents folded, lowercase, runs of other characters as one '-',
+ * at most 30 characters; `t-` goes first when the name starts with a digit ("24/7 Towing" → `t-24-7-towing`).
+ */
 export function slugify(companyName: string): string {
   const folded = companyName
     .normalize('NFKD')
@@ -27,11 +33,8 @@ export function slugify(companyName: string): string {
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .replace(/[^\x00-\x7f]/g, (ch) => FOLDS[ch] ?? '-');
-  const slug = folded
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, SLUG_MAX_LENGTH)
-    .replace(/-+$/, '');
+  const words = folded.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const slug = (/^[0-9]/.test(words) ? `t-${words}` : words).slice(0, SLUG_MAX_LENGTH).replace(/-+$/, '');
   return slug === '' ? FALLBACK_SLUG : slug;
 }
 

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       storageClass: 'local-path',
       chart: { path: 'charts/mechanicbuddy-tenant' },
     });
+    expect(config.platform.images.migrations.repository).toBe('ghcr.io/mechanicbuddy/dbup');
     expect(config.platform.images.postgres).toEqual({ repository: 'ghcr.io/cloudnative-pg/postgresql', tag: '17.5' });
     expect(config.timeouts).toMatchObject({ waitForDatabase: 300, waitForApi: 300, waitForWeb: 300, provisioning: 600, migration: 300 });
     expect(config.provisioning).toEqual({ keepFailedForInspection: false, adminUsername: 'admin' });
@@ -75,6 +76,8 @@ describe('loadConfig', () => {
       override: [
         'platform:',
         '  baseDomain: shops.example.org',
+        '  storageClass: null',
+        '  ingressClassName: traefik',
         '  chart: { path: oci://registry.example.org/charts/shop, version: 2.3.1 }',
         '  images: { api: { repository: registry.example.org/shop/api, tag: "2.3.1" } }',
       ].join('\n'),
@@ -82,6 +85,8 @@ describe('loadConfig', () => {
     expect(config.platform.chart).toEqual({ path: 'oci://registry.example.org/charts/shop', version: '2.3.1' });
     expect(config.platform.images.api.repository).toBe('registry.example.org/shop/api');
     expect(config.platform.images.web.repository).toBe('ghcr.io/mechanicbuddy/web');
+    expect(config.platform.storageClass).toBeNull();
+    expect(config.platform.ingressClassName).toBe('traefik');
   });
 
   it('lists every bad field together, naming the variable that set it', () => {
