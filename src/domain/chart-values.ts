@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { stringify } from 'yaml';
 import { byteCount, cpuMillis, formatBytes, formatCpu } from './quantity.ts';
 import { tenantSecretNames } from './tenant-secrets.ts';
+import { checkCustomDomain } from './custom-domain.ts';
+import { hostnameProblem } from './dns-names.ts';
+import { TenantId } from './tenant-id.ts';
 import { Quantity, TierLimits, TierName, type ComputeResources } from './tiers.ts';
 
 /**
@@ -11,12 +14,15 @@ import { Quantity, TierLimits, TierName, type ComputeResources } from './tiers.t
  * referenced by name only (see tenant-secrets.ts).
  */
 
-const HOSTNAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
-const Hostname = z.string().max(253).regex(HOSTNAME, 'must be a lowercase DNS name such as shop.example.com');
-/** A DNS-1035 label short enough for every derived name (`{id}-postgres-12-initdb` ≤ 63). */
-export const ChartTenantId = z
-  .string()
-  .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, 'must be 1-40 lowercase letters, digits or dashes, starting with a letter');
+const Hostname = z.string().superRefine((value, ctx) => {
+  const problem = hostnameProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/**
+ * A tenant id the chart can use: Services such as `{id}-api` and CloudNativePG's `{id}-postgres-rw`
+ * are DNS-1035 labels, so the id must also start with a letter.
+ */
+export const ChartTenantId = TenantId.regex(/^[a-z]/, 'must start with a letter (Kubernetes Service names are DNS-1035 labels)');
 const DnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label');
 const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL identifier');
 const Port = z.int().min(1).max(65535);
@@ -89,11 +95,10 @@ export const ChartValuesInput = z
   })
   .superRefine((input, ctx) => {
     const { baseDomain, backup } = input.platform;
-    const domain = input.tenant.customDomain;
-    // A custom domain under the platform's base domain could take over another tenant's host.
-    if (domain !== null && (domain === baseDomain || domain.endsWith(`.${baseDomain}`))) {
-      ctx.addIssue({ code: 'custom', path: ['tenant', 'customDomain'], message: `must not be under ${baseDomain}` });
-    }
+    // The API checks this too; repeated here because a domain under the base domain would take
+    // over another tenant's host, whoever the caller is.
+    const domainProblem = input.tenant.customDomain && checkCustomDomain(input.tenant.customDomain, baseDomain);
+    if (domainProblem) ctx.addIssue({ code: 'custom', path: ['tenant', 'customDomain'], message: domainProblem });
     if (input.tierLimits.backupEnabled && backup.destinationPrefix === null) {
       ctx.addIssue({
         code: 'custom',

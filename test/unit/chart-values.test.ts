@@ -136,7 +136,7 @@ describe('buildChartValues', () => {
   });
 
   it('refuses a custom domain under the base domain (another tenant could lose its host)', () => {
-    expect(() => buildChartValues(input({ customDomain: 'victim.mechanicbuddy.app' }))).toThrow(/must not be under mechanicbuddy.app/);
+    expect(() => buildChartValues(input({ customDomain: 'victim.mechanicbuddy.app' }))).toThrow(/must not be mechanicbuddy.app or a subdomain of it/);
     expect(buildChartValues(input({ customDomain: 'shop.acme.example' })).ingress.customDomain).toBe('shop.acme.example');
   });
 
@@ -145,6 +145,8 @@ describe('buildChartValues', () => {
     const latest = { ...raw, platform: { ...raw.platform, images: { ...raw.platform.images, web: { repository: 'x/web', tag: 'latest' } } } };
     expect(() => buildChartValues(latest)).toThrow(/must pin a version/);
     expect(() => buildChartValues(input({ tenantId: 'Acme_Auto' }))).toThrow(ZodError);
+    // A Service named "1st-garage-a1b2c3-api" is not a valid DNS-1035 name.
+    expect(() => buildChartValues(input({ tenantId: '1st-garage-a1b2c3' }))).toThrow(/must start with a letter/);
     expect(() => buildChartValues(input({ expiresAt: 'next tuesday' }))).toThrow(ZodError);
     expect(() => buildChartValues(input({ resourceOverrides: { apiReplica: 3 } as never }))).toThrow(/apiReplica/);
   });

@@ -1,0 +1,79 @@
+{{/*
+Naming and labels. Every object is named "<tenant id>-<suffix>" (the namespace already isolates
+tenants; the prefix keeps names recognisable in logs and matches the seed's names).
+*/}}
+
+{{- define "mbt.name" -}}
+{{- .Values.tenant.id -}}
+{{- end -}}
+
+{{- define "mbt.postgresName" -}}
+{{- printf "%s-postgres" .Values.tenant.id -}}
+{{- end -}}
+
+{{/* Labels on every object. The tenant-id label lets the service find a tenant's objects anywhere. */}}
+{{- define "mbt.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: mechanicbuddy
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+tenant-provisioner.io/tenant-id: {{ .Values.tenant.id }}
+tenant-provisioner.io/tier: {{ .Values.tenant.tier }}
+{{- end -}}
+
+{{/* Call with (dict "root" $ "component" "api"). */}}
+{{- define "mbt.componentLabels" -}}
+{{ include "mbt.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Immutable once a Deployment exists: never add a value that can change. */}}
+{{- define "mbt.selectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/*
+Pod labels: no chart version, so publishing a new chart version alone restarts nothing; the
+image tag is the version that matters for a pod. Call with (dict "root" $ "component" "api" "image" $img).
+*/}}
+{{- define "mbt.podLabels" -}}
+{{ include "mbt.selectorLabels" . }}
+app.kubernetes.io/version: {{ .image.tag | quote }}
+app.kubernetes.io/part-of: mechanicbuddy
+tenant-provisioner.io/tenant-id: {{ .root.Values.tenant.id }}
+tenant-provisioner.io/tier: {{ .root.Values.tenant.tier }}
+{{- end -}}
+
+{{- define "mbt.image" -}}
+{{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
+
+{{/* https:// URL of the tenant's own host (always served, whatever the custom domain does). */}}
+{{- define "mbt.publicURL" -}}
+{{- printf "https://%s" .Values.ingress.host -}}
+{{- end -}}
+
+{{/* The restricted Pod Security Standard, for every container the chart defines. */}}
+{{- define "mbt.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: {{ . }}
+capabilities:
+  drop: [ALL]
+{{- end -}}
+
+{{- define "mbt.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurity.runAsUser }}
+runAsGroup: {{ .Values.podSecurity.runAsGroup }}
+fsGroup: {{ .Values.podSecurity.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Replicas honour hibernation: volumes stay, pods go. */}}
+{{- define "mbt.replicas" -}}
+{{- if .root.Values.hibernated -}}0{{- else -}}{{ .replicas }}{{- end -}}
+{{- end -}}

@@ -1,0 +1,102 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ChartValues } from '../../src/domain/chart-values.ts';
+import type { TierName, TiersConfig } from '../../src/domain/tiers.ts';
+import { findObject, renderChart, type K8sObject } from './helm.ts';
+import { TIER_NAMES, loadTiers, valuesForTier } from './tier-values.ts';
+
+// The seed's "Subscription Tiers" table, the acceptance this chart must render. Memory and CPU are
+// compared with config/default.yaml itself, so the chart, the service and the config cannot drift.
+const SEED: Record<TierName, { instances: number; replicas: number; storage: string; backup: boolean }> = {
+  demo: { instances: 1, replicas: 1, storage: '5Gi', backup: false },
+  free: { instances: 1, replicas: 1, storage: '10Gi', backup: false },
+  professional: { instances: 1, replicas: 2, storage: '50Gi', backup: true },
+  enterprise: { instances: 3, replicas: 3, storage: '200Gi', backup: true },
+};
+
+let tiers: TiersConfig;
+beforeAll(async () => {
+  tiers = await loadTiers();
+});
+
+describe.each(TIER_NAMES)('helm template, %s tier', (tier) => {
+  let values: ChartValues;
+  let objects: K8sObject[];
+  const id = `acme-${tier}`;
+  beforeAll(async () => {
+    values = valuesForTier(tiers, tier);
+    objects = await renderChart(values);
+  });
+
+  it(`renders ${SEED[tier].instances} PostgreSQL instance(s) on ${SEED[tier].storage} with the tier's resources`, () => {
+    const cluster = findObject(objects, 'Cluster', `${id}-postgres`);
+    const limits = tiers[tier].postgres;
+    expect(cluster.spec.instances).toBe(SEED[tier].instances);
+    expect(cluster.spec.storage.size).toBe(SEED[tier].storage);
+    expect(cluster.spec.resources).toEqual({
+      requests: { cpu: limits.cpuRequest, memory: limits.memoryRequest },
+      limits: { cpu: limits.cpuLimit, memory: limits.memoryLimit },
+    });
+    expect(cluster.spec.imageName).toBe('ghcr.io/cloudnative-pg/postgresql:17.5');
+    expect(cluster.spec.bootstrap.initdb).toEqual({ database: 'app', owner: 'app', secret: { name: `${id}-db-credentials` } });
+  });
+
+  it.each(['api', 'web'] as const)(`runs the %s with ${SEED[tier].replicas} replica(s) and the tier's memory`, (component) => {
+    const deployment = findObject(objects, 'Deployment', `${id}-${component}`);
+    const limits = tiers[tier][component];
+    expect(deployment.spec.replicas).toBe(SEED[tier].replicas);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.resources).toEqual({
+      requests: { cpu: limits.cpuRequest, memory: limits.memoryRequest },
+      limits: { cpu: limits.cpuLimit, memory: limits.memoryLimit },
+    });
+  });
+
+  it(SEED[tier].backup ? 'schedules backups to its own destination' : 'has no backups', () => {
+    const cluster = findObject(objects, 'Cluster', `${id}-postgres`);
+    const scheduled = objects.filter((o) => o.kind === 'ScheduledBackup');
+    if (!SEED[tier].backup) {
+      expect(cluster.spec.backup).toBeUndefined();
+      expect(scheduled).toEqual([]);
+      return;
+    }
+    expect(cluster.spec.backup).toEqual({
+      retentionPolicy: '30d',
+      barmanObjectStore: {
+        destinationPath: `s3://tenant-backups/tenants/${id}`,
+        endpointURL: 'https://s3.eu-central-1.example.com',
+        s3Credentials: {
+          accessKeyId: { name: `${id}-backup-credentials`, key: 'ACCESS_KEY_ID' },
+          secretAccessKey: { name: `${id}-backup-credentials`, key: 'ACCESS_SECRET_KEY' },
+        },
+        wal: { compression: 'gzip' },
+        data: { compression: 'gzip' },
+      },
+    });
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]?.spec).toMatchObject({ schedule: '0 0 2 * * *', method: 'barmanObjectStore', cluster: { name: `${id}-postgres` } });
+  });
+
+  it('bounds the namespace with the quota and limit range derived from the tier', () => {
+    const quota = findObject(objects, 'ResourceQuota', `${id}-quota`);
+    expect(quota.spec.hard).toMatchObject({
+      'requests.cpu': values.quota.requests.cpu,
+      'requests.memory': values.quota.requests.memory,
+      'requests.storage': values.quota.requests.storage,
+      'limits.cpu': values.quota.limits.cpu,
+      'limits.memory': values.quota.limits.memory,
+      pods: String(values.quota.pods),
+      persistentvolumeclaims: String(values.quota.persistentVolumeClaims),
+    });
+    const limitRange = findObject(objects, 'LimitRange', `${id}-limits`);
+    const [container, volume] = limitRange.spec.limits;
+    const largestLimit = [tiers[tier].postgres, tiers[tier].api, tiers[tier].web].map((r) => r.memoryLimit);
+    expect(largestLimit).toContain(container.max.memory);
+    expect(volume).toEqual({ type: 'PersistentVolumeClaim', max: { storage: SEED[tier].storage } });
+  });
+
+  it('renders no Namespace and no Secret', () => {
+    expect(objects.filter((o) => o.kind === 'Namespace')).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(objects.filter((o) => o.data !== undefined && o.kind !== 'ConfigMap')).toEqual([]);
+  });
+});
