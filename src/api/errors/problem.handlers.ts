@@ -1,5 +1,5 @@
-import type { Context, Env, ErrorHandler, NotFoundHandler } from 'hono';
-import type { OpenAPIHonoOptions } from '@hono/zod-openapi';
+import type { Context, Env, ErrorHandler, NotFoundHandler, ValidationTargets } from 'hono';
+import type { ZodError } from 'zod';
 import { HTTPException } from 'hono/http-exception';
 import { fieldErrorsFrom } from '../../domain/field-error.ts';
 import { problemCodeForStatus } from './problem-codes.ts';
@@ -48,14 +48,23 @@ export const notFoundHandler: NotFoundHandler = (c) =>
 
 const TARGET_LABELS: Record<string, string> = { json: 'body', form: 'body', query: 'query', param: 'path', header: 'headers', cookie: 'cookies' };
 
-/** The `defaultHook` for every OpenAPIHono router: a zod failure becomes a 422 naming each field. */
-export const validationHook: NonNullable<OpenAPIHonoOptions<Env>['defaultHook']> = (result, c) => {
+/** What @hono/zod-openapi hands a hook after validating one part of the request. */
+export type ValidationResult = { target: keyof ValidationTargets } & (
+  | { success: true; data: unknown }
+  | { success: false; error: ZodError }
+);
+
+/**
+ * The `defaultHook` for every OpenAPIHono router: a zod failure becomes a 422 naming each field.
+ * Generic in the app's Env so that `new OpenAPIHono<AppEnv>({ defaultHook: validationHook })` type-checks.
+ */
+export function validationHook<E extends Env>(result: ValidationResult, c: Context<E>): Response | undefined {
   if (result.success) return undefined;
   const errors = fieldErrorsFrom(result.error, TARGET_LABELS[result.target] ?? result.target);
   const fields = [...new Set(errors.map((e) => e.path))].join(', ');
   const detail = `The request has ${errors.length} invalid field${errors.length === 1 ? '' : 's'}: ${fields}`;
   return problemResponse(c, new ProblemError('validation_failed', { detail, errors }));
-};
+}
 
 function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;

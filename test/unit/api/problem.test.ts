@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { describe, expect, it, vi } from 'vitest';
+import type { AuthEnv } from '../../../src/api/auth/auth.middleware.ts';
 import { PROBLEM_CODE_NAMES, PROBLEM_CODES, type ProblemCode } from '../../../src/api/errors/problem-codes.ts';
 import { ProblemError } from '../../../src/api/errors/problem-error.ts';
 import { createOnError, notFoundHandler, validationHook } from '../../../src/api/errors/problem.handlers.ts';
@@ -11,7 +12,8 @@ import { ProvisionRequest } from '../../../src/domain/provision-request.ts';
 
 function buildApp() {
   const logger = { error: vi.fn() };
-  const app = new OpenAPIHono({ defaultHook: validationHook });
+  // A typed Env, as the real app has: the hook must fit any router's Env, not only the default one.
+  const app = new OpenAPIHono<AuthEnv & { Variables: { requestId: string } }>({ defaultHook: validationHook });
   app.use(requestId());
   app.onError(createOnError(logger));
   app.notFound(notFoundHandler);
