@@ -18,11 +18,6 @@ const Hostname = z.string().superRefine((value, ctx) => {
   const problem = hostnameProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
-/**
- * A tenant id the chart can use: Services such as `{id}-api` and CloudNativePG's `{id}-postgres-rw`
- * are DNS-1035 labels, so the id must also start with a letter.
- */
-export const ChartTenantId = TenantId.regex(/^[a-z]/, 'must start with a letter (Kubernetes Service names are DNS-1035 labels)');
 const DnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label');
 const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL identifier');
 const Port = z.int().min(1).max(65535);
@@ -84,7 +79,8 @@ export const ChartValuesInput = z
     tierName: TierName,
     tierLimits: TierLimits,
     tenant: z.object({
-      tenantId: ChartTenantId,
+      // TenantId is a DNS-1035 label: Services such as `{id}-api` and `{id}-postgres-rw` need one.
+      tenantId: TenantId,
       companyName: z.string().trim().min(1).max(200),
       customDomain: Hostname.nullable().default(null),
       /** Stamped once at provision and passed on every upgrade, so an upgrade never extends a demo. */

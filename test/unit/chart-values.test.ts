@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ZodError } from 'zod';
-import { buildChartValues, serializeChartValues, type ChartValuesInput } from '../../src/domain/chart-values.ts';
+import type { PlatformConfig } from '../../src/config/platform-config.schema.ts';
+import {
+  buildChartValues,
+  serializeChartValues,
+  type ChartPlatformSettings,
+  type ChartValuesInput,
+} from '../../src/domain/chart-values.ts';
 import { TENANT_SECRET_KEYS, tenantSecretNames } from '../../src/domain/tenant-secrets.ts';
 import type { TierLimits } from '../../src/domain/tiers.ts';
 
@@ -38,6 +44,9 @@ function input(overrides: Partial<ChartValuesInput['tenant']> = {}, tier = profe
     tenant: { tenantId: 'acme-auto', companyName: 'Acme Auto', expiresAt: null, ...overrides },
   };
 }
+
+// Compile-time drift guard: the worker passes the service's platform configuration as is.
+const _platformConfigFits = (platform: PlatformConfig): ChartPlatformSettings => platform;
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
@@ -146,7 +155,7 @@ describe('buildChartValues', () => {
     expect(() => buildChartValues(latest)).toThrow(/must pin a version/);
     expect(() => buildChartValues(input({ tenantId: 'Acme_Auto' }))).toThrow(ZodError);
     // A Service named "1st-garage-a1b2c3-api" is not a valid DNS-1035 name.
-    expect(() => buildChartValues(input({ tenantId: '1st-garage-a1b2c3' }))).toThrow(/must start with a letter/);
+    expect(() => buildChartValues(input({ tenantId: '1st-garage-a1b2c3' }))).toThrow(/starting with a letter/);
     expect(() => buildChartValues(input({ expiresAt: 'next tuesday' }))).toThrow(ZodError);
     expect(() => buildChartValues(input({ resourceOverrides: { apiReplica: 3 } as never }))).toThrow(/apiReplica/);
   });
