@@ -39,6 +39,10 @@ export function createJwtVerifier(auth: AuthConfig, options: JwtVerifierOptions 
     } catch (error) {
       throw verificationProblem(error, jwks !== undefined);
     }
+    // jose checks that `sub` is present, not that it is a usable string.
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw invalidToken('The token\'s "sub" claim must be a non-empty string');
+    }
     const roles = payload[auth.rolesClaim];
     const validRoles = Array.isArray(roles) && roles.every((role) => typeof role === 'string') ? (roles as string[]) : [];
     if (!validRoles.includes(auth.requiredRole)) {
@@ -47,14 +51,13 @@ export function createJwtVerifier(auth: AuthConfig, options: JwtVerifierOptions 
         headers: { 'WWW-Authenticate': `${REALM}, error="insufficient_scope"` },
       });
     }
-    return { subject: payload.sub as string, roles: validRoles };
+    return { subject: payload.sub, roles: validRoles };
   };
 }
 
 /** A 401 for a missing or malformed Authorization header (no error code, per RFC 6750 §3.1, when absent). */
 export function missingTokenProblem(detail: string, malformed: boolean): ProblemError {
-  const challenge = malformed ? `${REALM}, error="invalid_token"` : REALM;
-  return new ProblemError('unauthorized', { detail, headers: { 'WWW-Authenticate': challenge } });
+  return malformed ? invalidToken(detail) : new ProblemError('unauthorized', { detail, headers: { 'WWW-Authenticate': REALM } });
 }
 
 const KEY_SET_DOWN = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
@@ -69,11 +72,11 @@ function verificationProblem(error: unknown, usesJwks: boolean): ProblemError {
     });
   }
   if (!(error instanceof errors.JOSEError)) throw error;
-  return new ProblemError('unauthorized', {
-    detail: describeRejection(error),
-    headers: { 'WWW-Authenticate': `${REALM}, error="invalid_token"` },
-    cause: error,
-  });
+  return invalidToken(describeRejection(error), error);
+}
+
+function invalidToken(detail: string, cause?: unknown): ProblemError {
+  return new ProblemError('unauthorized', { detail, headers: { 'WWW-Authenticate': `${REALM}, error="invalid_token"` }, cause });
 }
 
 function describeRejection(error: errors.JOSEError): string {

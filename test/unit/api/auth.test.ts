@@ -95,9 +95,12 @@ describe('bearerAuth with an HS256 secret', () => {
     await expectProblem(await call(hono, token), 401, /no "exp" claim/);
   });
 
-  it('requires sub', async () => {
-    const token = await new SignJWT({ roles: ['superadmin'] }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
-    await expectProblem(await call(hono, token), 401, /no "sub" claim/);
+  it('requires sub, as a non-empty string', async () => {
+    const sign = (claims: JWTPayload) =>
+      new SignJWT({ roles: ['superadmin'], ...claims }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    await expectProblem(await call(hono, await sign({})), 401, /no "sub" claim/);
+    await expectProblem(await call(hono, await sign({ sub: 42 as unknown as string })), 401, /"sub" claim must be a non-empty string/);
+    await expectProblem(await call(hono, await sign({ sub: '' })), 401, /"sub"/);
   });
 
   it('rejects an expired token', async () => {
