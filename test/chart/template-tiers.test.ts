@@ -51,6 +51,12 @@ describe.each(TIER_NAMES)('helm template, %s tier', (tier) => {
     });
   });
 
+  it('tells the API its tier and mechanic limit (empty for unlimited)', () => {
+    const config = findObject(objects, 'ConfigMap', `${id}-api-config`);
+    const limit = tiers[tier].mechanicLimit;
+    expect(config.data).toMatchObject({ TENANT_TIER: tier, MECHANIC_LIMIT: limit === null ? '' : String(limit), TENANT_EXPIRES_AT: '' });
+  });
+
   it(SEED[tier].backup ? 'schedules backups to its own destination' : 'has no backups', () => {
     const cluster = findObject(objects, 'Cluster', `${id}-postgres`);
     const scheduled = objects.filter((o) => o.kind === 'ScheduledBackup');

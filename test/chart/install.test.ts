@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { NetworkingV1Api } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { serializeChartValues, type ChartValues } from '../../src/domain/chart-values.ts';
+import { TENANT_SECRET_KEYS as KEYS, tenantSecretNames } from '../../src/domain/tenant-secrets.ts';
+import type { TierName, TiersConfig } from '../../src/domain/tiers.ts';
+import { eventually, kubeClients, uniqueName } from '../support/kube.ts';
+import { CHART_DIR, helm, withValuesFile } from './helm.ts';
+import { TIER_NAMES, loadTiers, valuesForTier } from './tier-values.ts';
+
+// Real installs on the sandbox (a real kube-apiserver, KWOK pods, simulated CloudNativePG status):
+// each tier installs into its own namespace, becomes Ready, and an identical upgrade is a no-op.
+const kubeconfig = inject('kubeconfig');
+const kube = kubeClients(kubeconfig);
+const networking = kube.kc.makeApiClient(NetworkingV1Api);
+let tiers: TiersConfig;
+
+beforeAll(async () => {
+  tiers = await loadTiers();
+});
+
+/** What the service does before installing: the namespace and the Secrets the chart references. */
+async function prepareNamespace(tier: TierName, tenantId: string, values: ChartValues): Promise<string> {
+  const namespace = `chart-${tenantId}`;
+  await kube.core.createNamespace({ body: { metadata: { name: namespace, labels: { 'tenant-provisioner.io/test': 'chart' } } } });
+  onTestFinished(async () => {
+    await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  });
+  const names = tenantSecretNames(tenantId);
+  const random = () => randomBytes(24).toString('base64url');
+  const secrets: { name: string; type: string; stringData: Record<string, string> }[] = [
+    { name: names.database, type: 'kubernetes.io/basic-auth', stringData: { [KEYS.database.username]: values.postgres.owner, [KEYS.database.password]: random() } },
+    { name: names.app, type: 'Opaque', stringData: { [KEYS.app.jwtSigningKey]: random(), [KEYS.app.consumerSecret]: random(), [KEYS.app.sessionSecret]: random() } },
+    { name: names.admin, type: 'kubernetes.io/basic-auth', stringData: { [KEYS.admin.username]: 'admin', [KEYS.admin.password]: random() } },
+  ];
+  if (tiers[tier].backupEnabled) {
+    secrets.push({ name: names.backupCredentials, type: 'Opaque', stringData: { [KEYS.backupCredentials.accessKeyId]: 'test', [KEYS.backupCredentials.secretAccessKey]: random() } });
+  }
+  for (const { name, type, stringData } of secrets) {
+    await kube.core.createNamespacedSecret({ namespace, body: { metadata: { name }, type, stringData } });
+  }
+  return namespace;
+}
+
+async function upgradeInstall(namespace: string, values: ChartValues) {
+  // Like the worker: no --wait (readiness is observed below), values from a file, never --set.
+  const result = await withValuesFile(serializeChartValues(values), (file) =>
+    helm(['upgrade', '--install', namespace, CHART_DIR, '--namespace', namespace, '-f', file], { KUBECONFIG: kubeconfig }),
+  );
+  expect(result.stderr, result.stderr).not.toMatch(/Error/);
+  expect(result.exitCode).toBe(0);
+}
+
+async function waitForDeployment(namespace: string, name: string, replicas: number) {
+  return eventually(`Deployment ${name} available`, async () => {
+    const d = await kube.apps.readNamespacedDeployment({ namespace, name });
+    const s = d.status;
+    const available = s?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+    const rolledOut = s?.observedGeneration === d.metadata?.generation && s?.updatedReplicas === replicas && s?.readyReplicas === replicas;
+    return available && rolledOut ? d : undefined;
+  }, 60_000);
+}
+
+type CnpgCluster = { metadata: { generation: number }; spec: { instances: number }; status?: { phase?: string; readyInstances?: number; conditions?: { type: string; status: string; observedGeneration?: number }[] } };
+
+async function waitForDatabase(namespace: string, name: string) {
+  return eventually(`CNPG Cluster ${name} healthy`, async () => {
+    const c = (await kube.custom.getNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace, plural: 'clusters', name })) as CnpgCluster;
+    const ready = c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True' && x.observedGeneration === c.metadata.generation);
+    return ready && c.status?.phase === 'Cluster in healthy state' && c.status.readyInstances === c.spec.instances ? c : undefined;
+  }, 60_000);
+}
+
+/** Identity of everything an upgrade must leave alone. Helm's own release records are excluded. */
+async function snapshot(namespace: string) {
+  const secrets = await kube.core.listNamespacedSecret({ namespace, labelSelector: 'owner!=helm' });
+  const pods = await kube.core.listNamespacedPod({ namespace });
+  const replicaSets = await kube.apps.listNamespacedReplicaSet({ namespace });
+  const deployments = await kube.apps.listNamespacedDeployment({ namespace });
+  const byName = (items: { metadata?: { name?: string; uid?: string; resourceVersion?: string; generation?: number } }[], pick: 'uid' | 'resourceVersion' | 'generation') =>
+    Object.fromEntries(items.map((i) => [i.metadata?.name, i.metadata?.[pick]]).sort());
+  return {
+    secrets: byName(secrets.items, 'resourceVersion'),
+    pods: byName(pods.items, 'uid'),
+    replicaSets: byName(replicaSets.items, 'uid'),
+    deploymentGenerations: byName(deployments.items, 'generation'),
+  };
+}
+
+describe.each(TIER_NAMES)('helm upgrade --install on the sandbox, %s tier', (tier) => {
+  it('installs, becomes Ready, and a second identical upgrade changes no Secret and restarts no pod', async () => {
+    const tenantId = uniqueName(`c-${tier.slice(0, 4)}`);
+    const values = valuesForTier(tiers, tier, { tenantId, customDomain: `${tenantId}.shops.example` });
+    const namespace = await prepareNamespace(tier, tenantId, values);
+
+    await upgradeInstall(namespace, values);
+    const cluster = await waitForDatabase(namespace, `${tenantId}-postgres`);
+    expect(cluster.spec.instances).toBe(values.postgres.instances);
+    await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
+    await waitForDeployment(namespace, `${tenantId}-web`, values.web.replicas);
+    const ingress = await networking.readNamespacedIngress({ namespace, name: `${tenantId}-ingress` });
+    expect(ingress.spec?.tls).toHaveLength(2);
+    const backups = await kube.custom.listNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace, plural: 'scheduledbackups' });
+    expect((backups as { items: unknown[] }).items).toHaveLength(values.backup.enabled ? 1 : 0);
+
+    const before = await snapshot(namespace);
+    expect(Object.keys(before.pods)).toHaveLength(values.api.replicas + values.web.replicas);
+    await upgradeInstall(namespace, values);
+    await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
+    await waitForDeployment(namespace, `${tenantId}-web`, values.web.replicas);
+    await waitForDatabase(namespace, `${tenantId}-postgres`);
+    expect(await snapshot(namespace)).toEqual(before);
+  });
+});
