@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { ResourceOverrides } from './provision-request.ts';
+import { TierName } from './tiers.ts';
+
+/**
+ * Kubernetes is the registry of tenants: a tenant exists when its namespace does, and the
+ * namespace's labels and annotations below carry everything the service knows about it.
+ */
+export const TENANT_LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  tenantId: 'tenant-provisioner.io/tenant-id',
+  tier: 'tenant-provisioner.io/tier',
+} as const;
+export const MANAGED_BY = 'tenant-provisioner';
+
+export const TENANT_ANNOTATIONS = {
+  desiredState: 'tenant-provisioner.io/desired-state',
+  operation: 'tenant-provisioner.io/operation',
+  companyName: 'tenant-provisioner.io/company-name',
+  ownerEmail: 'tenant-provisioner.io/owner-email',
+  ownerName: 'tenant-provisioner.io/owner-name',
+  customDomain: 'tenant-provisioner.io/custom-domain',
+  stripeCustomerId: 'tenant-provisioner.io/stripe-customer-id',
+  stripeSubscriptionId: 'tenant-provisioner.io/stripe-subscription-id',
+  expiresAt: 'tenant-provisioner.io/expires-at',
+  createdAt: 'tenant-provisioner.io/created-at',
+} as const;
+
+/** What the tenant should look like; the worker converges the cluster to it. */
+export const DesiredState = z.strictObject({
+  tier: TierName,
+  customDomain: z.string().nullable(),
+  resourceOverrides: ResourceOverrides,
+  hibernated: z.boolean(),
+});
+export type DesiredState = z.infer<typeof DesiredState>;
+
+export const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate', 'resume'] as const;
+export const OperationType = z.enum(OPERATION_TYPES);
+export type OperationType = z.infer<typeof OperationType>;
+
+/** The last operation asked of a tenant and how it went, so status can tell provisioning from failed. */
+export const OperationMarker = z.strictObject({
+  type: OperationType,
+  jobId: z.string(),
+  state: z.enum(['queued', 'active', 'completed', 'failed']),
+  step: z.string().optional(),
+  message: z.string().optional(),
+  at: z.iso.datetime(),
+});
+export type OperationMarker = z.infer<typeof OperationMarker>;
+
+/** A tenant as read back from its namespace. */
+export type TenantRecord = {
+  tenantId: string;
+  namespace: string;
+  tier: TierName;
+  companyName: string;
+  ownerEmail: string;
+  ownerName: string;
+  customDomain: string | null;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+  expiresAt: string | null;
+  createdAt: string;
+  desired: DesiredState;
+  operation: OperationMarker | null;
+  terminating: boolean;
+};
+
+/** Everything needed to record a new tenant's intent. */
+export type NewTenant = Omit<TenantRecord, 'namespace' | 'operation' | 'terminating' | 'createdAt' | 'tier'> & {
+  operation: OperationMarker;
+};

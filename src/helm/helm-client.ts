@@ -1,0 +1,120 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { HelmError } from './helm-error.ts';
+
+export type HelmReleaseStatus =
+  | 'unknown' | 'deployed' | 'uninstalled' | 'superseded' | 'failed' | 'uninstalling'
+  | 'pending-install' | 'pending-upgrade' | 'pending-rollback';
+
+export type HelmRelease = { name: string; namespace: string; revision: number; status: HelmReleaseStatus; description: string };
+
+export type ChartRef = { path: string; version?: string | undefined };
+export type InstallRequest = { release: string; namespace: string; chart: ChartRef; values: string; signal?: AbortSignal };
+
+/** The Helm operations the worker needs; a small interface so unit tests can use a fake. */
+export interface HelmClient {
+  /** `helm upgrade --install` without `--wait`: readiness is observed by the worker, per component. */
+  upgradeInstall(request: InstallRequest): Promise<HelmRelease>;
+  /** Renders the release as the server would install it, without changing anything (preflight). */
+  template(request: InstallRequest): Promise<string>;
+  /** The release's current state, or undefined when there is no such release. */
+  status(release: string, namespace: string, signal?: AbortSignal): Promise<HelmRelease | undefined>;
+  history(release: string, namespace: string, signal?: AbortSignal): Promise<HelmRelease[]>;
+  rollback(release: string, namespace: string, revision: number, signal?: AbortSignal): Promise<void>;
+  /** Idempotent: a release that does not exist is already uninstalled. */
+  uninstall(release: string, namespace: string, signal?: AbortSignal): Promise<void>;
+  version(): Promise<string>;
+}
+
+export type HelmClientOptions = {
+  binary: string;
+  /** Absent in-cluster: Helm then uses the pod's service account like any client-go program. */
+  kubeconfig?: string | undefined;
+  /** Helm rolls back on its own when killed; SIGKILL only after this grace (execa's 5 s default is too short). */
+  killGraceMs?: number;
+  /** Observes each invocation (metrics, tests recording argv). */
+  onInvoke?: (command: string, outcome: 'ok' | 'error', durationMs: number) => void;
+  env?: NodeJS.ProcessEnv;
+};
+
+type RawRelease = { name: string; namespace: string; version: number; info: { status: HelmReleaseStatus; description?: string } };
+type RawHistory = { revision: number; status: HelmReleaseStatus; description?: string };
+
+const toRelease = (raw: RawRelease): HelmRelease => ({
+  name: raw.name, namespace: raw.namespace, revision: raw.version, status: raw.info.status, description: raw.info.description ?? '',
+});
+
+export function createHelmClient(options: HelmClientOptions): HelmClient {
+  const killGraceMs = options.killGraceMs ?? 60_000;
+  const env: NodeJS.ProcessEnv = { ...options.env, ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}) };
+
+  // Argument arrays only, never a shell; values travel in a file, never on the command line.
+  async function run(command: string, args: string[], signal?: AbortSignal): Promise<string> {
+    const started = performance.now();
+    const result = await execa(options.binary, args, {
+      env, extendEnv: true, reject: false, stdin: 'ignore',
+      cancelSignal: signal, killSignal: 'SIGTERM', forceKillAfterDelay: killGraceMs, maxBuffer: 64 * 1024 * 1024,
+    });
+    const ok = result.exitCode === 0 && !result.isCanceled;
+    options.onInvoke?.(command, ok ? 'ok' : 'error', performance.now() - started);
+    if (!ok) throw new HelmError(command, result.exitCode, String(result.stderr), result.isCanceled);
+    return String(result.stdout);
+  }
+
+  async function withValuesFile<T>(values: string, use: (file: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), 'tp-helm-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      await writeFile(file, values, { mode: 0o600 });
+      return await use(file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  const chartArgs = (chart: ChartRef) => (chart.version ? [chart.path, '--version', chart.version] : [chart.path]);
+  const notFound = (error: unknown) => error instanceof HelmError && /release: not found|not found/i.test(error.stderr);
+
+  return {
+    upgradeInstall: (req) =>
+      withValuesFile(req.values, async (file) =>
+        toRelease(JSON.parse(await run('upgrade', [
+          'upgrade', '--install', req.release, ...chartArgs(req.chart), '--namespace', req.namespace,
+          '--values', file, '--history-max', '10', '--output', 'json',
+        ], req.signal)) as RawRelease)),
+    template: (req) =>
+      withValuesFile(req.values, (file) =>
+        run('template', ['template', req.release, ...chartArgs(req.chart), '--namespace', req.namespace, '--values', file,
+          '--validate'], req.signal)),
+    status: async (release, namespace, signal) => {
+      try {
+        return toRelease(JSON.parse(await run('status', ['status', release, '--namespace', namespace, '--output', 'json'], signal)) as RawRelease);
+      } catch (error) {
+        if (notFound(error)) return undefined;
+        throw error;
+      }
+    },
+    history: async (release, namespace, signal) => {
+      try {
+        const raw = JSON.parse(await run('history', ['history', release, '--namespace', namespace, '--output', 'json', '--max', '20'], signal)) as RawHistory[];
+        return raw.map((h) => ({ name: release, namespace, revision: h.revision, status: h.status, description: h.description ?? '' }));
+      } catch (error) {
+        if (notFound(error)) return [];
+        throw error;
+      }
+    },
+    rollback: async (release, namespace, revision, signal) => {
+      await run('rollback', ['rollback', release, String(revision), '--namespace', namespace], signal);
+    },
+    uninstall: async (release, namespace, signal) => {
+      try {
+        await run('uninstall', ['uninstall', release, '--namespace', namespace], signal);
+      } catch (error) {
+        if (!notFound(error)) throw error;
+      }
+    },
+    version: async () => (await run('version', ['version', '--short'])).trim(),
+  };
+}

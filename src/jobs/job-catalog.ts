@@ -1,0 +1,42 @@
+import { z } from '@hono/zod-openapi';
+import { DesiredState } from '../domain/tenant-record.ts';
+import { TenantId } from '../domain/tenant-id.ts';
+
+/** The one queue every tenant operation goes through. */
+export const OPERATIONS_QUEUE = 'tenant-operations';
+
+const TenantRef = {
+  tenantId: TenantId,
+  namespace: z.string().min(1).max(63),
+  release: z.string().min(1).max(53),
+  requestedAt: z.iso.datetime(),
+};
+
+/** Provision: the desired state plus the tenant facts the result reports. No secret is ever in a payload. */
+export const ProvisionJob = z.strictObject({
+  ...TenantRef,
+  desired: DesiredState,
+  companyName: z.string(),
+  ownerEmail: z.string(),
+  ownerName: z.string(),
+  stripeCustomerId: z.string().nullable(),
+  stripeSubscriptionId: z.string().nullable(),
+  expiresAt: z.iso.datetime().nullable(),
+});
+export type ProvisionJob = z.infer<typeof ProvisionJob>;
+
+export const DeprovisionJob = z.strictObject({ ...TenantRef });
+export type DeprovisionJob = z.infer<typeof DeprovisionJob>;
+
+/**
+ * Each job name with its payload schema. The worker re-validates a payload against this when it
+ * takes the job and fails it without retry when it does not parse.
+ */
+export const JOB_CATALOG = {
+  provision: ProvisionJob,
+  deprovision: DeprovisionJob,
+} as const;
+export type JobName = keyof typeof JOB_CATALOG;
+export type JobPayload<N extends JobName> = z.infer<(typeof JOB_CATALOG)[N]>;
+export const JOB_NAMES = Object.keys(JOB_CATALOG) as JobName[];
+export const isJobName = (name: string): name is JobName => name in JOB_CATALOG;

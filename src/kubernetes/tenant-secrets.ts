@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import { MANAGED_BY, TENANT_LABELS } from '../domain/tenant-record.ts';
+import { TENANT_SECRET_KEYS as KEYS, tenantSecretNames } from '../domain/tenant-secrets.ts';
+import { isConflict, isNotFound } from './kube-errors.ts';
+
+const secret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Creates the tenant's Secrets once and never again: a Secret that exists is left exactly as it
+ * is, so a retried step, an upgrade or a re-run never rotates a password or logs users out.
+ * Returns the names of the Secrets it created this time (never their values).
+ */
+export async function ensureTenantSecrets(
+  core: CoreV1Api,
+  input: { namespace: string; tenantId: string; databaseOwner: string; adminUsername: string },
+): Promise<string[]> {
+  const names = tenantSecretNames(input.tenantId);
+  const labels = { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: input.tenantId };
+  const wanted: V1Secret[] = [
+    {
+      metadata: { name: names.database, labels },
+      type: 'kubernetes.io/basic-auth',
+      stringData: { [KEYS.database.username]: input.databaseOwner, [KEYS.database.password]: secret() },
+    },
+    {
+      metadata: { name: names.app, labels },
+      type: 'Opaque',
+      stringData: {
+        [KEYS.app.jwtSigningKey]: secret(),
+        [KEYS.app.consumerSecret]: secret(),
+        [KEYS.app.sessionSecret]: secret(),
+      },
+    },
+    {
+      metadata: { name: names.admin, labels },
+      type: 'kubernetes.io/basic-auth',
+      stringData: { [KEYS.admin.username]: input.adminUsername, [KEYS.admin.password]: secret() },
+    },
+  ];
+  const created: string[] = [];
+  for (const body of wanted) {
+    try {
+      await core.createNamespacedSecret({ namespace: input.namespace, body });
+      created.push(body.metadata!.name!);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+  }
+  return created;
+}
+
+/** The tenant admin's credentials, read from its Secret: the only place a password leaves the cluster. */
+export async function readAdminCredentials(core: CoreV1Api, namespace: string, tenantId: string) {
+  try {
+    const s = await core.readNamespacedSecret({ namespace, name: tenantSecretNames(tenantId).admin });
+    const decode = (key: string) => Buffer.from(s.data?.[key] ?? '', 'base64').toString('utf8');
+    return { username: decode(KEYS.admin.username), password: decode(KEYS.admin.password) };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

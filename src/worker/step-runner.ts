@@ -1,0 +1,75 @@
+import type { JobLogEntry, JobProgress } from '../jobs/job-events.schema.ts';
+
+/** How a step tells the outside world what it is doing. */
+export type StepReporter = {
+  progress(progress: JobProgress): Promise<void>;
+  log(level: JobLogEntry['level'], step: string, message: string): Promise<void>;
+};
+
+export type StepContext = {
+  /** Aborts on the step's timeout, on worker shutdown and on job cancellation. */
+  signal: AbortSignal;
+  /** Structured log entry for this step, visible in the job's log and SSE stream. */
+  note(message: string, level?: JobLogEntry['level']): Promise<void>;
+};
+
+/** One named, idempotent step of an operation: running it again after a crash must converge. */
+export type Step = {
+  name: string;
+  timeoutSeconds: number;
+  /** Returns the message reported when the step is done. */
+  run(context: StepContext): Promise<string>;
+};
+
+export class StepFailedError extends Error {
+  readonly step: string;
+  override readonly cause: unknown;
+  constructor(step: string, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'StepFailedError';
+    this.step = step;
+    this.cause = cause;
+  }
+}
+
+export class StepTimeoutError extends Error {
+  constructor(step: string, seconds: number) {
+    super(`step ${step} did not finish within ${seconds} s`);
+    this.name = 'StepTimeoutError';
+  }
+}
+
+/**
+ * Runs steps in order, with a timeout each, reporting progress after every step. A failure is
+ * rethrown as StepFailedError naming the step, so the job records where and why it stopped.
+ */
+export async function runSteps(steps: readonly Step[], reporter: StepReporter, signal: AbortSignal): Promise<void> {
+  const total = steps.length;
+  for (const [index, step] of steps.entries()) {
+    signal.throwIfAborted();
+    const timeout = AbortSignal.timeout(step.timeoutSeconds * 1000);
+    const stepSignal = AbortSignal.any([signal, timeout]);
+    const note = (message: string, level: JobLogEntry['level'] = 'info') => reporter.log(level, step.name, message);
+    await reporter.progress({ step: step.name, stepIndex: index, totalSteps: total, percent: Math.floor((index / total) * 100), message: `${step.name} started` });
+    let message: string;
+    try {
+      message = await abortable(step.run({ signal: stepSignal, note }), stepSignal);
+    } catch (error) {
+      const cause = timeout.aborted && !signal.aborted ? new StepTimeoutError(step.name, step.timeoutSeconds) : error;
+      await reporter.log('error', step.name, cause instanceof Error ? cause.message : String(cause)).catch(() => undefined);
+      throw new StepFailedError(step.name, cause);
+    }
+    await reporter.log('info', step.name, message);
+    await reporter.progress({ step: step.name, stepIndex: index + 1, totalSteps: total, percent: Math.floor(((index + 1) / total) * 100), message });
+  }
+}
+
+// A step that ignores its signal still cannot outlive its timeout.
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
