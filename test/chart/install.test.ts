@@ -105,10 +105,18 @@ describe.each(TIER_NAMES)('helm upgrade --install on the sandbox, %s tier', (tie
 
     const before = await snapshot(namespace);
     expect(Object.keys(before.pods)).toHaveLength(values.api.replicas + values.web.replicas);
+    expect(Object.keys(before.secrets)).toHaveLength(values.backup.enabled ? 4 : 3);
     await upgradeInstall(namespace, values);
     await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
     await waitForDeployment(namespace, `${tenantId}-web`, values.web.replicas);
     await waitForDatabase(namespace, `${tenantId}-postgres`);
     expect(await snapshot(namespace)).toEqual(before);
+
+    // And the comparison above can see a change: new config, new ReplicaSets; Secrets still untouched.
+    await upgradeInstall(namespace, { ...values, tenant: { ...values.tenant, companyName: 'Acme Auto & Sons' } });
+    await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
+    const after = await snapshot(namespace);
+    expect(Object.keys(after.replicaSets)).not.toEqual(Object.keys(before.replicaSets));
+    expect(after.secrets).toEqual(before.secrets);
   });
 });
