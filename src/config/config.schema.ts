@@ -88,5 +88,15 @@ export const Config = z
       .describe('Server-sent events'),
     tiers: TiersConfig.describe('Subscription tiers: what each tier gives a tenant'),
   })
+  .superRefine((config, ctx) => {
+    // The original referenced an undefined bucket and a Secret nobody created; refuse that at start-up.
+    const backupTiers = Object.entries(config.tiers).filter(([, tier]) => tier.backupEnabled).map(([name]) => name);
+    if (backupTiers.length === 0) return;
+    for (const field of ['destinationPrefix', 'credentialsSecret'] as const) {
+      if (config.platform.backup[field] === null) {
+        ctx.addIssue({ code: 'custom', path: ['platform', 'backup', field], message: `required because tiers ${backupTiers.join(', ')} have backups enabled` });
+      }
+    }
+  })
   .describe('tenant-provisioner configuration');
 export type Config = z.infer<typeof Config>;

@@ -56,6 +56,33 @@ export const PlatformConfig = z
         postgres: Image.describe('PostgreSQL image for CloudNativePG'),
       })
       .describe('Container images of the tenant stack, passed to the chart'),
+    networkPolicy: z
+      .strictObject({
+        enabled: z.boolean().describe('Render the tenant NetworkPolicies (default deny plus what the stack needs)'),
+        cnpgOperatorNamespace: kubernetesName('Namespace of the CloudNativePG operator (reaches instances on port 8000)'),
+        ingressControllerNamespace: kubernetesName('Namespace of the ingress controller (reaches API and Web)'),
+        kubernetesApiCidrs: z.array(z.string().min(1)).min(1).describe('CIDRs of the Kubernetes API endpoints that database instances reach'),
+      })
+      .describe('Tenant network isolation'),
+    backup: z
+      .strictObject({
+        destinationPrefix: z
+          .string()
+          .regex(/^s3:\/\/\S+$/, 'must be an s3:// URL')
+          .nullable()
+          .describe('Object-store prefix of tenant backups; each tenant writes below {prefix}/{tenantId}. Required when a tier has backups'),
+        endpointUrl: z.url().nullable().describe('S3-compatible endpoint (MinIO, R2…); null means AWS S3'),
+        credentialsSecret: z
+          .strictObject({
+            namespace: kubernetesName('Namespace of the source Secret'),
+            name: kubernetesName('Name of the source Secret'),
+          })
+          .nullable()
+          .describe('Secret (keys ACCESS_KEY_ID, ACCESS_SECRET_KEY) copied once into each backup tenant\'s namespace'),
+        schedule: z.string().regex(/^\S+( \S+){5}$/, 'must be a six-field cron expression (seconds first)').describe('ScheduledBackup cron, seconds first'),
+        retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, 'must look like 30d, 4w or 6m').describe('How long backups are kept'),
+      })
+      .describe('CloudNativePG backups for tiers that have them'),
   })
   .describe('The platform tenants are installed on');
 export type PlatformConfig = z.infer<typeof PlatformConfig>;

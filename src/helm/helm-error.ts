@@ -20,6 +20,8 @@ export class HelmError extends Error {
 const PERMANENT = [
   /values don't meet the specifications of the schema/i,
   /execution error at/i,
+  /executing "[^"]+" at/i,
+  /nil pointer evaluating/i,
   /parse error/i,
   /error converting YAML/i,
   /unable to build kubernetes objects/i,
@@ -38,9 +40,10 @@ function isPermanent(stderr: string): boolean {
   return !TRANSIENT.some((r) => r.test(stderr)) && PERMANENT.some((r) => r.test(stderr));
 }
 
-/** Helm's own error line(s), without its usage noise; this is what a failed step reports. */
+/** Helm's own error, from its `Error:` line on, without usage hints; this is what a failed step reports. */
 export function helmMessage(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  const errors = lines.filter((l) => /^error:?/i.test(l));
-  return (errors.length > 0 ? errors : lines.slice(-3)).join(' ').replace(/^Error:\s*/i, '').slice(0, 2_000);
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Use --debug flag/i.test(l));
+  const start = lines.findIndex((l) => /^error:?/i.test(l));
+  const relevant = start >= 0 ? lines.slice(start) : lines.slice(-3);
+  return relevant.join(' ').replace(/^Error:\s*/i, '').slice(0, 2_000);
 }

@@ -61,3 +61,35 @@ export async function readAdminCredentials(core: CoreV1Api, namespace: string, t
     throw error;
   }
 }
+
+/**
+ * Copies the platform's object-store credentials into a backup tenant's namespace, once. A missing
+ * source is a configuration error, reported as such (the original referenced a Secret nobody made).
+ */
+export async function ensureBackupCredentials(
+  core: CoreV1Api,
+  input: { source: { namespace: string; name: string }; namespace: string; tenantId: string },
+): Promise<boolean> {
+  const name = tenantSecretNames(input.tenantId).backupCredentials;
+  try {
+    await core.readNamespacedSecret({ namespace: input.namespace, name });
+    return false;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  let source: V1Secret;
+  try {
+    source = await core.readNamespacedSecret(input.source);
+  } catch (error) {
+    if (isNotFound(error)) throw new Error(`backup credentials Secret ${input.source.namespace}/${input.source.name} does not exist`);
+    throw error;
+  }
+  const labels = { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: input.tenantId };
+  try {
+    await core.createNamespacedSecret({ namespace: input.namespace, body: { metadata: { name, labels }, type: 'Opaque', data: source.data ?? {} } });
+    return true;
+  } catch (error) {
+    if (isConflict(error)) return false;
+    throw error;
+  }
+}

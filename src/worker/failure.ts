@@ -1,0 +1,23 @@
+import { ZodError } from 'zod';
+import { HelmError } from '../helm/helm-error.ts';
+import { isPermanentKubeError } from '../kubernetes/kube-errors.ts';
+import { StepFailedError } from './step-runner.ts';
+
+/** A failure that will repeat however often the job is retried (bad input, a withdrawn intent). */
+export class PermanentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentError';
+  }
+}
+
+/**
+ * Deterministic failures (bad payload, chart rejects values, Kubernetes 400/403/404/422) fail the
+ * job now; everything else (network, 409, 429, 5xx, a Helm lock, a timeout) is retried with backoff.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  const cause = error instanceof StepFailedError ? error.cause : error;
+  if (cause instanceof PermanentError || cause instanceof ZodError) return true;
+  if (cause instanceof HelmError) return cause.permanent;
+  return isPermanentKubeError(cause);
+}

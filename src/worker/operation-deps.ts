@@ -1,0 +1,22 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.schema.ts';
+import type { HelmClient } from '../helm/helm-client.ts';
+import type { Kubernetes } from '../kubernetes/kube-client.ts';
+import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
+
+/** What every operation is built from; assembled once by the composition root. */
+export type OperationDeps = {
+  config: Config;
+  logger: Logger;
+  kube: Kubernetes;
+  registry: TenantRegistry;
+  workloads: TenantWorkloads;
+  helm: HelmClient;
+  now?: () => Date;
+};
+
+/** Kubernetes object names the tenant chart renders (charts/mechanicbuddy-tenant/templates/_helpers.tpl). */
+export function tenantObjectNames(tenantId: string) {
+  return { database: `${tenantId}-postgres`, api: `${tenantId}-api`, web: `${tenantId}-web` };
+}

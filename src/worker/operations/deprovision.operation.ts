@@ -1,0 +1,47 @@
+import type { DeprovisionJob } from '../../jobs/job-catalog.ts';
+import type { Step } from '../step-runner.ts';
+import type { OperationDeps } from '../operation-deps.ts';
+
+export type DeprovisionResult = { tenantId: string; namespace: string; removed: boolean; durationSeconds: number };
+
+/** Idempotent at every step: a release or namespace that is already gone counts as removed. */
+export function deprovisionSteps(deps: OperationDeps, jobId: string, job: DeprovisionJob, result: Partial<DeprovisionResult>): Step[] {
+  const { registry, helm, workloads, config } = deps;
+  let present = true;
+  return [
+    {
+      name: 'validate', timeoutSeconds: config.timeouts.validate,
+      async run() {
+        const tenant = await registry.get(job.tenantId);
+        present = tenant !== undefined;
+        if (tenant && !tenant.terminating) {
+          await registry.setOperation(job.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
+        }
+        return present ? `removing tenant ${job.tenantId}` : `tenant ${job.tenantId} is already gone`;
+      },
+    },
+    {
+      name: 'uninstall-release', timeoutSeconds: config.timeouts.deployChart,
+      async run({ signal }) {
+        if (!present) return 'nothing to uninstall';
+        await helm.uninstall(job.release, job.namespace, signal);
+        return `release ${job.release} uninstalled`;
+      },
+    },
+    {
+      name: 'delete-namespace', timeoutSeconds: config.timeouts.deprovision,
+      async run({ signal, note }) {
+        const outcome = await registry.delete(job.tenantId);
+        if (outcome === 'deleting') await note(`namespace ${job.namespace} deleting`);
+        await workloads.waitForNamespaceGone(job.namespace, {
+          timeoutMs: config.timeouts.deprovision * 1000, signal, onChange: (reason) => void note(reason, 'debug'),
+        });
+        result.tenantId = job.tenantId;
+        result.namespace = job.namespace;
+        result.removed = present;
+        result.durationSeconds = Math.round((Date.now() - Date.parse(job.requestedAt)) / 100) / 10;
+        return `namespace ${job.namespace} removed`;
+      },
+    },
+  ];
+}

@@ -1,0 +1,166 @@
+import { tenantSecretNames } from '../../domain/tenant-secrets.ts';
+import type { ProvisionJob } from '../../jobs/job-catalog.ts';
+import { ensureBackupCredentials, ensureTenantSecrets } from '../../kubernetes/tenant-secrets.ts';
+import { PermanentError } from '../failure.ts';
+import { recoverRelease } from '../release-recovery.ts';
+import type { Step } from '../step-runner.ts';
+import { tenantChartValues } from '../tenant-values.ts';
+import { tenantObjectNames, type OperationDeps } from '../operation-deps.ts';
+
+/** What a finished provision reports (the seed's TenantProvisioningResult, minus any password). */
+export type ProvisionResult = {
+  tenantId: string;
+  namespace: string;
+  release: { name: string; revision: number };
+  urls: { tenant: string; api: string; custom: string | null };
+  credentials: { secretName: string; usernameKey: string; passwordKey: string; retrieveAt: string };
+  resources: { tier: string; postgresInstances: number; postgresStorageSize: string; apiReplicas: number; webReplicas: number; mechanicLimit: number | null };
+  expiresAt: string | null;
+  billing: { stripeCustomerId: string | null; stripeSubscriptionId: string | null };
+  durationSeconds: number;
+};
+
+/**
+ * The seed's 13 steps, each with real work and each safe to run again: a retried job after a
+ * killed worker converges on the same namespace, Secrets and release.
+ */
+export function provisionSteps(deps: OperationDeps, jobId: string, job: ProvisionJob, result: Partial<ProvisionResult>): Step[] {
+  const { config, kube, registry, workloads, helm } = deps;
+  const t = config.timeouts;
+  const names = tenantObjectNames(job.tenantId);
+  const facts = { tenantId: job.tenantId, companyName: job.companyName, expiresAt: job.expiresAt };
+  let valuesYaml = '';
+  let values: ReturnType<typeof tenantChartValues>['values'] | undefined;
+
+  return [
+    {
+      name: 'validate', timeoutSeconds: t.validate,
+      async run({ signal }) {
+        const tenant = await registry.get(job.tenantId);
+        if (!tenant) throw new PermanentError(`tenant ${job.tenantId} has no namespace (its intent was withdrawn)`);
+        if (tenant.terminating) throw new PermanentError(`namespace ${job.namespace} is being deleted`);
+        const [version, helmVersion] = await Promise.all([kube.version.getCode(), helm.version()]);
+        signal.throwIfAborted();
+        return `cluster ${version.gitVersion} and Helm ${helmVersion} reachable; tier ${job.desired.tier} configured`;
+      },
+    },
+    {
+      name: 'generate-id', timeoutSeconds: t.defaultStep,
+      async run() {
+        await registry.setOperation(job.tenantId, { type: 'provision', jobId: jobId, state: 'active', at: new Date().toISOString() });
+        return `tenant ${job.tenantId} in namespace ${job.namespace}, release ${job.release}`;
+      },
+    },
+    {
+      name: 'build-values', timeoutSeconds: t.defaultStep,
+      async run({ note }) {
+        const built = tenantChartValues(config, facts, job.desired);
+        values = built.values;
+        valuesYaml = built.yaml;
+        const created = await ensureTenantSecrets(kube.core, {
+          namespace: job.namespace, tenantId: job.tenantId, databaseOwner: values.postgres.owner, adminUsername: config.provisioning.adminUsername,
+        });
+        if (values.backup.enabled && config.platform.backup.credentialsSecret) {
+          if (await ensureBackupCredentials(kube.core, { source: config.platform.backup.credentialsSecret, namespace: job.namespace, tenantId: job.tenantId })) {
+            created.push(tenantSecretNames(job.tenantId).backupCredentials);
+          }
+        }
+        if (created.length > 0) await note(`created Secrets ${created.join(', ')}`);
+        return `values for tier ${job.desired.tier} built (${valuesYaml.length} bytes, no secrets); ${created.length === 0 ? 'existing Secrets kept' : `${created.length} Secrets created`}`;
+      },
+    },
+    {
+      name: 'deploy-chart', timeoutSeconds: t.deployChart,
+      async run({ signal, note }) {
+        const recovered = await recoverRelease(helm, job.release, job.namespace, signal);
+        if (recovered) await note(recovered, 'warn');
+        const release = await helm.upgradeInstall({
+          release: job.release, namespace: job.namespace, chart: config.platform.chart, values: valuesYaml, signal,
+        });
+        result.release = { name: release.name, revision: release.revision };
+        return `release ${release.name} revision ${release.revision} ${release.status}`;
+      },
+    },
+    {
+      name: 'wait-for-database', timeoutSeconds: t.waitForDatabase,
+      async run({ signal, note }) {
+        const db = await workloads.waitForDatabase(job.namespace, names.database, { timeoutMs: t.waitForDatabase * 1000, signal, onChange: (r) => void note(r, 'debug') });
+        return `PostgreSQL ready: ${db.readyInstances}/${db.instances} instances (${db.phase})`;
+      },
+    },
+    {
+      name: 'wait-for-api', timeoutSeconds: t.waitForApi,
+      async run({ signal, note }) {
+        const api = await workloads.waitForDeployment(job.namespace, names.api, { timeoutMs: t.waitForApi * 1000, signal, onChange: (r) => void note(r, 'debug') });
+        return `API ready: ${api.readyReplicas}/${api.replicas} replicas`;
+      },
+    },
+    {
+      name: 'wait-for-web', timeoutSeconds: t.waitForWeb,
+      async run({ signal, note }) {
+        const web = await workloads.waitForDeployment(job.namespace, names.web, { timeoutMs: t.waitForWeb * 1000, signal, onChange: (r) => void note(r, 'debug') });
+        return `Web ready: ${web.readyReplicas}/${web.replicas} replicas`;
+      },
+    },
+    {
+      name: 'set-urls', timeoutSeconds: t.defaultStep,
+      async run() {
+        const tenant = `https://${job.tenantId}.${config.platform.baseDomain}`;
+        const custom = job.desired.customDomain ? `https://${job.desired.customDomain}` : null;
+        result.urls = { tenant, api: `${tenant}/api`, custom };
+        await registry.setAnnotations(job.tenantId, { customDomain: job.desired.customDomain });
+        return custom ? `${tenant} and ${custom}` : tenant;
+      },
+    },
+    {
+      name: 'set-admin-credentials', timeoutSeconds: t.defaultStep,
+      async run() {
+        const secretName = tenantSecretNames(job.tenantId).admin;
+        await kube.core.readNamespacedSecret({ namespace: job.namespace, name: secretName });
+        result.credentials = {
+          secretName, usernameKey: 'username', passwordKey: 'password', retrieveAt: `/api/provisioning/${job.tenantId}/credentials`,
+        };
+        return `admin ${config.provisioning.adminUsername}; password kept in Secret ${secretName}`;
+      },
+    },
+    {
+      name: 'set-resource-allocation', timeoutSeconds: t.defaultStep,
+      async run() {
+        const v = values!;
+        result.resources = {
+          tier: job.desired.tier, postgresInstances: v.postgres.instances, postgresStorageSize: v.postgres.storage.size,
+          apiReplicas: v.api.replicas, webReplicas: v.web.replicas, mechanicLimit: v.tenant.mechanicLimit,
+        };
+        return `PostgreSQL ${v.postgres.instances}×${v.postgres.storage.size}, API ${v.api.replicas}, Web ${v.web.replicas}, mechanics ${v.tenant.mechanicLimit ?? 'unlimited'}`;
+      },
+    },
+    {
+      name: 'set-expiry', timeoutSeconds: t.defaultStep,
+      async run() {
+        // Stamped once at intake and never recomputed, so a retry or an upgrade never extends a demo.
+        result.expiresAt = job.expiresAt;
+        await registry.setAnnotations(job.tenantId, { expiresAt: job.expiresAt });
+        return job.expiresAt ? `expires at ${job.expiresAt}` : 'does not expire';
+      },
+    },
+    {
+      name: 'set-billing-info', timeoutSeconds: t.defaultStep,
+      async run() {
+        result.billing = { stripeCustomerId: job.stripeCustomerId, stripeSubscriptionId: job.stripeSubscriptionId };
+        await registry.setAnnotations(job.tenantId, { stripeCustomerId: job.stripeCustomerId, stripeSubscriptionId: job.stripeSubscriptionId });
+        return job.stripeCustomerId ? `Stripe customer ${job.stripeCustomerId}` : 'no billing ids';
+      },
+    },
+    {
+      name: 'return-result', timeoutSeconds: t.defaultStep,
+      async run() {
+        result.tenantId = job.tenantId;
+        result.namespace = job.namespace;
+        // Measured from the request, which is what the customer waited.
+        result.durationSeconds = Math.round((Date.now() - Date.parse(job.requestedAt)) / 100) / 10;
+        await registry.setOperation(job.tenantId, { type: 'provision', jobId: jobId, state: 'completed', at: new Date().toISOString() });
+        return `provisioned ${job.tenantId} in ${result.durationSeconds} s`;
+      },
+    },
+  ];
+}

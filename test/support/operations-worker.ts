@@ -1,0 +1,30 @@
+import { QueueEvents, type Job, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createOperationsWorker } from '../../src/worker/operations-worker.ts';
+import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
+import type { Config } from '../../src/config/config.schema.ts';
+import type { ServiceDeps } from './service-deps.ts';
+
+/** A real BullMQ worker on the test's queue prefix, and a way to await a job's end. */
+export async function startWorker(deps: ServiceDeps, config: Config = deps.config) {
+  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const worker: Worker = createOperationsWorker({ ...deps, config }, { connection, prefix: config.queue.prefix, concurrency: 4 });
+  void worker.run();
+  const events = new QueueEvents(OPERATIONS_QUEUE, { connection: { url: config.redis.url }, prefix: config.queue.prefix });
+  await events.waitUntilReady();
+  return {
+    worker,
+    /** Resolves with the job's final state: 'completed' or 'failed'. */
+    async finished(jobId: string, timeoutMs = 90_000): Promise<{ state: string; job: Job }> {
+      const job = (await deps.queue.getJob(jobId))!;
+      await job.waitUntilFinished(events, timeoutMs).catch(() => undefined);
+      const fresh = (await deps.queue.getJob(jobId))!;
+      return { state: await fresh.getState(), job: fresh };
+    },
+    async close() {
+      await events.close();
+      await worker.close();
+      await connection.quit();
+    },
+  };
+}

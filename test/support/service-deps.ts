@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config/load-config.ts';
+import type { Config } from '../../src/config/config.schema.ts';
+import { createHelmClient } from '../../src/helm/helm-client.ts';
+import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
+import { createJobHistory } from '../../src/jobs/job-history.ts';
+import { createJobProducer } from '../../src/jobs/job-producer.ts';
+import { createKubernetes } from '../../src/kubernetes/kube-client.ts';
+import { createTenantRegistry } from '../../src/kubernetes/tenant-registry.ts';
+import { createTenantWorkloads } from '../../src/kubernetes/tenant-workloads.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { sandboxBinaries } from '../sandbox/versions.ts';
+
+export const TEST_JWT_SECRET = 'integration-test-secret-at-least-32-bytes-long!!';
+
+/** Configuration for one test file: the real defaults, the sandbox, this run's Redis and a queue prefix of its own. */
+export function testConfig(options: { kubeconfig: string; redisUrl: string; env?: Record<string, string> }): Config {
+  return loadConfig({
+    env: {
+      KUBECONFIG: options.kubeconfig,
+      REDIS_URL: options.redisUrl,
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...options.env,
+    },
+  });
+}
+
+/** Every worker-side dependency built from real clients, plus a closer for the connections. */
+export function serviceDeps(config: Config, kubeconfig: string) {
+  const logger = createLogger(config.logging);
+  const kube = createKubernetes(config.kubernetes);
+  const registry = createTenantRegistry(kube.core, config.platform.namespacePrefix);
+  const workloads = createTenantWorkloads(kube);
+  const helm = createHelmClient({ binary: sandboxBinaries().helm, kubeconfig });
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const history = createJobHistory(redis, { prefix: config.queue.prefix });
+  const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
+  const producer = createJobProducer(queue, config.queue);
+  return {
+    config, logger, kube, registry, workloads, helm, redis, history, queue, producer,
+    async close() {
+      await queue.close();
+      await redis.quit();
+    },
+  };
+}
+export type ServiceDeps = ReturnType<typeof serviceDeps>;
