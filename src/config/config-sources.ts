@@ -18,6 +18,7 @@ export const ENV_OVERRIDES = [
   { name: 'AUTH_JWT_AUDIENCE', path: ['auth', 'audience'] },
   { name: 'LOG_LEVEL', path: ['logging', 'level'] },
   { name: 'QUEUE_PREFIX', path: ['queue', 'prefix'] },
+  { name: 'HELM_BINARY', path: ['helm', 'binary'] },
 ] as const;
 
 export type ConfigLayer = { tree: Tree } | { issue: ConfigIssue };

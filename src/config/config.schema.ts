@@ -44,6 +44,12 @@ export const Config = z
         pretty: z.boolean().describe('Human-readable logs through pino-pretty, for local use only'),
       })
       .describe('Structured logging'),
+    helm: z
+      .strictObject({
+        binary: z.string().min(1).describe('Helm 4 executable: a path, or a name looked up on PATH (HELM_BINARY)'),
+        killGraceSeconds: seconds('After cancelling Helm with SIGTERM, how long it may finish its own rollback before SIGKILL'),
+      })
+      .describe('The Helm CLI'),
     platform: PlatformConfig,
     timeouts: TimeoutsConfig,
     provisioning: z
