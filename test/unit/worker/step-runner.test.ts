@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { runSteps, StepFailedError, StepTimeoutError, type Step, type StepReporter } from '../../../src/worker/step-runner.ts';
+import type { JobProgress } from '../../../src/jobs/job-events.schema.ts';
+
+function recorder() {
+  const progress: JobProgress[] = [];
+  const logs: Array<{ level: string; step: string; message: string }> = [];
+  const reporter: StepReporter = {
+    progress: async (p) => void progress.push(p),
+    log: async (level, step, message) => void logs.push({ level, step, message }),
+  };
+  return { progress, logs, reporter };
+}
+
+const step = (name: string, run: Step['run'], timeoutSeconds = 5): Step => ({ name, timeoutSeconds, run });
+
+describe('runSteps', () => {
+  it('runs steps in order and reports progress before and after each, ending at 100%', async () => {
+    const order: string[] = [];
+    const { progress, logs, reporter } = recorder();
+    await runSteps([
+      step('a', async () => (order.push('a'), 'did a')),
+      step('b', async ({ note }) => (await note('half way'), order.push('b'), 'did b')),
+    ], reporter, new AbortController().signal);
+    expect(order).toEqual(['a', 'b']);
+    expect(progress.map((p) => [p.step, p.stepIndex, p.percent])).toEqual([['a', 0, 0], ['a', 1, 50], ['b', 1, 50], ['b', 2, 100]]);
+    expect(progress.at(-1)).toMatchObject({ totalSteps: 2, message: 'did b' });
+    expect(logs).toContainEqual({ level: 'info', step: 'b', message: 'half way' });
+  });
+
+  it('names the failed step and stops there', async () => {
+    const { reporter, logs } = recorder();
+    let ranAfter = false;
+    const error = await runSteps([
+      step('deploy', async () => { throw new Error('chart rejected'); }),
+      step('after', async () => ((ranAfter = true), 'no')),
+    ], reporter, new AbortController().signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepFailedError);
+    expect(error).toMatchObject({ step: 'deploy', message: 'chart rejected' });
+    expect(ranAfter).toBe(false);
+    expect(logs.at(-1)).toEqual({ level: 'error', step: 'deploy', message: 'chart rejected' });
+  });
+
+  it('enforces the step timeout even when the step ignores its signal', async () => {
+    const { reporter } = recorder();
+    const started = Date.now();
+    const error = await runSteps([step('slow', () => new Promise(() => undefined), 0.2)], reporter, new AbortController().signal)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepFailedError);
+    expect((error as StepFailedError).cause).toBeInstanceOf(StepTimeoutError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('stops when the job is cancelled and does not call it a timeout', async () => {
+    const { reporter } = recorder();
+    const controller = new AbortController();
+    const run = runSteps([step('wait', ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))))],
+      reporter, controller.signal);
+    controller.abort(new Error('worker shutting down'));
+    const error = await run.catch((e: unknown) => e);
+    expect((error as StepFailedError).cause).not.toBeInstanceOf(StepTimeoutError);
+  });
+});
