@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { V1Deployment, V1DeploymentStatus } from '@kubernetes/client-node';
 import { databaseHibernation, databaseReadiness, deploymentReadiness, type CnpgCluster } from '../../../src/kubernetes/readiness.ts';
 
 const cluster = (over: Partial<CnpgCluster['status']> & { generation?: number; instances?: number; observed?: number } = {}): CnpgCluster => ({
@@ -30,7 +31,7 @@ describe('databaseReadiness', () => {
 });
 
 describe('deploymentReadiness', () => {
-  const deployment = (status: object, generation = 3, replicas = 2) => ({ metadata: { name: 'api', generation }, spec: { replicas }, status });
+  const deployment = (status: V1DeploymentStatus, generation = 3, replicas = 2) => ({ metadata: { name: 'api', generation }, spec: { replicas }, status }) as V1Deployment;
   it('is ready once this generation is rolled out and every replica is updated, ready and available', () => {
     const ready = deployment({ observedGeneration: 3, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
     expect(deploymentReadiness(ready)).toEqual({ done: true, value: { replicas: 2, readyReplicas: 2 } });
