@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Queue } from 'bullmq';
+import type { MiddlewareHandler } from 'hono';
+import { requestId } from 'hono/request-id';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/config.schema.ts';
+import type { HelmClient } from '../helm/helm-client.ts';
+import type { JobEventHub } from '../jobs/job-event-hub.ts';
+import type { JobHistory } from '../jobs/job-history.ts';
+import type { JobProducer } from '../jobs/job-producer.ts';
+import type { Kubernetes } from '../kubernetes/kube-client.ts';
+import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createIdempotencyStore } from '../services/idempotency-store.ts';
+import { createProvisioningService } from '../services/provisioning-service.ts';
+import { createRateLimiter } from '../services/rate-limiter.ts';
+import { createRouter, type AppEnv } from './app-env.ts';
+import { bearerAuth } from './auth/auth.middleware.ts';
+import type { JwtVerifier } from './auth/jwt-verifier.ts';
+import { createOnError, notFoundHandler } from './errors/problem.handlers.ts';
+import { createHealthRouter } from './health/health.router.ts';
+import { createJobsRouter } from './jobs/jobs.router.ts';
+import { limitBody } from './middleware/body-limit.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { requestContext } from './middleware/request-context.ts';
+import { mountApiDocs } from './openapi/docs.ts';
+import { createProvisioningRouter } from './provisioning/provisioning.router.ts';
+import { createTenantsRouter } from './tenants/tenants.router.ts';
+
+export type { AppEnv } from './app-env.ts';
+
+/** Everything the API process needs, built once by the composition root and passed in. */
+export type ApiDeps = {
+  config: Config;
+  logger: Logger;
+  verifier: JwtVerifier;
+  /** Tenants are namespaces. */
+  registry: TenantRegistry;
+  /** Only readDatabase and readDeployment are used (status). */
+  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
+  /** Only status (tenant status) and version (validate) are used: the API never installs anything. */
+  helm: Pick<HelmClient, 'status' | 'version'>;
+  /** core for credentials, version for /readyz and validate. */
+  kube: Pick<Kubernetes, 'core' | 'version'>;
+  /** The OPERATIONS_QUEUE, for reading jobs. */
+  queue: Pick<Queue, 'getJob'>;
+  producer: JobProducer;
+  history: Pick<JobHistory, 'read'>;
+  hub: Pick<JobEventHub, 'subscribe'>;
+  /**
+   * The "producer" ioredis connection, created with enableOfflineQueue: false and
+   * maxRetriesPerRequest: 1 so that commands fail fast while Redis is down: idempotency keys,
+   * rate limits and the intake ping.
+   */
+  redis: Pick<Redis, 'ping' | 'get' | 'set' | 'del' | 'incr' | 'pexpire'>;
+  /** 6 hex characters for generated tenant ids (default: crypto). */
+  randomHex?: () => string;
+  now?: () => Date;
+};
+
+/** The version of the HTTP contract in the OpenAPI document (not the package version). */
+export const API_VERSION = '1.0.0';
+
+/**
+ * The API process's HTTP layer. Middleware order: request id → per-request logger and access log →
+ * (per /api group) bearer JWT → per-subject rate limit → body limit → zod validation → handler.
+ * Authentication is mounted per group rather than on `/api/*`, so a group such as the Stripe webhook
+ * can authenticate differently.
+ */
+export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
+  const { config } = deps;
+  const randomHex = deps.randomHex ?? (() => randomBytes(3).toString('hex'));
+  const app = createRouter();
+  app.use(requestId());
+  app.use(requestContext(deps.logger));
+  app.onError(createOnError(deps.logger));
+  app.notFound(notFoundHandler);
+
+  const limiter = createRateLimiter(deps.redis, {
+    prefix: `${config.queue.prefix}:ratelimit`,
+    windowSeconds: config.http.rateLimit.windowSeconds,
+    maxRequests: config.http.rateLimit.maxRequests,
+    ...(deps.now ? { now: () => deps.now!().getTime() } : {}),
+  });
+  const guard: MiddlewareHandler[] = [
+    bearerAuth(deps.verifier),
+    rateLimit(limiter),
+    limitBody(config.http.bodyLimitBytes),
+  ];
+  const service = createProvisioningService({
+    config,
+    registry: deps.registry,
+    producer: deps.producer,
+    redis: deps.redis,
+    idempotency: createIdempotencyStore(deps.redis, { prefix: `${config.queue.prefix}:idem` }),
+    randomHex,
+    now: deps.now,
+  });
+
+  app.route('/', createHealthRouter({ redis: deps.redis, kube: deps.kube }));
+  app.route(
+    '/api/provisioning',
+    createProvisioningRouter(
+      { config, service, registry: deps.registry, workloads: deps.workloads, helm: deps.helm, kube: deps.kube, randomHex },
+      guard,
+    ),
+  );
+  app.route('/api/tenants', createTenantsRouter(deps.registry, guard));
+  app.route(
+    '/api/jobs',
+    createJobsRouter({ queue: deps.queue, history: deps.history, hub: deps.hub, heartbeatSeconds: config.sse.heartbeatSeconds }, guard),
+  );
+  mountApiDocs(app, API_VERSION);
+  return app;
+}

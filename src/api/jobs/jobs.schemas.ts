@@ -1,0 +1,42 @@
+import { z } from '@hono/zod-openapi';
+import { JobError, JobLogEntry, JobProgress } from '../../jobs/job-events.schema.ts';
+import { isEventId } from '../../jobs/job-history.ts';
+import { JOB_STATES } from '../../services/job-view.ts';
+
+export const JobIdParams = z.object({
+  jobId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be a job id')
+    .openapi({ param: { name: 'jobId', in: 'path' }, example: '0b6a8f0e-5f0c-4d37-9c59-0f7f6d3b6c1d' }),
+});
+
+const EventId = z.string().refine(isEventId, 'must be an event id such as 1767225600000-0');
+
+export const JobEventsQuery = z.object({
+  lastEventId: EventId.optional().openapi({
+    param: { name: 'lastEventId', in: 'query' },
+    description: 'Resume after this event (for clients that cannot send Last-Event-ID); the header wins when both are present',
+  }),
+});
+
+export const JobEventsHeaders = z.object({
+  'last-event-id': EventId.optional().openapi({ param: { name: 'Last-Event-ID', in: 'header' }, description: 'Resume after this event' }),
+});
+
+export const JobView = z
+  .object({
+    jobId: z.string(),
+    type: z.string().openapi({ example: 'provision' }),
+    tenantId: z.string().nullable(),
+    state: z.enum(JOB_STATES),
+    attempt: z.int().openapi({ description: 'Attempts started so far (0 while queued)' }),
+    progress: JobProgress.nullable(),
+    log: z.array(JobLogEntry),
+    result: z.record(z.string(), z.unknown()).nullable(),
+    error: JobError.nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('Job');
+export type JobView = z.infer<typeof JobView>;

@@ -1,0 +1,100 @@
+import type { Job, JobState, Queue } from 'bullmq';
+import { JobProgress, type JobError, type JobEvent, type JobLogEntry } from '../jobs/job-events.schema.ts';
+import type { JobHistory } from '../jobs/job-history.ts';
+
+export const JOB_STATES = ['queued', 'active', 'completed', 'failed'] as const;
+export type PublicJobState = (typeof JOB_STATES)[number];
+
+/** A job as `GET /api/jobs/{jobId}` shows it: BullMQ's record plus its durable history. */
+export type JobView = {
+  jobId: string;
+  type: string;
+  tenantId: string | null;
+  state: PublicJobState;
+  attempt: number;
+  progress: JobProgress | null;
+  log: JobLogEntry[];
+  result: Record<string, unknown> | null;
+  error: JobError | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+};
+
+/** The part of a BullMQ Queue the API reads jobs through. */
+export type JobQueue = Pick<Queue, 'getJob'>;
+
+/** BullMQ's states as a client needs them: everything not yet started is `queued`. */
+export function publicJobState(state: JobState | 'unknown'): PublicJobState | undefined {
+  switch (state) {
+    case 'completed':
+    case 'failed':
+    case 'active':
+      return state;
+    case 'waiting':
+    case 'delayed':
+    case 'prioritized':
+    case 'waiting-children':
+      return 'queued';
+    default:
+      return undefined;
+  }
+}
+
+export async function loadJob(queue: JobQueue, jobId: string): Promise<{ job: Job; state: PublicJobState } | undefined> {
+  const job = await queue.getJob(jobId);
+  if (!job) return undefined;
+  const state = publicJobState(await job.getState());
+  return state ? { job, state } : undefined;
+}
+
+export async function readJobView(queue: JobQueue, history: Pick<JobHistory, 'read'>, jobId: string): Promise<JobView | undefined> {
+  const found = await loadJob(queue, jobId);
+  if (!found) return undefined;
+  const { job, state } = found;
+  const events = await history.read(jobId);
+  const log = events.flatMap((event) => (event.type === 'log' ? [event.data] : []));
+  const failed = events.findLast((event) => event.type === 'failed');
+  const progress = JobProgress.safeParse(job.progress);
+  const finished = state === 'completed' || state === 'failed';
+  return {
+    jobId,
+    type: job.name,
+    tenantId: tenantIdOf(job),
+    state,
+    attempt: job.attemptsStarted ?? job.attemptsMade,
+    progress: progress.success ? progress.data : null,
+    log,
+    result: state === 'completed' ? asRecord(job.returnvalue) : null,
+    error: failed?.type === 'failed' ? failed.data : state === 'failed' ? failureOf(job) : null,
+    createdAt: new Date(job.timestamp).toISOString(),
+    startedAt: job.processedOn ? new Date(job.processedOn).toISOString() : null,
+    finishedAt: finished && job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+  };
+}
+
+/**
+ * The terminal event of a finished job, from BullMQ's own record. Used when the job is finished but
+ * its history has no terminal event (the worker stopped between finishing the job and recording it).
+ */
+export async function terminalEventOf(queue: JobQueue, jobId: string): Promise<JobEvent | undefined> {
+  const found = await loadJob(queue, jobId);
+  if (found?.state === 'completed') return { type: 'completed', data: asRecord(found.job.returnvalue) ?? {} };
+  if (found?.state === 'failed') return { type: 'failed', data: failureOf(found.job) };
+  return undefined;
+}
+
+function failureOf(job: Job): JobError {
+  const progress = JobProgress.safeParse(job.progress);
+  return { step: progress.success ? progress.data.step : 'unknown', message: job.failedReason || 'the job failed' };
+}
+
+function tenantIdOf(job: Job): string | null {
+  const data: unknown = job.data;
+  const id = typeof data === 'object' && data !== null ? (data as { tenantId?: unknown }).tenantId : undefined;
+  return typeof id === 'string' ? id : null;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}

@@ -1,0 +1,96 @@
+import type { Config } from '../config/config.schema.ts';
+import { customDomainRule } from '../domain/custom-domain.ts';
+import { fieldErrorsFrom, type FieldError } from '../domain/field-error.ts';
+import { ProvisionRequest } from '../domain/provision-request.ts';
+import type { HelmClient } from '../helm/helm-client.ts';
+import type { Kubernetes } from '../kubernetes/kube-client.ts';
+import { kubeMessage } from '../kubernetes/kube-errors.ts';
+import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import { withDeadline } from './deadline.ts';
+
+export type ValidationReport = { valid: boolean; errors: FieldError[]; warnings: string[] };
+
+export type ValidationDeps = {
+  config: Config;
+  registry: Pick<TenantRegistry, 'get' | 'list'>;
+  kube: Pick<Kubernetes, 'version'>;
+  helm: Pick<HelmClient, 'version'>;
+};
+
+const CHECK_DEADLINE_MS = 5_000;
+const LIST_PAGE = 500;
+
+/** The provision body schema with the platform's custom-domain rule; the provision route validates with it too. */
+export function provisionRequestSchema(baseDomain: string) {
+  return ProvisionRequest.superRefine(customDomainRule(baseDomain));
+}
+
+/**
+ * What `POST /api/provisioning/provision` would think of `body`, without creating anything: the
+ * schema, then the tenant id and custom domain against existing tenants, then whether the cluster
+ * and Helm answer. Every check runs even when another failed, so one call lists every problem.
+ */
+export async function validateProvisionRequest(deps: ValidationDeps, body: unknown): Promise<ValidationReport> {
+  const errors: FieldError[] = [];
+  const warnings: string[] = [];
+  const parsed = provisionRequestSchema(deps.config.platform.baseDomain).safeParse(body);
+  const checks: Array<Promise<FieldError[]>> = [reachability(deps)];
+  if (!parsed.success) errors.push(...fieldErrorsFrom(parsed.error, 'body'));
+  else {
+    const request = parsed.data;
+    const tier = deps.config.tiers[request.subscriptionTier];
+    if (tier.expiresAfterDays !== null) {
+      warnings.push(`${request.subscriptionTier} tenants expire ${tier.expiresAfterDays} days after they are provisioned`);
+    }
+    if (request.tenantId === undefined) warnings.push('no tenantId given: one will be generated from the company name');
+    else checks.push(tenantIdFree(deps, request.tenantId));
+    if (request.customDomain !== undefined) checks.push(customDomainFree(deps, request.customDomain, request.tenantId));
+  }
+  for (const found of await Promise.all(checks)) errors.push(...found);
+  return { valid: errors.length === 0, errors, warnings };
+}
+
+async function tenantIdFree(deps: ValidationDeps, tenantId: string): Promise<FieldError[]> {
+  try {
+    const existing = await withDeadline(deps.registry.get(tenantId), CHECK_DEADLINE_MS, 'tenant lookup');
+    return existing ? [{ path: 'tenantId', message: `is already taken${existing.terminating ? ' (its namespace is being deleted)' : ''}` }] : [];
+  } catch (error) {
+    return [{ path: 'tenantId', message: `could not be checked: ${describe(error)}` }];
+  }
+}
+
+/**
+ * Scans every tenant's namespace annotations. Fine for thousands of tenants; past that, a label with
+ * the domain's hash would let the API server do the lookup.
+ */
+async function customDomainFree(deps: ValidationDeps, domain: string, tenantId: string | undefined): Promise<FieldError[]> {
+  const wanted = domain.toLowerCase();
+  try {
+    let cursor: string | undefined;
+    do {
+      const page = await withDeadline(deps.registry.list({ limit: LIST_PAGE, continue: cursor }), CHECK_DEADLINE_MS, 'tenant list');
+      const owner = page.items.find((t) => t.tenantId !== tenantId && [t.customDomain, t.desired.customDomain].some((d) => d?.toLowerCase() === wanted));
+      if (owner) return [{ path: 'customDomain', message: `is already used by tenant ${owner.tenantId}` }];
+      cursor = page.continue;
+    } while (cursor !== undefined);
+    return [];
+  } catch (error) {
+    return [{ path: 'customDomain', message: `could not be checked: ${describe(error)}` }];
+  }
+}
+
+async function reachability(deps: ValidationDeps): Promise<FieldError[]> {
+  const [cluster, helm] = await Promise.allSettled([
+    withDeadline(deps.kube.version.getCode(), CHECK_DEADLINE_MS, 'the Kubernetes API'),
+    withDeadline(deps.helm.version(), CHECK_DEADLINE_MS, 'helm'),
+  ]);
+  const errors: FieldError[] = [];
+  if (cluster.status === 'rejected') errors.push({ path: 'cluster', message: `the Kubernetes API is not reachable: ${describe(cluster.reason)}` });
+  if (helm.status === 'rejected') errors.push({ path: 'helm', message: `Helm is not usable: ${describe(helm.reason)}` });
+  return errors;
+}
+
+// Client-facing: the API server's own message or the first line of the error, never a stack or a response dump.
+function describe(error: unknown): string {
+  return kubeMessage(error).slice(0, 200);
+}

@@ -1,0 +1,68 @@
+import { ProblemError } from '../api/errors/problem-error.ts';
+import type { TenantRecord } from '../domain/tenant-record.ts';
+import type { TierName } from '../domain/tiers.ts';
+import { kubeStatus } from '../kubernetes/kube-errors.ts';
+import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
+import { nominalTenantPhase, type TenantPhase } from './tenant-phase.ts';
+
+export type TenantSummary = {
+  tenantId: string;
+  namespace: string;
+  tier: TierName;
+  phase: TenantPhase;
+  companyName: string;
+  createdAt: string;
+  expiresAt: string | null;
+};
+
+export type TenantListQuery = { tier?: TierName | undefined; phase?: TenantPhase | undefined; limit: number; cursor?: string | undefined };
+export type TenantList = { items: TenantSummary[]; nextCursor: string | null };
+
+// A selective phase filter may need several pages of namespaces; stop and hand out a cursor past this.
+const MAX_PAGES_PER_REQUEST = 10;
+
+/**
+ * One page of tenants. The tier filter is a label selector (the API server filters); the phase
+ * filter is applied here, asking each following page for only as many namespaces as are still
+ * missing, so a page never overshoots `limit` and the continue token never skips a tenant.
+ */
+export async function listTenants(registry: Pick<TenantRegistry, 'list'>, query: TenantListQuery): Promise<TenantList> {
+  const items: TenantSummary[] = [];
+  let cursor = query.cursor;
+  for (let page = 0; page < MAX_PAGES_PER_REQUEST; page += 1) {
+    const result = await readPage(registry, { limit: query.limit - items.length, continue: cursor, tier: query.tier });
+    for (const tenant of result.items) {
+      const summary = summarize(tenant);
+      if (query.phase === undefined || summary.phase === query.phase) items.push(summary);
+    }
+    cursor = result.continue;
+    if (cursor === undefined || items.length >= query.limit) break;
+  }
+  return { items, nextCursor: cursor ?? null };
+}
+
+async function readPage(registry: Pick<TenantRegistry, 'list'>, options: Parameters<TenantRegistry['list']>[0]) {
+  try {
+    return await dependencyCall('The Kubernetes API', registry.list(options), CLUSTER_DEADLINE_MS);
+  } catch (error) {
+    // The API server forgets continue tokens after a while (410 Gone) and rejects foreign ones (400).
+    const status = kubeStatus(error);
+    if (options.continue !== undefined && (status === 410 || status === 400)) {
+      throw new ProblemError('bad_request', { detail: 'The cursor is invalid or has expired; list again from the first page', cause: error });
+    }
+    throw error;
+  }
+}
+
+function summarize(tenant: TenantRecord): TenantSummary {
+  return {
+    tenantId: tenant.tenantId,
+    namespace: tenant.namespace,
+    tier: tenant.tier,
+    phase: nominalTenantPhase(tenant),
+    companyName: tenant.companyName,
+    createdAt: tenant.createdAt,
+    expiresAt: tenant.expiresAt,
+  };
+}

@@ -1,0 +1,164 @@
+import type { CoreV1Api, V1Deployment } from '@kubernetes/client-node';
+import type { OperationMarker, TenantRecord } from '../../../../src/domain/tenant-record.ts';
+import type { Kubernetes } from '../../../../src/kubernetes/kube-client.ts';
+import type { HelmClient, HelmRelease } from '../../../../src/helm/helm-client.ts';
+import type { CnpgCluster } from '../../../../src/kubernetes/readiness.ts';
+import { TenantExistsError, type TenantRegistry } from '../../../../src/kubernetes/tenant-registry.ts';
+import type { TenantWorkloads } from '../../../../src/kubernetes/tenant-workloads.ts';
+import { tenantSecretNames } from '../../../../src/domain/tenant-secrets.ts';
+
+/** An error shaped like client-node's ApiException. */
+export const kubeError = (code: number) => Object.assign(new Error(`HTTP-Code: ${code}`), { code });
+
+/** TenantRegistry over a Map, in namespace-name order, paging like the API server. */
+export class FakeRegistry implements TenantRegistry {
+  readonly tenants = new Map<string, TenantRecord>();
+  readonly calls: string[] = [];
+  failWith: Error | undefined;
+  readonly prefix: string;
+  constructor(prefix = 'tenant-') {
+    this.prefix = prefix;
+  }
+
+  namespaceOf(tenantId: string) {
+    return `${this.prefix}${tenantId}`;
+  }
+
+  private check(call: string) {
+    this.calls.push(call);
+    if (this.failWith) throw this.failWith;
+  }
+
+  async create(tenant: Parameters<TenantRegistry['create']>[0]) {
+    this.check(`create ${tenant.tenantId}`);
+    if (this.tenants.has(tenant.tenantId)) throw new TenantExistsError(tenant.tenantId);
+    const record: TenantRecord = {
+      ...tenant,
+      namespace: this.namespaceOf(tenant.tenantId),
+      tier: tenant.desired.tier,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      terminating: false,
+    };
+    this.tenants.set(tenant.tenantId, record);
+    return structuredClone(record);
+  }
+
+  async get(tenantId: string) {
+    this.check(`get ${tenantId}`);
+    const record = this.tenants.get(tenantId);
+    return record && structuredClone(record);
+  }
+
+  async list(options: Parameters<TenantRegistry['list']>[0]) {
+    this.check(`list ${options.limit}`);
+    const all = [...this.tenants.values()].filter((t) => !options.tier || t.tier === options.tier).sort((a, b) => a.namespace.localeCompare(b.namespace));
+    const start = options.continue === undefined ? 0 : Number(options.continue);
+    if (Number.isNaN(start)) throw kubeError(410);
+    const items = all.slice(start, start + options.limit);
+    const next = start + options.limit;
+    return { items: structuredClone(items), continue: next < all.length ? String(next) : undefined };
+  }
+
+  async setOperation(tenantId: string, operation: OperationMarker) {
+    this.check(`setOperation ${tenantId} ${operation.type}:${operation.state}`);
+    const record = this.tenants.get(tenantId);
+    if (!record) throw kubeError(404);
+    record.operation = operation;
+  }
+
+  async setAnnotations(tenantId: string, annotations: Parameters<TenantRegistry['setAnnotations']>[1]) {
+    this.check(`setAnnotations ${tenantId} ${JSON.stringify(annotations)}`);
+    const record = this.tenants.get(tenantId);
+    if (!record) throw kubeError(404);
+    if ('operation' in annotations && annotations.operation === null) record.operation = null;
+  }
+
+  async delete(tenantId: string) {
+    this.check(`delete ${tenantId}`);
+    return this.tenants.delete(tenantId) ? ('deleting' as const) : ('absent' as const);
+  }
+
+  /** Adds a tenant as if it had been provisioned and completed. */
+  seed(tenantId: string, change: Partial<TenantRecord> = {}): TenantRecord {
+    const record: TenantRecord = {
+      tenantId,
+      namespace: this.namespaceOf(tenantId),
+      tier: 'professional',
+      companyName: `Company ${tenantId}`,
+      ownerEmail: 'owner@example.com',
+      ownerName: 'Ada Lovelace',
+      customDomain: null,
+      stripeCustomerId: null,
+      stripeSubscriptionId: null,
+      expiresAt: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      desired: { tier: change.tier ?? 'professional', customDomain: change.customDomain ?? null, resourceOverrides: {}, hibernated: false },
+      operation: { type: 'provision', jobId: `job-${tenantId}`, state: 'completed', at: '2026-01-01T00:01:00.000Z' },
+      terminating: false,
+      ...change,
+    };
+    this.tenants.set(tenantId, record);
+    return record;
+  }
+}
+
+/** The readers of TenantWorkloads over maps keyed `namespace/name`. */
+export function fakeWorkloads() {
+  const databases = new Map<string, CnpgCluster>();
+  const deployments = new Map<string, V1Deployment>();
+  const workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'> = {
+    readDatabase: async (namespace, name) => databases.get(`${namespace}/${name}`),
+    readDeployment: async (namespace, name) => deployments.get(`${namespace}/${name}`),
+  };
+  return { workloads, databases, deployments };
+}
+
+export function readyDatabase(instances = 1): CnpgCluster {
+  return {
+    metadata: { generation: 1 },
+    spec: { instances },
+    status: { phase: 'Cluster in healthy state', instances, readyInstances: instances, conditions: [{ type: 'Ready', status: 'True', observedGeneration: 1 }] },
+  };
+}
+
+export function readyDeployment(name: string, replicas = 1): V1Deployment {
+  return {
+    metadata: { name, generation: 1 },
+    spec: { replicas, selector: {}, template: {} },
+    status: { observedGeneration: 1, replicas, readyReplicas: replicas, updatedReplicas: replicas, availableReplicas: replicas },
+  };
+}
+
+export class FakeHelm implements Pick<HelmClient, 'status' | 'version'> {
+  readonly releases = new Map<string, HelmRelease>();
+  versionError: Error | undefined;
+  async status(release: string, namespace: string) {
+    return this.releases.get(`${namespace}/${release}`);
+  }
+  async version() {
+    if (this.versionError) throw this.versionError;
+    return 'v4.0.0';
+  }
+}
+
+/** `core` (Secrets only) and `version` of the Kubernetes clients. */
+export function fakeKube() {
+  const secrets = new Map<string, Record<string, string>>();
+  const state = { versionError: undefined as Error | undefined };
+  const core = {
+    readNamespacedSecret: async ({ namespace, name }: { namespace: string; name: string }) => {
+      const data = secrets.get(`${namespace}/${name}`);
+      if (!data) throw kubeError(404);
+      return { data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
+    },
+  } as unknown as CoreV1Api;
+  const version = {
+    getCode: async () => {
+      if (state.versionError) throw state.versionError;
+      return { gitVersion: 'v1.37.2' };
+    },
+  };
+  const putAdmin = (namespace: string, tenantId: string, username: string, password: string) =>
+    secrets.set(`${namespace}/${tenantSecretNames(tenantId).admin}`, { username, password });
+  return { kube: { core, version } as unknown as Pick<Kubernetes, 'core' | 'version'>, secrets, state, putAdmin };
+}
