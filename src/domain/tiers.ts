@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// The OpenAPI-extended z: provision-request.ts calls `TierName.openapi(...)`, and zod 4 gives an
+// instance `.openapi` only if the extension ran before the instance was made, whatever imported first.
+import { z } from '@hono/zod-openapi';
 
 /** The one tier vocabulary: API requests, configuration, chart values and billing all use it. */
 export const TIER_NAMES = ['demo', 'free', 'professional', 'enterprise'] as const;

@@ -88,22 +88,18 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       stripeSubscriptionId: request.stripeSubscriptionId ?? null,
       expiresAt,
     };
-    try {
-      await dependencyCall(
-        'The Kubernetes API',
-        registry.create({
-          tenantId, ...facts, customDomain: desired.customDomain, desired,
-          operation: { type: 'provision', jobId, state: 'queued', at: at.toISOString() },
-        }),
-        CLUSTER_DEADLINE_MS,
-      );
-    } catch (error) {
-      if (!(error instanceof TenantExistsError)) throw error;
-      throw new ProblemError('conflict', {
-        detail: `Tenant ${tenantId} already exists`,
-        errors: [{ path: 'tenantId', message: 'is already taken' }],
-      });
-    }
+    const created = registry.create({
+      tenantId, ...facts, customDomain: desired.customDomain, desired,
+      operation: { type: 'provision', jobId, state: 'queued', at: at.toISOString() },
+    });
+    await dependencyCall(
+      'The Kubernetes API',
+      created.catch((error: unknown) => {
+        if (!(error instanceof TenantExistsError)) throw error;
+        throw new ProblemError('conflict', { detail: `Tenant ${tenantId} already exists`, errors: [{ path: 'tenantId', message: 'is already taken' }] });
+      }),
+      CLUSTER_DEADLINE_MS,
+    );
     const namespace = registry.namespaceOf(tenantId);
     try {
       await enqueue('provision', {

@@ -20,7 +20,7 @@ export const JobEventsQuery = z.object({
 });
 
 export const JobEventsHeaders = z.object({
-  'last-event-id': EventId.optional().openapi({ param: { name: 'Last-Event-ID', in: 'header' }, description: 'Resume after this event' }),
+  'last-event-id': EventId.optional().openapi({ param: { name: 'last-event-id', in: 'header' }, description: 'Resume after this event' }),
 });
 
 export const JobView = z

@@ -4,7 +4,8 @@ import type { RateLimiter } from '../../services/rate-limiter.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ProblemError } from '../errors/problem-error.ts';
 
-const LIMITER_DEADLINE_MS = 500;
+// Counted in the intake's 2 s promise (see REDIS_DEADLINE_MS).
+const LIMITER_DEADLINE_MS = 250;
 
 /**
  * Per-subject limit, after `bearerAuth` (it needs the verified `sub`). When Redis cannot answer the

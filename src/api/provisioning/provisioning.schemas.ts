@@ -18,7 +18,7 @@ export const IdempotencyHeaders = z.object({
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional()
     .openapi({
-      param: { name: 'Idempotency-Key', in: 'header' },
+      param: { name: 'idempotency-key', in: 'header' },
       description: 'Retrying with the same key and body returns the first answer; another body is a 422. Kept 24 h.',
       example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
     }),
