@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { budget, DeadlineError, withDeadline } from '../../../src/services/deadline.ts';
+import { dependencyCall } from '../../../src/services/dependency.ts';
+import { ProblemError } from '../../../src/api/errors/problem-error.ts';
+
+describe('withDeadline', () => {
+  it('passes results and errors through, and rejects when time is up', async () => {
+    expect(await withDeadline(Promise.resolve(1), 100, 'x')).toBe(1);
+    await expect(withDeadline(Promise.reject(new Error('no')), 100, 'x')).rejects.toThrow('no');
+    await expect(withDeadline(new Promise(() => undefined), 20, 'redis')).rejects.toBeInstanceOf(DeadlineError);
+    await expect(withDeadline(Promise.resolve(1), 0, 'x')).rejects.toThrow(/within 0 ms/);
+  });
+
+  it('shares one budget across calls', () => {
+    let now = 0;
+    const b = budget(1_000, () => now);
+    now = 400;
+    expect(b.remaining()).toBe(600);
+    now = 2_000;
+    expect(b.remaining()).toBe(0);
+  });
+});
+
+describe('dependencyCall', () => {
+  const code = (status: number) => Object.assign(new Error('kube'), { code: status });
+
+  it('turns timeouts, network errors and transient cluster answers into 503 problems', async () => {
+    for (const error of [new Error('ECONNREFUSED'), code(500), code(503), code(429), code(409)]) {
+      await expect(dependencyCall('The Kubernetes API', Promise.reject(error), 100)).rejects.toMatchObject({ status: 503 });
+    }
+    await expect(dependencyCall('Redis', new Promise(() => undefined), 10)).rejects.toMatchObject({ code: 'dependency_unavailable' });
+  });
+
+  it('keeps deterministic cluster answers and problems as they are', async () => {
+    const forbidden = code(403);
+    await expect(dependencyCall('k', Promise.reject(forbidden), 100)).rejects.toBe(forbidden);
+    const problem = new ProblemError('conflict');
+    await expect(dependencyCall('k', Promise.reject(problem), 100)).rejects.toBe(problem);
+  });
+});
