@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { HonoAdapter } from '@bull-board/hono';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Queue } from 'bullmq';
+import { Hono, type Context, type Next } from 'hono';
+import { decodeJwt } from 'jose';
+import type { JwtVerifier } from '../auth/jwt-verifier.ts';
+import { clearSession, readSessionToken, setSession } from '../auth/session-cookie.ts';
+
+const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+
+export type AdminDeps = { verifier: JwtVerifier; queues: Queue[] };
+
+// A page served to a browser: a CSP that allows only our own inline page script and same-origin calls.
+const PAGE_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+/**
+ * The admin page and Bull Board, behind the same superadmin authentication as the API. A browser
+ * signs in by exchanging its bearer token for the session cookie (see session-cookie.ts).
+ */
+export function createAdminRoutes(deps: AdminDeps): Hono {
+  const loginPage = asset('login.html');
+  const adminPage = asset('admin.html');
+  const app = new Hono();
+
+  const requireSession = async (c: Context, next: Next) => {
+    const token = readSessionToken(c);
+    const ok = token !== undefined && (await deps.verifier(token).then(() => true, () => false));
+    if (ok) return next();
+    if (c.req.method === 'GET' && c.req.header('Accept')?.includes('text/html')) return c.redirect('/admin/login', 303);
+    return c.json({ type: 'about:blank', title: 'Authentication required', status: 401 }, 401, { 'Content-Type': 'application/problem+json', 'WWW-Authenticate': 'Bearer' });
+  };
+
+  app.get('/login', (c) => c.html(loginPage, 200, PAGE_HEADERS));
+  app.post('/session', async (c) => {
+    const header = c.req.header('Authorization')?.match(/^Bearer +(\S+)$/i)?.[1];
+    const form = header ? undefined : await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const token = header ?? (typeof form?.['token'] === 'string' ? form['token'].trim() : '');
+    try {
+      await deps.verifier(token);
+    } catch {
+      clearSession(c);
+      return header ? c.body(null, 401) : c.redirect('/admin/login?failed=1', 303);
+    }
+    const exp = decodeJwt(token).exp!;
+    setSession(c, token, new Date(exp * 1000));
+    return header ? c.body(null, 204) : c.redirect('/admin', 303);
+  });
+  app.post('/logout', (c) => {
+    clearSession(c);
+    return c.redirect('/admin/login', 303);
+  });
+
+  app.use('/', requireSession);
+  app.get('/', (c) => c.html(adminPage, 200, PAGE_HEADERS));
+
+  const board = new HonoAdapter(serveStatic).setBasePath('/admin/queues');
+  createBullBoard({ queues: deps.queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
+  app.use('/queues', requireSession);
+  app.use('/queues/*', requireSession);
+  app.route('/queues', board.registerPlugin());
+  return app;
+}
