@@ -58,6 +58,11 @@ export type ApiDeps = {
   /** 6 hex characters for generated tenant ids (default: crypto). */
   randomHex?: () => string;
   now?: () => Date;
+  /**
+   * Aborted when the process begins to shut down: open SSE streams end (clients resume elsewhere
+   * with Last-Event-ID), so the HTTP server's close is not held up by long-lived connections.
+   */
+  shutdown?: AbortSignal;
 };
 
 /** The version of the HTTP contract in the OpenAPI document (not the package version). */
@@ -110,7 +115,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route('/api/tenants', createTenantsRouter(deps.registry, guard));
   app.route(
     '/api/jobs',
-    createJobsRouter({ queue: deps.queue, history: deps.history, hub: deps.hub, heartbeatSeconds: config.sse.heartbeatSeconds }, guard),
+    createJobsRouter(
+      { queue: deps.queue, history: deps.history, hub: deps.hub, heartbeatSeconds: config.sse.heartbeatSeconds, shutdown: deps.shutdown },
+      guard,
+    ),
   );
   mountApiDocs(app, API_VERSION);
   return app;

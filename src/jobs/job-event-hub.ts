@@ -31,14 +31,17 @@ export async function createJobEventHub(subscriber: Redis, channel: string, onCo
       let set = listeners.get(jobId);
       if (!set) listeners.set(jobId, (set = new Set()));
       set.add(listener);
-      onCountChange?.(++count);
+      // Not `onCountChange?.(++count)`: an optional call skips evaluating its argument when absent.
+      count += 1;
+      onCountChange?.(count);
       let active = true;
       return () => {
         if (!active) return;
         active = false;
         set.delete(listener);
         if (set.size === 0) listeners.delete(jobId);
-        onCountChange?.(--count);
+        count -= 1;
+        onCountChange?.(count);
       };
     },
     subscriberCount: () => count,

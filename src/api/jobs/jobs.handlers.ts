@@ -14,6 +14,7 @@ export type JobsHandlerDeps = {
   history: Pick<JobHistory, 'read'>;
   hub: Pick<JobEventHub, 'subscribe'>;
   heartbeatSeconds: number;
+  shutdown?: AbortSignal | undefined;
 };
 
 const noJob = (jobId: string) => new ProblemError('not_found', { detail: `No job ${jobId}` });
@@ -40,6 +41,8 @@ export function jobsHandlers(deps: JobsHandlerDeps) {
       stream.onAbort(() => aborted.abort());
       const onRequestAbort = () => aborted.abort();
       signal.addEventListener('abort', onRequestAbort, { once: true });
+      deps.shutdown?.addEventListener('abort', onRequestAbort, { once: true });
+      if (deps.shutdown?.aborted) aborted.abort();
       try {
         const outcome = await followJobEvents({
           jobId,
@@ -58,6 +61,7 @@ export function jobsHandlers(deps: JobsHandlerDeps) {
         logger.debug({ jobId, outcome }, 'job event stream closed');
       } finally {
         signal.removeEventListener('abort', onRequestAbort);
+        deps.shutdown?.removeEventListener('abort', onRequestAbort);
       }
     });
   };

@@ -132,6 +132,19 @@ describe('GET /api/jobs/{jobId}/events', () => {
     expect(t.events.hub.subscriberCount()).toBe(0);
   });
 
+  it('ends open streams when the process shuts down', async () => {
+    const shutdown = new AbortController();
+    const t = await testApp({ deps: { shutdown: shutdown.signal } });
+    seedJob(t, 'j1', 'active');
+    const res = await t.call('/api/jobs/j1/events');
+    const reading = readSse(res.body!, () => false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(t.events.hub.subscriberCount()).toBe(1);
+    shutdown.abort();
+    expect(await reading).toEqual([]);
+    expect(t.events.hub.subscriberCount()).toBe(0);
+  });
+
   it('answers 404 for an unknown job and 422 for a malformed Last-Event-ID', async () => {
     const t = await testApp();
     await problemOf(await t.call('/api/jobs/nope/events'), 404);

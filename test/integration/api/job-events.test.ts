@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { JobView } from '../../../src/api/jobs/jobs.schemas.ts';
+import { OPERATIONS_QUEUE } from '../../../src/jobs/job-catalog.ts';
+import type { JobEvent } from '../../../src/jobs/job-events.schema.ts';
+import { eventually } from '../../support/kube.ts';
+import { readSse, type SseMessage } from '../../unit/api/support/sse.ts';
+import { startApi, type ApiServer } from './support/api-server.ts';
+
+const kubeconfig = inject('kubeconfig');
+const redisUrl = inject('redisUrl');
+let api: ApiServer;
+
+const progress = (i: number): JobEvent => ({
+  type: 'progress',
+  data: { step: `step-${i}`, stepIndex: i, totalSteps: 13, percent: Math.floor((i / 13) * 100), message: `step-${i} done` },
+});
+const isTerminal = (m: SseMessage) => m.event === 'completed' || m.event === 'failed';
+
+async function newJob() {
+  const jobId = randomUUID();
+  await api.queue.add('provision', { tenantId: 'sse-test' }, { jobId });
+  return jobId;
+}
+
+beforeAll(async () => {
+  api = await startApi({ kubeconfig, redisUrl });
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+describe('SSE against the real Redis history and hub', () => {
+  it('resumes with Last-Event-ID after a disconnect, with no gap and no duplicate', async () => {
+    const jobId = await newJob();
+    const appended: string[] = [];
+    const append = async (event: JobEvent) => appended.push((await api.history.append(jobId, event)).id);
+    await append(progress(0));
+
+    // First connection: history first, then events appended while it is open.
+    const first = new AbortController();
+    const res1 = await api.call(`/api/jobs/${jobId}/events`, { signal: first.signal });
+    expect(res1.status).toBe(200);
+    const reading1 = readSse(res1.body!, (m) => m.length >= 4);
+    await sleep(50);
+    for (let i = 1; i <= 5; i += 1) await append(progress(i));
+    const seen1 = await reading1;
+    first.abort();
+    await eventually('the hub to drop the closed subscriber', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
+
+    // While disconnected the job goes on.
+    for (let i = 6; i <= 8; i += 1) await append(progress(i));
+
+    // Reconnect after the last id received; more events arrive live, then the terminal one.
+    const lastId = seen1.at(-1)!.id!;
+    const res2 = await api.call(`/api/jobs/${jobId}/events`, { headers: { 'Last-Event-ID': lastId } });
+    const reading2 = readSse(res2.body!, (m) => m.some(isTerminal));
+    await sleep(50);
+    for (let i = 9; i <= 12; i += 1) await append(progress(i));
+    await append({ type: 'completed', data: { tenantId: 'sse-test' } });
+    const seen2 = await reading2;
+
+    const ids = [...seen1, ...seen2].map((m) => m.id);
+    expect(ids).toEqual(appended);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(seen2.at(-1)).toEqual({ event: 'completed', id: appended.at(-1), data: '{"tenantId":"sse-test"}' });
+    expect(JSON.parse(seen1[1]!.data!)).toEqual(progress(1).data);
+    await eventually('no subscribers left', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
+  });
+
+  it('replays a finished job\'s history with ?lastEventId and closes', async () => {
+    const jobId = await newJob();
+    const ids: string[] = [];
+    for (const event of [progress(0), progress(1), { type: 'failed', data: { step: 'step-1', message: 'chart rejected' } } as JobEvent]) {
+      ids.push((await api.history.append(jobId, event)).id);
+    }
+    const res = await api.call(`/api/jobs/${jobId}/events?lastEventId=${ids[0]}`);
+    const messages = await readSse(res.body!, () => false);
+    expect(messages.map((m) => m.id)).toEqual(ids.slice(1));
+    expect(messages.at(-1)).toMatchObject({ event: 'failed', data: JSON.stringify({ step: 'step-1', message: 'chart rejected' }) });
+  });
+
+  it('reads job state from BullMQ and synthesizes the terminal event a crashed worker did not record', async () => {
+    const jobId = await newJob();
+    await api.history.append(jobId, progress(12));
+    // A real BullMQ worker on this file's prefix that finishes the job without recording history.
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const worker = new Worker(OPERATIONS_QUEUE, async () => ({ tenantId: 'sse-test', durationMs: 1 }), { connection, prefix: api.config.queue.prefix });
+    try {
+      await eventually('the job to complete', async () => ((await (await api.queue.getJob(jobId))?.getState()) === 'completed' ? true : undefined), 20_000);
+    } finally {
+      await worker.close();
+      await connection.quit();
+    }
+    const view = (await (await api.call(`/api/jobs/${jobId}`)).json()) as JobView;
+    expect(view).toMatchObject({ state: 'completed', attempt: 1, result: { tenantId: 'sse-test', durationMs: 1 }, error: null });
+    expect(view.finishedAt).not.toBeNull();
+    const messages = await readSse((await api.call(`/api/jobs/${jobId}/events`)).body!, () => false);
+    expect(messages.map((m) => m.event)).toEqual(['progress', 'completed']);
+    expect(messages[1]).toEqual({ event: 'completed', data: JSON.stringify({ tenantId: 'sse-test', durationMs: 1 }) });
+  });
+
+  it('shares one Redis subscription across many subscribers', async () => {
+    const jobId = await newJob();
+    const clients = Array.from({ length: 20 }, () => new AbortController());
+    const before = Number((await api.redis.call('PUBSUB', 'NUMSUB', api.history.channel) as [string, number])[1]);
+    const responses = await Promise.all(clients.map((c) => api.call(`/api/jobs/${jobId}/events`, { signal: c.signal })));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    await eventually('20 subscribers', async () => (api.hub.subscriberCount() === 20 ? true : undefined), 5_000);
+    const during = Number((await api.redis.call('PUBSUB', 'NUMSUB', api.history.channel) as [string, number])[1]);
+    expect(during).toBe(before);
+    for (const c of clients) c.abort();
+    await eventually('subscribers released', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
+  });
+
+  it('answers 404 for a job Redis does not have', async () => {
+    expect((await api.call(`/api/jobs/${randomUUID()}/events`)).status).toBe(404);
+  });
+});

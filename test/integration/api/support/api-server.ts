@@ -1,0 +1,75 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Queue } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { createApp } from '../../../../src/api/app.ts';
+import { createJwtVerifier } from '../../../../src/api/auth/jwt-verifier.ts';
+import type { Config } from '../../../../src/config/config.schema.ts';
+import { createHelmClient } from '../../../../src/helm/helm-client.ts';
+import { OPERATIONS_QUEUE } from '../../../../src/jobs/job-catalog.ts';
+import { createJobEventHub } from '../../../../src/jobs/job-event-hub.ts';
+import { createJobHistory } from '../../../../src/jobs/job-history.ts';
+import { createJobProducer } from '../../../../src/jobs/job-producer.ts';
+import { createKubernetes } from '../../../../src/kubernetes/kube-client.ts';
+import { createTenantRegistry } from '../../../../src/kubernetes/tenant-registry.ts';
+import { createTenantWorkloads } from '../../../../src/kubernetes/tenant-workloads.ts';
+import { createLogger } from '../../../../src/observability/logger.ts';
+import { sandboxBinaries } from '../../../sandbox/versions.ts';
+import { TEST_JWT_SECRET, testConfig } from '../../../support/service-deps.ts';
+import { mintToken } from '../../../unit/api/support/tokens.ts';
+
+/** As the composition root connects: the API's producer fails fast, the subscriber waits out restarts. */
+const FAIL_FAST: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
+
+/**
+ * The real API on a loopback port, wired like src/main.ts: real Redis (a queue prefix of its own),
+ * BullMQ, the event hub, the sandbox cluster and the Helm binary.
+ */
+export async function startApi(options: { kubeconfig: string; redisUrl: string; config?: (config: Config) => void }) {
+  const config = structuredClone(testConfig({ kubeconfig: options.kubeconfig, redisUrl: options.redisUrl }));
+  options.config?.(config);
+  const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent', pretty: false });
+  const kube = createKubernetes({ source: 'kubeconfig', kubeconfig: options.kubeconfig });
+  const registry = createTenantRegistry(kube.core, config.platform.namespacePrefix);
+  const redis = new Redis(config.redis.url, FAIL_FAST);
+  redis.on('error', () => undefined);
+  const durable = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  durable.on('error', () => undefined);
+  const subscriber = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  subscriber.on('error', () => undefined);
+  const history = createJobHistory(durable, { prefix: config.queue.prefix });
+  const hub = await createJobEventHub(subscriber, history.channel);
+  const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
+  queue.on('error', () => undefined);
+  const shutdown = new AbortController();
+  const app = createApp({
+    config, logger, verifier: createJwtVerifier(config.auth), registry, workloads: createTenantWorkloads(kube),
+    helm: createHelmClient({ binary: sandboxBinaries().helm, kubeconfig: options.kubeconfig }),
+    kube, queue, producer: createJobProducer(queue, config.queue), history, hub, redis, shutdown: shutdown.signal,
+  });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const token = await mintToken({}, TEST_JWT_SECRET);
+
+  const call = (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}) =>
+    fetch(`${baseUrl}${path}`, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: { Authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...init.headers },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      ...(init.signal ? { signal: init.signal } : {}),
+    });
+
+  return {
+    config, baseUrl, call, registry, kube, redis, durable, history, hub, queue,
+    async close() {
+      shutdown.abort();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub.close();
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+      await durable.quit().catch(() => durable.disconnect());
+    },
+  };
+}
+export type ApiServer = Awaited<ReturnType<typeof startApi>>;
