@@ -72,7 +72,8 @@ export const API_VERSION = '1.0.0';
  * The API process's HTTP layer. Middleware order: request id → per-request logger and access log →
  * (per /api group) bearer JWT → per-subject rate limit → body limit → zod validation → handler.
  * Authentication is mounted per group rather than on `/api/*`, so a group such as the Stripe webhook
- * can authenticate differently.
+ * can authenticate differently. The composition root may mount more groups on the returned app
+ * (e.g. `app.route('/admin', createAdminRoutes(...))`); they get the request id and access log too.
  */
 export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const { config } = deps;
@@ -90,7 +91,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     ...(deps.now ? { now: () => deps.now!().getTime() } : {}),
   });
   const guard: MiddlewareHandler[] = [
-    bearerAuth(deps.verifier),
+    // The admin page calls /api with its session cookie (changes need the CSRF header); see session-cookie.ts.
+    bearerAuth(deps.verifier, { allowSession: true }),
     rateLimit(limiter),
     limitBody(config.http.bodyLimitBytes),
   ];

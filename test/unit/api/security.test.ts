@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CSRF_HEADER, SESSION_COOKIE } from '../../../src/api/auth/session-cookie.ts';
 import { JWT_SECRET } from './support/config.ts';
 import { problemOf, testApp, validProvision } from './support/harness.ts';
 import { mintToken } from './support/tokens.ts';
@@ -35,6 +36,16 @@ describe('authentication on every /api route', () => {
     for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
       expect((await t.call(path, { token: null })).status, path).toBe(200);
     }
+  });
+
+  it('accepts the admin page\'s session cookie, requiring the CSRF header for changes', async () => {
+    const t = await testApp();
+    const cookie = { Cookie: `${SESSION_COOKIE}=${t.token}` };
+    expect((await t.call('/api/tenants', { token: null, headers: cookie })).status).toBe(200);
+    await problemOf(await t.call('/api/provisioning/provision', { token: null, headers: cookie, body: validProvision }), 401);
+    expect(t.registry.calls).toEqual(['list 50']);
+    const res = await t.call('/api/provisioning/provision', { token: null, headers: { ...cookie, [CSRF_HEADER]: '1' }, body: validProvision });
+    expect(res.status).toBe(202);
   });
 
   it('does not take a token from the query string', async () => {
