@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/jwt-verifier.ts';
 import type { AppEnv } from '../app-env.ts';
 
+const PROBES = new Set(['/healthz', '/readyz']);
+
 /**
  * Runs right after the request id: gives the request a child logger carrying `requestId` and writes
  * one access log line when the response is ready. The line holds method, path, status, duration and
@@ -15,7 +17,9 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
     c.set('logger', log);
     await next();
     const principal = c.get('principal') as Principal | undefined;
-    log.info(
+    // Probes arrive every few seconds per replica: only their failures are worth an info line.
+    const level = PROBES.has(c.req.path) && c.res.status < 400 ? 'debug' : 'info';
+    log[level](
       {
         method: c.req.method,
         path: c.req.path,
