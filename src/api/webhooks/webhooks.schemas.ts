@@ -1,0 +1,36 @@
+import { z } from '@hono/zod-openapi';
+
+/** What `POST /api/webhooks/stripe` answers with 200: Stripe only needs the status; humans read the rest. */
+export const WebhookReceipt = z
+  .object({
+    received: z.literal(true),
+    eventId: z.string().openapi({ example: 'evt_1NG8Du2eZvKYlo2CUI79vXWy' }),
+    type: z.string().openapi({ example: 'customer.subscription.updated' }),
+    outcome: z.enum(['processed', 'duplicate', 'ignored']).openapi({
+      description: 'processed: the tenant lifecycle was driven from the subscription; duplicate: this event id was handled before; ignored: not an event billing acts on',
+    }),
+    detail: z.string().openapi({ example: 'active: professional → enterprise' }),
+  })
+  .openapi('StripeWebhookReceipt');
+export type WebhookReceipt = z.infer<typeof WebhookReceipt>;
+
+/** Documented, not validated by zod: a missing signature must be a 400 from the handler, not a 422. */
+export const StripeSignatureHeaders = z.object({
+  'stripe-signature': z.string().optional().openapi({
+    description: 'Stripe\'s HMAC-SHA256 signature of the raw body: `t=<unix time>,v1=<hex>`',
+    example: 't=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd',
+  }),
+});
+
+/** The body is described, not parsed: it must reach signature verification byte for byte. */
+export const StripeEventBody = {
+  type: 'object' as const,
+  description: 'A Stripe Event object (https://docs.stripe.com/api/events/object), exactly as Stripe sent it',
+  required: ['id', 'type', 'created', 'data'],
+  properties: {
+    id: { type: 'string' as const, example: 'evt_1NG8Du2eZvKYlo2CUI79vXWy' },
+    type: { type: 'string' as const, example: 'customer.subscription.updated' },
+    created: { type: 'integer' as const },
+    data: { type: 'object' as const, properties: { object: { type: 'object' as const } } },
+  },
+};

@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import { ProblemError } from '../api/errors/problem-error.ts';
+import { dependencyCall, REDIS_DEADLINE_MS } from '../services/dependency.ts';
+import type { EventLedger } from './event-ledger.ts';
+import { snapshotOf } from './subscription-snapshot.ts';
+import { SubscriptionBusyError } from './subscription-lock.ts';
+import type { SubscriptionProcessor } from './subscription-processor.ts';
+import { verifyStripeEvent } from './webhook-signature.ts';
+
+/** What the webhook answers Stripe with `200`. */
+export type WebhookReceipt = {
+  received: true;
+  eventId: string;
+  type: string;
+  outcome: 'processed' | 'duplicate' | 'ignored';
+  detail: string;
+};
+
+export type StripeWebhookDeps = {
+  secret: string;
+  toleranceSeconds: number;
+  events: EventLedger;
+  process: SubscriptionProcessor;
+};
+
+export interface StripeWebhook {
+  /** `body` is the request's bytes exactly as received: the signature covers them, not a re-serialisation. */
+  receive(body: Uint8Array, signature: string | undefined, logger: Logger): Promise<WebhookReceipt>;
+}
+
+// Every customer.subscription.* event names a subscription; which one changed is all we take from it.
+const SUBSCRIPTION_EVENT = /^customer\.subscription\.[a-z_.]+$/;
+
+const busy = (detail: string) => new ProblemError('conflict', { detail, headers: { 'Retry-After': '5' } });
+
+/**
+ * Verify → deduplicate → decide and act → remember. Nothing is recorded or acted on before the
+ * signature checks out; the event id is marked done only after the actions resolved, so a failure
+ * anywhere makes Stripe redeliver and the whole decision runs again.
+ */
+export function createStripeWebhook(deps: StripeWebhookDeps): StripeWebhook {
+  return {
+    async receive(body, signature, logger) {
+      const event = await verifyStripeEvent(body, signature, deps.secret, deps.toleranceSeconds);
+      const log = logger.child({ eventId: event.id, eventType: event.type });
+      const receipt = (outcome: WebhookReceipt['outcome'], detail: string): WebhookReceipt =>
+        ({ received: true, eventId: event.id, type: event.type, outcome, detail });
+
+      if (!SUBSCRIPTION_EVENT.test(event.type)) {
+        log.info('stripe event ignored: not a subscription event');
+        return receipt('ignored', 'not a subscription event');
+      }
+      const payload = snapshotOf(event.object);
+      if (!payload) {
+        log.warn('stripe event ignored: its data.object is not a subscription');
+        return receipt('ignored', 'data.object is not a subscription');
+      }
+
+      const claim = await dependencyCall('Redis', deps.events.claim(event.id), REDIS_DEADLINE_MS);
+      if (claim.kind === 'duplicate') return receipt('duplicate', 'already processed');
+      if (claim.kind === 'in-progress') throw busy('Another delivery of this event is being processed');
+      let result;
+      try {
+        result = await deps.process(event.created, payload, { eventId: event.id, logger: log });
+      } catch (error) {
+        await claim.release().catch((cause: unknown) => log.warn({ err: cause }, 'could not release the event marker; it expires'));
+        if (error instanceof SubscriptionBusyError) throw busy(error.message);
+        throw error;
+      }
+      await dependencyCall('Redis', claim.complete(), REDIS_DEADLINE_MS);
+      log.info({ ...result, decision: undefined, reason: result.decision.reason }, 'stripe subscription event processed');
+      return receipt('processed', result.decision.reason);
+    },
+  };
+}
