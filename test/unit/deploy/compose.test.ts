@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../../../src/config/load-config.ts';
+import { SANDBOX_VERSIONS } from '../../sandbox/versions.ts';
+
+// No Docker engine runs here (`docker compose config` cannot), so docker-compose.yml is checked by
+// reading it: pinned images, Redis settings BullMQ depends on, and a kubeconfig that really
+// reaches the k3s service from the other containers.
+const root = resolve(import.meta.dirname, '../../..');
+const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
+
+type Service = {
+  image?: string;
+  build?: { context: string } | string;
+  command?: string[] | string;
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  privileged?: boolean;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  stop_grace_period?: string;
+};
+// Compose resolves `<<` merge keys; so does yaml with merge: true.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const services = compose.services;
+const service = (name: string): Service => {
+  const found = services[name];
+  if (!found) throw new Error(`no service ${name}`);
+  return found;
+};
+const volumesOf = (s: Service) =>
+  (s.volumes ?? []).map((v) => {
+    const [source = '', target = '', mode] = v.split(':');
+    return { source, target, readOnly: mode === 'ro' };
+  });
+const args = (s: Service) => (Array.isArray(s.command) ? s.command : (s.command ?? '').split(/\s+/));
+const flagValue = (list: string[], flag: string) => list[list.indexOf(flag) + 1];
+
+describe('docker-compose.yml', () => {
+  it('has Redis, the API, a worker and k3s, with the kubeconfig step between k3s and the service', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'k3s', 'kubeconfig', 'redis', 'worker']);
+  });
+
+  it('pins every pulled image to an exact version', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (s.build) continue;
+      expect(s.image, name).toMatch(/^[a-z0-9./-]+:v?\d+\.\d+\.\d+(-[a-z0-9.-]+)?$/);
+    }
+  });
+
+  it('runs Redis with noeviction and the append-only file, on a volume', () => {
+    const redis = args(service('redis'));
+    expect(flagValue(redis, '--maxmemory-policy')).toBe('noeviction');
+    expect(flagValue(redis, '--appendonly')).toBe('yes');
+    const data = volumesOf(service('redis')).find((v) => v.target === '/data');
+    expect(data && data.source in compose.volumes).toBe(true);
+    expect(service('redis').healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+  });
+
+  it('runs the API and the worker from the same locally built image, with their mode as the argument', () => {
+    const api = service('api');
+    const worker = service('worker');
+    expect(api.image).toBe(worker.image);
+    expect(api.build).toEqual(worker.build);
+    expect(api.build).toEqual({ context: '.' });
+    expect(api.command).toEqual(['api']);
+    expect(worker.command).toEqual(['worker']);
+    for (const s of [api, worker]) {
+      expect(s.depends_on).toEqual({ redis: { condition: 'service_healthy' }, kubeconfig: { condition: 'service_completed_successfully' } });
+    }
+    // Gives running jobs the service's 90 s shutdown deadline before SIGKILL.
+    expect(Number.parseInt(worker.stop_grace_period ?? '0', 10)).toBeGreaterThanOrEqual(100);
+  });
+
+  it('wires REDIS_URL to the redis service and KUBECONFIG to the shared kubeconfig volume', () => {
+    for (const name of ['api', 'worker']) {
+      const s = service(name);
+      expect(s.environment?.['REDIS_URL']).toBe('redis://redis:6379');
+      const kubeconfig = s.environment?.['KUBECONFIG'] as string;
+      const mount = volumesOf(s).find((v) => v.target === dirname(kubeconfig));
+      expect(mount, name).toMatchObject({ source: 'kubeconfig', readOnly: true });
+      expect(s.environment?.['AUTH_JWT_SECRET']).toMatch(/^\$\{AUTH_JWT_SECRET:\?/); // required, never a default
+    }
+    expect(service('worker').environment?.['HEALTH_PORT']).toBe('3001');
+  });
+
+  it('runs k3s pinned to the sandbox\'s Kubernetes version, privileged, serving a certificate for the name "k3s"', () => {
+    const k3s = service('k3s');
+    expect(k3s.image).toBe(`rancher/k3s:${SANDBOX_VERSIONS.kubernetes}-k3s1`);
+    expect(k3s.privileged).toBe(true);
+    expect(flagValue(args(k3s), '--tls-san')).toBe('k3s');
+    const output = k3s.environment?.['K3S_KUBECONFIG_OUTPUT'] as string;
+    expect(volumesOf(k3s).find((v) => v.target === dirname(output))?.source).toBe('k3s-output');
+    expect(k3s.environment?.['K3S_KUBECONFIG_MODE']).toBe('644');
+  });
+
+  it('rewrites k3s\'s kubeconfig to https://k3s:6443 into the volume the service reads, after k3s is healthy', () => {
+    const step = service('kubeconfig');
+    const k3sOutput = service('k3s').environment?.['K3S_KUBECONFIG_OUTPUT'] as string;
+    const serviceKubeconfig = service('api').environment?.['KUBECONFIG'] as string;
+    expect(step.depends_on).toEqual({ k3s: { condition: 'service_healthy' } });
+    expect(volumesOf(step)).toEqual(expect.arrayContaining([
+      { source: 'k3s-output', target: dirname(k3sOutput), readOnly: true },
+      { source: 'kubeconfig', target: dirname(serviceKubeconfig), readOnly: false },
+    ]));
+    const script = (step.command as string[]).join('\n');
+    expect(script).toContain(`s#server: https://127.0.0.1:6443#server: https://k3s:6443#' ${k3sOutput}`);
+    expect(script).toContain(`mv ${serviceKubeconfig}.tmp ${serviceKubeconfig}`);
+  });
+
+  it('mounts the platform manifests k3s applies and the config file, and both exist', () => {
+    for (const v of volumesOf(service('k3s')).filter((m) => m.source.startsWith('./'))) {
+      expect(existsSync(resolve(root, v.source)), v.source).toBe(true);
+      expect(v.target).toMatch(/^\/var\/lib\/rancher\/k3s\/server\/manifests\/[^/]+\.yaml$/);
+    }
+    const config = volumesOf(service('api')).find((v) => v.target === service('api').environment?.['CONFIG_FILE']);
+    expect(config?.readOnly).toBe(true);
+    expect(existsSync(resolve(root, config!.source))).toBe(true);
+  });
+
+  it('gives the service a configuration it accepts on that cluster', () => {
+    const env = service('worker').environment!;
+    const loaded = loadConfig({
+      env: { ...env, AUTH_JWT_SECRET: 'x'.repeat(48), LOG_LEVEL: 'info' },
+      files: { 'config/default.yaml': read('config/default.yaml'), [env['CONFIG_FILE'] as string]: read('deploy/compose/provisioner.yaml') },
+    });
+    expect(loaded.kubernetes).toEqual({ source: 'kubeconfig', kubeconfig: '/kube/kubeconfig.yaml' });
+    expect(loaded.redis.url).toBe('redis://redis:6379');
+    expect(loaded.server.host).toBe('0.0.0.0');
+    expect(loaded.platform.ingressClassName).toBe('traefik');
+  });
+
+  it('publishes ports on loopback only', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const port of s.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+});
