@@ -101,11 +101,15 @@ export async function followJobEvents(options: FollowOptions): Promise<FollowOut
     });
     await later(reconcile);
     if (outcome === undefined) {
+      let beating = false;
       heartbeat = setInterval(() => {
+        // A client too slow to take the last heartbeat does not get a queue of them.
+        if (beating) return;
+        beating = true;
         void later(async () => {
           await sink.comment('heartbeat');
           await reconcile();
-        });
+        }).finally(() => (beating = false));
       }, options.heartbeatMs);
     }
     return await ended;

@@ -5,6 +5,8 @@ import { FakeRedis } from '../api/support/fake-redis.ts';
 const response = { status: 202, body: { jobId: 'j1' }, headers: { Location: '/api/jobs/j1' } };
 
 function store(redis = new FakeRedis()) {
+  const now = Date.now();
+  redis.now = () => now;
   return { redis, store: createIdempotencyStore(redis.asCommands(), { prefix: 'tp:idem', ttlSeconds: 86_400, pendingTtlSeconds: 60 }) };
 }
 

@@ -18,7 +18,9 @@ describe('fixed-window rate limiter', () => {
 
   it('expires its keys and keeps subjects out of key names', async () => {
     const redis = new FakeRedis();
-    const limiter = createRateLimiter(redis.asCommands(), { prefix: 'tp:rl', windowSeconds: 10, maxRequests: 5 });
+    const now = 1_000_000;
+    redis.now = () => now;
+    const limiter = createRateLimiter(redis.asCommands(), { prefix: 'tp:rl', windowSeconds: 10, maxRequests: 5, now: () => now });
     await limiter.hit('ops@example.com');
     const [key] = redis.keys();
     expect(key).toMatch(/^tp:rl:[0-9a-f]{32}:[0-9]+$/);
