@@ -251,6 +251,7 @@ describe('the tenant-provisioner chart on the sandbox', () => {
           helm(['upgrade', '--install', tenantNs, TENANT_CHART_DIR, '--namespace', tenantNs, '-f', file], saEnv.env));
       const first = await install('Acme Auto');
       expect(first.exitCode, first.stderr).toBe(0);
+      expect(first.stderr).not.toMatch(/forbidden/i); // nothing Helm tried was refused, even quietly
       const custom = sa.kc.makeApiClient(CustomObjectsApi);
       await eventually('the database as seen by the ServiceAccount', async () => {
         const c = (await custom.getNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace: tenantNs, plural: 'clusters', name: `${tenantId}-postgres` })) as { status?: { readyInstances?: number } };
@@ -258,6 +259,7 @@ describe('the tenant-provisioner chart on the sandbox', () => {
       }, 60_000);
       const upgrade = await install('Acme Auto & Sons');
       expect(upgrade.exitCode, upgrade.stderr).toBe(0);
+      expect(upgrade.stderr).not.toMatch(/forbidden/i);
       const status = await helm(['status', tenantNs, '--namespace', tenantNs, '--output', 'json'], saEnv.env);
       expect(JSON.parse(status.stdout)).toMatchObject({ version: 2, info: { status: 'deployed' } });
       const pods = await sa.core.listNamespacedPod({ namespace: tenantNs });
