@@ -26,8 +26,9 @@ const StripeCustomer = z.object({
 
 /**
  * The provision request for a new paid subscription. Customer metadata wins, then the subscription's
- * metadata, then the customer's own name and email; a name is split into owner first and last name
- * only when it has both. The result passes the same schema as `POST /api/provisioning/provision`.
+ * metadata, then the customer's own name and email (its first word is the owner's first name, the
+ * rest the last name). Nothing is invented: a missing field is reported, not filled in. The result
+ * passes the same schema as `POST /api/provisioning/provision`.
  */
 export function provisionInputFrom(
   customer: unknown,
@@ -40,7 +41,7 @@ export function provisionInputFrom(
   const meta = { ...subscriptionMetadata, ...(parsed.data.metadata ?? {}) };
   const pick = (key: keyof typeof PROFILE_METADATA) => nonEmpty(meta[PROFILE_METADATA[key]]);
   const [first, ...rest] = (parsed.data.name ?? '').trim().split(/\s+/);
-  const nameParts = rest.length > 0 ? { first, last: rest.join(' ') } : { first: undefined, last: undefined };
+  const nameParts = { first: nonEmpty(first), last: nonEmpty(rest.join(' ')) };
 
   const candidate = {
     companyName: pick('companyName') ?? nonEmpty(parsed.data.name),
