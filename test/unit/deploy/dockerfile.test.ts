@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_VERSIONS } from '../../sandbox/versions.ts';
 
@@ -104,6 +105,22 @@ describe('Dockerfile', () => {
     expect(runs).toMatch(/apt-get install [^\n]*\btini=\S+/);
     expect(JSON.parse(inStage('runtime', 'ENTRYPOINT').at(-1)!.args)).toEqual(['tini', '--', 'node', 'src/main.ts']);
     expect(JSON.parse(inStage('runtime', 'CMD').at(-1)!.args)).toEqual(['all']);
+  });
+});
+
+describe('production dependencies', () => {
+  it('cover every package src/ imports, since the image installs nothing else', () => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    const files = readdirSync(resolve(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const imported = new Set<string>();
+    for (const file of files) {
+      for (const [, specifier] of read(join('src', file)).matchAll(/(?:from|import\()\s*'([^'.][^']*)'/g)) {
+        const name = specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!;
+        if (!name.startsWith('node:') && !builtinModules.includes(name)) imported.add(name);
+      }
+    }
+    expect(imported.size).toBeGreaterThan(5);
+    for (const name of imported) expect(Object.keys(pkg.dependencies), name).toContain(name);
   });
 });
 
