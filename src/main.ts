@@ -13,15 +13,20 @@ import { OPERATIONS_QUEUE } from './jobs/job-catalog.ts';
 import { createJobEventHub } from './jobs/job-event-hub.ts';
 import { createJobHistory } from './jobs/job-history.ts';
 import { createJobProducer } from './jobs/job-producer.ts';
+import { MAINTENANCE_QUEUE } from './jobs/sweep-catalog.ts';
+import { scheduleSweeps } from './jobs/sweep-schedules.ts';
 import { createKubernetes } from './kubernetes/kube-client.ts';
+import { createTenantIntents } from './kubernetes/tenant-intents.ts';
 import { createTenantRegistry } from './kubernetes/tenant-registry.ts';
 import { createTenantWorkloads } from './kubernetes/tenant-workloads.ts';
 import { createLogger } from './observability/logger.ts';
+import { drainWorkers } from './worker/drain.ts';
+import { createMaintenanceWorker } from './worker/maintenance-worker.ts';
 import { createOperationsWorker } from './worker/operations-worker.ts';
+import { createTenantLeases } from './worker/tenant-lease.ts';
 
 const MODES = ['api', 'worker', 'all'] as const;
 type Mode = (typeof MODES)[number];
-const SHUTDOWN_DEADLINE_MS = 90_000;
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const mode = argv[0] as Mode;
@@ -52,16 +57,27 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const history = createJobHistory(historyRedis, { prefix: config.queue.prefix });
 
   if (mode === 'worker' || mode === 'all') {
+    const prefix = config.queue.prefix;
     const connection = new Redis(redisUrl, durable);
     releasers.add('worker redis', () => connection.quit());
-    const worker = createOperationsWorker(
-      { config, logger, kube, registry, workloads, helm, history },
-      { connection, prefix: config.queue.prefix, concurrency: config.queue.concurrency },
+    const intents = createTenantIntents(kube.core, config.platform.namespacePrefix);
+    const leases = createTenantLeases(historyRedis, { prefix, ttlMs: config.queue.tenantLease.ttlMs });
+    const operations = new Queue(OPERATIONS_QUEUE, { connection, prefix });
+    const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+    releasers.add('worker queues', () => Promise.all([operations.close(), maintenance.close()]));
+    // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
+    void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
+    const operationDeps = { config, logger, kube, registry, intents, workloads, helm };
+    const worker = createOperationsWorker({ ...operationDeps, history, leases }, { connection, prefix, concurrency: config.queue.concurrency });
+    const sweeper = createMaintenanceWorker(
+      { ...operationDeps, leases, queue: operations, producer: createJobProducer(operations, config.queue) },
+      { connection, prefix },
     );
-    // Stop taking jobs first; running ones finish (or are cancelled) within the deadline.
-    releasers.add('worker', () => worker.close());
+    // Released first: stop taking jobs, let running ones finish or cancel them; Redis closes after.
+    releasers.add('workers', () => drainWorkers([worker, sweeper], config.queue.shutdown.drainSeconds * 1000, logger));
     void worker.run();
-    logger.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix }, 'worker started');
+    void sweeper.run();
+    logger.info({ concurrency: config.queue.concurrency, prefix }, 'worker started');
   }
 
   if (mode === 'api' || mode === 'all') {
@@ -87,7 +103,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     setTimeout(() => {
       logger.error('shutdown deadline passed; exiting');
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
+    }, config.queue.shutdown.exitSeconds * 1000).unref();
     void releasers.releaseAll((name, error) => logger.warn({ err: error, releaser: name }, 'release failed')).then(() => {
       logger.info('stopped');
       process.exit(0);

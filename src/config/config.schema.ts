@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BillingConfig } from '../billing/billing-config.schema.ts';
 import { TiersConfig } from '../domain/tiers.ts';
 import { AuthConfig } from './auth-config.schema.ts';
 import { PlatformConfig, TimeoutsConfig } from './platform-config.schema.ts';
@@ -58,8 +59,28 @@ export const Config = z
           .boolean()
           .describe('Leave a failed provision\'s release and namespace in place instead of removing them'),
         adminUsername: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/).describe('Username of each tenant\'s first admin'),
+        expiry: z
+          .strictObject({
+            sweepSeconds: seconds('How often one replica looks for expired trial tenants (a BullMQ job scheduler)'),
+            policy: z
+              .enum(['none', 'hibernate', 'deprovision', 'hibernate-then-deprovision'])
+              .describe('What happens to a tenant past its expires-at: nothing, hibernate it, remove it, or hibernate it and remove it after the grace period'),
+            deprovisionAfterSeconds: z
+              .int()
+              .min(0)
+              .max(366 * 86_400)
+              .describe('With hibernate-then-deprovision: seconds after expiry before the hibernated tenant is removed'),
+          })
+          .describe('Trial expiry'),
+        reconcile: z
+          .strictObject({
+            sweepSeconds: seconds('How often one replica compares every tenant\'s desired state with the cluster (a BullMQ job scheduler)'),
+            lostIntentAfterSeconds: seconds('A queued or active operation marker whose job Redis no longer has is re-enqueued after this long'),
+            stuckAfterSeconds: seconds('A release left pending-* this long, with no job holding the tenant, is repaired'),
+          })
+          .describe('Drift repair: a request answered 202 is never lost'),
       })
-      .describe('Provisioning policy'),
+      .describe('Provisioning and lifecycle policy'),
     queue: z
       .strictObject({
         prefix: z
@@ -74,6 +95,25 @@ export const Config = z
           })
           .describe('Retry backoff'),
         concurrency: z.int().min(1).max(100).describe('Jobs one worker process runs at once'),
+        lockDurationMs: z
+          .int()
+          .min(500)
+          .max(600_000)
+          .describe('BullMQ job lock, renewed at half this; a killed worker\'s job is taken again about lockDurationMs + stalledIntervalMs later'),
+        stalledIntervalMs: z.int().min(100).max(600_000).describe('How often a worker looks for jobs whose lock expired (stalled)'),
+        maxStalledCount: z.int().min(1).max(20).describe('Stalls a job survives before BullMQ fails it (the reconciler then re-runs it)'),
+        tenantLease: z
+          .strictObject({
+            ttlMs: z.int().min(500).max(600_000).describe('Per-tenant lease lifetime, renewed at a third of it; a dead holder blocks its tenant this long'),
+            retryMs: z.int().min(50).max(600_000).describe('A job for a tenant another job holds is delayed this long, then tries again'),
+          })
+          .describe('One mutating job per tenant: a Redis lease with a fencing token'),
+        shutdown: z
+          .strictObject({
+            drainSeconds: seconds('On SIGTERM, how long running jobs may finish before they are cancelled (Helm gets SIGTERM)'),
+            exitSeconds: seconds('Hard deadline after SIGTERM: the process exits even if something hangs'),
+          })
+          .describe('Graceful shutdown'),
       })
       .describe('BullMQ queue and worker settings'),
     http: z
@@ -93,8 +133,18 @@ export const Config = z
       })
       .describe('Server-sent events'),
     tiers: TiersConfig.describe('Subscription tiers: what each tier gives a tenant'),
+    billing: BillingConfig,
   })
   .superRefine((config, ctx) => {
+    // Cancelled Helm needs its kill grace to mark the release failed; exiting earlier leaves it pending.
+    const { drainSeconds, exitSeconds } = config.queue.shutdown;
+    if (exitSeconds <= drainSeconds + config.helm.killGraceSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queue', 'shutdown', 'exitSeconds'],
+        message: `must exceed drainSeconds + helm.killGraceSeconds (${drainSeconds + config.helm.killGraceSeconds}s)`,
+      });
+    }
     // The original referenced an undefined bucket and a Secret nobody created; refuse that at start-up.
     const backupTiers = Object.entries(config.tiers).filter(([, tier]) => tier.backupEnabled).map(([name]) => name);
     if (backupTiers.length === 0) return;

@@ -29,12 +29,23 @@ export const DeprovisionJob = z.strictObject({ ...TenantRef });
 export type DeprovisionJob = z.infer<typeof DeprovisionJob>;
 
 /**
+ * Update, hibernate and resume carry the tenant reference only: the worker converges to the desired
+ * state it reads from the namespace when the job starts, so updates queued behind a running one
+ * coalesce to the latest request instead of replaying stale ones.
+ */
+export const ConvergeJob = z.strictObject({ ...TenantRef });
+export type ConvergeJob = z.infer<typeof ConvergeJob>;
+
+/**
  * Each job name with its payload schema. The worker re-validates a payload against this when it
  * takes the job and fails it without retry when it does not parse.
  */
 export const JOB_CATALOG = {
   provision: ProvisionJob,
   deprovision: DeprovisionJob,
+  update: ConvergeJob,
+  hibernate: ConvergeJob,
+  resume: ConvergeJob,
 } as const;
 export type JobName = keyof typeof JOB_CATALOG;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOB_CATALOG)[N]>;

@@ -1,58 +1,53 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { JOB_CATALOG, isJobName, type DeprovisionJob, type JobName, type ProvisionJob } from '../jobs/job-catalog.ts';
+import { JOB_CATALOG, isJobName } from '../jobs/job-catalog.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 import { isPermanentFailure } from './failure.ts';
 import { createJobReporter } from './job-reporter.ts';
+import { keepLease, LeaseLostError } from './lease-keeper.ts';
 import type { OperationDeps } from './operation-deps.ts';
-import { deprovisionSteps } from './operations/deprovision.operation.ts';
-import { provisionSteps } from './operations/provision.operation.ts';
-import { runSteps, StepFailedError, type Step } from './step-runner.ts';
+import { compensate, planFor } from './operation-plans.ts';
+import { runSteps, StepFailedError } from './step-runner.ts';
+import type { TenantLeases } from './tenant-lease.ts';
 
-export type ProcessorDeps = OperationDeps & { history: JobHistory };
+export type ProcessorDeps = OperationDeps & { history: JobHistory; leases: TenantLeases };
 
 const never = new AbortController().signal;
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const leaseLost = (error: unknown) => error instanceof LeaseLostError || (error instanceof StepFailedError && error.cause instanceof LeaseLostError);
 
-function plan(deps: OperationDeps, name: JobName, jobId: string, payload: unknown, result: Record<string, unknown>): Step[] {
-  switch (name) {
-    case 'provision':
-      return provisionSteps(deps, jobId, payload as ProvisionJob, result);
-    case 'deprovision':
-      return deprovisionSteps(deps, jobId, payload as DeprovisionJob, result);
+/**
+ * Puts the job back to wait its turn without spending an attempt: a busy tenant, a lost lease or a
+ * shutdown is not a verdict on the job. If the job's own lock is gone too, the original error is
+ * rethrown and BullMQ's stalled-job check hands the job to another worker.
+ */
+async function waitTurn(job: Job, token: string | undefined, delayMs: number, cause?: unknown): Promise<never> {
+  try {
+    await job.moveToDelayed(Date.now() + delayMs, token);
+  } catch {
+    throw cause ?? new Error(`job ${job.id} could not be delayed`);
   }
-}
-
-/** Undo what a provision that will not be retried left behind (unless configured to keep it). */
-async function compensate(deps: OperationDeps, name: JobName, jobId: string, payload: ProvisionJob | DeprovisionJob, failure: { step: string; message: string }) {
-  const at = new Date().toISOString();
-  if (name === 'provision' && !deps.config.provisioning.keepFailedForInspection) {
-    await deps.helm.uninstall(payload.release, payload.namespace);
-    await deps.registry.delete(payload.tenantId);
-    return 'release uninstalled and namespace deleted';
-  }
-  if (await deps.registry.get(payload.tenantId)) {
-    await deps.registry.setOperation(payload.tenantId, { type: name, jobId, state: 'failed', at, ...failure });
-  }
-  return 'kept for inspection';
+  throw new DelayedError();
 }
 
 /**
  * The BullMQ processor for every tenant operation. The payload is re-validated here (a job that
- * does not parse fails without retry); the plan runs step by step; a failure that will not be
- * retried is compensated and recorded as the job's terminal `failed` event.
+ * does not parse fails without retry). The job then takes its tenant's lease, or waits its turn;
+ * the plan runs with the lease checked before each mutating step; a failure that will not be
+ * retried is compensated under the lease and recorded as the job's terminal `failed` event.
  */
 export function createJobProcessor(deps: ProcessorDeps) {
-  return async (job: Job, _token?: string, signal?: AbortSignal): Promise<Record<string, unknown>> => {
+  const retryMs = deps.config.queue.tenantLease.retryMs;
+  return async (job: Job, token?: string, signal?: AbortSignal): Promise<Record<string, unknown>> => {
     const jobId = job.id!;
     const logger: Logger = deps.logger.child({ jobId, jobName: job.name, attempt: job.attemptsMade + 1 });
-    const fail = async (failure: { step: string; message: string }) => {
-      await deps.history.append(jobId, { type: 'failed', data: failure });
-    };
+    const fail = (failure: { step: string; message: string }) => deps.history.append(jobId, { type: 'failed', data: failure });
     if (!isJobName(job.name)) {
       await fail({ step: 'validate', message: `unknown job type ${job.name}` });
       throw new UnrecoverableError(`unknown job type ${job.name}`);
     }
-    const parsed = JOB_CATALOG[job.name].safeParse(job.data);
+    const name = job.name;
+    const parsed = JOB_CATALOG[name].safeParse(job.data);
     if (!parsed.success) {
       const message = `invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
       await fail({ step: 'validate', message });
@@ -61,27 +56,40 @@ export function createJobProcessor(deps: ProcessorDeps) {
     const payload = parsed.data;
     const scoped = { ...deps, logger: logger.child({ tenantId: payload.tenantId }) };
     const reporter = createJobReporter(job, deps.history, scoped.logger);
+
+    const lease = await deps.leases.acquire(payload.tenantId);
+    if (!lease) {
+      await reporter.log('info', 'queued', `another operation is running on tenant ${payload.tenantId}; waiting ${retryMs} ms for its turn`);
+      return waitTurn(job, token, retryMs);
+    }
+    const keeper = keepLease(deps.leases, lease, signal ?? never, scoped.logger);
     const result: Record<string, unknown> = {};
     try {
-      await runSteps(plan(scoped, job.name, jobId, payload, result), reporter, signal ?? never);
+      await runSteps(planFor(scoped, name, jobId, payload, result), reporter, keeper.signal, { guard: () => keeper.assertHeld() });
       await deps.history.append(jobId, { type: 'completed', data: result });
       return result;
     } catch (error) {
-      const step = error instanceof StepFailedError ? error.step : 'unknown';
-      const message = error instanceof Error ? error.message : String(error);
+      const step = error instanceof StepFailedError ? error.step : 'lease';
+      const message = describe(error);
       const permanent = isPermanentFailure(error);
-      // A worker shutting down or a cancelled job is not a verdict on the tenant: leave it for the next attempt.
-      const interrupted = signal?.aborted === true && !permanent;
-      const final = !interrupted && (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
-      if (final) {
-        const undone = await compensate(scoped, job.name, jobId, payload, { step, message }).catch((e: unknown) => `compensation failed: ${String(e)}`);
-        await reporter.log('error', step, `${job.name} failed at ${step}: ${message}; ${undone}`);
+      if (leaseLost(error) || (keeper.signal.aborted && !permanent)) {
+        await reporter.log('warn', step, `${name} interrupted at ${step}: ${message}; it will run again`).catch(() => undefined);
+        return await waitTurn(job, token, retryMs, error);
+      }
+      if (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        const undone = await keeper.assertHeld().then(
+          () => compensate(scoped, name, jobId, payload, { step, message }),
+        ).catch((e: unknown) => `compensation not done: ${describe(e)}`);
+        await reporter.log('error', step, `${name} failed at ${step}: ${message}; ${undone}`);
         await fail({ step, message });
       } else {
         await reporter.log('warn', step, `attempt ${job.attemptsMade + 1} failed at ${step}: ${message}; will retry`);
       }
       if (permanent) throw new UnrecoverableError(`${step}: ${message}`);
       throw error;
+    } finally {
+      keeper.stop();
+      await deps.leases.release(lease).catch((e: unknown) => scoped.logger.warn({ err: e }, 'could not release the tenant lease; it expires by itself'));
     }
   };
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.schema.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
+import type { TenantIntents } from '../kubernetes/tenant-intents.ts';
 import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 
@@ -11,6 +12,8 @@ export type OperationDeps = {
   logger: Logger;
   kube: Kubernetes;
   registry: TenantRegistry;
+  /** Conditional writes of the operation marker, so an older job never overwrites a newer request's. */
+  intents: TenantIntents;
   workloads: TenantWorkloads;
   helm: HelmClient;
   now?: () => Date;

@@ -1,35 +1,68 @@
-import type { HelmClient } from '../helm/helm-client.ts';
+import type { HelmClient, HelmRelease } from '../helm/helm-client.ts';
+
+/** What to do with a release before acting on it. */
+export type ReleaseAction =
+  | { kind: 'none' }
+  | { kind: 'uninstall'; reason: string }
+  | { kind: 'rollback'; revision: number; reason: string };
+
+/** The newest revision that was ever live: the one a failed or interrupted change goes back to. */
+export function lastDeployedRevision(history: readonly HelmRelease[]): number | undefined {
+  return history.filter((h) => h.status === 'deployed' || h.status === 'superseded').at(-1)?.revision;
+}
 
 /**
- * Classifies the release before acting, so a release a dead worker left mid-operation is
- * recovered instead of failing every retry with "another operation is in progress".
- * Returns what was done, for the job log.
+ * Pure classification of a release's state (Flux and the operators in research/reliability.md do
+ * the same): a release that never went live is uninstalled so the install starts clean (nothing
+ * of a customer's is in it yet); a pending upgrade or rollback left by a dead worker goes back to
+ * the last deployed revision. A failed upgrade of a live release is left for the next upgrade,
+ * which Helm allows over `failed`. Helm itself never clears pending-*.
+ */
+export function classifyRelease(current: HelmRelease | undefined, history: readonly HelmRelease[]): ReleaseAction {
+  if (!current) return { kind: 'none' };
+  const live = lastDeployedRevision(history);
+  const left = `release ${current.name} was left ${current.status} at revision ${current.revision}`;
+  switch (current.status) {
+    case 'pending-install':
+    case 'uninstalling':
+      return { kind: 'uninstall', reason: `${left}; uninstalled to install again` };
+    case 'pending-upgrade':
+    case 'pending-rollback':
+      return live === undefined
+        ? { kind: 'uninstall', reason: `${left} and never deployed; uninstalled to install again` }
+        : { kind: 'rollback', revision: live, reason: `${left}; rolled back to revision ${live}` };
+    case 'failed':
+      return live === undefined
+        ? { kind: 'uninstall', reason: `release ${current.name} never deployed (revision ${current.revision} failed); uninstalled to install cleanly` }
+        : { kind: 'none' };
+    default:
+      return { kind: 'none' };
+  }
+}
+
+/**
+ * Classifies the release and acts, so a release a dead worker left mid-operation is recovered
+ * instead of failing every retry with "another operation is in progress". Callers hold the
+ * tenant's lease, so no live job of ours is running Helm on it. Returns what was done, for the log.
  */
 export async function recoverRelease(helm: HelmClient, release: string, namespace: string, signal?: AbortSignal): Promise<string | undefined> {
   const current = await helm.status(release, namespace, signal);
   if (!current) return undefined;
-  const history = await helm.history(release, namespace, signal);
-  const lastDeployed = history.filter((h) => h.status === 'deployed' || h.status === 'superseded').at(-1);
-  switch (current.status) {
-    case 'pending-install':
-    case 'uninstalling':
-      await helm.uninstall(release, namespace, signal);
-      return `release ${release} was left ${current.status} at revision ${current.revision}; uninstalled to install again`;
-    case 'pending-upgrade':
-    case 'pending-rollback':
-      if (!lastDeployed) {
-        await helm.uninstall(release, namespace, signal);
-        return `release ${release} was left ${current.status} with no deployed revision; uninstalled`;
-      }
-      await helm.rollback(release, namespace, lastDeployed.revision, signal);
-      return `release ${release} was left ${current.status}; rolled back to revision ${lastDeployed.revision}`;
-    case 'failed':
-      if (!lastDeployed) {
-        await helm.uninstall(release, namespace, signal);
-        return `release ${release} never deployed (revision ${current.revision} failed); uninstalled to install cleanly`;
-      }
-      return undefined;
-    default:
-      return undefined;
-  }
+  const action = classifyRelease(current, await helm.history(release, namespace, signal));
+  if (action.kind === 'uninstall') await helm.uninstall(release, namespace, signal);
+  if (action.kind === 'rollback') await helm.rollback(release, namespace, action.revision, signal);
+  return action.kind === 'none' ? undefined : action.reason;
+}
+
+/**
+ * After a failed upgrade: back to the last deployed revision, never an uninstall (that would delete
+ * the database and its volumes). Does nothing when the release is live or never was.
+ */
+export async function rollBackToLastDeployed(helm: HelmClient, release: string, namespace: string, signal?: AbortSignal): Promise<string | undefined> {
+  const current = await helm.status(release, namespace, signal);
+  if (!current || current.status === 'deployed') return undefined;
+  const live = lastDeployedRevision(await helm.history(release, namespace, signal));
+  if (live === undefined) return undefined;
+  await helm.rollback(release, namespace, live, signal);
+  return `release ${release} was ${current.status} at revision ${current.revision}; rolled back to revision ${live}`;
 }

@@ -17,6 +17,8 @@ export type StepContext = {
 export type Step = {
   name: string;
   timeoutSeconds: number;
+  /** False for steps that only read or wait; every other step runs only after the guard passes. */
+  mutates?: boolean;
   /** Returns the message reported when the step is done. */
   run(context: StepContext): Promise<string>;
 };
@@ -39,14 +41,23 @@ export class StepTimeoutError extends Error {
   }
 }
 
+export type RunOptions = {
+  /**
+   * Called before each mutating step; throwing stops the plan before it changes anything. The
+   * worker checks its tenant lease here: a job whose fencing token is stale must not mutate.
+   */
+  guard?: (step: Step) => Promise<void>;
+};
+
 /**
  * Runs steps in order, with a timeout each, reporting progress after every step. A failure is
  * rethrown as StepFailedError naming the step, so the job records where and why it stopped.
  */
-export async function runSteps(steps: readonly Step[], reporter: StepReporter, signal: AbortSignal): Promise<void> {
+export async function runSteps(steps: readonly Step[], reporter: StepReporter, signal: AbortSignal, options: RunOptions = {}): Promise<void> {
   const total = steps.length;
   for (const [index, step] of steps.entries()) {
     signal.throwIfAborted();
+    if (step.mutates !== false && options.guard) await options.guard(step);
     const timeout = AbortSignal.timeout(step.timeoutSeconds * 1000);
     const stepSignal = AbortSignal.any([signal, timeout]);
     const note = (message: string, level: JobLogEntry['level'] = 'info') => reporter.log(level, step.name, message);

@@ -8,9 +8,11 @@ import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
 import { createJobHistory } from '../../src/jobs/job-history.ts';
 import { createJobProducer } from '../../src/jobs/job-producer.ts';
 import { createKubernetes } from '../../src/kubernetes/kube-client.ts';
+import { createTenantIntents } from '../../src/kubernetes/tenant-intents.ts';
 import { createTenantRegistry } from '../../src/kubernetes/tenant-registry.ts';
 import { createTenantWorkloads } from '../../src/kubernetes/tenant-workloads.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createTenantLeases } from '../../src/worker/tenant-lease.ts';
 import { sandboxBinaries } from '../sandbox/versions.ts';
 
 export const TEST_JWT_SECRET = 'integration-test-secret-at-least-32-bytes-long!!';
@@ -40,8 +42,10 @@ export function serviceDeps(config: Config, kubeconfig: string) {
   const history = createJobHistory(redis, { prefix: config.queue.prefix });
   const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
   const producer = createJobProducer(queue, config.queue);
+  const intents = createTenantIntents(kube.core, config.platform.namespacePrefix);
+  const leases = createTenantLeases(redis, { prefix: config.queue.prefix, ttlMs: config.queue.tenantLease.ttlMs });
   return {
-    config, logger, kube, registry, workloads, helm, redis, history, queue, producer,
+    config, logger, kube, registry, intents, workloads, helm, redis, history, queue, producer, leases,
     async close() {
       await queue.close();
       await redis.quit();

@@ -6,7 +6,7 @@ export type DeprovisionResult = { tenantId: string; namespace: string; removed: 
 
 /** Idempotent at every step: a release or namespace that is already gone counts as removed. */
 export function deprovisionSteps(deps: OperationDeps, jobId: string, job: DeprovisionJob, result: Partial<DeprovisionResult>): Step[] {
-  const { registry, helm, workloads, config } = deps;
+  const { registry, intents, helm, workloads, config } = deps;
   let present = true;
   return [
     {
@@ -15,7 +15,7 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, job: Deprov
         const tenant = await registry.get(job.tenantId);
         present = tenant !== undefined;
         if (tenant && !tenant.terminating) {
-          await registry.setOperation(job.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
+          await intents.markOperation(job.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
         }
         return present ? `removing tenant ${job.tenantId}` : `tenant ${job.tenantId} is already gone`;
       },

@@ -1,7 +1,8 @@
 import { tenantSecretNames } from '../../domain/tenant-secrets.ts';
+import type { DesiredState } from '../../domain/tenant-record.ts';
 import type { ProvisionJob } from '../../jobs/job-catalog.ts';
-import { ensureBackupCredentials, ensureTenantSecrets } from '../../kubernetes/tenant-secrets.ts';
 import { PermanentError } from '../failure.ts';
+import { ensureTenantInputs } from '../tenant-inputs.ts';
 import { recoverRelease } from '../release-recovery.ts';
 import type { Step } from '../step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
@@ -22,51 +23,49 @@ export type ProvisionResult = {
 
 /**
  * The seed's 13 steps, each with real work and each safe to run again: a retried job after a
- * killed worker converges on the same namespace, Secrets and release.
+ * killed worker converges on the same namespace, Secrets and release. The desired state and the
+ * expiry are read from the namespace, not the payload: an update or hibernation accepted while
+ * this job waited must not be undone by it, and a demo upgraded meanwhile must not expire.
  */
 export function provisionSteps(deps: OperationDeps, jobId: string, job: ProvisionJob, result: Partial<ProvisionResult>): Step[] {
-  const { config, kube, registry, workloads, helm } = deps;
+  const { config, kube, registry, intents, workloads, helm } = deps;
   const t = config.timeouts;
   const names = tenantObjectNames(job.tenantId);
-  const facts = { tenantId: job.tenantId, companyName: job.companyName, expiresAt: job.expiresAt };
+  let desired: DesiredState = job.desired;
+  let expiresAt = job.expiresAt;
   let valuesYaml = '';
   let values: ReturnType<typeof tenantChartValues>['values'] | undefined;
 
   return [
     {
-      name: 'validate', timeoutSeconds: t.validate,
+      name: 'validate', timeoutSeconds: t.validate, mutates: false,
       async run({ signal }) {
         const tenant = await registry.get(job.tenantId);
         if (!tenant) throw new PermanentError(`tenant ${job.tenantId} has no namespace (its intent was withdrawn)`);
         if (tenant.terminating) throw new PermanentError(`namespace ${job.namespace} is being deleted`);
+        desired = tenant.desired;
+        expiresAt = tenant.expiresAt;
         const [version, helmVersion] = await Promise.all([kube.version.getCode(), helm.version()]);
         signal.throwIfAborted();
-        return `cluster ${version.gitVersion} and Helm ${helmVersion} reachable; tier ${job.desired.tier} configured`;
+        return `cluster ${version.gitVersion} and Helm ${helmVersion} reachable; tier ${desired.tier} configured`;
       },
     },
     {
       name: 'generate-id', timeoutSeconds: t.defaultStep,
       async run() {
-        await registry.setOperation(job.tenantId, { type: 'provision', jobId: jobId, state: 'active', at: new Date().toISOString() });
+        await intents.markOperation(job.tenantId, { type: 'provision', jobId, state: 'active', at: new Date().toISOString() });
         return `tenant ${job.tenantId} in namespace ${job.namespace}, release ${job.release}`;
       },
     },
     {
       name: 'build-values', timeoutSeconds: t.defaultStep,
       async run({ note }) {
-        const built = tenantChartValues(config, facts, job.desired);
+        const built = tenantChartValues(config, { tenantId: job.tenantId, companyName: job.companyName, expiresAt }, desired);
         values = built.values;
         valuesYaml = built.yaml;
-        const created = await ensureTenantSecrets(kube.core, {
-          namespace: job.namespace, tenantId: job.tenantId, databaseOwner: values.postgres.owner, adminUsername: config.provisioning.adminUsername,
-        });
-        if (values.backup.enabled && config.platform.backup.credentialsSecret) {
-          if (await ensureBackupCredentials(kube.core, { source: config.platform.backup.credentialsSecret, namespace: job.namespace, tenantId: job.tenantId })) {
-            created.push(tenantSecretNames(job.tenantId).backupCredentials);
-          }
-        }
+        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, values);
         if (created.length > 0) await note(`created Secrets ${created.join(', ')}`);
-        return `values for tier ${job.desired.tier} built (${valuesYaml.length} bytes, no secrets); ${created.length === 0 ? 'existing Secrets kept' : `${created.length} Secrets created`}`;
+        return `values for tier ${desired.tier} built (${valuesYaml.length} bytes, no secrets); ${created.length === 0 ? 'existing Secrets kept' : `${created.length} Secrets created`}`;
       },
     },
     {
@@ -82,21 +81,24 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
       },
     },
     {
-      name: 'wait-for-database', timeoutSeconds: t.waitForDatabase,
+      name: 'wait-for-database', timeoutSeconds: t.waitForDatabase, mutates: false,
       async run({ signal, note }) {
-        const db = await workloads.waitForDatabase(job.namespace, names.database, { timeoutMs: t.waitForDatabase * 1000, signal, onChange: (r) => void note(r, 'debug') });
+        const o = { timeoutMs: t.waitForDatabase * 1000, signal, onChange: (r: string) => void note(r, 'debug') };
+        // Hibernation requested before this job ran: the database is expected asleep, not ready.
+        if (desired.hibernated) return `PostgreSQL hibernated as requested (${(await workloads.waitForDatabaseHibernated(job.namespace, names.database, o)).phase})`;
+        const db = await workloads.waitForDatabase(job.namespace, names.database, o);
         return `PostgreSQL ready: ${db.readyInstances}/${db.instances} instances (${db.phase})`;
       },
     },
     {
-      name: 'wait-for-api', timeoutSeconds: t.waitForApi,
+      name: 'wait-for-api', timeoutSeconds: t.waitForApi, mutates: false,
       async run({ signal, note }) {
         const api = await workloads.waitForDeployment(job.namespace, names.api, { timeoutMs: t.waitForApi * 1000, signal, onChange: (r) => void note(r, 'debug') });
         return `API ready: ${api.readyReplicas}/${api.replicas} replicas`;
       },
     },
     {
-      name: 'wait-for-web', timeoutSeconds: t.waitForWeb,
+      name: 'wait-for-web', timeoutSeconds: t.waitForWeb, mutates: false,
       async run({ signal, note }) {
         const web = await workloads.waitForDeployment(job.namespace, names.web, { timeoutMs: t.waitForWeb * 1000, signal, onChange: (r) => void note(r, 'debug') });
         return `Web ready: ${web.readyReplicas}/${web.replicas} replicas`;
@@ -106,14 +108,14 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
       name: 'set-urls', timeoutSeconds: t.defaultStep,
       async run() {
         const tenant = `https://${job.tenantId}.${config.platform.baseDomain}`;
-        const custom = job.desired.customDomain ? `https://${job.desired.customDomain}` : null;
+        const custom = desired.customDomain ? `https://${desired.customDomain}` : null;
         result.urls = { tenant, api: `${tenant}/api`, custom };
-        await registry.setAnnotations(job.tenantId, { customDomain: job.desired.customDomain });
+        await registry.setAnnotations(job.tenantId, { customDomain: desired.customDomain });
         return custom ? `${tenant} and ${custom}` : tenant;
       },
     },
     {
-      name: 'set-admin-credentials', timeoutSeconds: t.defaultStep,
+      name: 'set-admin-credentials', timeoutSeconds: t.defaultStep, mutates: false,
       async run() {
         const secretName = tenantSecretNames(job.tenantId).admin;
         await kube.core.readNamespacedSecret({ namespace: job.namespace, name: secretName });
@@ -124,23 +126,23 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
       },
     },
     {
-      name: 'set-resource-allocation', timeoutSeconds: t.defaultStep,
+      name: 'set-resource-allocation', timeoutSeconds: t.defaultStep, mutates: false,
       async run() {
         const v = values!;
         result.resources = {
-          tier: job.desired.tier, postgresInstances: v.postgres.instances, postgresStorageSize: v.postgres.storage.size,
+          tier: desired.tier, postgresInstances: v.postgres.instances, postgresStorageSize: v.postgres.storage.size,
           apiReplicas: v.api.replicas, webReplicas: v.web.replicas, mechanicLimit: v.tenant.mechanicLimit,
         };
         return `PostgreSQL ${v.postgres.instances}×${v.postgres.storage.size}, API ${v.api.replicas}, Web ${v.web.replicas}, mechanics ${v.tenant.mechanicLimit ?? 'unlimited'}`;
       },
     },
     {
-      name: 'set-expiry', timeoutSeconds: t.defaultStep,
+      name: 'set-expiry', timeoutSeconds: t.defaultStep, mutates: false,
       async run() {
         // Stamped once at intake and never recomputed, so a retry or an upgrade never extends a demo.
-        result.expiresAt = job.expiresAt;
-        await registry.setAnnotations(job.tenantId, { expiresAt: job.expiresAt });
-        return job.expiresAt ? `expires at ${job.expiresAt}` : 'does not expire';
+        // Read back rather than written again: a demo upgraded meanwhile has had its expiry cleared.
+        result.expiresAt = expiresAt;
+        return expiresAt ? `expires at ${expiresAt}; the expiry sweep acts on it` : 'does not expire';
       },
     },
     {
@@ -158,7 +160,7 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
         result.namespace = job.namespace;
         // Measured from the request, which is what the customer waited.
         result.durationSeconds = Math.round((Date.now() - Date.parse(job.requestedAt)) / 100) / 10;
-        await registry.setOperation(job.tenantId, { type: 'provision', jobId: jobId, state: 'completed', at: new Date().toISOString() });
+        await intents.markOperation(job.tenantId, { type: 'provision', jobId, state: 'completed', at: new Date().toISOString() });
         return `provisioned ${job.tenantId} in ${result.durationSeconds} s`;
       },
     },

@@ -42,7 +42,12 @@ describe('loadConfig', () => {
     expect(config.platform.images.migrations.repository).toBe('ghcr.io/mechanicbuddy/dbup');
     expect(config.platform.images.postgres).toEqual({ repository: 'ghcr.io/cloudnative-pg/postgresql', tag: '17.5' });
     expect(config.timeouts).toMatchObject({ waitForDatabase: 300, waitForApi: 300, waitForWeb: 300, provisioning: 600, migration: 300 });
-    expect(config.provisioning).toEqual({ keepFailedForInspection: false, adminUsername: 'admin' });
+    expect(config.provisioning).toEqual({
+      keepFailedForInspection: false,
+      adminUsername: 'admin',
+      expiry: { sweepSeconds: 300, policy: 'hibernate-then-deprovision', deprovisionAfterSeconds: 14 * 86_400 },
+      reconcile: { sweepSeconds: 120, lostIntentAfterSeconds: 60, stuckAfterSeconds: 600 },
+    });
     expect(config.queue.prefix).toBe('tp');
     expect(config.http.bodyLimitBytes).toBe(1024 * 1024);
     expect(config.sse.heartbeatSeconds).toBe(15);

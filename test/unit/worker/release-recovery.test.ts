@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HelmClient, HelmRelease, HelmReleaseStatus } from '../../../src/helm/helm-client.ts';
-import { recoverRelease } from '../../../src/worker/release-recovery.ts';
+import { classifyRelease, recoverRelease, rollBackToLastDeployed } from '../../../src/worker/release-recovery.ts';
 
 function fakeHelm(history: Array<[number, HelmReleaseStatus]>) {
   const calls: string[] = [];
@@ -44,5 +44,24 @@ describe('recoverRelease', () => {
     const upgraded = fakeHelm([[1, 'deployed'], [2, 'failed']]);
     expect(await recoverRelease(upgraded.helm, 'r', 'n')).toBeUndefined();
     expect(upgraded.calls).toEqual([]);
+  });
+
+  it('classifies without acting: the decision is a pure function of status and history', () => {
+    const r = (revision: number, status: HelmReleaseStatus): HelmRelease => ({ name: 'r', namespace: 'n', revision, status, description: '' });
+    expect(classifyRelease(undefined, [])).toEqual({ kind: 'none' });
+    expect(classifyRelease(r(3, 'pending-upgrade'), [r(1, 'superseded'), r(2, 'deployed'), r(3, 'pending-upgrade')])).toMatchObject({ kind: 'rollback', revision: 2 });
+    expect(classifyRelease(r(2, 'pending-upgrade'), [r(1, 'failed'), r(2, 'pending-upgrade')])).toMatchObject({ kind: 'uninstall' });
+    expect(classifyRelease(r(3, 'failed'), [r(1, 'superseded'), r(2, 'superseded'), r(3, 'failed')])).toEqual({ kind: 'none' });
+  });
+
+  it('rolls a failed upgrade back to the last deployed revision and never uninstalls', async () => {
+    const failed = fakeHelm([[1, 'superseded'], [2, 'deployed'], [3, 'failed']]);
+    expect(await rollBackToLastDeployed(failed.helm, 'r', 'n')).toContain('rolled back to revision 2');
+    expect(failed.calls).toEqual(['rollback 2']);
+    for (const history of [[[1, 'deployed']], [[1, 'failed']], []] as Array<Array<[number, HelmReleaseStatus]>>) {
+      const { helm, calls } = fakeHelm(history);
+      expect(await rollBackToLastDeployed(helm, 'r', 'n')).toBeUndefined();
+      expect(calls).toEqual([]);
+    }
   });
 });

@@ -60,4 +60,25 @@ describe('runSteps', () => {
     const error = await run.catch((e: unknown) => e);
     expect((error as StepFailedError).cause).not.toBeInstanceOf(StepTimeoutError);
   });
+
+  it('runs the guard before each mutating step only, and a failing guard stops the plan before the step changes anything', async () => {
+    const { reporter } = recorder();
+    const guarded: string[] = [];
+    const ran: string[] = [];
+    let allow = 2;
+    const error = await runSteps([
+      step('mark', async () => (ran.push('mark'), 'marked')),
+      { ...step('wait', async () => (ran.push('wait'), 'waited')), mutates: false },
+      step('deploy', async () => (ran.push('deploy'), 'deployed')),
+      step('record', async () => (ran.push('record'), 'recorded')),
+    ], reporter, new AbortController().signal, {
+      guard: async (s) => {
+        guarded.push(s.name);
+        if (--allow < 0) throw new Error('lease lost');
+      },
+    }).catch((e: unknown) => e);
+    expect(guarded).toEqual(['mark', 'deploy', 'record']);
+    expect(ran).toEqual(['mark', 'wait', 'deploy']);
+    expect(error).toMatchObject({ message: 'lease lost' });
+  });
 });

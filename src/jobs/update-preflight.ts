@@ -1,0 +1,78 @@
+import { ZodError } from 'zod';
+import type { Config } from '../config/config.schema.ts';
+import { fieldErrorsFrom, type FieldError } from '../domain/field-error.ts';
+import { byteCount } from '../domain/quantity.ts';
+import { releaseFor } from '../domain/tenant-id.ts';
+import type { DesiredState, TenantRecord } from '../domain/tenant-record.ts';
+import { HelmError, helmMessage } from '../helm/helm-error.ts';
+import type { HelmClient } from '../helm/helm-client.ts';
+import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
+import { tenantObjectNames } from '../worker/operation-deps.ts';
+import { tenantChartValues } from '../worker/tenant-values.ts';
+
+export type PreflightDeps = {
+  config: Config;
+  helm: Pick<HelmClient, 'template'>;
+  workloads: Pick<TenantWorkloads, 'readDatabase'>;
+  registry: Pick<TenantRegistry, 'list'>;
+};
+
+type LiveStorage = { spec?: { storage?: { size?: string; storageClass?: string } } };
+
+/**
+ * What cannot be done, found before anything changes: the values the chart would get are built
+ * and rendered by `helm template` against the cluster (schema, templates), and the live database
+ * is compared with the new one (volumes do not shrink, their StorageClass cannot change).
+ * Returns the reasons; empty means the update may be queued. Transient failures (Helm or the API
+ * server unreachable) are thrown, not reported as the client's fault.
+ */
+export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord, desired: DesiredState, expiresAt: string | null): Promise<FieldError[]> {
+  const { config } = deps;
+  let built: ReturnType<typeof tenantChartValues>;
+  try {
+    built = tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt }, desired);
+  } catch (error) {
+    if (!(error instanceof ZodError)) throw error;
+    // Builder paths are `tenant.customDomain`, `tenant.resourceOverrides.x`: the request's own names.
+    return fieldErrorsFrom(error).map((e) => ({ ...e, path: e.path.replace(/^tenant\./, '') }));
+  }
+  const errors: FieldError[] = [];
+  const live = (await deps.workloads.readDatabase(tenant.namespace, tenantObjectNames(tenant.tenantId).database)) as LiveStorage | undefined;
+  const liveSize = live?.spec?.storage?.size;
+  const next = built.values.postgres.storage;
+  if (liveSize && byteCount(next.size) < byteCount(liveSize)) {
+    errors.push({ path: 'resourceOverrides.postgresStorageSize', message: `would shrink PostgreSQL storage from ${liveSize} to ${next.size}; volumes can only grow` });
+  }
+  const liveClass = live?.spec?.storage?.storageClass;
+  const asked = desired.resourceOverrides.storageClass !== tenant.desired.resourceOverrides.storageClass;
+  if (live && asked && (liveClass ?? null) !== next.storageClass) {
+    errors.push({ path: 'resourceOverrides.storageClass', message: `would move PostgreSQL volumes from StorageClass ${liveClass ?? '(cluster default)'} to ${next.storageClass ?? '(cluster default)'}; existing volumes cannot change class` });
+  }
+  if (desired.customDomain && desired.customDomain !== tenant.desired.customDomain) {
+    const owner = await domainOwner(deps.registry, desired.customDomain, tenant.tenantId);
+    if (owner) errors.push({ path: 'customDomain', message: `is already used by tenant ${owner}` });
+  }
+  if (errors.length > 0) return errors;
+  try {
+    await deps.helm.template({
+      release: releaseFor(config.platform.releasePrefix, tenant.tenantId), namespace: tenant.namespace, chart: config.platform.chart, values: built.yaml,
+    });
+  } catch (error) {
+    if (error instanceof HelmError && error.permanent) return [{ path: 'chart', message: helmMessage(error.stderr) || error.message }];
+    throw error;
+  }
+  return [];
+}
+
+async function domainOwner(registry: Pick<TenantRegistry, 'list'>, domain: string, self: string): Promise<string | undefined> {
+  const wanted = domain.toLowerCase();
+  let cursor: string | undefined;
+  do {
+    const page = await registry.list({ limit: 500, continue: cursor });
+    const owner = page.items.find((t) => t.tenantId !== self && [t.customDomain, t.desired.customDomain].some((d) => d?.toLowerCase() === wanted));
+    if (owner) return owner.tenantId;
+    cursor = page.continue;
+  } while (cursor !== undefined);
+  return undefined;
+}

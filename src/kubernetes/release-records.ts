@@ -1,0 +1,23 @@
+import type { CoreV1Api } from '@kubernetes/client-node';
+
+export type ReleaseRecord = { revision: number; status: string; modifiedAt: Date | undefined };
+
+/**
+ * The newest revision of a Helm release as its storage Secret's labels describe it (Helm 4 keeps
+ * `status`, `version` and `modifiedAt` there), without spawning Helm. Superseded revisions are
+ * excluded by the selector, so this reads one or two Secrets rather than the whole history; the
+ * reconciler calls it for every tenant. Undefined: no release.
+ */
+export async function latestReleaseRecord(core: CoreV1Api, namespace: string, release: string): Promise<ReleaseRecord | undefined> {
+  const list = await core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release},status!=superseded` });
+  const records = list.items.map((secret): ReleaseRecord => {
+    const labels = secret.metadata?.labels ?? {};
+    const modified = Number(labels['modifiedAt']);
+    return {
+      revision: Number(labels['version'] ?? 0),
+      status: labels['status'] ?? 'unknown',
+      modifiedAt: Number.isFinite(modified) && modified > 0 ? new Date(modified * 1000) : secret.metadata?.creationTimestamp,
+    };
+  });
+  return records.sort((a, b) => b.revision - a.revision)[0];
+}

@@ -1,0 +1,123 @@
+import type { TenantRecord } from '../../domain/tenant-record.ts';
+import type { ConvergeJob } from '../../jobs/job-catalog.ts';
+import { ensureTenantInputs } from '../tenant-inputs.ts';
+import { tenantObjectNames, type OperationDeps } from '../operation-deps.ts';
+import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
+import type { Step } from '../step-runner.ts';
+import { tenantChartValues } from '../tenant-values.ts';
+
+export type ConvergeResult = {
+  tenantId: string;
+  namespace: string;
+  /** True when the tenant was gone or being removed: a later request superseded this one. */
+  superseded: boolean;
+  tier?: string;
+  hibernated?: boolean;
+  release?: { name: string; revision: number };
+  resources?: { postgresInstances: number; postgresStorageSize: string; apiReplicas: number; webReplicas: number };
+  expiresAt?: string | null;
+};
+
+/**
+ * Update, hibernate and resume are one plan: converge the release to the desired state read from
+ * the namespace when the job starts (so queued requests coalesce to the latest), then wait until
+ * the cluster shows it. A failed upgrade goes back to the last deployed revision; nothing here
+ * uninstalls a live release or deletes a database, and the tenant's Secrets are only ever created.
+ */
+export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update' | 'hibernate' | 'resume', job: ConvergeJob, result: Partial<ConvergeResult>): Step[] {
+  const { config, intents, workloads, helm } = deps;
+  const t = config.timeouts;
+  const names = tenantObjectNames(job.tenantId);
+  let tenant: TenantRecord | undefined;
+  let valuesYaml = '';
+  const gone = () => tenant === undefined;
+  const wait = (seconds: number, note: (m: string, l?: 'debug') => Promise<void>, signal: AbortSignal) =>
+    ({ timeoutMs: seconds * 1000, signal, onChange: (reason: string) => void note(reason, 'debug') });
+
+  return [
+    {
+      name: 'read-desired-state', timeoutSeconds: t.validate,
+      async run() {
+        const found = await intents.read(job.tenantId);
+        tenant = found && !found.tenant.terminating ? found.tenant : undefined;
+        Object.assign(result, { tenantId: job.tenantId, namespace: job.namespace, superseded: gone() });
+        if (!tenant) return `tenant ${job.tenantId} is gone or being removed; nothing to converge`;
+        await intents.markOperation(job.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
+        const d = tenant.desired;
+        return `desired: tier ${d.tier}, ${d.hibernated ? 'hibernated' : 'running'}, domain ${d.customDomain ?? 'none'}`;
+      },
+    },
+    {
+      name: 'build-values', timeoutSeconds: t.defaultStep,
+      async run({ note }) {
+        if (!tenant) return 'skipped';
+        const built = tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired);
+        valuesYaml = built.yaml;
+        const v = built.values;
+        Object.assign(result, {
+          tier: tenant.desired.tier, hibernated: tenant.desired.hibernated, expiresAt: tenant.expiresAt,
+          resources: { postgresInstances: v.postgres.instances, postgresStorageSize: v.postgres.storage.size, apiReplicas: v.api.replicas, webReplicas: v.web.replicas },
+        });
+        // Create-once: an update never rotates a Secret; a missing one (an update that overtook its provision) is created.
+        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, v);
+        if (created.length > 0) await note(`created Secrets ${created.join(', ')}`);
+        return `values for tier ${tenant.desired.tier} built; ${created.length === 0 ? 'Secrets unchanged' : `${created.length} Secrets created`}`;
+      },
+    },
+    {
+      name: 'recover-release', timeoutSeconds: t.deployChart,
+      async run({ signal }) {
+        if (gone()) return 'skipped';
+        return (await recoverRelease(helm, job.release, job.namespace, signal)) ?? `release ${job.release} needs no recovery`;
+      },
+    },
+    {
+      name: 'upgrade-release', timeoutSeconds: t.deployChart,
+      async run({ signal, note }) {
+        if (gone()) return 'skipped';
+        try {
+          const release = await helm.upgradeInstall({ release: job.release, namespace: job.namespace, chart: config.platform.chart, values: valuesYaml, signal });
+          result.release = { name: release.name, revision: release.revision };
+          return `release ${release.name} revision ${release.revision} ${release.status}`;
+        } catch (error) {
+          // Cancelled (shutdown, lost lease): Helm marked the release failed; the next holder upgrades over it.
+          if (!signal.aborted) {
+            const rolledBack = await rollBackToLastDeployed(helm, job.release, job.namespace);
+            if (rolledBack) await note(rolledBack, 'warn');
+          }
+          throw error;
+        }
+      },
+    },
+    {
+      name: 'wait-for-database', timeoutSeconds: t.waitForDatabase, mutates: false,
+      async run({ signal, note }) {
+        if (!tenant) return 'skipped';
+        const o = wait(t.waitForDatabase, note, signal);
+        if (tenant.desired.hibernated) {
+          await workloads.waitForDatabaseHibernated(job.namespace, names.database, o);
+          return 'PostgreSQL hibernated; volumes kept';
+        }
+        const db = await workloads.waitForDatabase(job.namespace, names.database, o);
+        return `PostgreSQL ready: ${db.readyInstances}/${db.instances} instances`;
+      },
+    },
+    ...(['api', 'web'] as const).map((component): Step => ({
+      name: `wait-for-${component}`, timeoutSeconds: component === 'api' ? t.waitForApi : t.waitForWeb, mutates: false,
+      async run({ signal, note }) {
+        if (!tenant) return 'skipped';
+        // Hibernated: the chart renders 0 replicas, and a rollout to 0 is "ready" at 0/0.
+        const d = await workloads.waitForDeployment(job.namespace, names[component], wait(component === 'api' ? t.waitForApi : t.waitForWeb, note, signal));
+        return `${component === 'api' ? 'API' : 'Web'} at ${d.readyReplicas}/${d.replicas} replicas`;
+      },
+    })),
+    {
+      name: 'record-result', timeoutSeconds: t.defaultStep,
+      async run() {
+        if (!tenant) return `superseded: tenant ${job.tenantId} is gone or being removed`;
+        await intents.markOperation(job.tenantId, { type, jobId, state: 'completed', at: new Date().toISOString() });
+        return `${job.tenantId} converged to tier ${tenant.desired.tier}${tenant.desired.hibernated ? ', hibernated' : ''}`;
+      },
+    },
+  ];
+}

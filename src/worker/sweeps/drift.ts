@@ -1,0 +1,37 @@
+import type { ReleaseRecord } from '../../kubernetes/release-records.ts';
+
+/** What the cluster should show for a tenant, from its desired state through the values builder. */
+export type ExpectedShape = { hibernated: boolean; postgresInstances: number; apiReplicas: number; webReplicas: number };
+
+/** What the cluster shows; undefined fields are objects that do not exist. */
+export type ObservedShape = {
+  release: ReleaseRecord | undefined;
+  database: { instances: number | undefined; hibernated: boolean } | undefined;
+  apiReplicas: number | undefined;
+  webReplicas: number | undefined;
+};
+
+const PENDING = /^pending-/;
+
+/**
+ * Why a tenant whose last operation completed no longer matches its desired state, or undefined.
+ * Pure, so every rule is unit-tested. Replica counts compare specs (what the release asks for),
+ * not readiness, so a rollout in progress is not drift; hibernated means 0 API and Web replicas.
+ */
+export function findDrift(expected: ExpectedShape, observed: ObservedShape, now: Date, stuckAfterSeconds: number): string | undefined {
+  const release = observed.release;
+  if (!release) return 'release missing';
+  if (PENDING.test(release.status)) {
+    const age = release.modifiedAt ? (now.getTime() - release.modifiedAt.getTime()) / 1000 : Infinity;
+    return age >= stuckAfterSeconds ? `release stuck in ${release.status} for ${Math.round(age)} s` : undefined;
+  }
+  if (release.status !== 'deployed') return `release ${release.status} at revision ${release.revision}`;
+  const db = observed.database;
+  if (!db) return 'database cluster missing';
+  if (db.hibernated !== expected.hibernated) return `database ${db.hibernated ? 'hibernated' : 'running'}, desired ${expected.hibernated ? 'hibernated' : 'running'}`;
+  if (db.instances !== expected.postgresInstances) return `database has ${db.instances ?? 'no'} instances, desired ${expected.postgresInstances}`;
+  const want = (n: number) => (expected.hibernated ? 0 : n);
+  if (observed.apiReplicas !== want(expected.apiReplicas)) return `API has ${observed.apiReplicas ?? 'no'} replicas, desired ${want(expected.apiReplicas)}`;
+  if (observed.webReplicas !== want(expected.webReplicas)) return `Web has ${observed.webReplicas ?? 'no'} replicas, desired ${want(expected.webReplicas)}`;
+  return undefined;
+}

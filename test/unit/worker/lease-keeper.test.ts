@@ -1,0 +1,57 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/observability/logger.ts';
+import { keepLease, LeaseLostError } from '../../../src/worker/lease-keeper.ts';
+import { FakeLeases } from './support/fake-leases.ts';
+
+const logger = createLogger({ level: 'silent', pretty: false });
+
+describe('tenant lease and keeper', () => {
+  it('gives each acquisition a higher token and lets only one holder in at a time', async () => {
+    const leases = new FakeLeases(300);
+    const first = (await leases.acquire('t'))!;
+    expect(await leases.acquire('t')).toBeUndefined();
+    leases.now += 400;
+    const second = (await leases.acquire('t'))!;
+    expect(second.token).toBeGreaterThan(first.token);
+    expect(await leases.isHeld(first)).toBe(false);
+    await leases.release(first);
+    expect(await leases.holder('t')).toBe(second.token);
+  });
+
+  it('renews while the job runs, so a long job keeps its tenant', async () => {
+    const leases = new FakeLeases(90);
+    const lease = (await leases.acquire('t'))!;
+    const keeper = keepLease(leases, lease, new AbortController().signal, logger);
+    for (let i = 0; i < 6; i++) {
+      await sleep(40);
+      leases.now += 40;
+    }
+    await keeper.assertHeld();
+    expect(keeper.signal.aborted).toBe(false);
+    keeper.stop();
+  });
+
+  it('aborts the job and fails the guard once a later token took over', async () => {
+    const leases = new FakeLeases(90);
+    const lease = (await leases.acquire('t'))!;
+    const keeper = keepLease(leases, lease, new AbortController().signal, logger);
+    await leases.steal('t');
+    await expect(keeper.assertHeld()).rejects.toBeInstanceOf(LeaseLostError);
+    expect(keeper.signal.aborted).toBe(true);
+    expect(keeper.signal.reason).toBeInstanceOf(LeaseLostError);
+    keeper.stop();
+  });
+
+  it('rides out renewal errors for less than a TTL, and gives the lease up after', async () => {
+    const leases = new FakeLeases(90);
+    const lease = (await leases.acquire('t'))!;
+    const keeper = keepLease(leases, lease, new AbortController().signal, logger);
+    leases.failRenewals = true;
+    await sleep(40);
+    expect(keeper.signal.aborted).toBe(false);
+    await sleep(150);
+    expect(keeper.signal.reason).toBeInstanceOf(LeaseLostError);
+    keeper.stop();
+  });
+});
