@@ -19,6 +19,13 @@ export const ENV_OVERRIDES = [
   { name: 'LOG_LEVEL', path: ['logging', 'level'] },
   { name: 'QUEUE_PREFIX', path: ['queue', 'prefix'] },
   { name: 'HELM_BINARY', path: ['helm', 'binary'] },
+  { name: 'HEALTH_PORT', path: ['server', 'healthPort'], integer: true },
+  { name: 'TENANT_ACCESS_CLUSTER_ROLE', path: ['platform', 'tenantAccess', 'clusterRole'] },
+  { name: 'TENANT_ACCESS_SERVICE_ACCOUNT', path: ['platform', 'tenantAccess', 'serviceAccount'] },
+  { name: 'TENANT_ACCESS_SERVICE_ACCOUNT_NAMESPACE', path: ['platform', 'tenantAccess', 'serviceAccountNamespace'] },
+  { name: 'STRIPE_WEBHOOK_SECRET', path: ['billing', 'webhookSecret'] },
+  { name: 'STRIPE_API_KEY', path: ['billing', 'apiKey'] },
+  { name: 'STRIPE_API_BASE', path: ['billing', 'apiBase'] },
 ] as const;
 
 export type ConfigLayer = { tree: Tree } | { issue: ConfigIssue };
