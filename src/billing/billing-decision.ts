@@ -71,8 +71,11 @@ export function decide(
       }
       // A payment that arrived within the grace period must stop the pending hibernation.
       steps.push({ type: 'cancel-scheduled', tenantId, keys: [scheduleKeys.grace(tenantId)] });
-      if (tier && tier !== tenant.desired.tier) {
-        const clearExpiry = tenant.expiresAt !== null && !mapping.expiringTiers.has(tier);
+      if (tier && tier !== tenant.desired.tier && mapping.expiringTiers.has(tier)) {
+        // An expiry is stamped once at provision; the lifecycle refuses moves into a trial tier.
+        reasons.push(`${tier} is a trial tier, tier unchanged`);
+      } else if (tier && tier !== tenant.desired.tier) {
+        const clearExpiry = tenant.expiresAt !== null;
         steps.push({ type: 'update', tenantId, tier, clearExpiry });
         reasons.push(`${tenant.desired.tier} → ${tier}${clearExpiry ? ', expiry cleared' : ''}`);
       } else if (!tier) {

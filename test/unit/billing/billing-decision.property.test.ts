@@ -41,6 +41,8 @@ describe('decide: invariants over every tenant and subscription state', () => {
       if (types.includes('deprovision')) expect(status === 'cancelled' && t?.stripeSubscriptionId === s.id).toBe(true);
       // Resume, upgrade and linking only for a paid-up subscription.
       for (const type of ['resume', 'update', 'link'] as const) if (types.includes(type)) expect(status).toBe('active');
+      // Never into a trial tier: its expiry is stamped once, at provision.
+      for (const step of steps) if (step.type === 'update') expect(mapping.expiringTiers.has(step.tier)).toBe(false);
       // A terminating tenant, or one of another customer or subscription, is never touched.
       if (t && (t.terminating || (t.stripeCustomerId ?? s.customerId) !== s.customerId || (t.stripeSubscriptionId ?? s.id) !== s.id)) {
         expect(steps).toEqual([]);

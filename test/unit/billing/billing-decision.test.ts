@@ -80,12 +80,11 @@ describe('decide: active subscription, existing tenant', () => {
     ]);
   });
 
-  it('keeps the expiry when the new tier expires as well', () => {
+  it('never moves a paid tenant into a trial tier (its expiry is stamped once, at provision)', () => {
     const c = testConfig((x) => { x.billing.priceTiers = { price_trial: 'demo', [PRICES.professional]: 'professional' }; });
-    const m = billingMapping(c.billing, c.tiers);
-    const tenant = tenantRecord({ tier: 'professional', expiresAt: '2026-03-08T12:00:00.000Z' });
-    expect(stepsOf(tenant, sub({ prices: ['price_trial'] }), m, NOW)).toContainEqual(
-      { type: 'update', tenantId: TENANT, tier: 'demo', clearExpiry: false });
+    const decision = decide(tenantRecord(), sub({ prices: ['price_trial'] }), billingMapping(c.billing, c.tiers), NOW);
+    expect(decision.steps.map((s) => s.type)).toEqual(['cancel-scheduled']);
+    expect(decision.reason).toContain('trial tier');
   });
 
   it('links a tenant that has the subscription but not the customer id yet', () => {
