@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import { TenantConflictError, TenantNotFoundError } from '../../jobs/lifecycle-errors.ts';
 import { requestDeprovision, requestHibernate, type LifecycleDeps } from '../../jobs/lifecycle-intake.ts';
+import { ownTenant } from './own-tenant.ts';
 
 export type ExpiryDeps = LifecycleDeps & { logger: Logger };
 export type ExpiryAction = 'hibernate' | 'deprovision';
@@ -17,7 +18,7 @@ const PAGE = 200;
  */
 export function expiryAction(config: LifecycleDeps['config'], tenant: TenantRecord, now: Date): ExpiryAction | undefined {
   const { policy, deprovisionAfterSeconds } = config.provisioning.expiry;
-  if (policy === 'none' || !tenant.expiresAt || tenant.terminating) return undefined;
+  if (policy === 'none' || !tenant.expiresAt || tenant.terminating || !ownTenant(config, tenant)) return undefined;
   const expired = Date.parse(tenant.expiresAt);
   if (!(expired <= now.getTime())) return undefined;
   const op = tenant.operation;

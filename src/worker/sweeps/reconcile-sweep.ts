@@ -13,6 +13,7 @@ import type { TenantLeases } from '../tenant-lease.ts';
 import { tenantChartValues } from '../tenant-values.ts';
 import { findDrift, type ObservedShape } from './drift.ts';
 import { recoverLostIntent } from './lost-intents.ts';
+import { ownTenant } from './own-tenant.ts';
 
 export type ReconcileDeps = LifecycleDeps & {
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
@@ -62,6 +63,7 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
   do {
     const page = await deps.registry.list({ limit: PAGE, continue: cursor });
     for (const t of page.items) {
+      if (!ownTenant(deps.config, t)) continue;
       report.checked++;
       try {
         if (pending(t)) {

@@ -4,7 +4,7 @@ import { expiryAction, expiryJobId } from '../../../src/worker/sweeps/expiry-swe
 import { tenantRecord } from './support/fake-intents.ts';
 
 const policy = (p: Config['provisioning']['expiry']['policy'], deprovisionAfterSeconds = 3600) =>
-  ({ provisioning: { expiry: { sweepSeconds: 60, policy: p, deprovisionAfterSeconds } } }) as Config;
+  ({ platform: { namespacePrefix: 'tenant-' }, provisioning: { expiry: { sweepSeconds: 60, policy: p, deprovisionAfterSeconds } } }) as Config;
 const expiresAt = '2026-03-01T00:00:00.000Z';
 const at = (iso: string) => new Date(iso);
 const demo = tenantRecord({ tier: 'demo', expiresAt, desired: { tier: 'demo', customDomain: null, resourceOverrides: {}, hibernated: false } });
@@ -25,7 +25,8 @@ describe('expiry policy', () => {
     expect(expiryAction(policy('deprovision'), demo, at('2026-03-01T00:00:01Z'))).toBe('deprovision');
   });
 
-  it('leaves tenants already being removed alone', () => {
+  it('leaves tenants already being removed, and other installations\' tenants, alone', () => {
+    expect(expiryAction(policy('deprovision'), { ...demo, namespace: 'other-acme-abc123' }, at('2030-01-01T00:00:00Z'))).toBeUndefined();
     const removing = { ...demo, operation: { type: 'deprovision' as const, jobId: 'd', state: 'queued' as const, at: expiresAt } };
     expect(expiryAction(policy('deprovision'), removing, at('2030-01-01T00:00:00Z'))).toBeUndefined();
     expect(expiryAction(policy('deprovision'), { ...demo, terminating: true }, at('2030-01-01T00:00:00Z'))).toBeUndefined();

@@ -1,0 +1,123 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ChangeRejectedError } from '../../../src/jobs/lifecycle-errors.ts';
+import { requestUpdate } from '../../../src/jobs/lifecycle-intake.ts';
+import { FAST_LIFECYCLE, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
+import { startWorker } from '../../support/operations-worker.ts';
+import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { lifecycleDeps, requestProvision, secretSnapshot, tenantShape, waitForJob } from '../../support/tenants.ts';
+
+const kubeconfig = inject('kubeconfig');
+const redisUrl = inject('redisUrl');
+const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(FAST_LIFECYCLE) } });
+let deps: ServiceDeps;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+const created: string[] = [];
+
+beforeAll(async () => {
+  deps = serviceDeps(config, kubeconfig);
+  worker = await startWorker(deps);
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
+  await deps?.close();
+});
+
+/** The tenant chart plus one object the API server rejects: Helm records a failed revision. */
+function brokenChart(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'tp-broken-chart-')), 'chart');
+  cpSync('charts/mechanicbuddy-tenant', dir, { recursive: true });
+  writeFileSync(join(dir, 'templates', 'zz-broken.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-broken\ndata:\n  "not a valid key!": "x"\n');
+  return dir;
+}
+
+function strictChart(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'tp-strict-chart-')), 'chart');
+  cpSync('charts/mechanicbuddy-tenant', dir, { recursive: true });
+  const file = join(dir, 'values.schema.json');
+  const schema = JSON.parse(readFileSync(file, 'utf8')) as { properties: { api: { properties: { replicas: Record<string, unknown> } } } };
+  schema.properties.api.properties.replicas = { type: 'integer', minimum: 0, maximum: 2 };
+  writeFileSync(file, JSON.stringify(schema));
+  return dir;
+}
+
+async function provisioned(tier: 'professional' | 'free') {
+  const t = await requestProvision(deps, tier, { prefix: 'up' });
+  created.push(t.tenantId);
+  expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
+  return t;
+}
+
+describe('tenant update', () => {
+  it('takes a professional tenant to enterprise in place: 3 database instances, 3 API and Web replicas, no Secret changed', async () => {
+    const t = await provisioned('professional');
+    const secrets = await secretSnapshot(deps, t.namespace);
+    const before = await tenantShape(deps, t.tenantId);
+    expect(before).toMatchObject({ database: { instances: 1 }, api: { replicas: 2 }, web: { replicas: 2 } });
+
+    const accepted = await requestUpdate(lifecycleDeps(deps), t.tenantId, { subscriptionTier: 'enterprise' });
+    expect(await worker.finished(accepted.jobId).then((r) => r.state)).toBe('completed');
+
+    const after = await tenantShape(deps, t.tenantId);
+    expect(after).toMatchObject({
+      namespaces: 1, release: { status: 'deployed', revision: before.release!.revision + 1 },
+      database: { uid: before.database!.uid, instances: 3, readyInstances: 3, storage: '200Gi' },
+      api: { replicas: 3, ready: 3 }, web: { replicas: 3, ready: 3 },
+    });
+    expect(await secretSnapshot(deps, t.namespace)).toEqual(secrets);
+    expect((await deps.registry.get(t.tenantId))!).toMatchObject({ tier: 'enterprise', operation: { type: 'update', jobId: accepted.jobId, state: 'completed' } });
+
+    // Back down to professional would shrink the 200Gi volume: refused before anything changes.
+    const refused = await requestUpdate(lifecycleDeps(deps), t.tenantId, { subscriptionTier: 'professional' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ChangeRejectedError);
+    expect((refused as ChangeRejectedError).errors).toEqual([expect.objectContaining({ path: 'resourceOverrides.postgresStorageSize', message: expect.stringContaining('from 200Gi to 50Gi') })]);
+    const shrink = await requestUpdate(lifecycleDeps(deps), t.tenantId, { resourceOverrides: { postgresStorageSize: '100Gi' } }).catch((e: unknown) => e);
+    expect(shrink).toBeInstanceOf(ChangeRejectedError);
+    expect((await deps.registry.get(t.tenantId))!.desired.tier).toBe('enterprise');
+  });
+
+  it('refuses what the values builder or the chart schema rejects, with their reasons, changing nothing', async () => {
+    const t = await provisioned('free');
+    const before = await deps.registry.get(t.tenantId);
+    const builder = await requestUpdate(lifecycleDeps(deps), t.tenantId, { resourceOverrides: { apiReplicas: 0 } }).catch((e: unknown) => e);
+    expect((builder as ChangeRejectedError).errors[0]).toMatchObject({ path: 'resourceOverrides.apiReplicas' });
+    // A chart whose schema allows at most 2 API replicas: `helm template` against the cluster refuses 3.
+    const chart = strictChart();
+    const strict = { ...lifecycleDeps(deps), config: { ...config, platform: { ...config.platform, chart: { path: chart } } } };
+    const schema = await requestUpdate(strict, t.tenantId, { subscriptionTier: 'enterprise' }).catch((e: unknown) => e);
+    expect(schema).toBeInstanceOf(ChangeRejectedError);
+    expect((schema as ChangeRejectedError).errors[0]).toMatchObject({ path: 'chart', message: expect.stringMatching(/schema/i) });
+    expect(await deps.registry.get(t.tenantId)).toEqual(before);
+  });
+
+  it('rolls a broken upgrade back to the last deployed revision and leaves the database object and Secrets untouched', async () => {
+    const t = await provisioned('professional');
+    const secrets = await secretSnapshot(deps, t.namespace);
+    const before = await tenantShape(deps, t.tenantId);
+    // A worker configured with a chart that fails to apply takes this update (a queue of its own).
+    const base = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(mergeOverride(FAST_LIFECYCLE, { queue: { attempts: 1 } })) } });
+    const brokenDeps = serviceDeps({ ...base, platform: { ...base.platform, chart: { path: brokenChart() } } }, kubeconfig);
+    const brokenWorker = await startWorker(brokenDeps);
+    try {
+      const accepted = await requestUpdate(lifecycleDeps(brokenDeps), t.tenantId, { subscriptionTier: 'enterprise' });
+      expect(await waitForJob(brokenDeps.queue, accepted.jobId)).toBe('failed');
+      const failed = (await brokenDeps.history.read(accepted.jobId)).find((e) => e.type === 'failed');
+      expect(failed?.data).toMatchObject({ step: 'upgrade-release' });
+      const history = await deps.helm.history(t.release, t.namespace);
+      expect(history.map((h) => h.status).slice(-2)).toEqual(['failed', 'deployed']);
+      expect(history.at(-1)!.description).toMatch(new RegExp(`Rollback to ${before.release!.revision}`));
+      expect(await tenantShape(deps, t.tenantId)).toMatchObject({
+        namespaces: 1, release: { status: 'deployed' }, database: { uid: before.database!.uid, instances: 1, storage: '50Gi' }, api: { replicas: 2 },
+      });
+      expect(await secretSnapshot(deps, t.namespace)).toEqual(secrets);
+      expect((await deps.registry.get(t.tenantId))!.operation).toMatchObject({ type: 'update', state: 'failed', step: 'upgrade-release' });
+    } finally {
+      await brokenWorker.close();
+      await brokenDeps.close();
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
+import { namespaceFor, releaseFor } from '../../src/domain/tenant-id.ts';
+import { MANAGED_BY, TENANT_LABELS } from '../../src/domain/tenant-record.ts';
+import type { TierName } from '../../src/domain/tiers.ts';
+import type { ProvisionJob } from '../../src/jobs/job-catalog.ts';
+import type { LifecycleDeps } from '../../src/jobs/lifecycle-intake.ts';
+import { CNPG_HIBERNATION } from '../../src/kubernetes/readiness.ts';
+import type { ServiceDeps } from './service-deps.ts';
+
+/** The intake the HTTP layer calls, bound to a test's real dependencies. */
+export const lifecycleDeps = (d: ServiceDeps): LifecycleDeps => ({
+  config: d.config, intents: d.intents, producer: d.producer, helm: d.helm, workloads: d.workloads, registry: d.registry,
+});
+
+/** Records a tenant's intent and queues its provision, as the API's intake does. */
+export async function requestProvision(d: ServiceDeps, tier: TierName, o: { prefix?: string; expiresAt?: string | null; jobId?: string } = {}) {
+  const tenantId = `${o.prefix ?? 'lc'}-${tier.slice(0, 4)}-${randomBytes(3).toString('hex')}`;
+  const jobId = o.jobId ?? randomUUID();
+  const desired = { tier, customDomain: null, resourceOverrides: {}, hibernated: false };
+  const expiresAt = o.expiresAt !== undefined ? o.expiresAt : tier === 'demo' ? new Date(Date.now() + 7 * 86_400_000).toISOString() : null;
+  const facts = { companyName: `Lifecycle ${tier}`, ownerEmail: 'owner@example.com', ownerName: 'Ada Lovelace', stripeCustomerId: null, stripeSubscriptionId: null };
+  await d.registry.create({ tenantId, ...facts, customDomain: null, expiresAt, desired, operation: { type: 'provision', jobId, state: 'queued', at: new Date().toISOString() } });
+  const payload: ProvisionJob = {
+    tenantId, namespace: namespaceFor(d.config.platform.namespacePrefix, tenantId), release: releaseFor(d.config.platform.releasePrefix, tenantId),
+    requestedAt: new Date().toISOString(), desired, ...facts, expiresAt,
+  };
+  await d.producer.enqueue('provision', payload, jobId);
+  return { tenantId, jobId, namespace: payload.namespace, release: payload.release };
+}
+
+/** Polls until the job is completed or failed (tests may poll; Redis errors during a restart are retried). */
+export async function waitForJob(queue: Queue, jobId: string, timeoutMs = 90_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let state = 'missing';
+  while (Date.now() < deadline) {
+    state = await queue.getJobState(jobId).catch(() => 'unreachable');
+    if (state === 'completed' || state === 'failed') return state;
+    await sleep(100);
+  }
+  throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
+}
+
+/** Every Secret the service created for the tenant: name → resourceVersion and data, to prove none changed. */
+export async function secretSnapshot(d: ServiceDeps, namespace: string): Promise<Record<string, { resourceVersion: string; data: unknown }>> {
+  const list = await d.kube.core.listNamespacedSecret({ namespace, labelSelector: `${TENANT_LABELS.managedBy}=${MANAGED_BY}` });
+  return Object.fromEntries(list.items.map((s) => [s.metadata!.name!, { resourceVersion: s.metadata!.resourceVersion!, data: s.data }]));
+}
+
+/** What the cluster shows of a tenant: release, database and the two Deployments. */
+export async function tenantShape(d: ServiceDeps, tenantId: string) {
+  const namespace = namespaceFor(d.config.platform.namespacePrefix, tenantId);
+  const [release, db, api, web, namespaces] = await Promise.all([
+    d.helm.status(releaseFor(d.config.platform.releasePrefix, tenantId), namespace),
+    d.workloads.readDatabase(namespace, `${tenantId}-postgres`),
+    d.workloads.readDeployment(namespace, `${tenantId}-api`),
+    d.workloads.readDeployment(namespace, `${tenantId}-web`),
+    d.kube.core.listNamespace({ labelSelector: `${TENANT_LABELS.tenantId}=${tenantId}` }),
+  ]);
+  return {
+    namespaces: namespaces.items.length,
+    release: release && { status: release.status, revision: release.revision },
+    database: db && {
+      uid: (db.metadata as { uid?: string } | undefined)?.uid, instances: db.spec?.instances, readyInstances: db.status?.readyInstances,
+      hibernated: db.metadata?.annotations?.[CNPG_HIBERNATION] === 'on',
+      storage: (db.spec as { storage?: { size?: string } } | undefined)?.storage?.size,
+    },
+    api: api && { replicas: api.spec?.replicas, ready: api.status?.readyReplicas ?? 0 },
+    web: web && { replicas: web.spec?.replicas, ready: web.status?.readyReplicas ?? 0 },
+  };
+}
+
+/** True once no job of this queue waits, runs or is delayed. */
+export async function queueIdle(queue: Queue): Promise<boolean> {
+  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+  return Object.values(counts).every((n) => n === 0);
+}
