@@ -26,6 +26,7 @@ export const Config = z
       .strictObject({
         port: z.int().min(0).max(65_535).describe('HTTP port to listen on; 0 picks a free one (PORT)'),
         host: z.string().min(1).describe('Interface to bind (HOST)'),
+        healthPort: z.int().min(0).max(65_535).describe('Port of the worker process\'s /healthz, /readyz and /metrics (HEALTH_PORT); `all` serves them on the API port'),
       })
       .describe('HTTP listener'),
     redis: z

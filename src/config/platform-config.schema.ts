@@ -64,6 +64,14 @@ export const PlatformConfig = z
         kubernetesApiCidrs: z.array(z.string().min(1)).min(1).describe('CIDRs of the Kubernetes API endpoints that database instances reach'),
       })
       .describe('Tenant network isolation'),
+    tenantAccess: z
+      .strictObject({
+        clusterRole: kubernetesName('ClusterRole with the namespaced rules the service needs inside a tenant namespace'),
+        serviceAccount: kubernetesName('The service\'s own ServiceAccount'),
+        serviceAccountNamespace: kubernetesName('Namespace of that ServiceAccount'),
+      })
+      .nullable()
+      .describe('Least privilege (charts/tenant-provisioner): bind this ClusterRole into each tenant namespace as it is created; null when the service runs with broader credentials (dev, compose)'),
     backup: z
       .strictObject({
         destinationPrefix: z

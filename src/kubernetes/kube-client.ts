@@ -1,4 +1,5 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi, Watch } from '@kubernetes/client-node';
+import { observedApiClient, ObservedWatch, type KubeRequestObserver } from '../observability/kube-instrumentation.ts';
+import { AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, VersionApi, Watch } from '@kubernetes/client-node';
 
 export type KubernetesSource = { source: 'kubeconfig'; kubeconfig: string; context?: string | undefined } | { source: 'in-cluster' };
 
@@ -8,11 +9,14 @@ export type Kubernetes = {
   core: CoreV1Api;
   apps: AppsV1Api;
   custom: CustomObjectsApi;
+  rbac: RbacAuthorizationV1Api;
+  authorization: AuthorizationV1Api;
   version: VersionApi;
   watch: Watch;
 };
 
-export function createKubernetes(source: KubernetesSource): Kubernetes {
+/** Builds the clients; with `observe`, every API request and watch is counted (metrics). */
+export function createKubernetes(source: KubernetesSource, observe?: KubeRequestObserver): Kubernetes {
   const kc = new KubeConfig();
   if (source.source === 'in-cluster') kc.loadFromCluster();
   else {
@@ -21,10 +25,12 @@ export function createKubernetes(source: KubernetesSource): Kubernetes {
   }
   return {
     kc,
-    core: kc.makeApiClient(CoreV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
-    version: kc.makeApiClient(VersionApi),
-    watch: new Watch(kc),
+    core: observe ? observedApiClient(kc, CoreV1Api, observe) : kc.makeApiClient(CoreV1Api),
+    apps: observe ? observedApiClient(kc, AppsV1Api, observe) : kc.makeApiClient(AppsV1Api),
+    custom: observe ? observedApiClient(kc, CustomObjectsApi, observe) : kc.makeApiClient(CustomObjectsApi),
+    rbac: observe ? observedApiClient(kc, RbacAuthorizationV1Api, observe) : kc.makeApiClient(RbacAuthorizationV1Api),
+    authorization: observe ? observedApiClient(kc, AuthorizationV1Api, observe) : kc.makeApiClient(AuthorizationV1Api),
+    version: observe ? observedApiClient(kc, VersionApi, observe) : kc.makeApiClient(VersionApi),
+    watch: observe ? new ObservedWatch(kc, observe) : new Watch(kc),
   };
 }

@@ -10,6 +10,7 @@ import {
 } from '../domain/tenant-record.ts';
 import { TierName } from '../domain/tiers.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
+import { ensureTenantAccess, type TenantAccess } from './tenant-access.ts';
 
 export class TenantExistsError extends Error {
   constructor(tenantId: string) {
@@ -28,6 +29,12 @@ export interface TenantRegistry {
   list(options: { limit: number; continue?: string | undefined; tier?: TierName | undefined }): Promise<TenantPage>;
   setOperation(tenantId: string, operation: OperationMarker): Promise<void>;
   setAnnotations(tenantId: string, annotations: Partial<Record<keyof typeof A, string | null>>): Promise<void>;
+  /**
+   * Binds the service's tenant ClusterRole into the namespace (least privilege; a no-op without
+   * tenant access configured). Called at creation and again by each job, so a crash between the
+   * namespace and its binding strands nothing.
+   */
+  ensureAccess(tenantId: string): Promise<void>;
   /** Deletes the namespace; resolves 'absent' when it was already gone. */
   delete(tenantId: string): Promise<'deleting' | 'absent'>;
 }
@@ -68,8 +75,13 @@ function safeJson<T>(text: string | undefined, schema: { safeParse(v: unknown): 
   }
 }
 
-export function createTenantRegistry(core: CoreV1Api, namespacePrefix: string): TenantRegistry {
+export type TenantAccessOptions = { clients: Parameters<typeof ensureTenantAccess>[0]; tenantAccess: TenantAccess | null };
+
+export function createTenantRegistry(core: CoreV1Api, namespacePrefix: string, access?: TenantAccessOptions): TenantRegistry {
   const namespaceOf = (tenantId: string) => `${namespacePrefix}${tenantId}`;
+  const ensureAccess = async (tenantId: string) => {
+    if (access?.tenantAccess) await ensureTenantAccess(access.clients, namespaceOf(tenantId), tenantId, access.tenantAccess);
+  };
   const mergePatch = (name: string, body: object) =>
     core.patchNamespace({ name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 
@@ -103,13 +115,17 @@ export function createTenantRegistry(core: CoreV1Api, namespacePrefix: string): 
           },
         },
       };
+      let created: V1Namespace;
       try {
-        return toTenantRecord(await core.createNamespace({ body }))!;
+        created = await core.createNamespace({ body });
       } catch (error) {
         if (isConflict(error)) throw new TenantExistsError(tenant.tenantId);
         throw error;
       }
+      await ensureAccess(tenant.tenantId);
+      return toTenantRecord(created)!;
     },
+    ensureAccess,
     async get(tenantId) {
       try {
         return toTenantRecord(await core.readNamespace({ name: namespaceOf(tenantId) }));

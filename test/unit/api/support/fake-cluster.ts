@@ -73,6 +73,8 @@ export class FakeRegistry implements TenantRegistry {
     if ('operation' in annotations && annotations.operation === null) record.operation = null;
   }
 
+  async ensureAccess(): Promise<void> {}
+
   async delete(tenantId: string) {
     this.check(`delete ${tenantId}`);
     return this.tenants.delete(tenantId) ? ('deleting' as const) : ('absent' as const);

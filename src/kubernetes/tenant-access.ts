@@ -1,0 +1,42 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuthorizationV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { MANAGED_BY, TENANT_LABELS } from '../domain/tenant-record.ts';
+import { isConflict } from './kube-errors.ts';
+
+export type TenantAccess = { clusterRole: string; serviceAccount: string; serviceAccountNamespace: string };
+
+/**
+ * Least privilege: the service holds no rights inside namespaces in general, only the right to
+ * bind one ClusterRole into the namespaces it creates (charts/tenant-provisioner). This binds it,
+ * idempotently, and waits until the authorizer agrees, because RBAC caches are eventually
+ * consistent and a 403 right after the binding would read as a permanent failure.
+ */
+export async function ensureTenantAccess(
+  clients: { rbac: RbacAuthorizationV1Api; authorization: AuthorizationV1Api },
+  namespace: string,
+  tenantId: string,
+  access: TenantAccess,
+  deadlineMs = 10_000,
+): Promise<void> {
+  try {
+    await clients.rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name: access.clusterRole, labels: { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: tenantId } },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: access.clusterRole },
+        subjects: [{ kind: 'ServiceAccount', name: access.serviceAccount, namespace: access.serviceAccountNamespace }],
+      },
+    });
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const review = await clients.authorization.createSelfSubjectAccessReview({
+      body: { spec: { resourceAttributes: { namespace, verb: 'create', resource: 'secrets' } } },
+    });
+    if (review.status?.allowed) return;
+    if (Date.now() > deadline) throw new Error(`access to namespace ${namespace} not effective after ${deadlineMs} ms`);
+    await sleep(100);
+  }
+}
