@@ -42,6 +42,7 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
         tenant = found && !found.tenant.terminating ? found.tenant : undefined;
         Object.assign(result, { tenantId: job.tenantId, namespace: job.namespace, superseded: gone() });
         if (!tenant) return `tenant ${job.tenantId} is gone or being removed; nothing to converge`;
+        await deps.registry.ensureAccess(job.tenantId);
         await intents.markOperation(job.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
         const d = tenant.desired;
         return `desired: tier ${d.tier}, ${d.hibernated ? 'hibernated' : 'running'}, domain ${d.customDomain ?? 'none'}`;

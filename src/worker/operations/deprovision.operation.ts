@@ -15,6 +15,7 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, job: Deprov
         const tenant = await registry.get(job.tenantId);
         present = tenant !== undefined;
         if (tenant && !tenant.terminating) {
+          await registry.ensureAccess(job.tenantId);
           await intents.markOperation(job.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
         }
         return present ? `removing tenant ${job.tenantId}` : `tenant ${job.tenantId} is already gone`;

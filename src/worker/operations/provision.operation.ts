@@ -53,6 +53,7 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
     {
       name: 'generate-id', timeoutSeconds: t.defaultStep,
       async run() {
+        await registry.ensureAccess(job.tenantId);
         await intents.markOperation(job.tenantId, { type: 'provision', jobId, state: 'active', at: new Date().toISOString() });
         return `tenant ${job.tenantId} in namespace ${job.namespace}, release ${job.release}`;
       },
