@@ -31,12 +31,18 @@ export async function startStripeMock(fixtures: FixtureChanges = {}): Promise<St
   let child: ResultPromise | undefined;
 
   const start = async (changes: FixtureChanges) => {
-    const args = ['-http-addr', `127.0.0.1:${port}`];
+    // -http-port, not -http-addr: with -http-addr stripe-mock still opens its default HTTPS port 12112,
+    // and two test files running at once collide there.
+    const args = ['-http-port', String(port)];
     if (Object.keys(changes).length > 0) args.push('-fixtures', await writeFixtures(dir, changes));
-    child = execa(sandboxBinaries().stripeMock, args, { reject: false, stdio: 'ignore' });
-    const deadline = Date.now() + 15_000;
+    child = execa(sandboxBinaries().stripeMock, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: { stderr: true } });
+    const deadline = Date.now() + 30_000;
     while (!(await answers(url))) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`stripe-mock did not start on ${port}`);
+      if (Date.now() > deadline || child.exitCode !== null) {
+        child.kill('SIGKILL');
+        const { stderr } = await child;
+        throw new Error(`stripe-mock did not start on ${port}: ${String(stderr).slice(-2000)}`);
+      }
       await sleep(50);
     }
   };
