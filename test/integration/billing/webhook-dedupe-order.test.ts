@@ -3,11 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scheduleKeys } from '../../../src/billing/billing-decision.ts';
-import { billingMapping } from '../../../src/billing/billing-mapping.ts';
 import { BILLING_SCHEDULES_QUEUE } from '../../../src/billing/billing-schedules.ts';
-import { createScheduledActionWorker } from '../../../src/billing/scheduled-action-worker.ts';
-import { createStripeApi } from '../../../src/billing/stripe-api.ts';
-import { createSubscriptionLedger } from '../../../src/billing/subscription-ledger.ts';
+import { createBillingWorker } from '../../../src/billing/create-billing-worker.ts';
 import { createTenantFinder } from '../../../src/billing/tenant-finder.ts';
 import type { TenantRecord } from '../../../src/domain/tenant-record.ts';
 import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
@@ -127,12 +124,10 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
     await mock.restart(stripeState('past_due'));
     const subscriptionId = uniqueSubscription();
     const tenant = await existingTenant(subscriptionId);
-    const worker = createScheduledActionWorker({
-      registry: deps.registry, intake: stack.intake, logger: deps.logger,
-      api: createStripeApi({ apiKey: 'sk_test_integration', apiBase: mock.url }),
-      ledger: createSubscriptionLedger(deps.redis, { prefix: `${deps.config.queue.prefix}:billing:subscription`, ttlSeconds: 3600 }),
-      mapping: billingMapping(deps.config.billing, deps.config.tiers),
-    }, { connection: { url: deps.config.redis.url }, prefix: deps.config.queue.prefix });
+    const worker = createBillingWorker(
+      { config: deps.config, redis: deps.redis, registry: deps.registry, intake: stack.intake, logger: deps.logger },
+      { connection: { url: deps.config.redis.url }, prefix: deps.config.queue.prefix },
+    );
     void worker.run();
     try {
       await stack.schedules.schedule(scheduleKeys.grace(tenant.tenantId), { action: 'hibernate', tenantId: tenant.tenantId, reason: 'payment-past-due' }, new Date(Date.now() + 500));

@@ -1,0 +1,35 @@
+import type { ConnectionOptions, Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.schema.ts';
+import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import { billingMapping } from './billing-mapping.ts';
+import { stripeApiFromConfig, subscriptionLedgerFor } from './create-billing-webhook.ts';
+import type { BillingRedis } from './event-ledger.ts';
+import type { LifecycleIntake } from './lifecycle-intake-port.ts';
+import { createScheduledActionWorker } from './scheduled-action-worker.ts';
+import type { StripeApi } from './stripe-api.ts';
+
+export type BillingWorkerDeps = {
+  config: Pick<Config, 'billing' | 'tiers' | 'queue'>;
+  /** Any connection; the ended-subscription records are read through it. */
+  redis: BillingRedis;
+  registry: Pick<TenantRegistry, 'get'>;
+  intake: LifecycleIntake;
+  logger: Logger;
+  api?: StripeApi | null;
+};
+
+/**
+ * The worker that fires billing's delayed hibernations and removals, built from configuration.
+ * Run it in worker processes (`void worker.run()`) and close it with the other workers.
+ */
+export function createBillingWorker(deps: BillingWorkerDeps, options: { connection: ConnectionOptions; prefix: string }): Worker {
+  return createScheduledActionWorker({
+    registry: deps.registry,
+    intake: deps.intake,
+    api: deps.api !== undefined ? deps.api : stripeApiFromConfig(deps.config.billing),
+    ledger: subscriptionLedgerFor(deps.config, deps.redis),
+    mapping: billingMapping(deps.config.billing, deps.config.tiers),
+    logger: deps.logger.child({ component: 'billing-schedules' }),
+  }, options);
+}
