@@ -8,7 +8,7 @@ export interface JobProducer {
   enqueue<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string): Promise<string>;
 }
 
-export function createJobProducer(queue: Queue, retry: RetryPolicy): JobProducer {
+export function createJobProducer(queue: Queue, retry: RetryPolicy, onEnqueued?: (name: JobName) => void): JobProducer {
   const options: JobsOptions = {
     attempts: retry.attempts,
     backoff: { type: retry.backoff.type, delay: retry.backoff.delaySeconds * 1000 },
@@ -20,6 +20,7 @@ export function createJobProducer(queue: Queue, retry: RetryPolicy): JobProducer
     async enqueue(name, payload, jobId) {
       const data = JOB_CATALOG[name].parse(payload);
       const job = await queue.add(name, data, { ...options, jobId });
+      onEnqueued?.(name);
       return job.id ?? jobId;
     },
   };

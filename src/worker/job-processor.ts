@@ -1,7 +1,8 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { JOB_CATALOG, isJobName } from '../jobs/job-catalog.ts';
+import { JOB_CATALOG, isJobName, type ProvisionJob } from '../jobs/job-catalog.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { isPermanentFailure } from './failure.ts';
 import { createJobReporter } from './job-reporter.ts';
 import { keepLease, LeaseLostError } from './lease-keeper.ts';
@@ -10,7 +11,7 @@ import { compensate, planFor } from './operation-plans.ts';
 import { runSteps, StepFailedError } from './step-runner.ts';
 import type { TenantLeases } from './tenant-lease.ts';
 
-export type ProcessorDeps = OperationDeps & { history: JobHistory; leases: TenantLeases };
+export type ProcessorDeps = OperationDeps & { history: JobHistory; leases: TenantLeases; metrics?: Metrics | undefined };
 
 const never = new AbortController().signal;
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -64,9 +65,20 @@ export function createJobProcessor(deps: ProcessorDeps) {
     }
     const keeper = keepLease(deps.leases, lease, signal ?? never, scoped.logger);
     const result: Record<string, unknown> = {};
+    const metrics = deps.metrics;
+    const started = performance.now();
+    const finished = (outcome: 'ok' | 'error') => {
+      if (name === 'provision') metrics?.provisioningFinished((payload as ProvisionJob).desired.tier, outcome, performance.now() - started);
+    };
+    metrics?.jobTransition(name, 'started');
     try {
-      await runSteps(planFor(scoped, name, jobId, payload, result), reporter, keeper.signal, { guard: () => keeper.assertHeld() });
+      await runSteps(planFor(scoped, name, jobId, payload, result), reporter, keeper.signal, {
+        guard: () => keeper.assertHeld(),
+        onStepFinished: (step, outcome, ms) => metrics?.stepFinished(name, step, outcome, ms),
+      });
       await deps.history.append(jobId, { type: 'completed', data: result });
+      metrics?.jobTransition(name, 'completed');
+      finished('ok');
       return result;
     } catch (error) {
       const step = error instanceof StepFailedError ? error.step : 'lease';
@@ -82,8 +94,11 @@ export function createJobProcessor(deps: ProcessorDeps) {
         ).catch((e: unknown) => `compensation not done: ${describe(e)}`);
         await reporter.log('error', step, `${name} failed at ${step}: ${message}; ${undone}`);
         await fail({ step, message });
+        metrics?.jobTransition(name, 'failed');
+        finished('error');
       } else {
         await reporter.log('warn', step, `attempt ${job.attemptsMade + 1} failed at ${step}: ${message}; will retry`);
+        metrics?.jobTransition(name, 'retried');
       }
       if (permanent) throw new UnrecoverableError(`${step}: ${message}`);
       throw error;

@@ -47,6 +47,8 @@ export type RunOptions = {
    * worker checks its tenant lease here: a job whose fencing token is stale must not mutate.
    */
   guard?: (step: Step) => Promise<void>;
+  /** Observes each step's duration and outcome (metrics). */
+  onStepFinished?: (step: string, outcome: 'ok' | 'error', durationMs: number) => void;
 };
 
 /**
@@ -63,9 +65,12 @@ export async function runSteps(steps: readonly Step[], reporter: StepReporter, s
     const note = (message: string, level: JobLogEntry['level'] = 'info') => reporter.log(level, step.name, message);
     await reporter.progress({ step: step.name, stepIndex: index, totalSteps: total, percent: Math.floor((index / total) * 100), message: `${step.name} started` });
     let message: string;
+    const started = performance.now();
     try {
       message = await abortable(step.run({ signal: stepSignal, note }), stepSignal);
+      options.onStepFinished?.(step.name, 'ok', performance.now() - started);
     } catch (error) {
+      options.onStepFinished?.(step.name, 'error', performance.now() - started);
       const cause = timeout.aborted && !signal.aborted ? new StepTimeoutError(step.name, step.timeoutSeconds) : error;
       await reporter.log('error', step.name, cause instanceof Error ? cause.message : String(cause)).catch(() => undefined);
       throw new StepFailedError(step.name, cause);

@@ -1,0 +1,59 @@
+import { serve } from '@hono/node-server';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createAdminRoutes } from '../api/admin/admin.routes.ts';
+import { createApp } from '../api/app.ts';
+import { createJwtVerifier } from '../api/auth/jwt-verifier.ts';
+import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
+import { createJobEventHub, type JobEventHub } from '../jobs/job-event-hub.ts';
+import { createJobProducer } from '../jobs/job-producer.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Releasers } from './releasers.ts';
+import { DURABLE_REDIS, FAIL_FAST_REDIS, type SharedServices } from './shared-services.ts';
+
+/** Counts SSE subscribers for the metrics without the hub knowing about metrics. */
+function observedHub(hub: JobEventHub, metrics: Metrics): JobEventHub {
+  return {
+    ...hub,
+    subscribe(jobId, listener) {
+      const release = metrics.sseSubscribed();
+      const unsubscribe = hub.subscribe(jobId, listener);
+      return () => {
+        release();
+        unsubscribe();
+      };
+    },
+  };
+}
+
+/** The HTTP API, the admin page, Bull Board and /metrics; the server closes before Redis does. */
+export async function startApi(shared: SharedServices, releasers: Releasers, extend?: (app: ReturnType<typeof createApp>, redis: Redis) => void) {
+  const { config, logger, metrics } = shared;
+  const redis = new Redis(config.redis.url, FAIL_FAST_REDIS);
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis (api) connection error'));
+  releasers.add('api redis', () => redis.quit());
+  const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
+  releasers.add('queue', () => queue.close());
+  const subscriber = new Redis(config.redis.url, DURABLE_REDIS);
+  subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis (subscriber) connection error'));
+  const hub = await createJobEventHub(subscriber, shared.history.channel);
+  releasers.add('event hub', () => hub.close());
+  const verifier = createJwtVerifier(config.auth);
+  const shutdown = new AbortController();
+  const app = createApp({
+    config, logger, verifier, registry: shared.registry, workloads: shared.workloads, helm: shared.helm, kube: shared.kube, queue,
+    producer: createJobProducer(queue, config.queue, (name) => metrics.jobTransition(name, 'enqueued')),
+    history: shared.history, hub: observedHub(hub, metrics), redis, shutdown: shutdown.signal,
+  });
+  app.route('/admin', createAdminRoutes({ verifier, queues: [queue] }));
+  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }));
+  extend?.(app, redis);
+  const server = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, (info) =>
+    logger.info({ url: `http://${config.server.host}:${info.port}` }, 'api listening'));
+  releasers.add('http server', () => {
+    // Open SSE streams end first (clients resume elsewhere with Last-Event-ID), so close() is not held up.
+    shutdown.abort();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { app, queue, redis };
+}

@@ -1,0 +1,41 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createJobProducer } from '../jobs/job-producer.ts';
+import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
+import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
+import { scheduleSweeps } from '../jobs/sweep-schedules.ts';
+import { createTenantIntents } from '../kubernetes/tenant-intents.ts';
+import { drainWorkers } from '../worker/drain.ts';
+import { createMaintenanceWorker } from '../worker/maintenance-worker.ts';
+import { createOperationsWorker } from '../worker/operations-worker.ts';
+import { createTenantLeases } from '../worker/tenant-lease.ts';
+import type { Releasers } from './releasers.ts';
+import { DURABLE_REDIS, type SharedServices } from './shared-services.ts';
+
+/** The operations worker and the sweeper (expiry, reconcile), drained first on shutdown. */
+export function startWorkers(shared: SharedServices, releasers: Releasers): { operations: Queue } {
+  const { config, logger, kube, registry, workloads, helm, history, historyRedis, metrics } = shared;
+  const prefix = config.queue.prefix;
+  const connection = new Redis(config.redis.url, DURABLE_REDIS);
+  connection.on('error', (error) => logger.warn({ err: error.message }, 'redis (worker) connection error'));
+  releasers.add('worker redis', () => connection.quit());
+  const intents = createTenantIntents(kube.core, config.platform.namespacePrefix);
+  const leases = createTenantLeases(historyRedis, { prefix, ttlMs: config.queue.tenantLease.ttlMs });
+  const operations = new Queue(OPERATIONS_QUEUE, { connection, prefix });
+  const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+  releasers.add('worker queues', () => Promise.all([operations.close(), maintenance.close()]));
+  // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
+  void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
+  const operationDeps = { config, logger, kube, registry, intents, workloads, helm };
+  const worker = createOperationsWorker({ ...operationDeps, history, leases, metrics }, { connection, prefix, concurrency: config.queue.concurrency });
+  const sweeper = createMaintenanceWorker(
+    { ...operationDeps, leases, queue: operations, producer: createJobProducer(operations, config.queue) },
+    { connection, prefix },
+  );
+  // Released first (releasers run in reverse): stop taking jobs, let running ones finish or cancel them.
+  releasers.add('workers', () => drainWorkers([worker, sweeper], config.queue.shutdown.drainSeconds * 1000, logger));
+  void worker.run();
+  void sweeper.run();
+  logger.info({ concurrency: config.queue.concurrency, prefix }, 'worker started');
+  return { operations };
+}
