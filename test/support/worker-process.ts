@@ -38,7 +38,9 @@ export function spawnWorker(o: WorkerProcessOptions) {
     pid: child.pid!,
     log,
     exited,
-    /** SIGKILL to the whole group: the worker and any Helm it is running die at once. */
+    /** SIGKILL to the whole group, synchronously: the worker and any Helm it is running die at once. */
+    killNow: () => signal('SIGKILL', true),
+    /** SIGKILL to the whole group, then waits until the worker is gone. */
     async kill9() {
       signal('SIGKILL', true);
       await exited;
