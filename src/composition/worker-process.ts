@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createBillingWorker } from '../billing/create-billing-worker.ts';
+import { bindLifecycleIntake } from '../billing/lifecycle-intake-binding.ts';
 import { createJobProducer } from '../jobs/job-producer.ts';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
 import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
@@ -23,6 +25,8 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   const leases = createTenantLeases(historyRedis, { prefix, ttlMs: config.queue.tenantLease.ttlMs });
   const operations = new Queue(OPERATIONS_QUEUE, { connection, prefix });
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+  // An EventEmitter 'error' without a listener kills the process: a Redis restart must not.
+  for (const queue of [operations, maintenance]) queue.on('error', (error) => logger.warn({ err: error.message, queue: queue.name }, 'queue connection error'));
   releasers.add('worker queues', () => Promise.all([operations.close(), maintenance.close()]));
   // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
@@ -32,10 +36,15 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
     { ...operationDeps, leases, queue: operations, producer: createJobProducer(operations, config.queue) },
     { connection, prefix },
   );
+  const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
+  const billing = createBillingWorker({
+    config, redis: historyRedis, registry, logger,
+    intake: bindLifecycleIntake({ config, helm, workloads, registry, intents, producer }, logger),
+  }, { connection, prefix });
+  const workers = [worker, sweeper, billing];
   // Released first (releasers run in reverse): stop taking jobs, let running ones finish or cancel them.
-  releasers.add('workers', () => drainWorkers([worker, sweeper], config.queue.shutdown.drainSeconds * 1000, logger));
-  void worker.run();
-  void sweeper.run();
+  releasers.add('workers', () => drainWorkers(workers, config.queue.shutdown.drainSeconds * 1000, logger));
+  for (const w of workers) void w.run();
   logger.info({ concurrency: config.queue.concurrency, prefix }, 'worker started');
   return { operations };
 }
