@@ -13,6 +13,13 @@ import type { Kubernetes } from '../kubernetes/kube-client.ts';
 import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { BillingSchedules } from '../billing/billing-schedules.ts';
+import { bindLifecycleIntake } from '../billing/lifecycle-intake-binding.ts';
+import { createLifecycleBillingActions } from '../billing/lifecycle-billing-actions.ts';
+import { createTenantIntents } from '../kubernetes/tenant-intents.ts';
+import type { LifecycleDeps } from '../jobs/lifecycle-intake.ts';
+import { createLifecycleRouter } from './lifecycle/lifecycle.router.ts';
+import { createStripeWebhookRoutes } from './webhooks/webhooks.router.ts';
 import { createIdempotencyStore } from '../services/idempotency-store.ts';
 import { createProvisioningService } from '../services/provisioning-service.ts';
 import { createRateLimiter } from '../services/rate-limiter.ts';
@@ -40,8 +47,8 @@ export type ApiDeps = {
   registry: TenantRegistry;
   /** Only readDatabase and readDeployment are used (status). */
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
-  /** Only status (tenant status) and version (validate) are used: the API never installs anything. */
-  helm: Pick<HelmClient, 'status' | 'version'>;
+  /** status (tenant status), version (validate) and template (the update preflight): the API never installs anything. */
+  helm: Pick<HelmClient, 'status' | 'version' | 'template'>;
   /** core for credentials, version for /readyz and validate. */
   kube: Pick<Kubernetes, 'core' | 'version'>;
   /** The OPERATIONS_QUEUE, for reading jobs. */
@@ -63,6 +70,8 @@ export type ApiDeps = {
    * with Last-Event-ID), so the HTTP server's close is not held up by long-lived connections.
    */
   shutdown?: AbortSignal;
+  /** Billing's delayed actions (grace, retention); the Stripe webhook is mounted when given. */
+  billingSchedules?: BillingSchedules | undefined;
 };
 
 /** The version of the HTTP contract in the OpenAPI document (not the package version). */
@@ -122,6 +131,18 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
       guard,
     ),
   );
+  const lifecycle: LifecycleDeps = {
+    config, helm: deps.helm, workloads: deps.workloads, registry: deps.registry, producer: deps.producer,
+    intents: createTenantIntents(deps.kube.core, config.platform.namespacePrefix),
+  };
+  app.route('/api/provisioning', createLifecycleRouter(lifecycle, guard));
+  if (deps.billingSchedules) {
+    const actions = createLifecycleBillingActions({
+      registry: deps.registry, provisioning: service, intake: bindLifecycleIntake(lifecycle, deps.logger), schedules: deps.billingSchedules,
+    });
+    // Authenticated by Stripe's signature, not a bearer token: no auth guard and no per-subject rate limit.
+    app.route('/api/webhooks', createStripeWebhookRoutes({ config, redis: deps.redis, actions }));
+  }
   mountApiDocs(app, API_VERSION);
   return app;
 }

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createAdminRoutes } from '../api/admin/admin.routes.ts';
+import { createBillingSchedules } from '../billing/billing-schedules.ts';
 import { createApp } from '../api/app.ts';
 import { createJwtVerifier } from '../api/auth/jwt-verifier.ts';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
@@ -39,11 +40,14 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
   const hub = await createJobEventHub(subscriber, shared.history.channel);
   releasers.add('event hub', () => hub.close());
   const verifier = createJwtVerifier(config.auth);
+  // The webhook is always mounted (it answers 503 until a webhook secret is configured).
+  const billingSchedules = createBillingSchedules({ connection: subscriber.duplicate(), prefix: config.queue.prefix });
+  releasers.add('billing schedules', () => billingSchedules.close());
   const shutdown = new AbortController();
   const app = createApp({
     config, logger, verifier, registry: shared.registry, workloads: shared.workloads, helm: shared.helm, kube: shared.kube, queue,
     producer: createJobProducer(queue, config.queue, (name) => metrics.jobTransition(name, 'enqueued')),
-    history: shared.history, hub: observedHub(hub, metrics), redis, shutdown: shutdown.signal,
+    history: shared.history, hub: observedHub(hub, metrics), redis, shutdown: shutdown.signal, billingSchedules,
   });
   app.route('/admin', createAdminRoutes({ verifier, queues: [queue] }));
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }));

@@ -31,12 +31,12 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
   const operationDeps = { config, logger, kube, registry, intents, workloads, helm };
+  const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
   const worker = createOperationsWorker({ ...operationDeps, history, leases, metrics }, { connection, prefix, concurrency: config.queue.concurrency });
   const sweeper = createMaintenanceWorker(
-    { ...operationDeps, leases, queue: operations, producer: createJobProducer(operations, config.queue) },
+    { ...operationDeps, leases, queue: operations, producer },
     { connection, prefix },
   );
-  const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
   const billing = createBillingWorker({
     config, redis: historyRedis, registry, logger,
     intake: bindLifecycleIntake({ config, helm, workloads, registry, intents, producer }, logger),

@@ -61,7 +61,7 @@ describe('provisioning over HTTP, end to end', () => {
     const ids = events.map((e) => e.id!);
     expect(new Set(ids).size).toBe(ids.length);
 
-    const status = (await (await api.call(links.status)).json()) as Record<string, any>;
+    const status = (await (await api.call(links.status)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({
       tenantId, namespace, tier, phase: 'ready', ready: true, release: { status: 'deployed', revision: 1 },
       database: { ready: true, instances, readyInstances: instances, phase: 'Cluster in healthy state' },

@@ -131,7 +131,7 @@ export function readyDeployment(name: string, replicas = 1): V1Deployment {
   };
 }
 
-export class FakeHelm implements Pick<HelmClient, 'status' | 'version'> {
+export class FakeHelm implements Pick<HelmClient, 'status' | 'version' | 'template'> {
   readonly releases = new Map<string, HelmRelease>();
   versionError: Error | undefined;
   async status(release: string, namespace: string) {
@@ -140,6 +140,9 @@ export class FakeHelm implements Pick<HelmClient, 'status' | 'version'> {
   async version() {
     if (this.versionError) throw this.versionError;
     return 'v4.0.0';
+  }
+  async template() {
+    return '';
   }
 }
 
