@@ -39,10 +39,14 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
   }
   const errors: FieldError[] = [];
   const live = (await deps.workloads.readDatabase(tenant.namespace, tenantObjectNames(tenant.tenantId).database)) as LiveStorage | undefined;
-  const liveSize = live?.spec?.storage?.size;
   const next = built.values.postgres.storage;
-  if (liveSize && byteCount(next.size) < byteCount(liveSize)) {
-    errors.push({ path: 'resourceOverrides.postgresStorageSize', message: `would shrink PostgreSQL storage from ${liveSize} to ${next.size}; volumes can only grow` });
+  // Against the live volume and the currently desired one: an accepted, still queued growth may be
+  // applied at any moment, so going below it is a shrink too.
+  const current = [live?.spec?.storage?.size, currentStorage(config, tenant)].filter((q): q is string => q !== undefined);
+  const largest = current.sort((a, b) => byteCount(b) - byteCount(a))[0];
+  if (largest && byteCount(next.size) < byteCount(largest)) {
+    const path = desired.resourceOverrides.postgresStorageSize ? 'resourceOverrides.postgresStorageSize' : 'subscriptionTier';
+    errors.push({ path, message: `would shrink PostgreSQL storage from ${largest} to ${next.size}; volumes can only grow` });
   }
   const liveClass = live?.spec?.storage?.storageClass;
   const asked = desired.resourceOverrides.storageClass !== tenant.desired.resourceOverrides.storageClass;
@@ -75,4 +79,12 @@ async function domainOwner(registry: Pick<TenantRegistry, 'list'>, domain: strin
     cursor = page.continue;
   } while (cursor !== undefined);
   return undefined;
+}
+
+function currentStorage(config: Config, tenant: TenantRecord): string | undefined {
+  try {
+    return tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired).values.postgres.storage.size;
+  } catch {
+    return undefined;
+  }
 }

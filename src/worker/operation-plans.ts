@@ -31,6 +31,10 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
 export async function compensate(deps: OperationDeps, name: JobName, jobId: string, payload: TenantPayload, failure: { step: string; message: string }): Promise<string> {
   const marker = { type: name, jobId, state: 'failed' as const, at: new Date().toISOString(), ...failure };
   if (name === 'provision' && !deps.config.provisioning.keepFailedForInspection) {
+    // Only while the tenant is still this provision's: a request accepted since (an update, a new
+    // incarnation after a removal) owns it now and will converge it.
+    const current = (await deps.intents.read(payload.tenantId))?.tenant;
+    if (current && current.operation?.jobId !== jobId) return `kept: job ${current.operation?.jobId ?? 'none'} now owns the tenant`;
     await deps.helm.uninstall(payload.release, payload.namespace);
     await deps.registry.delete(payload.tenantId);
     return 'release uninstalled and namespace deleted';

@@ -15,8 +15,8 @@ export const lifecycleDeps = (d: ServiceDeps): LifecycleDeps => ({
 });
 
 /** Records a tenant's intent and queues its provision, as the API's intake does. */
-export async function requestProvision(d: ServiceDeps, tier: TierName, o: { prefix?: string; expiresAt?: string | null; jobId?: string } = {}) {
-  const tenantId = `${o.prefix ?? 'lc'}-${tier.slice(0, 4)}-${randomBytes(3).toString('hex')}`;
+export async function requestProvision(d: ServiceDeps, tier: TierName, o: { prefix?: string; expiresAt?: string | null; jobId?: string; tenantId?: string } = {}) {
+  const tenantId = o.tenantId ?? `${o.prefix ?? 'lc'}-${tier.slice(0, 4)}-${randomBytes(3).toString('hex')}`;
   const jobId = o.jobId ?? randomUUID();
   const desired = { tier, customDomain: null, resourceOverrides: {}, hibernated: false };
   const expiresAt = o.expiresAt !== undefined ? o.expiresAt : tier === 'demo' ? new Date(Date.now() + 7 * 86_400_000).toISOString() : null;

@@ -14,6 +14,12 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, job: Deprov
       async run() {
         const tenant = await registry.get(job.tenantId);
         present = tenant !== undefined;
+        // A live namespace whose marker names another job is a later incarnation (provisioned again
+        // after this removal ran): a stale or retried removal must not delete it.
+        if (tenant && !tenant.terminating && tenant.operation?.jobId !== jobId) {
+          present = false;
+          return `tenant ${job.tenantId} was provisioned again after this removal (its marker names job ${tenant.operation?.jobId ?? 'none'}); nothing to do`;
+        }
         if (tenant && !tenant.terminating) {
           await registry.ensureAccess(job.tenantId);
           await intents.markOperation(job.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
@@ -32,6 +38,7 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, job: Deprov
     {
       name: 'delete-namespace', timeoutSeconds: config.timeouts.deprovision,
       async run({ signal, note }) {
+        if (!present) return 'nothing to delete';
         const outcome = await registry.delete(job.tenantId);
         if (outcome === 'deleting') await note(`namespace ${job.namespace} deleting`);
         await workloads.waitForNamespaceGone(job.namespace, {

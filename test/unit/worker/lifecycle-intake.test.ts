@@ -51,7 +51,12 @@ describe('lifecycle intake', () => {
     const { deps, intents, enqueued } = setup({ liveStorage: '200Gi' });
     intents.put(tenantRecord({ tier: 'enterprise', desired: { tier: 'enterprise', customDomain: null, resourceOverrides: {}, hibernated: false } }));
     const shrink = await requestUpdate(deps, 'acme-abc123', { subscriptionTier: 'professional' }).catch((e: unknown) => e);
-    expect((shrink as ChangeRejectedError).errors).toEqual([expect.objectContaining({ path: 'resourceOverrides.postgresStorageSize', message: expect.stringContaining('200Gi to 50Gi') })]);
+    expect((shrink as ChangeRejectedError).errors).toEqual([expect.objectContaining({ path: 'subscriptionTier', message: expect.stringContaining('200Gi to 50Gi') })]);
+    // A growth accepted but not applied yet counts too: the volume may grow at any moment.
+    const queued = setup({ liveStorage: '10Gi' });
+    queued.intents.put(tenantRecord({ tier: 'enterprise', desired: { tier: 'enterprise', customDomain: null, resourceOverrides: {}, hibernated: false } }));
+    const behind = await requestUpdate(queued.deps, 'acme-abc123', { subscriptionTier: 'professional' }).catch((e: unknown) => e);
+    expect((behind as ChangeRejectedError).errors[0]?.message).toContain('from 200Gi to 50Gi');
     const rejecting = setup({ template: async () => { throw new HelmError('template', 1, "Error: values don't meet the specifications of the schema(s): apiReplicas"); } });
     rejecting.intents.put(tenantRecord());
     const schema = await requestUpdate(rejecting.deps, 'acme-abc123', { resourceOverrides: { apiReplicas: 3 } }).catch((e: unknown) => e);
