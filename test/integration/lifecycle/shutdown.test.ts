@@ -1,0 +1,62 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
+import { eventually } from '../../support/kube.ts';
+import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { requestProvision, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { spawnWorker } from '../../support/worker-process.ts';
+
+const kubeconfig = inject('kubeconfig');
+const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('sd')), { queue: { shutdown: { drainSeconds: 2, exitSeconds: 15 } } }));
+const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: configFile } });
+const logDir = mkdtempSync(join(tmpdir(), 'tp-shutdown-'));
+let deps: ServiceDeps;
+const created: string[] = [];
+
+beforeAll(() => {
+  deps = serviceDeps(config, kubeconfig);
+});
+
+afterAll(async () => {
+  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
+  await deps?.close();
+});
+
+const worker = (name: string) => spawnWorker({ kubeconfig, redisUrl: config.redis.url, prefix: config.queue.prefix, configFile, logDir, name });
+
+describe('graceful shutdown of a worker process', () => {
+  it('stops taking jobs, cancels the running one at the drain deadline without spending an attempt, and exits; another worker finishes it', async () => {
+    const first = worker('first');
+    const t = await requestProvision(deps, 'free', { prefix: 'sd' });
+    created.push(t.tenantId);
+    // No pod may start in this namespace, so the job is certainly waiting for its API rollout when SIGTERM comes.
+    await deps.kube.core.createNamespacedResourceQuota({ namespace: t.namespace, body: { metadata: { name: 'hold' }, spec: { hard: { pods: '0' } } } });
+    await eventually('wait-for-api to start', async () =>
+      (await deps.history.read(t.jobId)).some((e) => e.type === 'progress' && e.data.message === 'wait-for-api started') || undefined, 60_000);
+    const queued = await requestProvision(deps, 'free', { prefix: 'sd' });
+    created.push(queued.tenantId);
+
+    const { code, ms } = await first.terminate();
+    expect(code).toBe(0);
+    // Drain deadline (2 s) plus cancellation; far inside the hard deadline (15 s).
+    expect(ms).toBeLessThan(6_000);
+    const job = (await deps.queue.getJob(t.jobId))!;
+    expect(['delayed', 'waiting']).toContain(await job.getState());
+    expect(job.attemptsMade).toBe(0);
+    const interrupted = (await deps.history.read(t.jobId)).some((e) => e.type === 'log' && /interrupted at wait-for-api/.test(e.data.message));
+    expect(interrupted).toBe(true);
+
+    await deps.kube.core.deleteNamespacedResourceQuota({ namespace: t.namespace, name: 'hold' });
+    const second = worker('second');
+    try {
+      expect(await waitForJob(deps.queue, t.jobId, 60_000)).toBe('completed');
+      expect(await waitForJob(deps.queue, queued.jobId, 60_000)).toBe('completed');
+      expect(await tenantShape(deps, t.tenantId)).toMatchObject({ namespaces: 1, release: { status: 'deployed' }, api: { ready: 1 } });
+      console.warn(`SIGTERM to exit: ${ms} ms (drain 2 s); the interrupted job was delayed with ${job.attemptsMade} attempts spent and completed on the next worker`);
+    } finally {
+      await second.terminate();
+    }
+  });
+});
