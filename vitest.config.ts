@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects by cost: unit (no I/O), chart (the real helm binary, no cluster) and
-// integration (real Redis and the sandbox cluster, brought up once per run by the global setup).
+// Two projects by cost: unit (no I/O) and integration (the real helm binary, real Redis, the
+// sandbox cluster brought up once per run by the global setup, and Debian's Chromium for test/browser).
 export default defineConfig({
   test: {
     projects: [
@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/chart/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/chart/**/*.test.ts', 'test/browser/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/sandbox/global-setup.ts'],
           testTimeout: 120_000,
