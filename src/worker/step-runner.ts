@@ -82,7 +82,11 @@ export async function runSteps(steps: readonly Step[], reporter: StepReporter, s
 
 // A step that ignores its signal still cannot outlive its timeout.
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // The step saw the same abort and rejects with it too; unobserved, that would crash the process.
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });

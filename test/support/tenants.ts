@@ -7,11 +7,17 @@ import type { TierName } from '../../src/domain/tiers.ts';
 import type { ProvisionJob } from '../../src/jobs/job-catalog.ts';
 import type { LifecycleDeps } from '../../src/jobs/lifecycle-intake.ts';
 import { CNPG_HIBERNATION } from '../../src/kubernetes/readiness.ts';
+import type { ReconcileDeps } from '../../src/worker/sweeps/reconcile-sweep.ts';
 import type { ServiceDeps } from './service-deps.ts';
 
 /** The intake the HTTP layer calls, bound to a test's real dependencies. */
 export const lifecycleDeps = (d: ServiceDeps): LifecycleDeps => ({
   config: d.config, intents: d.intents, producer: d.producer, helm: d.helm, workloads: d.workloads, registry: d.registry,
+});
+
+/** What the sweeps (expiry, reconcile) are built from, as the worker process builds them. */
+export const sweepDeps = (d: ServiceDeps): ReconcileDeps => ({
+  ...lifecycleDeps(d), workloads: d.workloads, kube: d.kube, leases: d.leases, queue: d.queue, logger: d.logger,
 });
 
 /** Records a tenant's intent and queues its provision, as the API's intake does. */

@@ -14,9 +14,11 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, job: Deprov
       async run() {
         const tenant = await registry.get(job.tenantId);
         present = tenant !== undefined;
-        // A live namespace whose marker names another job is a later incarnation (provisioned again
-        // after this removal ran): a stale or retried removal must not delete it.
-        if (tenant && !tenant.terminating && tenant.operation?.jobId !== jobId) {
+        // A namespace created after this removal was asked for, whose marker names another job, is a
+        // later incarnation (provisioned again once this removal finished): a stale or retried
+        // removal must not delete it. Both stamps come from the intake's clock.
+        const later = tenant && Date.parse(tenant.createdAt) > Date.parse(job.requestedAt);
+        if (tenant && !tenant.terminating && later && tenant.operation?.jobId !== jobId) {
           present = false;
           return `tenant ${job.tenantId} was provisioned again after this removal (its marker names job ${tenant.operation?.jobId ?? 'none'}); nothing to do`;
         }

@@ -10,7 +10,7 @@ import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from 
 import { eventually } from '../../support/kube.ts';
 import { startWorker } from '../../support/operations-worker.ts';
 import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
-import { lifecycleDeps, requestProvision, secretSnapshot, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { lifecycleDeps, requestProvision, secretSnapshot, sweepDeps, tenantShape, waitForJob } from '../../support/tenants.ts';
 
 const kubeconfig = inject('kubeconfig');
 const expiry = { provisioning: { expiry: { sweepSeconds: 1, policy: 'hibernate-then-deprovision', deprovisionAfterSeconds: 6 } } };
@@ -30,7 +30,6 @@ afterAll(async () => {
   await deps?.close();
 });
 
-const sweepDeps = () => ({ ...lifecycleDeps(deps), logger: deps.logger });
 
 describe('hibernate, resume and expiry', () => {
   it('hibernates to zero replicas with the database asleep, and resumes to the tier\'s replica counts, keeping the database and Secrets', async () => {
@@ -62,7 +61,7 @@ describe('hibernate, resume and expiry', () => {
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
     const maintenance = new Queue(MAINTENANCE_QUEUE, { connection: deps.redis, prefix: config.queue.prefix });
-    const sweeper = createMaintenanceWorker({ ...sweepDeps(), workloads: deps.workloads, kube: deps.kube, leases: deps.leases, queue: deps.queue }, { connection: { url: config.redis.url }, prefix: config.queue.prefix });
+    const sweeper = createMaintenanceWorker(sweepDeps(deps), { connection: { url: config.redis.url }, prefix: config.queue.prefix });
     try {
       await scheduleSweeps(maintenance, config);
       // Two replicas starting: upserting the same schedulers again leaves one of each.
@@ -91,7 +90,7 @@ describe('hibernate, resume and expiry', () => {
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
     const revision = (await tenantShape(deps, t.tenantId)).release!.revision;
     // Expired now, with a grace period long enough that only hibernation is due.
-    const late = { ...sweepDeps(), now: () => new Date(Date.now() + 120_000), config: { ...config, provisioning: { ...config.provisioning, expiry: { ...config.provisioning.expiry, deprovisionAfterSeconds: 3_600 } } } };
+    const late = { ...sweepDeps(deps), now: () => new Date(Date.now() + 120_000), config: { ...config, provisioning: { ...config.provisioning, expiry: { ...config.provisioning.expiry, deprovisionAfterSeconds: 3_600 } } } };
     const reports = await Promise.all(Array.from({ length: 5 }, () => sweepExpired(late)));
     expect(reports.flatMap((r) => r.hibernate).filter((id) => id === t.tenantId)).toHaveLength(1);
     expect(reports.flatMap((r) => r.deprovision)).toEqual([]);

@@ -8,7 +8,7 @@ import { reconcileTenants } from '../../../src/worker/sweeps/reconcile-sweep.ts'
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { startRedisServer, type RedisServer } from '../../support/redis-server.ts';
 import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
-import { lifecycleDeps, requestProvision, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { lifecycleDeps, requestProvision, sweepDeps, tenantShape, waitForJob } from '../../support/tenants.ts';
 import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -80,7 +80,7 @@ describe('Redis killed and restarted', () => {
     const accepted = await requestHibernate(lost, t.tenantId);
     expect(await deps.queue.getJob(accepted.jobId)).toBeUndefined();
     await sleep(2_100); // lostIntentAfterSeconds in the fast configuration
-    const report = await reconcileTenants({ ...lifecycleDeps(deps), kube: deps.kube, leases: deps.leases, queue: deps.queue, logger: deps.logger });
+    const report = await reconcileTenants(sweepDeps(deps));
     expect(report.requeued).toEqual([t.tenantId]);
     expect(await waitForJob(deps.queue, accepted.jobId)).toBe('completed');
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({ database: { hibernated: true }, api: { replicas: 0 } });

@@ -29,9 +29,15 @@ describe('deprovision steps', () => {
   });
 
   it('never delete a later incarnation: a live tenant whose marker names another job was provisioned again', async () => {
-    const { calls, done } = run(tenantRecord({ operation: { type: 'provision', jobId: 'p-2', state: 'active', at: job.requestedAt } }));
+    const { calls, done } = run(tenantRecord({ createdAt: '2026-01-01T00:05:00.000Z', operation: { type: 'provision', jobId: 'p-2', state: 'active', at: job.requestedAt } }));
     await done;
     expect(calls).toEqual([]);
+  });
+
+  it('still remove a tenant whose removal was queued without a marker of its own', async () => {
+    const { calls, done } = run(tenantRecord({ createdAt: '2025-12-31T00:00:00.000Z', operation: { type: 'provision', jobId: 'p-1', state: 'completed', at: job.requestedAt } }));
+    await done;
+    expect(calls).toEqual(['uninstall', 'delete']);
   });
 
   it('treat a tenant that is already gone as removed', async () => {

@@ -81,4 +81,22 @@ describe('runSteps', () => {
     expect(ran).toEqual(['mark', 'wait', 'deploy']);
     expect(error).toMatchObject({ message: 'lease lost' });
   });
+
+  it('leaves no unhandled rejection when the job is cancelled while the guard runs (a worker once crashed on it)', async () => {
+    const { reporter } = recorder();
+    const controller = new AbortController();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const error = await runSteps([step('wait', async ({ signal }) => { signal.throwIfAborted(); return 'never'; })], reporter, controller.signal, {
+        guard: async () => void controller.abort('job lock lost'),
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ step: 'wait' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
