@@ -1,0 +1,68 @@
+// The bare baseline for a provision: the same values file, Helm and kubectl, driven by a shell script.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Config } from '../../src/config/config.schema.ts';
+import { namespaceFor, releaseFor } from '../../src/domain/tenant-id.ts';
+import { TENANT_SECRET_KEYS as KEYS, tenantSecretNames } from '../../src/domain/tenant-secrets.ts';
+import type { TierName } from '../../src/domain/tiers.ts';
+import { tenantChartValues } from '../../src/worker/tenant-values.ts';
+import { BENCH_DIR, REPO_DIR } from './report.ts';
+import { binaries, now } from './env.ts';
+
+export const BARE_SCRIPT = join(BENCH_DIR, 'baselines', 'bare-provision.sh');
+
+export type BareTenant = { tenantId: string; namespace: string; release: string; dir: string; args: string[] };
+
+const secret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Writes the inputs (namespace with the service's Pod Security labels, the three Secrets the chart
+ * references) and the values file built by the worker's own builder and serializer.
+ */
+export async function prepareBare(config: Config, tenantId: string, tier: TierName = 'free'): Promise<BareTenant> {
+  const namespace = namespaceFor(config.platform.namespacePrefix, tenantId);
+  const release = releaseFor(config.platform.releasePrefix, tenantId);
+  const desired = { tier, customDomain: null, resourceOverrides: {}, hibernated: false };
+  const { values, yaml } = tenantChartValues(config, { tenantId, companyName: `Bench ${tenantId}`, expiresAt: null }, desired);
+  if (values.backup.enabled) throw new Error(`the bare baseline covers tiers without backups; ${tier} has them`);
+  const names = tenantSecretNames(tenantId);
+  const docs = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.database, namespace }, type: 'kubernetes.io/basic-auth', stringData: { [KEYS.database.username]: values.postgres.owner, [KEYS.database.password]: secret() } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.app, namespace }, type: 'Opaque', stringData: { [KEYS.app.jwtSigningKey]: secret(), [KEYS.app.consumerSecret]: secret(), [KEYS.app.sessionSecret]: secret() } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.admin, namespace }, type: 'kubernetes.io/basic-auth', stringData: { [KEYS.admin.username]: config.provisioning.adminUsername, [KEYS.admin.password]: secret() } },
+  ];
+  const dir = await mkdtemp(join(tmpdir(), 'tp-bench-bare-'));
+  const inputs = join(dir, 'inputs.yaml');
+  const valuesFile = join(dir, 'values.yaml');
+  await writeFile(inputs, docs.map((d) => stringify(d)).join('---\n'), { mode: 0o600 });
+  await writeFile(valuesFile, yaml, { mode: 0o600 });
+  const chart = join(REPO_DIR, config.platform.chart.path);
+  return { tenantId, namespace, release, dir, args: [tenantId, namespace, release, chart, inputs, valuesFile] };
+}
+
+/** The script's environment: the pinned helm and kubectl first on PATH. */
+export function bareEnv(kubeconfig: string): NodeJS.ProcessEnv {
+  const b = binaries();
+  return { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(b.helm)}:${dirname(b.kubectl)}:${process.env.PATH ?? ''}` };
+}
+
+/** Runs the bare script for one tenant; resolves with its wall time in ms (rejects on failure). */
+export function runBare(tenant: BareTenant, kubeconfig: string): Promise<number> {
+  const started = now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', [BARE_SCRIPT, ...tenant.args], { cwd: REPO_DIR, env: bareEnv(kubeconfig), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => {
+      const ms = now() - started;
+      void rm(tenant.dir, { recursive: true, force: true });
+      if (code === 0) resolve(ms);
+      else reject(new Error(`bare provision of ${tenant.tenantId} failed (${code}): ${stderr.trim()}`));
+    });
+  });
+}
