@@ -9,12 +9,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Cheap tests first; the integration project then has the machine to itself.
+          sequence: { groupOrder: 0 },
           environment: 'node',
         },
       },
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts', 'test/chart/**/*.test.ts', 'test/browser/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/sandbox/global-setup.ts'],
