@@ -30,7 +30,9 @@ export function hostnameProblem(value: string): string | undefined {
       return `label "${label}" is not a valid punycode (xn--) label`;
     }
   }
-  if (/^[0-9]+$/.test(labels.at(-1) ?? '')) return 'the top-level label must not be numeric';
+  // WHATWG URL parsers read a host whose last label is a number (decimal or 0x hex) as an IPv4
+  // address: `https://0x7f.0x0.0x0.0x1` is https://127.0.0.1.
+  if (/^([0-9]+|0x[0-9a-f]*)$/.test(labels.at(-1) ?? '')) return 'the top-level label must not be numeric';
   return undefined;
 }
 

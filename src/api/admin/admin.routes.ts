@@ -6,12 +6,23 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { Hono, type Context, type Next } from 'hono';
 import { decodeJwt } from 'jose';
-import type { JwtVerifier } from '../auth/jwt-verifier.ts';
+import { missingTokenProblem, type JwtVerifier } from '../auth/jwt-verifier.ts';
 import { clearSession, readSessionToken, setSession } from '../auth/session-cookie.ts';
+import { problemResponse } from '../errors/problem.handlers.ts';
+import { limitBody } from '../middleware/body-limit.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
 
-export type AdminDeps = { verifier: JwtVerifier; queues: Queue[] };
+export type AdminDeps = {
+  verifier: JwtVerifier;
+  queues: Queue[];
+  /** Largest body Bull Board's own routes accept (default 1 MiB); the sign-in form has a small fixed limit. */
+  bodyLimitBytes?: number;
+};
+
+// The sign-in form carries one token (at most 8 KiB, see auth.middleware.ts): anything larger is refused
+// before it is read, since this route is open to anonymous callers.
+const SIGN_IN_BODY_LIMIT = 16 * 1024;
 
 // A page served to a browser: a CSP that allows only our own inline page script and same-origin calls.
 const PAGE_HEADERS = {
@@ -35,10 +46,13 @@ export function createAdminRoutes(deps: AdminDeps): Hono {
     const ok = token !== undefined && (await deps.verifier(token).then(() => true, () => false));
     if (ok) return next();
     if (c.req.method === 'GET' && c.req.header('Accept')?.includes('text/html')) return c.redirect('/admin/login', 303);
-    return c.json({ type: 'about:blank', title: 'Authentication required', status: 401 }, 401, { 'Content-Type': 'application/problem+json', 'WWW-Authenticate': 'Bearer' });
+    // The API's one error vocabulary, here too (a hand-made body drifted from it).
+    return problemResponse(c, missingTokenProblem('A signed-in admin session is required; sign in at /admin/login', token !== undefined));
   };
 
   app.get('/login', (c) => c.html(loginPage, 200, PAGE_HEADERS));
+  app.use('/session', limitBody(SIGN_IN_BODY_LIMIT));
+  app.use('/logout', limitBody(SIGN_IN_BODY_LIMIT));
   app.post('/session', async (c) => {
     const header = c.req.header('Authorization')?.match(/^Bearer +(\S+)$/i)?.[1];
     const form = header ? undefined : await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
@@ -47,7 +61,7 @@ export function createAdminRoutes(deps: AdminDeps): Hono {
       await deps.verifier(token);
     } catch {
       clearSession(c);
-      return header ? c.body(null, 401) : c.redirect('/admin/login?failed=1', 303);
+      return header ? problemResponse(c, missingTokenProblem('The token was not accepted', true)) : c.redirect('/admin/login?failed=1', 303);
     }
     const exp = decodeJwt(token).exp!;
     setSession(c, token, new Date(exp * 1000));
@@ -64,7 +78,7 @@ export function createAdminRoutes(deps: AdminDeps): Hono {
   const board = new HonoAdapter(serveStatic).setBasePath('/admin/queues');
   createBullBoard({ queues: deps.queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
   app.use('/queues', requireSession);
-  app.use('/queues/*', requireSession);
+  app.use('/queues/*', requireSession, limitBody(deps.bodyLimitBytes ?? 1024 * 1024));
   app.route('/queues', board.registerPlugin());
   return app;
 }

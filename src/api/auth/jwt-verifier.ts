@@ -31,6 +31,7 @@ export function createJwtVerifier(auth: AuthConfig, options: JwtVerifierOptions 
   };
 
   return async (token) => {
+    if (!isCanonicalCompactJws(token)) throw invalidToken('The token is malformed or its signature is invalid');
     let payload: JWTPayload;
     try {
       payload = jwks
@@ -53,6 +54,18 @@ export function createJwtVerifier(auth: AuthConfig, options: JwtVerifierOptions 
     }
     return { subject: payload.sub, roles: validRoles };
   };
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Three base64url segments in their one canonical spelling (no padding, unused trailing bits zero).
+ * Decoders ignore those bits and a trailing `=`, so without this check up to four spellings of a
+ * token verify: a changed byte must always mean a refused token (and a token has one identity).
+ */
+function isCanonicalCompactJws(token: string): boolean {
+  const segments = token.split('.');
+  return segments.length === 3 && segments.every((s) => SEGMENT.test(s) && Buffer.from(s, 'base64url').toString('base64url') === s);
 }
 
 /** A 401 for a missing or malformed Authorization header (no error code, per RFC 6750 §3.1, when absent). */

@@ -5,7 +5,7 @@ import { requestHibernate, requestResume, requestUpdate, type LifecycleAccepted,
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter, type AppEnv } from '../app-env.ts';
 import { ProblemError } from '../errors/problem-error.ts';
-import { lifecycleRoutes } from './lifecycle.routes.ts';
+import { lifecycleRoutes, type LifecycleRoutes } from './lifecycle.routes.ts';
 
 type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
 
@@ -24,23 +24,24 @@ const body = (a: LifecycleAccepted) => ({
 
 /** `PUT /api/provisioning/{tenantId}`, `…/hibernate`, `…/resume` over the lifecycle intake. */
 export function createLifecycleRouter(deps: LifecycleDeps, guard: MiddlewareHandler[]) {
+  const routes = lifecycleRoutes(deps.config.platform.baseDomain);
   const router = createRouter();
   router.use('*', ...guard);
   const run = async (work: Promise<LifecycleAccepted>) => body(await dependencyCall('The Kubernetes API', work.catch(asProblem), CLUSTER_DEADLINE_MS * 3));
-  const update: Handler<typeof lifecycleRoutes.update> = async (c) => {
+  const update: Handler<LifecycleRoutes['update']> = async (c) => {
     const accepted = await run(requestUpdate(deps, c.req.valid('param').tenantId, c.req.valid('json')));
     return c.json(accepted, 202, { Location: accepted.links.job });
   };
-  const hibernate: Handler<typeof lifecycleRoutes.hibernate> = async (c) => {
+  const hibernate: Handler<LifecycleRoutes['hibernate']> = async (c) => {
     const accepted = await run(requestHibernate(deps, c.req.valid('param').tenantId));
     return c.json(accepted, 202, { Location: accepted.links.job });
   };
-  const resume: Handler<typeof lifecycleRoutes.resume> = async (c) => {
+  const resume: Handler<LifecycleRoutes['resume']> = async (c) => {
     const accepted = await run(requestResume(deps, c.req.valid('param').tenantId));
     return c.json(accepted, 202, { Location: accepted.links.job });
   };
-  router.openapi(lifecycleRoutes.update, update);
-  router.openapi(lifecycleRoutes.hibernate, hibernate);
-  router.openapi(lifecycleRoutes.resume, resume);
+  router.openapi(routes.update, update);
+  router.openapi(routes.hibernate, hibernate);
+  router.openapi(routes.resume, resume);
   return router;
 }
