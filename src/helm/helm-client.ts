@@ -75,6 +75,9 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
   }
 
   const chartArgs = (chart: ChartRef) => (chart.version ? [chart.path, '--version', chart.version] : [chart.path]);
+  // Helm 4 applies server-side: a field someone changed by hand (kubectl scale) would otherwise make
+  // every upgrade and rollback fail with a conflict. The release is the tenant's desired state, so it wins.
+  const forceConflicts = '--force-conflicts';
   const notFound = (error: unknown) => error instanceof HelmError && /release: not found|not found/i.test(error.stderr);
 
   return {
@@ -82,7 +85,7 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
       withValuesFile(req.values, async (file) =>
         toRelease(JSON.parse(await run('upgrade', [
           'upgrade', '--install', req.release, ...chartArgs(req.chart), '--namespace', req.namespace,
-          '--values', file, '--history-max', '10', '--output', 'json',
+          '--values', file, '--history-max', '10', forceConflicts, '--output', 'json',
         ], req.signal)) as RawRelease)),
     template: (req) =>
       withValuesFile(req.values, (file) =>
@@ -106,7 +109,7 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
       }
     },
     rollback: async (release, namespace, revision, signal) => {
-      await run('rollback', ['rollback', release, String(revision), '--namespace', namespace], signal);
+      await run('rollback', ['rollback', release, String(revision), '--namespace', namespace, forceConflicts], signal);
     },
     uninstall: async (release, namespace, signal) => {
       try {

@@ -1,5 +1,6 @@
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
+import { removeStrayHibernation } from '../../kubernetes/database-hibernation.ts';
 import { ensureTenantInputs } from '../tenant-inputs.ts';
 import { tenantObjectNames, type OperationDeps } from '../operation-deps.ts';
 import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
@@ -79,6 +80,9 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
         try {
           const release = await helm.upgradeInstall({ release: job.release, namespace: job.namespace, chart: config.platform.chart, values: valuesYaml, signal });
           result.release = { name: release.name, revision: release.revision };
+          if (!tenant!.desired.hibernated && (await removeStrayHibernation(deps.kube, job.namespace, names.database))) {
+            await note('removed a cnpg.io/hibernation annotation the release does not own (set by hand)', 'warn');
+          }
           return `release ${release.name} revision ${release.revision} ${release.status}`;
         } catch (error) {
           // Cancelled (shutdown, lost lease): Helm marked the release failed; the next holder upgrades over it.

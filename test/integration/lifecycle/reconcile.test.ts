@@ -1,0 +1,67 @@
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { reconcileTenants } from '../../../src/worker/sweeps/reconcile-sweep.ts';
+import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
+import { startWorker } from '../../support/operations-worker.ts';
+import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { requestProvision, sweepDeps, tenantShape, waitForJob } from '../../support/tenants.ts';
+
+const kubeconfig = inject('kubeconfig');
+const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rc'))) } });
+let deps: ServiceDeps;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+const created: string[] = [];
+
+beforeAll(async () => {
+  deps = serviceDeps(config, kubeconfig);
+  worker = await startWorker(deps);
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
+  await deps?.close();
+});
+
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+describe('reconciler', () => {
+  it('repairs drift it finds (replicas changed by hand, database hibernated by hand) with one job however many sweeps run at once', async () => {
+    const t = await requestProvision(deps, 'free', { prefix: 'rc' });
+    created.push(t.tenantId);
+    expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
+    expect((await reconcileTenants(sweepDeps(deps))).repaired).toEqual([]);
+
+    await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-api`, body: { spec: { replicas: 3 } } }, merge);
+    const reports = await Promise.all([1, 2, 3].map(() => reconcileTenants(sweepDeps(deps))));
+    const repairs = reports.flatMap((r) => r.repaired).filter((r) => r.tenantId === t.tenantId);
+    expect(repairs.length).toBeGreaterThanOrEqual(1);
+    expect(repairs[0]!.reason).toBe('API has 3 replicas, desired 1');
+    const marker = (await deps.registry.get(t.tenantId))!.operation!;
+    expect(marker).toMatchObject({ type: 'update', jobId: expect.stringMatching(/^repair-/) });
+    const jobs = (await deps.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])).filter((j) => j.data.tenantId === t.tenantId && j.name === 'update');
+    expect(jobs.map((j) => j.id)).toEqual([marker.jobId]);
+    expect(await waitForJob(deps.queue, marker.jobId), JSON.stringify((await deps.history.read(marker.jobId)).filter((e) => e.type !== 'progress'))).toBe('completed');
+    expect(await tenantShape(deps, t.tenantId)).toMatchObject({ api: { replicas: 1, ready: 1 } });
+
+    // Someone hibernates the database by hand; the tenant's desired state says running.
+    await deps.kube.custom.patchNamespacedCustomObject({
+      group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', namespace: t.namespace, name: `${t.tenantId}-postgres`,
+      body: { metadata: { annotations: { 'cnpg.io/hibernation': 'on' } } },
+    }, merge);
+    const [again] = (await reconcileTenants(sweepDeps(deps))).repaired.filter((r) => r.tenantId === t.tenantId);
+    expect(again?.reason).toBe('database hibernated, desired running');
+    const repair = (await deps.registry.get(t.tenantId))!.operation!.jobId;
+    expect(await waitForJob(deps.queue, repair, 30_000).catch(String), JSON.stringify((await deps.history.read(repair)).filter((e) => e.type === 'log').map((e) => e.type === 'log' && e.data.message))).toBe('completed');
+    expect(await tenantShape(deps, t.tenantId)).toMatchObject({ database: { hibernated: false, readyInstances: 1 }, release: { status: 'deployed' } });
+  });
+
+  it('leaves alone a tenant whose last operation failed (it waits for a person or a new request)', async () => {
+    const t = await requestProvision(deps, 'free', { prefix: 'rf' });
+    created.push(t.tenantId);
+    expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
+    await deps.registry.setOperation(t.tenantId, { type: 'update', jobId: 'u-failed', state: 'failed', at: new Date().toISOString(), step: 'upgrade-release', message: 'chart rejected' });
+    await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web`, body: { spec: { replicas: 2 } } }, merge);
+    expect((await reconcileTenants(sweepDeps(deps))).repaired.filter((r) => r.tenantId === t.tenantId)).toEqual([]);
+  });
+});
