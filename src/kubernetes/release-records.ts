@@ -12,7 +12,8 @@ export async function latestReleaseRecord(core: CoreV1Api, namespace: string, re
   const list = await core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release},status!=superseded` });
   const records = list.items.map((secret): ReleaseRecord => {
     const labels = secret.metadata?.labels ?? {};
-    const modified = Number(labels['modifiedAt']);
+    // A record still pending was never modified: Helm stamps only createdAt on it.
+    const modified = Number(labels['modifiedAt'] ?? labels['createdAt']);
     return {
       revision: Number(labels['version'] ?? 0),
       status: labels['status'] ?? 'unknown',
