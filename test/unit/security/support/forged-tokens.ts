@@ -44,24 +44,30 @@ function hmacToken(header: Record<string, unknown>, payload: JWTPayload, key: st
   return `${signingInput}.${createHmac(hash, key).update(signingInput).digest('base64url')}`;
 }
 
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 /**
- * Single-character changes to a valid token: at the ends and the middle of each segment, the
- * separators, every other spelling of the last character (its unused bits) and appended padding.
+ * Single-character changes to a valid token: at the ends and the middle of each segment, every other
+ * spelling of each segment's last character that decodes to the same bytes (it carries unused bits,
+ * which lenient decoders ignore), the separators, and appended or inserted padding.
  */
 export function byteMutations(token: string): string[] {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const out = new Set<string>();
   const replace = (i: number, ch: string) => token.slice(0, i) + ch + token.slice(i + 1);
-  const other = (ch: string | undefined) => alphabet[(alphabet.indexOf(ch ?? 'A') + 7) % alphabet.length]!;
+  const other = (ch: string | undefined) => ALPHABET[(ALPHABET.indexOf(ch ?? 'A') + 7) % ALPHABET.length]!;
   let start = 0;
   for (const segment of token.split('.')) {
-    for (const offset of [0, 1, Math.floor(segment.length / 2), segment.length - 2]) {
+    for (const offset of [0, 1, Math.floor(segment.length / 2), segment.length - 2, segment.length - 1]) {
       if (offset >= 0 && offset < segment.length) out.add(replace(start + offset, other(token[start + offset])));
+    }
+    const unusedBits = (segment.length * 6) % 8;
+    const last = start + segment.length - 1;
+    const value = ALPHABET.indexOf(token[last] ?? '');
+    if (segment.length > 0 && unusedBits > 0) {
+      for (let v = 0; v < 64; v += 1) if (v !== value && v >> unusedBits === value >> unusedBits) out.add(replace(last, ALPHABET[v]!));
     }
     start += segment.length + 1;
   }
-  const last = token.length - 1;
-  for (const ch of alphabet) if (ch !== token[last]) out.add(replace(last, ch));
   for (const dot of [token.indexOf('.'), token.lastIndexOf('.')]) out.add(replace(dot, '_'));
   out.add(`${token}=`);
   out.add(`${token}==`);
