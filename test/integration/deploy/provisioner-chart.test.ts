@@ -166,7 +166,7 @@ describe('the tenant-provisioner chart on the sandbox', () => {
       env: { CONFIG_FILE: '/etc/tenant-provisioner/config.yaml', KUBERNETES_SERVICE_HOST: '10.96.0.1', REDIS_URL: 'redis://r:6379', AUTH_JWT_SECRET: 'x'.repeat(32) },
       files: { 'config/default.yaml': defaults, '/etc/tenant-provisioner/config.yaml': file },
     });
-    expect(loaded.server).toEqual({ host: '0.0.0.0', port: 3000 });
+    expect(loaded.server).toEqual({ host: '0.0.0.0', port: 3000, healthPort: 3001 });
     expect(loaded.platform.namespacePrefix).toBe(prefix);
     expect(loaded.platform.backup.credentialsSecret).toEqual({ namespace, name: 'backup-s3-credentials' });
     expect(loaded.kubernetes).toEqual({ source: 'in-cluster' });
