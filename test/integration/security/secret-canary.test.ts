@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SESSION_COOKIE } from '../../../src/api/auth/session-cookie.ts';
+import { MANAGED_BY, TENANT_LABELS } from '../../../src/domain/tenant-record.ts';
+import { tenantSecretNames } from '../../../src/domain/tenant-secrets.ts';
+import { OPERATIONS_QUEUE } from '../../../src/jobs/job-catalog.ts';
+import { sandboxBinaries } from '../../sandbox/versions.ts';
+import { FAST_LIFECYCLE, mergeOverride, ownPrefixes } from '../../support/config-override.ts';
+import { kubeClients } from '../../support/kube.ts';
+import { TEST_JWT_SECRET } from '../../support/service-deps.ts';
+import { mintToken } from '../../unit/api/support/tokens.ts';
+import { findCanaries, recordingHelm, redisContents, watchTempFiles, type Canary } from './support/canary.ts';
+import { startStack, type Stack } from './support/stack.ts';
+
+// Secret canary. The service as composed for production (API and worker as separate compositions,
+// sharing Redis and the sandbox, Helm a recording wrapper around the real binary) provisions a
+// tenant, updates it, hibernates, resumes and removes it, and fails to provision another. Every
+// password and key the service generated for them (read from the tenants' Secrets) is then looked
+// for, verbatim and base64-encoded, in: every log line of API and worker at debug level, every
+// Redis key of the run's prefix (read by type, and DUMPed), Helm's argv, values files and
+// environment, files under the temp directory named tp-*, SSE transcripts, and every HTTP answer
+// the test received, errors included. Only GET …/credentials may carry the admin password.
+const kubeconfig = inject('kubeconfig');
+const redisUrl = inject('redisUrl');
+const admin = kubeClients(kubeconfig);
+
+let apiStack: Stack;
+let workerStack: Stack | undefined;
+let startWorker: () => Promise<Stack>;
+let workerLogs: string[] = [];
+let helm: Awaited<ReturnType<typeof recordingHelm>>;
+let temp: Awaited<ReturnType<typeof watchTempFiles>>;
+let token: string;
+const bodies: Array<{ where: string; text: string }> = [];
+const created: string[] = [];
+
+type Accepted = { jobId: string; tenantId: string; namespace: string; links: { events: string; job: string; status: string } };
+
+async function call(path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${apiStack.baseUrl}${path}`, {
+    ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers },
+  });
+  const text = await res.text();
+  bodies.push({ where: `${init.method ?? 'GET'} ${path} → ${res.status}`, text });
+  return { status: res.status, text };
+}
+
+/** Follows a job's event stream to its end (the server closes it after the terminal event). */
+async function follow(accepted: Accepted): Promise<string> {
+  const transcript = (await call(accepted.links.events)).text;
+  expect(transcript).toMatch(/event: (completed|failed)/);
+  return transcript;
+}
+
+async function accept(path: string, init: RequestInit): Promise<Accepted> {
+  const res = await call(path, init);
+  expect(res.status, res.text).toBe(202);
+  return JSON.parse(res.text) as Accepted;
+}
+
+/** Every value the service put in the tenant's Secrets, named `tenant/secret/key`. */
+async function secretsOf(namespace: string, tenantId: string): Promise<Canary[]> {
+  const list = await admin.core.listNamespacedSecret({ namespace, labelSelector: `${TENANT_LABELS.managedBy}=${MANAGED_BY}` });
+  return list.items.flatMap((s) =>
+    Object.entries(s.data ?? {})
+      .map(([key, b64]) => ({ name: `${tenantId}/${s.metadata!.name}/${key}`, value: Buffer.from(b64, 'base64').toString('utf8') }))
+      // Usernames are not secrets (and "admin" is everywhere); the generated values are 43 random characters.
+      .filter((c) => c.value.length >= 32));
+}
+
+beforeAll(async () => {
+  temp = await watchTempFiles();
+  helm = await recordingHelm(sandboxBinaries().helm);
+  token = await mintToken({ sub: 'canary@example.com' }, TEST_JWT_SECRET);
+  const shared = { QUEUE_PREFIX: `c${randomBytes(4).toString('hex')}`, HELM_BINARY: helm.binary };
+  const override = mergeOverride(FAST_LIFECYCLE, ownPrefixes('cn'));
+  apiStack = await startStack({ kubeconfig, redisUrl, api: true, override, env: shared });
+  // The worker starts later: the failing provision's namespace must be prepared before a worker takes its job.
+  startWorker = () => startStack({ kubeconfig, redisUrl, worker: true, override, env: shared });
+});
+
+afterAll(async () => {
+  await workerStack?.close();
+  for (const id of created) await apiStack?.shared.registry.delete(id).catch(() => undefined);
+  await apiStack?.close();
+  await temp?.stop();
+  await helm?.remove();
+});
+
+describe('secret canary', () => {
+  it('finds no tenant password or key in logs, Redis, Helm\'s argv, temp files, SSE transcripts or HTTP answers', async () => {
+    const canaries: Canary[] = [];
+    const transcripts: Array<{ where: string; text: string }> = [];
+
+    // 1. A provision that will fail: a ConfigMap the chart renders already exists, not owned by Helm.
+    const failing = await accept('/api/provisioning/provision', {
+      method: 'POST',
+      body: JSON.stringify({ companyName: 'Canary Failing Garage', ownerEmail: 'fail@example.com', ownerFirstName: 'Eve', ownerLastName: 'Fail', subscriptionTier: 'free' }),
+    });
+    created.push(failing.tenantId);
+    await admin.core.createNamespacedConfigMap({ namespace: failing.namespace, body: { metadata: { name: `${failing.tenantId}-api-config` }, data: { planted: 'yes' } } });
+    workerStack = await startWorker();
+    workerLogs = workerStack.logs;
+    // Its Secrets exist from build-values until the compensation deletes the namespace: read them in that window.
+    const failingSecrets = await (async () => {
+      for (let i = 0; i < 600; i += 1) {
+        const found = await secretsOf(failing.namespace, failing.tenantId).catch(() => []);
+        if (found.length >= 5) return found;
+        await sleep(25);
+      }
+      return [];
+    })();
+    expect(failingSecrets.map((c) => c.name.split('/').slice(1).join('/')).sort()).toEqual([
+      `${tenantSecretNames(failing.tenantId).admin}/password`, `${tenantSecretNames(failing.tenantId).app}/consumer-secret`,
+      `${tenantSecretNames(failing.tenantId).app}/jwt-signing-key`, `${tenantSecretNames(failing.tenantId).app}/session-secret`,
+      `${tenantSecretNames(failing.tenantId).database}/password`,
+    ].sort());
+    canaries.push(...failingSecrets);
+    const failedTranscript = await follow(failing);
+    expect(failedTranscript).toContain('event: failed');
+    expect(failedTranscript).toMatch(/"step":"deploy-chart".*cannot be imported/);
+    transcripts.push({ where: `SSE ${failing.jobId} (failed provision)`, text: failedTranscript });
+
+    // 2. A tenant through its life: provision, update (tier and custom domain), hibernate, resume.
+    const tenant = await accept('/api/provisioning/provision', {
+      method: 'POST',
+      body: JSON.stringify({ companyName: 'Canary Garage', ownerEmail: 'canary@example.com', ownerFirstName: 'Ada', ownerLastName: 'Canary', subscriptionTier: 'professional' }),
+    });
+    created.push(tenant.tenantId);
+    const provisioned = await follow(tenant);
+    expect(provisioned).toContain('event: completed');
+    transcripts.push({ where: `SSE ${tenant.jobId} (provision)`, text: provisioned });
+    canaries.push(...(await secretsOf(tenant.namespace, tenant.tenantId)));
+    expect(canaries).toHaveLength(10);
+
+    for (const [label, path, init] of [
+      ['update', `/api/provisioning/${tenant.tenantId}`, { method: 'PUT', body: JSON.stringify({ subscriptionTier: 'enterprise', customDomain: 'shop.canary-garage.test' }) }],
+      ['hibernate', `/api/provisioning/${tenant.tenantId}/hibernate`, { method: 'POST' }],
+      ['resume', `/api/provisioning/${tenant.tenantId}/resume`, { method: 'POST' }],
+    ] as const) {
+      const accepted = await accept(path, init);
+      const transcript = await follow(accepted);
+      expect(transcript, label).toContain('event: completed');
+      transcripts.push({ where: `SSE ${accepted.jobId} (${label})`, text: transcript });
+      await call(`/api/jobs/${accepted.jobId}`);
+    }
+    // Backup tiers get a copy of the platform's object-store credentials: not tenant secrets, and not generated.
+    // Nothing was rotated by the update, hibernation or resumption.
+    expect(await secretsOf(tenant.namespace, tenant.tenantId)).toEqual(expect.arrayContaining(canaries.slice(5)));
+
+    // 3. Reads and refusals: job views, status, a refused update, unknown tenants, a bad token, Bull Board, metrics.
+    await call(`/api/jobs/${failing.jobId}`);
+    await call(`/api/jobs/${tenant.jobId}`);
+    await call(`/api/provisioning/${tenant.tenantId}/status`);
+    expect((await call(`/api/provisioning/${tenant.tenantId}`, { method: 'PUT', body: JSON.stringify({ subscriptionTier: 'free' }) })).status).toBe(422);
+    expect((await call(`/api/provisioning/${failing.tenantId}/status`)).status).toBe(404);
+    expect((await call(`/api/provisioning/${failing.tenantId}/credentials`)).status).toBe(404);
+    expect((await call('/api/tenants', { headers: { Authorization: 'Bearer not-a-token' } })).status).toBe(401);
+    for (const status of ['completed', 'failed']) {
+      const res = await fetch(`${apiStack.baseUrl}/admin/queues/api/queues?activeQueue=${OPERATIONS_QUEUE}&status=${status}&page=1&jobsPerPage=50`, { headers: { Cookie: `${SESSION_COOKIE}=${token}` } });
+      expect(res.status).toBe(200);
+      bodies.push({ where: `Bull Board ${status} jobs`, text: await res.text() });
+    }
+    bodies.push({ where: 'GET /metrics', text: await (await fetch(`${apiStack.baseUrl}/metrics`)).text() });
+
+    // The control: the credentials route is the one place the admin password leaves the cluster, and the search finds it there.
+    const credentials = await fetch(`${apiStack.baseUrl}/api/provisioning/${tenant.tenantId}/credentials`, { headers: { Authorization: `Bearer ${token}` } });
+    const adminPassword = canaries.find((c) => c.name === `${tenant.tenantId}/${tenantSecretNames(tenant.tenantId).admin}/password`)!;
+    expect(findCanaries([adminPassword], 'credentials', await credentials.text())).toHaveLength(1);
+
+    // 4. And removal.
+    const removal = await accept(`/api/provisioning/${tenant.tenantId}/deprovision`, { method: 'POST' });
+    const removed = await follow(removal);
+    expect(removed).toContain('event: completed');
+    transcripts.push({ where: `SSE ${removal.jobId} (deprovision)`, text: removed });
+    await workerStack.close();
+    workerStack = undefined;
+
+    // The search.
+    const leaks: string[] = [];
+    // The logs held what happened (job steps, Helm invocations, requests), so finding nothing there means something.
+    const workerText = workerLogs.join('\n');
+    expect(workerText).toContain('"step":"deploy-chart"');
+    expect(apiStack.logs.some((l) => l.includes('"msg":"request"'))).toBe(true);
+    leaks.push(...findCanaries(canaries, 'API log', apiStack.logs.join('\n')));
+    leaks.push(...findCanaries(canaries, 'worker log', workerText));
+    const redis = await redisContents(apiStack.shared.historyRedis, `${apiStack.config.queue.prefix}*`);
+    expect(redis.size).toBeGreaterThan(10);
+    for (const [key, text] of redis) leaks.push(...findCanaries(canaries, `Redis ${key}`, text));
+    const argv = await helm.argv();
+    expect(argv).toMatch(/^ARGV upgrade --install /m);
+    expect(argv).toMatch(/^VALUES /m);
+    leaks.push(...findCanaries(canaries, 'Helm argv and values files', argv));
+    leaks.push(...findCanaries(canaries, 'Helm environment', await helm.env()));
+    const files = await temp.stop();
+    expect([...files.keys()].some((k) => k.includes('/tp-helm-'))).toBe(true);
+    for (const [file, text] of files) leaks.push(...findCanaries(canaries, `temp file ${file}`, text));
+    for (const t of transcripts) leaks.push(...findCanaries(canaries, t.where, t.text));
+    for (const b of bodies) leaks.push(...findCanaries(canaries, `HTTP ${b.where}`, b.text));
+    expect(leaks).toEqual([]);
+  });
+});
