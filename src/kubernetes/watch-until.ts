@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubernetesObject, Watch } from '@kubernetes/client-node';
-import { isNotFound } from './kube-errors.ts';
+import { isForbidden, isNotFound } from './kube-errors.ts';
 
 /** What a readiness check says about the object it was shown (undefined: the object does not exist). */
 export type Observation<T> = { done: true; value: T } | { done: false; reason: string };
@@ -24,12 +24,26 @@ export type WatchUntilOptions<O extends KubernetesObject, T> = {
   timeoutMs: number;
   what: string;
   signal?: AbortSignal | undefined;
+  /** How long a 403 may last before it is the role's fault rather than a restarting API server's (default 10 s). */
+  forbiddenGraceMs?: number;
 };
+
+export class WatchForbiddenError extends Error {
+  /** The HTTP status, where `isPermanentKubeError` looks for it: a refusal is not retried. */
+  readonly code = 403;
+  constructor(what: string, seconds: number) {
+    super(`${what} is forbidden (403), still after ${seconds} s: the service's role does not allow it`);
+    this.name = 'WatchForbiddenError';
+  }
+}
 
 /**
  * Resolves once `check` accepts the object, observing it with a watch rather than polling: one GET
  * for the current state and resourceVersion, then a watch from there. When the watch ends (API
- * server restart, 410 Gone, network) it re-reads and watches again until the deadline.
+ * server restart, 410 Gone, network) it re-reads and watches again until the deadline. A read or a
+ * watch refused with 403 for longer than `forbiddenGraceMs` throws `WatchForbiddenError`: an RBAC
+ * gap is not "not ready yet" (nor a reason to fall back to polling), but an API server that has
+ * just restarted refuses requests for a moment until its RBAC caches have synced.
  */
 export async function watchUntil<O extends KubernetesObject, T>(options: WatchUntilOptions<O, T>): Promise<T> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
@@ -45,14 +59,24 @@ export async function watchUntil<O extends KubernetesObject, T>(options: WatchUn
     return undefined;
   };
 
+  const graceMs = options.forbiddenGraceMs ?? 10_000;
+  const since: { read?: number; watch?: number } = {};
+  const refused = (kind: 'read' | 'watch') => {
+    const first = (since[kind] ??= Date.now());
+    if (Date.now() - first >= graceMs) throw new WatchForbiddenError(`${kind === 'read' ? 'Reading' : 'Watching'} ${options.what}`, Math.round(graceMs / 1000));
+    lastReason = `${kind} forbidden (403); trying again in case the API server is still syncing its RBAC caches`;
+  };
+
   let backoffMs = 100;
   while (!signal.aborted) {
     let current: O | undefined;
     try {
       current = await options.read();
+      delete since.read;
     } catch (error) {
       if (!isNotFound(error)) {
-        lastReason = `cannot read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+        if (isForbidden(error)) refused('read');
+        else lastReason = `cannot read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
         await sleep(backoffMs, undefined, { signal }).catch(() => undefined);
         backoffMs = Math.min(backoffMs * 2, 2_000);
         continue;
@@ -62,10 +86,10 @@ export async function watchUntil<O extends KubernetesObject, T>(options: WatchUn
     if (immediate !== undefined) return immediate;
     backoffMs = 100;
 
-    const found = await new Promise<{ value?: T }>((resolve) => {
+    const found = await new Promise<{ value?: T; refused?: true }>((resolve) => {
       let controller: AbortController | undefined;
       let settled = false;
-      const finish = (result: { value?: T }) => {
+      const finish = (result: { value?: T; refused?: true }) => {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
@@ -81,13 +105,21 @@ export async function watchUntil<O extends KubernetesObject, T>(options: WatchUn
           if (phase === 'BOOKMARK' || phase === 'ERROR') return;
           const value = observe(phase === 'DELETED' ? undefined : object);
           if (value !== undefined) finish({ value });
-        }, () => finish({}))
+        }, (error: unknown) => finish((error as { statusCode?: number } | null)?.statusCode === 403 ? { refused: true } : {}))
         .then((c) => {
           controller = c;
+          // The watch was accepted: an earlier refusal is over.
+          if (!settled) delete since.watch;
           if (settled) c.abort();
         }, () => finish({}));
     });
     if ('value' in found && found.value !== undefined) return found.value;
+    // Without this, a refused watch would quietly turn into polling: a GET and a refused watch every 100 ms.
+    if (found.refused) {
+      refused('watch');
+      await sleep(500, undefined, { signal }).catch(() => undefined);
+      continue;
+    }
     if (!signal.aborted) await sleep(100, undefined, { signal }).catch(() => undefined);
   }
   if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');

@@ -1,0 +1,188 @@
+import type { V1PolicyRule } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createKubernetes } from '../../../src/kubernetes/kube-client.ts';
+import { createTenantWorkloads } from '../../../src/kubernetes/tenant-workloads.ts';
+import { WatchForbiddenError } from '../../../src/kubernetes/watch-until.ts';
+import { isPermanentFailure } from '../../../src/worker/failure.ts';
+import { FAST_LIFECYCLE, mergeOverride } from '../../support/config-override.ts';
+import { eventually, statusOf } from '../../support/kube.ts';
+import { TEST_JWT_SECRET } from '../../support/service-deps.ts';
+import { mintToken } from '../../unit/api/support/tokens.ts';
+import { installProvisionerChart, type ProvisionerInstall } from './support/provisioner-install.ts';
+import { startStack, type Stack } from './support/stack.ts';
+
+// Least privilege, end to end. charts/tenant-provisioner is installed on the RBAC sandbox and the
+// whole service (API and worker, Helm included) runs with a kubeconfig holding a TokenRequest token
+// of its ServiceAccount, with platform.tenantAccess set, as the chart's pods would. The lifecycle a
+// customer goes through (provision, update to a backup tier, hibernate, resume, deprovision) passes;
+// removing any one rule of the tenant ClusterRole makes it fail; and that identity still cannot
+// delete kube-system, list Secrets cluster-wide or bind a ClusterRole. provisioner-chart.test.ts
+// covers the chart's pods and the wider refusal matrix with hand-made calls; this is the service's
+// own code under the same identity.
+const kubeconfig = inject('kubeconfig');
+const redisUrl = inject('redisUrl');
+const OPERATIONS = ['provision', 'update', 'hibernate', 'resume', 'deprovision'] as const;
+/**
+ * KNOWN DEFECT, reported for removal from charts/tenant-provisioner/templates/rbac-tenant.yaml (and
+ * its README table): read rules no code path uses, so removing them breaks nothing. This list is a
+ * ratchet, not an exemption: the test fails if a rule here becomes needed, if one is removed from the
+ * chart (then delete it here), or if any other rule turns out not to be needed.
+ */
+const SURPLUS_RULES = ['apps/replicasets [get,list,watch]', 'core/pods,events [get,list,watch]', 'cert-manager.io/certificates [get,list,watch]'];
+
+let install: ProvisionerInstall;
+let stack: Stack;
+let token: string;
+
+beforeAll(async () => {
+  install = await installProvisionerChart(kubeconfig);
+  const { names } = install;
+  stack = await startStack({
+    kubeconfig: install.kubeconfig, redisUrl, api: true, worker: true,
+    env: {
+      TENANT_ACCESS_CLUSTER_ROLE: names.tenantRole, TENANT_ACCESS_SERVICE_ACCOUNT: names.serviceAccount,
+      TENANT_ACCESS_SERVICE_ACCOUNT_NAMESPACE: names.namespace,
+    },
+    override: mergeOverride(FAST_LIFECYCLE, {
+      platform: { namespacePrefix: names.prefix, releasePrefix: names.prefix, backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } } },
+      // A failure here should be quick to see; nothing in the sandbox takes this long.
+      timeouts: { validate: 30, deployChart: 60, waitForDatabase: 60, waitForApi: 60, waitForWeb: 60, defaultStep: 30, provisioning: 300, deprovision: 120, migration: 60 },
+    }),
+  });
+  token = await mintToken({ sub: 'least-privilege@example.com' }, TEST_JWT_SECRET);
+}, 240_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await install?.uninstall();
+});
+
+type Outcome = { tenantId?: string; completed: string[]; failed?: string };
+
+async function call(path: string, init: RequestInit = {}) {
+  const res = await fetch(`${stack.baseUrl}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers } });
+  return { status: res.status, text: await res.text() };
+}
+
+/** The lifecycle over HTTP, stopping at the first operation that is refused or fails; says where. */
+async function lifecycle(label: string): Promise<Outcome> {
+  const outcome: Outcome = { completed: [] };
+  for (const op of OPERATIONS) {
+    const path = op === 'provision' ? '/api/provisioning/provision' : op === 'update' ? `/api/provisioning/${outcome.tenantId}` : `/api/provisioning/${outcome.tenantId}/${op}`;
+    const body = op === 'provision'
+      ? { companyName: `Least Privilege ${label}`, ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: 'professional' }
+      : op === 'update' ? { subscriptionTier: 'enterprise' } : undefined;
+    const accepted = await call(path, { method: op === 'update' ? 'PUT' : 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
+    if (accepted.status !== 202) return { ...outcome, failed: `${op} refused at intake: ${accepted.status} ${accepted.text.slice(0, 300)}` };
+    const { tenantId, links } = JSON.parse(accepted.text) as { tenantId: string; links: { events: string } };
+    outcome.tenantId = tenantId;
+    const transcript = (await call(links.events)).text;
+    const failed = /event: failed\n(?:id: [^\n]*\n)?data: ([^\n]*)/.exec(transcript);
+    if (failed || !transcript.includes('event: completed')) return { ...outcome, failed: `${op} failed: ${failed?.[1] ?? transcript.slice(-300)}` };
+    outcome.completed.push(op);
+  }
+  const namespace = stack.shared.registry.namespaceOf(outcome.tenantId!);
+  const gone = await eventually('the namespace removed', async () =>
+    stack.shared.kube.core.readNamespace({ name: namespace }).then(() => undefined, (e: unknown) => (statusOf(e) === 404 ? true : undefined)), 60_000).catch(() => false);
+  return gone ? outcome : { ...outcome, failed: `deprovision left namespace ${namespace}` };
+}
+
+const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
+
+describe('least privilege: the service as the provisioner chart\'s ServiceAccount', () => {
+  it('provisions, updates to a backup tier, hibernates, resumes and deprovisions a tenant', async () => {
+    const outcome = await lifecycle('full');
+    expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS] });
+    // Nothing it tried was refused, even where a refusal would have been tolerated.
+    expect(stack.logs.filter((line) => /forbidden|403/i.test(line))).toEqual([]);
+  }, 180_000);
+
+  it('cannot delete kube-system, list Secrets cluster-wide or bind a ClusterRole, even inside its own tenant namespace', async () => {
+    const { sa, names } = install;
+    // A tenant namespace of its own, created and bound the service's way (registry.create binds the tenant role).
+    const tenantId = `refusals-${Math.random().toString(16).slice(2, 8)}`;
+    await stack.shared.registry.create({
+      tenantId, companyName: 'Refusals', ownerEmail: 'o@example.com', ownerName: 'O', customDomain: null, stripeCustomerId: null,
+      stripeSubscriptionId: null, expiresAt: null, desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
+      operation: { type: 'provision', jobId: 'none', state: 'completed', at: new Date().toISOString() },
+    });
+    const namespace = stack.shared.registry.namespaceOf(tenantId);
+    const refused = (work: Promise<unknown>) => work.then(() => 'allowed', (e: unknown) => statusOf(e));
+    const self = { kind: 'ServiceAccount', name: names.serviceAccount, namespace: names.namespace };
+    const binding = (role: string) => ({
+      metadata: { name: `escalate-${role}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [self],
+    });
+    expect({
+      deleteKubeSystem: await refused(sa.core.deleteNamespace({ name: 'kube-system', dryRun: 'All' })),
+      listSecretsClusterWide: await refused(sa.core.listSecretForAllNamespaces()),
+      readKubeSystemSecrets: await refused(sa.core.listNamespacedSecret({ namespace: 'kube-system' })),
+      clusterRoleBinding: await refused(sa.rbac.createClusterRoleBinding({ dryRun: 'All', body: binding('cluster-admin') })),
+      bindClusterAdminInTenant: await refused(sa.rbac.createNamespacedRoleBinding({ namespace, dryRun: 'All', body: binding('cluster-admin') })),
+      bindAdminInTenant: await refused(sa.rbac.createNamespacedRoleBinding({ namespace, dryRun: 'All', body: binding('admin') })),
+      bindClusterScopedRoleOfItsOwn: await refused(sa.rbac.createNamespacedRoleBinding({ namespace, dryRun: 'All', body: binding(`${names.release}-cluster`) })),
+    }).toEqual({
+      deleteKubeSystem: 403, listSecretsClusterWide: 403, readKubeSystemSecrets: 403, clusterRoleBinding: 403,
+      bindClusterAdminInTenant: 403, bindAdminInTenant: 403, bindClusterScopedRoleOfItsOwn: 403,
+    });
+    // Its own tenant namespace it may remove.
+    expect(await stack.shared.registry.delete(tenantId)).toBe('deleting');
+  });
+
+  it('reports an RBAC refusal met while waiting for readiness as a permanent failure, not as a readiness timeout', async () => {
+    // A Deployment that never becomes ready (no node matches), in a namespace where the tenant role is
+    // bound, and a tenant role without "watch" on Deployments (Helm never watches; the worker's rollout wait does).
+    const { names, admin: a } = install;
+    const probe = `${names.namespace}-probe`;
+    await a.apps.createNamespacedDeployment({
+      namespace: probe,
+      body: {
+        metadata: { name: 'never-ready' },
+        spec: {
+          replicas: 1, selector: { matchLabels: { app: 'never-ready' } },
+          template: { metadata: { labels: { app: 'never-ready' } }, spec: { nodeSelector: { 'no-such-node': 'true' }, containers: [{ name: 'c', image: 'registry.invalid/none:1' }] } },
+        },
+      },
+    });
+    const original = (await a.rbac.readClusterRole({ name: names.tenantRole })).rules!;
+    const deployments = original.find((r) => r.resources?.includes('deployments'))!;
+    const watchOnly = { ...deployments, verbs: ['watch'] };
+    await install.setTenantRules(original.map((r) => (r === deployments ? { ...r, verbs: r.verbs.filter((v) => v !== 'watch') } : r)), watchOnly, false);
+    try {
+      const workloads = createTenantWorkloads(createKubernetes({ source: 'kubeconfig', kubeconfig: install.kubeconfig }));
+      const started = Date.now();
+      const error = await workloads.waitForDeployment(probe, 'never-ready', { timeoutMs: 90_000 }).then(() => undefined, (e: unknown) => e);
+      // Within the grace an API server that has just restarted gets (10 s), far inside the 90 s deadline.
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(error).toBeInstanceOf(WatchForbiddenError);
+      expect(String(error)).toMatch(/Watching deployment never-ready is forbidden \(403\)/);
+      // So the job fails at once, without its retries, saying why.
+      expect(isPermanentFailure(error)).toBe(true);
+    } finally {
+      await install.setTenantRules(original, watchOnly, true);
+    }
+  }, 120_000);
+
+  it('needs every rule of its tenant role but the known surplus: with any one removed, the lifecycle fails', async () => {
+    const original = (await install.admin.rbac.readClusterRole({ name: install.names.tenantRole })).rules!;
+    expect(original.length).toBeGreaterThanOrEqual(5);
+    const results: Array<{ rule: string; outcome: Outcome }> = [];
+    try {
+      for (const [i, rule] of original.entries()) {
+        await install.setTenantRules(original.filter((_, j) => j !== i), rule, false);
+        try {
+          results.push({ rule: describeRule(rule), outcome: await lifecycle(`without rule ${i}`) });
+        } finally {
+          await install.setTenantRules(original, rule, true);
+        }
+      }
+    } finally {
+      await install.admin.rbac.readClusterRole({ name: install.names.tenantRole }).then((role) =>
+        install.admin.rbac.replaceClusterRole({ name: install.names.tenantRole, body: { ...role, rules: original } }));
+    }
+    const summary = results.map((r) => `${r.rule}: ${r.outcome.failed ?? 'the whole lifecycle passed'}`).join('\n');
+    expect(results.map((r) => r.rule), summary).toEqual(expect.arrayContaining(SURPLUS_RULES));
+    expect(results.filter((r) => r.outcome.failed === undefined).map((r) => r.rule), summary).toEqual(SURPLUS_RULES);
+    // Each needed rule failed the lifecycle as a refusal, named as such, not as something else.
+    for (const r of results.filter((x) => !SURPLUS_RULES.includes(x.rule))) expect(r.outcome.failed, r.rule).toMatch(/forbidden|refused at intake/i);
+  }, 900_000);
+});
