@@ -48,13 +48,13 @@ const toRelease = (raw: RawRelease): HelmRelease => ({
 
 export function createHelmClient(options: HelmClientOptions): HelmClient {
   const killGraceMs = options.killGraceMs ?? 60_000;
-  const env: NodeJS.ProcessEnv = { ...options.env, ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}) };
+  const env: NodeJS.ProcessEnv = { ...helmEnvironment(options.env ?? {}), ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}) };
 
   // Argument arrays only, never a shell; values travel in a file, never on the command line.
   async function run(command: string, args: string[], signal?: AbortSignal): Promise<string> {
     const started = performance.now();
     const result = await execa(options.binary, args, {
-      env, extendEnv: true, reject: false, stdin: 'ignore',
+      env, extendEnv: false, reject: false, stdin: 'ignore',
       cancelSignal: signal, killSignal: 'SIGTERM', forceKillAfterDelay: killGraceMs, maxBuffer: 64 * 1024 * 1024,
     });
     const ok = result.exitCode === 0 && !result.isCanceled;
@@ -120,4 +120,12 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
     },
     version: async () => (await run('version', ['version', '--short'])).trim(),
   };
+}
+
+// Helm gets only what it needs from the environment: never the service's own secrets
+// (AUTH_JWT_SECRET, REDIS_URL, Stripe keys) that a chart hook or plugin could read.
+const HELM_ENV = /^(PATH|HOME|TMPDIR|LANG|LC_[A-Z]+|HELM_[A-Z_]+|XDG_[A-Z_]+|KUBERNETES_SERVICE_(HOST|PORT)|(HTTPS?|NO)_PROXY|(https?|no)_proxy|SSL_CERT_(FILE|DIR))$/;
+
+export function helmEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => HELM_ENV.test(key)));
 }

@@ -262,8 +262,8 @@ describe('the tenant-provisioner chart on the sandbox', () => {
       expect(upgrade.stderr).not.toMatch(/forbidden/i);
       const status = await helm(['status', tenantNs, '--namespace', tenantNs, '--output', 'json'], saEnv.env);
       expect(JSON.parse(status.stdout)).toMatchObject({ version: 2, info: { status: 'deployed' } });
-      const pods = await sa.core.listNamespacedPod({ namespace: tenantNs });
-      expect(pods.items.length).toBeGreaterThan(0);
+      const deployments = await sa.apps.listNamespacedDeployment({ namespace: tenantNs });
+      expect(deployments.items.length).toBeGreaterThan(0);
       const uninstall = await helm(['uninstall', tenantNs, '--namespace', tenantNs], saEnv.env);
       expect(uninstall.exitCode, uninstall.stderr).toBe(0);
     } finally {

@@ -19,3 +19,14 @@ describe('HelmError', () => {
     expect(new HelmError('upgrade', undefined, '', true).permanent).toBe(false);
   });
 });
+
+describe('helmEnvironment', () => {
+  it('passes Helm what it needs and none of the service\'s secrets', async () => {
+    const { helmEnvironment } = await import('../../../src/helm/helm-client.ts');
+    const env = helmEnvironment({
+      PATH: '/usr/bin', HOME: '/home/app', HELM_CACHE_HOME: '/tmp/h', KUBERNETES_SERVICE_HOST: '10.96.0.1', HTTPS_PROXY: 'http://p',
+      AUTH_JWT_SECRET: 'secret', REDIS_URL: 'redis://:pw@r', STRIPE_API_KEY: 'sk_test', STRIPE_WEBHOOK_SECRET: 'whsec',
+    });
+    expect(Object.keys(env).sort()).toEqual(['HELM_CACHE_HOME', 'HOME', 'HTTPS_PROXY', 'KUBERNETES_SERVICE_HOST', 'PATH']);
+  });
+});
