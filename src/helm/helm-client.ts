@@ -36,7 +36,8 @@ export type HelmClientOptions = {
   killGraceMs?: number;
   /** Observes each invocation (metrics, tests recording argv). */
   onInvoke?: (command: string, outcome: 'ok' | 'error', durationMs: number) => void;
-  env?: NodeJS.ProcessEnv;
+  /** The process environment; Helm receives only the allowlisted part of it (helmEnvironment). */
+  env: NodeJS.ProcessEnv;
 };
 
 type RawRelease = { name: string; namespace: string; version: number; info: { status: HelmReleaseStatus; description?: string } };
@@ -48,7 +49,7 @@ const toRelease = (raw: RawRelease): HelmRelease => ({
 
 export function createHelmClient(options: HelmClientOptions): HelmClient {
   const killGraceMs = options.killGraceMs ?? 60_000;
-  const env: NodeJS.ProcessEnv = { ...helmEnvironment(options.env ?? {}), ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}) };
+  const env: NodeJS.ProcessEnv = { ...helmEnvironment(options.env), ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}) };
 
   // Argument arrays only, never a shell; values travel in a file, never on the command line.
   async function run(command: string, args: string[], signal?: AbortSignal): Promise<string> {

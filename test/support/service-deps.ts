@@ -37,7 +37,7 @@ export function serviceDeps(config: Config, kubeconfig: string) {
   const kube = createKubernetes(config.kubernetes);
   const registry = createTenantRegistry(kube.core, config.platform.namespacePrefix);
   const workloads = createTenantWorkloads(kube);
-  const helm = createHelmClient({ binary: sandboxBinaries().helm, kubeconfig });
+  const helm = createHelmClient({ binary: sandboxBinaries().helm, kubeconfig, env: process.env });
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   const history = createJobHistory(redis, { prefix: config.queue.prefix });
   const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });

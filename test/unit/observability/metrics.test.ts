@@ -81,7 +81,7 @@ describe('createMetrics', () => {
 
   it('plugs into createHelmClient as onInvoke: invocations, failures and durations by command', async () => {
     const metrics = quiet();
-    const options: HelmClientOptions = { binary: 'helm', onInvoke: metrics.helmInvoked };
+    const options: HelmClientOptions = { binary: 'helm', env: {}, onInvoke: metrics.helmInvoked };
     options.onInvoke?.('upgrade', 'ok', 2_000);
     options.onInvoke?.('upgrade', 'error', 500);
     options.onInvoke?.('status', 'ok', 80);

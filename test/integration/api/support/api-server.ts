@@ -44,7 +44,7 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
   const shutdown = new AbortController();
   const app = createApp({
     config, logger, verifier: createJwtVerifier(config.auth), registry, workloads: createTenantWorkloads(kube),
-    helm: createHelmClient({ binary: sandboxBinaries().helm, kubeconfig: options.kubeconfig }),
+    helm: createHelmClient({ binary: sandboxBinaries().helm, kubeconfig: options.kubeconfig, env: process.env }),
     kube, queue, producer: createJobProducer(queue, config.queue), history, hub, redis, shutdown: shutdown.signal,
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
