@@ -82,8 +82,8 @@ export type ServiceOptions = {
   queuePrefix: string;
   /** Merged over config/default.yaml through CONFIG_FILE. */
   config?: Record<string, unknown>;
-  /** File descriptor limit for the process (raised through `sh -c 'ulimit -n …; exec node …'`). */
-  openFiles?: number;
+  /** Raise the file descriptor limit to the hard limit (`sh -c 'ulimit -n <hard>; exec node …'`). */
+  raiseOpenFiles?: boolean;
   jwtSecret?: string;
   logLevel?: string;
 };
@@ -101,6 +101,9 @@ export type Service = {
   process: ChildProcess;
   stop(): Promise<void>;
 };
+
+/** A shell prefix that raises the soft file descriptor limit to the hard one, then execs "$0" "$@". */
+export const RAISE_OPEN_FILES = 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"';
 
 /** Bench-wide overrides: requests are not throttled by the per-subject limiter the bench would trip. */
 export const BENCH_CONFIG_BASE = { http: { rateLimit: { windowSeconds: 60, maxRequests: 10_000_000 } } };
@@ -127,11 +130,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const logFile = join(dir, `${options.mode}.log`);
   const out = createWriteStream(logFile);
   const nodeArgs = [join(REPO_DIR, 'src/main.ts'), options.mode];
-  const child = options.openFiles
-    ? spawn('sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...nodeArgs], { cwd: REPO_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = options.raiseOpenFiles
+    ? spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, ...nodeArgs], { cwd: REPO_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, nodeArgs, { cwd: REPO_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  child.stdout!.pipe(out, { end: false });
+  child.stderr!.pipe(out, { end: false });
   const baseUrl = `http://127.0.0.1:${port}`;
   const metricsUrl = options.mode === 'worker' ? `http://127.0.0.1:${healthPort}/metrics` : `${baseUrl}/metrics`;
   const probe = options.mode === 'worker' ? `http://127.0.0.1:${healthPort}/healthz` : `${baseUrl}/healthz`;

@@ -1,0 +1,261 @@
+// Item 4: SSE fan-out. 10,000 subscribers on one API process (`node src/main.ts api`), held by two
+// client processes, events appended to the jobs' durable history (XADD + PUBLISH, as the worker
+// does). Baseline: a bare node:http fan-out server on the same Redis channel with the same clients.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
+import { createJobHistory } from '../../src/jobs/job-history.ts';
+import { BENCH_CONFIG_BASE, RAISE_OPEN_FILES, benchRedis, metricSamples, now, rssOf, scrape, startService } from '../lib/env.ts';
+import { freePort } from '../../test/sandbox/ports.ts';
+import { BENCH_DIR, REPO_DIR, cpuMeter, log, machine, median, round, summary, writeResult, type BenchResult } from '../lib/report.ts';
+
+type Server = { name: string; baseUrl: string; token: string; pid: number; subscribers(): Promise<number>; stop(): Promise<void> };
+type Stats = { latencies: number[]; received: number; open: number; errors: number; statusErrors: number };
+type ClientProc = { child: ChildProcess; request<T>(message: object, reply: string): Promise<T> };
+
+/** A kubeconfig that names no reachable cluster: the SSE path never calls Kubernetes. */
+async function placeholderKubeconfig(): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'tp-bench-kc-')), 'kubeconfig');
+  await writeFile(file, [
+    'apiVersion: v1', 'kind: Config', 'current-context: none',
+    'clusters: [{name: none, cluster: {server: "https://127.0.0.1:9"}}]',
+    'users: [{name: none, user: {token: none}}]',
+    'contexts: [{name: none, context: {cluster: none, user: none}}]', '',
+  ].join('\n'));
+  return file;
+}
+
+async function startClient(): Promise<ClientProc> {
+  const child = fork(join(BENCH_DIR, 'clients', 'sse-clients.ts'), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  return {
+    child,
+    request: <T>(message: object, reply: string) =>
+      new Promise<T>((resolve) => {
+        const on = (m: { type: string }) => {
+          if (m.type !== reply) return;
+          child.off('message', on);
+          resolve(m as T);
+        };
+        child.on('message', on);
+        child.send(message);
+      }),
+  };
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = now();
+  for (;;) {
+    if (await probe().catch(() => false)) return now() - started;
+    if (now() - started > timeoutMs) throw new Error(`${what} not reached within ${timeoutMs / 1000} s`);
+    await sleep(50);
+  }
+}
+
+async function steadyRss(pid: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    samples.push(await rssOf(pid));
+    await sleep(300);
+  }
+  return median(samples);
+}
+
+async function clientCount(redis: Redis): Promise<{ total: number; byName: Record<string, number> }> {
+  const list = (await redis.call('CLIENT', 'LIST')) as string;
+  const lines = list.trim().split('\n').filter(Boolean);
+  const byName: Record<string, number> = {};
+  for (const line of lines) {
+    const name = /\bname=(\S*)/.exec(line)?.[1] || /\blib-name=(\S*)/.exec(line)?.[1] || 'unnamed';
+    byName[name] = (byName[name] ?? 0) + 1;
+  }
+  return { total: lines.length, byName };
+}
+
+async function measure(server: Server, options: { subscribers: number; jobIds: string[]; redis: Redis; prefix: string; eventsPerSecond: number; steadySeconds: number; bursts: number }) {
+  const { subscribers, jobIds, redis } = options;
+  const history = createJobHistory(redis, { prefix: options.prefix });
+  const paths = jobIds.map((id) => `/api/jobs/${id}/events`);
+  const connect = { cmd: 'connect', baseUrl: server.baseUrl, token: server.token, paths, perSecond: 1000 };
+
+  // Warm-up: a throwaway client connects 200 and is killed, so lazy initialisation is not counted as per-subscriber memory.
+  const warm = await startClient();
+  await warm.request({ ...connect, count: 200 }, 'connected');
+  warm.child.kill('SIGKILL');
+  await waitFor(`${server.name}: warm-up subscribers gone`, async () => (await server.subscribers()) === 0, 30_000);
+  await sleep(1_000);
+  const rssBefore = await steadyRss(server.pid);
+
+  const clients = [await startClient(), await startClient()];
+  await clients[0]!.request({ ...connect, count: 1 }, 'connected');
+  await waitFor(`${server.name}: 1 subscriber`, async () => (await server.subscribers()) === 1, 10_000);
+  const redisAtOne = await clientCount(redis);
+
+  const connectStarted = now();
+  const half = Math.floor(subscribers / 2);
+  // Client 0 continues the round-robin where its first subscription left off (job 1 onwards).
+  const replies = await Promise.all([
+    clients[0]!.request<{ ok: number }>({ ...connect, paths: [...paths.slice(1), paths[0]!], count: half - 1 }, 'connected'),
+    clients[1]!.request<{ ok: number }>({ ...connect, paths: [...paths.slice(half % paths.length), ...paths.slice(0, half % paths.length)], count: subscribers - half }, 'connected'),
+  ]);
+  const connected = 1 + replies.reduce((a, r) => a + r.ok, 0);
+  await waitFor(`${server.name}: ${subscribers} subscribers`, async () => (await server.subscribers()) >= connected, 60_000);
+  const connectSeconds = (now() - connectStarted) / 1000;
+  await sleep(3_000);
+  const rssConnected = await steadyRss(server.pid);
+  const redisAtN = await clientCount(redis);
+  log(`${server.name}: ${connected} subscribers in ${round(connectSeconds)} s; RSS ${round(rssBefore / 2 ** 20)} → ${round(rssConnected / 2 ** 20)} MiB; Redis clients ${redisAtOne.total} at 1, ${redisAtN.total} at ${connected}`);
+
+  const perJob = subscribers / jobIds.length;
+  const event = (jobId: string) => history.append(jobId, {
+    type: 'progress', data: { step: 'bench', stepIndex: 0, totalSteps: 1, percent: 0, message: `bench:${now()}` },
+  });
+  const collect = async () => {
+    await sleep(2_000);
+    const stats = await Promise.all(clients.map((c) => c.request<Stats>({ cmd: 'stats' }, 'stats')));
+    return { latencies: stats.flatMap((s) => s.latencies), received: stats.reduce((a, s) => a + s.received, 0) };
+  };
+
+  // Steady: events round-robin over the jobs at a fixed rate.
+  const total = options.eventsPerSecond * options.steadySeconds;
+  const t0 = now();
+  for (let i = 0; i < total; i += 1) {
+    const due = t0 + (i * 1000) / options.eventsPerSecond;
+    const wait = due - now();
+    if (wait > 0) await sleep(wait);
+    void event(jobIds[i % jobIds.length]!);
+  }
+  const steady = await collect();
+  // Bursts: one event to every job at once, i.e. one frame to every subscriber.
+  for (let b = 0; b < options.bursts; b += 1) {
+    await Promise.all(jobIds.map((id) => event(id)));
+    await sleep(1_500);
+  }
+  const burst = await collect();
+  const expectedSteady = total * perJob;
+  const expectedBurst = options.bursts * subscribers;
+  log(`${server.name}: steady p99 ${round(summary(steady.latencies).p99)} ms (${steady.received}/${expectedSteady}); burst p99 ${round(summary(burst.latencies).p99)} ms (${burst.received}/${expectedBurst})`);
+
+  // Abrupt drop: both client processes killed; the server must notice every connection.
+  const killedAt = now();
+  for (const c of clients) c.child.kill('SIGKILL');
+  const drainMs = await waitFor(`${server.name}: zero subscribers`, async () => (await server.subscribers()) === 0, 120_000).then((ms) => ms, () => Number.NaN);
+  const leftAfterDrop = await server.subscribers();
+  await sleep(5_000);
+  const rssAfterDrop = await steadyRss(server.pid);
+  return {
+    subscribers: connected,
+    connectSeconds: round(connectSeconds),
+    rssBeforeMiB: round(rssBefore / 2 ** 20),
+    rssConnectedMiB: round(rssConnected / 2 ** 20),
+    rssAfterDropMiB: round(rssAfterDrop / 2 ** 20),
+    bytesPerSubscriber: Math.round((rssConnected - rssBefore) / connected),
+    redisClientsAtOne: redisAtOne,
+    redisClientsAtN: redisAtN,
+    steady: { events: total, eventsPerSecond: options.eventsPerSecond, deliveriesExpected: expectedSteady, deliveriesReceived: steady.received, latencyMs: summary(steady.latencies) },
+    burst: { bursts: options.bursts, framesPerBurst: subscribers, deliveriesExpected: expectedBurst, deliveriesReceived: burst.received, latencyMs: summary(burst.latencies) },
+    drop: { msToZeroSubscribers: round(drainMs), subscribersLeft: leftAfterDrop, measuredFrom: round(killedAt) },
+  };
+}
+
+export async function sse(options: { subscribers?: number; jobs?: number } = {}): Promise<BenchResult> {
+  const subscribers = options.subscribers ?? Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
+  const jobs = options.jobs ?? 100;
+  const startedAt = new Date();
+  const m = machine();
+  const cpu = cpuMeter();
+  const redisServer = await benchRedis();
+  const prefix = `bs${randomBytes(3).toString('hex')}`;
+  const control = new Redis(redisServer.url);
+  const queueConnection = control.duplicate();
+  for (const c of [control, queueConnection]) c.on('error', () => undefined);
+  const queue = new Queue(OPERATIONS_QUEUE, { connection: queueConnection, prefix });
+  const jobIds = Array.from({ length: jobs }, (_, i) => `sse-${i}-${randomBytes(4).toString('hex')}`);
+  for (const jobId of jobIds) await queue.add('provision', { tenantId: jobId }, { jobId });
+  const kubeconfig = await placeholderKubeconfig();
+  const params = { subscribers, jobs, redis: control, prefix, jobIds, eventsPerSecond: 50, steadySeconds: 10, bursts: 5 };
+  const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+  try {
+    // The service: `node src/main.ts api` with its file descriptor limit raised.
+    const service = await startService({
+      mode: 'api', kubeconfig, redisUrl: redisServer.url, queuePrefix: prefix, raiseOpenFiles: true, config: BENCH_CONFIG_BASE,
+    });
+    const serviceTarget: Server = {
+      name: 'service', baseUrl: service.baseUrl, token: service.token, pid: service.pid, stop: service.stop,
+      subscribers: async () => metricSamples(await scrape(service.metricsUrl), 'tenant_provisioner_sse_subscribers')[0]?.value ?? Number.NaN,
+    };
+    try {
+      results.service = await measure(serviceTarget, { ...params, jobIds });
+    } finally {
+      await service.stop();
+    }
+    const port = await freePort();
+    const bare = spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, join(BENCH_DIR, 'baselines', 'bare-sse.ts'), String(port), redisServer.url, `${prefix}:job-events`], {
+      cwd: REPO_DIR, stdio: 'inherit',
+    });
+    const bareUrl = `http://127.0.0.1:${port}`;
+    await waitFor('bare SSE server', async () => (await fetch(`${bareUrl}/healthz`)).ok, 20_000);
+    const bareTarget: Server = {
+      name: 'bare', baseUrl: bareUrl, token: 'none', pid: bare.pid!,
+      subscribers: async () => ((await (await fetch(`${bareUrl}/stats`)).json()) as { subscribers: number }).subscribers,
+      stop: async () => {
+        bare.kill('SIGTERM');
+      },
+    };
+    try {
+      results.bare = await measure(bareTarget, { ...params, jobIds });
+    } finally {
+      await bareTarget.stop();
+    }
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    queueConnection.disconnect();
+    control.disconnect();
+    await redisServer.stop();
+  }
+  const s = results.service!;
+  const b = results.bare!;
+  const p99 = Math.max(s.steady.latencyMs.p99, s.burst.latencyMs.p99);
+  const lost = s.steady.deliveriesExpected - s.steady.deliveriesReceived + s.burst.deliveriesExpected - s.burst.deliveriesReceived;
+  const result: BenchResult = {
+    benchmark: 'sse',
+    title: `4. SSE fan-out: ${subscribers} subscribers on one API process`,
+    startedAt: startedAt.toISOString(),
+    durationSeconds: round((Date.now() - startedAt.getTime()) / 1000),
+    machine: m,
+    cpuBusyPercent: cpu.busyPercent(),
+    parameters: {
+      subscribers, jobs, subscribersPerJob: subscribers / jobs, clientProcesses: 2, steady: `${params.eventsPerSecond} events/s for ${params.steadySeconds} s, round-robin over the jobs`,
+      bursts: `${params.bursts} × one event to every job at once (${subscribers} frames)`, heartbeatSeconds: 15,
+    },
+    results: {
+      service: s,
+      bare: b,
+      ratios: {
+        steadyP99: round(s.steady.latencyMs.p99 / b.steady.latencyMs.p99, 2),
+        burstP99: round(s.burst.latencyMs.p99 / b.burst.latencyMs.p99, 2),
+        bytesPerSubscriber: round(s.bytesPerSubscriber / b.bytesPerSubscriber, 2),
+      },
+    },
+    targets: [
+      { name: 'p99 delivery latency (worst of steady and burst)', target: '≤ 100 ms', measured: `${round(p99)} ms (steady ${s.steady.latencyMs.p99}, burst ${s.burst.latencyMs.p99}; bare ${b.steady.latencyMs.p99} / ${b.burst.latencyMs.p99})`, met: p99 <= 100 && lost === 0 },
+      { name: 'memory per subscriber (RSS delta / N)', target: '≤ 10 KB', measured: `${round(s.bytesPerSubscriber / 1024, 1)} KiB (bare ${round(b.bytesPerSubscriber / 1024, 1)} KiB)`, met: s.bytesPerSubscriber <= 10_240 },
+      { name: 'Redis connections', target: 'same at N as at 1', measured: `${s.redisClientsAtOne.total} at 1, ${s.redisClientsAtN.total} at ${s.subscribers}`, met: s.redisClientsAtOne.total === s.redisClientsAtN.total },
+      { name: 'subscribers after all clients are killed', target: '0', measured: `${s.drop.subscribersLeft} (${s.drop.msToZeroSubscribers} ms to zero)`, met: s.drop.subscribersLeft === 0 },
+    ],
+    notes: [
+      'Latency: from just before the bench appends the event (XADD + PUBLISH in one script, as the worker does) to the moment its bytes reach a client process; clients and server share the 2 cores.',
+      'Redis connections are counted with CLIENT LIST (all clients of the bench Redis: the API process plus the bench\'s own two).',
+      lost === 0 ? 'No delivery was lost.' : `${lost} deliveries were not received within 2 s of the phase end.`,
+    ],
+  };
+  await writeResult(result);
+  return result;
+}
