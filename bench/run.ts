@@ -1,6 +1,7 @@
 // `npm run bench` runs every benchmark; `npm run bench -- sse http` runs the named ones.
 // Each prints its ratio against a baseline run beside it and writes bench/results/<name>.json.
 import { log } from './lib/report.ts';
+import { updateDocs } from './lib/summary.ts';
 
 const BENCHMARKS: Record<string, { item: number; run: () => Promise<unknown> }> = {
   overhead: { item: 1, run: async () => (await import('./benchmarks/overhead.ts')).overhead() },
@@ -39,6 +40,7 @@ async function main(args: string[]): Promise<void> {
       console.error(`benchmark ${name} failed: ${error instanceof Error ? error.stack : String(error)}`);
     }
   }
+  await updateDocs();
   if (failed.length > 0) {
     console.error(`failed: ${failed.join(', ')}`);
     process.exitCode = 1;

@@ -316,3 +316,13 @@ export async function pool<T, R>(items: readonly T[], limit: number, work: (item
   }));
   return out;
 }
+
+/** Sum of Helm CLI seconds by command (`tenant_provisioner_helm_duration_seconds_sum`), in ms. */
+export function helmMsByCommand(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of metricSamples(text, 'tenant_provisioner_helm_duration_seconds_sum')) {
+    const command = s.labels.command ?? 'unknown';
+    out[command] = (out[command] ?? 0) + s.value * 1000;
+  }
+  return out;
+}
