@@ -1,4 +1,4 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 
 /** The two reads billing makes from Stripe; they return Stripe's JSON, parsed by the caller. */
 export interface StripeApi {
@@ -18,16 +18,19 @@ export type StripeApiOptions = {
 export function createStripeApi(options: StripeApiOptions): StripeApi {
   const base = options.apiBase === null ? undefined : new URL(options.apiBase);
   const protocol = base?.protocol === 'http:' ? 'http' : 'https';
-  const stripe = new Stripe(options.apiKey, {
-    // One retry on network errors and 5xx: the SDK sends an idempotency key, and a slower answer
-    // only delays Stripe's own redelivery.
-    maxNetworkRetries: 1,
-    timeout: options.timeoutMs ?? 8_000,
-    telemetry: false,
-    ...(base ? { host: base.hostname, port: base.port || (protocol === 'http' ? 80 : 443), protocol } : {}),
-  });
+  // The SDK (≈ 37 MB resident) is loaded on the first call, not when a process merely could call.
+  let client: Promise<Stripe> | undefined;
+  const stripe = () =>
+    (client ??= import('stripe').then(({ default: StripeSdk }) => new StripeSdk(options.apiKey, {
+      // One retry on network errors and 5xx: the SDK sends an idempotency key, and a slower answer
+      // only delays Stripe's own redelivery.
+      maxNetworkRetries: 1,
+      timeout: options.timeoutMs ?? 8_000,
+      telemetry: false,
+      ...(base ? { host: base.hostname, port: base.port || (protocol === 'http' ? 80 : 443), protocol } : {}),
+    })));
   return {
-    retrieveSubscription: (id) => stripe.subscriptions.retrieve(id),
-    retrieveCustomer: (id) => stripe.customers.retrieve(id),
+    retrieveSubscription: async (id) => (await stripe()).subscriptions.retrieve(id),
+    retrieveCustomer: async (id) => (await stripe()).customers.retrieve(id),
   };
 }

@@ -1,4 +1,3 @@
-import Stripe from 'stripe';
 import { z } from 'zod';
 import { ProblemError } from '../api/errors/problem-error.ts';
 
@@ -26,6 +25,8 @@ export async function verifyStripeEvent(
   toleranceSeconds: number,
 ): Promise<VerifiedEvent> {
   if (header === undefined || header.trim() === '') throw refuse('The Stripe-Signature header is missing');
+  // Loaded on first use: processes that never verify a webhook (workers) do not pay for the SDK.
+  const { default: Stripe } = await import('stripe');
   let event: unknown;
   try {
     event = await Stripe.webhooks.constructEventAsync(payload, header, secret, toleranceSeconds);

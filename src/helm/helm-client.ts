@@ -75,6 +75,7 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
     }
   }
 
+  let versionOnce: Promise<string> | undefined;
   const chartArgs = (chart: ChartRef) => (chart.version ? [chart.path, '--version', chart.version] : [chart.path]);
   // Helm 4 applies server-side: a field someone changed by hand (kubectl scale) would otherwise make
   // every upgrade and rollback fail with a conflict. The release is the tenant's desired state, so it wins.
@@ -119,7 +120,11 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
         if (!notFound(error)) throw error;
       }
     },
-    version: async () => (await run('version', ['version', '--short'])).trim(),
+    // The binary does not change under a running process: ask once (each Helm start costs ~100 ms).
+    version: () => (versionOnce ??= run('version', ['version', '--short']).then((v) => v.trim(), (error: unknown) => {
+      versionOnce = undefined;
+      throw error;
+    })),
   };
 }
 
