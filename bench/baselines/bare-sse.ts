@@ -1,13 +1,17 @@
 // The SSE fan-out baseline: plain node:http, one Redis subscription on the same job-events channel
 // the service uses, frames built once per event and written to every subscriber of the job, one
-// shared heartbeat timer. No authentication, validation, history replay or resumption.
+// shared timer for heartbeats (each connection's every 15 s, spread over the period so they never
+// all land at once). No authentication, validation, history replay or resumption.
 // usage: node bench/baselines/bare-sse.ts <port> <redisUrl> <channel>
 import { createServer, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 
 const [port, redisUrl, channel] = process.argv.slice(2) as [string, string, string];
 const subscribers = new Map<string, Set<ServerResponse>>();
+const HEARTBEAT_SLOTS = 15;
+const slots = Array.from({ length: HEARTBEAT_SLOTS }, () => new Set<ServerResponse>());
 let count = 0;
+let opened = 0;
 
 const subscriber = new Redis(redisUrl);
 subscriber.on('message', (_channel: string, message: string) => {
@@ -19,9 +23,10 @@ subscriber.on('message', (_channel: string, message: string) => {
 });
 await subscriber.subscribe(channel);
 
+let tick = 0;
 setInterval(() => {
-  for (const set of subscribers.values()) for (const res of set) res.write(': heartbeat\n\n');
-}, 15_000);
+  for (const res of slots[tick++ % HEARTBEAT_SLOTS]!) res.write(': heartbeat\n\n');
+}, 1_000);
 
 const server = createServer((req, res) => {
   const m = /^\/api\/jobs\/([^/]+)\/events$/.exec(req.url ?? '');
@@ -43,9 +48,12 @@ const server = createServer((req, res) => {
   let set = subscribers.get(jobId);
   if (!set) subscribers.set(jobId, (set = new Set()));
   set.add(res);
+  const slot = slots[opened++ % HEARTBEAT_SLOTS]!;
+  slot.add(res);
   count += 1;
   req.on('close', () => {
     set.delete(res);
+    slot.delete(res);
     if (set.size === 0) subscribers.delete(jobId);
     count -= 1;
   });

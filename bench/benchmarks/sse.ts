@@ -11,6 +11,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
 import { createJobHistory } from '../../src/jobs/job-history.ts';
+import { inspectorSession } from '../lib/inspector.ts';
 import { BENCH_CONFIG_BASE, RAISE_OPEN_FILES, benchRedis, metricSamples, now, rssOf, scrape, startService } from '../lib/env.ts';
 import { freePort } from '../../test/sandbox/ports.ts';
 import { BENCH_DIR, REPO_DIR, cpuMeter, log, machine, median, round, summary, writeResult, type BenchResult } from '../lib/report.ts';
@@ -19,6 +20,10 @@ type Server = {
   name: string; baseUrl: string; token: string; pid: number; subscribers(): Promise<number>; stop(): Promise<void>;
   /** JS heap in use, where the server reports it (the service's /metrics). */
   heapUsed?: () => Promise<number>;
+  /** Prometheus metrics of the server, if it has them (GC pauses by kind during the phases). */
+  metricsUrl?: string;
+  /** The server's inspector port: a forced full GC separates retained memory from garbage. */
+  inspectPort: number;
 };
 type Stats = { latencies: number[]; received: number; open: number; errors: number; statusErrors: number };
 type ClientProc = { child: ChildProcess; request<T>(message: object, reply: string): Promise<T> };
@@ -101,6 +106,16 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
   await sleep(1_000);
   const rssBefore = await steadyRss(server.pid);
   const heapBefore = await server.heapUsed?.();
+  // A session is opened only for each forced collection, so no inspector is attached during the phases.
+  const fullGc = async () => {
+    const inspector = await inspectorSession(server.inspectPort);
+    try {
+      return await inspector.collectAndMeasure();
+    } finally {
+      inspector.close();
+    }
+  };
+  const gcBefore = await fullGc();
 
   const clients = [await startClient(), await startClient()];
   await clients[0]!.request({ ...connect, count: 1 }, 'connected');
@@ -138,6 +153,17 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
     return { latencies: stats.flatMap((s) => s.latencies), received: stats.reduce((a, s) => a + s.received, 0) };
   };
 
+  const gcStats = async () => {
+    if (!server.metricsUrl) return undefined;
+    const text = await scrape(server.metricsUrl);
+    const out: Record<string, { count: number; seconds: number }> = {};
+    for (const x of metricSamples(text, 'nodejs_gc_duration_seconds_count')) out[x.labels.kind ?? '?'] = { count: x.value, seconds: 0 };
+    for (const x of metricSamples(text, 'nodejs_gc_duration_seconds_sum')) (out[x.labels.kind ?? '?'] ??= { count: 0, seconds: 0 }).seconds = x.value;
+    return out;
+  };
+  const gcDelta = (a?: Record<string, { count: number; seconds: number }>, b?: Record<string, { count: number; seconds: number }>) =>
+    a && b ? Object.fromEntries(Object.keys(b).map((k) => [k, { count: b[k]!.count - (a[k]?.count ?? 0), ms: round((b[k]!.seconds - (a[k]?.seconds ?? 0)) * 1000) }])) : null;
+  const gc0 = await gcStats();
   // Steady: events round-robin over the jobs at a fixed rate.
   const total = options.eventsPerSecond * options.steadySeconds;
   const t0 = now();
@@ -148,12 +174,16 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
     void event(jobIds[i % jobIds.length]!);
   }
   const steady = await collect();
+  const gc1 = await gcStats();
   // Bursts: one event to every job at once, i.e. one frame to every subscriber.
   for (let b = 0; b < options.bursts; b += 1) {
     await Promise.all(jobIds.map((id) => event(id)));
     await sleep(1_500);
   }
   const burst = await collect();
+  const gc2 = await gcStats();
+  // Forced GC only now: a long pause before the phases would bunch the subscribers' heartbeat timers.
+  const gcConnected = await fullGc();
   const expectedSteady = total * perJob;
   const expectedBurst = options.bursts * subscribers;
   log(`${server.name}: steady p99 ${round(summary(steady.latencies).p99)} ms (${steady.received}/${expectedSteady}); burst p99 ${round(summary(burst.latencies).p99)} ms (${burst.received}/${expectedBurst})`);
@@ -166,7 +196,16 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
   await sleep(5_000);
   const rssAfterDrop = await steadyRss(server.pid);
   const heapAfterDrop = await server.heapUsed?.();
+  const gcAfterDrop = await fullGc();
+  const mib = (n: number) => round(n / 2 ** 20);
   return {
+    afterFullGc: {
+      heapMiB: { before: mib(gcBefore.heapUsed), connected: mib(gcConnected.heapUsed), afterDrop: mib(gcAfterDrop.heapUsed) },
+      rssMiB: { before: mib(gcBefore.rss), connected: mib(gcConnected.rss), afterDrop: mib(gcAfterDrop.rss) },
+      retainedHeapBytesPerSubscriber: Math.round((gcConnected.heapUsed - gcBefore.heapUsed) / connected),
+      heapLeftAfterDropMiB: mib(gcAfterDrop.heapUsed - gcBefore.heapUsed),
+      gcMs: round(gcConnected.gcMs),
+    },
     subscribers: connected,
     connectSeconds: round(connectSeconds),
     rssBeforeMiB: round(rssBefore / 2 ** 20),
@@ -178,6 +217,7 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
     idleRedisCommandsPerSecond: round(idleCommandsPerSecond),
     redisClientsAtOne: redisAtOne,
     redisClientsAtN: redisAtN,
+    gcDuringPhases: { steady: gcDelta(gc0, gc1), burst: gcDelta(gc1, gc2) },
     steady: { events: total, eventsPerSecond: options.eventsPerSecond, deliveriesExpected: expectedSteady, deliveriesReceived: steady.received, latencyMs: summary(steady.latencies) },
     burst: { bursts: options.bursts, framesPerBurst: subscribers, deliveriesExpected: expectedBurst, deliveriesReceived: burst.received, latencyMs: summary(burst.latencies) },
     drop: { msToZeroSubscribers: round(drainMs), subscribersLeft: leftAfterDrop, measuredFrom: round(killedAt) },
@@ -203,11 +243,12 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
   const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
   try {
     // The service: `node src/main.ts api` with its file descriptor limit raised.
+    const serviceInspect = await freePort();
     const service = await startService({
-      mode: 'api', kubeconfig, redisUrl: redisServer.url, queuePrefix: prefix, raiseOpenFiles: true, config: BENCH_CONFIG_BASE,
+      mode: 'api', kubeconfig, redisUrl: redisServer.url, queuePrefix: prefix, raiseOpenFiles: true, config: BENCH_CONFIG_BASE, inspectPort: serviceInspect,
     });
     const serviceTarget: Server = {
-      name: 'service', baseUrl: service.baseUrl, token: service.token, pid: service.pid, stop: service.stop,
+      name: 'service', baseUrl: service.baseUrl, token: service.token, pid: service.pid, stop: service.stop, inspectPort: serviceInspect, metricsUrl: service.metricsUrl,
       subscribers: async () => metricSamples(await scrape(service.metricsUrl), 'tenant_provisioner_sse_subscribers')[0]?.value ?? Number.NaN,
       heapUsed: async () => metricSamples(await scrape(service.metricsUrl), 'nodejs_heap_size_used_bytes')[0]?.value ?? Number.NaN,
     };
@@ -217,13 +258,14 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
       await service.stop();
     }
     const port = await freePort();
-    const bare = spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, join(BENCH_DIR, 'baselines', 'bare-sse.ts'), String(port), redisServer.url, `${prefix}:job-events`], {
+    const bareInspect = await freePort();
+    const bare = spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, `--inspect=127.0.0.1:${bareInspect}`, join(BENCH_DIR, 'baselines', 'bare-sse.ts'), String(port), redisServer.url, `${prefix}:job-events`], {
       cwd: REPO_DIR, stdio: 'inherit',
     });
     const bareUrl = `http://127.0.0.1:${port}`;
     await waitFor('bare SSE server', async () => (await fetch(`${bareUrl}/healthz`)).ok, 20_000);
     const bareTarget: Server = {
-      name: 'bare', baseUrl: bareUrl, token: 'none', pid: bare.pid!,
+      name: 'bare', baseUrl: bareUrl, token: 'none', pid: bare.pid!, inspectPort: bareInspect,
       subscribers: async () => ((await (await fetch(`${bareUrl}/stats`)).json()) as { subscribers: number }).subscribers,
       stop: async () => {
         bare.kill('SIGTERM');
@@ -270,13 +312,17 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
       { name: 'p99 delivery latency (worst of steady and burst)', target: '≤ 100 ms', measured: `${round(p99)} ms (steady ${s.steady.latencyMs.p99}, burst ${s.burst.latencyMs.p99}; bare ${b.steady.latencyMs.p99} / ${b.burst.latencyMs.p99})`, met: p99 <= 100 && lost === 0,
         ...(p99 <= 100 ? {} : { why: `a burst of ${s.burst.framesPerBurst} frames takes the service ~${perDeliveryUs(s)} µs per delivery at the median (bare ~${perDeliveryUs(b)} µs): every subscriber has its own Hono streamSSE pipeline and serialised write chain, so the last subscriber of a burst waits for all the others` }) },
       { name: 'memory per subscriber (RSS delta / N)', target: '≤ 10 KB', measured: `${round(s.bytesPerSubscriber / 1024, 1)} KiB (bare ${round(b.bytesPerSubscriber / 1024, 1)} KiB)`, met: s.bytesPerSubscriber <= 10_240,
-        ...(s.bytesPerSubscriber <= 10_240 ? {} : { why: `${round((s.heapBytesPerSubscriber ?? 0) / 1024, 1)} KiB per subscriber is JS heap (request/response objects, the streamSSE TransformStream and reader, the follower's closures, a heartbeat timer each); the bare node:http server needs ${round(b.bytesPerSubscriber / 1024, 1)} KiB` }) },
+        ...(s.bytesPerSubscriber <= 10_240 ? {} : { why: `each subscriber keeps ${round(s.afterFullGc.retainedHeapBytesPerSubscriber / 1024, 1)} KiB of JS heap alive after a full GC (bare server: ${round(b.afterFullGc.retainedHeapBytesPerSubscriber / 1024, 1)} KiB): the Fetch Request/Response pair, the streamSSE TransformStream and its reader, the follower's closures and promise chain, an abort listener set and a heartbeat timer each; the rest is socket and allocator overhead (bare total ${round(b.bytesPerSubscriber / 1024, 1)} KiB)` }) },
       { name: 'Redis connections', target: 'same at N as at 1', measured: `${s.redisClientsAtOne.total} at 1, ${s.redisClientsAtN.total} at ${s.subscribers}`, met: s.redisClientsAtOne.total === s.redisClientsAtN.total },
-      { name: 'subscribers after all clients are killed', target: '0', measured: `${s.drop.subscribersLeft} (${s.drop.msToZeroSubscribers} ms to zero)`, met: s.drop.subscribersLeft === 0 },
+      {
+        name: 'subscribers after all clients are killed', target: '0',
+        measured: `${s.drop.subscribersLeft} (${s.drop.msToZeroSubscribers} ms to zero; ${s.afterFullGc.heapLeftAfterDropMiB} MiB of heap still retained after a full GC)`, met: s.drop.subscribersLeft === 0,
+      },
     ],
     notes: [
       'Latency: from just before the bench appends the event (XADD + PUBLISH in one script, as the worker does) to the moment its bytes reach a client process; clients and server share the 2 cores.',
       'Redis connections are counted with CLIENT LIST (all clients of the bench Redis: the API process plus the bench\'s own two).',
+      'afterFullGc: the same points measured again right after a full garbage collection forced through the inspector: retainedHeapBytesPerSubscriber is what each subscriber keeps alive, heapLeftAfterDropMiB what is still retained once every client is gone (a leak would show here).',
       'idleRedisCommandsPerSecond: Redis commands per second over one 15 s heartbeat period with every subscriber connected and no events (the service re-reads each subscriber\'s history and job state on every heartbeat).',
       lost === 0 ? 'No delivery was lost.' : `${lost} deliveries were not received within 2 s of the phase end.`,
     ],

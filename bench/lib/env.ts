@@ -86,6 +86,8 @@ export type ServiceOptions = {
   raiseOpenFiles?: boolean;
   jwtSecret?: string;
   logLevel?: string;
+  /** Open the inspector on this loopback port (see inspector.ts: forced GC, memory readings). */
+  inspectPort?: number;
 };
 
 export type Service = {
@@ -129,7 +131,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const config = loadConfig({ env });
   const logFile = join(dir, `${options.mode}.log`);
   const out = createWriteStream(logFile);
-  const nodeArgs = [join(REPO_DIR, 'src/main.ts'), options.mode];
+  const nodeArgs = [...(options.inspectPort ? [`--inspect=127.0.0.1:${options.inspectPort}`] : []), join(REPO_DIR, 'src/main.ts'), options.mode];
   const child = options.raiseOpenFiles
     ? spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, ...nodeArgs], { cwd: REPO_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, nodeArgs, { cwd: REPO_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -160,7 +162,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   };
 }
 
-/** RSS of a process in bytes, from /proc (0 when it is gone). */
+/** RSS of a process in bytes, from /proc (0 when it is gone); `sh -c '…; exec node'` keeps the pid. */
 export async function rssOf(pid: number): Promise<number> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -170,8 +172,6 @@ export async function rssOf(pid: number): Promise<number> {
     return 0;
   }
 }
-
-/** The process a `sh -c 'ulimit…; exec node'` child became is the same pid, so rssOf(pid) works. */
 
 export type Sample = { labels: Record<string, string>; value: number };
 
