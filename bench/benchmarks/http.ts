@@ -3,9 +3,9 @@
 // handler's POST. The API runs alone (`node src/main.ts api`): intakes are queued, not provisioned.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon, { type Result } from 'autocannon';
 import { Queue } from 'bullmq';
@@ -131,6 +131,7 @@ export async function http(options: { seconds?: number; rounds?: number } = {}):
   } finally {
     bare.kill('SIGTERM');
     await service.stop();
+    await rm(dirname(viewFile), { recursive: true, force: true });
     const queueConnection = redis.duplicate();
     queueConnection.on('error', () => undefined);
     const queue = new Queue(OPERATIONS_QUEUE, { connection: queueConnection, prefix: queuePrefix });

@@ -3,9 +3,9 @@
 // does). Baseline: a bare node:http fan-out server on the same Redis channel with the same clients.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -282,6 +282,7 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
     queueConnection.disconnect();
     control.disconnect();
     await redisServer.stop();
+    await rm(dirname(kubeconfig), { recursive: true, force: true });
   }
   const s = results.service!;
   const b = results.bare!;
