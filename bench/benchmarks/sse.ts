@@ -104,8 +104,6 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
   warm.child.kill('SIGKILL');
   await waitFor(`${server.name}: warm-up subscribers gone`, async () => (await server.subscribers()) === 0, 30_000);
   await sleep(1_000);
-  const rssBefore = await steadyRss(server.pid);
-  const heapBefore = await server.heapUsed?.();
   // A session is opened only for each forced collection, so no inspector is attached during the phases.
   const fullGc = async () => {
     const inspector = await inspectorSession(server.inspectPort);
@@ -115,7 +113,10 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
       inspector.close();
     }
   };
+  // Collected first, so the RSS baseline is not lowered afterwards by a collection the connected reading never had.
   const gcBefore = await fullGc();
+  const rssBefore = await steadyRss(server.pid);
+  const heapBefore = await server.heapUsed?.();
 
   const clients = [await startClient(), await startClient()];
   await clients[0]!.request({ ...connect, count: 1 }, 'connected');
