@@ -165,7 +165,7 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
       { name: 'Kubernetes API requests per provision (ours, Helm excluded)', target: '≤ 60', measured: `${round(perProvision, 1)}`, met: perProvision <= 60 && provisionFailures === 0 },
       { name: `GET /api/tenants page p99 over ${listed} tenants`, target: '≤ 500 ms', measured: `${sp.p99} ms (limit 50 and 500; API server directly: ${bp.p99} ms)`, met: sp.p99 <= 500 },
       { name: 'worker RSS at concurrency 10', target: '≤ 200 MB', measured: `${round(peakRss / MB)} MB peak (idle ${round(idleRss / MB)} MB)`, met: peakRss <= 200 * MB,
-        ...(peakRss <= 200 * MB ? {} : { why: `the idle worker already holds ${round(idleRss / MB)} MB before any job (the modules it loads: @kubernetes/client-node alone adds ~90 MB of RSS, bullmq and stripe ~37 MB each); ten jobs at once add ${round((peakRss - idleRss) / MB)} MB` }) },
+        ...(peakRss <= 200 * MB ? {} : { why: `the idle worker already holds ${round(idleRss / MB)} MB before any job (the modules it loads: importing @kubernetes/client-node alone adds ~90 MB of RSS, bullmq ~37 MB); ten jobs at once add ${round((peakRss - idleRss) / MB)} MB` }) },
     ],
     notes: [
       `Requests counted from tenant_provisioner_kubernetes_requests_total on both processes (intake in the API, the 13 steps in the worker), over ${tenants} provisions run 10 at a time.`,
