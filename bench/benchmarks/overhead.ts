@@ -117,7 +117,7 @@ export async function overhead(options: { runs?: number; warmup?: number } = {})
     ],
     notes: [
       'Fast sandbox profile: the database is healthy 0.3–0.8 s after it is created and pods are ready at once, so these times are pure orchestration (no physical floor to hide overhead in).',
-      'The bare script creates the namespace and Secrets with one kubectl apply, runs the same helm upgrade --install (same values file from tenantChartValues + serializeChartValues, same --history-max), and runs its two kubectl waits in parallel.',
+      'The bare script creates the namespace and Secrets with one kubectl apply, runs the same helm upgrade --install (same values file from tenantChartValues + serializeChartValues, the same --history-max 10 --force-conflicts), and runs its two kubectl waits in parallel.',
     ],
   };
   await writeResult(result);
