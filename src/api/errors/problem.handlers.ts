@@ -1,7 +1,9 @@
 import type { Context, Env, ErrorHandler, NotFoundHandler, ValidationTargets } from 'hono';
 import type { ZodError } from 'zod';
 import { HTTPException } from 'hono/http-exception';
+import { isDomainError } from '../../domain/errors.ts';
 import { fieldErrorsFrom } from '../../domain/field-error.ts';
+import { problemFromDomainError } from './domain-problems.ts';
 import { problemCodeForStatus } from './problem-codes.ts';
 import { ProblemError } from './problem-error.ts';
 import { PROBLEM_CONTENT_TYPE, type ProblemDocument } from './problem.schema.ts';
@@ -28,7 +30,7 @@ export function problemResponse(c: Context, problem: ProblemError): Response {
   return c.body(JSON.stringify(body), problem.status, { ...problem.headers, 'Content-Type': PROBLEM_CONTENT_TYPE });
 }
 
-/** The single `app.onError`: known problems as they are, anything else a logged, generic 500. */
+/** The single `app.onError`: known problems as they are, domain errors through their table, anything else a logged, generic 500. */
 export function createOnError(logger: ProblemLogger): ErrorHandler {
   return (error, c) => {
     const problem = toProblem(error);
@@ -68,6 +70,7 @@ export function validationHook<E extends Env>(result: ValidationResult, c: Conte
 
 function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
+  if (isDomainError(error)) return problemFromDomainError(error);
   if (error instanceof HTTPException) {
     const code = problemCodeForStatus(error.status);
     // Hono's own 4xx messages ("Malformed JSON in request body") are meant for clients; 5xx ones are not.
