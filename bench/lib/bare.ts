@@ -9,7 +9,7 @@ import type { Config } from '../../src/config/config.schema.ts';
 import { namespaceFor, releaseFor } from '../../src/domain/tenant-id.ts';
 import { TENANT_SECRET_KEYS as KEYS, tenantSecretNames } from '../../src/domain/tenant-secrets.ts';
 import type { TierName } from '../../src/domain/tiers.ts';
-import { tenantChartValues } from '../../src/worker/tenant-values.ts';
+import { tenantChartValues } from '../../src/lifecycle/tenant-values.ts';
 import { BENCH_DIR, REPO_DIR } from './report.ts';
 import { binaries, now } from './env.ts';
 

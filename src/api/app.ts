@@ -17,7 +17,7 @@ import type { BillingSchedules } from '../billing/billing-schedules.ts';
 import { bindLifecycleIntake } from '../billing/lifecycle-intake-binding.ts';
 import { createLifecycleBillingActions } from '../billing/lifecycle-billing-actions.ts';
 import { createTenantIntents } from '../kubernetes/tenant-intents.ts';
-import type { LifecycleDeps } from '../jobs/lifecycle-intake.ts';
+import type { LifecycleDeps } from '../lifecycle/intake.ts';
 import { createLifecycleRouter } from './lifecycle/lifecycle.router.ts';
 import { createStripeWebhookRoutes } from './webhooks/webhooks.router.ts';
 import { createIdempotencyStore } from '../services/idempotency-store.ts';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../jobs/lifecycle-errors.ts';
-import { requestDeprovision, requestHibernate, requestResume, requestUpdate, type LifecycleDeps } from '../jobs/lifecycle-intake.ts';
+import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../lifecycle/errors.ts';
+import { requestDeprovision, requestHibernate, requestResume, requestUpdate, type LifecycleDeps } from '../lifecycle/intake.ts';
 import type { LifecycleIntake } from './lifecycle-intake-port.ts';
 
 /**

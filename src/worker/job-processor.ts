@@ -6,8 +6,8 @@ import type { Metrics } from '../observability/metrics.ts';
 import { isPermanentFailure } from './failure.ts';
 import { createJobReporter } from './job-reporter.ts';
 import { keepLease, LeaseLostError } from './lease-keeper.ts';
-import type { OperationDeps } from './operation-deps.ts';
-import { compensate, planFor } from './operation-plans.ts';
+import type { OperationDeps } from '../lifecycle/plans/plan-deps.ts';
+import { compensate, planFor } from '../lifecycle/plans/plans.ts';
 import { runSteps, StepFailedError } from './step-runner.ts';
 import type { TenantLeases } from './tenant-lease.ts';
 

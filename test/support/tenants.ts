@@ -5,7 +5,7 @@ import { namespaceFor, releaseFor } from '../../src/domain/tenant-id.ts';
 import { MANAGED_BY, TENANT_LABELS } from '../../src/domain/tenant-record.ts';
 import type { TierName } from '../../src/domain/tiers.ts';
 import type { ProvisionJob } from '../../src/jobs/job-catalog.ts';
-import type { LifecycleDeps } from '../../src/jobs/lifecycle-intake.ts';
+import type { LifecycleDeps } from '../../src/lifecycle/intake.ts';
 import { CNPG_HIBERNATION } from '../../src/kubernetes/readiness.ts';
 import type { ReconcileDeps } from '../../src/worker/sweeps/reconcile-sweep.ts';
 import type { ServiceDeps } from './service-deps.ts';

@@ -1,7 +1,7 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../../jobs/lifecycle-errors.ts';
-import { requestHibernate, requestResume, requestUpdate, type LifecycleAccepted, type LifecycleDeps } from '../../jobs/lifecycle-intake.ts';
+import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../../lifecycle/errors.ts';
+import { requestHibernate, requestResume, requestUpdate, type LifecycleAccepted, type LifecycleDeps } from '../../lifecycle/intake.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter, type AppEnv } from '../app-env.ts';
 import { ProblemError } from '../errors/problem-error.ts';

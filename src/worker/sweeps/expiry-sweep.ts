@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
-import { TenantConflictError, TenantNotFoundError } from '../../jobs/lifecycle-errors.ts';
-import { requestDeprovision, requestHibernate, type LifecycleDeps } from '../../jobs/lifecycle-intake.ts';
+import { TenantConflictError, TenantNotFoundError } from '../../lifecycle/errors.ts';
+import { requestDeprovision, requestHibernate, type LifecycleDeps } from '../../lifecycle/intake.ts';
 import { ownTenant } from './own-tenant.ts';
 
 export type ExpiryDeps = LifecycleDeps & { logger: Logger };

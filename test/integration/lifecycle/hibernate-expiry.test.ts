@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { requestHibernate, requestResume } from '../../../src/jobs/lifecycle-intake.ts';
+import { requestHibernate, requestResume } from '../../../src/lifecycle/intake.ts';
 import { MAINTENANCE_QUEUE } from '../../../src/jobs/sweep-catalog.ts';
 import { scheduleSweeps } from '../../../src/jobs/sweep-schedules.ts';
 import { createMaintenanceWorker } from '../../../src/worker/maintenance-worker.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { requestHibernate, requestResume, requestUpdate } from '../../../src/jobs/lifecycle-intake.ts';
+import { requestHibernate, requestResume, requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { FAST_LIFECYCLE, ownPrefixes, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
 import { startWorker } from '../../support/operations-worker.ts';
 import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { requestHibernate } from '../../../src/jobs/lifecycle-intake.ts';
+import { requestHibernate } from '../../../src/lifecycle/intake.ts';
 import { reconcileTenants } from '../../../src/worker/sweeps/reconcile-sweep.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { startRedisServer, type RedisServer } from '../../support/redis-server.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { tenantSecretNames } from '../../../src/domain/tenant-secrets.ts';
-import { requestUpdate } from '../../../src/jobs/lifecycle-intake.ts';
+import { requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
 import { releaseStatusSeen } from '../../support/release-watch.ts';

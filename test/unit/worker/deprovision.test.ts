@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TenantRecord } from '../../../src/domain/tenant-record.ts';
-import type { OperationDeps } from '../../../src/worker/operation-deps.ts';
-import { deprovisionSteps } from '../../../src/worker/operations/deprovision.operation.ts';
+import type { OperationDeps } from '../../../src/lifecycle/plans/plan-deps.ts';
+import { deprovisionSteps } from '../../../src/lifecycle/plans/deprovision.plan.ts';
 import { FakeIntents, tenantRecord } from './support/fake-intents.ts';
 
 const job = { tenantId: 'acme-abc123', namespace: 'tenant-acme-abc123', release: 'tenant-acme-abc123', requestedAt: '2026-01-01T00:00:00.000Z' };

@@ -3,8 +3,8 @@ import type { Config } from '../../../src/config/config.schema.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { HelmError } from '../../../src/helm/helm-error.ts';
 import type { JobProducer } from '../../../src/jobs/job-producer.ts';
-import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../../../src/jobs/lifecycle-errors.ts';
-import { requestDeprovision, requestHibernate, requestResume, requestUpdate, type LifecycleDeps } from '../../../src/jobs/lifecycle-intake.ts';
+import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../../../src/lifecycle/errors.ts';
+import { requestDeprovision, requestHibernate, requestResume, requestUpdate, type LifecycleDeps } from '../../../src/lifecycle/intake.ts';
 import { FakeIntents, tenantRecord } from './support/fake-intents.ts';
 
 const config: Config = loadConfig({ env: { KUBECONFIG: '/dev/null', AUTH_JWT_SECRET: 'unit-test-secret-that-is-at-least-32-bytes' } });

@@ -1,12 +1,12 @@
 import { tenantSecretNames } from '../../domain/tenant-secrets.ts';
 import type { DesiredState } from '../../domain/tenant-record.ts';
 import type { ProvisionJob } from '../../jobs/job-catalog.ts';
-import { PermanentError } from '../failure.ts';
-import { ensureTenantInputs } from '../tenant-inputs.ts';
-import { recoverRelease } from '../release-recovery.ts';
-import type { Step } from '../step-runner.ts';
+import { PermanentError } from '../../worker/failure.ts';
+import { ensureTenantInputs } from './tenant-inputs.ts';
+import { recoverRelease } from '../../worker/release-recovery.ts';
+import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
-import { tenantObjectNames, type OperationDeps } from '../operation-deps.ts';
+import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
 
 /** What a finished provision reports (the seed's TenantProvisioningResult, minus any password). */
 export type ProvisionResult = {

@@ -1,7 +1,7 @@
-import type { ChartValues } from '../domain/chart-values.ts';
-import { tenantSecretNames } from '../domain/tenant-secrets.ts';
-import { ensureBackupCredentials, ensureTenantSecrets } from '../kubernetes/tenant-secrets.ts';
-import type { OperationDeps } from './operation-deps.ts';
+import type { ChartValues } from '../../domain/chart-values.ts';
+import { tenantSecretNames } from '../../domain/tenant-secrets.ts';
+import { ensureBackupCredentials, ensureTenantSecrets } from '../../kubernetes/tenant-secrets.ts';
+import type { OperationDeps } from './plan-deps.ts';
 
 /**
  * The Secrets the chart references by name, created once and never changed: a retried step, an

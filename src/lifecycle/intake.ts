@@ -4,9 +4,9 @@ import { releaseFor } from '../domain/tenant-id.ts';
 import type { DesiredState, OperationMarker, TenantRecord } from '../domain/tenant-record.ts';
 import { changeIntent, type IntentChange, type TenantIntents } from '../kubernetes/tenant-intents.ts';
 import { planUpdate, sameDesired } from './desired-change.ts';
-import type { JobProducer } from './job-producer.ts';
-import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from './lifecycle-errors.ts';
-import { preflightUpdate, type PreflightDeps } from './update-preflight.ts';
+import type { JobProducer } from '../jobs/job-producer.ts';
+import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from './errors.ts';
+import { preflightUpdate, type PreflightDeps } from './preflight.ts';
 
 export type LifecycleDeps = PreflightDeps & {
   intents: TenantIntents;

@@ -8,8 +8,8 @@ import { HelmError, helmMessage } from '../helm/helm-error.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
-import { tenantObjectNames } from '../worker/operation-deps.ts';
-import { tenantChartValues } from '../worker/tenant-values.ts';
+import { tenantObjectNames } from './plans/plan-deps.ts';
+import { tenantChartValues } from './tenant-values.ts';
 
 export type PreflightDeps = {
   config: Config;

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/config.schema.ts';
-import type { HelmClient } from '../helm/helm-client.ts';
-import type { Kubernetes } from '../kubernetes/kube-client.ts';
-import type { TenantIntents } from '../kubernetes/tenant-intents.ts';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
-import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
+import type { Config } from '../../config/config.schema.ts';
+import type { HelmClient } from '../../helm/helm-client.ts';
+import type { Kubernetes } from '../../kubernetes/kube-client.ts';
+import type { TenantIntents } from '../../kubernetes/tenant-intents.ts';
+import type { TenantRegistry } from '../../kubernetes/tenant-registry.ts';
+import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
 
 /** What every operation is built from; assembled once by the composition root. */
 export type OperationDeps = {

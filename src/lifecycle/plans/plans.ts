@@ -1,10 +1,10 @@
-import type { ConvergeJob, DeprovisionJob, JobName, ProvisionJob } from '../jobs/job-catalog.ts';
-import type { OperationDeps } from './operation-deps.ts';
-import { convergeSteps } from './operations/converge.operation.ts';
-import { deprovisionSteps } from './operations/deprovision.operation.ts';
-import { provisionSteps } from './operations/provision.operation.ts';
-import { rollBackToLastDeployed } from './release-recovery.ts';
-import type { Step } from './step-runner.ts';
+import type { ConvergeJob, DeprovisionJob, JobName, ProvisionJob } from '../../jobs/job-catalog.ts';
+import type { OperationDeps } from './plan-deps.ts';
+import { convergeSteps } from './converge.plan.ts';
+import { deprovisionSteps } from './deprovision.plan.ts';
+import { provisionSteps } from './provision.plan.ts';
+import { rollBackToLastDeployed } from '../../worker/release-recovery.ts';
+import type { Step } from '../../worker/step-runner.ts';
 
 export type TenantPayload = ProvisionJob | DeprovisionJob | ConvergeJob;
 

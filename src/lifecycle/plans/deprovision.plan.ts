@@ -1,6 +1,6 @@
 import type { DeprovisionJob } from '../../jobs/job-catalog.ts';
-import type { Step } from '../step-runner.ts';
-import type { OperationDeps } from '../operation-deps.ts';
+import type { Step } from '../../worker/step-runner.ts';
+import type { OperationDeps } from './plan-deps.ts';
 
 export type DeprovisionResult = { tenantId: string; namespace: string; removed: boolean; durationSeconds: number };
 

@@ -1,10 +1,10 @@
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
 import { removeStrayHibernation } from '../../kubernetes/database-hibernation.ts';
-import { ensureTenantInputs } from '../tenant-inputs.ts';
-import { tenantObjectNames, type OperationDeps } from '../operation-deps.ts';
-import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
-import type { Step } from '../step-runner.ts';
+import { ensureTenantInputs } from './tenant-inputs.ts';
+import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
+import { recoverRelease, rollBackToLastDeployed } from '../../worker/release-recovery.ts';
+import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
 
 export type ConvergeResult = {
