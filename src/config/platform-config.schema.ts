@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostnameProblem, isDns1123Subdomain } from '../domain/dns-names.ts';
+import { DNS1123_LABEL, hostnameProblem, isDns1123Subdomain } from '../domain/dns-names.ts';
 import { TENANT_ID_MAX_LENGTH } from '../domain/tenant-id.ts';
 
 const kubernetesName = (what: string) =>
@@ -37,6 +37,10 @@ export const PlatformConfig = z
       .describe('Tenants are served at https://{tenantId}.{baseDomain}'),
     namespacePrefix: namePrefix(63, 'Prefix of each tenant\'s namespace: {namespacePrefix}{tenantId}'),
     releasePrefix: namePrefix(53, 'Prefix of each tenant\'s Helm release: {releasePrefix}{tenantId}'),
+    claimsNamespace: z
+      .string()
+      .regex(DNS1123_LABEL, 'must be a namespace name (a DNS-1123 label)')
+      .describe('The provisioner\'s own namespace, where each custom domain is claimed by one ConfigMap (two tenants never share a host); it must exist'),
     clusterIssuer: kubernetesName('cert-manager ClusterIssuer that signs tenant certificates'),
     ingressClassName: kubernetesName('IngressClass of tenant Ingresses'),
     storageClass: kubernetesName('StorageClass of tenant volumes unless a request overrides it')

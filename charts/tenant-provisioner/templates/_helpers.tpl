@@ -80,8 +80,8 @@ seccompProfile:
 
 {{/*
 The override configuration file (CONFIG_FILE): .Values.config, with the fields this chart must
-own because its RBAC and Services depend on them (listener, tenant namespace prefix, backup
-credentials Secret) set from the chart's values, so the two can never disagree.
+own because its RBAC and Services depend on them (listener, tenant namespace prefix, the
+namespace of custom-domain claims, backup credentials Secret) set from the chart's values, so the two can never disagree.
 */}}
 {{- define "tp.config" -}}
 {{- $config := deepCopy (.Values.config | default dict) -}}
@@ -89,6 +89,7 @@ credentials Secret) set from the chart's values, so the two can never disagree.
 {{- $_ := set $config "server" $server -}}
 {{- $platform := deepCopy (dig "platform" dict $config) -}}
 {{- $_ = set $platform "namespacePrefix" .Values.tenants.namespacePrefix -}}
+{{- $_ = set $platform "claimsNamespace" .Release.Namespace -}}
 {{- $backup := deepCopy (dig "backup" dict $platform) -}}
 {{- if .Values.backupCredentials.secretName -}}
 {{- $_ = set $backup "credentialsSecret" (dict "namespace" .Release.Namespace "name" .Values.backupCredentials.secretName) -}}
