@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ProblemError } from '../api/errors/problem-error.ts';
+import { ConflictError } from '../domain/errors.ts';
 import { dependencyCall, REDIS_DEADLINE_MS } from '../services/dependency.ts';
 import type { EventLedger } from './event-ledger.ts';
 import { snapshotOf } from './subscription-snapshot.ts';
@@ -31,7 +31,7 @@ export interface StripeWebhook {
 // Every customer.subscription.* event names a subscription; which one changed is all we take from it.
 const SUBSCRIPTION_EVENT = /^customer\.subscription\.[a-z_.]+$/;
 
-const busy = (detail: string) => new ProblemError('conflict', { detail, headers: { 'Retry-After': '5' } });
+const busy = (detail: string) => new ConflictError(detail, { retryAfterSeconds: 5 });
 
 /**
  * Verify → deduplicate → decide and act → remember. Nothing is recorded or acted on before the

@@ -1,4 +1,4 @@
-import { ProblemError } from '../api/errors/problem-error.ts';
+import { DependencyUnavailableError } from '../domain/errors.ts';
 import type { BillingActions, BillingContext } from './billing-actions.ts';
 import { decide, type BillingDecision } from './billing-decision.ts';
 import type { BillingMapping } from './billing-mapping.ts';
@@ -29,7 +29,7 @@ export type ProcessResult = {
 };
 
 const stripeDown = (cause: unknown) =>
-  new ProblemError('dependency_unavailable', { detail: 'The Stripe API is unavailable; Stripe will redeliver the event', cause });
+  new DependencyUnavailableError('The Stripe API', cause, 'The Stripe API is unavailable; Stripe will redeliver the event');
 
 async function fromStripe<T>(work: Promise<T>): Promise<T> {
   try {

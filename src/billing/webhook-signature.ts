@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProblemError } from '../api/errors/problem-error.ts';
+import { MalformedInputError } from '../domain/errors.ts';
 
 /** A Stripe event whose signature checked out: only what billing reads of it. */
 export type VerifiedEvent = { id: string; type: string; created: number; object: unknown };
@@ -11,12 +11,12 @@ const StripeEvent = z.object({
   data: z.object({ object: z.unknown() }),
 });
 
-const refuse = (detail: string, cause?: unknown) => new ProblemError('bad_request', { detail, cause });
+const refuse = (detail: string, cause?: unknown) => new MalformedInputError(detail, { cause });
 
 /**
  * Verifies `Stripe-Signature` over the exact bytes received, with the official SDK (HMAC-SHA256,
  * constant-time comparison, timestamp within `toleranceSeconds`), then parses the event. Every failure
- * is a 400: a missing header is the caller's fault, never our 500.
+ * is a MalformedInputError (HTTP 400): a missing header is the caller's fault, never our 500.
  */
 export async function verifyStripeEvent(
   payload: Uint8Array,

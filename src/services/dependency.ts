@@ -1,4 +1,4 @@
-import { ProblemError } from '../api/errors/problem-error.ts';
+import { DependencyUnavailableError, isDomainError } from '../domain/errors.ts';
 import { kubeStatus } from '../kubernetes/kube-errors.ts';
 import { withDeadline } from './deadline.ts';
 
@@ -10,22 +10,32 @@ export const CLUSTER_DEADLINE_MS = 10_000;
  */
 export const REDIS_DEADLINE_MS = 1_500;
 
-export function unavailable(what: string, cause: unknown): ProblemError<'dependency_unavailable'> {
-  return new ProblemError('dependency_unavailable', { detail: `${what} is unavailable; try again shortly`, cause });
+export function unavailable(what: string, cause: unknown): DependencyUnavailableError {
+  return new DependencyUnavailableError(what, cause);
 }
 
 /**
  * Runs a call to Redis, the cluster or Helm with a deadline. A timeout, a network error or a 5xx/429
- * from the cluster becomes a 503 problem (the original is kept as `cause` for the log); a
- * deterministic cluster answer (403 from RBAC, 422…) is a bug of ours and stays a 500.
+ * from the cluster becomes a DependencyUnavailableError (the original is kept as `cause` for the
+ * log); a deterministic cluster answer (403 from RBAC, 422…) is a bug of ours and stays as it is.
+ * Errors already classified (domain errors) pass through unchanged.
  */
 export async function dependencyCall<T>(what: string, work: Promise<T>, ms: number): Promise<T> {
   try {
     return await withDeadline(work, ms, what);
   } catch (error) {
-    if (error instanceof ProblemError) throw error;
+    if (isDomainError(error) || isApiProblem(error)) throw error;
     const status = kubeStatus(error);
     if (status !== undefined && status < 500 && status !== 429 && status !== 409) throw error;
     throw unavailable(what, error);
   }
+}
+
+/**
+ * Transitional: code that still throws the API's ProblemError inside a dependency call (the
+ * provisioning service, until it throws domain errors) must keep its answer. Recognised by name so
+ * that nothing here imports from `api/`; remove once no service throws ProblemError.
+ */
+function isApiProblem(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ProblemError';
 }

@@ -1,4 +1,4 @@
-import { ProblemError } from '../api/errors/problem-error.ts';
+import { MalformedInputError } from '../domain/errors.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import type { TierName } from '../domain/tiers.ts';
 import { kubeStatus } from '../kubernetes/kube-errors.ts';
@@ -49,7 +49,7 @@ async function readPage(registry: Pick<TenantRegistry, 'list'>, options: Paramet
     // The API server forgets continue tokens after a while (410 Gone) and rejects foreign ones (400).
     const status = kubeStatus(error);
     if (options.continue !== undefined && (status === 410 || status === 400)) {
-      throw new ProblemError('bad_request', { detail: 'The cursor is invalid or has expired; list again from the first page', cause: error });
+      throw new MalformedInputError('The cursor is invalid or has expired; list again from the first page', { cause: error });
     }
     throw error;
   }

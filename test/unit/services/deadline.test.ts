@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { budget, DeadlineError, withDeadline } from '../../../src/services/deadline.ts';
 import { dependencyCall } from '../../../src/services/dependency.ts';
 import { ProblemError } from '../../../src/api/errors/problem-error.ts';
+import { ConflictError, DependencyUnavailableError } from '../../../src/domain/errors.ts';
 
 describe('withDeadline', () => {
   it('passes results and errors through, and rejects when time is up', async () => {
@@ -24,16 +25,20 @@ describe('withDeadline', () => {
 describe('dependencyCall', () => {
   const code = (status: number) => Object.assign(new Error('kube'), { code: status });
 
-  it('turns timeouts, network errors and transient cluster answers into 503 problems', async () => {
+  it('turns timeouts, network errors and transient cluster answers into DependencyUnavailableError', async () => {
     for (const error of [new Error('ECONNREFUSED'), code(500), code(503), code(429), code(409)]) {
-      await expect(dependencyCall('The Kubernetes API', Promise.reject(error), 100)).rejects.toMatchObject({ status: 503 });
+      const refused = await dependencyCall('The Kubernetes API', Promise.reject(error), 100).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(DependencyUnavailableError);
+      expect(refused).toMatchObject({ dependency: 'The Kubernetes API', cause: error, message: 'The Kubernetes API is unavailable; try again shortly' });
     }
-    await expect(dependencyCall('Redis', new Promise(() => undefined), 10)).rejects.toMatchObject({ code: 'dependency_unavailable' });
+    await expect(dependencyCall('Redis', new Promise(() => undefined), 10)).rejects.toMatchObject({ kind: 'dependency_unavailable', dependency: 'Redis' });
   });
 
-  it('keeps deterministic cluster answers and problems as they are', async () => {
+  it('keeps deterministic cluster answers, domain errors and problems as they are', async () => {
     const forbidden = code(403);
     await expect(dependencyCall('k', Promise.reject(forbidden), 100)).rejects.toBe(forbidden);
+    const conflict = new ConflictError('taken');
+    await expect(dependencyCall('k', Promise.reject(conflict), 100)).rejects.toBe(conflict);
     const problem = new ProblemError('conflict');
     await expect(dependencyCall('k', Promise.reject(problem), 100)).rejects.toBe(problem);
   });
