@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { HelmError } from './helm-error.ts';
+import { sharedCall } from './shared-call.ts';
 
 export type HelmReleaseStatus =
   | 'unknown' | 'deployed' | 'uninstalled' | 'superseded' | 'failed' | 'uninstalling'
@@ -25,7 +26,8 @@ export interface HelmClient {
   rollback(release: string, namespace: string, revision: number, signal?: AbortSignal): Promise<void>;
   /** Idempotent: a release that does not exist is already uninstalled. */
   uninstall(release: string, namespace: string, signal?: AbortSignal): Promise<void>;
-  version(): Promise<string>;
+  /** `helm version --short`, asked once per process; `signal` gives up this caller's wait (see sharedCall). */
+  version(signal?: AbortSignal): Promise<string>;
 }
 
 export type HelmClientOptions = {
@@ -75,7 +77,6 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
     }
   }
 
-  let versionOnce: Promise<string> | undefined;
   const chartArgs = (chart: ChartRef) => (chart.version ? [chart.path, '--version', chart.version] : [chart.path]);
   // Helm 4 applies server-side: a field someone changed by hand (kubectl scale) would otherwise make
   // every upgrade and rollback fail with a conflict. The release is the tenant's desired state, so it wins.
@@ -121,10 +122,9 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
       }
     },
     // The binary does not change under a running process: ask once (each Helm start costs ~100 ms).
-    version: () => (versionOnce ??= run('version', ['version', '--short']).then((v) => v.trim(), (error: unknown) => {
-      versionOnce = undefined;
-      throw error;
-    })),
+    // A caller that gives up (an API deadline) must neither kill the run others wait for nor leave a
+    // cancelled answer cached: sharedCall aborts the child only when every waiter has given up.
+    version: sharedCall(async (signal) => (await run('version', ['version', '--short'], signal)).trim()),
   };
 }
 

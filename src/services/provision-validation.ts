@@ -6,7 +6,7 @@ import type { HelmClient } from '../helm/helm-client.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
 import { kubeMessage } from '../kubernetes/kube-errors.ts';
 import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
-import { withDeadline } from './deadline.ts';
+import { withDeadline, withDeadlineSignal } from './deadline.ts';
 
 export type ValidationReport = { valid: boolean; errors: FieldError[]; warnings: string[] };
 
@@ -82,7 +82,8 @@ async function customDomainFree(deps: ValidationDeps, domain: string, tenantId: 
 async function reachability(deps: ValidationDeps): Promise<FieldError[]> {
   const [cluster, helm] = await Promise.allSettled([
     withDeadline(deps.kube.version.getCode(), CHECK_DEADLINE_MS, 'the Kubernetes API'),
-    withDeadline(deps.helm.version(), CHECK_DEADLINE_MS, 'helm'),
+    // Helm is a child process: at the deadline it is killed, not left running behind the answer.
+    withDeadlineSignal(CHECK_DEADLINE_MS, 'helm', (signal) => deps.helm.version(signal)),
   ]);
   const errors: FieldError[] = [];
   if (cluster.status === 'rejected') errors.push({ path: 'cluster', message: `the Kubernetes API is not reachable: ${describe(cluster.reason)}` });

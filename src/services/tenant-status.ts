@@ -7,6 +7,7 @@ import type { HelmClient } from '../helm/helm-client.ts';
 import { databaseReadiness, deploymentReadiness, type CnpgCluster } from '../kubernetes/readiness.ts';
 import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
+import { withDeadlineSignal } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
 import { deriveTenantPhase, type TenantPhase } from './tenant-phase.ts';
 
@@ -52,8 +53,10 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
   if (!tenant) return undefined;
   const names = componentNames(tenantId);
   const ns = tenant.namespace;
+  const releaseName = releaseFor(deps.config.platform.releasePrefix, tenantId);
   const [release, cluster, api, web] = await Promise.all([
-    dependencyCall('Helm', deps.helm.status(releaseFor(deps.config.platform.releasePrefix, tenantId), ns), CLUSTER_DEADLINE_MS),
+    // Helm is a child process: its own deadline kills it (the outer one only maps the error to a 503).
+    dependencyCall('Helm', withDeadlineSignal(CLUSTER_DEADLINE_MS, 'Helm', (signal) => deps.helm.status(releaseName, ns, signal)), CLUSTER_DEADLINE_MS),
     dependencyCall('The Kubernetes API', deps.workloads.readDatabase(ns, names.database), CLUSTER_DEADLINE_MS),
     dependencyCall('The Kubernetes API', deps.workloads.readDeployment(ns, names.api), CLUSTER_DEADLINE_MS),
     dependencyCall('The Kubernetes API', deps.workloads.readDeployment(ns, names.web), CLUSTER_DEADLINE_MS),

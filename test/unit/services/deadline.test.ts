@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budget, DeadlineError, withDeadline } from '../../../src/services/deadline.ts';
+import { budget, DeadlineError, withDeadline, withDeadlineSignal } from '../../../src/services/deadline.ts';
 import { dependencyCall } from '../../../src/services/dependency.ts';
 import { ProblemError } from '../../../src/api/errors/problem-error.ts';
 import { ConflictError, DependencyUnavailableError } from '../../../src/domain/errors.ts';
@@ -19,6 +19,33 @@ describe('withDeadline', () => {
     expect(b.remaining()).toBe(600);
     now = 2_000;
     expect(b.remaining()).toBe(0);
+  });
+});
+
+describe('withDeadlineSignal', () => {
+  it('aborts the work\'s signal with the DeadlineError when time is up, and settles without waiting for the work', async () => {
+    let seen: AbortSignal | undefined;
+    const call = withDeadlineSignal(20, 'helm', (signal) => {
+      seen = signal;
+      return new Promise<never>(() => undefined);
+    });
+    await expect(call).rejects.toBeInstanceOf(DeadlineError);
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBeInstanceOf(DeadlineError);
+  });
+
+  it('passes results and errors through without aborting, and follows a parent signal', async () => {
+    let seen: AbortSignal | undefined;
+    expect(await withDeadlineSignal(1_000, 'x', async (signal) => ((seen = signal), 7))).toBe(7);
+    expect(seen?.aborted).toBe(false);
+    await expect(withDeadlineSignal(1_000, 'x', () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    await expect(withDeadlineSignal(1_000, 'x', () => { throw new Error('sync'); })).rejects.toThrow('sync');
+    const parent = new AbortController();
+    const call = withDeadlineSignal(1_000, 'x', (signal) => ((seen = signal), new Promise<never>(() => undefined)), parent.signal);
+    parent.abort(new Error('shutting down'));
+    await expect(call).rejects.toThrow('shutting down');
+    expect(seen?.aborted).toBe(true);
+    await expect(withDeadlineSignal(0, 'x', async () => 1)).rejects.toThrow(/within 0 ms/);
   });
 });
 
