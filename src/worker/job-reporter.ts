@@ -18,5 +18,9 @@ export function createJobReporter(job: Job, history: JobHistory, logger: Logger)
       logger[level]({ step }, message);
       await history.append(jobId, { type: 'log', data: { timestamp: new Date().toISOString(), level, step, message } });
     },
+    // The entry itself already went to the process log (above); only its copy in the history is lost.
+    unwritten(step, message, error) {
+      logger.warn({ step, err: error instanceof Error ? error.message : String(error) }, `could not record "${message}" in the job history; carrying on`);
+    },
   };
 }

@@ -4,12 +4,18 @@ import type { JobLogEntry, JobProgress } from '../jobs/job-events.schema.ts';
 export type StepReporter = {
   progress(progress: JobProgress): Promise<void>;
   log(level: JobLogEntry['level'], step: string, message: string): Promise<void>;
+  /** A step's note that could not be written (Redis read-only or out of memory); must not throw. */
+  unwritten(step: string, message: string, error: unknown): void;
 };
 
 export type StepContext = {
   /** Aborts on the step's timeout, on worker shutdown and on job cancellation. */
   signal: AbortSignal;
-  /** Structured log entry for this step, visible in the job's log and SSE stream. */
+  /**
+   * Structured log entry for this step, visible in the job's log and SSE stream. Never rejects:
+   * readiness callbacks call it without awaiting (`onChange: (r) => void note(r)`), and one refused
+   * write during a Redis failover must not end the process in the middle of Helm.
+   */
   note(message: string, level?: JobLogEntry['level']): Promise<void>;
 };
 
@@ -62,7 +68,8 @@ export async function runSteps(steps: readonly Step[], reporter: StepReporter, s
     if (step.mutates !== false && options.guard) await options.guard(step);
     const timeout = AbortSignal.timeout(step.timeoutSeconds * 1000);
     const stepSignal = AbortSignal.any([signal, timeout]);
-    const note = (message: string, level: JobLogEntry['level'] = 'info') => reporter.log(level, step.name, message);
+    const note = (message: string, level: JobLogEntry['level'] = 'info') =>
+      reporter.log(level, step.name, message).catch((error: unknown) => reporter.unwritten(step.name, message, error));
     await reporter.progress({ step: step.name, stepIndex: index, totalSteps: total, percent: Math.floor((index / total) * 100), message: `${step.name} started` });
     let message: string;
     const started = performance.now();

@@ -5,11 +5,13 @@ import type { JobProgress } from '../../../src/jobs/job-events.schema.ts';
 function recorder() {
   const progress: JobProgress[] = [];
   const logs: Array<{ level: string; step: string; message: string }> = [];
+  const unwritten: Array<{ step: string; message: string }> = [];
   const reporter: StepReporter = {
     progress: async (p) => void progress.push(p),
     log: async (level, step, message) => void logs.push({ level, step, message }),
+    unwritten: (step, message) => void unwritten.push({ step, message }),
   };
-  return { progress, logs, reporter };
+  return { progress, logs, unwritten, reporter };
 }
 
 const step = (name: string, run: Step['run'], timeoutSeconds = 5): Step => ({ name, timeoutSeconds, run });
@@ -98,5 +100,35 @@ describe('runSteps', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it('a note whose write Redis refuses (READONLY, OOM) never rejects: the step carries on and the loss is reported (a worker once died of it)', async () => {
+    const { reporter, logs, unwritten } = recorder();
+    const log = reporter.log;
+    // Redis refuses writes while the step waits, and accepts them again before it ends.
+    let refusing = false;
+    reporter.log = async (level, step, message) => {
+      if (refusing) throw new Error("READONLY You can't write against a read only replica.");
+      return log(level, step, message);
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await runSteps([step('wait-for-api', async ({ note }) => {
+        refusing = true;
+        // As readiness callbacks call it: `onChange: (r) => void note(r)`, never awaited.
+        for (const reason of ['api 0/1 replicas ready', 'api 0/2 replicas ready']) void note(reason, 'debug');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        refusing = false;
+        return 'API ready';
+      })], reporter, new AbortController().signal);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect(unwritten).toEqual([{ step: 'wait-for-api', message: 'api 0/1 replicas ready' }, { step: 'wait-for-api', message: 'api 0/2 replicas ready' }]);
+    expect(logs.at(-1)).toEqual({ level: 'info', step: 'wait-for-api', message: 'API ready' });
   });
 });
