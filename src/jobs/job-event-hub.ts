@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { StoredJobEvent } from './job-events.schema.ts';
 
-type Listener = (event: StoredJobEvent) => void;
+/** Told that a job's history grew, up to `id`; the listener reads the history itself. */
+type Listener = (announced: { id: string }) => void;
 
 /**
  * Fans one Redis subscription out to every SSE subscriber in this process, so Redis connections
- * do not grow with subscribers.
+ * do not grow with subscribers. An announcement is only a wake-up: pub/sub may lose, repeat or
+ * reorder it, so readers take events from the durable history (see job-event-stream.ts).
  */
 export interface JobEventHub {
   subscribe(jobId: string, listener: Listener): () => void;
@@ -17,13 +18,15 @@ export async function createJobEventHub(subscriber: Redis, channel: string, onCo
   const listeners = new Map<string, Set<Listener>>();
   let count = 0;
   subscriber.on('message', (_channel: string, message: string) => {
-    let event: StoredJobEvent;
+    let announced: { jobId?: unknown; id?: unknown };
     try {
-      event = JSON.parse(message) as StoredJobEvent;
+      announced = JSON.parse(message) as typeof announced;
     } catch {
       return;
     }
-    for (const listener of listeners.get(event.jobId) ?? []) listener(event);
+    const { jobId, id } = announced;
+    if (typeof jobId !== 'string' || typeof id !== 'string') return;
+    for (const listener of listeners.get(jobId) ?? []) listener({ id });
   });
   await subscriber.subscribe(channel);
   return {

@@ -3,7 +3,8 @@ import { JobEvent, type StoredJobEvent } from './job-events.schema.ts';
 
 /**
  * The durable per-job event history: one Redis stream per job (ids increase per job, so they are
- * the SSE event ids), and one pub/sub channel on which every append is announced with its id.
+ * the SSE event ids), and one pub/sub channel on which every append is announced with its id (a
+ * wake-up for readers, which then read the stream: pub/sub alone may lose or repeat a message).
  * Append and announce happen in one script, so a subscriber that reads the history after
  * subscribing misses nothing.
  */
@@ -53,5 +54,24 @@ export function compareEventIds(a: string, b: string): number {
   const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
 }
+
+/**
+ * The id right before `id` (`ms-(seq-1)`, or the last possible seq of the previous millisecond):
+ * reading after it is reading from `id` inclusive, with the same exclusive `read`. Undefined for
+ * the smallest id, where reading from the start is the same thing.
+ */
+export function eventIdBefore(id: string): string | undefined {
+  const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms > 0n ? `${ms - 1n}-${MAX_SEQ}` : undefined;
+}
+
+/** The smallest id after `id`: what a terminal event synthesized after the history is numbered. */
+export function eventIdAfter(id: string): string {
+  const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
+  return seq < MAX_SEQ ? `${ms}-${seq + 1n}` : `${ms + 1n}-0`;
+}
+
+const MAX_SEQ = 2n ** 64n - 1n;
 
 export const isEventId = (id: string) => /^[0-9]{1,20}-[0-9]{1,20}$/.test(id);

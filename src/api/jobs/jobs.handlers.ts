@@ -3,7 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import type { JobEventHub } from '../../jobs/job-event-hub.ts';
 import type { JobHistory } from '../../jobs/job-history.ts';
 import { dependencyCall, REDIS_DEADLINE_MS } from '../../services/dependency.ts';
-import { followJobEvents } from '../../services/job-event-stream.ts';
+import { followJobEvents, openJobEvents } from '../../services/job-event-stream.ts';
 import { loadJob, readJobView, terminalEventOf, type JobQueue } from '../../services/job-view.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ProblemError } from '../errors/problem-error.ts';
@@ -33,6 +33,10 @@ export function jobsHandlers(deps: JobsHandlerDeps) {
     // The header is what EventSource sends on reconnect; the query keeps the id of the first connection.
     const afterId = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').lastEventId;
     if (!(await redis(loadJob(deps.queue, jobId)))) throw noJob(jobId);
+    const sources = { jobId, history: deps.history, hub: deps.hub, terminalFromQueue: () => terminalEventOf(deps.queue, jobId) };
+    const cursor = await redis(openJobEvents(sources, afterId));
+    // The client saw the final event: 204 is the answer that stops EventSource reconnecting for ever.
+    if (cursor === 'over') return c.body(null, 204);
     const logger = c.var.logger;
     const signal = c.req.raw.signal;
     c.header('X-Accel-Buffering', 'no');
@@ -45,11 +49,8 @@ export function jobsHandlers(deps: JobsHandlerDeps) {
       if (deps.shutdown?.aborted) aborted.abort();
       try {
         const outcome = await followJobEvents({
-          jobId,
-          afterId,
-          hub: deps.hub,
-          history: deps.history,
-          terminalFromQueue: () => terminalEventOf(deps.queue, jobId),
+          ...sources,
+          cursor,
           sink: {
             event: (message) => stream.writeSSE(message),
             comment: (text) => stream.write(`: ${text}\n\n`).then(() => undefined),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobView } from '../../../src/api/jobs/jobs.schemas.ts';
 import type { JobEvent } from '../../../src/jobs/job-events.schema.ts';
+import { eventIdAfter } from '../../../src/jobs/job-history.ts';
 import { problemOf, testApp, type TestApp } from './support/harness.ts';
 import { readSse, type SseMessage } from './support/sse.ts';
 
@@ -114,12 +115,36 @@ describe('GET /api/jobs/{jobId}/events', () => {
     expect(t.events.hub.subscriberCount()).toBe(0);
   });
 
-  it('synthesizes the terminal event of a job BullMQ finished but whose history has none', async () => {
+  it('synthesizes the terminal event of a job BullMQ finished but whose history has none, with the id after the history\'s last', async () => {
     const t = await testApp();
     seedJob(t, 'j1', 'failed', { failedReason: 'worker lost', progress: progress(5, 'wait-for-api').data });
-    t.events.append('j1', progress(5, 'wait-for-api'));
+    const last = t.events.append('j1', progress(5, 'wait-for-api'));
     const messages = await readSse((await t.call('/api/jobs/j1/events')).body!, () => false);
-    expect(messages.at(-1)).toEqual({ event: 'failed', data: JSON.stringify({ step: 'wait-for-api', message: 'worker lost' }) });
+    expect(messages.at(-1)).toEqual({ event: 'failed', id: eventIdAfter(last.id), data: JSON.stringify({ step: 'wait-for-api', message: 'worker lost' }) });
+    // A resume after the synthesized event is over too.
+    const again = await t.call('/api/jobs/j1/events', { headers: { 'Last-Event-ID': messages.at(-1)!.id! } });
+    expect(again.status).toBe(204);
+  });
+
+  it('answers 204 with no body to a resume after the terminal event (header or query), so EventSource stops reconnecting', async () => {
+    const t = await testApp();
+    seedJob(t, 'j1', 'completed', { returnvalue: { ok: true } });
+    t.events.append('j1', progress(1));
+    const end = t.events.append('j1', { type: 'completed', data: { ok: true } });
+    for (const res of [
+      await t.call('/api/jobs/j1/events', { headers: { 'Last-Event-ID': end.id } }),
+      await t.call(`/api/jobs/j1/events?lastEventId=${end.id}`),
+    ]) {
+      expect(res.status).toBe(204);
+      expect(await res.text()).toBe('');
+    }
+    expect(t.events.hub.subscriberCount()).toBe(0);
+  });
+
+  it('documents the 204 in the OpenAPI document', async () => {
+    const t = await testApp();
+    const doc = (await (await t.call('/openapi.json', { token: null })).json()) as { paths: Record<string, { get: { responses: Record<string, unknown> } }> };
+    expect(Object.keys(doc.paths['/api/jobs/{jobId}/events']!.get.responses)).toContain('204');
   });
 
   it('sends heartbeat comments and unsubscribes when the client goes away', async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../../src/jobs/job-events.schema.ts';
+import { eventIdAfter } from '../../../src/jobs/job-history.ts';
 import { followJobEvents, type EventSink, type FollowOptions } from '../../../src/services/job-event-stream.ts';
-import { fakeJobEvents, type FakeJobEvents } from '../api/support/fake-events.ts';
+import { fakeJobEvents } from '../api/support/fake-events.ts';
+import { flakyJobEvents, settle, sseClient } from './support/sse-client.ts';
 
 const progress = (i: number): JobEvent => ({ type: 'progress', data: { step: `s${i}`, stepIndex: i, totalSteps: 13, percent: i, message: `s${i}` } });
 const completed: JobEvent = { type: 'completed', data: { ok: true } };
@@ -16,7 +18,7 @@ function recorder() {
   return { sent, comments, sink };
 }
 
-function follow(events: FakeJobEvents, sink: EventSink, extra: Partial<FollowOptions> = {}) {
+function follow(events: Pick<FollowOptions, 'hub' | 'history'>, sink: EventSink, extra: Partial<FollowOptions> = {}) {
   const controller = new AbortController();
   const done = followJobEvents({
     jobId: 'j1',
@@ -60,16 +62,54 @@ describe('followJobEvents', () => {
       const { sent, sink } = recorder();
       const run = follow(events, sink, { afterId: resumeFrom.id });
       if (index === all.length - 1) {
-        // Nothing follows the terminal event: nothing is sent and the stream waits (a client should not resume past it).
-        await tick();
-        run.abort();
-        expect(await run.done).toBe('aborted');
+        // Nothing follows the terminal event: the stream is over before it starts (the API answers 204).
+        expect(await run.done).toBe('over');
         expect(sent).toEqual([]);
       } else {
         expect(await run.done).toBe('finished');
         expect(sent.map((m) => m.id)).toEqual(all.slice(index + 1).map((e) => e.id));
       }
     }
+  });
+
+  it('delivers an event whose announcement pub/sub lost between two others, once, in order, without waiting for a heartbeat', async () => {
+    const job = flakyJobEvents();
+    const client = sseClient(job.sources);
+    await client.connect();
+    const first = job.append(progress(1));
+    const lost = job.append(progress(2), { announce: false });
+    const third = job.append(progress(3));
+    const end = job.append(completed);
+    // The announcements of 1, 3 and the end arrive; the one of 2 never does.
+    for (let i = 0; i < 3; i += 1) job.deliver(0);
+    await settle();
+    expect(client.seen.map((m) => m.id)).toEqual([first.id, lost.id, third.id, end.id]);
+    expect(client.outcomes).toEqual(['finished']);
+  });
+
+  it('answers "over" to a resume after the terminal event and repeats nothing, even when BullMQ also reports the end', async () => {
+    const job = flakyJobEvents();
+    job.append(progress(1));
+    const end = job.append(completed);
+    job.finish(completed);
+    const { sent, sink } = recorder();
+    expect(await follow(job.sources, sink, { afterId: end.id, terminalFromQueue: job.sources.terminalFromQueue }).done).toBe('over');
+    expect(sent).toEqual([]);
+  });
+
+  it('gives a synthesized terminal event an id after the history, and a resume after that id is "over"', async () => {
+    const job = flakyJobEvents();
+    const last = job.append(progress(1));
+    job.finish({ type: 'failed', data: { step: 's1', message: 'worker lost' } });
+    const client = sseClient(job.sources);
+    await client.connect();
+    expect(client.seen).toEqual([
+      { event: 'progress', id: last.id, data: JSON.stringify(progress(1).data) },
+      { event: 'failed', id: eventIdAfter(last.id), data: '{"step":"s1","message":"worker lost"}' },
+    ]);
+    await client.connect();
+    expect(client.outcomes).toEqual(['finished', 'over']);
+    expect(client.seen).toHaveLength(2);
   });
 
   it('sends each event\'s data as JSON with its type as the event name', async () => {
@@ -97,18 +137,6 @@ describe('followJobEvents', () => {
     const end = events.append('j1', completed);
     await run.done;
     expect(sent.map((m) => m.id)).toEqual([lost.id, next.id, end.id]);
-  });
-
-  it('synthesizes the terminal event, without an id, for a finished job with no terminal event in history', async () => {
-    const events = fakeJobEvents();
-    const first = events.append('j1', progress(1));
-    const { sent, sink } = recorder();
-    const result = await follow(events, sink, { terminalFromQueue: async () => ({ type: 'completed', data: { from: 'queue' } }) }).done;
-    expect(result).toBe('finished');
-    expect(sent).toEqual([
-      { event: 'progress', id: first.id, data: JSON.stringify(progress(1).data) },
-      { event: 'completed', data: '{"from":"queue"}' },
-    ]);
   });
 
   it('prefers a terminal event the worker recorded late over a synthesized one', async () => {
