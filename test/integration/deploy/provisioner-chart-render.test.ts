@@ -75,10 +75,12 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
     ]);
     const bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') as unknown as { roleRef: { name: string } }[];
     // The tenant role is bound by the service per tenant namespace, never by the chart.
-    expect(bindings.map((b) => b.roleRef.name).sort()).toEqual(['tp-backup-credentials', 'tp-cluster']);
+    expect(bindings.map((b) => b.roleRef.name).sort()).toEqual(['tp-backup-credentials', 'tp-cluster', 'tp-domain-claims']);
     expect(rulesOf(objects, 'Role', 'tp-backup-credentials')).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['backup-s3-credentials'] },
     ]);
+    // Custom-domain claims: ConfigMaps in its own namespace only (a Role, never a ClusterRole), no list, watch or patch.
+    expect(rulesOf(objects, 'Role', 'tp-domain-claims')).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update', 'delete'] }]);
   });
 
   it('has no wildcard anywhere', () => {
@@ -91,11 +93,12 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
 
   it('confines the ServiceAccount with admission policies unless told otherwise', async () => {
     const policies = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy').map((o) => o.metadata.name).sort();
-    expect(policies).toEqual(['tp-namespaces', 'tp-rolebindings']);
+    expect(policies).toEqual(['tp-domain-claims', 'tp-namespaces', 'tp-rolebindings']);
     const bindings = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
     expect(bindings.map((b) => b.spec)).toEqual([
       { policyName: 'tp-namespaces', validationActions: ['Deny'] },
       { policyName: 'tp-rolebindings', validationActions: ['Deny'] },
+      { policyName: 'tp-domain-claims', validationActions: ['Deny'] },
     ]);
     const without = await render({ ...BASE, rbac: { admissionPolicy: { enabled: false } } });
     expect(without.some((o) => o.kind === 'ValidatingAdmissionPolicy')).toBe(false);

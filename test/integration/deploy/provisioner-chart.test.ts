@@ -168,6 +168,7 @@ describe('the tenant-provisioner chart on the sandbox', () => {
     });
     expect(loaded.server).toEqual({ host: '0.0.0.0', port: 3000, healthPort: 3001 });
     expect(loaded.platform.namespacePrefix).toBe(prefix);
+    expect(loaded.platform.claimsNamespace).toBe(namespace);
     expect(loaded.platform.backup.credentialsSecret).toEqual({ namespace, name: 'backup-s3-credentials' });
     expect(loaded.kubernetes).toEqual({ source: 'in-cluster' });
   });

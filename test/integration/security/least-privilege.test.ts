@@ -1,5 +1,6 @@
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { claimName, createDomainClaims } from '../../../src/kubernetes/domain-claims.ts';
 import { createKubernetes } from '../../../src/kubernetes/kube-client.ts';
 import { createTenantWorkloads } from '../../../src/kubernetes/tenant-workloads.ts';
 import { WatchForbiddenError } from '../../../src/kubernetes/watch-until.ts';
@@ -45,7 +46,7 @@ beforeAll(async () => {
       TENANT_ACCESS_SERVICE_ACCOUNT_NAMESPACE: names.namespace,
     },
     override: mergeOverride(FAST_LIFECYCLE, {
-      platform: { namespacePrefix: names.prefix, releasePrefix: names.prefix, backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } } },
+      platform: { namespacePrefix: names.prefix, releasePrefix: names.prefix, claimsNamespace: names.namespace, backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } } },
       // A failure here should be quick to see; nothing in the sandbox takes this long.
       timeouts: { validate: 30, deployChart: 60, waitForDatabase: 60, waitForApi: 60, waitForWeb: 60, defaultStep: 30, provisioning: 300, deprovision: 120, migration: 60 },
     }),
@@ -88,6 +89,33 @@ async function lifecycle(label: string): Promise<Outcome> {
   return gone ? outcome : { ...outcome, failed: `deprovision left namespace ${namespace}` };
 }
 
+/**
+ * The custom-domain claim path as the ServiceAccount: claim (create), a rival told the owner (get
+ * after 409), the rival taking over the orphaned claim (update), and its release (delete). Says
+ * which step failed and how, or 'passed'.
+ */
+async function claimPath(label: string): Promise<string> {
+  const { sa, names } = install;
+  const options = { namespace: names.namespace, tenantNamespace: (t: string) => `${names.prefix}${t}` };
+  const [strict, lenient] = [createDomainClaims(sa.core, options), createDomainClaims(sa.core, { ...options, orphanAfterMs: 0 })];
+  const host = `${label.replace(/[^a-z0-9]+/g, '-')}-${Math.random().toString(16).slice(2, 8)}.example.com`;
+  const steps: Array<[string, () => Promise<unknown>, unknown]> = [
+    ['claim', () => strict.claim(host, 'owner-a'), 'claimed'],
+    ['rival told the owner', () => strict.claim(host, 'owner-b'), { ownedBy: 'owner-a' }],
+    ['take over the orphan', () => lenient.claim(host, 'owner-b'), 'claimed'],
+    ['release', () => strict.release(host, 'owner-b'), 'released'],
+  ];
+  try {
+    for (const [step, run, expected] of steps) {
+      const got = await run().catch((e: unknown) => `${statusOf(e) ?? ''} ${String(e).slice(0, 200)}`);
+      if (JSON.stringify(got) !== JSON.stringify(expected)) return `${step}: ${JSON.stringify(got)}`;
+    }
+    return 'passed';
+  } finally {
+    await install.admin.core.deleteNamespacedConfigMap({ namespace: names.namespace, name: claimName(host) }).catch(() => undefined);
+  }
+}
+
 const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
 
 describe('least privilege: the service as the provisioner chart\'s ServiceAccount', () => {
@@ -128,6 +156,59 @@ describe('least privilege: the service as the provisioner chart\'s ServiceAccoun
     // Its own tenant namespace it may remove.
     expect(await stack.shared.registry.delete(tenantId)).toBe('deleting');
   });
+
+  it('writes no ConfigMap in its own namespace but custom-domain claims, lists none, and writes claims nowhere else', async () => {
+    const { sa, names } = install;
+    const refused = (work: Promise<unknown>) => work.then(() => 'allowed', (e: unknown) => statusOf(e));
+    const config = `${names.release}-config`;
+    const current = await sa.core.readNamespacedConfigMap({ namespace: names.namespace, name: config }).catch(() => undefined);
+    const claimLike = { metadata: { name: claimName('elsewhere.example.com'), labels: { 'app.kubernetes.io/managed-by': 'tenant-provisioner', 'tenant-provisioner.io/claim': 'custom-domain' } }, data: { host: 'elsewhere.example.com', tenantId: 'x' } };
+    expect({
+      // get is granted (claims are read by name), so its own config is readable: nothing secret lives there.
+      readOwnConfig: current ? 'allowed' : 'refused',
+      rewriteOwnConfig: current ? await refused(sa.core.replaceNamespacedConfigMap({ namespace: names.namespace, name: config, dryRun: 'All', body: { ...current, data: { 'config.yaml': '{}' } } })) : 'unread',
+      deleteOwnConfig: await refused(sa.core.deleteNamespacedConfigMap({ namespace: names.namespace, name: config, dryRun: 'All' })),
+      deleteRootCa: await refused(sa.core.deleteNamespacedConfigMap({ namespace: names.namespace, name: 'kube-root-ca.crt', dryRun: 'All' })),
+      createNonClaim: await refused(sa.core.createNamespacedConfigMap({ namespace: names.namespace, dryRun: 'All', body: { metadata: { name: 'not-a-claim' }, data: {} } })),
+      listOwnConfigMaps: await refused(sa.core.listNamespacedConfigMap({ namespace: names.namespace })),
+      claimInKubeSystem: await refused(sa.core.createNamespacedConfigMap({ namespace: 'kube-system', dryRun: 'All', body: claimLike })),
+      listConfigMapsClusterWide: await refused(sa.core.listConfigMapForAllNamespaces()),
+      claimHere: await refused(sa.core.createNamespacedConfigMap({ namespace: names.namespace, dryRun: 'All', body: claimLike })),
+    }).toEqual({
+      readOwnConfig: 'allowed', rewriteOwnConfig: 403, deleteOwnConfig: 403, deleteRootCa: 403, createNonClaim: 403,
+      listOwnConfigMaps: 403, claimInKubeSystem: 403, listConfigMapsClusterWide: 403, claimHere: 'allowed',
+    });
+  });
+
+  it('needs every verb of its domain-claims Role: with any one removed, the claim path fails', async () => {
+    const name = `${install.names.release}-domain-claims`;
+    const original = (await install.admin.rbac.readNamespacedRole({ name, namespace: install.names.namespace })).rules!;
+    expect(original).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update', 'delete'] }]);
+    expect(await claimPath('all verbs')).toBe('passed');
+    const rule = original[0]!;
+    const results: Record<string, string> = {};
+    try {
+      for (const verb of rule.verbs) {
+        const watched = { ...rule, verbs: [verb] };
+        await install.setClaimRules([{ ...rule, verbs: rule.verbs.filter((v) => v !== verb) }], watched, false);
+        try {
+          results[verb] = await claimPath(`without ${verb}`);
+        } finally {
+          await install.setClaimRules(original, watched, true);
+        }
+      }
+    } finally {
+      const role = await install.admin.rbac.readNamespacedRole({ name, namespace: install.names.namespace });
+      await install.admin.rbac.replaceNamespacedRole({ name, namespace: install.names.namespace, body: { ...role, rules: original } });
+    }
+    // Each verb is needed at its own step, and its absence shows as a refusal.
+    expect(results).toEqual({
+      create: expect.stringMatching(/^claim: "403 /),
+      get: expect.stringMatching(/^rival told the owner: "403 /),
+      update: expect.stringMatching(/^take over the orphan: "403 /),
+      delete: expect.stringMatching(/^release: "403 /),
+    });
+  }, 180_000);
 
   it('reports an RBAC refusal met while waiting for readiness as a permanent failure, not as a readiness timeout', async () => {
     // A Deployment that never becomes ready (no node matches), in a namespace where the tenant role is

@@ -66,13 +66,13 @@ export async function installProvisionerChart(adminKubeconfig: string) {
   const authorization = admin.kc.makeApiClient(AuthorizationV1Api);
 
   /** Whether the ServiceAccount may do what `rule` grants (its first verb on its first resource), in a bound namespace. */
-  async function allowed(rule: V1PolicyRule): Promise<boolean> {
+  async function allowed(rule: V1PolicyRule, namespace = probe): Promise<boolean> {
     const review = await authorization.createSubjectAccessReview({
       body: {
         spec: {
           user: `system:serviceaccount:${id}:${id}`,
           groups: ['system:serviceaccounts', `system:serviceaccounts:${id}`, 'system:authenticated'],
-          resourceAttributes: { namespace: probe, verb: rule.verbs[0], group: rule.apiGroups?.[0] ?? '', resource: rule.resources?.[0] },
+          resourceAttributes: { namespace, verb: rule.verbs[0], group: rule.apiGroups?.[0] ?? '', resource: rule.resources?.[0] },
         },
       },
     });
@@ -87,6 +87,14 @@ export async function installProvisionerChart(adminKubeconfig: string) {
       await admin.rbac.replaceClusterRole({ name: names.tenantRole, body: { ...role, rules } });
       await eventually(`the tenant role change to take effect (${JSON.stringify(watched.resources)} ${expectAllowed ? 'allowed' : 'denied'})`, async () =>
         ((await allowed(watched)) === expectAllowed ? true : undefined));
+    },
+    /** Replaces the rules of the chart's domain-claims Role (release namespace) and waits until the authorizer agrees about `watched`. */
+    async setClaimRules(rules: V1PolicyRule[], watched: V1PolicyRule, expectAllowed: boolean) {
+      const name = `${id}-domain-claims`;
+      const role = await admin.rbac.readNamespacedRole({ name, namespace: id });
+      await admin.rbac.replaceNamespacedRole({ name, namespace: id, body: { ...role, rules } });
+      await eventually(`the domain-claims role change to take effect (${watched.verbs.join(',')} ${expectAllowed ? 'allowed' : 'denied'})`, async () =>
+        ((await allowed(watched, id)) === expectAllowed ? true : undefined));
     },
     async uninstall() {
       await helm(['uninstall', id, '--namespace', id], env).catch(() => undefined);
