@@ -5,9 +5,12 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createTenantLeases } from '../../../src/worker/tenant-lease.ts';
 
 const redis = new Redis(inject('redisUrl'));
-const leases = createTenantLeases(redis, { prefix: `lease${randomBytes(3).toString('hex')}`, ttlMs: 300 });
+const prefix = `lease${randomBytes(3).toString('hex')}`;
+const leases = createTenantLeases(redis, { prefix, ttlMs: 300 });
 
 afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
 });
 
@@ -37,5 +40,28 @@ describe('tenant lease on real Redis', () => {
     }
     expect(await leases.isHeld(lease)).toBe(true);
     expect(await leases.acquire('t2')).toBeUndefined();
+  });
+
+  it('forgets a tenant\'s fence counter once no lease could be live, and never while one is: tokens never go backwards', async () => {
+    const fenced = createTenantLeases(redis, { prefix, ttlMs: 200, fenceTtlMs: 500 });
+    const fence = `${prefix}:tenant-fence:{t4}`;
+    const lease = `${prefix}:tenant-lease:{t4}`;
+    const first = (await fenced.acquire('t4'))!;
+    // A job that runs for twice the counter's TTL, renewing: the counter must outlive its lease throughout.
+    for (let i = 0; i < 10; i++) {
+      await sleep(100);
+      expect(await fenced.renew(first)).toBe(true);
+      const [fencePttl, leasePttl] = await Promise.all([redis.pttl(fence), redis.pttl(lease)]);
+      expect(fencePttl).toBeGreaterThan(0);
+      expect(fencePttl).toBeGreaterThanOrEqual(leasePttl);
+    }
+    await fenced.release(first);
+    const second = (await fenced.acquire('t4'))!;
+    expect(second.token).toBeGreaterThan(first.token);
+    // Unrenewed: the lease expires, then the counter, and the key is gone (no key per tenant for ever).
+    await sleep(250);
+    expect(await fenced.acquire('t4')).toBeDefined();
+    await sleep(600);
+    expect(await redis.exists(fence, lease)).toBe(0);
   });
 });

@@ -54,4 +54,39 @@ describe('tenant lease and keeper', () => {
     expect(keeper.signal.reason).toBeInstanceOf(LeaseLostError);
     keeper.stop();
   });
+
+  it('gives the lease up before it can expire: at the last successful renewal\'s send time + TTL − margin', async () => {
+    const leases = new FakeLeases(300);
+    const lease = (await leases.acquire('t'))!;
+    const keeper = keepLease(leases, lease, new AbortController().signal, logger, { marginMs: 100 });
+    leases.failRenewals = true;
+    await sleep(150);
+    expect(keeper.signal.aborted).toBe(false);
+    // Redis would expire the lease at 300 ms, and another worker could then take it: this one stopped at 200.
+    await sleep(120);
+    expect(Date.now() - lease.acquiredAt).toBeLessThan(300);
+    expect(keeper.signal.reason).toBeInstanceOf(LeaseLostError);
+    await expect(keeper.assertHeld()).rejects.toBeInstanceOf(LeaseLostError);
+    keeper.stop();
+  });
+
+  it('does not wait on a hung renewal: the lease is given up on time although no renewal ever answers', async () => {
+    const leases = new FakeLeases(300);
+    const lease = (await leases.acquire('t'))!;
+    leases.hangRenewals = true;
+    const keeper = keepLease(leases, lease, new AbortController().signal, logger, { marginMs: 60 });
+    await sleep(290);
+    expect(keeper.signal.reason).toBeInstanceOf(LeaseLostError);
+    keeper.stop();
+  });
+
+  it('keeps the lease while renewals succeed, however long the job runs past the first deadline', async () => {
+    const leases = new FakeLeases(150);
+    const lease = (await leases.acquire('t'))!;
+    const keeper = keepLease(leases, lease, new AbortController().signal, logger, { marginMs: 50 });
+    await sleep(450);
+    expect(keeper.signal.aborted).toBe(false);
+    await keeper.assertHeld();
+    keeper.stop();
+  });
 });

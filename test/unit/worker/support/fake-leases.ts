@@ -7,6 +7,8 @@ export class FakeLeases implements TenantLeases {
   private readonly fence = new Map<string, number>();
   now = 0;
   failRenewals = false;
+  /** Renewals that never answer, as on a Redis connection that hangs. */
+  hangRenewals = false;
 
   constructor(ttlMs = 300) {
     this.ttlMs = ttlMs;
@@ -22,7 +24,7 @@ export class FakeLeases implements TenantLeases {
     const token = (this.fence.get(tenantId) ?? 0) + 1;
     this.fence.set(tenantId, token);
     this.held.set(tenantId, { token, until: this.now + this.ttlMs });
-    return { tenantId, token };
+    return { tenantId, token, acquiredAt: Date.now() };
   }
 
   async isHeld(lease: Lease) {
@@ -30,6 +32,7 @@ export class FakeLeases implements TenantLeases {
   }
 
   async renew(lease: Lease) {
+    if (this.hangRenewals) return new Promise<boolean>(() => undefined);
     if (this.failRenewals) throw new Error('redis down');
     const entry = this.current(lease.tenantId);
     if (entry?.token !== lease.token) return false;
