@@ -3,9 +3,11 @@ import { stringify } from 'yaml';
 import { byteCount, cpuMillis, formatBytes, formatCpu } from './quantity.ts';
 import { tenantSecretNames } from './tenant-secrets.ts';
 import { checkCustomDomain } from './custom-domain.ts';
-import { hostnameProblem } from './dns-names.ts';
+import { Hostname, KubernetesName } from './dns-names.ts';
+import { ImageRef } from './image.ts';
+import { ResourceOverrides } from './resource-overrides.ts';
 import { TenantId } from './tenant-id.ts';
-import { Quantity, TierLimits, TierName, type ComputeResources } from './tiers.ts';
+import { TierLimits, TierName, type ComputeResources } from './tiers.ts';
 
 /**
  * Values for charts/mechanicbuddy-tenant, built from platform settings, a tier and a tenant.
@@ -14,19 +16,10 @@ import { Quantity, TierLimits, TierName, type ComputeResources } from './tiers.t
  * referenced by name only (see tenant-secrets.ts).
  */
 
-const Hostname = z.string().superRefine((value, ctx) => {
-  const problem = hostnameProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
 const DnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label');
 const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL identifier');
 const Port = z.int().min(1).max(65535);
 const Cidr = z.union([z.cidrv4(), z.cidrv6()]);
-const Image = z.object({
-  repository: z.string().min(1),
-  tag: z.string().min(1).refine((tag) => tag !== 'latest', 'must pin a version, not latest'),
-});
-export type ImageRef = z.infer<typeof Image>;
 
 /** The platform part of the input: the same for every tenant, from the service's configuration. */
 export const ChartPlatformSettings = z.object({
@@ -34,9 +27,9 @@ export const ChartPlatformSettings = z.object({
   clusterIssuer: z.string().min(1),
   ingressClassName: z.string().min(1).default('nginx'),
   /** null: the cluster's default StorageClass. */
-  storageClass: z.string().min(1).nullable().default(null),
+  storageClass: KubernetesName.nullable().default(null),
   /** The migrations image runs as the API's init container; postgres is CloudNativePG's operand. */
-  images: z.object({ api: Image, web: Image, migrations: Image, postgres: Image }),
+  images: z.object({ api: ImageRef, web: ImageRef, migrations: ImageRef, postgres: ImageRef }),
   database: z.object({ name: PgIdentifier.default('app'), owner: PgIdentifier.default('app') }).prefault({}),
   networkPolicy: z
     .object({
@@ -64,15 +57,6 @@ export const ChartPlatformSettings = z.object({
 });
 export type ChartPlatformSettings = z.input<typeof ChartPlatformSettings>;
 
-const ResourceOverrides = z.strictObject({
-  postgresInstances: TierLimits.shape.postgresInstances.optional(),
-  postgresStorageSize: Quantity.optional(),
-  apiReplicas: TierLimits.shape.apiReplicas.optional(),
-  webReplicas: TierLimits.shape.webReplicas.optional(),
-  mechanicLimit: TierLimits.shape.mechanicLimit.optional(),
-  storageClass: z.string().min(1).optional(),
-});
-
 export const ChartValuesInput = z
   .object({
     platform: ChartPlatformSettings,
@@ -86,6 +70,7 @@ export const ChartValuesInput = z
       /** Stamped once at provision and passed on every upgrade, so an upgrade never extends a demo. */
       expiresAt: z.iso.datetime({ offset: true }).nullable(),
       hibernated: z.boolean().default(false),
+      // The API's own schema: what it accepts, this accepts (and the reverse).
       resourceOverrides: ResourceOverrides.prefault({}),
     }),
   })

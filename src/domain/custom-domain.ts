@@ -1,17 +1,11 @@
-import { z } from '@hono/zod-openapi';
-import { hostnameProblem } from './dns-names.ts';
+import type { z } from '@hono/zod-openapi';
+import { Hostname } from './dns-names.ts';
 
 /** A tenant's own hostname, e.g. `shop.acmeauto.com`: syntax only; see `checkCustomDomain` for the platform rule. */
-export const CustomDomain = z
-  .string()
-  .superRefine((value, ctx) => {
-    const problem = hostnameProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .openapi({
-    description: 'Lowercase hostname served besides {tenantId}.{baseDomain}; IDNs as punycode (xn--)',
-    example: 'shop.acmeauto.com',
-  });
+export const CustomDomain = Hostname.openapi({
+  description: 'Lowercase hostname served besides {tenantId}.{baseDomain}; IDNs as punycode (xn--)',
+  example: 'shop.acmeauto.com',
+});
 
 /**
  * Why a syntactically valid custom domain cannot be used on this platform, or undefined when it can.

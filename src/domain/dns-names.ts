@@ -1,4 +1,5 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
+import { z } from '@hono/zod-openapi';
 
 /** RFC 1123 label as Kubernetes uses it: lowercase alphanumerics and '-', alphanumeric at both ends. */
 export const DNS1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -7,6 +8,9 @@ export const DNS1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export function isDns1123Subdomain(value: string): boolean {
   return value.length <= 253 && value.split('.').every((label) => DNS1123_LABEL.test(label));
 }
+
+/** The name of a cluster object a tenant may name, such as a StorageClass (`local-path`, `fast-ssd`). */
+export const KubernetesName = z.string().refine(isDns1123Subdomain, 'must be a DNS-1123 name such as local-path');
 
 /**
  * Why `value` is not a public lowercase hostname (at least two labels, ASCII, no IP, no wildcard,
@@ -41,3 +45,9 @@ function isValidPunycodeLabel(label: string): boolean {
   const unicode = domainToUnicode(label);
   return unicode !== label && domainToASCII(unicode) === label;
 }
+
+/** A public lowercase hostname (see `hostnameProblem`): the base domain and every custom domain. */
+export const Hostname = z.string().superRefine((value, ctx) => {
+  const problem = hostnameProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { CustomDomain } from './custom-domain.ts';
-import { isDns1123Subdomain } from './dns-names.ts';
+import { ResourceOverrides } from './resource-overrides.ts';
 import { TenantId } from './tenant-id.ts';
 import { TierName } from './tiers.ts';
 
@@ -20,27 +20,6 @@ const stripeId = (prefix: string, example: string) =>
     .string()
     .regex(new RegExp(`^${prefix}_[A-Za-z0-9]{1,250}$`), `must be a Stripe id starting with ${prefix}_`)
     .openapi({ example });
-
-/** Per-request deviations from the tier; they apply to this tenant only and never change the tier. */
-export const ResourceOverrides = z
-  .strictObject({
-    postgresInstances: z.int().min(1).max(9).optional().openapi({ example: 3 }),
-    postgresStorageSize: z
-      .string()
-      .regex(/^[1-9][0-9]{0,5}(Mi|Gi|Ti)$/, 'must be a storage size such as 20Gi')
-      .optional()
-      .openapi({ example: '20Gi' }),
-    apiReplicas: z.int().min(0).max(20).optional().openapi({ example: 2 }),
-    webReplicas: z.int().min(0).max(20).optional().openapi({ example: 2 }),
-    mechanicLimit: z.int().min(1).max(100_000).nullable().optional().openapi({ description: 'null means unlimited', example: 10 }),
-    storageClass: z
-      .string()
-      .refine(isDns1123Subdomain, 'must be a DNS-1123 name such as local-path')
-      .optional()
-      .openapi({ example: 'fast-ssd' }),
-  })
-  .openapi('ResourceOverrides');
-export type ResourceOverrides = z.infer<typeof ResourceOverrides>;
 
 /** Body of `POST /api/provisioning/provision` (and `validate`). Unknown keys are rejected, not ignored. */
 export const ProvisionRequest = z

@@ -1,10 +1,25 @@
+import { z } from '@hono/zod-openapi';
+
 /**
  * Exact arithmetic on Kubernetes quantities, so quotas can be derived from the tier numbers in
  * TypeScript instead of in Helm templates (which cannot add `512Mi` to `1Gi`). CPU is counted in
- * millicores and memory/storage in bytes; both stay far below 2^53 for any realistic tenant.
+ * millicores and memory/storage in bytes; both stay far below 2^53 for any realistic tenant, which
+ * is why the accepted suffixes stop at T/Ti.
  */
 
-const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/;
+// The one quantity syntax: the schema below accepts exactly what the arithmetic can read.
+const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
+
+/** A Kubernetes resource quantity such as `512Mi`, `1Gi`, `250m` or `2`. */
+export const Quantity = z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as 512Mi or 250m');
+export type Quantity = z.infer<typeof Quantity>;
+
+/**
+ * A volume size: a whole number of Mi, Gi or Ti, below a million. Narrower than `Quantity` on
+ * purpose: `250m` of storage or `0Gi` are quantities but no volume a tenant could use.
+ */
+export const StorageSize = z.string().regex(/^[1-9][0-9]{0,5}(Mi|Gi|Ti)$/, 'must be a storage size such as 20Gi');
+export type StorageSize = z.infer<typeof StorageSize>;
 
 const MULTIPLIERS: Readonly<Record<string, number>> = {
   '': 1,
@@ -13,14 +28,10 @@ const MULTIPLIERS: Readonly<Record<string, number>> = {
   M: 1e6,
   G: 1e9,
   T: 1e12,
-  P: 1e15,
-  E: 1e18,
   Ki: 2 ** 10,
   Mi: 2 ** 20,
   Gi: 2 ** 30,
   Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
 };
 
 function scaled(quantity: string, unit: number): number {

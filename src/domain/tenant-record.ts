@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ResourceOverrides } from './provision-request.ts';
+import { ResourceOverrides } from './resource-overrides.ts';
 import { TierName } from './tiers.ts';
 
 /**
@@ -39,11 +39,17 @@ export const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate
 export const OperationType = z.enum(OPERATION_TYPES);
 export type OperationType = z.infer<typeof OperationType>;
 
+/** Who asked for an operation, as far as the lifecycle needs to know. */
+export const OperationReason = z.enum(['api', 'billing', 'expiry', 'reconcile']);
+export type OperationReason = z.infer<typeof OperationReason>;
+
 /** The last operation asked of a tenant and how it went, so status can tell provisioning from failed. */
 export const OperationMarker = z.strictObject({
   type: OperationType,
   jobId: z.string(),
   state: z.enum(['queued', 'active', 'completed', 'failed']),
+  /** Why it was asked: an expiry removal is re-checked against the expiry before it acts. */
+  reason: OperationReason.optional(),
   step: z.string().optional(),
   message: z.string().optional(),
   at: z.iso.datetime(),
@@ -69,6 +75,8 @@ export type TenantRecord = {
 };
 
 /** Everything needed to record a new tenant's intent. */
-export type NewTenant = Omit<TenantRecord, 'namespace' | 'operation' | 'terminating' | 'createdAt' | 'tier'> & {
+export type NewTenant = Omit<TenantRecord, 'namespace' | 'operation' | 'terminating' | 'tier' | 'createdAt'> & {
+  /** When the intent was recorded, by the intake's clock; defaults to now. */
+  createdAt?: string;
   operation: OperationMarker;
 };

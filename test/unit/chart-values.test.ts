@@ -152,7 +152,7 @@ describe('buildChartValues', () => {
   it('refuses unpinned images and malformed tenants', () => {
     const raw = input();
     const latest = { ...raw, platform: { ...raw.platform, images: { ...raw.platform.images, web: { repository: 'x/web', tag: 'latest' } } } };
-    expect(() => buildChartValues(latest)).toThrow(/must pin a version/);
+    expect(() => buildChartValues(latest)).toThrow(/must be pinned to a version/);
     expect(() => buildChartValues(input({ tenantId: 'Acme_Auto' }))).toThrow(ZodError);
     // A Service named "1st-garage-a1b2c3-api" is not a valid DNS-1035 name.
     expect(() => buildChartValues(input({ tenantId: '1st-garage-a1b2c3' }))).toThrow(/starting with a letter/);

@@ -25,7 +25,7 @@ describe('ProvisionRequest', () => {
       customDomain: 'shop.acmeauto.com',
       stripeCustomerId: 'cus_NffrFeUfNV2Hib',
       stripeSubscriptionId: 'sub_1MowQVLkdIwHu7ixeRlqHVzs',
-      resourceOverrides: { postgresInstances: 3, postgresStorageSize: '20Gi', apiReplicas: 0, webReplicas: 20, mechanicLimit: null, storageClass: 'fast-ssd' },
+      resourceOverrides: { postgresInstances: 3, postgresStorageSize: '20Gi', apiReplicas: 1, webReplicas: 20, mechanicLimit: null, storageClass: 'fast-ssd' },
     };
     expect(errorsOf(full)).toEqual([]);
   });
