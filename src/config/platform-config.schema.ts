@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DNS1123_LABEL, hostnameProblem, isDns1123Subdomain } from '../domain/dns-names.ts';
+import { DNS1123_LABEL, Hostname, isDns1123Subdomain } from '../domain/dns-names.ts';
+import { ImageRef } from '../domain/image.ts';
 import { TENANT_ID_MAX_LENGTH } from '../domain/tenant-id.ts';
 
 const kubernetesName = (what: string) =>
@@ -13,28 +14,10 @@ const namePrefix = (max: number, what: string) =>
     .max(max - TENANT_ID_MAX_LENGTH, `must be at most ${max - TENANT_ID_MAX_LENGTH} characters so that prefix + tenant id fits in ${max}`)
     .describe(what);
 
-const Image = z.strictObject({
-  repository: z
-    .string()
-    .regex(/^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, 'must be an image repository such as ghcr.io/org/name')
-    .describe('Image repository, without tag'),
-  tag: z
-    .string()
-    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image tag')
-    .refine((tag) => tag !== 'latest', 'must be pinned to a version; "latest" is not reproducible')
-    .describe('Pinned image tag'),
-});
-
 /** Where and how tenants are installed; another SaaS points these at its own chart and images. */
 export const PlatformConfig = z
   .strictObject({
-    baseDomain: z
-      .string()
-      .superRefine((value, ctx) => {
-        const problem = hostnameProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .describe('Tenants are served at https://{tenantId}.{baseDomain}'),
+    baseDomain: Hostname.describe('Tenants are served at https://{tenantId}.{baseDomain}'),
     namespacePrefix: namePrefix(63, 'Prefix of each tenant\'s namespace: {namespacePrefix}{tenantId}'),
     releasePrefix: namePrefix(53, 'Prefix of each tenant\'s Helm release: {releasePrefix}{tenantId}'),
     claimsNamespace: z
@@ -54,10 +37,10 @@ export const PlatformConfig = z
       .describe('The Helm chart of the tenant stack'),
     images: z
       .strictObject({
-        api: Image.describe('API image'),
-        web: Image.describe('Web image'),
-        migrations: Image.describe('Database migrations image, run before the API starts'),
-        postgres: Image.describe('PostgreSQL image for CloudNativePG'),
+        api: ImageRef.describe('API image'),
+        web: ImageRef.describe('Web image'),
+        migrations: ImageRef.describe('Database migrations image, run before the API starts'),
+        postgres: ImageRef.describe('PostgreSQL image for CloudNativePG'),
       })
       .describe('Container images of the tenant stack, passed to the chart'),
     networkPolicy: z
