@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JobView } from '../../../src/api/jobs/jobs.schemas.ts';
 import { OPERATIONS_QUEUE } from '../../../src/jobs/job-catalog.ts';
 import type { JobEvent } from '../../../src/jobs/job-events.schema.ts';
+import { eventIdAfter } from '../../../src/jobs/job-history.ts';
 import { eventually } from '../../support/kube.ts';
 import { readSse, type SseMessage } from '../../unit/api/support/sse.ts';
 import { startApi, type ApiServer } from './support/api-server.ts';
@@ -19,6 +20,12 @@ const progress = (i: number): JobEvent => ({
   data: { step: `step-${i}`, stepIndex: i, totalSteps: 13, percent: Math.floor((i / 13) * 100), message: `step-${i} done` },
 });
 const isTerminal = (m: SseMessage) => m.event === 'completed' || m.event === 'failed';
+
+/** Appends to the job's Redis stream directly (the layout job-history.ts writes), without publishing. */
+async function appendUnannounced(jobId: string, event: JobEvent): Promise<string> {
+  const key = `${api.config.queue.prefix}:job-history:${jobId}`;
+  return (await api.durable.xadd(key, '*', 'type', event.type, 'data', JSON.stringify(event.data)))!;
+}
 
 async function newJob() {
   const jobId = randomUUID();
@@ -101,7 +108,66 @@ describe('SSE against the real Redis history and hub', () => {
     expect(view.finishedAt).not.toBeNull();
     const messages = await readSse((await api.call(`/api/jobs/${jobId}/events`)).body!, () => false);
     expect(messages.map((m) => m.event)).toEqual(['progress', 'completed']);
-    expect(messages[1]).toEqual({ event: 'completed', data: JSON.stringify({ tenantId: 'sse-test', durationMs: 1 }) });
+    // Numbered right after the history's last event, so a resume after it is answered 204.
+    expect(messages[1]).toEqual({ event: 'completed', id: eventIdAfter(messages[0]!.id!), data: JSON.stringify({ tenantId: 'sse-test', durationMs: 1 }) });
+    expect((await api.call(`/api/jobs/${jobId}/events`, { headers: { 'Last-Event-ID': messages[1]!.id! } })).status).toBe(204);
+  });
+
+  it('delivers an event whose announcement never reached the hub, once, in order, when the next one arrives', async () => {
+    const jobId = await newJob();
+    const appended: string[] = [];
+    const res = await api.call(`/api/jobs/${jobId}/events`);
+    let live!: () => void;
+    const firstReceived = new Promise<void>((resolve) => (live = resolve));
+    const reading = readSse(res.body!, (m) => {
+      if (m.length > 0) live();
+      return m.some(isTerminal);
+    });
+    await eventually('the stream to subscribe', async () => (api.hub.subscriberCount() === 1 ? true : undefined), 5_000);
+    appended.push((await api.history.append(jobId, progress(0))).id);
+    // The stream is live (past its first history read) before the gap is made.
+    await firstReceived;
+    // Recorded in the job's history but never published: a pub/sub message lost in a Redis reconnect.
+    appended.push(await appendUnannounced(jobId, progress(1)));
+    appended.push((await api.history.append(jobId, progress(2))).id);
+    appended.push((await api.history.append(jobId, { type: 'completed', data: { tenantId: 'sse-test' } })).id);
+    // Well within the 15 s heartbeat: the next announcement heals the gap, not the heartbeat.
+    const seen = await reading;
+    expect(seen.map((m) => m.id)).toEqual(appended);
+    expect(seen.map((m) => m.event)).toEqual(['progress', 'progress', 'progress', 'completed']);
+    expect(JSON.parse(seen[1]!.data!)).toEqual(progress(1).data);
+  });
+
+  it('answers 204 to a resume after the terminal event of a job BullMQ finished, and repeats nothing', async () => {
+    const jobId = await newJob();
+    const appended: string[] = [];
+    // A real BullMQ worker on this file's prefix that records the history as the service's worker does.
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const worker = new Worker(OPERATIONS_QUEUE, async (job) => {
+      // Other tests' jobs wait in the same queue; only this one gets a history.
+      if (job.id !== jobId) return {};
+      appended.push((await api.history.append(jobId, progress(0))).id);
+      appended.push((await api.history.append(jobId, { type: 'completed', data: { tenantId: 'sse-test' } })).id);
+      return { tenantId: 'sse-test' };
+    }, { connection, prefix: api.config.queue.prefix });
+    try {
+      await eventually('the job to complete', async () => ((await (await api.queue.getJob(jobId))?.getState()) === 'completed' ? true : undefined), 20_000);
+    } finally {
+      await worker.close();
+      await connection.quit();
+    }
+    // A fresh connection gets the whole history, then the stream ends.
+    const fresh = await readSse((await api.call(`/api/jobs/${jobId}/events`)).body!, () => false);
+    expect(fresh.map((m) => m.id)).toEqual(appended);
+    const end = appended.at(-1)!;
+    for (const res of [
+      await api.call(`/api/jobs/${jobId}/events`, { headers: { 'Last-Event-ID': end } }),
+      await api.call(`/api/jobs/${jobId}/events?lastEventId=${end}`),
+    ]) {
+      expect(res.status).toBe(204);
+      expect(await res.text()).toBe('');
+    }
+    expect(api.hub.subscriberCount()).toBe(0);
   });
 
   it('shares one Redis subscription across many subscribers', async () => {
