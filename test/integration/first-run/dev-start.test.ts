@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { down, readState } from '../../sandbox/cluster.ts';
+import { down, health, readState, up } from '../../sandbox/cluster.ts';
 import { freePort } from '../../sandbox/ports.ts';
 
 // `npm run dev` on a machine where Redis cannot be had. It runs scripts/dev.ts as a child with a
@@ -39,11 +39,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A sandbox directory of this test's own; whatever happens, it goes (the default one is never named here). */
+async function privateSandboxDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tp-dev-sandbox-'));
+  cleanups.push(() => down(dir));
+  return dir;
+}
+
 /** Runs `npm run dev` (scripts/dev.ts) with `bin` as its whole PATH; returns what it left behind. */
-async function startDev(bin: string): Promise<Start> {
-  const sandboxDir = await mkdtemp(join(tmpdir(), 'tp-dev-sandbox-'));
-  // Whatever happens, this test's sandbox goes; the default one is never named here.
-  cleanups.push(() => down(sandboxDir));
+async function startDev(bin: string, sandboxDir?: string): Promise<Start> {
+  sandboxDir ??= await privateSandboxDir();
   const [redisPort, port] = [await freePort(), await freePort()];
   const before = new Set(daemons().map((p) => p.pid));
   const started = Date.now();
@@ -103,5 +108,15 @@ describe('npm run dev on a machine without Redis', () => {
     expect(start.exitCode).not.toBe(0);
     expect(start.stderrLines.filter((l) => !l.startsWith('redis-server: cannot start'))).toHaveLength(1);
     expect(start.stderrLines.at(-1)).toMatch(/redis-server/);
+  });
+
+  it('leaves a sandbox that was already running alone when its start fails', { timeout: 240_000 }, async () => {
+    const sandboxDir = await privateSandboxDir();
+    const state = await up({ dir: sandboxDir });
+    const start = await startDev(await pathWith({ 'redis-server': '#!/bin/sh\nexit 1\n' }), sandboxDir);
+    expect(start.exitCode).not.toBe(0);
+    expect(start.stderrLines).toEqual([expect.stringMatching(/^npm run dev: redis-server did not start/)]);
+    expect(start.sandboxState).toBe(true);
+    expect((await health(state)).healthy).toBe(true);
   });
 });
