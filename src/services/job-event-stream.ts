@@ -35,12 +35,12 @@ export async function openJobEvents(sources: JobEventSources, afterId: string | 
   // One read from `afterId` inclusive tells what the client saw last and what follows it.
   const events = await sources.history.read(sources.jobId, eventIdBefore(afterId));
   const anchored = events[0]?.id === afterId;
-  const last = anchored ? events.shift()! : undefined;
-  if (last && isTerminal(last)) return 'over';
+  if (anchored && isTerminal(events[0]!)) return 'over';
+  const backlog = anchored ? events.slice(1) : events;
   // An id the history does not hold, with nothing after it, of a finished job: the client saw the
   // terminal event synthesized after the history (or its history expired). Nothing more will come.
-  if (!anchored && events.length === 0 && (await sources.terminalFromQueue()) !== undefined) return 'over';
-  return { afterId, anchored, backlog: events };
+  if (!anchored && backlog.length === 0 && (await sources.terminalFromQueue()) !== undefined) return 'over';
+  return { afterId, anchored, backlog };
 }
 
 export type FollowOptions = JobEventSources & {

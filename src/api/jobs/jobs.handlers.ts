@@ -1,5 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import { coalesceReads } from '../../jobs/coalesced-reads.ts';
 import type { JobEventHub } from '../../jobs/job-event-hub.ts';
 import type { JobHistory } from '../../jobs/job-history.ts';
 import { dependencyCall, REDIS_DEADLINE_MS } from '../../services/dependency.ts';
@@ -21,6 +22,8 @@ const noJob = (jobId: string) => new ProblemError('not_found', { detail: `No job
 const redis = <T>(work: Promise<T>) => dependencyCall('Redis (the job queue)', work, REDIS_DEADLINE_MS);
 
 export function jobsHandlers(deps: JobsHandlerDeps) {
+  // Shared by every stream of this process: one announcement wakes all of a job's subscribers at once.
+  const streamHistory = coalesceReads(deps.history);
   const get: RouteHandler<typeof getJobRoute, AppEnv> = async (c) => {
     const { jobId } = c.req.valid('param');
     const view = await redis(readJobView(deps.queue, deps.history, jobId));
@@ -33,7 +36,7 @@ export function jobsHandlers(deps: JobsHandlerDeps) {
     // The header is what EventSource sends on reconnect; the query keeps the id of the first connection.
     const afterId = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').lastEventId;
     if (!(await redis(loadJob(deps.queue, jobId)))) throw noJob(jobId);
-    const sources = { jobId, history: deps.history, hub: deps.hub, terminalFromQueue: () => terminalEventOf(deps.queue, jobId) };
+    const sources = { jobId, history: streamHistory, hub: deps.hub, terminalFromQueue: () => terminalEventOf(deps.queue, jobId) };
     const cursor = await redis(openJobEvents(sources, afterId));
     // The client saw the final event: 204 is the answer that stops EventSource reconnecting for ever.
     if (cursor === 'over') return c.body(null, 204);

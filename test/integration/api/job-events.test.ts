@@ -183,6 +183,32 @@ describe('SSE against the real Redis history and hub', () => {
     await eventually('subscribers released', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
   });
 
+  it('reads the history once per announcement for all of a job\'s subscribers in this process', async () => {
+    const jobId = await newJob();
+    const key = `${api.config.queue.prefix}:job-history:${jobId}`;
+    const subscribers = 20;
+    const clients = Array.from({ length: subscribers }, () => new AbortController());
+    const responses = await Promise.all(clients.map((c) => api.call(`/api/jobs/${jobId}/events`, { signal: c.signal })));
+    const readings = responses.map((res) => readSse(res.body!, (m) => m.length > 0));
+    await eventually(`${subscribers} subscribers`, async () => (api.hub.subscriberCount() === subscribers ? true : undefined), 5_000);
+    await sleep(100);
+    const monitor = await new Redis(redisUrl).monitor();
+    const reads: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'xrange' && args[1] === key) reads.push(args);
+    });
+    try {
+      const sent = await api.history.append(jobId, progress(1));
+      const seen = await Promise.all(readings);
+      expect(seen.every((m) => m.length === 1 && m[0]!.id === sent.id)).toBe(true);
+      expect(reads).toHaveLength(1);
+    } finally {
+      monitor.disconnect();
+      for (const c of clients) c.abort();
+    }
+    await eventually('subscribers released', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
+  });
+
   it('answers 404 for a job Redis does not have', async () => {
     expect((await api.call(`/api/jobs/${randomUUID()}/events`)).status).toBe(404);
   });
