@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mintDevToken } from '../../scripts/dev-token.ts';
 import { TEST_JWT_SECRET } from '../support/service-deps.ts';
 import { startServiceProcess } from '../support/service-process.ts';
+import { CHROMIUM_INSTALL_MS, launchChromium } from './chromium.ts';
 
 const ARTEFACTS = 'test-results';
 let service: Awaited<ReturnType<typeof startServiceProcess>>;
@@ -11,15 +12,14 @@ let browser: Browser;
 let token: string;
 const created: string[] = [];
 
+// First, before the service starts: on a fresh machine this installs Chromium, which takes minutes.
+beforeAll(async () => {
+  browser = await launchChromium();
+}, CHROMIUM_INSTALL_MS);
+
 beforeAll(async () => {
   service = await startServiceProcess({ kubeconfig: inject('kubeconfig'), redisUrl: inject('redisUrl') });
   token = await mintDevToken(TEST_JWT_SECRET, 1);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
   await mkdir(ARTEFACTS, { recursive: true });
 });
 
