@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import { ConflictError } from '../domain/errors.ts';
 import { dependencyCall, REDIS_DEADLINE_MS } from '../services/dependency.ts';
@@ -7,14 +8,19 @@ import { SubscriptionBusyError } from './subscription-lock.ts';
 import type { SubscriptionProcessor } from './subscription-processor.ts';
 import { verifyStripeEvent } from './webhook-signature.ts';
 
-/** What the webhook answers Stripe with `200`. */
-export type WebhookReceipt = {
-  received: true;
-  eventId: string;
-  type: string;
-  outcome: 'processed' | 'duplicate' | 'ignored';
-  detail: string;
-};
+/** What `POST /api/webhooks/stripe` answers with 200: Stripe only needs the status; humans read the rest. */
+export const WebhookReceipt = z
+  .object({
+    received: z.literal(true),
+    eventId: z.string().openapi({ example: 'evt_1NG8Du2eZvKYlo2CUI79vXWy' }),
+    type: z.string().openapi({ example: 'customer.subscription.updated' }),
+    outcome: z.enum(['processed', 'duplicate', 'ignored']).openapi({
+      description: 'processed: the tenant lifecycle was driven from the subscription; duplicate: this event id was handled before; ignored: not an event billing acts on',
+    }),
+    detail: z.string().openapi({ example: 'active: professional → enterprise' }),
+  })
+  .openapi('StripeWebhookReceipt');
+export type WebhookReceipt = z.infer<typeof WebhookReceipt>;
 
 export type StripeWebhookDeps = {
   secret: string;

@@ -1,25 +1,29 @@
+import { z } from '@hono/zod-openapi';
 import type { Job, JobState, Queue } from 'bullmq';
-import { JobProgress, type JobError, type JobEvent, type JobLogEntry } from '../jobs/job-events.schema.ts';
+import { JobError, JobLogEntry, JobProgress, type JobEvent } from '../jobs/job-events.schema.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 
 export const JOB_STATES = ['queued', 'active', 'completed', 'failed'] as const;
 export type PublicJobState = (typeof JOB_STATES)[number];
 
 /** A job as `GET /api/jobs/{jobId}` shows it: BullMQ's record plus its durable history. */
-export type JobView = {
-  jobId: string;
-  type: string;
-  tenantId: string | null;
-  state: PublicJobState;
-  attempt: number;
-  progress: JobProgress | null;
-  log: JobLogEntry[];
-  result: Record<string, unknown> | null;
-  error: JobError | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-};
+export const JobView = z
+  .object({
+    jobId: z.string(),
+    type: z.string().openapi({ example: 'provision' }),
+    tenantId: z.string().nullable(),
+    state: z.enum(JOB_STATES),
+    attempt: z.int().openapi({ description: 'Attempts started so far (0 while queued)' }),
+    progress: JobProgress.nullable(),
+    log: z.array(JobLogEntry),
+    result: z.record(z.string(), z.unknown()).nullable(),
+    error: JobError.nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('Job');
+export type JobView = z.infer<typeof JobView>;
 
 /** The part of a BullMQ Queue the API reads jobs through. */
 export type JobQueue = Pick<Queue, 'getJob'>;

@@ -1,23 +1,42 @@
+import { z } from '@hono/zod-openapi';
 import { MalformedInputError } from '../domain/errors.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
-import type { TierName } from '../domain/tiers.ts';
+import { TierName } from '../domain/tiers.ts';
 import { kubeStatus } from '../kubernetes/kube-errors.ts';
 import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
-import { nominalTenantPhase, type TenantPhase } from './tenant-phase.ts';
+import { nominalTenantPhase, TENANT_PHASES } from './tenant-phase.ts';
 
-export type TenantSummary = {
-  tenantId: string;
-  namespace: string;
-  tier: TierName;
-  phase: TenantPhase;
-  companyName: string;
-  createdAt: string;
-  expiresAt: string | null;
-};
+/** The query of `GET /api/tenants`; the route validates with it and the listing takes its output. */
+export const TenantListQuery = z.object({
+  tier: TierName.optional().openapi({ param: { name: 'tier', in: 'query' } }),
+  phase: z.enum(TENANT_PHASES).optional().openapi({ param: { name: 'phase', in: 'query' } }),
+  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
+  cursor: z.string().min(1).max(4096).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'nextCursor of the previous page' }),
+});
+export type TenantListQuery = z.infer<typeof TenantListQuery>;
 
-export type TenantListQuery = { tier?: TierName | undefined; phase?: TenantPhase | undefined; limit: number; cursor?: string | undefined };
-export type TenantList = { items: TenantSummary[]; nextCursor: string | null };
+export const TenantSummary = z
+  .object({
+    tenantId: z.string(),
+    namespace: z.string(),
+    tier: TierName,
+    phase: z.enum(TENANT_PHASES).openapi({ description: 'From the last operation and desired state; see the status route for live readiness' }),
+    companyName: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+  })
+  .openapi('TenantSummary');
+export type TenantSummary = z.infer<typeof TenantSummary>;
+
+/** One page of `GET /api/tenants`: the listing returns it and the route documents it, one schema. */
+export const TenantList = z
+  .object({
+    items: z.array(TenantSummary),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .openapi('TenantList');
+export type TenantList = z.infer<typeof TenantList>;
 
 // A selective phase filter may need several pages of namespaces; stop and hand out a cursor past this.
 const MAX_PAGES_PER_REQUEST = 10;

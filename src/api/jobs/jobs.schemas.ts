@@ -1,7 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { JobError, JobLogEntry, JobProgress } from '../../jobs/job-events.schema.ts';
 import { isEventId } from '../../jobs/job-history.ts';
-import { JOB_STATES } from '../../services/job-view.ts';
 
 export const JobIdParams = z.object({
   jobId: z
@@ -23,20 +21,5 @@ export const JobEventsHeaders = z.object({
   'last-event-id': EventId.optional().openapi({ param: { name: 'last-event-id', in: 'header' }, description: 'Resume after this event' }),
 });
 
-export const JobView = z
-  .object({
-    jobId: z.string(),
-    type: z.string().openapi({ example: 'provision' }),
-    tenantId: z.string().nullable(),
-    state: z.enum(JOB_STATES),
-    attempt: z.int().openapi({ description: 'Attempts started so far (0 while queued)' }),
-    progress: JobProgress.nullable(),
-    log: z.array(JobLogEntry),
-    result: z.record(z.string(), z.unknown()).nullable(),
-    error: JobError.nullable(),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-  })
-  .openapi('Job');
-export type JobView = z.infer<typeof JobView>;
+// The job view's schema lives with readJobView, which returns it: one schema, no twin type.
+export { JobView } from '../../services/job-view.ts';

@@ -1,18 +1,7 @@
 import { z } from '@hono/zod-openapi';
 
-/** What `POST /api/webhooks/stripe` answers with 200: Stripe only needs the status; humans read the rest. */
-export const WebhookReceipt = z
-  .object({
-    received: z.literal(true),
-    eventId: z.string().openapi({ example: 'evt_1NG8Du2eZvKYlo2CUI79vXWy' }),
-    type: z.string().openapi({ example: 'customer.subscription.updated' }),
-    outcome: z.enum(['processed', 'duplicate', 'ignored']).openapi({
-      description: 'processed: the tenant lifecycle was driven from the subscription; duplicate: this event id was handled before; ignored: not an event billing acts on',
-    }),
-    detail: z.string().openapi({ example: 'active: professional → enterprise' }),
-  })
-  .openapi('StripeWebhookReceipt');
-export type WebhookReceipt = z.infer<typeof WebhookReceipt>;
+// The receipt's schema lives with the webhook that returns it: one schema, no twin type.
+export { WebhookReceipt } from '../../billing/stripe-webhook.ts';
 
 /** Documented, not validated by zod: a missing signature must be a 400 from the handler, not a 422. */
 export const StripeSignatureHeaders = z.object({
