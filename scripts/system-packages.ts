@@ -30,11 +30,17 @@ export type Host = {
 
 /** Thrown when a package is missing and could not be installed; `message` is the one line to print. */
 export class MissingSystemPackages extends Error {
-  readonly packages: readonly string[];
+  readonly #packages: readonly string[];
   constructor(packages: readonly string[], message: string) {
     super(message);
     this.name = 'MissingSystemPackages';
-    this.packages = packages;
+    this.#packages = packages;
+    // A user-facing line, not a bug: a runner that prints `stack` (vitest's global setup) prints only it.
+    this.stack = message;
+  }
+
+  get packages(): readonly string[] {
+    return this.#packages;
   }
 }
 
