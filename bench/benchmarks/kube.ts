@@ -2,7 +2,7 @@
 // counted there), worker RSS at concurrency 10, and GET /api/tenants over 1,000 tenant namespaces
 // against the same label-selected pages listed straight from the API server.
 import { randomBytes } from 'node:crypto';
-import { createTenantRegistry } from '../../src/kubernetes/tenant-registry.ts';
+import { createTenantStore } from '../../src/kubernetes/tenant-store.ts';
 import { MANAGED_BY, TENANT_LABELS } from '../../src/domain/tenant-record.ts';
 import {
   BENCH_CONFIG_BASE, api, benchCluster, benchPrefix, benchRedis, binaries, deleteNamespaces, diffCounts, kubeFor, kubeRequestCounts, now, pool, rssOf,
@@ -61,7 +61,7 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
     await deleteNamespaces(k8s, prefix);
 
     // 1,000 tenant namespaces with the registry's labels and annotations, created straight through the API.
-    const registry = createTenantRegistry(k8s.core, prefix);
+    const registry = createTenantStore(k8s.core, prefix);
     const created0 = now();
     await pool(Array.from({ length: listed }, (_, i) => i), 20, async (i) => {
       const tenantId = `lst-${i}-${randomBytes(3).toString('hex')}`;

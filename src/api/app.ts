@@ -10,13 +10,12 @@ import type { JobEventHub } from '../jobs/job-event-hub.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingSchedules } from '../billing/billing-schedules.ts';
 import { bindLifecycleIntake } from '../billing/lifecycle-intake-binding.ts';
 import { createLifecycleBillingActions } from '../billing/lifecycle-billing-actions.ts';
-import { createTenantIntents } from '../kubernetes/tenant-intents.ts';
 import type { LifecycleDeps } from '../lifecycle/intake.ts';
 import { createLifecycleRouter } from './lifecycle/lifecycle.router.ts';
 import { createStripeWebhookRoutes } from './webhooks/webhooks.router.ts';
@@ -44,7 +43,7 @@ export type ApiDeps = {
   logger: Logger;
   verifier: JwtVerifier;
   /** Tenants are namespaces. */
-  registry: TenantRegistry;
+  registry: TenantStore;
   /** Only readDatabase and readDeployment are used (status). */
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
   /** status (tenant status), version (validate) and template (the update preflight): the API never installs anything. */
@@ -132,8 +131,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     ),
   );
   const lifecycle: LifecycleDeps = {
-    config, helm: deps.helm, workloads: deps.workloads, registry: deps.registry, producer: deps.producer,
-    intents: createTenantIntents(deps.kube.core, config.platform.namespacePrefix),
+    config, helm: deps.helm, workloads: deps.workloads, tenants: deps.registry, producer: deps.producer,
   };
   app.route('/api/provisioning', createLifecycleRouter(lifecycle, guard));
   if (deps.billingSchedules) {

@@ -1,7 +1,7 @@
 import type { ConnectionOptions, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.schema.ts';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { billingMapping } from './billing-mapping.ts';
 import { stripeApiFromConfig, subscriptionLedgerFor } from './create-billing-webhook.ts';
 import type { BillingRedis } from './event-ledger.ts';
@@ -13,7 +13,7 @@ export type BillingWorkerDeps = {
   config: Pick<Config, 'billing' | 'tiers' | 'queue'>;
   /** Any connection; the ended-subscription records are read through it. */
   redis: BillingRedis;
-  registry: Pick<TenantRegistry, 'get'>;
+  registry: Pick<TenantStore, 'get'>;
   intake: LifecycleIntake;
   logger: Logger;
   api?: StripeApi | null;

@@ -1,12 +1,13 @@
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { Accepted, CallContext } from '../services/provisioning-service.ts';
+import { recordStripeIds } from '../lifecycle/intake.ts';
 import type { BillingActions } from './billing-actions.ts';
 import type { BillingSchedules } from './billing-schedules.ts';
 import type { LifecycleIntake } from './lifecycle-intake-port.ts';
 import { createTenantFinder } from './tenant-finder.ts';
 
 export type LifecycleBillingDeps = {
-  registry: Pick<TenantRegistry, 'list' | 'setAnnotations'>;
+  registry: Pick<TenantStore, 'list' | 'read' | 'write'>;
   /** The API's provisioning service: the same intake as `POST /api/provisioning/provision`. */
   provisioning: { provision(request: Parameters<BillingActions['provision']>[0], context: CallContext): Promise<Accepted> };
   intake: LifecycleIntake;
@@ -35,7 +36,7 @@ export function createLifecycleBillingActions(deps: LifecycleBillingDeps): Billi
       context.logger.info({ tenantId: accepted.tenantId, jobId: accepted.jobId }, 'billing: provision queued');
     },
     async linkSubscription(tenantId, ids) {
-      await deps.registry.setAnnotations(tenantId, { stripeCustomerId: ids.customerId, stripeSubscriptionId: ids.subscriptionId });
+      await recordStripeIds({ tenants: deps.registry }, tenantId, ids);
     },
     async update(tenantId, change, context) {
       // clearExpiry is implied: the lifecycle's update plan clears it when a trial tier is left.

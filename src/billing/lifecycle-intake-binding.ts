@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../lifecycle/errors.ts';
+import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../domain/errors.ts';
 import { requestDeprovision, requestHibernate, requestResume, requestUpdate, type LifecycleDeps } from '../lifecycle/intake.ts';
 import type { LifecycleIntake } from './lifecycle-intake-port.ts';
 

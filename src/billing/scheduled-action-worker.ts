@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { classifyStatus, type BillingMapping, type StatusClass } from './billing-mapping.ts';
 import { BILLING_SCHEDULES_QUEUE, ScheduledAction } from './billing-schedules.ts';
 import type { LifecycleIntake } from './lifecycle-intake-port.ts';
@@ -9,7 +9,7 @@ import { isTerminal, snapshotOf } from './subscription-snapshot.ts';
 import type { SubscriptionLedger } from './subscription-ledger.ts';
 
 export type ScheduledActionDeps = {
-  registry: Pick<TenantRegistry, 'get'>;
+  registry: Pick<TenantStore, 'get'>;
   intake: LifecycleIntake;
   /** null without an API key: the schedule is trusted (a payment cancels it when its event arrives). */
   api: StripeApi | null;

@@ -1,5 +1,5 @@
 import type { TenantRecord } from '../domain/tenant-record.ts';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 
 const PAGE = 200;
 
@@ -8,7 +8,7 @@ const PAGE = 200;
  * selector can match, so this pages through the managed namespaces: the subscription's own tenant
  * wins; else the customer's tenant without a subscription (the demo a first payment upgrades).
  */
-export function createTenantFinder(registry: Pick<TenantRegistry, 'list'>) {
+export function createTenantFinder(registry: Pick<TenantStore, 'list'>) {
   return async function findTenantByStripeIds(customerId: string, subscriptionId: string): Promise<TenantRecord | undefined> {
     let unsubscribed: TenantRecord | undefined;
     let cursor: string | undefined;

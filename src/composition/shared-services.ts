@@ -3,7 +3,7 @@ import type { Config } from '../config/config.schema.ts';
 import { createHelmClient } from '../helm/helm-client.ts';
 import { createJobHistory } from '../jobs/job-history.ts';
 import { createKubernetes } from '../kubernetes/kube-client.ts';
-import { createTenantRegistry } from '../kubernetes/tenant-registry.ts';
+import { createTenantStore } from '../kubernetes/tenant-store.ts';
 import { createTenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
@@ -18,8 +18,8 @@ export const FAIL_FAST_REDIS: RedisOptions = { maxRetriesPerRequest: 1, enableOf
 export function createSharedServices(config: Config, env: NodeJS.ProcessEnv, releasers: Releasers) {
   const logger = createLogger(config.logging);
   const metrics: Metrics = createMetrics();
-  const kube = createKubernetes(config.kubernetes, metrics.kubernetesRequest);
-  const registry = createTenantRegistry(kube.core, config.platform.namespacePrefix, {
+  const kube = createKubernetes(config.kubernetes, { observe: metrics.kubernetesRequest, requestTimeoutMs: config.timeouts.kubernetesRequest * 1000 });
+  const registry = createTenantStore(kube.core, config.platform.namespacePrefix, {
     clients: { rbac: kube.rbac, authorization: kube.authorization },
     tenantAccess: config.platform.tenantAccess,
   });

@@ -6,7 +6,6 @@ import { createJobProducer } from '../jobs/job-producer.ts';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
 import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
 import { scheduleSweeps } from '../jobs/sweep-schedules.ts';
-import { createTenantIntents } from '../kubernetes/tenant-intents.ts';
 import { drainWorkers } from '../worker/drain.ts';
 import { createMaintenanceWorker } from '../worker/maintenance-worker.ts';
 import { createOperationsWorker } from '../worker/operations-worker.ts';
@@ -21,7 +20,6 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   const connection = new Redis(config.redis.url, DURABLE_REDIS);
   connection.on('error', (error) => logger.warn({ err: error.message }, 'redis (worker) connection error'));
   releasers.add('worker redis', () => connection.quit());
-  const intents = createTenantIntents(kube.core, config.platform.namespacePrefix);
   const leases = createTenantLeases(historyRedis, { prefix, ttlMs: config.queue.tenantLease.ttlMs });
   const operations = new Queue(OPERATIONS_QUEUE, { connection, prefix });
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
@@ -30,7 +28,7 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   releasers.add('worker queues', () => Promise.all([operations.close(), maintenance.close()]));
   // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
-  const operationDeps = { config, logger, kube, registry, intents, workloads, helm };
+  const operationDeps = { config, logger, kube, tenants: registry, workloads, helm };
   const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
   const worker = createOperationsWorker({ ...operationDeps, history, leases, metrics }, { connection, prefix, concurrency: config.queue.concurrency });
   const sweeper = createMaintenanceWorker(
@@ -39,7 +37,7 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   );
   const billing = createBillingWorker({
     config, redis: historyRedis, registry, logger,
-    intake: bindLifecycleIntake({ config, helm, workloads, registry, intents, producer }, logger),
+    intake: bindLifecycleIntake({ config, helm, workloads, tenants: registry, producer }, logger),
   }, { connection, prefix });
   const workers = [worker, sweeper, billing];
   // Released first (releasers run in reverse): stop taking jobs, let running ones finish or cancel them.

@@ -1,38 +1,14 @@
-import type { FieldError } from '../domain/field-error.ts';
-
-/** No tenant by that id (HTTP 404). */
-export class TenantNotFoundError extends Error {
-  readonly tenantId: string;
-  constructor(tenantId: string) {
-    super(`No tenant ${tenantId}`);
-    this.name = 'TenantNotFoundError';
-    this.tenantId = tenantId;
-  }
-}
-
-/** The tenant's state forbids the request now, e.g. it is being removed (HTTP 409). */
-export class TenantConflictError extends Error {
-  readonly tenantId: string;
-  readonly reason: 'deprovisioning';
-  constructor(tenantId: string, reason: TenantConflictError['reason'], detail: string) {
-    super(detail);
-    this.name = 'TenantConflictError';
-    this.tenantId = tenantId;
-    this.reason = reason;
-  }
-}
+import { ConflictError } from '../domain/errors.ts';
 
 /**
- * The preflight refused the change: it cannot be done to this tenant (shrinking a volume, a value
- * the chart rejects, a move into a trial tier, a domain another tenant uses). HTTP 422 with `errors`.
+ * The condition a request was decided on no longer holds when it would be recorded or acted on:
+ * an expiry sweep listed a tenant as expired, and by the time it asked, the tenant had paid.
  */
-export class ChangeRejectedError extends Error {
+export class IntentLapsedError extends ConflictError {
+  override readonly name: string = 'IntentLapsedError';
   readonly tenantId: string;
-  readonly errors: FieldError[];
-  constructor(tenantId: string, errors: FieldError[]) {
-    super(`The change to tenant ${tenantId} cannot be made: ${errors.map((e) => (e.path ? `${e.path} ${e.message}` : e.message)).join('; ')}`);
-    this.name = 'ChangeRejectedError';
+  constructor(tenantId: string, why: string) {
+    super(`The request for tenant ${tenantId} no longer applies: ${why}`);
     this.tenantId = tenantId;
-    this.errors = errors;
   }
 }

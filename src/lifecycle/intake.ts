@@ -1,59 +1,73 @@
 import { randomUUID } from 'node:crypto';
+import { TenantConflictError, TenantNotFoundError } from '../domain/errors.ts';
 import type { UpdateRequest } from '../domain/provision-request.ts';
-import { releaseFor } from '../domain/tenant-id.ts';
-import type { DesiredState, OperationMarker, TenantRecord } from '../domain/tenant-record.ts';
-import { changeIntent, type IntentChange, type TenantIntents } from '../kubernetes/tenant-intents.ts';
-import { planUpdate, sameDesired } from './desired-change.ts';
+import type { DesiredState, OperationMarker, OperationReason, TenantRecord } from '../domain/tenant-record.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
-import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from './errors.ts';
+import type { IntentChange, TenantStore } from '../kubernetes/tenant-store.ts';
+import { changeIntent } from './change-intent.ts';
+import { planUpdate, sameDesired } from './desired-change.ts';
+import { ChangeRejectedError } from '../domain/errors.ts';
+import { IntentLapsedError } from './errors.ts';
+import { expiryStillDemands } from './expiry.ts';
 import { preflightUpdate, type PreflightDeps } from './preflight.ts';
+import { tenantRef } from './tenant-ref.ts';
+import { INTAKE_TRANSITIONS, intakeStanding, isPending } from './transitions.ts';
 
-export type LifecycleDeps = PreflightDeps & {
-  intents: TenantIntents;
+/** What recording an intent needs; an update's preflight needs more (LifecycleDeps). */
+export type IntakeDeps = {
+  config: PreflightDeps['config'];
+  tenants: Pick<TenantStore, 'read' | 'write' | 'all'>;
   producer: JobProducer;
-  now?: () => Date;
+  now?: (() => Date) | undefined;
   newJobId?: () => string;
 };
+export type LifecycleDeps = IntakeDeps & PreflightDeps;
 
-type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'deprovision';
+export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'deprovision';
 
 /** What `202 Accepted` needs. `replayed`: an equal request was already pending; this is its job. */
 export type LifecycleAccepted = {
   jobId: string;
   tenantId: string;
   namespace: string;
-  operation: LifecycleOperation;
+  operation: LifecycleOperation | 'provision';
   state: 'queued' | 'active';
   replayed: boolean;
 };
 
-/** A fixed job id makes a repeated request (two sweeps at once) one job: BullMQ ignores a second add. */
-export type IntakeOptions = { jobId?: string };
+/**
+ * `jobId`: a fixed id makes a repeated request (two sweeps at once) one job, as BullMQ ignores a
+ * second add. `reason`: who asks; an `expiry` request is recorded only while the expiry still
+ * demands it, decided inside the same conditional write.
+ */
+export type IntakeOptions = { jobId?: string; reason?: OperationReason };
 
 type Target = { desired: DesiredState; expiresAt?: string | null } | undefined;
-
-const pending = (m: OperationMarker | null): m is OperationMarker => m !== null && (m.state === 'queued' || m.state === 'active');
 
 /**
  * Records the request as the tenant's intent (desired state and operation marker, written with
  * the namespace's resourceVersion as precondition), then queues the job. Intent first: if Redis
  * loses the job, the reconciler finds the marker without a job and queues it again under the same id.
  */
-async function submit(deps: LifecycleDeps, tenantId: string, operation: LifecycleOperation, target: (t: TenantRecord) => Promise<Target>, options: IntakeOptions) {
+async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOperation, target: (t: TenantRecord) => Promise<Target>, options: IntakeOptions) {
   const jobId = options.jobId ?? (deps.newJobId ?? randomUUID)();
-  const at = (deps.now?.() ?? new Date()).toISOString();
-  const outcome = await changeIntent(deps.intents, tenantId, async (tenant) => {
+  const now = deps.now?.() ?? new Date();
+  const outcome = await changeIntent(deps.tenants, tenantId, async (tenant) => {
     const marker = tenant.operation;
-    const removing = tenant.terminating || (pending(marker) && marker.type === 'deprovision');
-    if (removing && pending(marker) && marker.type === 'deprovision' && operation === 'deprovision') return { result: marker };
-    if (removing) throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
+    const verdict = INTAKE_TRANSITIONS[intakeStanding(tenant)][operation];
+    if (verdict === 'replay' && isPending(marker) && marker.type === operation) return { result: marker };
+    if (verdict !== 'accept') throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
     if (marker?.jobId === jobId) return { result: marker };
+    if (options.reason === 'expiry' && (operation === 'hibernate' || operation === 'deprovision') && !expiryStillDemands(deps.config, tenant, operation, now)) {
+      throw new IntentLapsedError(tenantId, `its expiry no longer calls for ${operation} (expires at ${tenant.expiresAt ?? 'never'})`);
+    }
     const next = await target(tenant);
-    if (pending(marker) && marker.type === operation && (!next || sameDesired(next.desired, tenant.desired))) return { result: marker };
-    const change: IntentChange = { operation: { type: operation, jobId, state: 'queued', at } };
+    if (isPending(marker) && marker.type === operation && (!next || sameDesired(next.desired, tenant.desired))) return { result: marker };
+    const operationMarker: OperationMarker = { type: operation, jobId, state: 'queued', at: now.toISOString(), ...(options.reason ? { reason: options.reason } : {}) };
+    const change: IntentChange = { operation: operationMarker };
     if (next) change.desired = next.desired;
     if (next?.expiresAt !== undefined) change.expiresAt = next.expiresAt;
-    return { change, result: change.operation! };
+    return { change, result: operationMarker };
   });
   if (!outcome) throw new TenantNotFoundError(tenantId);
   const marker = outcome.result;
@@ -64,14 +78,14 @@ async function submit(deps: LifecycleDeps, tenantId: string, operation: Lifecycl
   };
   // A replay is not queued again unless the caller fixed the id (then adding again is a no-op, or recreates a lost job).
   if (!outcome.written && options.jobId === undefined) return accepted;
-  const payload = { tenantId, namespace: tenant.namespace, release: releaseFor(deps.config.platform.releasePrefix, tenantId), requestedAt: marker.at };
+  const { namespace, release } = tenantRef(deps.config, tenantId);
   try {
-    await deps.producer.enqueue(operation, payload, marker.jobId);
+    await deps.producer.enqueue(operation, { tenantId, namespace, release, requestedAt: marker.at }, marker.jobId);
   } catch (error) {
     // Undo only if nothing changed since our write; otherwise the reconciler finishes what we began.
     if (outcome.written) {
       const { desired, operation: previous, expiresAt } = tenant;
-      await deps.intents.write(tenantId, outcome.resourceVersion, { desired, operation: previous, expiresAt }).catch(() => undefined);
+      await deps.tenants.write(tenantId, outcome.resourceVersion, { desired, operation: previous, expiresAt }).catch(() => undefined);
     }
     throw error;
   }
@@ -95,21 +109,33 @@ export async function requestUpdate(deps: LifecycleDeps, tenantId: string, chang
 }
 
 /** `POST /api/provisioning/{tenantId}/hibernate`: API and Web to zero, the database hibernated, volumes kept. */
-export async function requestHibernate(deps: LifecycleDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
+export async function requestHibernate(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
   return submit(deps, tenantId, 'hibernate', async (t) => ({ desired: { ...t.desired, hibernated: true } }), options);
 }
 
 /** `POST /api/provisioning/{tenantId}/resume`: the tier's replicas again and the database woken. */
-export async function requestResume(deps: LifecycleDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
+export async function requestResume(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
   return submit(deps, tenantId, 'resume', async (t) => ({ desired: { ...t.desired, hibernated: false } }), options);
 }
 
-/** Removal (the expiry sweep uses it; asking again while one is pending returns that job). */
-export async function requestDeprovision(deps: LifecycleDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
+/** Removal, from every source (HTTP, billing, expiry); asking again while one is pending returns that job. */
+export async function requestDeprovision(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
   return submit(deps, tenantId, 'deprovision', async () => undefined, options);
 }
 
 /** A converge to the unchanged desired state, for drift the reconciler found; its id is fixed per observed state. */
-export async function requestRepair(deps: LifecycleDeps, tenantId: string, options: Required<IntakeOptions>): Promise<LifecycleAccepted> {
-  return submit(deps, tenantId, 'update', async (t) => ({ desired: t.desired }), options);
+export async function requestRepair(deps: IntakeDeps, tenantId: string, options: Required<Pick<IntakeOptions, 'jobId'>>): Promise<LifecycleAccepted> {
+  return submit(deps, tenantId, 'update', async (t) => ({ desired: t.desired }), { ...options, reason: 'reconcile' });
+}
+
+/**
+ * Billing links a Stripe customer and subscription to a tenant. A conditional write like every
+ * other change of intent, so it never overwrites ids linked by a newer event it did not see.
+ */
+export async function recordStripeIds(deps: { tenants: Pick<TenantStore, 'read' | 'write'> }, tenantId: string, ids: { customerId: string; subscriptionId: string }): Promise<void> {
+  const outcome = await changeIntent(deps.tenants, tenantId, (tenant) =>
+    tenant.stripeCustomerId === ids.customerId && tenant.stripeSubscriptionId === ids.subscriptionId
+      ? { result: undefined }
+      : { change: { stripe: { customerId: ids.customerId, subscriptionId: ids.subscriptionId } }, result: undefined });
+  if (!outcome) throw new TenantNotFoundError(tenantId);
 }

@@ -6,7 +6,7 @@ import { releaseFor } from '../domain/tenant-id.ts';
 import type { DesiredState, TenantRecord } from '../domain/tenant-record.ts';
 import { HelmError, helmMessage } from '../helm/helm-error.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { tenantObjectNames } from './plans/plan-deps.ts';
 import { tenantChartValues } from './tenant-values.ts';
@@ -15,7 +15,7 @@ export type PreflightDeps = {
   config: Config;
   helm: Pick<HelmClient, 'template'>;
   workloads: Pick<TenantWorkloads, 'readDatabase'>;
-  registry: Pick<TenantRegistry, 'list'>;
+  tenants: Pick<TenantStore, 'all'>;
 };
 
 type LiveStorage = { spec?: { storage?: { size?: string; storageClass?: string } } };
@@ -54,7 +54,7 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
     errors.push({ path: 'resourceOverrides.storageClass', message: `would move PostgreSQL volumes from StorageClass ${liveClass ?? '(cluster default)'} to ${next.storageClass ?? '(cluster default)'}; existing volumes cannot change class` });
   }
   if (desired.customDomain && desired.customDomain !== tenant.desired.customDomain) {
-    const owner = await domainOwner(deps.registry, desired.customDomain, tenant.tenantId);
+    const owner = await domainOwner(deps.tenants, desired.customDomain, tenant.tenantId);
     if (owner) errors.push({ path: 'customDomain', message: `is already used by tenant ${owner}` });
   }
   if (errors.length > 0) return errors;
@@ -69,15 +69,11 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
   return [];
 }
 
-async function domainOwner(registry: Pick<TenantRegistry, 'list'>, domain: string, self: string): Promise<string | undefined> {
+async function domainOwner(tenants: Pick<TenantStore, 'all'>, domain: string, self: string): Promise<string | undefined> {
   const wanted = domain.toLowerCase();
-  let cursor: string | undefined;
-  do {
-    const page = await registry.list({ limit: 500, continue: cursor });
-    const owner = page.items.find((t) => t.tenantId !== self && [t.customDomain, t.desired.customDomain].some((d) => d?.toLowerCase() === wanted));
-    if (owner) return owner.tenantId;
-    cursor = page.continue;
-  } while (cursor !== undefined);
+  for await (const t of tenants.all()) {
+    if (t.tenantId !== self && [t.customDomain, t.desired.customDomain].some((d) => d?.toLowerCase() === wanted)) return t.tenantId;
+  }
   return undefined;
 }
 

@@ -1,18 +1,29 @@
+import { z } from '@hono/zod-openapi';
 import type { Config } from '../config/config.schema.ts';
+import type { PlatformConfig } from '../config/platform-config.schema.ts';
 import { customDomainRule } from '../domain/custom-domain.ts';
-import { fieldErrorsFrom, type FieldError } from '../domain/field-error.ts';
+import { fieldErrorsFrom, FieldErrorSchema, type FieldError } from '../domain/field-error.ts';
 import { ProvisionRequest } from '../domain/provision-request.ts';
+import { reservedTenantIdRule } from '../domain/tenant-id.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
 import { kubeMessage } from '../kubernetes/kube-errors.ts';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { withDeadline, withDeadlineSignal } from './deadline.ts';
 
-export type ValidationReport = { valid: boolean; errors: FieldError[]; warnings: string[] };
+/** What `POST /api/provisioning/validate` answers: the route documents this schema, the service returns its type. */
+export const ValidationReport = z
+  .object({
+    valid: z.boolean(),
+    errors: z.array(FieldErrorSchema),
+    warnings: z.array(z.string()),
+  })
+  .openapi('ValidationReport');
+export type ValidationReport = z.infer<typeof ValidationReport>;
 
 export type ValidationDeps = {
   config: Config;
-  registry: Pick<TenantRegistry, 'get' | 'list'>;
+  registry: Pick<TenantStore, 'get' | 'list'>;
   kube: Pick<Kubernetes, 'version'>;
   helm: Pick<HelmClient, 'version'>;
 };
@@ -20,9 +31,12 @@ export type ValidationDeps = {
 const CHECK_DEADLINE_MS = 5_000;
 const LIST_PAGE = 500;
 
-/** The provision body schema with the platform's custom-domain rule; the provision route validates with it too. */
-export function provisionRequestSchema(baseDomain: string) {
-  return ProvisionRequest.superRefine(customDomainRule(baseDomain));
+/**
+ * The provision body schema with the platform's rules (custom domain, reserved tenant ids); the
+ * provision route validates with it too.
+ */
+export function provisionRequestSchema(platform: Pick<PlatformConfig, 'baseDomain' | 'reservedTenantIds'>) {
+  return ProvisionRequest.superRefine(customDomainRule(platform.baseDomain)).superRefine(reservedTenantIdRule(platform.reservedTenantIds));
 }
 
 /**
@@ -33,7 +47,7 @@ export function provisionRequestSchema(baseDomain: string) {
 export async function validateProvisionRequest(deps: ValidationDeps, body: unknown): Promise<ValidationReport> {
   const errors: FieldError[] = [];
   const warnings: string[] = [];
-  const parsed = provisionRequestSchema(deps.config.platform.baseDomain).safeParse(body);
+  const parsed = provisionRequestSchema(deps.config.platform).safeParse(body);
   const checks: Array<Promise<FieldError[]>> = [reachability(deps)];
   if (!parsed.success) errors.push(...fieldErrorsFrom(parsed.error, 'body'));
   else {

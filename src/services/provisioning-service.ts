@@ -1,118 +1,72 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
-import { ProblemError } from '../api/errors/problem-error.ts';
 import type { Config } from '../config/config.schema.ts';
+import { ConflictError, IdempotencyMismatchError } from '../domain/errors.ts';
 import type { ProvisionRequest } from '../domain/provision-request.ts';
-import { generateTenantId, releaseFor } from '../domain/tenant-id.ts';
-import type { DesiredState, OperationMarker } from '../domain/tenant-record.ts';
-import type { JobName, JobPayload } from '../jobs/job-catalog.ts';
+import { generateTenantId } from '../domain/tenant-id.ts';
+import type { OperationReason } from '../domain/tenant-record.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
-import { isNotFound } from '../kubernetes/kube-errors.ts';
-import { TenantExistsError, type TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { DomainClaims } from '../kubernetes/domain-claims.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
+import { acceptedBody, type JobAccepted } from '../lifecycle/accepted.ts';
+import { requestDeprovision } from '../lifecycle/intake.ts';
+import { requestProvision, type ProvisionPlan } from '../lifecycle/provision-intake.ts';
 import { budget, withDeadline } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall, REDIS_DEADLINE_MS, unavailable } from './dependency.ts';
 import { fingerprintOf, type IdempotencyClaim, type IdempotencyStore } from './idempotency-store.ts';
 import type { RedisCommands } from './redis-commands.ts';
 
-/** What `202 Accepted` carries for a new job: where to poll, follow and check the tenant. */
-export type JobAccepted = {
-  jobId: string;
-  tenantId: string;
-  namespace: string;
-  state: 'queued' | 'active';
-  links: { job: string; events: string; status: string };
-};
-
 export type ProvisioningDeps = {
   config: Config;
-  registry: TenantRegistry;
+  registry: TenantStore;
   producer: JobProducer;
   redis: RedisCommands;
   idempotency: IdempotencyStore;
+  claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
   randomHex?: (() => string) | undefined;
   now?: (() => Date) | undefined;
 };
 
-export type CallContext = { subject: string; logger: Logger; idempotencyKey?: string | undefined };
+export type CallContext = { subject: string; logger: Logger; idempotencyKey?: string | undefined; reason?: OperationReason };
 export type Accepted = { accepted: JobAccepted; replayed: boolean };
 
 // BullMQ's add is one round trip; past this the queue is as good as down.
 const ENQUEUE_DEADLINE_MS = 5_000;
-const DAY_MS = 24 * 3600 * 1000;
 
 export type ProvisioningService = ReturnType<typeof createProvisioningService>;
 
+/**
+ * The ids of a keyed request derive from its key, so every retry with the key (after a 503, a
+ * lost answer, a crashed API replica) aims at the same tenant and job: the namespace create then
+ * finds its own earlier attempt instead of making a second tenant.
+ */
+export function keyedPlan(request: ProvisionRequest, scope: string, key: string): ProvisionPlan {
+  const hash = createHash('sha256').update(`${scope}\n${key}`).digest('hex');
+  const jobId = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
+  return { tenantId: request.tenantId ?? generateTenantId(request.companyName, hash.slice(32, 38)), jobId };
+}
+
 export function createProvisioningService(deps: ProvisioningDeps) {
   const randomHex = deps.randomHex ?? (() => randomBytes(3).toString('hex'));
-  const now = deps.now ?? (() => new Date());
   const { config, registry } = deps;
-
-  const accepted = (jobId: string, tenantId: string, state: JobAccepted['state'] = 'queued'): JobAccepted => ({
-    jobId,
-    tenantId,
-    namespace: registry.namespaceOf(tenantId),
-    state,
-    links: { job: `/api/jobs/${jobId}`, events: `/api/jobs/${jobId}/events`, status: `/api/provisioning/${tenantId}/status` },
-  });
-
   const redisCall = <T>(work: Promise<T>, ms: number) => dependencyCall('Redis (the job queue)', work, ms);
-
-  async function enqueue<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string) {
-    try {
-      await withDeadline(deps.producer.enqueue(name, payload, jobId), ENQUEUE_DEADLINE_MS, 'enqueue');
-    } catch (error) {
-      // A payload that does not parse is our bug (500); anything else means the queue is unreachable.
-      throw error instanceof ZodError ? error : unavailable('Redis (the job queue)', error);
-    }
-  }
-
-  /** Records the tenant's intent in the cluster and queues its provision job. */
-  async function intake(request: ProvisionRequest, logger: Logger): Promise<JobAccepted> {
-    const tier = config.tiers[request.subscriptionTier];
-    const tenantId = request.tenantId ?? generateTenantId(request.companyName, randomHex());
-    const at = now();
-    const expiresAt = tier.expiresAfterDays === null ? null : new Date(at.getTime() + tier.expiresAfterDays * DAY_MS).toISOString();
-    const jobId = randomUUID();
-    const desired: DesiredState = {
-      tier: request.subscriptionTier,
-      customDomain: request.customDomain ?? null,
-      resourceOverrides: request.resourceOverrides ?? {},
-      hibernated: false,
-    };
-    const facts = {
-      companyName: request.companyName,
-      ownerEmail: request.ownerEmail,
-      ownerName: `${request.ownerFirstName} ${request.ownerLastName}`,
-      stripeCustomerId: request.stripeCustomerId ?? null,
-      stripeSubscriptionId: request.stripeSubscriptionId ?? null,
-      expiresAt,
-    };
-    const created = registry.create({
-      tenantId, ...facts, customDomain: desired.customDomain, desired,
-      operation: { type: 'provision', jobId, state: 'queued', at: at.toISOString() },
-    });
-    await dependencyCall(
-      'The Kubernetes API',
-      created.catch((error: unknown) => {
-        if (!(error instanceof TenantExistsError)) throw error;
-        throw new ProblemError('conflict', { detail: `Tenant ${tenantId} already exists`, errors: [{ path: 'tenantId', message: 'is already taken' }] });
+  // The queue fails fast; a payload that does not parse is our bug (500), anything else means the queue is unreachable.
+  const producer: JobProducer = {
+    enqueue: (name, payload, jobId) =>
+      withDeadline(deps.producer.enqueue(name, payload, jobId), ENQUEUE_DEADLINE_MS, 'enqueue').catch((error: unknown) => {
+        throw error instanceof ZodError ? error : unavailable('Redis (the job queue)', error);
       }),
-      CLUSTER_DEADLINE_MS,
-    );
-    const namespace = registry.namespaceOf(tenantId);
-    try {
-      await enqueue('provision', {
-        tenantId, namespace, release: releaseFor(config.platform.releasePrefix, tenantId), requestedAt: at.toISOString(), desired, ...facts,
-      }, jobId);
-    } catch (error) {
-      // Nothing half-created: a namespace no job will ever converge must not stay behind.
-      await registry.delete(tenantId).catch((cause: unknown) =>
-        logger.error({ err: cause, tenantId }, 'could not remove the namespace of a provision that was not queued'));
-      throw error;
-    }
-    logger.info({ tenantId, jobId, tier: request.subscriptionTier }, 'provision queued');
-    return accepted(jobId, tenantId);
+  };
+  const now = deps.now;
+  const provisionDeps = { config, tenants: registry, producer, claims: deps.claims, now };
+
+  async function claimKey(request: ProvisionRequest, context: CallContext, remainingMs: number) {
+    if (context.idempotencyKey === undefined) return undefined;
+    const result: IdempotencyClaim = await redisCall(deps.idempotency.claim(context.subject, context.idempotencyKey, fingerprintOf(request)), remainingMs);
+    if (result.kind === 'mismatch') throw new IdempotencyMismatchError();
+    if (result.kind === 'in-progress') throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', { retryAfterSeconds: 1 });
+    return result;
   }
 
   return {
@@ -122,65 +76,32 @@ export function createProvisioningService(deps: ProvisioningDeps) {
      */
     async provision(request: ProvisionRequest, context: CallContext): Promise<Accepted> {
       const limit = budget(REDIS_DEADLINE_MS);
-      let claim: Extract<IdempotencyClaim, { kind: 'claimed' }> | undefined;
-      if (context.idempotencyKey !== undefined) {
-        const result = await redisCall(deps.idempotency.claim(context.subject, context.idempotencyKey, fingerprintOf(request)), limit.remaining());
-        if (result.kind === 'replay') return { accepted: result.response.body as JobAccepted, replayed: true };
-        if (result.kind === 'mismatch') {
-          throw new ProblemError('idempotency_mismatch', {
-            detail: 'This Idempotency-Key was already used with a different request body; use a new key for a new request',
-          });
-        }
-        if (result.kind === 'in-progress') {
-          throw new ProblemError('conflict', {
-            detail: 'A request with this Idempotency-Key is still being processed; retry shortly',
-            headers: { 'Retry-After': '1' },
-          });
-        }
-        claim = result;
-      }
+      const claim = await claimKey(request, context, limit.remaining());
+      if (claim?.kind === 'replay') return { accepted: claim.response.body as JobAccepted, replayed: true };
+      const plan = context.idempotencyKey !== undefined
+        ? keyedPlan(request, context.subject, context.idempotencyKey)
+        : { tenantId: request.tenantId ?? generateTenantId(request.companyName, randomHex()), jobId: randomUUID() };
       try {
         await redisCall(deps.redis.ping(), limit.remaining());
-        const result = await intake(request, context.logger);
-        await claim?.complete({ status: 202, body: result, headers: { Location: result.links.job } }).catch((cause: unknown) =>
-          context.logger.warn({ err: cause }, 'could not store the idempotent response; a retry with this key will run again'));
-        return { accepted: result, replayed: false };
+        const done = await dependencyCall('The Kubernetes API', requestProvision(provisionDeps, request, plan, context.reason ?? 'api'), CLUSTER_DEADLINE_MS);
+        const body = acceptedBody(done);
+        await claim?.complete({ status: 202, body, headers: { Location: body.links.job } }).catch((cause: unknown) =>
+          context.logger.warn({ err: cause }, 'could not store the idempotent response; a retry with this key finds the same tenant'));
+        context.logger.info({ tenantId: plan.tenantId, jobId: plan.jobId, tier: request.subscriptionTier, replayed: done.replayed }, 'provision queued');
+        return { accepted: body, replayed: false };
       } catch (error) {
+        // Safe even when the outcome is unknown: a retry with the key derives the same plan.
         await claim?.release().catch(() => undefined);
         throw error;
       }
     },
 
-    /** Marks the tenant as being removed, then queues its deprovision job; asking twice returns the same job. */
+    /** Removal through the one lifecycle intake; asking twice returns the same job. */
     async deprovision(tenantId: string, context: CallContext): Promise<Accepted> {
-      const tenant = await dependencyCall('The Kubernetes API', registry.get(tenantId), CLUSTER_DEADLINE_MS);
-      if (!tenant) throw new ProblemError('not_found', { detail: `No tenant ${tenantId}` });
-      const previous = tenant.operation;
-      if (previous?.type === 'deprovision' && (previous.state === 'queued' || previous.state === 'active')) {
-        return { accepted: accepted(previous.jobId, tenantId, previous.state), replayed: true };
-      }
       await redisCall(deps.redis.ping(), REDIS_DEADLINE_MS);
-      const jobId = randomUUID();
-      const at = now().toISOString();
-      const marker: OperationMarker = { type: 'deprovision', jobId, state: 'queued', at };
-      try {
-        await dependencyCall('The Kubernetes API', registry.setOperation(tenantId, marker), CLUSTER_DEADLINE_MS);
-      } catch (error) {
-        if (isNotFound(error)) throw new ProblemError('not_found', { detail: `No tenant ${tenantId}` });
-        throw error;
-      }
-      try {
-        await enqueue('deprovision', {
-          tenantId, namespace: tenant.namespace, release: releaseFor(config.platform.releasePrefix, tenantId), requestedAt: at,
-        }, jobId);
-      } catch (error) {
-        // Put the marker back, or the tenant would read as deprovisioning with no job behind it.
-        const restore = previous ? registry.setOperation(tenantId, previous) : registry.setAnnotations(tenantId, { operation: null });
-        await restore.catch((cause: unknown) => context.logger.error({ err: cause, tenantId }, 'could not restore the operation marker'));
-        throw error;
-      }
-      context.logger.info({ tenantId, jobId }, 'deprovision queued');
-      return { accepted: accepted(jobId, tenantId), replayed: false };
+      const done = await dependencyCall('The Kubernetes API', requestDeprovision({ config, tenants: registry, producer, now }, tenantId, { reason: context.reason ?? 'api' }), CLUSTER_DEADLINE_MS);
+      context.logger.info({ tenantId, jobId: done.jobId, replayed: done.replayed }, 'deprovision queued');
+      return { accepted: acceptedBody(done), replayed: done.replayed };
     },
   };
 }

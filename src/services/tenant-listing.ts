@@ -3,7 +3,7 @@ import { MalformedInputError } from '../domain/errors.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import { TierName } from '../domain/tiers.ts';
 import { kubeStatus } from '../kubernetes/kube-errors.ts';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
 import { nominalTenantPhase, TENANT_PHASES } from './tenant-phase.ts';
 
@@ -46,7 +46,7 @@ const MAX_PAGES_PER_REQUEST = 10;
  * filter is applied here, asking each following page for only as many namespaces as are still
  * missing, so a page never overshoots `limit` and the continue token never skips a tenant.
  */
-export async function listTenants(registry: Pick<TenantRegistry, 'list'>, query: TenantListQuery): Promise<TenantList> {
+export async function listTenants(registry: Pick<TenantStore, 'list'>, query: TenantListQuery): Promise<TenantList> {
   const items: TenantSummary[] = [];
   let cursor = query.cursor;
   for (let page = 0; page < MAX_PAGES_PER_REQUEST; page += 1) {
@@ -61,7 +61,7 @@ export async function listTenants(registry: Pick<TenantRegistry, 'list'>, query:
   return { items, nextCursor: cursor ?? null };
 }
 
-async function readPage(registry: Pick<TenantRegistry, 'list'>, options: Parameters<TenantRegistry['list']>[0]) {
+async function readPage(registry: Pick<TenantStore, 'list'>, options: Parameters<TenantStore['list']>[0]) {
   try {
     return await dependencyCall('The Kubernetes API', registry.list(options), CLUSTER_DEADLINE_MS);
   } catch (error) {

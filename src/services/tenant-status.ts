@@ -1,41 +1,48 @@
+import { z } from '@hono/zod-openapi';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Config } from '../config/config.schema.ts';
 import { releaseFor } from '../domain/tenant-id.ts';
-import type { OperationMarker, TenantRecord } from '../domain/tenant-record.ts';
-import type { TierName } from '../domain/tiers.ts';
+import { OperationMarker, type TenantRecord } from '../domain/tenant-record.ts';
+import { TierName } from '../domain/tiers.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import { databaseReadiness, deploymentReadiness, type CnpgCluster } from '../kubernetes/readiness.ts';
-import type { TenantRegistry } from '../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { withDeadlineSignal } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
-import { deriveTenantPhase, type TenantPhase } from './tenant-phase.ts';
+import { deriveTenantPhase, TENANT_PHASES } from './tenant-phase.ts';
 
-export type ComponentStatus = { ready: boolean; replicas: number; readyReplicas: number };
-export type DatabaseStatus = { ready: boolean; instances: number; readyInstances: number; phase: string };
+const ComponentStatus = z.object({ ready: z.boolean(), replicas: z.int(), readyReplicas: z.int() });
+export type ComponentStatus = z.infer<typeof ComponentStatus>;
+const DatabaseStatus = z.object({ ready: z.boolean(), instances: z.int(), readyInstances: z.int(), phase: z.string() });
+export type DatabaseStatus = z.infer<typeof DatabaseStatus>;
 
-export type TenantStatus = {
-  tenantId: string;
-  namespace: string;
-  tier: TierName;
-  phase: TenantPhase;
-  ready: boolean;
-  release: { status: string; revision: number } | null;
-  database: DatabaseStatus;
-  api: ComponentStatus;
-  web: ComponentStatus;
-  urls: { tenant: string; api: string; custom: string | null };
-  customDomain: string | null;
-  expiresAt: string | null;
-  createdAt: string;
-  stripeCustomerId: string | null;
-  stripeSubscriptionId: string | null;
-  operation: OperationMarker | null;
-};
+/** What `GET /api/provisioning/{tenantId}/status` answers: the route documents this schema, the service returns its type. */
+export const TenantStatus = z
+  .object({
+    tenantId: z.string(),
+    namespace: z.string(),
+    tier: TierName,
+    phase: z.enum(TENANT_PHASES),
+    ready: z.boolean().openapi({ description: 'phase is ready: release deployed, database and both deployments ready' }),
+    release: z.object({ status: z.string(), revision: z.int() }).nullable(),
+    database: DatabaseStatus,
+    api: ComponentStatus,
+    web: ComponentStatus,
+    urls: z.object({ tenant: z.string(), api: z.string(), custom: z.string().nullable() }),
+    customDomain: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    createdAt: z.string(),
+    stripeCustomerId: z.string().nullable(),
+    stripeSubscriptionId: z.string().nullable(),
+    operation: OperationMarker.nullable(),
+  })
+  .openapi('TenantStatus');
+export type TenantStatus = z.infer<typeof TenantStatus>;
 
 export type TenantStatusDeps = {
   config: Config;
-  registry: Pick<TenantRegistry, 'get'>;
+  registry: Pick<TenantStore, 'get'>;
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
   helm: Pick<HelmClient, 'status'>;
 };

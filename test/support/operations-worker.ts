@@ -8,7 +8,7 @@ import type { ServiceDeps } from './service-deps.ts';
 /** A real BullMQ worker on the test's queue prefix, and a way to await a job's end. */
 export async function startWorker(deps: ServiceDeps, config: Config = deps.config) {
   const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  const worker: Worker = createOperationsWorker({ ...deps, config }, { connection, prefix: config.queue.prefix, concurrency: 4 });
+  const worker: Worker = createOperationsWorker({ ...deps, tenants: deps.registry, config }, { connection, prefix: config.queue.prefix, concurrency: 4 });
   void worker.run();
   const events = new QueueEvents(OPERATIONS_QUEUE, { connection: { url: config.redis.url }, prefix: config.queue.prefix });
   await events.waitUntilReady();

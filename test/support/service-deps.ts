@@ -8,8 +8,7 @@ import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
 import { createJobHistory } from '../../src/jobs/job-history.ts';
 import { createJobProducer } from '../../src/jobs/job-producer.ts';
 import { createKubernetes } from '../../src/kubernetes/kube-client.ts';
-import { createTenantIntents } from '../../src/kubernetes/tenant-intents.ts';
-import { createTenantRegistry } from '../../src/kubernetes/tenant-registry.ts';
+import { createTenantStore } from '../../src/kubernetes/tenant-store.ts';
 import { createTenantWorkloads } from '../../src/kubernetes/tenant-workloads.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createTenantLeases } from '../../src/worker/tenant-lease.ts';
@@ -35,17 +34,16 @@ export function testConfig(options: { kubeconfig: string; redisUrl: string; env?
 export function serviceDeps(config: Config, kubeconfig: string) {
   const logger = createLogger(config.logging);
   const kube = createKubernetes(config.kubernetes);
-  const registry = createTenantRegistry(kube.core, config.platform.namespacePrefix);
+  const registry = createTenantStore(kube.core, config.platform.namespacePrefix);
   const workloads = createTenantWorkloads(kube);
   const helm = createHelmClient({ binary: sandboxBinaries().helm, kubeconfig, env: process.env });
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   const history = createJobHistory(redis, { prefix: config.queue.prefix });
   const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
   const producer = createJobProducer(queue, config.queue);
-  const intents = createTenantIntents(kube.core, config.platform.namespacePrefix);
   const leases = createTenantLeases(redis, { prefix: config.queue.prefix, ttlMs: config.queue.tenantLease.ttlMs });
   return {
-    config, logger, kube, registry, intents, workloads, helm, redis, history, queue, producer, leases,
+    config, logger, kube, registry, workloads, helm, redis, history, queue, producer, leases,
     async close() {
       await queue.close();
       await redis.quit();

@@ -12,7 +12,7 @@ import type { ServiceDeps } from './service-deps.ts';
 
 /** The intake the HTTP layer calls, bound to a test's real dependencies. */
 export const lifecycleDeps = (d: ServiceDeps): LifecycleDeps => ({
-  config: d.config, intents: d.intents, producer: d.producer, helm: d.helm, workloads: d.workloads, registry: d.registry,
+  config: d.config, tenants: d.registry, producer: d.producer, helm: d.helm, workloads: d.workloads,
 });
 
 /** What the sweeps (expiry, reconcile) are built from, as the worker process builds them. */

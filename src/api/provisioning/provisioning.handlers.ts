@@ -1,7 +1,7 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { generateTenantId } from '../../domain/tenant-id.ts';
 import type { Kubernetes } from '../../kubernetes/kube-client.ts';
-import type { TenantRegistry } from '../../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../../kubernetes/tenant-store.ts';
 import { readAdminCredentials } from '../../kubernetes/tenant-secrets.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { validateProvisionRequest, type ValidationDeps } from '../../services/provision-validation.ts';
@@ -14,7 +14,7 @@ import type { ProvisioningRoutes } from './provisioning.routes.ts';
 export type ProvisioningHandlerDeps = TenantStatusDeps &
   ValidationDeps & {
     service: ProvisioningService;
-    registry: Pick<TenantRegistry, 'get' | 'list'>;
+    registry: Pick<TenantStore, 'get' | 'list'>;
     kube: Pick<Kubernetes, 'core' | 'version'>;
     randomHex: () => string;
   };
@@ -72,7 +72,7 @@ export function provisioningHandlers(deps: ProvisioningHandlerDeps) {
   };
 
   const generateId: Handler<'generateId'> = (c) =>
-    c.json({ tenantId: generateTenantId(c.req.valid('query').companyName, deps.randomHex()) }, 200);
+    c.json({ tenantId: generateTenantId(c.req.valid('query').companyName, deps.randomHex(), deps.config.platform.reservedTenantIds) }, 200);
 
   return { provision, deprovision, status, credentials, validate, generateId };
 }

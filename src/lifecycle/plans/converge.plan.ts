@@ -3,6 +3,8 @@ import type { ConvergeJob } from '../../jobs/job-catalog.ts';
 import { removeStrayHibernation } from '../../kubernetes/database-hibernation.ts';
 import { ensureTenantInputs } from './tenant-inputs.ts';
 import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
+import { recordMarker } from '../markers.ts';
+import { tenantRef } from '../tenant-ref.ts';
 import { recoverRelease, rollBackToLastDeployed } from '../../worker/release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
@@ -25,8 +27,9 @@ export type ConvergeResult = {
  * the cluster shows it. A failed upgrade goes back to the last deployed revision; nothing here
  * uninstalls a live release or deletes a database, and the tenant's Secrets are only ever created.
  */
-export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update' | 'hibernate' | 'resume', job: ConvergeJob, result: Partial<ConvergeResult>): Step[] {
-  const { config, intents, workloads, helm } = deps;
+export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update' | 'hibernate' | 'resume', payload: ConvergeJob, result: Partial<ConvergeResult>): Step[] {
+  const { config, tenants, workloads, helm } = deps;
+  const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const t = config.timeouts;
   const names = tenantObjectNames(job.tenantId);
   let tenant: TenantRecord | undefined;
@@ -39,12 +42,12 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
     {
       name: 'read-desired-state', timeoutSeconds: t.validate,
       async run() {
-        const found = await intents.read(job.tenantId);
+        const found = await tenants.read(job.tenantId);
         tenant = found && !found.tenant.terminating ? found.tenant : undefined;
         Object.assign(result, { tenantId: job.tenantId, namespace: job.namespace, superseded: gone() });
         if (!tenant) return `tenant ${job.tenantId} is gone or being removed; nothing to converge`;
-        await deps.registry.ensureAccess(job.tenantId);
-        await intents.markOperation(job.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
+        await tenants.ensureAccess(job.tenantId);
+        await recordMarker(tenants, job.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
         const d = tenant.desired;
         return `desired: tier ${d.tier}, ${d.hibernated ? 'hibernated' : 'running'}, domain ${d.customDomain ?? 'none'}`;
       },
@@ -87,7 +90,7 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
         } catch (error) {
           // Cancelled (shutdown, lost lease): Helm marked the release failed; the next holder upgrades over it.
           if (!signal.aborted) {
-            const rolledBack = await rollBackToLastDeployed(helm, job.release, job.namespace);
+            const rolledBack = await rollBackToLastDeployed(helm, job.release, job.namespace, AbortSignal.timeout(t.deployChart * 1000));
             if (rolledBack) await note(rolledBack, 'warn');
           }
           throw error;
@@ -120,7 +123,7 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
       name: 'record-result', timeoutSeconds: t.defaultStep,
       async run() {
         if (!tenant) return `superseded: tenant ${job.tenantId} is gone or being removed`;
-        await intents.markOperation(job.tenantId, { type, jobId, state: 'completed', at: new Date().toISOString() });
+        await recordMarker(tenants, job.tenantId, { type, jobId, state: 'completed', at: new Date().toISOString() });
         return `${job.tenantId} converged to tier ${tenant.desired.tier}${tenant.desired.hibernated ? ', hibernated' : ''}`;
       },
     },

@@ -1,56 +1,68 @@
 import type { DeprovisionJob } from '../../jobs/job-catalog.ts';
 import type { Step } from '../../worker/step-runner.ts';
+import { recordMarker } from '../markers.ts';
+import { deleteForRemoval, removalVeto, uninstallForRemoval } from '../removal.ts';
+import { tenantRef } from '../tenant-ref.ts';
 import type { OperationDeps } from './plan-deps.ts';
 
-export type DeprovisionResult = { tenantId: string; namespace: string; removed: boolean; durationSeconds: number };
+export type DeprovisionResult = { tenantId: string; namespace: string; removed: boolean; durationSeconds: number; keptBecause?: string };
 
-/** Idempotent at every step: a release or namespace that is already gone counts as removed. */
-export function deprovisionSteps(deps: OperationDeps, jobId: string, job: DeprovisionJob, result: Partial<DeprovisionResult>): Step[] {
-  const { registry, intents, helm, workloads, config } = deps;
+/**
+ * Idempotent at every step: a release or namespace that is already gone counts as removed. Every
+ * destructive call is decided again right before it is made (src/lifecycle/removal.ts): a removal
+ * that is no longer the tenant's intent, or an expiry removal of a tenant that paid, removes nothing.
+ */
+export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: DeprovisionJob, result: Partial<DeprovisionResult>): Step[] {
+  const { tenants, workloads, config } = deps;
+  const ref = tenantRef(config, payload.tenantId);
+  const now = () => deps.now?.() ?? new Date();
   let present = true;
+  const finish = (removed: boolean) => Object.assign(result, {
+    tenantId: ref.tenantId, namespace: ref.namespace, removed,
+    durationSeconds: Math.round((Date.now() - Date.parse(payload.requestedAt)) / 100) / 10,
+  });
   return [
     {
       name: 'validate', timeoutSeconds: config.timeouts.validate,
       async run() {
-        const tenant = await registry.get(job.tenantId);
+        const tenant = await tenants.get(ref.tenantId);
         present = tenant !== undefined;
-        // A namespace created after this removal was asked for, whose marker names another job, is a
-        // later incarnation (provisioned again once this removal finished): a stale or retried
-        // removal must not delete it. Both stamps come from the intake's clock.
-        const later = tenant && Date.parse(tenant.createdAt) > Date.parse(job.requestedAt);
-        if (tenant && !tenant.terminating && later && tenant.operation?.jobId !== jobId) {
+        if (!tenant) return `tenant ${ref.tenantId} is already gone`;
+        const veto = removalVeto(config, tenant, jobId, now());
+        if (veto) {
           present = false;
-          return `tenant ${job.tenantId} was provisioned again after this removal (its marker names job ${tenant.operation?.jobId ?? 'none'}); nothing to do`;
+          result.keptBecause = veto;
+          return `nothing removed: ${veto}`;
         }
-        if (tenant && !tenant.terminating) {
-          await registry.ensureAccess(job.tenantId);
-          await intents.markOperation(job.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
+        if (!tenant.terminating) {
+          await tenants.ensureAccess(ref.tenantId);
+          await recordMarker(tenants, ref.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
         }
-        return present ? `removing tenant ${job.tenantId}` : `tenant ${job.tenantId} is already gone`;
+        return `removing tenant ${ref.tenantId}`;
       },
     },
     {
       name: 'uninstall-release', timeoutSeconds: config.timeouts.deployChart,
       async run({ signal }) {
         if (!present) return 'nothing to uninstall';
-        await helm.uninstall(job.release, job.namespace, signal);
-        return `release ${job.release} uninstalled`;
+        if (!(await uninstallForRemoval(deps, ref, jobId, signal))) return 'tenant already gone';
+        return `release ${ref.release} uninstalled`;
       },
     },
     {
       name: 'delete-namespace', timeoutSeconds: config.timeouts.deprovision,
       async run({ signal, note }) {
-        if (!present) return 'nothing to delete';
-        const outcome = await registry.delete(job.tenantId);
-        if (outcome === 'deleting') await note(`namespace ${job.namespace} deleting`);
-        await workloads.waitForNamespaceGone(job.namespace, {
+        if (!present) {
+          finish(false);
+          return 'nothing to delete';
+        }
+        const outcome = await deleteForRemoval(deps, ref, jobId);
+        if (outcome === 'deleting') await note(`namespace ${ref.namespace} deleting`);
+        await workloads.waitForNamespaceGone(ref.namespace, {
           timeoutMs: config.timeouts.deprovision * 1000, signal, onChange: (reason) => void note(reason, 'debug'),
         });
-        result.tenantId = job.tenantId;
-        result.namespace = job.namespace;
-        result.removed = present;
-        result.durationSeconds = Math.round((Date.now() - Date.parse(job.requestedAt)) / 100) / 10;
-        return `namespace ${job.namespace} removed`;
+        finish(true);
+        return `namespace ${ref.namespace} removed`;
       },
     },
   ];

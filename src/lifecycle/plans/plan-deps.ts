@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/config.schema.ts';
 import type { HelmClient } from '../../helm/helm-client.ts';
 import type { Kubernetes } from '../../kubernetes/kube-client.ts';
-import type { TenantIntents } from '../../kubernetes/tenant-intents.ts';
-import type { TenantRegistry } from '../../kubernetes/tenant-registry.ts';
+import type { TenantStore } from '../../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
 
 /** What every operation is built from; assembled once by the composition root. */
@@ -11,9 +10,7 @@ export type OperationDeps = {
   config: Config;
   logger: Logger;
   kube: Kubernetes;
-  registry: TenantRegistry;
-  /** Conditional writes of the operation marker, so an older job never overwrites a newer request's. */
-  intents: TenantIntents;
+  tenants: TenantStore;
   workloads: TenantWorkloads;
   helm: HelmClient;
   now?: () => Date;

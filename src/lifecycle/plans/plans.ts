@@ -1,10 +1,13 @@
 import type { ConvergeJob, DeprovisionJob, JobName, ProvisionJob } from '../../jobs/job-catalog.ts';
-import type { OperationDeps } from './plan-deps.ts';
-import { convergeSteps } from './converge.plan.ts';
-import { deprovisionSteps } from './deprovision.plan.ts';
-import { provisionSteps } from './provision.plan.ts';
 import { rollBackToLastDeployed } from '../../worker/release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
+import { recordMarker } from '../markers.ts';
+import { compensateProvision } from '../removal.ts';
+import { tenantRef } from '../tenant-ref.ts';
+import { convergeSteps } from './converge.plan.ts';
+import { deprovisionSteps } from './deprovision.plan.ts';
+import type { OperationDeps } from './plan-deps.ts';
+import { provisionSteps } from './provision.plan.ts';
 
 export type TenantPayload = ProvisionJob | DeprovisionJob | ConvergeJob;
 
@@ -24,25 +27,17 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
 
 /**
  * Undoes what a job that will not be retried left behind, while still holding the tenant's lease.
- * A provision that never completed is removed (unless kept for inspection); a change to a live
- * tenant goes back to its last deployed revision and is never uninstalled, so no database or
- * volume is lost to a failed update.
+ * A provision that never deployed is removed (unless kept for inspection; see removal.ts); a change
+ * to a live tenant goes back to its last deployed revision and is never uninstalled, so no database
+ * or volume is lost to a failed job. `signal` bounds the Helm calls (the caller gives it a deadline).
  */
-export async function compensate(deps: OperationDeps, name: JobName, jobId: string, payload: TenantPayload, failure: { step: string; message: string }): Promise<string> {
-  const marker = { type: name, jobId, state: 'failed' as const, at: new Date().toISOString(), ...failure };
-  if (name === 'provision' && !deps.config.provisioning.keepFailedForInspection) {
-    // Only while the tenant is still this provision's: a request accepted since (an update, a new
-    // incarnation after a removal) owns it now and will converge it.
-    const current = (await deps.intents.read(payload.tenantId))?.tenant;
-    if (current && current.operation?.jobId !== jobId) return `kept: job ${current.operation?.jobId ?? 'none'} now owns the tenant`;
-    await deps.helm.uninstall(payload.release, payload.namespace);
-    await deps.registry.delete(payload.tenantId);
-    return 'release uninstalled and namespace deleted';
-  }
+export async function compensate(deps: OperationDeps, name: JobName, jobId: string, payload: TenantPayload, failure: { step: string; message: string }, signal: AbortSignal = AbortSignal.timeout(deps.config.timeouts.deployChart * 1000)): Promise<string> {
+  const ref = tenantRef(deps.config, payload.tenantId);
+  if (name === 'provision') return compensateProvision(deps, ref, jobId, failure, signal);
   let done = 'kept for inspection';
   if (name === 'update' || name === 'hibernate' || name === 'resume') {
-    done = (await rollBackToLastDeployed(deps.helm, payload.release, payload.namespace)) ?? 'release left as it was (deployed, or never deployed)';
+    done = (await rollBackToLastDeployed(deps.helm, ref.release, ref.namespace, signal)) ?? 'release left as it was (deployed, or never deployed)';
   }
-  await deps.intents.markOperation(payload.tenantId, marker);
+  await recordMarker(deps.tenants, ref.tenantId, { type: name, jobId, state: 'failed', at: new Date().toISOString(), ...failure });
   return done;
 }

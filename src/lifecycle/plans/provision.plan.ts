@@ -7,6 +7,8 @@ import { recoverRelease } from '../../worker/release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
 import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
+import { recordMarker } from '../markers.ts';
+import { tenantRef } from '../tenant-ref.ts';
 
 /** What a finished provision reports (the seed's TenantProvisioningResult, minus any password). */
 export type ProvisionResult = {
@@ -27,8 +29,10 @@ export type ProvisionResult = {
  * expiry are read from the namespace, not the payload: an update or hibernation accepted while
  * this job waited must not be undone by it, and a demo upgraded meanwhile must not expire.
  */
-export function provisionSteps(deps: OperationDeps, jobId: string, job: ProvisionJob, result: Partial<ProvisionResult>): Step[] {
-  const { config, kube, registry, intents, workloads, helm } = deps;
+export function provisionSteps(deps: OperationDeps, jobId: string, payload: ProvisionJob, result: Partial<ProvisionResult>): Step[] {
+  const { config, kube, tenants, workloads, helm } = deps;
+  // Where the tenant lives comes from its id, never from the payload's strings.
+  const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const t = config.timeouts;
   const names = tenantObjectNames(job.tenantId);
   let desired: DesiredState = job.desired;
@@ -40,7 +44,7 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
     {
       name: 'validate', timeoutSeconds: t.validate, mutates: false,
       async run({ signal }) {
-        const tenant = await registry.get(job.tenantId);
+        const tenant = await tenants.get(job.tenantId);
         if (!tenant) throw new PermanentError(`tenant ${job.tenantId} has no namespace (its intent was withdrawn)`);
         if (tenant.terminating) throw new PermanentError(`namespace ${job.namespace} is being deleted`);
         desired = tenant.desired;
@@ -53,8 +57,8 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
     {
       name: 'generate-id', timeoutSeconds: t.defaultStep,
       async run() {
-        await registry.ensureAccess(job.tenantId);
-        await intents.markOperation(job.tenantId, { type: 'provision', jobId, state: 'active', at: new Date().toISOString() });
+        await tenants.ensureAccess(job.tenantId);
+        await recordMarker(tenants, job.tenantId, { type: 'provision', jobId, state: 'active', at: new Date().toISOString() });
         return `tenant ${job.tenantId} in namespace ${job.namespace}, release ${job.release}`;
       },
     },
@@ -106,12 +110,14 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
       },
     },
     {
-      name: 'set-urls', timeoutSeconds: t.defaultStep,
+      name: 'set-urls', timeoutSeconds: t.defaultStep, mutates: false,
       async run() {
+        // Reported from the intent as it is now, never written back: the intake records the custom
+        // domain, and a value captured when this job started may since have been changed.
+        const current = (await tenants.get(job.tenantId))?.desired ?? desired;
         const tenant = `https://${job.tenantId}.${config.platform.baseDomain}`;
-        const custom = desired.customDomain ? `https://${desired.customDomain}` : null;
+        const custom = current.customDomain ? `https://${current.customDomain}` : null;
         result.urls = { tenant, api: `${tenant}/api`, custom };
-        await registry.setAnnotations(job.tenantId, { customDomain: desired.customDomain });
         return custom ? `${tenant} and ${custom}` : tenant;
       },
     },
@@ -147,11 +153,14 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
       },
     },
     {
-      name: 'set-billing-info', timeoutSeconds: t.defaultStep,
+      name: 'set-billing-info', timeoutSeconds: t.defaultStep, mutates: false,
       async run() {
-        result.billing = { stripeCustomerId: job.stripeCustomerId, stripeSubscriptionId: job.stripeSubscriptionId };
-        await registry.setAnnotations(job.tenantId, { stripeCustomerId: job.stripeCustomerId, stripeSubscriptionId: job.stripeSubscriptionId });
-        return job.stripeCustomerId ? `Stripe customer ${job.stripeCustomerId}` : 'no billing ids';
+        // The ids were recorded with the tenant at intake; billing may have linked newer ones since,
+        // so they are read, never overwritten with the payload's.
+        const current = await tenants.get(job.tenantId);
+        const billing = { stripeCustomerId: current?.stripeCustomerId ?? null, stripeSubscriptionId: current?.stripeSubscriptionId ?? null };
+        result.billing = billing;
+        return billing.stripeCustomerId ? `Stripe customer ${billing.stripeCustomerId}` : 'no billing ids';
       },
     },
     {
@@ -161,7 +170,7 @@ export function provisionSteps(deps: OperationDeps, jobId: string, job: Provisio
         result.namespace = job.namespace;
         // Measured from the request, which is what the customer waited.
         result.durationSeconds = Math.round((Date.now() - Date.parse(job.requestedAt)) / 100) / 10;
-        await intents.markOperation(job.tenantId, { type: 'provision', jobId, state: 'completed', at: new Date().toISOString() });
+        await recordMarker(tenants, job.tenantId, { type: 'provision', jobId, state: 'completed', at: new Date().toISOString() });
         return `provisioned ${job.tenantId} in ${result.durationSeconds} s`;
       },
     },

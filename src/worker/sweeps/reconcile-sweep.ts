@@ -13,7 +13,7 @@ import type { TenantLeases } from '../tenant-lease.ts';
 import { tenantChartValues } from '../../lifecycle/tenant-values.ts';
 import { findDrift, type ObservedShape } from './drift.ts';
 import { recoverLostIntent } from './lost-intents.ts';
-import { ownTenant } from './own-tenant.ts';
+import { ownTenant } from '../../lifecycle/tenant-ref.ts';
 
 export type ReconcileDeps = LifecycleDeps & {
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
@@ -25,7 +25,6 @@ export type ReconcileDeps = LifecycleDeps & {
 
 export type ReconcileReport = { checked: number; requeued: string[]; retried: string[]; repaired: Array<{ tenantId: string; reason: string }> };
 
-const PAGE = 200;
 const pending = (t: TenantRecord) => t.operation !== null && (t.operation.state === 'queued' || t.operation.state === 'active');
 
 /** A deterministic id per observed intent, so two sweeps at once enqueue one repair; hashed so ids never nest. */
@@ -59,33 +58,28 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
   const now = deps.now?.() ?? new Date();
   const { lostIntentAfterSeconds, stuckAfterSeconds } = deps.config.provisioning.reconcile;
   const report: ReconcileReport = { checked: 0, requeued: [], retried: [], repaired: [] };
-  let cursor: string | undefined;
-  do {
-    const page = await deps.registry.list({ limit: PAGE, continue: cursor });
-    for (const t of page.items) {
-      if (!ownTenant(deps.config, t)) continue;
-      report.checked++;
-      try {
-        if (pending(t)) {
-          if ((now.getTime() - Date.parse(t.operation!.at)) / 1000 < lostIntentAfterSeconds) continue;
-          const done = await recoverLostIntent({ ...deps, releasePrefix: deps.config.platform.releasePrefix }, t, t.operation!);
-          if (done) report[done].push(t.tenantId);
-          continue;
-        }
-        if (t.terminating || t.operation?.state === 'failed' || (await deps.leases.holder(t.tenantId)) !== undefined) continue;
-        const v = tenantChartValues(deps.config, { tenantId: t.tenantId, companyName: t.companyName, expiresAt: t.expiresAt }, t.desired).values;
-        const expected = { hibernated: v.hibernated, postgresInstances: v.postgres.instances, apiReplicas: v.api.replicas, webReplicas: v.web.replicas };
-        const reason = findDrift(expected, await observe(deps, t), now, stuckAfterSeconds);
-        if (!reason) continue;
-        await requestRepair(deps, t.tenantId, { jobId: repairJobId(t) });
-        report.repaired.push({ tenantId: t.tenantId, reason });
-      } catch (error) {
-        // One tenant's trouble must not stop the sweep for the others.
-        deps.logger.warn({ err: error, tenantId: t.tenantId }, 'reconcile: tenant skipped');
+  for await (const t of deps.tenants.all()) {
+    if (!ownTenant(deps.config, t)) continue;
+    report.checked++;
+    try {
+      if (pending(t)) {
+        if ((now.getTime() - Date.parse(t.operation!.at)) / 1000 < lostIntentAfterSeconds) continue;
+        const done = await recoverLostIntent({ ...deps, releasePrefix: deps.config.platform.releasePrefix }, t, t.operation!);
+        if (done) report[done].push(t.tenantId);
+        continue;
       }
+      if (t.terminating || t.operation?.state === 'failed' || (await deps.leases.holder(t.tenantId)) !== undefined) continue;
+      const v = tenantChartValues(deps.config, { tenantId: t.tenantId, companyName: t.companyName, expiresAt: t.expiresAt }, t.desired).values;
+      const expected = { hibernated: v.hibernated, postgresInstances: v.postgres.instances, apiReplicas: v.api.replicas, webReplicas: v.web.replicas };
+      const reason = findDrift(expected, await observe(deps, t), now, stuckAfterSeconds);
+      if (!reason) continue;
+      await requestRepair(deps, t.tenantId, { jobId: repairJobId(t) });
+      report.repaired.push({ tenantId: t.tenantId, reason });
+    } catch (error) {
+      // One tenant's trouble must not stop the sweep for the others.
+      deps.logger.warn({ err: error, tenantId: t.tenantId }, 'reconcile: tenant skipped');
     }
-    cursor = page.continue;
-  } while (cursor !== undefined);
+  }
   if (report.requeued.length + report.retried.length + report.repaired.length > 0) deps.logger.info(report, 'reconcile sweep acted');
   return report;
 }

@@ -60,7 +60,8 @@ describe('reconciler', () => {
     const t = await requestProvision(deps, 'free', { prefix: 'rf' });
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
-    await deps.registry.setOperation(t.tenantId, { type: 'update', jobId: 'u-failed', state: 'failed', at: new Date().toISOString(), step: 'upgrade-release', message: 'chart rejected' });
+    const current = (await deps.registry.read(t.tenantId))!;
+    await deps.registry.write(t.tenantId, current.resourceVersion, { operation: { type: 'update', jobId: 'u-failed', state: 'failed', at: new Date().toISOString(), step: 'upgrade-release', message: 'chart rejected' } });
     await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web`, body: { spec: { replicas: 2 } } }, merge);
     expect((await reconcileTenants(sweepDeps(deps))).repaired.filter((r) => r.tenantId === t.tenantId)).toEqual([]);
   });

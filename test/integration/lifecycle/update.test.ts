@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ChangeRejectedError } from '../../../src/lifecycle/errors.ts';
+import { ChangeRejectedError } from '../../../src/domain/errors.ts';
 import { requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { FAST_LIFECYCLE, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
 import { startWorker } from '../../support/operations-worker.ts';

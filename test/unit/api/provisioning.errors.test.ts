@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobAccepted } from '../../../src/api/provisioning/provisioning.schemas.ts';
+import { keyedPlan } from '../../../src/services/provisioning-service.ts';
 import { kubeError } from './support/fake-cluster.ts';
 import { problemOf, testApp, validProvision } from './support/harness.ts';
 
@@ -97,7 +98,8 @@ describe('provision: dependencies', () => {
     const headers = { 'Idempotency-Key': 'retry-me' };
     const problem = await problemOf(await t.call(provision, { body: validProvision, headers }), 503);
     expect(problem.detail).toMatch(/Redis/);
-    expect(t.registry.calls).toEqual(['create acme-auto-repair-abc123', 'delete acme-auto-repair-abc123']);
+    const { tenantId } = keyedPlan(validProvision, 'ops@example.com', 'retry-me');
+    expect(t.registry.calls).toEqual([`create ${tenantId}`, `read ${tenantId}`, `delete ${tenantId}`]);
     expect(t.registry.tenants.size).toBe(0);
 
     t.queue.enqueueError = undefined;
@@ -151,7 +153,7 @@ describe('deprovision, status, credentials: errors', () => {
     t.registry.seed('acme-main');
     t.redis.down = true;
     await problemOf(await t.call('/api/provisioning/acme-main/deprovision', { method: 'POST' }), 503);
-    expect(t.registry.calls).toEqual(['get acme-main']);
+    expect(t.registry.calls).toEqual([]);
   });
 
   it('answers 503 when Helm cannot report the release', async () => {

@@ -113,7 +113,7 @@ describe('POST /api/provisioning/{tenantId}/deprovision (happy)', () => {
     const body = (await res.json()) as JobAccepted;
     expect(body).toMatchObject({ tenantId: 'acme-main', namespace: 'tenant-acme-main', state: 'queued' });
     expect(t.registry.tenants.get('acme-main')?.operation).toMatchObject({ type: 'deprovision', jobId: body.jobId, state: 'queued' });
-    expect(t.registry.calls).toContain('setOperation acme-main deprovision:queued');
+    expect(t.registry.calls).toContain('write acme-main deprovision:queued');
     expect(JOB_CATALOG.deprovision.parse(t.queue.jobs.get(body.jobId)?.data)).toEqual({
       tenantId: 'acme-main', namespace: 'tenant-acme-main', release: 'tenant-acme-main', requestedAt: NOW.toISOString(),
     });

@@ -20,8 +20,13 @@ function pagedRegistry(tenants: TenantRecord[]) {
       const next = start + 2 < tenants.length ? String(start + 2) : undefined;
       return { items: tenants.slice(start, start + 2), continue: next };
     },
-    async setAnnotations(tenantId: string, value: unknown) {
-      annotations.push([tenantId, value]);
+    async read(tenantId: string) {
+      const tenant = tenants.find((t) => t.tenantId === tenantId) ?? tenantRecord({ tenantId });
+      return { tenant, resourceVersion: '1' };
+    },
+    async write(tenantId: string, resourceVersion: string, change: { stripe?: { customerId: string | null; subscriptionId: string | null } }) {
+      annotations.push([tenantId, { resourceVersion, stripeCustomerId: change.stripe?.customerId, stripeSubscriptionId: change.stripe?.subscriptionId }]);
+      return '2';
     },
   };
 }
@@ -110,11 +115,11 @@ describe('BillingActions over the lifecycle intake', () => {
     ]);
   });
 
-  it('links by writing both ids to the tenant\'s annotations, and cancels schedules by key', async () => {
+  it('links by writing both ids to the tenant\'s annotations, conditioned on the version read, and cancels schedules by key', async () => {
     const { actions, calls, registry } = setup();
     await actions.linkSubscription('t1', { customerId: 'cus_1', subscriptionId: 'sub_1' }, context);
     await actions.cancelScheduled('t1', ['billing-grace-t1'], context);
-    expect(registry.annotations).toEqual([['t1', { stripeCustomerId: 'cus_1', stripeSubscriptionId: 'sub_1' }]]);
+    expect(registry.annotations).toEqual([['t1', { resourceVersion: '1', stripeCustomerId: 'cus_1', stripeSubscriptionId: 'sub_1' }]]);
     expect(calls).toEqual([['cancel', ['billing-grace-t1']]]);
   });
 });

@@ -1,29 +1,39 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load-config.ts';
 import type { TenantRecord } from '../../../src/domain/tenant-record.ts';
 import type { OperationDeps } from '../../../src/lifecycle/plans/plan-deps.ts';
 import { deprovisionSteps } from '../../../src/lifecycle/plans/deprovision.plan.ts';
 import { FakeIntents, tenantRecord } from './support/fake-intents.ts';
 
+const config = loadConfig({ env: { KUBECONFIG: '/dev/null', AUTH_JWT_SECRET: 'unit-test-secret-that-is-at-least-32-bytes' } });
 const job = { tenantId: 'acme-abc123', namespace: 'tenant-acme-abc123', release: 'tenant-acme-abc123', requestedAt: '2026-01-01T00:00:00.000Z' };
-const timeouts = { validate: 5, deployChart: 5, deprovision: 5 };
+const removal = (extra: Partial<NonNullable<TenantRecord['operation']>> = {}) => ({ type: 'deprovision' as const, jobId: 'd-1', state: 'queued' as const, at: job.requestedAt, ...extra });
 
-function run(tenant: TenantRecord | undefined) {
+function run(tenant: TenantRecord | undefined, options: { now?: Date; between?: (store: FakeIntents) => Promise<void> } = {}) {
   const calls: string[] = [];
+  const store = new FakeIntents();
+  if (tenant) store.put(tenant);
+  const remove = store.delete.bind(store);
+  store.delete = async (id) => (calls.push('delete'), remove(id));
   const deps = {
-    config: { timeouts },
-    registry: { get: async () => tenant, ensureAccess: async () => undefined, delete: async () => (calls.push('delete'), 'deleting' as const) },
-    intents: new FakeIntents(),
+    config, tenants: store, now: () => options.now ?? new Date('2026-01-02T00:00:00.000Z'),
     helm: { uninstall: async () => void calls.push('uninstall') },
     workloads: { waitForNamespaceGone: async () => true as const },
   } as unknown as OperationDeps;
   const steps = deprovisionSteps(deps, 'd-1', job, {});
   const signal = new AbortController().signal;
-  return { calls, done: (async () => { for (const s of steps) await s.run({ signal, note: async () => undefined }); })() };
+  const done = (async () => {
+    for (const [i, s] of steps.entries()) {
+      if (i === 1) await options.between?.(store);
+      await s.run({ signal, note: async () => undefined });
+    }
+  })();
+  return { calls, done, store };
 }
 
 describe('deprovision steps', () => {
   it('remove the release and the namespace of the tenant whose removal was asked', async () => {
-    const { calls, done } = run(tenantRecord({ operation: { type: 'deprovision', jobId: 'd-1', state: 'queued', at: job.requestedAt } }));
+    const { calls, done } = run(tenantRecord({ operation: removal() }));
     await done;
     expect(calls).toEqual(['uninstall', 'delete']);
   });
@@ -34,15 +44,36 @@ describe('deprovision steps', () => {
     expect(calls).toEqual([]);
   });
 
-  it('still remove a tenant whose removal was queued without a marker of its own', async () => {
+  it('remove nothing when the tenant\'s intent is not this removal (a job without its marker is not a current intent)', async () => {
     const { calls, done } = run(tenantRecord({ createdAt: '2025-12-31T00:00:00.000Z', operation: { type: 'provision', jobId: 'p-1', state: 'completed', at: job.requestedAt } }));
     await done;
-    expect(calls).toEqual(['uninstall', 'delete']);
+    expect(calls).toEqual([]);
   });
 
   it('treat a tenant that is already gone as removed', async () => {
     const { calls, done } = run(undefined);
     await done;
     expect(calls).toEqual([]);
+  });
+
+  it('decide again before each destructive call: a removal withdrawn after validate deletes nothing', async () => {
+    const { calls, done } = run(tenantRecord({ operation: removal() }), {
+      between: async (store) => {
+        const current = (await store.read('acme-abc123'))!;
+        await store.write('acme-abc123', current.resourceVersion, { operation: { type: 'update', jobId: 'u-9', state: 'queued', at: job.requestedAt } });
+      },
+    });
+    await expect(done).rejects.toThrow(/kept/);
+    expect(calls).toEqual([]);
+  });
+
+  it('re-check an expiry removal against the expiry before acting: a tenant that paid (expiry cleared) is kept', async () => {
+    const expired = tenantRecord({ tier: 'demo', expiresAt: '2025-12-01T00:00:00.000Z', operation: removal({ reason: 'expiry' }) });
+    const { calls, done } = run({ ...expired, expiresAt: null });
+    await done;
+    expect(calls).toEqual([]);
+    const still = run(expired, { now: new Date('2026-01-02T00:00:00.000Z') });
+    await still.done;
+    expect(still.calls).toEqual(['uninstall', 'delete']);
   });
 });

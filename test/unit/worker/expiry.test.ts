@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/config.schema.ts';
-import { expiryAction, expiryJobId } from '../../../src/worker/sweeps/expiry-sweep.ts';
+import { expiryAction, expiryJobId } from '../../../src/lifecycle/expiry.ts';
 import { tenantRecord } from './support/fake-intents.ts';
 
 const policy = (p: Config['provisioning']['expiry']['policy'], deprovisionAfterSeconds = 3600) =>

@@ -28,7 +28,7 @@ function setup() {
   const leases = new FakeLeases(60_000);
   const intents = new FakeIntents();
   const helm = { uninstall: async () => { throw new Error('must not be called'); } };
-  const deps = { config, logger: createLogger({ level: 'silent', pretty: false }), history, leases, intents, helm } as unknown as ProcessorDeps;
+  const deps = { config, logger: createLogger({ level: 'silent', pretty: false }), history, leases, tenants: intents, helm } as unknown as ProcessorDeps;
   return { deps, events, leases, intents };
 }
 

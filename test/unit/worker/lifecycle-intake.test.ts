@@ -3,7 +3,7 @@ import type { Config } from '../../../src/config/config.schema.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { HelmError } from '../../../src/helm/helm-error.ts';
 import type { JobProducer } from '../../../src/jobs/job-producer.ts';
-import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../../../src/lifecycle/errors.ts';
+import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../../../src/domain/errors.ts';
 import { requestDeprovision, requestHibernate, requestResume, requestUpdate, type LifecycleDeps } from '../../../src/lifecycle/intake.ts';
 import { FakeIntents, tenantRecord } from './support/fake-intents.ts';
 
@@ -14,11 +14,10 @@ function setup(options: { liveStorage?: string; template?: () => Promise<string>
   const enqueued: Array<{ name: string; jobId: string; payload: unknown }> = [];
   let ids = 0;
   const deps: LifecycleDeps = {
-    config, intents,
+    config, tenants: intents,
     producer: { enqueue: options.enqueue ?? (async (name, payload, jobId) => (enqueued.push({ name, jobId, payload }), jobId)) },
     helm: { template: options.template ?? (async () => 'rendered') },
     workloads: { readDatabase: async () => (options.liveStorage ? { spec: { instances: 1, storage: { size: options.liveStorage, storageClass: 'local-path' } } } : undefined) },
-    registry: { list: async () => ({ items: [...intents.tenants.values()].map((e) => e.tenant), continue: undefined }) },
     newJobId: () => `job-${++ids}`,
     now: () => new Date('2026-02-01T00:00:00.000Z'),
   };

@@ -1,17 +1,17 @@
 import type { CoreV1Api, V1Deployment } from '@kubernetes/client-node';
-import type { OperationMarker, TenantRecord } from '../../../../src/domain/tenant-record.ts';
+import type { TenantRecord } from '../../../../src/domain/tenant-record.ts';
 import type { Kubernetes } from '../../../../src/kubernetes/kube-client.ts';
 import type { HelmClient, HelmRelease } from '../../../../src/helm/helm-client.ts';
 import type { CnpgCluster } from '../../../../src/kubernetes/readiness.ts';
-import { TenantExistsError, type TenantRegistry } from '../../../../src/kubernetes/tenant-registry.ts';
+import { IntentConflictError, TenantExistsError, type IntentChange, type TenantStore } from '../../../../src/kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../../../../src/kubernetes/tenant-workloads.ts';
 import { tenantSecretNames } from '../../../../src/domain/tenant-secrets.ts';
 
 /** An error shaped like client-node's ApiException. */
 export const kubeError = (code: number) => Object.assign(new Error(`HTTP-Code: ${code}`), { code });
 
-/** TenantRegistry over a Map, in namespace-name order, paging like the API server. */
-export class FakeRegistry implements TenantRegistry {
+/** TenantStore over a Map, in namespace-name order, paging like the API server. */
+export class FakeRegistry implements TenantStore {
   readonly tenants = new Map<string, TenantRecord>();
   readonly calls: string[] = [];
   failWith: Error | undefined;
@@ -29,7 +29,7 @@ export class FakeRegistry implements TenantRegistry {
     if (this.failWith) throw this.failWith;
   }
 
-  async create(tenant: Parameters<TenantRegistry['create']>[0]) {
+  async create(tenant: Parameters<TenantStore['create']>[0]) {
     this.check(`create ${tenant.tenantId}`);
     if (this.tenants.has(tenant.tenantId)) throw new TenantExistsError(tenant.tenantId);
     const record: TenantRecord = {
@@ -49,7 +49,7 @@ export class FakeRegistry implements TenantRegistry {
     return record && structuredClone(record);
   }
 
-  async list(options: Parameters<TenantRegistry['list']>[0]) {
+  async list(options: Parameters<TenantStore['list']>[0]) {
     this.check(`list ${options.limit}`);
     const all = [...this.tenants.values()].filter((t) => !options.tier || t.tier === options.tier).sort((a, b) => a.namespace.localeCompare(b.namespace));
     const start = options.continue === undefined ? 0 : Number(options.continue);
@@ -59,18 +59,36 @@ export class FakeRegistry implements TenantRegistry {
     return { items: structuredClone(items), continue: next < all.length ? String(next) : undefined };
   }
 
-  async setOperation(tenantId: string, operation: OperationMarker) {
-    this.check(`setOperation ${tenantId} ${operation.type}:${operation.state}`);
+  /** resourceVersions per tenant: every write moves it on, like the API server's. */
+  private readonly versions = new Map<string, number>();
+
+  async read(tenantId: string) {
+    this.check(`read ${tenantId}`);
     const record = this.tenants.get(tenantId);
-    if (!record) throw kubeError(404);
-    record.operation = operation;
+    return record && { tenant: structuredClone(record), resourceVersion: String(this.versions.get(tenantId) ?? 1) };
   }
 
-  async setAnnotations(tenantId: string, annotations: Parameters<TenantRegistry['setAnnotations']>[1]) {
-    this.check(`setAnnotations ${tenantId} ${JSON.stringify(annotations)}`);
+  async write(tenantId: string, resourceVersion: string, change: IntentChange) {
+    this.check(`write ${tenantId} ${change.operation ? `${change.operation.type}:${change.operation.state}` : Object.keys(change).join(',')}`);
     const record = this.tenants.get(tenantId);
     if (!record) throw kubeError(404);
-    if ('operation' in annotations && annotations.operation === null) record.operation = null;
+    const version = this.versions.get(tenantId) ?? 1;
+    if (String(version) !== resourceVersion) throw new IntentConflictError(tenantId);
+    if (change.desired) Object.assign(record, { desired: structuredClone(change.desired), tier: change.desired.tier, customDomain: change.desired.customDomain });
+    if (change.operation !== undefined) record.operation = change.operation;
+    if (change.expiresAt !== undefined) record.expiresAt = change.expiresAt;
+    if (change.stripe) Object.assign(record, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });
+    this.versions.set(tenantId, version + 1);
+    return String(version + 1);
+  }
+
+  async *all(options: { tier?: TenantRecord['tier'] } = {}) {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ limit: 200, continue: cursor, tier: options.tier });
+      yield* page.items;
+      cursor = page.continue;
+    } while (cursor !== undefined);
   }
 
   async ensureAccess(): Promise<void> {}

@@ -1,8 +1,8 @@
-import type { OperationMarker, TenantRecord } from '../../../../src/domain/tenant-record.ts';
-import { IntentConflictError, type IntentChange, type TenantIntents } from '../../../../src/kubernetes/tenant-intents.ts';
+import type { NewTenant, TenantRecord } from '../../../../src/domain/tenant-record.ts';
+import { IntentConflictError, TenantExistsError, type IntentChange, type TenantStore } from '../../../../src/kubernetes/tenant-store.ts';
 
-/** TenantIntents over a Map, with resourceVersion preconditions like the API server's. */
-export class FakeIntents implements TenantIntents {
+/** TenantStore over a Map, with resourceVersion preconditions like the API server's. */
+export class FakeIntents implements TenantStore {
   readonly tenants = new Map<string, { tenant: TenantRecord; version: number }>();
   writes = 0;
   /** Called between a read and the next write, to simulate a concurrent writer. */
@@ -28,16 +28,46 @@ export class FakeIntents implements TenantIntents {
     if (change.desired) Object.assign(t, { desired: structuredClone(change.desired), tier: change.desired.tier, customDomain: change.desired.customDomain });
     if (change.operation !== undefined) t.operation = change.operation;
     if (change.expiresAt !== undefined) t.expiresAt = change.expiresAt;
+    if (change.stripe) Object.assign(t, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });
     entry.version++;
     this.writes++;
     return String(entry.version);
   }
 
-  async markOperation(tenantId: string, marker: OperationMarker) {
-    const entry = this.tenants.get(tenantId);
-    if (!entry || (entry.tenant.operation && entry.tenant.operation.jobId !== marker.jobId)) return false;
-    await this.write(tenantId, String(entry.version), { operation: marker });
-    return true;
+  namespaceOf(tenantId: string) {
+    return `tenant-${tenantId}`;
+  }
+
+  async create(tenant: NewTenant) {
+    if (this.tenants.has(tenant.tenantId)) throw new TenantExistsError(tenant.tenantId);
+    const record: TenantRecord = {
+      ...structuredClone(tenant), namespace: this.namespaceOf(tenant.tenantId), tier: tenant.desired.tier,
+      createdAt: tenant.createdAt ?? new Date().toISOString(), terminating: false,
+    };
+    this.put(record);
+    return structuredClone(record);
+  }
+
+  async get(tenantId: string) {
+    return (await this.read(tenantId))?.tenant;
+  }
+
+  async list(options: { limit: number; continue?: string | undefined }) {
+    const all = [...this.tenants.values()].map((e) => structuredClone(e.tenant));
+    const start = Number(options.continue ?? 0);
+    return { items: all.slice(start, start + options.limit), continue: start + options.limit < all.length ? String(start + options.limit) : undefined };
+  }
+
+  async *all() {
+    yield* (await this.list({ limit: Number.MAX_SAFE_INTEGER })).items;
+  }
+
+  async ensureAccess() {}
+
+  deleted: string[] = [];
+  async delete(tenantId: string) {
+    this.deleted.push(tenantId);
+    return this.tenants.delete(tenantId) ? ('deleting' as const) : ('absent' as const);
   }
 }
 

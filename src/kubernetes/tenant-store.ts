@@ -1,0 +1,189 @@
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Namespace } from '@kubernetes/client-node';
+import {
+  MANAGED_BY,
+  TENANT_ANNOTATIONS as A,
+  TENANT_LABELS as L,
+  type DesiredState,
+  type NewTenant,
+  type OperationMarker,
+  type TenantRecord,
+} from '../domain/tenant-record.ts';
+import type { TierName } from '../domain/tiers.ts';
+import { isConflict, isNotFound } from './kube-errors.ts';
+import { ensureTenantAccess, type TenantAccess } from './tenant-access.ts';
+import { toTenantRecord } from './tenant-record-codec.ts';
+
+export class TenantExistsError extends Error {
+  constructor(tenantId: string) {
+    super(`tenant ${tenantId} already exists`);
+    this.name = 'TenantExistsError';
+  }
+}
+
+/** Another writer changed the namespace between our read and our write. */
+export class IntentConflictError extends Error {
+  constructor(tenantId: string) {
+    super(`tenant ${tenantId} changed concurrently`);
+    this.name = 'IntentConflictError';
+  }
+}
+
+/** A change to what a tenant should be; absent fields stay as they are, null removes. */
+export type IntentChange = {
+  desired?: DesiredState;
+  operation?: OperationMarker | null;
+  expiresAt?: string | null;
+  stripe?: { customerId: string | null; subscriptionId: string | null };
+};
+
+export type VersionedTenant = { tenant: TenantRecord; resourceVersion: string };
+export type TenantPage = { items: TenantRecord[]; continue: string | undefined };
+
+/**
+ * The tenants, as their namespaces record them: Kubernetes is the registry. Every change to what a
+ * tenant should be is a `write` conditioned on the resourceVersion it was decided on, so two
+ * requests that read the same state cannot both win and a slower one cannot silently undo a newer
+ * one. Deciding what to write is the lifecycle core's (src/lifecycle); this is only the adapter.
+ */
+export interface TenantStore {
+  namespaceOf(tenantId: string): string;
+  /** Records a new tenant's intent by creating its namespace; a taken id is a TenantExistsError. */
+  create(tenant: NewTenant): Promise<TenantRecord>;
+  get(tenantId: string): Promise<TenantRecord | undefined>;
+  read(tenantId: string): Promise<VersionedTenant | undefined>;
+  list(options: { limit: number; continue?: string | undefined; tier?: TierName | undefined }): Promise<TenantPage>;
+  /** Every managed tenant, a page at a time. */
+  all(options?: { tier?: TierName; pageSize?: number }): AsyncIterable<TenantRecord>;
+  /** Applies `change` only if the namespace is still at `resourceVersion` (else IntentConflictError); returns the new version. */
+  write(tenantId: string, resourceVersion: string, change: IntentChange): Promise<string>;
+  /**
+   * Binds the service's tenant ClusterRole into the namespace (least privilege; a no-op without
+   * tenant access configured). Each job calls it before touching the namespace's contents.
+   */
+  ensureAccess(tenantId: string): Promise<void>;
+  /** Deletes the namespace; resolves 'absent' when it was already gone. */
+  delete(tenantId: string): Promise<'deleting' | 'absent'>;
+}
+
+const selector = `${L.managedBy}=${MANAGED_BY}`;
+
+export type TenantAccessOptions = { clients: Parameters<typeof ensureTenantAccess>[0]; tenantAccess: TenantAccess | null };
+
+export function createTenantStore(core: CoreV1Api, namespacePrefix: string, access?: TenantAccessOptions): TenantStore {
+  const namespaceOf = (tenantId: string) => `${namespacePrefix}${tenantId}`;
+
+  const read = async (tenantId: string): Promise<VersionedTenant | undefined> => {
+    try {
+      const ns = await core.readNamespace({ name: namespaceOf(tenantId) });
+      const tenant = toTenantRecord(ns);
+      return tenant ? { tenant, resourceVersion: ns.metadata?.resourceVersion ?? '' } : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+
+  const list: TenantStore['list'] = async ({ limit, continue: token, tier }) => {
+    const labelSelector = tier ? `${selector},${L.tier}=${tier}` : selector;
+    const page = await core.listNamespace({ labelSelector, limit, _continue: token });
+    return {
+      items: page.items.map(toTenantRecord).filter((t): t is TenantRecord => t !== undefined),
+      continue: page.metadata?._continue || undefined,
+    };
+  };
+
+  return {
+    namespaceOf,
+    read,
+    list,
+    async create(tenant) {
+      try {
+        return toTenantRecord(await core.createNamespace({ body: newNamespace(namespaceOf(tenant.tenantId), tenant) }))!;
+      } catch (error) {
+        if (isConflict(error)) throw new TenantExistsError(tenant.tenantId);
+        throw error;
+      }
+    },
+    async get(tenantId) {
+      return (await read(tenantId))?.tenant;
+    },
+    async *all(options = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await list({ limit: options.pageSize ?? 200, continue: cursor, tier: options.tier });
+        yield* page.items;
+        cursor = page.continue;
+      } while (cursor !== undefined);
+    },
+    async write(tenantId, resourceVersion, change) {
+      // A merge patch that names a resourceVersion is rejected with 409 unless it is still current.
+      const body = { metadata: { resourceVersion, ...intentMetadata(change) } };
+      try {
+        const ns = await core.patchNamespace({ name: namespaceOf(tenantId), body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        return ns.metadata?.resourceVersion ?? '';
+      } catch (error) {
+        if (isConflict(error)) throw new IntentConflictError(tenantId);
+        throw error;
+      }
+    },
+    async ensureAccess(tenantId) {
+      if (access?.tenantAccess) await ensureTenantAccess(access.clients, namespaceOf(tenantId), tenantId, access.tenantAccess);
+    },
+    async delete(tenantId) {
+      try {
+        await core.deleteNamespace({ name: namespaceOf(tenantId), propagationPolicy: 'Foreground' });
+        return 'deleting';
+      } catch (error) {
+        if (isNotFound(error)) return 'absent';
+        throw error;
+      }
+    },
+  };
+}
+
+function intentMetadata(change: IntentChange) {
+  const annotations: Record<string, string | null> = {};
+  const labels: Record<string, string> = {};
+  if (change.desired) {
+    annotations[A.desiredState] = JSON.stringify(change.desired);
+    annotations[A.customDomain] = change.desired.customDomain;
+    // The tier label is what listings filter on; it follows the desired tier.
+    labels[L.tier] = change.desired.tier;
+  }
+  if (change.operation !== undefined) annotations[A.operation] = change.operation ? JSON.stringify(change.operation) : null;
+  if (change.expiresAt !== undefined) annotations[A.expiresAt] = change.expiresAt;
+  if (change.stripe) {
+    annotations[A.stripeCustomerId] = change.stripe.customerId;
+    annotations[A.stripeSubscriptionId] = change.stripe.subscriptionId;
+  }
+  return { annotations, ...(Object.keys(labels).length ? { labels } : {}) };
+}
+
+function newNamespace(name: string, tenant: NewTenant): V1Namespace {
+  const optional = (key: string, value: string | null) => (value ? { [key]: value } : {});
+  return {
+    metadata: {
+      name,
+      labels: {
+        [L.managedBy]: MANAGED_BY,
+        [L.tenantId]: tenant.tenantId,
+        [L.tier]: tenant.desired.tier,
+        // Tenant workloads must meet the restricted Pod Security Standard.
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      },
+      annotations: {
+        [A.desiredState]: JSON.stringify(tenant.desired),
+        [A.operation]: JSON.stringify(tenant.operation),
+        [A.companyName]: tenant.companyName,
+        [A.ownerEmail]: tenant.ownerEmail,
+        [A.ownerName]: tenant.ownerName,
+        [A.createdAt]: tenant.createdAt ?? new Date().toISOString(),
+        ...optional(A.customDomain, tenant.customDomain),
+        ...optional(A.stripeCustomerId, tenant.stripeCustomerId),
+        ...optional(A.stripeSubscriptionId, tenant.stripeSubscriptionId),
+        ...optional(A.expiresAt, tenant.expiresAt),
+      },
+    },
+  };
+}

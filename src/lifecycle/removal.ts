@@ -1,0 +1,97 @@
+import type { Config } from '../config/config.schema.ts';
+import type { TenantRecord } from '../domain/tenant-record.ts';
+import type { HelmClient } from '../helm/helm-client.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
+import { lastDeployedRevision, rollBackToLastDeployed } from '../worker/release-recovery.ts';
+import { expiryStillDemands } from './expiry.ts';
+import { recordMarker } from './markers.ts';
+import type { TenantRef } from './tenant-ref.ts';
+import { isPending } from './transitions.ts';
+
+/**
+ * The only code that uninstalls a tenant's release or deletes its namespace (and with it the
+ * database, its volumes and the Secrets). It does so in exactly two cases, each decided again on
+ * the tenant as it is right before every destructive call, by a job that holds the tenant's lease:
+ * - a deprovision whose intent is still current (the marker names this very removal, and an expiry
+ *   removal's expiry still demands it);
+ * - the compensation of a provision whose release never reached `deployed`.
+ */
+export type RemovalDeps = { config: Config; tenants: Pick<TenantStore, 'read' | 'write' | 'delete'>; helm: HelmClient; now?: () => Date };
+
+/** Why deprovision `jobId` may not remove `tenant` now; undefined when it may. */
+export function removalVeto(config: Config, tenant: TenantRecord, jobId: string, now: Date): string | undefined {
+  if (tenant.terminating) return undefined;
+  const m = tenant.operation;
+  if (!m || m.type !== 'deprovision' || m.jobId !== jobId || !isPending(m)) {
+    return `the tenant's intent is no longer this removal (its marker names ${m ? `${m.type} job ${m.jobId}, ${m.state}` : 'no job'})`;
+  }
+  if (m.reason === 'expiry' && !expiryStillDemands(config, tenant, 'deprovision', now)) {
+    return `the tenant no longer qualifies for removal by expiry (expires at ${tenant.expiresAt ?? 'never'})`;
+  }
+  return undefined;
+}
+
+/** Thrown when a destructive call is refused: the job stops before it changes anything. */
+export class RemovalRefusedError extends Error {
+  constructor(tenantId: string, why: string) {
+    super(`tenant ${tenantId} kept: ${why}`);
+    this.name = 'RemovalRefusedError';
+  }
+}
+
+async function confirmRemoval(deps: RemovalDeps, ref: TenantRef, jobId: string): Promise<boolean> {
+  const current = (await deps.tenants.read(ref.tenantId))?.tenant;
+  if (!current) return false;
+  const veto = removalVeto(deps.config, current, jobId, deps.now?.() ?? new Date());
+  if (veto) throw new RemovalRefusedError(ref.tenantId, veto);
+  return true;
+}
+
+/** Deprovision's uninstall: only while this removal is still the tenant's intent. */
+export async function uninstallForRemoval(deps: RemovalDeps, ref: TenantRef, jobId: string, signal: AbortSignal): Promise<boolean> {
+  if (!(await confirmRemoval(deps, ref, jobId))) return false;
+  await deps.helm.uninstall(ref.release, ref.namespace, signal);
+  return true;
+}
+
+/** Deprovision's namespace deletion: only while this removal is still the tenant's intent. */
+export async function deleteForRemoval(deps: RemovalDeps, ref: TenantRef, jobId: string): Promise<'deleting' | 'absent'> {
+  if (!(await confirmRemoval(deps, ref, jobId))) return 'absent';
+  return deps.tenants.delete(ref.tenantId);
+}
+
+/**
+ * Undoes a provision that will not be retried. Removes the tenant only when the provision never
+ * deployed: a release that ever reached `deployed` may hold a customer's data (a completed
+ * provision run again, or one whose last history write failed), so it is rolled back to its last
+ * deployed revision, never uninstalled. Returns what was done, for the job's log.
+ */
+export async function compensateProvision(deps: RemovalDeps, ref: TenantRef, jobId: string, failure: { step: string; message: string }, signal: AbortSignal): Promise<string> {
+  const current = (await deps.tenants.read(ref.tenantId))?.tenant;
+  if (!current) return 'nothing left to undo';
+  const marker = current.operation;
+  if (marker?.jobId !== jobId) return `kept: job ${marker?.jobId ?? 'none'} now owns the tenant`;
+  const failed = { type: 'provision' as const, jobId, state: 'failed' as const, at: new Date().toISOString(), ...failure };
+  if (marker.state === 'completed') {
+    const rolled = await rollBackToLastDeployed(deps.helm, ref.release, ref.namespace, signal);
+    return `kept: this provision completed before, the tenant is live${rolled ? `; ${rolled}` : ''}`;
+  }
+  const history = await deps.helm.history(ref.release, ref.namespace, signal);
+  const deployed = lastDeployedRevision(history);
+  if (deployed !== undefined) {
+    const rolled = await rollBackToLastDeployed(deps.helm, ref.release, ref.namespace, signal);
+    await recordMarker(deps.tenants, ref.tenantId, failed);
+    return `kept: release ${ref.release} reached deployed at revision ${deployed}${rolled ? `; ${rolled}` : ''}`;
+  }
+  if (deps.config.provisioning.keepFailedForInspection) {
+    await recordMarker(deps.tenants, ref.tenantId, failed);
+    return 'kept for inspection';
+  }
+  // Decided again right before each call: a request accepted meanwhile owns the tenant now.
+  const stillOurs = async () => (await deps.tenants.read(ref.tenantId))?.tenant.operation?.jobId === jobId;
+  if (!(await stillOurs())) return 'kept: another request took the tenant over';
+  await deps.helm.uninstall(ref.release, ref.namespace, signal);
+  if (!(await stillOurs())) return 'release uninstalled; namespace kept: another request took the tenant over';
+  await deps.tenants.delete(ref.tenantId);
+  return 'release uninstalled and namespace deleted (it never deployed)';
+}
