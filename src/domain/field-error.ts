@@ -1,10 +1,13 @@
-import type { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 
 /** One field problem, the shape shared by 422 problems, `validate` answers and config errors. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+export const FieldErrorSchema = z
+  .object({
+    path: z.string().openapi({ description: 'Dotted path of the offending field', example: 'ownerEmail' }),
+    message: z.string().openapi({ example: 'Invalid email address' }),
+  })
+  .openapi('FieldError');
+export type FieldError = z.infer<typeof FieldErrorSchema>;
 
 /**
  * Flattens zod issues into `{path, message}` pairs with dotted paths (`resourceOverrides.apiReplicas`).

@@ -1,11 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { FieldErrorSchema } from '../../domain/field-error.ts';
 
-export const FieldErrorSchema = z
-  .object({
-    path: z.string().openapi({ description: 'Dotted path of the offending field', example: 'ownerEmail' }),
-    message: z.string().openapi({ example: 'Invalid email address' }),
-  })
-  .openapi('FieldError');
+export { FieldErrorSchema };
 
 /** RFC 9457 problem details, as every error response of this API is shaped. */
 export const ProblemDocument = z
