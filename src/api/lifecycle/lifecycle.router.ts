@@ -1,5 +1,6 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { acceptedBody } from '../../lifecycle/accepted.ts';
 import { requestHibernate, requestResume, requestUpdate, type LifecycleAccepted, type LifecycleDeps } from '../../lifecycle/intake.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter, type AppEnv } from '../app-env.ts';
@@ -7,18 +8,13 @@ import { lifecycleRoutes, type LifecycleRoutes } from './lifecycle.routes.ts';
 
 type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
 
-const body = (a: LifecycleAccepted) => ({
-  jobId: a.jobId, tenantId: a.tenantId, namespace: a.namespace, state: a.state,
-  links: { job: `/api/jobs/${a.jobId}`, events: `/api/jobs/${a.jobId}/events`, status: `/api/provisioning/${a.tenantId}/status` },
-});
-
 /** `PUT /api/provisioning/{tenantId}`, `…/hibernate`, `…/resume` over the lifecycle intake. */
 export function createLifecycleRouter(deps: LifecycleDeps, guard: MiddlewareHandler[]) {
   const routes = lifecycleRoutes(deps.config.platform.baseDomain);
   const router = createRouter();
   router.use('*', ...guard);
   // The intake's refusals are domain errors: they pass the dependency call unchanged and onError maps them.
-  const run = async (work: Promise<LifecycleAccepted>) => body(await dependencyCall('The Kubernetes API', work, CLUSTER_DEADLINE_MS * 3));
+  const run = async (work: Promise<LifecycleAccepted>) => acceptedBody(await dependencyCall('The Kubernetes API', work, CLUSTER_DEADLINE_MS * 3));
   const update: Handler<LifecycleRoutes['update']> = async (c) => {
     const accepted = await run(requestUpdate(deps, c.req.valid('param').tenantId, c.req.valid('json')));
     return c.json(accepted, 202, { Location: accepted.links.job });
