@@ -24,18 +24,9 @@ export async function dependencyCall<T>(what: string, work: Promise<T>, ms: numb
   try {
     return await withDeadline(work, ms, what);
   } catch (error) {
-    if (isDomainError(error) || isApiProblem(error)) throw error;
+    if (isDomainError(error)) throw error;
     const status = kubeStatus(error);
     if (status !== undefined && status < 500 && status !== 429 && status !== 409) throw error;
     throw unavailable(what, error);
   }
-}
-
-/**
- * Transitional: code that still throws the API's ProblemError inside a dependency call (the
- * provisioning service, until it throws domain errors) must keep its answer. Recognised by name so
- * that nothing here imports from `api/`; remove once no service throws ProblemError.
- */
-function isApiProblem(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ProblemError';
 }

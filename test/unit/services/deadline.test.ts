@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { budget, DeadlineError, withDeadline, withDeadlineSignal } from '../../../src/services/deadline.ts';
 import { dependencyCall } from '../../../src/services/dependency.ts';
-import { ProblemError } from '../../../src/api/errors/problem-error.ts';
 import { ConflictError, DependencyUnavailableError } from '../../../src/domain/errors.ts';
 
 describe('withDeadline', () => {
@@ -61,12 +60,10 @@ describe('dependencyCall', () => {
     await expect(dependencyCall('Redis', new Promise(() => undefined), 10)).rejects.toMatchObject({ kind: 'dependency_unavailable', dependency: 'Redis' });
   });
 
-  it('keeps deterministic cluster answers, domain errors and problems as they are', async () => {
+  it('keeps deterministic cluster answers and domain errors as they are', async () => {
     const forbidden = code(403);
     await expect(dependencyCall('k', Promise.reject(forbidden), 100)).rejects.toBe(forbidden);
     const conflict = new ConflictError('taken');
     await expect(dependencyCall('k', Promise.reject(conflict), 100)).rejects.toBe(conflict);
-    const problem = new ProblemError('conflict');
-    await expect(dependencyCall('k', Promise.reject(problem), 100)).rejects.toBe(problem);
   });
 });
