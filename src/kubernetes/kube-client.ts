@@ -1,5 +1,9 @@
 import { observedApiClient, ObservedWatch, type KubeRequestObserver } from '../observability/kube-instrumentation.ts';
-import { AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, VersionApi, Watch } from '@kubernetes/client-node';
+import {
+  AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, VersionApi, Watch,
+  createConfiguration, ServerConfiguration, setHeaderMiddleware, type ApiConstructor, type ApiType,
+} from '@kubernetes/client-node';
+import { requestDeadline } from './kube-call.ts';
 
 export type KubernetesSource = { source: 'kubeconfig'; kubeconfig: string; context?: string | undefined } | { source: 'in-cluster' };
 
@@ -15,22 +19,43 @@ export type Kubernetes = {
   watch: Watch;
 };
 
-/** Builds the clients; with `observe`, every API request and watch is counted (metrics). */
-export function createKubernetes(source: KubernetesSource, observe?: KubeRequestObserver): Kubernetes {
+export type KubernetesOptions = {
+  /** Observes every API request and watch (metrics). */
+  observe?: KubeRequestObserver | undefined;
+  /** Deadline of each API request, watches excepted (default 30 s). */
+  requestTimeoutMs?: number | undefined;
+};
+
+/** Builds the clients; every API request has a deadline, and with `observe` every request and watch is counted. */
+export function createKubernetes(source: KubernetesSource, options: KubernetesOptions = {}): Kubernetes {
   const kc = new KubeConfig();
   if (source.source === 'in-cluster') kc.loadFromCluster();
   else {
     kc.loadFromFile(source.kubeconfig);
     if (source.context) kc.setCurrentContext(source.context);
   }
+  const deadline = requestDeadline(options.requestTimeoutMs ?? 30_000);
+  const observe = options.observe;
+  const client = <T extends ApiType>(Api: ApiConstructor<T>): T => (observe ? observedApiClient(kc, Api, observe, [deadline]) : plainApiClient(kc, Api, deadline));
   return {
     kc,
-    core: observe ? observedApiClient(kc, CoreV1Api, observe) : kc.makeApiClient(CoreV1Api),
-    apps: observe ? observedApiClient(kc, AppsV1Api, observe) : kc.makeApiClient(AppsV1Api),
-    custom: observe ? observedApiClient(kc, CustomObjectsApi, observe) : kc.makeApiClient(CustomObjectsApi),
-    rbac: observe ? observedApiClient(kc, RbacAuthorizationV1Api, observe) : kc.makeApiClient(RbacAuthorizationV1Api),
-    authorization: observe ? observedApiClient(kc, AuthorizationV1Api, observe) : kc.makeApiClient(AuthorizationV1Api),
-    version: observe ? observedApiClient(kc, VersionApi, observe) : kc.makeApiClient(VersionApi),
+    core: client(CoreV1Api),
+    apps: client(AppsV1Api),
+    custom: client(CustomObjectsApi),
+    rbac: client(RbacAuthorizationV1Api),
+    authorization: client(AuthorizationV1Api),
+    version: client(VersionApi),
     watch: observe ? new ObservedWatch(kc, observe) : new Watch(kc),
   };
+}
+
+// `kc.makeApiClient` with our middleware after its User-Agent header.
+function plainApiClient<T extends ApiType>(kc: KubeConfig, Api: ApiConstructor<T>, deadline: ReturnType<typeof requestDeadline>): T {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('No active cluster in the kubeconfig');
+  return new Api(createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    middleware: [setHeaderMiddleware('User-Agent', 'tenant-provisioner'), deadline],
+  }));
 }

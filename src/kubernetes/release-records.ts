@@ -1,4 +1,5 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { callOptions } from './kube-call.ts';
 
 export type ReleaseRecord = { revision: number; status: string; modifiedAt: Date | undefined };
 
@@ -8,8 +9,8 @@ export type ReleaseRecord = { revision: number; status: string; modifiedAt: Date
  * excluded by the selector, so this reads one or two Secrets rather than the whole history; the
  * reconciler calls it for every tenant. Undefined: no release.
  */
-export async function latestReleaseRecord(core: CoreV1Api, namespace: string, release: string): Promise<ReleaseRecord | undefined> {
-  const list = await core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release},status!=superseded` });
+export async function latestReleaseRecord(core: CoreV1Api, namespace: string, release: string, signal?: AbortSignal): Promise<ReleaseRecord | undefined> {
+  const list = await core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release},status!=superseded` }, callOptions(signal));
   const records = list.items.map((secret): ReleaseRecord => {
     const labels = secret.metadata?.labels ?? {};
     // A record still pending was never modified: Helm stamps only createdAt on it.

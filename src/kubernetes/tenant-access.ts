@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthorizationV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { MANAGED_BY, TENANT_LABELS } from '../domain/tenant-record.ts';
+import { beforeWrite, callOptions } from './kube-call.ts';
 import { isConflict } from './kube-errors.ts';
 
 export type TenantAccess = { clusterRole: string; serviceAccount: string; serviceAccountNamespace: string };
@@ -17,8 +18,10 @@ export async function ensureTenantAccess(
   tenantId: string,
   access: TenantAccess,
   deadlineMs = 10_000,
+  signal?: AbortSignal,
 ): Promise<void> {
   try {
+    beforeWrite(signal);
     await clients.rbac.createNamespacedRoleBinding({
       namespace,
       body: {
@@ -26,7 +29,7 @@ export async function ensureTenantAccess(
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: access.clusterRole },
         subjects: [{ kind: 'ServiceAccount', name: access.serviceAccount, namespace: access.serviceAccountNamespace }],
       },
-    });
+    }, callOptions(signal));
   } catch (error) {
     if (!isConflict(error)) throw error;
   }
@@ -34,9 +37,9 @@ export async function ensureTenantAccess(
   for (;;) {
     const review = await clients.authorization.createSelfSubjectAccessReview({
       body: { spec: { resourceAttributes: { namespace, verb: 'create', resource: 'secrets' } } },
-    });
+    }, callOptions(signal));
     if (review.status?.allowed) return;
     if (Date.now() > deadline) throw new Error(`access to namespace ${namespace} not effective after ${deadlineMs} ms`);
-    await sleep(100);
+    await sleep(100, undefined, signal ? { signal } : undefined);
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { MANAGED_BY, TENANT_LABELS } from '../domain/tenant-record.ts';
 import { TENANT_SECRET_KEYS as KEYS, tenantSecretNames } from '../domain/tenant-secrets.ts';
+import { beforeWrite, callOptions } from './kube-call.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 
 const secret = () => randomBytes(32).toString('base64url');
@@ -9,11 +10,13 @@ const secret = () => randomBytes(32).toString('base64url');
 /**
  * Creates the tenant's Secrets once and never again: a Secret that exists is left exactly as it
  * is, so a retried step, an upgrade or a re-run never rotates a password or logs users out.
- * Returns the names of the Secrets it created this time (never their values).
+ * Returns the names of the Secrets it created this time (never their values). `signal` aborts a
+ * request in flight, and no Secret is created once it has aborted.
  */
 export async function ensureTenantSecrets(
   core: CoreV1Api,
   input: { namespace: string; tenantId: string; databaseOwner: string; adminUsername: string },
+  signal?: AbortSignal,
 ): Promise<string[]> {
   const names = tenantSecretNames(input.tenantId);
   const labels = { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: input.tenantId };
@@ -41,7 +44,8 @@ export async function ensureTenantSecrets(
   const created: string[] = [];
   for (const body of wanted) {
     try {
-      await core.createNamespacedSecret({ namespace: input.namespace, body });
+      beforeWrite(signal);
+      await core.createNamespacedSecret({ namespace: input.namespace, body }, callOptions(signal));
       created.push(body.metadata!.name!);
     } catch (error) {
       if (!isConflict(error)) throw error;
@@ -51,9 +55,9 @@ export async function ensureTenantSecrets(
 }
 
 /** The tenant admin's credentials, read from its Secret: the only place a password leaves the cluster. */
-export async function readAdminCredentials(core: CoreV1Api, namespace: string, tenantId: string) {
+export async function readAdminCredentials(core: CoreV1Api, namespace: string, tenantId: string, signal?: AbortSignal) {
   try {
-    const s = await core.readNamespacedSecret({ namespace, name: tenantSecretNames(tenantId).admin });
+    const s = await core.readNamespacedSecret({ namespace, name: tenantSecretNames(tenantId).admin }, callOptions(signal));
     const decode = (key: string) => Buffer.from(s.data?.[key] ?? '', 'base64').toString('utf8');
     return { username: decode(KEYS.admin.username), password: decode(KEYS.admin.password) };
   } catch (error) {
@@ -69,24 +73,26 @@ export async function readAdminCredentials(core: CoreV1Api, namespace: string, t
 export async function ensureBackupCredentials(
   core: CoreV1Api,
   input: { source: { namespace: string; name: string }; namespace: string; tenantId: string },
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const name = tenantSecretNames(input.tenantId).backupCredentials;
   try {
-    await core.readNamespacedSecret({ namespace: input.namespace, name });
+    await core.readNamespacedSecret({ namespace: input.namespace, name }, callOptions(signal));
     return false;
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
   let source: V1Secret;
   try {
-    source = await core.readNamespacedSecret(input.source);
+    source = await core.readNamespacedSecret(input.source, callOptions(signal));
   } catch (error) {
     if (isNotFound(error)) throw new Error(`backup credentials Secret ${input.source.namespace}/${input.source.name} does not exist`);
     throw error;
   }
   const labels = { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: input.tenantId };
   try {
-    await core.createNamespacedSecret({ namespace: input.namespace, body: { metadata: { name, labels }, type: 'Opaque', data: source.data ?? {} } });
+    beforeWrite(signal);
+    await core.createNamespacedSecret({ namespace: input.namespace, body: { metadata: { name, labels }, type: 'Opaque', data: source.data ?? {} } }, callOptions(signal));
     return true;
   } catch (error) {
     if (isConflict(error)) return false;

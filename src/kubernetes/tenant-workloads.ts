@@ -1,4 +1,5 @@
 import type { V1Deployment, V1Namespace } from '@kubernetes/client-node';
+import { callOptions } from './kube-call.ts';
 import type { Kubernetes } from './kube-client.ts';
 import { isNotFound } from './kube-errors.ts';
 import { databaseHibernation, databaseReadiness, deploymentReadiness, type CnpgCluster, type DatabaseSummary, type DeploymentSummary } from './readiness.ts';
@@ -19,16 +20,17 @@ const orUndefined = async <T>(read: Promise<T>): Promise<T | undefined> => {
 
 /** Reads and waits on the objects a tenant's release creates. Waits use watches with a deadline. */
 export function createTenantWorkloads(kube: Kubernetes) {
-  const readDatabase = (namespace: string, name: string) =>
-    orUndefined(kube.custom.getNamespacedCustomObject({ ...CNPG, namespace, name }) as Promise<CnpgCluster>);
-  const readDeployment = (namespace: string, name: string) => orUndefined(kube.apps.readNamespacedDeployment({ namespace, name }));
+  const readDatabase = (namespace: string, name: string, signal?: AbortSignal) =>
+    orUndefined(kube.custom.getNamespacedCustomObject({ ...CNPG, namespace, name }, callOptions(signal)) as Promise<CnpgCluster>);
+  const readDeployment = (namespace: string, name: string, signal?: AbortSignal) =>
+    orUndefined(kube.apps.readNamespacedDeployment({ namespace, name }, callOptions(signal)));
 
   const waitDatabase = (namespace: string, name: string, check: (c: CnpgCluster | undefined) => Observation<DatabaseSummary>, what: string, o: WaitOptions) =>
     watchUntil<CnpgCluster & { metadata?: { name?: string } }, DatabaseSummary>({
       watch: kube.watch,
       path: `/apis/${CNPG.group}/${CNPG.version}/namespaces/${namespace}/${CNPG.plural}`,
       name,
-      read: () => kube.custom.getNamespacedCustomObject({ ...CNPG, namespace, name }) as Promise<CnpgCluster>,
+      read: () => kube.custom.getNamespacedCustomObject({ ...CNPG, namespace, name }, callOptions(o.signal)) as Promise<CnpgCluster>,
       check,
       what,
       ...o,
@@ -45,7 +47,7 @@ export function createTenantWorkloads(kube: Kubernetes) {
         watch: kube.watch,
         path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
         name,
-        read: () => kube.apps.readNamespacedDeployment({ namespace, name }),
+        read: () => kube.apps.readNamespacedDeployment({ namespace, name }, callOptions(o.signal)),
         check: deploymentReadiness,
         what: `deployment ${name}`,
         ...o,
@@ -59,7 +61,7 @@ export function createTenantWorkloads(kube: Kubernetes) {
         watch: kube.watch,
         path: '/api/v1/namespaces',
         name,
-        read: () => kube.core.readNamespace({ name }),
+        read: () => kube.core.readNamespace({ name }, callOptions(o.signal)),
         check: (ns) => {
           if (!ns) return { done: true, value: true };
           const blocking = (ns.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? ''}`);

@@ -8,6 +8,7 @@ import {
   type ApiConstructor,
   type ApiType,
   type KubeConfig,
+  type ObservableMiddleware,
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
@@ -28,7 +29,7 @@ function serverOf(kc: KubeConfig) {
  * request and a response separately and never a network failure, so the HTTP library itself is
  * wrapped: one observation per request, with its status or 'error'.
  */
-export function observedApiClient<T extends ApiType>(kc: KubeConfig, ApiClass: ApiConstructor<T>, observe: KubeRequestObserver): T {
+export function observedApiClient<T extends ApiType>(kc: KubeConfig, ApiClass: ApiConstructor<T>, observe: KubeRequestObserver, middleware: ObservableMiddleware[] = []): T {
   const { server, basePath } = serverOf(kc);
   const inner = new IsomorphicFetchHttpLibrary();
   const httpApi = wrapHttpLibrary({
@@ -49,7 +50,7 @@ export function observedApiClient<T extends ApiType>(kc: KubeConfig, ApiClass: A
       baseServer: new ServerConfiguration(server, {}),
       authMethods: { default: kc },
       httpApi,
-      middleware: [setHeaderMiddleware('User-Agent', USER_AGENT)],
+      middleware: [setHeaderMiddleware('User-Agent', USER_AGENT), ...middleware],
     }),
   );
 }
