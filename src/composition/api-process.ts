@@ -49,7 +49,7 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
     producer: createJobProducer(queue, config.queue, (name) => metrics.jobTransition(name, 'enqueued')),
     history: shared.history, hub: observedHub(hub, metrics), redis, shutdown: shutdown.signal, billingSchedules,
   });
-  app.route('/admin', createAdminRoutes({ verifier, queues: [queue], bodyLimitBytes: config.http.bodyLimitBytes }));
+  app.route('/admin', createAdminRoutes({ verifier, queues: [queue], bodyLimitBytes: config.http.bodyLimitBytes, insecureCookies: config.admin.insecureCookies }));
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }));
   extend?.(app, redis);
   const server = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, (info) =>

@@ -26,6 +26,7 @@ export const ENV_OVERRIDES = [
   { name: 'STRIPE_WEBHOOK_SECRET', path: ['billing', 'webhookSecret'] },
   { name: 'STRIPE_API_KEY', path: ['billing', 'apiKey'] },
   { name: 'STRIPE_API_BASE', path: ['billing', 'apiBase'] },
+  { name: 'ADMIN_INSECURE_COOKIES', path: ['admin', 'insecureCookies'], boolean: true },
 ] as const;
 
 export type ConfigLayer = { tree: Tree } | { issue: ConfigIssue };
@@ -51,7 +52,8 @@ export function treeFromEnv(env: Environment): { tree: Tree; sources: Map<string
     const raw = present(env[override.name]);
     if (raw === undefined) continue;
     // A non-integer PORT stays a string so the schema reports it rather than us guessing.
-    const value = 'integer' in override && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+    // Likewise a boolean other than true/false stays a string for the schema to refuse.
+    const value = 'integer' in override && /^[0-9]+$/.test(raw) ? Number(raw) : 'boolean' in override && /^(true|false)$/.test(raw) ? raw === 'true' : raw;
     setPath(tree, override.path, value);
     sources.set(override.path.join('.'), override.name);
   }

@@ -117,6 +117,13 @@ export const Config = z
           .describe('Graceful shutdown'),
       })
       .describe('BullMQ queue and worker settings'),
+    admin: z
+      .strictObject({
+        insecureCookies: z
+          .boolean()
+          .describe('Send the admin session cookie without Secure, for plain-HTTP development only (ADMIN_INSECURE_COOKIES); behind a TLS-terminating ingress the request URL is http, so Secure cannot follow it'),
+      })
+      .describe('The admin page and Bull Board'),
     http: z
       .strictObject({
         bodyLimitBytes: z.int().min(1024).max(16 * 1024 * 1024).describe('Largest accepted request body, in bytes'),

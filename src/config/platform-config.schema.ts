@@ -18,6 +18,9 @@ const namePrefix = (max: number, what: string) =>
 export const PlatformConfig = z
   .strictObject({
     baseDomain: Hostname.describe('Tenants are served at https://{tenantId}.{baseDomain}'),
+    reservedTenantIds: z
+      .array(z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label'))
+      .describe('Tenant ids refused because {id}.{baseDomain} is a platform host (www, api and admin always are)'),
     namespacePrefix: namePrefix(63, 'Prefix of each tenant\'s namespace: {namespacePrefix}{tenantId}'),
     releasePrefix: namePrefix(53, 'Prefix of each tenant\'s Helm release: {releasePrefix}{tenantId}'),
     claimsNamespace: z

@@ -38,11 +38,45 @@ export function slugify(companyName: string): string {
   return slug === '' ? FALLBACK_SLUG : slug;
 }
 
-/** `{slug}-{randomHex}`; the caller supplies 6 random hex characters so this stays pure and testable. */
-export function generateTenantId(companyName: string, randomHex: string): TenantId {
-  if (!/^[0-9a-f]{6}$/.test(randomHex)) throw new RangeError('randomHex must be 6 lowercase hex characters');
-  return `${slugify(companyName)}-${randomHex}`;
+/**
+ * Platform hosts a tenant must never shadow: a tenant is served at `{tenantId}.{baseDomain}`, so a
+ * tenant `www` would take the platform's own site. Config (`platform.reservedTenantIds`) adds more;
+ * these three cannot be configured away.
+ */
+export const ALWAYS_RESERVED_TENANT_IDS: readonly string[] = ['www', 'api', 'admin'];
+
+/** Why `id` may not name a tenant although it is well-formed, or undefined when it may. */
+export function reservedTenantIdProblem(id: string, reserved: readonly string[]): string | undefined {
+  const lower = id.toLowerCase();
+  return ALWAYS_RESERVED_TENANT_IDS.includes(lower) || reserved.includes(lower) ? `"${id}" is reserved for a platform host` : undefined;
 }
+
+/**
+ * A `superRefine` refusing a reserved `tenantId`, built from the configured list: the one check the
+ * provision request schema (API, /validate) and the worker's payload checks share.
+ */
+export function reservedTenantIdRule(reserved: readonly string[]) {
+  return (value: { tenantId?: string | undefined }, ctx: z.RefinementCtx): void => {
+    if (value.tenantId === undefined) return;
+    const problem = reservedTenantIdProblem(value.tenantId, reserved);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['tenantId'], message: problem });
+  };
+}
+
+/**
+ * `{slug}-{randomHex}`; the caller supplies 6 random hex characters so this stays pure and testable.
+ * A reserved result (possible only with a configured entry of that shape) takes the next suffix.
+ */
+export function generateTenantId(companyName: string, randomHex: string, reserved: readonly string[] = []): TenantId {
+  if (!/^[0-9a-f]{6}$/.test(randomHex)) throw new RangeError('randomHex must be 6 lowercase hex characters');
+  const slug = slugify(companyName);
+  let suffix = Number.parseInt(randomHex, 16);
+  // Terminates: the reserved list is finite, and there are 2^24 suffixes.
+  while (reservedTenantIdProblem(`${slug}-${hex6(suffix)}`, reserved) !== undefined) suffix = (suffix + 1) % 0x1000000;
+  return `${slug}-${hex6(suffix)}`;
+}
+
+const hex6 = (n: number) => n.toString(16).padStart(6, '0');
 
 export function namespaceFor(prefix: string, id: TenantId): string {
   return checkedName(`${prefix}${id}`, 63, 'namespace');

@@ -18,7 +18,8 @@ beforeAll(async () => {
 }, CHROMIUM_INSTALL_MS);
 
 beforeAll(async () => {
-  service = await startServiceProcess({ kubeconfig: inject('kubeconfig'), redisUrl: inject('redisUrl') });
+  // Plain HTTP on loopback, as `npm run dev` serves it: the session cookie may go without Secure.
+  service = await startServiceProcess({ kubeconfig: inject('kubeconfig'), redisUrl: inject('redisUrl'), env: { ADMIN_INSECURE_COOKIES: 'true' } });
   token = await mintDevToken(TEST_JWT_SECRET, 1);
   await mkdir(ARTEFACTS, { recursive: true });
 });

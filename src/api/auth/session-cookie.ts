@@ -18,16 +18,23 @@ export function readSessionToken(c: Context): string | undefined {
   return getCookie(c, SESSION_COOKIE);
 }
 
-export function setSession(c: Context, token: string, expiresAt: Date): void {
+/**
+ * `insecure` (config `admin.insecureCookies`) is for plain-HTTP development only. The request URL
+ * cannot decide it: behind a TLS-terminating ingress the service sees http while the browser is on
+ * https, and a cookie carrying a superadmin token must then still never travel over plain HTTP.
+ */
+export type SessionCookieOptions = { insecure?: boolean };
+
+export function setSession(c: Context, token: string, expiresAt: Date, options: SessionCookieOptions = {}): void {
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'Strict',
-    secure: new URL(c.req.url).protocol === 'https:',
+    secure: options.insecure !== true,
     path: '/',
     expires: expiresAt,
   });
 }
 
-export function clearSession(c: Context): void {
-  deleteCookie(c, SESSION_COOKIE, { path: '/' });
+export function clearSession(c: Context, options: SessionCookieOptions = {}): void {
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: options.insecure !== true });
 }

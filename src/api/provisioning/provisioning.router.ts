@@ -5,7 +5,7 @@ import { provisioningRoutes } from './provisioning.routes.ts';
 
 /** `/api/provisioning`: intake, removal, live status, credentials, validation and id suggestions. */
 export function createProvisioningRouter(deps: ProvisioningHandlerDeps, guard: MiddlewareHandler[]) {
-  const routes = provisioningRoutes(deps.config.platform.baseDomain);
+  const routes = provisioningRoutes(deps.config.platform);
   const handlers = provisioningHandlers(deps);
   const router = createRouter();
   router.use('*', ...guard);

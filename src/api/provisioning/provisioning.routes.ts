@@ -21,9 +21,9 @@ const accepted = {
   content: { 'application/json': { schema: JobAccepted } },
 };
 
-/** The provisioning routes; the body schema carries the configured base domain's custom-domain rule. */
-export function provisioningRoutes(baseDomain: string) {
-  const body = provisionRequestSchema(baseDomain);
+/** The provisioning routes; the body schema carries the platform's custom-domain and reserved-id rules. */
+export function provisioningRoutes(platform: Parameters<typeof provisionRequestSchema>[0]) {
+  const body = provisionRequestSchema(platform);
   return {
     provision: createRoute({
       method: 'post',

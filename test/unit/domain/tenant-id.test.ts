@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ALWAYS_RESERVED_TENANT_IDS,
   generateTenantId,
   namespaceFor,
   releaseFor,
+  reservedTenantIdProblem,
   slugify,
   TENANT_ID_MAX_LENGTH,
   TenantId,
@@ -115,5 +117,32 @@ describe('namespaceFor / releaseFor', () => {
   it('refuse names Kubernetes or Helm would reject', () => {
     expect(() => namespaceFor('x'.repeat(27), 'a'.repeat(37))).toThrow(/exceeds 63/);
     expect(() => releaseFor('x'.repeat(17), 'a'.repeat(37))).toThrow(/exceeds 53/);
+  });
+});
+
+describe('reserved tenant ids', () => {
+  const configured = ['www', 'api', 'admin', 'app', 'mail', 'status', 'docs', 'auth', 'login', 'dashboard'];
+
+  it('www, api and admin are always reserved; configured ids add to them', () => {
+    expect(ALWAYS_RESERVED_TENANT_IDS).toEqual(['www', 'api', 'admin']);
+    for (const id of ['www', 'api', 'admin']) expect(reservedTenantIdProblem(id, [])).toMatch(/reserved/);
+    expect(reservedTenantIdProblem('status', [])).toBeUndefined();
+    expect(reservedTenantIdProblem('status', configured)).toMatch(/reserved/);
+    expect(reservedTenantIdProblem('www-garage', configured)).toBeUndefined();
+  });
+
+  it('generateTenantId never yields a reserved id: a reserved result takes the next suffix, wrapping at ffffff', () => {
+    expect(generateTenantId('Acme', 'abc123', ['acme-abc123'])).toBe('acme-abc124');
+    expect(generateTenantId('Acme', 'ffffff', ['acme-ffffff', 'acme-000000'])).toBe('acme-000001');
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), fc.stringMatching(/^[0-9a-f]{6}$/), fc.array(fc.stringMatching(/^[0-9a-f]{6}$/), { maxLength: 5 }), (name, hex, taken) => {
+        // Reserve the very ids this name would be given, plus the configured hosts.
+        const reserved = [...configured, ...[hex, ...taken].map((h) => `${slugify(name)}-${h}`)];
+        const id = generateTenantId(name, hex, reserved);
+        expect(reservedTenantIdProblem(id, reserved)).toBeUndefined();
+        expect(TenantId.safeParse(id).success).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
