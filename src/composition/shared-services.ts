@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.schema.ts';
 import { createHelmClient } from '../helm/helm-client.ts';
 import { createJobHistory } from '../jobs/job-history.ts';
+import { createDomainClaims } from '../kubernetes/domain-claims.ts';
 import { createKubernetes } from '../kubernetes/kube-client.ts';
 import { createTenantStore } from '../kubernetes/tenant-store.ts';
 import { createTenantWorkloads } from '../kubernetes/tenant-workloads.ts';
@@ -11,6 +12,11 @@ import type { Releasers } from './releasers.ts';
 
 /** Workers and subscribers wait out a Redis restart. */
 export const DURABLE_REDIS: RedisOptions = { maxRetriesPerRequest: null };
+/**
+ * The tenant leases' connection: every command times out within a third of the lease TTL (the
+ * renewal interval), so a hung acquire, guard or renewal fails rather than outliving the lease.
+ */
+export const leaseRedisOptions = (ttlMs: number): RedisOptions => ({ maxRetriesPerRequest: null, commandTimeout: Math.max(100, Math.floor(ttlMs / 3)) });
 /** The API's producer fails fast, so intake can answer 503 within its deadline. */
 export const FAIL_FAST_REDIS: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
 
@@ -24,6 +30,7 @@ export function createSharedServices(config: Config, env: NodeJS.ProcessEnv, rel
     tenantAccess: config.platform.tenantAccess,
   });
   const workloads = createTenantWorkloads(kube);
+  const claims = createDomainClaims(kube.core, { namespace: config.platform.claimsNamespace, tenantNamespace: registry.namespaceOf });
   const helm = createHelmClient({
     binary: config.helm.binary,
     kubeconfig: config.kubernetes.source === 'kubeconfig' ? config.kubernetes.kubeconfig : undefined,
@@ -35,6 +42,6 @@ export function createSharedServices(config: Config, env: NodeJS.ProcessEnv, rel
   historyRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis (history) connection error'));
   releasers.add('history redis', () => historyRedis.quit());
   const history = createJobHistory(historyRedis, { prefix: config.queue.prefix });
-  return { config, logger, metrics, kube, registry, workloads, helm, historyRedis, history };
+  return { config, logger, metrics, kube, registry, claims, workloads, helm, historyRedis, history };
 }
 export type SharedServices = ReturnType<typeof createSharedServices>;

@@ -11,16 +11,21 @@ import { createMaintenanceWorker } from '../worker/maintenance-worker.ts';
 import { createOperationsWorker } from '../worker/operations-worker.ts';
 import { createTenantLeases } from '../worker/tenant-lease.ts';
 import type { Releasers } from './releasers.ts';
-import { DURABLE_REDIS, type SharedServices } from './shared-services.ts';
+import { DURABLE_REDIS, leaseRedisOptions, type SharedServices } from './shared-services.ts';
 
 /** The operations worker and the sweeper (expiry, reconcile), drained first on shutdown. */
 export function startWorkers(shared: SharedServices, releasers: Releasers): { operations: Queue } {
-  const { config, logger, kube, registry, workloads, helm, history, historyRedis, metrics } = shared;
+  const { config, logger, kube, registry, claims, workloads, helm, history, historyRedis, metrics } = shared;
   const prefix = config.queue.prefix;
   const connection = new Redis(config.redis.url, DURABLE_REDIS);
   connection.on('error', (error) => logger.warn({ err: error.message }, 'redis (worker) connection error'));
   releasers.add('worker redis', () => connection.quit());
-  const leases = createTenantLeases(historyRedis, { prefix, ttlMs: config.queue.tenantLease.ttlMs });
+  // A connection of the leases' own, with command timeouts: a renewal or guard stuck behind a hung
+  // connection (or behind the history's traffic) must fail in time for the holder to give the lease up.
+  const leaseRedis = new Redis(config.redis.url, leaseRedisOptions(config.queue.tenantLease.ttlMs));
+  leaseRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis (leases) connection error'));
+  releasers.add('lease redis', () => leaseRedis.quit());
+  const leases = createTenantLeases(leaseRedis, { prefix, ttlMs: config.queue.tenantLease.ttlMs });
   const operations = new Queue(OPERATIONS_QUEUE, { connection, prefix });
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
   // An EventEmitter 'error' without a listener kills the process: a Redis restart must not.
@@ -28,7 +33,7 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   releasers.add('worker queues', () => Promise.all([operations.close(), maintenance.close()]));
   // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
-  const operationDeps = { config, logger, kube, tenants: registry, workloads, helm };
+  const operationDeps = { config, logger, kube, tenants: registry, claims, workloads, helm };
   const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
   const worker = createOperationsWorker({ ...operationDeps, history, leases, metrics }, { connection, prefix, concurrency: config.queue.concurrency });
   const sweeper = createMaintenanceWorker(
@@ -37,12 +42,13 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   );
   const billing = createBillingWorker({
     config, redis: historyRedis, registry, logger,
-    intake: bindLifecycleIntake({ config, helm, workloads, tenants: registry, producer }, logger),
+    intake: bindLifecycleIntake({ config, helm, workloads, tenants: registry, producer, claims }, logger),
   }, { connection, prefix });
   const workers = [worker, sweeper, billing];
   // Released first (releasers run in reverse): stop taking jobs, let running ones finish or cancel them.
   releasers.add('workers', () => drainWorkers(workers, config.queue.shutdown.drainSeconds * 1000, logger));
-  for (const w of workers) void w.run();
+  // run() rejects when the worker cannot start (Redis refusing its first commands); unhandled, that would end the process.
+  for (const w of workers) w.run().catch((error: unknown) => logger.error({ err: error, worker: w.name }, 'worker stopped running'));
   logger.info({ concurrency: config.queue.concurrency, prefix }, 'worker started');
   return { operations };
 }

@@ -3,6 +3,7 @@ import { TenantConflictError, TenantNotFoundError } from '../domain/errors.ts';
 import type { UpdateRequest } from '../domain/provision-request.ts';
 import type { DesiredState, OperationMarker, OperationReason, TenantRecord } from '../domain/tenant-record.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
+import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { IntentChange, TenantStore } from '../kubernetes/tenant-store.ts';
 import { changeIntent } from './change-intent.ts';
 import { planUpdate, sameDesired } from './desired-change.ts';
@@ -21,7 +22,10 @@ export type IntakeDeps = {
   now?: (() => Date) | undefined;
   newJobId?: () => string;
 };
-export type LifecycleDeps = IntakeDeps & PreflightDeps;
+export type LifecycleDeps = IntakeDeps & PreflightDeps & {
+  /** Custom-domain ownership; absent only where no request can carry a custom domain (some tests). */
+  claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
+};
 
 export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'deprovision';
 
@@ -98,14 +102,30 @@ async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOp
  * for no tenant, TenantConflictError while it is being removed. Demo to a paid tier clears the expiry.
  */
 export async function requestUpdate(deps: LifecycleDeps, tenantId: string, change: UpdateRequest, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
-  return submit(deps, tenantId, 'update', async (tenant) => {
+  // A new custom domain is claimed atomically before the intent that names it is recorded, and
+  // the old one is released once the new intent is: two tenants never share a host.
+  let claimed: string | undefined;
+  let replaced: string | null = null;
+  const accepted = await submit(deps, tenantId, 'update', async (tenant) => {
     const plan = planUpdate(deps.config, tenant, change);
     if (plan.refusals.length > 0) throw new ChangeRejectedError(tenantId, plan.refusals);
     const unchanged = sameDesired(plan.desired, tenant.desired) && plan.expiresAt === tenant.expiresAt;
     const reasons = unchanged ? [] : await preflightUpdate(deps, tenant, plan.desired, plan.expiresAt);
     if (reasons.length > 0) throw new ChangeRejectedError(tenantId, reasons);
+    const host = plan.desired.customDomain;
+    replaced = tenant.desired.customDomain !== host ? tenant.desired.customDomain : null;
+    if (host && host !== tenant.desired.customDomain && deps.claims) {
+      const outcome = await deps.claims.claim(host, tenantId);
+      if (typeof outcome === 'object') throw new ChangeRejectedError(tenantId, [{ path: 'customDomain', message: `is already used by tenant ${outcome.ownedBy}` }]);
+      if (outcome === 'claimed') claimed = host;
+    }
     return { desired: plan.desired, expiresAt: plan.expiresAt };
-  }, options);
+  }, options).catch(async (error: unknown) => {
+    if (claimed) await deps.claims?.release(claimed, tenantId).catch(() => undefined);
+    throw error;
+  });
+  if (replaced && !accepted.replayed) await deps.claims?.release(replaced, tenantId).catch(() => undefined);
+  return accepted;
 }
 
 /** `POST /api/provisioning/{tenantId}/hibernate`: API and Web to zero, the database hibernated, volumes kept. */

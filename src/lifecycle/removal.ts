@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.schema.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
+import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { lastDeployedRevision, rollBackToLastDeployed } from '../worker/release-recovery.ts';
 import { expiryStillDemands } from './expiry.ts';
@@ -16,7 +17,19 @@ import { isPending } from './transitions.ts';
  *   removal's expiry still demands it);
  * - the compensation of a provision whose release never reached `deployed`.
  */
-export type RemovalDeps = { config: Config; tenants: Pick<TenantStore, 'read' | 'write' | 'delete'>; helm: HelmClient; now?: () => Date };
+export type RemovalDeps = {
+  config: Config;
+  tenants: Pick<TenantStore, 'read' | 'write' | 'delete'>;
+  helm: HelmClient;
+  claims?: Pick<DomainClaims, 'release'> | undefined;
+  now?: () => Date;
+};
+
+/** Gives up the custom domains a removed tenant held, so another tenant may use them. */
+export async function releaseDomains(deps: Pick<RemovalDeps, 'claims'>, tenant: Pick<TenantRecord, 'tenantId' | 'customDomain' | 'desired'>): Promise<void> {
+  const hosts = new Set([tenant.customDomain, tenant.desired.customDomain].filter((h): h is string => !!h));
+  for (const host of hosts) await deps.claims?.release(host, tenant.tenantId);
+}
 
 /** Why deprovision `jobId` may not remove `tenant` now; undefined when it may. */
 export function removalVeto(config: Config, tenant: TenantRecord, jobId: string, now: Date): string | undefined {
@@ -93,5 +106,6 @@ export async function compensateProvision(deps: RemovalDeps, ref: TenantRef, job
   await deps.helm.uninstall(ref.release, ref.namespace, signal);
   if (!(await stillOurs())) return 'release uninstalled; namespace kept: another request took the tenant over';
   await deps.tenants.delete(ref.tenantId);
+  await releaseDomains(deps, current);
   return 'release uninstalled and namespace deleted (it never deployed)';
 }

@@ -1,7 +1,8 @@
 import type { DeprovisionJob } from '../../jobs/job-catalog.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { recordMarker } from '../markers.ts';
-import { deleteForRemoval, removalVeto, uninstallForRemoval } from '../removal.ts';
+import { deleteForRemoval, releaseDomains, removalVeto, uninstallForRemoval } from '../removal.ts';
+import type { TenantRecord } from '../../domain/tenant-record.ts';
 import { tenantRef } from '../tenant-ref.ts';
 import type { OperationDeps } from './plan-deps.ts';
 
@@ -17,6 +18,7 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
   const ref = tenantRef(config, payload.tenantId);
   const now = () => deps.now?.() ?? new Date();
   let present = true;
+  let removing: TenantRecord | undefined;
   const finish = (removed: boolean) => Object.assign(result, {
     tenantId: ref.tenantId, namespace: ref.namespace, removed,
     durationSeconds: Math.round((Date.now() - Date.parse(payload.requestedAt)) / 100) / 10,
@@ -34,6 +36,7 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
           result.keptBecause = veto;
           return `nothing removed: ${veto}`;
         }
+        removing = tenant;
         if (!tenant.terminating) {
           await tenants.ensureAccess(ref.tenantId);
           await recordMarker(tenants, ref.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
@@ -61,6 +64,7 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
         await workloads.waitForNamespaceGone(ref.namespace, {
           timeoutMs: config.timeouts.deprovision * 1000, signal, onChange: (reason) => void note(reason, 'debug'),
         });
+        if (removing) await releaseDomains(deps, removing);
         finish(true);
         return `namespace ${ref.namespace} removed`;
       },

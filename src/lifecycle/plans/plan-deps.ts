@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.schema.ts';
 import type { HelmClient } from '../../helm/helm-client.ts';
+import type { DomainClaims } from '../../kubernetes/domain-claims.ts';
 import type { Kubernetes } from '../../kubernetes/kube-client.ts';
 import type { TenantStore } from '../../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
@@ -13,6 +14,8 @@ export type OperationDeps = {
   tenants: TenantStore;
   workloads: TenantWorkloads;
   helm: HelmClient;
+  /** Custom-domain ownership: a removed tenant's hosts are released. */
+  claims?: Pick<DomainClaims, 'release'> | undefined;
   now?: () => Date;
 };
 

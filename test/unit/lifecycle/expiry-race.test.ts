@@ -29,7 +29,8 @@ describe('the expiry sweep and a tenant that pays meanwhile', () => {
   it('does not remove a demo that was upgraded to a paid tier after the sweep listed it', async () => {
     const { deps, tenants, queued } = setup();
     tenants.put(demo());
-    const listed = await Array.fromAsync(tenants.all());
+    const listed: TenantRecord[] = [];
+    for await (const tenant of tenants.all()) listed.push(tenant);
     // The page the sweep holds is stale: the customer pays between the listing and the request.
     tenants.all = async function* () {
       for (const tenant of listed) {
