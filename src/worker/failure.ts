@@ -12,6 +12,17 @@ export class PermanentError extends Error {
 }
 
 /**
+ * The job ran past its whole-job deadline (`timeouts.provisioning`). It fails for good and is
+ * compensated: every step fitted its own timeout, yet together they took longer than a tenant may wait.
+ */
+export class JobDeadlineError extends PermanentError {
+  constructor(job: string, seconds: number) {
+    super(`${job} did not finish within ${seconds} s (timeouts.provisioning)`);
+    this.name = 'JobDeadlineError';
+  }
+}
+
+/**
  * Deterministic failures (bad payload, chart rejects values, Kubernetes 400/403/404/422) fail the
  * job now; everything else (network, 409, 429, 5xx, a Helm lock, a timeout) is retried with backoff.
  */

@@ -3,11 +3,13 @@ import type { Logger } from 'pino';
 import { JOB_CATALOG, isJobName, type ProvisionJob } from '../jobs/job-catalog.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { isPermanentFailure } from './failure.ts';
+import { jobHelm, type JobHelm } from '../helm/job-helm.ts';
+import { isPermanentFailure, JobDeadlineError } from './failure.ts';
 import { createJobReporter } from './job-reporter.ts';
 import { keepLease, LeaseLostError } from './lease-keeper.ts';
 import type { OperationDeps } from '../lifecycle/plans/plan-deps.ts';
 import { compensate, planFor } from '../lifecycle/plans/plans.ts';
+import { payloadRefMismatch } from '../lifecycle/tenant-ref.ts';
 import { runSteps, StepFailedError } from './step-runner.ts';
 import type { TenantLeases } from './tenant-lease.ts';
 
@@ -55,6 +57,12 @@ export function createJobProcessor(deps: ProcessorDeps) {
       throw new UnrecoverableError(message);
     }
     const payload = parsed.data;
+    // The namespace and release reach `helm uninstall` and namespace deletion: they must be the tenant's own.
+    const mismatch = payloadRefMismatch(deps.config, payload);
+    if (mismatch) {
+      await fail({ step: 'validate', message: `refused: ${mismatch}` });
+      throw new UnrecoverableError(`refused: ${mismatch}`);
+    }
     const scoped = { ...deps, logger: logger.child({ tenantId: payload.tenantId }) };
     const reporter = createJobReporter(job, deps.history, scoped.logger);
 
@@ -63,7 +71,16 @@ export function createJobProcessor(deps: ProcessorDeps) {
       await reporter.log('info', 'queued', `another operation is running on tenant ${payload.tenantId}; waiting ${retryMs} ms for its turn`);
       return waitTurn(job, token, retryMs);
     }
-    const keeper = keepLease(deps.leases, lease, signal ?? never, scoped.logger);
+    // The whole job's deadline: each step has its own timeout, and together they must fit in this.
+    const deadlineSeconds = deps.config.timeouts.provisioning;
+    const deadline = new AbortController();
+    const deadlineTimer = setTimeout(() => deadline.abort(new JobDeadlineError(name, deadlineSeconds)), deadlineSeconds * 1000);
+    const keeper = keepLease(deps.leases, lease, AbortSignal.any([signal ?? never, deadline.signal]), scoped.logger, {
+      marginMs: Math.floor(deps.leases.ttlMs * deps.config.queue.tenantLease.marginFraction),
+    });
+    // Every Helm call of the job carries its signal; the lease is released only once they all exited.
+    const helm = jobHelm(deps.helm, keeper.signal);
+    let undoHelm: JobHelm | undefined;
     const result: Record<string, unknown> = {};
     const metrics = deps.metrics;
     const started = performance.now();
@@ -72,7 +89,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
     };
     metrics?.jobTransition(name, 'started');
     try {
-      await runSteps(planFor(scoped, name, jobId, payload, result), reporter, keeper.signal, {
+      await runSteps(planFor({ ...scoped, helm: helm.helm }, name, jobId, payload, result), reporter, keeper.signal, {
         guard: () => keeper.assertHeld(),
         onStepFinished: (step, outcome, ms) => metrics?.stepFinished(name, step, outcome, ms),
       });
@@ -80,8 +97,10 @@ export function createJobProcessor(deps: ProcessorDeps) {
       metrics?.jobTransition(name, 'completed');
       finished('ok');
       return result;
-    } catch (error) {
-      const step = error instanceof StepFailedError ? error.step : 'lease';
+    } catch (caught) {
+      const step = caught instanceof StepFailedError ? caught.step : 'lease';
+      // Past the deadline, whatever the step threw (its own abort, a cancelled Helm) is the deadline's doing.
+      const error = deadline.signal.aborted && !leaseLost(caught) ? new StepFailedError(step, deadline.signal.reason) : caught;
       const message = describe(error);
       const permanent = isPermanentFailure(error);
       if (leaseLost(error) || (keeper.signal.aborted && !permanent)) {
@@ -89,8 +108,12 @@ export function createJobProcessor(deps: ProcessorDeps) {
         return await waitTurn(job, token, retryMs, error);
       }
       if (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        // Compensation runs once the job's signal may have aborted, so it gets its own: the lease, and a deadline.
+        const undoSignal = AbortSignal.any([keeper.lost, AbortSignal.timeout(deps.config.timeouts.deployChart * 1000)]);
+        undoHelm = jobHelm(deps.helm, undoSignal);
+        const undo = undoHelm.helm;
         const undone = await keeper.assertHeld().then(
-          () => compensate(scoped, name, jobId, payload, { step, message }),
+          () => compensate({ ...scoped, helm: undo }, name, jobId, payload, { step, message }, undoSignal),
         ).catch((e: unknown) => `compensation not done: ${describe(e)}`);
         await reporter.log('error', step, `${name} failed at ${step}: ${message}; ${undone}`);
         await fail({ step, message });
@@ -103,6 +126,9 @@ export function createJobProcessor(deps: ProcessorDeps) {
       if (permanent) throw new UnrecoverableError(`${step}: ${message}`);
       throw error;
     } finally {
+      clearTimeout(deadlineTimer);
+      // A cancelled Helm runs on for up to its kill grace: the tenant stays ours until it has exited.
+      await Promise.all([helm.idle(), undoHelm?.idle()]);
       keeper.stop();
       await deps.leases.release(lease).catch((e: unknown) => scoped.logger.warn({ err: e }, 'could not release the tenant lease; it expires by itself'));
     }

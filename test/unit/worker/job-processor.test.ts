@@ -1,4 +1,4 @@
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/config.schema.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
@@ -6,7 +6,7 @@ import type { JobEvent } from '../../../src/jobs/job-events.schema.ts';
 import type { JobHistory } from '../../../src/jobs/job-history.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createJobProcessor, type ProcessorDeps } from '../../../src/worker/job-processor.ts';
-import { FakeIntents } from './support/fake-intents.ts';
+import { FakeIntents, tenantRecord } from './support/fake-intents.ts';
 import { FakeLeases } from './support/fake-leases.ts';
 
 const config: Config = loadConfig({ env: { KUBECONFIG: '/dev/null', AUTH_JWT_SECRET: 'unit-test-secret-that-is-at-least-32-bytes' } });
@@ -70,5 +70,72 @@ describe('job processor and the tenant lease', () => {
     expect(events.some((e) => e.type === 'failed')).toBe(false);
     // The new holder keeps its lease; ours was not released over it.
     expect(await leases.holder(payload.tenantId)).toBe(2);
+  });
+});
+
+describe('job processor: the whole job\'s deadline and the Helm children it leaves', () => {
+  const tenantId = 'acme-abc123';
+  const ref = { tenantId, namespace: `tenant-${tenantId}`, release: `tenant-${tenantId}`, requestedAt: '2026-01-01T00:00:00.000Z' };
+
+  /** A deprovision job whose removal is the tenant's current intent, so its plan reaches `helm uninstall`. */
+  function removal(uninstall: (release: string, namespace: string, signal?: AbortSignal) => Promise<void>, overrides: Partial<Config['timeouts']> = {}) {
+    const events: JobEvent[] = [];
+    const history: JobHistory = { channel: 'c', append: async (_id, e) => (events.push(e), { ...e, id: '1-0', jobId: 'x' }), read: async () => [] };
+    const leases = new FakeLeases(60_000);
+    const store = new FakeIntents();
+    store.put(tenantRecord({ tenantId, namespace: ref.namespace, operation: { type: 'deprovision', jobId: 'job-deprovision', state: 'queued', at: ref.requestedAt } }));
+    const deps = {
+      config: { ...config, timeouts: { ...config.timeouts, ...overrides } },
+      logger: createLogger({ level: 'silent', pretty: false }), history, leases, tenants: store,
+      helm: { uninstall },
+      workloads: { waitForNamespaceGone: async () => true as const },
+    } as unknown as ProcessorDeps;
+    const job = {
+      id: 'job-deprovision', name: 'deprovision', data: ref, attemptsMade: 0, opts: { attempts: 3 },
+      moveToDelayed: async () => undefined, updateProgress: async () => undefined,
+    } as unknown as Job;
+    return { deps, job, events, leases, store };
+  }
+
+  /** `helm uninstall` as a child process: it runs until its signal aborts, then takes `graceMs` to exit (Helm's SIGTERM handling). */
+  function helmChild(graceMs: number, onExit: () => Promise<void> = async () => undefined) {
+    const started: AbortSignal[] = [];
+    const uninstall = (_release: string, _namespace: string, signal?: AbortSignal) => new Promise<void>((_, reject) => {
+      started.push(signal!);
+      signal!.addEventListener('abort', () => setTimeout(() => void onExit().then(() => reject(new Error('helm: interrupted'))), graceMs), { once: true });
+    });
+    return { started, uninstall };
+  }
+
+  it('fails the job for good once timeouts.provisioning has passed, says why, and compensates', async () => {
+    const child = helmChild(20);
+    const { deps, job, events, store } = removal(child.uninstall, { provisioning: 1 });
+    const started = Date.now();
+    const error = await createJobProcessor(deps)(job, 'token').catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toBe('uninstall-release: deprovision did not finish within 1 s (timeouts.provisioning)');
+    expect(events.at(-1)).toMatchObject({ type: 'failed', data: { step: 'uninstall-release', message: 'deprovision did not finish within 1 s (timeouts.provisioning)' } });
+    // Compensated: the removal's marker records the failure (a deprovision is never undone by Helm).
+    expect((await store.get(tenantId))?.operation).toMatchObject({ type: 'deprovision', jobId: 'job-deprovision', state: 'failed' });
+    // The Helm call carried the job's signal, which the deadline aborted.
+    expect(child.started[0]?.aborted).toBe(true);
+  });
+
+  it('keeps the tenant\'s lease until a cancelled job\'s Helm child has exited, then releases it', async () => {
+    let heldWhenChildExited: number | undefined;
+    const box: { leases?: FakeLeases } = {};
+    const child = helmChild(300, async () => {
+      heldWhenChildExited = await box.leases!.holder(tenantId);
+    });
+    const setup = removal(child.uninstall);
+    const leases = (box.leases = setup.leases);
+    const cancel = new AbortController();
+    const run = createJobProcessor(setup.deps)(setup.job, 'token', cancel.signal).catch((e: unknown) => e);
+    while (child.started.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    cancel.abort(new Error('worker shutting down'));
+    expect(await run).toBeInstanceOf(DelayedError);
+    expect(heldWhenChildExited).toBe(1);
+    expect(await leases.holder(tenantId)).toBeUndefined();
   });
 });

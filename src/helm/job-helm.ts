@@ -1,0 +1,42 @@
+import type { HelmClient } from './helm-client.ts';
+
+/** A job's view of Helm: every call carries the job's signal, and the job can wait for its children. */
+export type JobHelm = {
+  helm: HelmClient;
+  /** Resolves once every Helm process this view started has exited (cancelled ones included). */
+  idle(): Promise<void>;
+};
+
+/**
+ * Wraps the shared client for one job. A cancelled step stops waiting at once, but its Helm child
+ * runs on for up to the kill grace after SIGTERM (it marks the release failed): the job must not
+ * give its tenant's lease up before that child is gone, or the next holder's Helm meets it. Each
+ * call's promise settles only once its process has exited (execa waits for it), so tracking the
+ * calls tracks the children. Calls made without a signal (a rollback in a catch block, a
+ * compensation) get `signal`, so no Helm call under a lease outlives the job's deadline.
+ */
+export function jobHelm(helm: HelmClient, signal: AbortSignal): JobHelm {
+  const running = new Set<Promise<unknown>>();
+  const track = <T>(call: Promise<T>): Promise<T> => {
+    const settled = call.then(() => undefined, () => undefined);
+    running.add(settled);
+    void settled.then(() => running.delete(settled));
+    return call;
+  };
+  const withJob = (own?: AbortSignal) => (own ? AbortSignal.any([own, signal]) : signal);
+
+  return {
+    helm: {
+      upgradeInstall: (req) => track(helm.upgradeInstall({ ...req, signal: withJob(req.signal) })),
+      template: (req) => track(helm.template({ ...req, signal: withJob(req.signal) })),
+      status: (release, namespace, own) => track(helm.status(release, namespace, withJob(own))),
+      history: (release, namespace, own) => track(helm.history(release, namespace, withJob(own))),
+      rollback: (release, namespace, revision, own) => track(helm.rollback(release, namespace, revision, withJob(own))),
+      uninstall: (release, namespace, own) => track(helm.uninstall(release, namespace, withJob(own))),
+      version: () => track(helm.version()),
+    },
+    async idle() {
+      while (running.size > 0) await Promise.all(running);
+    },
+  };
+}
