@@ -107,6 +107,11 @@ export const Config = z
           .strictObject({
             ttlMs: z.int().min(500).max(600_000).describe('Per-tenant lease lifetime, renewed at a third of it; a dead holder blocks its tenant this long'),
             retryMs: z.int().min(50).max(600_000).describe('A job for a tenant another job holds is delayed this long, then tries again'),
+            marginFraction: z
+              .number()
+              .min(0.05)
+              .max(0.3)
+              .describe('A holder whose renewals fail gives the lease up this fraction of ttlMs before it could expire (after the send time of its last successful renewal)'),
           })
           .describe('One mutating job per tenant: a Redis lease with a fencing token'),
         shutdown: z

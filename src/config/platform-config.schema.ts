@@ -87,21 +87,24 @@ export type PlatformConfig = z.infer<typeof PlatformConfig>;
 
 const seconds = (what: string) => z.int().min(1).max(86_400).describe(`${what}, in seconds`);
 
-/** Per-step deadlines; each provisioning step must fit in the overall provisioning timeout. */
+/**
+ * Per-step deadlines; each step must fit in the whole job's. There is no migration timeout: the
+ * chart runs migrations as the API's init container, so waitForApi bounds them (include their time in it).
+ */
 export const TimeoutsConfig = z
   .strictObject({
     validate: seconds('Validate step (cluster and Helm reachability, id and domain free)'),
     deployChart: seconds('`helm upgrade --install` step'),
     waitForDatabase: seconds('Wait for the CloudNativePG Cluster to be ready'),
-    waitForApi: seconds('Wait for the API Deployment rollout'),
+    waitForApi: seconds('Wait for the API Deployment rollout, database migrations included (the API\'s init container)'),
     waitForWeb: seconds('Wait for the Web Deployment rollout'),
     defaultStep: seconds('Any other step (set URLs, credentials, expiry, billing…)'),
-    provisioning: seconds('A whole provision job'),
-    deprovision: seconds('A whole deprovision job (uninstall and namespace deletion)'),
-    migration: seconds('A database migration'),
+    provisioning: seconds('Deadline of each attempt of a whole tenant job (provision, update, hibernate, resume, deprovision); past it the job fails for good and is compensated'),
+    deprovision: seconds('Namespace deletion step of a deprovision job'),
+    kubernetesRequest: seconds('Any one Kubernetes API request (watches excepted), so a hung API server fails a sweep, a billing lookup or a step instead of stalling it'),
   })
   .superRefine((timeouts, ctx) => {
-    for (const step of ['validate', 'deployChart', 'waitForDatabase', 'waitForApi', 'waitForWeb', 'defaultStep'] as const) {
+    for (const step of ['validate', 'deployChart', 'waitForDatabase', 'waitForApi', 'waitForWeb', 'defaultStep', 'deprovision'] as const) {
       if (timeouts[step] > timeouts.provisioning) {
         ctx.addIssue({ code: 'custom', path: [step], message: `must not exceed timeouts.provisioning (${timeouts.provisioning}s)` });
       }

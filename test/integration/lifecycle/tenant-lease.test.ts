@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { leaseRedisOptions } from '../../../src/composition/shared-services.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
+import { keepLease, LeaseLostError } from '../../../src/worker/lease-keeper.ts';
 import { createTenantLeases } from '../../../src/worker/tenant-lease.ts';
+import { startRedisServer } from '../../support/redis-server.ts';
 
 const redis = new Redis(inject('redisUrl'));
 const prefix = `lease${randomBytes(3).toString('hex')}`;
@@ -63,5 +67,34 @@ describe('tenant lease on real Redis', () => {
     expect(await fenced.acquire('t4')).toBeDefined();
     await sleep(600);
     expect(await redis.exists(fence, lease)).toBe(0);
+  });
+});
+
+describe('tenant lease on a Redis that hangs', () => {
+  it('fails a lease command within the command timeout, and the holder gives the lease up before it could expire', async () => {
+    // A Redis of this test's own, stopped with SIGSTOP: connections stay open and nothing answers.
+    const server = await startRedisServer();
+    const ttlMs = 900;
+    const connection = new Redis(server.url, leaseRedisOptions(ttlMs));
+    connection.on('error', () => undefined);
+    const pid = Number(/process_id:(\d+)/.exec(await connection.info('server'))![1]);
+    try {
+      const hung = createTenantLeases(connection, { prefix: 'hang', ttlMs });
+      const lease = (await hung.acquire('t1'))!;
+      const keeper = keepLease(hung, lease, new AbortController().signal, createLogger({ level: 'silent', pretty: false }), { marginMs: 200 });
+      process.kill(pid, 'SIGSTOP');
+      const started = Date.now();
+      await expect(hung.isHeld(lease)).rejects.toThrow(/timed out/i);
+      expect(Date.now() - started).toBeLessThan(ttlMs);
+      await new Promise((resolve) => keeper.signal.addEventListener('abort', resolve, { once: true }));
+      // Given up at acquire + TTL − margin: before Redis could hand the tenant to another worker.
+      expect(Date.now() - lease.acquiredAt).toBeLessThan(ttlMs);
+      expect(keeper.signal.reason).toBeInstanceOf(LeaseLostError);
+      keeper.stop();
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      connection.disconnect();
+      await server.stop();
+    }
   });
 });

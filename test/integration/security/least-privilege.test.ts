@@ -48,7 +48,7 @@ beforeAll(async () => {
     override: mergeOverride(FAST_LIFECYCLE, {
       platform: { namespacePrefix: names.prefix, releasePrefix: names.prefix, claimsNamespace: names.namespace, backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } } },
       // A failure here should be quick to see; nothing in the sandbox takes this long.
-      timeouts: { validate: 30, deployChart: 60, waitForDatabase: 60, waitForApi: 60, waitForWeb: 60, defaultStep: 30, provisioning: 300, deprovision: 120, migration: 60 },
+      timeouts: { validate: 30, deployChart: 60, waitForDatabase: 60, waitForApi: 60, waitForWeb: 60, defaultStep: 30, provisioning: 300, deprovision: 120 },
     }),
   });
   token = await mintToken({ sub: 'least-privilege@example.com' }, TEST_JWT_SECRET);

@@ -41,7 +41,8 @@ describe('loadConfig', () => {
     });
     expect(config.platform.images.migrations.repository).toBe('ghcr.io/mechanicbuddy/dbup');
     expect(config.platform.images.postgres).toEqual({ repository: 'ghcr.io/cloudnative-pg/postgresql', tag: '17.5' });
-    expect(config.timeouts).toMatchObject({ waitForDatabase: 300, waitForApi: 300, waitForWeb: 300, provisioning: 600, migration: 300 });
+    expect(config.timeouts).toMatchObject({ waitForDatabase: 300, waitForApi: 300, waitForWeb: 300, provisioning: 600, kubernetesRequest: 30 });
+    expect(config.timeouts).not.toHaveProperty('migration');
     expect(config.provisioning).toEqual({
       keepFailedForInspection: false,
       adminUsername: 'admin',
@@ -156,6 +157,7 @@ describe('loadConfig', () => {
       'timeouts.waitForDatabase: must not exceed timeouts.provisioning (200s)',
       'timeouts.waitForApi: must not exceed timeouts.provisioning (200s)',
       'timeouts.waitForWeb: must not exceed timeouts.provisioning (200s)',
+      'timeouts.deprovision: must not exceed timeouts.provisioning (200s)',
     ]);
   });
 
