@@ -104,6 +104,34 @@ describe('custom-domain claims on the real API server', () => {
   }, 120_000);
 
   it('never lets an old owner\'s release remove a claim taken over from it in the meantime', async () => {
+    // Deterministic: the old owner's release has read its claim and its delete is held back until
+    // the heir has taken the claim over; then the delete reaches the API server.
+    const h = host('handover');
+    await claims.claim(h, 'gone');
+    let reachedDelete!: () => void;
+    const atDelete = new Promise<void>((resolve) => (reachedDelete = resolve));
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const held = new Proxy(clients[1]!, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        if (key !== 'deleteNamespacedConfigMap') return value.bind(target);
+        return async (...args: unknown[]) => {
+          reachedDelete();
+          await gate;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const releasing = createDomainClaims(held, { namespace, tenantNamespace }).release(h, 'gone');
+    await atDelete;
+    expect(await claimsOn(2, 0).claim(h, 'heir')).toBe('claimed');
+    openGate();
+    expect(await releasing).toEqual({ ownedBy: 'heir' });
+    expect(await claims.owner(h)).toBe('heir');
+
+    // And racing for real, many times.
     for (let round = 0; round < ROUNDS; round++) {
       const h = host(`handover${round}`);
       await claims.claim(h, 'gone');
