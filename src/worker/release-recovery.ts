@@ -44,8 +44,9 @@ export function classifyRelease(current: HelmRelease | undefined, history: reado
  * Classifies the release and acts, so a release a dead worker left mid-operation is recovered
  * instead of failing every retry with "another operation is in progress". Callers hold the
  * tenant's lease, so no live job of ours is running Helm on it. Returns what was done, for the log.
+ * `signal` (the step's) bounds every Helm call.
  */
-export async function recoverRelease(helm: HelmClient, release: string, namespace: string, signal?: AbortSignal): Promise<string | undefined> {
+export async function recoverRelease(helm: HelmClient, release: string, namespace: string, signal: AbortSignal): Promise<string | undefined> {
   const current = await helm.status(release, namespace, signal);
   if (!current) return undefined;
   const action = classifyRelease(current, await helm.history(release, namespace, signal));
@@ -56,9 +57,11 @@ export async function recoverRelease(helm: HelmClient, release: string, namespac
 
 /**
  * After a failed upgrade: back to the last deployed revision, never an uninstall (that would delete
- * the database and its volumes). Does nothing when the release is live or never was.
+ * the database and its volumes). Does nothing when the release is live or never was. `signal` is
+ * required: a rollback runs after a failure, often once the job's own signal has aborted, and a
+ * Helm call without a deadline could hold the tenant's lease for ever.
  */
-export async function rollBackToLastDeployed(helm: HelmClient, release: string, namespace: string, signal?: AbortSignal): Promise<string | undefined> {
+export async function rollBackToLastDeployed(helm: HelmClient, release: string, namespace: string, signal: AbortSignal): Promise<string | undefined> {
   const current = await helm.status(release, namespace, signal);
   if (!current || current.status === 'deployed') return undefined;
   const live = lastDeployedRevision(await helm.history(release, namespace, signal));
