@@ -9,6 +9,7 @@ import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
 import { createJobEventHub, type JobEventHub } from '../jobs/job-event-hub.ts';
 import { createJobProducer } from '../jobs/job-producer.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { buildApiServices } from './api-services.ts';
 import type { Releasers } from './releasers.ts';
 import { DURABLE_REDIS, FAIL_FAST_REDIS, type SharedServices } from './shared-services.ts';
 
@@ -44,11 +45,12 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
   const billingSchedules = createBillingSchedules({ connection: subscriber.duplicate(), prefix: config.queue.prefix });
   releasers.add('billing schedules', () => billingSchedules.close());
   const shutdown = new AbortController();
-  const app = createApp({
-    config, logger, verifier, registry: shared.registry, workloads: shared.workloads, helm: shared.helm, kube: shared.kube, queue,
+  const services = buildApiServices({
+    config, logger, registry: shared.registry, workloads: shared.workloads, helm: shared.helm, kube: shared.kube, queue,
     producer: createJobProducer(queue, config.queue, (name) => metrics.jobTransition(name, 'enqueued')),
-    history: shared.history, hub: observedHub(hub, metrics), redis, shutdown: shutdown.signal, billingSchedules,
+    history: shared.history, hub: observedHub(hub, metrics), redis, billingSchedules,
   });
+  const app = createApp({ config, logger, verifier, services, shutdown: shutdown.signal });
   app.route('/admin', createAdminRoutes({ verifier, queues: [queue], bodyLimitBytes: config.http.bodyLimitBytes, insecureCookies: config.admin.insecureCookies }));
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }));
   extend?.(app, redis);

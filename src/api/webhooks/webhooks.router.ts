@@ -1,11 +1,11 @@
-import { createBillingWebhook, type BillingWebhookDeps } from '../../billing/create-billing-webhook.ts';
-import type { Config } from '../../config/config.schema.ts';
+import type { StripeWebhook } from '../../billing/stripe-webhook.ts';
 import { createRouter } from '../app-env.ts';
 import { limitBody } from '../middleware/body-limit.ts';
 import { stripeWebhookHandler } from './webhooks.handlers.ts';
 import { stripeWebhookRoute } from './webhooks.routes.ts';
 
-export type StripeWebhookRoutesDeps = BillingWebhookDeps & { config: Pick<Config, 'billing' | 'tiers' | 'queue' | 'http'> };
+/** The webhook built by the composition root; null when no webhook secret is configured (the route answers 503). */
+export type StripeWebhookRoutesDeps = { webhook: StripeWebhook | null; bodyLimitBytes: number };
 
 /**
  * `/api/webhooks`: `POST /stripe`. Mounted without bearer auth or the per-subject rate limit (Stripe
@@ -13,7 +13,7 @@ export type StripeWebhookRoutesDeps = BillingWebhookDeps & { config: Pick<Config
  */
 export function createStripeWebhookRoutes(deps: StripeWebhookRoutesDeps) {
   const router = createRouter();
-  router.use('*', limitBody(deps.config.http.bodyLimitBytes));
-  router.openapi(stripeWebhookRoute, stripeWebhookHandler(createBillingWebhook(deps)));
+  router.use('*', limitBody(deps.bodyLimitBytes));
+  router.openapi(stripeWebhookRoute, stripeWebhookHandler(deps.webhook));
   return router;
 }

@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createApp } from '../../../../src/api/app.ts';
 import { createJwtVerifier } from '../../../../src/api/auth/jwt-verifier.ts';
+import { buildApiServices } from '../../../../src/composition/api-services.ts';
 import type { Config } from '../../../../src/config/config.schema.ts';
 import { createHelmClient } from '../../../../src/helm/helm-client.ts';
 import { OPERATIONS_QUEUE } from '../../../../src/jobs/job-catalog.ts';
@@ -42,11 +43,13 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
   const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
   queue.on('error', () => undefined);
   const shutdown = new AbortController();
-  const app = createApp({
-    config, logger, verifier: createJwtVerifier(config.auth), registry, workloads: createTenantWorkloads(kube),
+  // The same service graph as the process: the composition root's own function.
+  const services = buildApiServices({
+    config, logger, registry, workloads: createTenantWorkloads(kube),
     helm: createHelmClient({ binary: sandboxBinaries().helm, kubeconfig: options.kubeconfig, env: process.env }),
-    kube, queue, producer: createJobProducer(queue, config.queue), history, hub, redis, shutdown: shutdown.signal,
+    kube, queue, producer: createJobProducer(queue, config.queue), history, hub, redis,
   });
+  const app = createApp({ config, logger, verifier: createJwtVerifier(config.auth), services, shutdown: shutdown.signal });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -6,6 +6,7 @@ import { createRouter } from '../../../../src/api/app-env.ts';
 import { createOnError, notFoundHandler } from '../../../../src/api/errors/problem.handlers.ts';
 import { requestContext } from '../../../../src/api/middleware/request-context.ts';
 import { createStripeWebhookRoutes } from '../../../../src/api/webhooks/webhooks.router.ts';
+import { createBillingWebhook } from '../../../../src/billing/create-billing-webhook.ts';
 import { createBillingSchedules } from '../../../../src/billing/billing-schedules.ts';
 import { createLifecycleBillingActions } from '../../../../src/billing/lifecycle-billing-actions.ts';
 import { bindLifecycleIntake } from '../../../../src/billing/lifecycle-intake-binding.ts';
@@ -57,7 +58,7 @@ export async function billingStack(deps: ServiceDeps) {
   app.use(requestContext(logger));
   app.onError(createOnError(logger));
   app.notFound(notFoundHandler);
-  app.route('/api/webhooks', createStripeWebhookRoutes({ config, redis, actions }));
+  app.route('/api/webhooks', createStripeWebhookRoutes({ webhook: createBillingWebhook({ config, redis, actions }), bodyLimitBytes: config.http.bodyLimitBytes }));
 
   const post = (body: string) =>
     app.request('/api/webhooks/stripe', { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Stripe-Signature': sign(body) } });

@@ -1,6 +1,7 @@
-import { createApp, type ApiDeps } from '../../../../src/api/app.ts';
+import { createApp } from '../../../../src/api/app.ts';
 import { createJwtVerifier } from '../../../../src/api/auth/jwt-verifier.ts';
 import type { ProblemDocument } from '../../../../src/api/errors/problem.schema.ts';
+import { buildApiServices, type ApiAdapters } from '../../../../src/composition/api-services.ts';
 import type { Config } from '../../../../src/config/config.schema.ts';
 import { createLogger } from '../../../../src/observability/logger.ts';
 import { testConfig } from './config.ts';
@@ -22,8 +23,11 @@ export const validProvision = {
 
 export type CallInit = { method?: string; body?: unknown; rawBody?: RequestInit['body']; headers?: Record<string, string>; token?: string | null };
 
-/** The whole app over in-memory fakes of its dependencies, with a valid superadmin token. */
-export async function testApp(options: { config?: (config: Config) => void; deps?: Partial<ApiDeps> } = {}) {
+/**
+ * The whole app over in-memory fakes of its adapters, with a valid superadmin token. The services are
+ * built by the composition root's own `buildApiServices`, so the graph under test is the one that runs.
+ */
+export async function testApp(options: { config?: (config: Config) => void; deps?: Partial<ApiAdapters> & { shutdown?: AbortSignal } } = {}) {
   const config = testConfig(options.config);
   const registry = new FakeRegistry(config.platform.namespacePrefix);
   const queue = new FakeQueue();
@@ -35,10 +39,10 @@ export async function testApp(options: { config?: (config: Config) => void; deps
   const kube = fakeKube();
   const logLines: string[] = [];
   const logger = createLogger({ level: 'debug', pretty: false, destination: { write: (line: string) => void logLines.push(line) } });
-  const app = createApp({
+  const { shutdown, ...adapters } = options.deps ?? {};
+  const services = buildApiServices({
     config,
     logger,
-    verifier: createJwtVerifier(config.auth),
     registry,
     workloads: cluster.workloads,
     helm,
@@ -50,8 +54,9 @@ export async function testApp(options: { config?: (config: Config) => void; deps
     redis: redis.asCommands(),
     randomHex: () => 'abc123',
     now: () => NOW,
-    ...options.deps,
+    ...adapters,
   });
+  const app = createApp({ config, logger, verifier: createJwtVerifier(config.auth), services, shutdown });
   const token = await mintToken();
 
   const call = (path: string, init: CallInit = {}) => {
