@@ -47,8 +47,9 @@ export class FakeTenantStore {
   }
 
   private intentFrom(tenantId: string, operation: OperationMarker | null | undefined) {
-    if (!this.world.isIntake() || !operation) return;
-    this.world.recordIntent(tenantId, operation.type !== 'deprovision', operation.type, operation.jobId);
+    const ns = this.cluster.namespaces.get(tenantId);
+    if (!this.world.isIntake() || !operation || !ns) return;
+    this.world.recordIntent(tenantId, operation.type !== 'deprovision', operation.type, operation.jobId, ns.record.desired);
   }
 
   async read(tenantId: string) {

@@ -34,6 +34,8 @@ function endedAtIntent(run: Run): Violation[] {
       continue;
     }
     const current = ns.release.at(-1);
+    // The recorded desired state: it holds every accepted request's change, and may also hold one
+    // whose answer was a 5xx (its outcome is unknown to the client; the reconciler finishes it).
     const d = ns.record.desired;
     if (ns.secrets.size < 3) out.push({ invariant: '1 no live tenant removed', detail: `${at}, has ${ns.secrets.size} of its 3 Secrets` });
     if (current?.status !== 'deployed') out.push({ invariant: '3 every 202 ended', detail: `${at}, ends with release ${current ? `${current.status} at revision ${current.revision}` : 'missing'}` });

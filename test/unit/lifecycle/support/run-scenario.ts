@@ -33,7 +33,7 @@ const shape = (d: DesiredState) => ({ tier: d.tier, hibernated: d.hibernated, cu
 
 /** A tenant provisioned before the run: namespace, Secrets, a deployed release, its completed provision job. */
 function seed(run: Run, tenantId: string, start: Exclude<Start, 'absent'>) {
-  const { cluster, queue, world, system } = run;
+  const { cluster, queue, world } = run;
   const config = scenarioConfig;
   const tier = start === 'free' ? 'free' : 'demo';
   const expiresAt = start === 'demo-expired' ? new Date(T0 - 30_000).toISOString() : start === 'demo-expiring' ? new Date(T0 + 15_000).toISOString() : null;
@@ -53,12 +53,11 @@ function seed(run: Run, tenantId: string, start: Exclude<Start, 'absent'>) {
     everDeployed: true,
   });
   cluster.stripe.set(tenantId, { customer: null, subscription: null });
-  world.recordIntent(tenantId, true, 'provision', jobId);
+  world.recordIntent(tenantId, true, 'provision', jobId, desired);
   queue.jobs.set(jobId, {
     id: jobId, name: 'provision', state: 'completed', attemptsMade: 1, attempts: config.queue.attempts, addedBy: 'setup', returnvalue: { tenantId },
     data: { tenantId, namespace, release, requestedAt: new Date(T0 - 3_600_000).toISOString(), desired, ...facts },
   });
-  void system;
 }
 
 /** One worker takes the next waiting job and runs the processor on it, as BullMQ would. */

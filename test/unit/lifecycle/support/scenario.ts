@@ -22,15 +22,18 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant('update' as const), t, tier: fc.constantFrom('free' as const, undefined), domain: fc.constantFrom('shop.example.org', 'store.example.net', null, undefined) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('hibernate' as const, 'resume' as const, 'deprovision' as const), t }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('stripe' as const), t, action: fc.constantFrom('upgrade' as const, 'link' as const, 'hibernate' as const, 'resume' as const, 'cancel' as const), event: fc.nat({ max: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constantFrom('expiry-sweep' as const, 'reconcile-sweep' as const, 'lease-expiry' as const, 'tick' as const) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('expiry-sweep' as const) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constantFrom('reconcile-sweep' as const, 'lease-expiry' as const, 'tick' as const) }) },
   { weight: 12, arbitrary: fc.record({ k: fc.constant('work' as const) }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('rerun' as const, 'kill' as const, 'sse' as const), n: fc.nat({ max: 7 }) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('rerun' as const), n: fc.nat({ max: 7 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('kill' as const, 'sse' as const), n: fc.nat({ max: 7 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constantFrom('redis-errors' as const, 'pubsub-drops' as const), n: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('helm-fails' as const), t, permanent: fc.boolean() }) },
 );
 
 export const scenarios: fc.Arbitrary<Scenario> = fc.record({
-  starts: fc.array(fc.constantFrom<Start>('absent', 'demo-expired', 'demo-expiring', 'free'), { minLength: 2, maxLength: 3 }),
+  // Demos are where expiry, upgrades and removal meet: most runs have one.
+  starts: fc.array(fc.constantFrom<Start>('absent', 'demo-expired', 'demo-expired', 'demo-expiring', 'free'), { minLength: 2, maxLength: 3 }),
   commands: fc.array(command, { minLength: 4, maxLength: 24 }),
 });
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Scheduler } from 'fast-check';
+import type { DesiredState } from '../../../../src/domain/tenant-record.ts';
 
 /** Who is calling a port: the intake paths, the sweeps, one run of a job on a worker, an SSE client. */
 export type ActorKind = 'setup' | 'http' | 'billing' | 'expiry' | 'reconcile' | 'worker' | 'sse';
@@ -9,7 +10,7 @@ export type Actor = { id: string; kind: ActorKind; jobId?: string; jobName?: str
 export type Violation = { invariant: string; detail: string };
 
 /** What the intake accepted for a tenant last: what the tenant must end as. */
-export type Intent = { seq: number; alive: boolean; by: string; operation: string; jobId: string | undefined };
+export type Intent = { seq: number; alive: boolean; by: string; operation: string; jobId: string | undefined; desired: DesiredState };
 
 /** Faults the scenario arms; each fires on the next matching call, whoever makes it. */
 export type Faults = {
@@ -69,8 +70,8 @@ export class World {
    * that caller queued its job (the 202 follows): an intent written and then undone because the
    * job could not be queued was never accepted. Accepted intents are ordered by when they were written.
    */
-  recordIntent(tenantId: string, alive: boolean, operation: string, jobId: string | undefined): void {
-    const intent = { seq: ++this.seq, alive, by: this.actor().id, operation, jobId };
+  recordIntent(tenantId: string, alive: boolean, operation: string, jobId: string | undefined, desired: DesiredState): void {
+    const intent = { seq: ++this.seq, alive, by: this.actor().id, operation, jobId, desired: structuredClone(desired) };
     if (this.actor().kind === 'setup') this.intents.set(tenantId, intent);
     else this.candidates.set(`${intent.by}/${tenantId}`, intent);
   }
