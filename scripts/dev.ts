@@ -99,6 +99,8 @@ async function start(started: Started[], needRedis: boolean, step: <T>(run: () =
     env: {
       KUBECONFIG: state.kubeconfig, REDIS_URL: redisUrl, AUTH_JWT_SECRET: secret, HELM_BINARY: sandboxBinaries(env).helm,
       PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+      // The dev server speaks plain HTTP: a Secure session cookie would never be sent back.
+      ADMIN_INSECURE_COOKIES: 'true',
     },
     reject: false,
   });

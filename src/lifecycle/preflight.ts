@@ -14,9 +14,14 @@ import { tenantChartValues } from './tenant-values.ts';
 export type PreflightDeps = {
   config: Config;
   helm: Pick<HelmClient, 'template'>;
+  /** How long `helm template` may run before it is killed (default PREFLIGHT_RENDER_MS). */
+  renderDeadlineMs?: number | undefined;
   workloads: Pick<TenantWorkloads, 'readDatabase'>;
   tenants: Pick<TenantStore, 'all'>;
 };
+
+/** Below the API's own deadline for a lifecycle request (3 × 10 s), so the render is over before the answer. */
+export const PREFLIGHT_RENDER_MS = 20_000;
 
 type LiveStorage = { spec?: { storage?: { size?: string; storageClass?: string } } };
 
@@ -59,8 +64,11 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
   }
   if (errors.length > 0) return errors;
   try {
+    // Killed, not abandoned, when it overruns: the API answers within its own deadline, and a Helm
+    // child must not outlive the request that started it.
     await deps.helm.template({
       release: releaseFor(config.platform.releasePrefix, tenant.tenantId), namespace: tenant.namespace, chart: config.platform.chart, values: built.yaml,
+      signal: AbortSignal.timeout(deps.renderDeadlineMs ?? PREFLIGHT_RENDER_MS),
     });
   } catch (error) {
     if (error instanceof HelmError && error.permanent) return [{ path: 'chart', message: helmMessage(error.stderr) || error.message }];

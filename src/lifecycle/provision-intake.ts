@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.schema.ts';
-import { ChangeRejectedError, ConflictError } from '../domain/errors.ts';
+import { ChangeRejectedError, ConflictError, ValidationError } from '../domain/errors.ts';
+import { reservedTenantIdProblem } from '../domain/tenant-id.ts';
 import type { ProvisionRequest } from '../domain/provision-request.ts';
 import type { DesiredState, OperationMarker, OperationReason } from '../domain/tenant-record.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
@@ -36,6 +37,9 @@ const DAY_MS = 24 * 3600 * 1000;
 export async function requestProvision(deps: ProvisionIntakeDeps, request: ProvisionRequest, plan: ProvisionPlan, reason: OperationReason = 'api'): Promise<LifecycleAccepted> {
   const { config } = deps;
   const { tenantId, jobId } = plan;
+  // Whatever the source (HTTP, billing), an id that would shadow a platform host is never recorded.
+  const reserved = reservedTenantIdProblem(tenantId, config.platform.reservedTenantIds);
+  if (reserved) throw new ValidationError(`Tenant id ${tenantId} is not allowed`, [{ path: 'tenantId', message: reserved }]);
   const ref = tenantRef(config, tenantId);
   const at = (deps.now?.() ?? new Date()).toISOString();
   const tier = config.tiers[request.subscriptionTier];

@@ -41,10 +41,10 @@ export type ProvisioningService = ReturnType<typeof createProvisioningService>;
  * lost answer, a crashed API replica) aims at the same tenant and job: the namespace create then
  * finds its own earlier attempt instead of making a second tenant.
  */
-export function keyedPlan(request: ProvisionRequest, scope: string, key: string): ProvisionPlan {
+export function keyedPlan(request: ProvisionRequest, scope: string, key: string, reserved: readonly string[] = []): ProvisionPlan {
   const hash = createHash('sha256').update(`${scope}\n${key}`).digest('hex');
   const jobId = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
-  return { tenantId: request.tenantId ?? generateTenantId(request.companyName, hash.slice(32, 38)), jobId };
+  return { tenantId: request.tenantId ?? generateTenantId(request.companyName, hash.slice(32, 38), reserved), jobId };
 }
 
 export function createProvisioningService(deps: ProvisioningDeps) {
@@ -79,8 +79,8 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       const claim = await claimKey(request, context, limit.remaining());
       if (claim?.kind === 'replay') return { accepted: claim.response.body as JobAccepted, replayed: true };
       const plan = context.idempotencyKey !== undefined
-        ? keyedPlan(request, context.subject, context.idempotencyKey)
-        : { tenantId: request.tenantId ?? generateTenantId(request.companyName, randomHex()), jobId: randomUUID() };
+        ? keyedPlan(request, context.subject, context.idempotencyKey, config.platform.reservedTenantIds)
+        : { tenantId: request.tenantId ?? generateTenantId(request.companyName, randomHex(), config.platform.reservedTenantIds), jobId: randomUUID() };
       try {
         await redisCall(deps.redis.ping(), limit.remaining());
         const done = await dependencyCall('The Kubernetes API', requestProvision(provisionDeps, request, plan, context.reason ?? 'api'), CLUSTER_DEADLINE_MS);
