@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { requestHibernate, requestResume } from '../../../src/lifecycle/intake.ts';
 import { MAINTENANCE_QUEUE } from '../../../src/jobs/sweep-catalog.ts';
 import { scheduleSweeps } from '../../../src/jobs/sweep-schedules.ts';
@@ -8,31 +8,19 @@ import { createMaintenanceWorker } from '../../../src/worker/maintenance-worker.
 import { sweepExpired } from '../../../src/worker/sweeps/expiry-sweep.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { eventually } from '../../support/kube.ts';
-import { startWorker } from '../../support/operations-worker.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { lifecycleDeps, requestProvision, secretSnapshot, sweepDeps, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
 const expiry = { provisioning: { expiry: { sweepSeconds: 1, policy: 'hibernate-then-deprovision', deprovisionAfterSeconds: 6 } } };
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('he')), expiry)) } });
-let deps: ServiceDeps;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-const created: string[] = [];
-
-beforeAll(async () => {
-  deps = serviceDeps(config, kubeconfig);
-  worker = await startWorker(deps);
-});
-
-afterAll(async () => {
-  await worker?.close();
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
-});
-
+const harness = useWorkerHarness({ kubeconfig, config });
+const { created } = harness;
 
 describe('hibernate, resume and expiry', () => {
   it('hibernates to zero replicas with the database asleep, and resumes to the tier\'s replica counts, keeping the database and Secrets', async () => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'professional');
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
@@ -57,6 +45,7 @@ describe('hibernate, resume and expiry', () => {
   });
 
   it('hibernates a demo tenant when it expires and removes it after the grace period, driven by the job scheduler', async () => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'demo', { expiresAt: new Date(Date.now() + 3_000).toISOString() });
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
@@ -85,6 +74,7 @@ describe('hibernate, resume and expiry', () => {
   });
 
   it('acts once when several expiry sweeps run at the same moment', async () => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'demo', { expiresAt: new Date(Date.now() + 60_000).toISOString() });
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');

@@ -1,32 +1,21 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { reconcileTenants } from '../../../src/worker/sweeps/reconcile-sweep.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
-import { startWorker } from '../../support/operations-worker.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { requestProvision, sweepDeps, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rc'))) } });
-let deps: ServiceDeps;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-const created: string[] = [];
-
-beforeAll(async () => {
-  deps = serviceDeps(config, kubeconfig);
-  worker = await startWorker(deps);
-});
-
-afterAll(async () => {
-  await worker?.close();
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
-});
+const harness = useWorkerHarness({ kubeconfig, config });
+const { created } = harness;
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 describe('reconciler', () => {
   it('repairs drift it finds (replicas changed by hand, database hibernated by hand) with one job however many sweeps run at once', async () => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'free', { prefix: 'rc' });
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
@@ -57,6 +46,7 @@ describe('reconciler', () => {
   });
 
   it('leaves alone a tenant whose last operation failed (it waits for a person or a new request)', async () => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'free', { prefix: 'rf' });
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
