@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.schema.ts';
-import type { BillingActions } from './billing-actions.ts';
+import type { BillingLifecycleDeps } from './billing-intake.ts';
 import { billingMapping } from './billing-mapping.ts';
+import type { BillingSchedules } from './billing-schedules.ts';
 import { createEventLedger, type BillingRedis } from './event-ledger.ts';
 import { createStripeApi, type StripeApi } from './stripe-api.ts';
 import { createStripeWebhook, type StripeWebhook } from './stripe-webhook.ts';
@@ -14,7 +15,10 @@ export type BillingWebhookDeps = {
   config: BillingSettings;
   /** The API's fail-fast connection: a Redis outage answers 503 and Stripe redelivers. */
   redis: BillingRedis;
-  actions: BillingActions;
+  /** The lifecycle core, called directly for every step a subscription event decides. */
+  lifecycle: BillingLifecycleDeps;
+  /** Billing's delayed actions (grace, retention). */
+  schedules: Pick<BillingSchedules, 'schedule' | 'cancel'>;
   /** Defaults to the official SDK when `billing.apiKey` is set, else null (payload only). */
   api?: StripeApi | null;
   now?: () => Date;
@@ -45,7 +49,8 @@ export function createBillingWebhook(deps: BillingWebhookDeps): StripeWebhook | 
   const prefix = `${config.queue.prefix}:billing`;
   const process = createSubscriptionProcessor({
     mapping: billingMapping(billing, config.tiers),
-    actions: deps.actions,
+    lifecycle: deps.lifecycle,
+    schedules: deps.schedules,
     api: deps.api !== undefined ? deps.api : stripeApiFromConfig(billing),
     ledger: subscriptionLedgerFor(config, deps.redis),
     locks: createSubscriptionLocks(deps.redis, { prefix: `${prefix}:lock` }),

@@ -1,11 +1,10 @@
 import type { ConnectionOptions, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.schema.ts';
-import type { TenantStore } from '../kubernetes/tenant-store.ts';
+import type { IntakeDeps } from '../lifecycle/intake.ts';
 import { billingMapping } from './billing-mapping.ts';
 import { stripeApiFromConfig, subscriptionLedgerFor } from './create-billing-webhook.ts';
 import type { BillingRedis } from './event-ledger.ts';
-import type { LifecycleIntake } from './lifecycle-intake-port.ts';
 import { createScheduledActionWorker } from './scheduled-action-worker.ts';
 import type { StripeApi } from './stripe-api.ts';
 
@@ -13,8 +12,8 @@ export type BillingWorkerDeps = {
   config: Pick<Config, 'billing' | 'tiers' | 'queue'>;
   /** Any connection; the ended-subscription records are read through it. */
   redis: BillingRedis;
-  registry: Pick<TenantStore, 'get'>;
-  intake: LifecycleIntake;
+  /** The lifecycle core's intake dependencies; the delayed actions call it directly. */
+  lifecycle: IntakeDeps;
   logger: Logger;
   api?: StripeApi | null;
 };
@@ -25,8 +24,7 @@ export type BillingWorkerDeps = {
  */
 export function createBillingWorker(deps: BillingWorkerDeps, options: { connection: ConnectionOptions; prefix: string }): Worker {
   return createScheduledActionWorker({
-    registry: deps.registry,
-    intake: deps.intake,
+    lifecycle: deps.lifecycle,
     api: deps.api !== undefined ? deps.api : stripeApiFromConfig(deps.config.billing),
     ledger: subscriptionLedgerFor(deps.config, deps.redis),
     mapping: billingMapping(deps.config.billing, deps.config.tiers),

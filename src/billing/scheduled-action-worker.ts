@@ -1,16 +1,16 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { TenantStore } from '../kubernetes/tenant-store.ts';
+import { requestDeprovision, requestHibernate, type IntakeDeps } from '../lifecycle/intake.ts';
+import { settle } from './billing-intake.ts';
 import { classifyStatus, type BillingMapping, type StatusClass } from './billing-mapping.ts';
 import { BILLING_SCHEDULES_QUEUE, ScheduledAction } from './billing-schedules.ts';
-import type { LifecycleIntake } from './lifecycle-intake-port.ts';
 import type { StripeApi } from './stripe-api.ts';
 import { isTerminal, snapshotOf } from './subscription-snapshot.ts';
 import type { SubscriptionLedger } from './subscription-ledger.ts';
 
 export type ScheduledActionDeps = {
-  registry: Pick<TenantStore, 'get'>;
-  intake: LifecycleIntake;
+  /** The lifecycle core's intake: hibernate and deprovision need no preflight. */
+  lifecycle: IntakeDeps;
   /** null without an API key: the schedule is trusted (a payment cancels it when its event arrives). */
   api: StripeApi | null;
   ledger: Pick<SubscriptionLedger, 'isEnded'>;
@@ -33,7 +33,7 @@ export async function fireScheduledAction(deps: ScheduledActionDeps, job: Pick<J
   const parsed = ScheduledAction.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError('not a billing scheduled action');
   const { action, tenantId, reason } = parsed.data;
-  const tenant = await deps.registry.get(tenantId);
+  const tenant = (await deps.lifecycle.tenants.read(tenantId))?.tenant;
   if (!tenant) return 'tenant gone';
   const subscriptionId = tenant.stripeSubscriptionId;
   if (deps.api && subscriptionId) {
@@ -43,9 +43,11 @@ export async function fireScheduledAction(deps: ScheduledActionDeps, job: Pick<J
     const now = ended ? 'cancelled' : classifyStatus(snapshot.status, deps.mapping);
     if (!STILL[reason].includes(now)) return `skipped: the subscription is ${snapshot.status} now`;
   }
-  const options = { jobId: `${job.id}-${job.timestamp}` };
-  await (action === 'hibernate' ? deps.intake.hibernate(tenantId, options) : deps.intake.deprovision(tenantId, options));
-  deps.logger.info({ tenantId, action, reason }, 'billing: scheduled action queued');
+  const options = { jobId: `${job.id}-${job.timestamp}`, reason: 'billing' as const };
+  const request = action === 'hibernate' ? requestHibernate(deps.lifecycle, tenantId, options) : requestDeprovision(deps.lifecycle, tenantId, options);
+  const accepted = await settle(deps.logger, tenantId, action, request);
+  if (!accepted) return `nothing to do: tenant ${tenantId} is gone or being removed`;
+  deps.logger.info({ tenantId, action, reason, jobId: accepted.jobId }, 'billing: scheduled action queued');
   return `${action} queued`;
 }
 

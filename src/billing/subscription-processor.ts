@@ -1,22 +1,21 @@
 import { DependencyUnavailableError } from '../domain/errors.ts';
-import type { BillingActions, BillingContext } from './billing-actions.ts';
+import { applySteps, type BillingContext, type BillingIntakeDeps, type ProvisionInputSource } from './billing-intake.ts';
 import { decide, type BillingDecision } from './billing-decision.ts';
 import type { BillingMapping } from './billing-mapping.ts';
-import { applySteps, type ProvisionInputSource } from './apply-steps.ts';
 import { provisionInputFrom } from './customer-profile.ts';
 import type { StripeApi } from './stripe-api.ts';
 import { isTerminal, snapshotOf, type SubscriptionSnapshot } from './subscription-snapshot.ts';
 import type { SubscriptionLedger } from './subscription-ledger.ts';
 import type { SubscriptionLocks } from './subscription-lock.ts';
+import { createTenantFinder } from './tenant-finder.ts';
 
-export type SubscriptionProcessorDeps = {
+/** The lifecycle core and billing's schedules (BillingIntakeDeps), and what deciding needs. */
+export type SubscriptionProcessorDeps = BillingIntakeDeps & {
   mapping: BillingMapping;
-  actions: BillingActions;
   /** null: no API key, so the signed event payload is the only source. */
   api: StripeApi | null;
   ledger: SubscriptionLedger;
   locks: SubscriptionLocks;
-  now: () => Date;
 };
 
 export type ProcessResult = {
@@ -46,6 +45,7 @@ async function fromStripe<T>(work: Promise<T>): Promise<T> {
  */
 export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps) {
   const { api, ledger } = deps;
+  const findTenant = createTenantFinder(deps.lifecycle.tenants);
 
   const current = async (payload: SubscriptionSnapshot): Promise<SubscriptionSnapshot> => {
     if (!api) return payload;
@@ -76,9 +76,9 @@ export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps) {
       if (ended) await ledger.markEnded(payload.id);
       const subscription = ended && !isTerminal(fetched.status) ? { ...fetched, status: 'canceled' } : fetched;
 
-      const tenant = await deps.actions.findTenantByStripeIds(subscription.customerId, subscription.id);
+      const tenant = await findTenant(subscription.customerId, subscription.id);
       const decision = decide(tenant, subscription, deps.mapping, deps.now());
-      const taken = await applySteps(decision.steps, deps.actions, provisionInput(subscription, context), context);
+      const taken = await applySteps(deps, decision.steps, provisionInput(subscription, context), context);
       if (!api) await ledger.recordApplied(payload.id, created);
       return {
         subscriptionId: subscription.id, status: subscription.status, source: api ? 'api' : 'event',

@@ -1,27 +1,21 @@
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 
-const PAGE = 200;
-
 /**
- * `findTenantByStripeIds` over the registry. Stripe ids live in namespace annotations, which no
- * selector can match, so this pages through the managed namespaces: the subscription's own tenant
- * wins; else the customer's tenant without a subscription (the demo a first payment upgrades).
+ * Which tenant a Stripe subscription is about. Stripe ids live in namespace annotations, which no
+ * selector can match, so this walks the managed namespaces: the subscription's own tenant wins
+ * (the walk stops there); else the customer's oldest tenant without a subscription (the demo a
+ * first payment upgrades); else undefined.
  */
-export function createTenantFinder(registry: Pick<TenantStore, 'list'>) {
+export function createTenantFinder(tenants: Pick<TenantStore, 'all'>) {
   return async function findTenantByStripeIds(customerId: string, subscriptionId: string): Promise<TenantRecord | undefined> {
     let unsubscribed: TenantRecord | undefined;
-    let cursor: string | undefined;
-    do {
-      const page = await registry.list({ limit: PAGE, continue: cursor });
-      for (const tenant of page.items) {
-        if (tenant.stripeSubscriptionId === subscriptionId) return tenant;
-        // The oldest such tenant, should a customer hold several demos.
-        if (tenant.stripeCustomerId === customerId && tenant.stripeSubscriptionId === null && !tenant.terminating
-          && (!unsubscribed || tenant.createdAt < unsubscribed.createdAt)) unsubscribed = tenant;
-      }
-      cursor = page.continue;
-    } while (cursor !== undefined);
+    for await (const tenant of tenants.all()) {
+      if (tenant.stripeSubscriptionId === subscriptionId) return tenant;
+      // The oldest such tenant, should a customer hold several demos.
+      if (tenant.stripeCustomerId === customerId && tenant.stripeSubscriptionId === null && !tenant.terminating
+        && (!unsubscribed || tenant.createdAt < unsubscribed.createdAt)) unsubscribed = tenant;
+    }
     return unsubscribed;
   };
 }

@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createBillingWorker } from '../billing/create-billing-worker.ts';
-import { bindLifecycleIntake } from '../billing/lifecycle-intake-binding.ts';
 import { createJobProducer } from '../jobs/job-producer.ts';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
 import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
@@ -40,10 +39,7 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
     { ...operationDeps, leases, queue: operations, producer },
     { connection, prefix },
   );
-  const billing = createBillingWorker({
-    config, redis: historyRedis, registry, logger,
-    intake: bindLifecycleIntake({ config, helm, workloads, tenants: registry, producer, claims }, logger),
-  }, { connection, prefix });
+  const billing = createBillingWorker({ config, redis: historyRedis, logger, lifecycle: { config, tenants: registry, producer } }, { connection, prefix });
   const workers = [worker, sweeper, billing];
   // Released first (releasers run in reverse): stop taking jobs, let running ones finish or cancel them.
   releasers.add('workers', () => drainWorkers(workers, config.queue.shutdown.drainSeconds * 1000, logger));

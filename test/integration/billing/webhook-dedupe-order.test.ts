@@ -125,7 +125,7 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
     const subscriptionId = uniqueSubscription();
     const tenant = await existingTenant(subscriptionId);
     const worker = createBillingWorker(
-      { config: deps.config, redis: deps.redis, registry: deps.registry, intake: stack.intake, logger: deps.logger },
+      { config: deps.config, redis: deps.redis, lifecycle: stack.lifecycle, logger: deps.logger },
       { connection: { url: deps.config.redis.url }, prefix: deps.config.queue.prefix },
     );
     void worker.run();

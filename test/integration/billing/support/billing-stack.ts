@@ -7,11 +7,8 @@ import { createOnError, notFoundHandler } from '../../../../src/api/errors/probl
 import { requestContext } from '../../../../src/api/middleware/request-context.ts';
 import { createStripeWebhookRoutes } from '../../../../src/api/webhooks/webhooks.router.ts';
 import { createBillingWebhook } from '../../../../src/billing/create-billing-webhook.ts';
+import type { BillingLifecycleDeps } from '../../../../src/billing/billing-intake.ts';
 import { createBillingSchedules } from '../../../../src/billing/billing-schedules.ts';
-import { createLifecycleBillingActions } from '../../../../src/billing/lifecycle-billing-actions.ts';
-import { bindLifecycleIntake } from '../../../../src/billing/lifecycle-intake-binding.ts';
-import { createIdempotencyStore } from '../../../../src/services/idempotency-store.ts';
-import { createProvisioningService } from '../../../../src/services/provisioning-service.ts';
 import { FAST_LIFECYCLE, mergeOverride, writeConfigOverride } from '../../../support/config-override.ts';
 import type { ServiceDeps } from '../../../support/service-deps.ts';
 import { lifecycleDeps } from '../../../support/tenants.ts';
@@ -38,8 +35,8 @@ export function billingEnv(stripeMockUrl: string, billing: Record<string, unknow
 
 /**
  * The Stripe webhook wired as the composition root wires it: a fail-fast Redis connection for
- * the API side, the real provisioning service and lifecycle intake on the sandbox, and the
- * billing-schedules queue. `deliver` signs an event with the SDK and POSTs it.
+ * the API side, the lifecycle core on the sandbox (billing calls it directly, provision included),
+ * and the billing-schedules queue. `deliver` signs an event with the SDK and POSTs it.
  */
 export async function billingStack(deps: ServiceDeps) {
   const { config, logger } = deps;
@@ -47,23 +44,18 @@ export async function billingStack(deps: ServiceDeps) {
   // Without an offline queue, commands before the connection is up fail (a 503 at start-up, by design).
   if (redis.status !== 'ready') await once(redis, 'ready');
   const schedules = createBillingSchedules({ connection: deps.redis, prefix: config.queue.prefix });
-  const provisioning = createProvisioningService({
-    config, registry: deps.registry, producer: deps.producer, redis,
-    idempotency: createIdempotencyStore(redis, { prefix: `${config.queue.prefix}:idem` }),
-  });
-  const intake = bindLifecycleIntake(lifecycleDeps(deps), logger);
-  const actions = createLifecycleBillingActions({ registry: deps.registry, provisioning, intake, schedules });
+  const lifecycle: BillingLifecycleDeps = { ...lifecycleDeps(deps), tenants: deps.registry };
   const app = createRouter();
   app.use(requestId());
   app.use(requestContext(logger));
   app.onError(createOnError(logger));
   app.notFound(notFoundHandler);
-  app.route('/api/webhooks', createStripeWebhookRoutes({ webhook: createBillingWebhook({ config, redis, actions }), bodyLimitBytes: config.http.bodyLimitBytes }));
+  app.route('/api/webhooks', createStripeWebhookRoutes({ webhook: createBillingWebhook({ config, redis, lifecycle, schedules }), bodyLimitBytes: config.http.bodyLimitBytes }));
 
   const post = (body: string) =>
     app.request('/api/webhooks/stripe', { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Stripe-Signature': sign(body) } });
   return {
-    app, schedules, intake, actions,
+    app, schedules, lifecycle,
     post,
     /** Signs and delivers a subscription event; its payload need not match what stripe-mock holds. */
     deliver(type: string, subscription: Parameters<typeof subscriptionJson>[0], options: { id?: string; created?: number } = {}) {

@@ -55,9 +55,10 @@ export function sign(payload: string, options: { secret?: string; timestamp?: nu
 
 export function tenantRecord(overrides: Partial<TenantRecord> & { tier?: TierName; hibernated?: boolean } = {}): TenantRecord {
   const { hibernated = false, tier = 'professional', ...rest } = overrides;
+  const tenantId = overrides.tenantId ?? 'acme-auto-a1b2c3';
   return {
-    tenantId: 'acme-auto-a1b2c3',
-    namespace: 'tenant-acme-auto-a1b2c3',
+    tenantId,
+    namespace: `tenant-${tenantId}`,
     tier,
     companyName: 'Acme Auto Repair',
     ownerEmail: 'ada@acme.test',
