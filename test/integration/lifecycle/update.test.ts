@@ -1,31 +1,20 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ChangeRejectedError } from '../../../src/domain/errors.ts';
 import { requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { FAST_LIFECYCLE, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
 import { startWorker } from '../../support/operations-worker.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { serviceDeps, testConfig } from '../../support/service-deps.ts';
 import { lifecycleDeps, requestProvision, secretSnapshot, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(FAST_LIFECYCLE) } });
-let deps: ServiceDeps;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-const created: string[] = [];
-
-beforeAll(async () => {
-  deps = serviceDeps(config, kubeconfig);
-  worker = await startWorker(deps);
-});
-
-afterAll(async () => {
-  await worker?.close();
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
-});
+const harness = useWorkerHarness({ kubeconfig, config });
+const { created } = harness;
 
 /** The tenant chart plus one object the API server rejects: Helm records a failed revision. */
 function brokenChart(): string {
@@ -46,6 +35,7 @@ function strictChart(): string {
 }
 
 async function provisioned(tier: 'professional' | 'free') {
+  const { deps } = harness;
   const t = await requestProvision(deps, tier, { prefix: 'up' });
   created.push(t.tenantId);
   expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
@@ -54,6 +44,7 @@ async function provisioned(tier: 'professional' | 'free') {
 
 describe('tenant update', () => {
   it('takes a professional tenant to enterprise in place: 3 database instances, 3 API and Web replicas, no Secret changed', async () => {
+    const { deps, worker } = harness;
     const t = await provisioned('professional');
     const secrets = await secretSnapshot(deps, t.namespace);
     const before = await tenantShape(deps, t.tenantId);
@@ -81,6 +72,7 @@ describe('tenant update', () => {
   });
 
   it('refuses what the values builder or the chart schema rejects, with their reasons, changing nothing', async () => {
+    const { deps } = harness;
     const t = await provisioned('free');
     const before = await deps.registry.get(t.tenantId);
     const builder = await requestUpdate(lifecycleDeps(deps), t.tenantId, { resourceOverrides: { apiReplicas: 0 } }).catch((e: unknown) => e);
@@ -95,6 +87,7 @@ describe('tenant update', () => {
   });
 
   it('rolls a broken upgrade back to the last deployed revision and leaves the database object and Secrets untouched', async () => {
+    const { deps } = harness;
     const t = await provisioned('professional');
     const secrets = await secretSnapshot(deps, t.namespace);
     const before = await tenantShape(deps, t.tenantId);

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { ProvisionJob } from '../../../src/jobs/job-catalog.ts';
 import { namespaceFor, releaseFor } from '../../../src/domain/tenant-id.ts';
 import type { TierName } from '../../../src/domain/tiers.ts';
@@ -7,6 +7,7 @@ import { readAdminCredentials } from '../../../src/kubernetes/tenant-secrets.ts'
 import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
 import { startWorker } from '../../support/operations-worker.ts';
 import { statusOf } from '../../support/kube.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const PROVISION_STEPS = [
   'validate', 'generate-id', 'build-values', 'deploy-chart', 'wait-for-database', 'wait-for-api', 'wait-for-web',
@@ -15,22 +16,10 @@ const PROVISION_STEPS = [
 
 const kubeconfig = inject('kubeconfig');
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl') });
-let deps: ServiceDeps;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-const created: string[] = [];
+const harness = useWorkerHarness({ kubeconfig, config });
+const { created } = harness;
 
-beforeAll(async () => {
-  deps = serviceDeps(config, kubeconfig);
-  worker = await startWorker(deps);
-});
-
-afterAll(async () => {
-  await worker?.close();
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
-});
-
-async function requestProvision(tier: TierName, d: ServiceDeps = deps) {
+async function requestProvision(tier: TierName, d: ServiceDeps = harness.deps) {
   const tenantId = `wk-${tier.slice(0, 4)}-${randomBytes(3).toString('hex')}`;
   created.push(tenantId);
   const jobId = randomUUID();
@@ -51,6 +40,7 @@ async function requestProvision(tier: TierName, d: ServiceDeps = deps) {
 }
 
 async function redisHolds(text: string): Promise<string[]> {
+  const { deps } = harness;
   const hits: string[] = [];
   for (const key of await deps.redis.keys('*')) {
     const type = await deps.redis.type(key);
@@ -67,6 +57,7 @@ async function redisHolds(text: string): Promise<string[]> {
 
 describe('provision and deprovision through the worker', () => {
   it.each<[TierName, number, number]>([['demo', 1, 1], ['enterprise', 3, 3]])('provisions a %s tenant to ready with the tier\'s resources and deprovisions it to nothing', async (tier, instances, replicas) => {
+    const { deps, worker } = harness;
     const { tenantId, jobId, payload } = await requestProvision(tier);
     const { state, job } = await worker.finished(jobId);
     const history = await deps.history.read(jobId);
@@ -104,6 +95,7 @@ describe('provision and deprovision through the worker', () => {
   });
 
   it('fails a provision Helm rejects with the step and Helm\'s message, and leaves no namespace', async () => {
+    const { deps } = harness;
     // A queue of its own, so the worker of the other tests cannot take this job.
     const base = testConfig({ kubeconfig, redisUrl: inject('redisUrl') });
     const broken = { ...base, platform: { ...base.platform, chart: { path: 'test/fixtures/charts/rejects-values' } } };
