@@ -70,6 +70,8 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
     const matching = (await deps.registry.list({ limit: 500 })).items.filter((t) => t.stripeSubscriptionId === subscriptionId);
     expect(matching).toHaveLength(1);
     expect((await jobsOf(tenant!.tenantId)).map((j) => j.name)).toEqual(['provision']);
+    // Recorded by the lifecycle core as billing's, under the job it queued.
+    expect(tenant!.operation).toMatchObject({ type: 'provision', state: 'queued', reason: 'billing', jobId: (await jobsOf(tenant!.tenantId))[0]?.id });
 
     // Stripe's later retries of the same event: 200 duplicate, still one job.
     const retry = await stack.post(body);
