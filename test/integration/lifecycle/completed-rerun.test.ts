@@ -1,26 +1,19 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { Config } from '../../../src/config/config.schema.ts';
 import { deriveTenantPhase } from '../../../src/services/tenant-phase.ts';
 import { startWorker } from '../../support/operations-worker.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { requestProvision, secretSnapshot, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 // A chart Helm refuses to render: what a broken chart release looks like to a job run again.
 const brokenChart = fileURLToPath(new URL('../../fixtures/charts/rejects-values', import.meta.url));
 const kubeconfig = inject('kubeconfig');
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl') });
-let deps: ServiceDeps;
-const created: string[] = [];
-
-beforeAll(() => {
-  deps = serviceDeps(config, kubeconfig);
-});
-
-afterAll(async () => {
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
-});
+// Each test starts the workers it needs.
+const harness = useWorkerHarness({ kubeconfig, config, workers: 0 });
+const { created } = harness;
 
 /**
  * Finding 1: compensate() removed any tenant whose marker named the failing provision job, even one
@@ -29,6 +22,7 @@ afterAll(async () => {
  */
 describe('a completed provision job run again', () => {
   it('fails against a chart that no longer renders, and the tenant stays ready with its release, database and Secrets unchanged', async () => {
+    const { deps } = harness;
     const first = await startWorker(deps);
     const t = await requestProvision(deps, 'free', { prefix: 'rr' });
     created.push(t.tenantId);

@@ -1,30 +1,19 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { requestHibernate, requestResume, requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { FAST_LIFECYCLE, ownPrefixes, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
-import { startWorker } from '../../support/operations-worker.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { lifecycleDeps, requestProvision, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('om'))) } });
-let deps: ServiceDeps;
-let workers: Array<Awaited<ReturnType<typeof startWorker>>> = [];
-const created: string[] = [];
-
-beforeAll(async () => {
-  deps = serviceDeps(config, kubeconfig);
-  // Two workers with four slots each: nothing but the tenant lease keeps this tenant's jobs apart.
-  workers = [await startWorker(deps), await startWorker(deps)];
-});
-
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
-});
+// Two workers with four slots each: nothing but the tenant lease keeps this tenant's jobs apart.
+const harness = useWorkerHarness({ kubeconfig, config, workers: 2 });
+const { created } = harness;
 
 /** When a job ran: from its first step to its terminal event (stream ids are millisecond timestamps). */
 async function span(jobId: string) {
+  const { deps } = harness;
   const events = await deps.history.read(jobId);
   const at = (id: string) => Number(id.split('-')[0]);
   const first = events.find((e) => e.type === 'progress');
@@ -34,6 +23,7 @@ async function span(jobId: string) {
 
 describe('one mutating job per tenant', () => {
   it('runs a burst of requests for one tenant one at a time, drops none, and ends at the latest desired state', async () => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'free', { prefix: 'om' });
     created.push(t.tenantId);
     const lc = lifecycleDeps(deps);
