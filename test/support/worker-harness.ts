@@ -37,7 +37,9 @@ export type WorkerHarness = {
 export function useWorkerHarness(options: WorkerHarnessOptions): WorkerHarness {
   let deps: ServiceDeps | undefined;
   const workers: InProcessWorker[] = [];
-  const processes: WorkerProcess[] = [];
+  // Spawned workers still running: the ones a test killed or stopped are not signalled again.
+  const running = new Set<WorkerProcess>();
+  let spawned = 0;
   const created: string[] = [];
 
   beforeAll(async () => {
@@ -46,7 +48,7 @@ export function useWorkerHarness(options: WorkerHarnessOptions): WorkerHarness {
   });
 
   afterAll(async () => {
-    await Promise.all([...workers.map((w) => w.close()), ...processes.map((p) => p.terminate())]);
+    await Promise.all([...workers.map((w) => w.close()), ...[...running].map((p) => p.terminate())]);
     if (!deps) return;
     const d = deps;
     await Promise.all(created.map((id) => d.registry.delete(id).catch(() => undefined)));
@@ -68,11 +70,12 @@ export function useWorkerHarness(options: WorkerHarnessOptions): WorkerHarness {
     },
     workers,
     created,
-    spawnWorker(name = `worker-${processes.length + 1}`) {
+    spawnWorker(name = `worker-${++spawned}`) {
       if (!options.processes) throw new Error('spawnWorker needs the harness option `processes`');
       const { config } = ready();
       const child = spawnWorker({ kubeconfig: options.kubeconfig, redisUrl: config.redis.url, prefix: config.queue.prefix, ...options.processes, name });
-      processes.push(child);
+      running.add(child);
+      void child.exited.then(() => running.delete(child));
       return child;
     },
   };

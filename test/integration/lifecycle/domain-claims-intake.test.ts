@@ -3,17 +3,20 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChangeRejectedError } from '../../../src/domain/errors.ts';
 import { createDomainClaims } from '../../../src/kubernetes/domain-claims.ts';
 import { requestUpdate, type LifecycleDeps } from '../../../src/lifecycle/intake.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { lifecycleDeps } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl') });
-let deps: ServiceDeps;
+// Intake only: no job is run, so no worker.
+const harness = useWorkerHarness({ kubeconfig, config, workers: 0 });
+const { created } = harness;
 let lifecycle: LifecycleDeps;
-const created: string[] = [];
 const hosts: Array<[string, string]> = [];
 
 async function tenant(prefix: string) {
+  const { deps } = harness;
   const tenantId = `${prefix}-${randomBytes(3).toString('hex')}`;
   created.push(tenantId);
   await deps.registry.create({
@@ -25,20 +28,20 @@ async function tenant(prefix: string) {
 }
 
 beforeAll(() => {
-  deps = serviceDeps(config, kubeconfig);
+  const { deps } = harness;
   const claims = createDomainClaims(deps.kube.core, { namespace: config.platform.claimsNamespace, tenantNamespace: deps.registry.namespaceOf });
   lifecycle = { ...lifecycleDeps(deps), claims };
 });
 
 afterAll(async () => {
+  // Before the harness's own afterAll (hooks run as a stack): the claims go before their tenants.
   for (const [host, owner] of hosts) await lifecycle.claims?.release(host, owner).catch(() => undefined);
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
 });
 
 /** Finding 8: uniqueness was a scan before the write (check-then-act), so two updates at once both won. */
 describe('two tenants asking for one custom domain at the same time', () => {
   it('exactly one gets it, every round; the loser changes nothing', async () => {
+    const { deps } = harness;
     for (let round = 0; round < 5; round++) {
       const host = `shop-${randomBytes(4).toString('hex')}.customer.example`;
       const [a, b] = await Promise.all([tenant('dca'), tenant('dcb')]);
@@ -55,6 +58,7 @@ describe('two tenants asking for one custom domain at the same time', () => {
   });
 
   it('a host given up by one tenant can be taken by another', async () => {
+    const { deps } = harness;
     const host = `move-${randomBytes(4).toString('hex')}.customer.example`;
     const [a, b] = [await tenant('dcm'), await tenant('dcn')];
     await requestUpdate(lifecycle, a, { customDomain: host });

@@ -1,33 +1,25 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { eventually } from '../../support/kube.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { requestProvision, tenantShape, waitForJob } from '../../support/tenants.ts';
-import { spawnWorker } from '../../support/worker-process.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
 const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('sd')), { queue: { shutdown: { drainSeconds: 2, exitSeconds: 15 } } }));
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: configFile } });
 const logDir = mkdtempSync(join(tmpdir(), 'tp-shutdown-'));
-let deps: ServiceDeps;
-const created: string[] = [];
-
-beforeAll(() => {
-  deps = serviceDeps(config, kubeconfig);
-});
-
-afterAll(async () => {
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
-});
-
-const worker = (name: string) => spawnWorker({ kubeconfig, redisUrl: config.redis.url, prefix: config.queue.prefix, configFile, logDir, name });
+// Worker processes only: each test starts and stops its own.
+const harness = useWorkerHarness({ kubeconfig, config, workers: 0, processes: { configFile, logDir } });
+const { created } = harness;
+const worker = (name: string) => harness.spawnWorker(name);
 
 describe('graceful shutdown of a worker process', () => {
   it('stops taking jobs, cancels the running one at the drain deadline without spending an attempt, and exits; another worker finishes it', async () => {
+    const { deps } = harness;
     const first = worker('first');
     const t = await requestProvision(deps, 'free', { prefix: 'sd' });
     created.push(t.tenantId);
