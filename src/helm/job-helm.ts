@@ -33,7 +33,8 @@ export function jobHelm(helm: HelmClient, signal: AbortSignal): JobHelm {
       history: (release, namespace, own) => track(helm.history(release, namespace, withJob(own))),
       rollback: (release, namespace, revision, own) => track(helm.rollback(release, namespace, revision, withJob(own))),
       uninstall: (release, namespace, own) => track(helm.uninstall(release, namespace, withJob(own))),
-      version: () => track(helm.version()),
+      // Shared by every job of the process (asked once); read-only, so its child needs no lease.
+      version: (own) => track(helm.version(withJob(own))),
     },
     async idle() {
       while (running.size > 0) await Promise.all(running);
