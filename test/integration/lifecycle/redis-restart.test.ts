@@ -7,40 +7,45 @@ import { requestHibernate } from '../../../src/lifecycle/intake.ts';
 import { reconcileTenants } from '../../../src/worker/sweeps/reconcile-sweep.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { startRedisServer, type RedisServer } from '../../support/redis-server.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { lifecycleDeps, requestProvision, sweepDeps, tenantShape, waitForJob } from '../../support/tenants.ts';
-import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
+import type { WorkerProcess } from '../../support/worker-process.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
 // Two jobs run and the rest wait, so the outage catches both kinds.
 const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rr')), { queue: { concurrency: 2 } }));
 const logDir = mkdtempSync(join(tmpdir(), 'tp-redis-restart-'));
 let redis: RedisServer;
-let deps: ServiceDeps;
 let workers: WorkerProcess[] = [];
-const created: string[] = [];
 
+// A Redis of this file's own (append-only, fsync always): the shared one must not be killed. Its
+// hooks come before the harness's, so it starts before and stops after everything that uses it.
 beforeAll(async () => {
-  // A Redis of this file's own (append-only, fsync always): the shared one must not be killed.
   redis = await startRedisServer();
-  const config = testConfig({ kubeconfig, redisUrl: redis.url, env: { CONFIG_FILE: configFile } });
-  deps = serviceDeps(config, kubeconfig);
-  workers = [1, 2].map((n) => spawnWorker({ kubeconfig, redisUrl: redis.url, prefix: config.queue.prefix, configFile, logDir, name: `worker-${n}` }));
 });
-
 afterAll(async () => {
-  await Promise.all(workers.map((w) => w.terminate()));
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
   await redis?.stop();
 });
 
+const harness = useWorkerHarness({
+  kubeconfig, workers: 0, processes: { configFile, logDir },
+  config: () => testConfig({ kubeconfig, redisUrl: redis.url, env: { CONFIG_FILE: configFile } }),
+});
+const { created } = harness;
+
+beforeAll(() => {
+  workers = [harness.spawnWorker('worker-1'), harness.spawnWorker('worker-2')];
+});
+
 async function activeCount() {
+  const { deps } = harness;
   return (await deps.queue.getJobCounts('active')).active ?? 0;
 }
 
 describe('Redis killed and restarted', () => {
   it('loses no accepted job, and the same worker processes resume without a restart', async () => {
+    const { deps } = harness;
     const accepted = [];
     for (let i = 0; i < 5; i++) {
       const t = await requestProvision(deps, 'free', { prefix: 'rr' });
@@ -72,6 +77,7 @@ describe('Redis killed and restarted', () => {
   });
 
   it('queues again, under the same id, an accepted operation whose job Redis lost', async () => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'free', { prefix: 'rl' });
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { tenantSecretNames } from '../../../src/domain/tenant-secrets.ts';
 import { requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { releaseStatusSeen } from '../../support/release-watch.ts';
 import { lifecycleDeps, requestProvision, secretSnapshot, tenantShape, waitForJob } from '../../support/tenants.ts';
-import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
+import type { WorkerProcess } from '../../support/worker-process.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const PROVISION_STEPS = [
   'validate', 'generate-id', 'build-values', 'deploy-chart', 'wait-for-database', 'wait-for-api', 'wait-for-web',
@@ -21,28 +22,24 @@ const redisUrl = inject('redisUrl');
 const configFile = writeConfigOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('wk')));
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: configFile } });
 const logDir = mkdtempSync(join(tmpdir(), 'tp-worker-kill-'));
-let deps: ServiceDeps;
+const harness = useWorkerHarness({ kubeconfig, config, workers: 0, processes: { configFile, logDir } });
+const { created } = harness;
 let current: WorkerProcess;
-let spawned = 0;
-const created: string[] = [];
 const figures: Array<Record<string, unknown>> = [];
 
-const freshWorker = () => spawnWorker({ kubeconfig, redisUrl, prefix: config.queue.prefix, configFile, logDir, name: `worker-${++spawned}` });
+const freshWorker = () => harness.spawnWorker();
 
 beforeAll(() => {
-  deps = serviceDeps(config, kubeconfig);
   current = freshWorker();
 });
 
-afterAll(async () => {
-  await current?.terminate();
+afterAll(() => {
   console.warn(`worker kill figures (logs in ${logDir}):\n${figures.map((f) => JSON.stringify(f)).join('\n')}`);
-  await Promise.all(created.map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await deps?.close();
 });
 
 /** Polls the job's durable history until `step` has started. */
 async function stepStarted(jobId: string, step: string, timeoutMs = 60_000) {
+  const { deps } = harness;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const events = await deps.history.read(jobId);
@@ -61,6 +58,7 @@ async function killAndReplace() {
 
 describe.sequential('kill -9 of a worker process, then a fresh worker', () => {
   it.each(PROVISION_STEPS.map((step, i) => [i + 1, step] as const))('step %i (%s): the provision ends ready with one namespace, the same Secrets, no pending release', async (_n, step) => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'free', { prefix: 'k' });
     created.push(t.tenantId);
     // The watch is up long before the job's deploy step (its first event lists what exists), so the
@@ -93,12 +91,14 @@ describe.sequential('kill -9 of a worker process, then a fresh worker', () => {
   });
 
   it('13 tenants, 13 namespaces: no duplicate was created by a retried job', async () => {
+    const { deps } = harness;
     const namespaces = await deps.kube.core.listNamespace({ labelSelector: 'app.kubernetes.io/managed-by=tenant-provisioner' });
     const ours = namespaces.items.filter((ns) => ns.metadata!.name!.startsWith(config.platform.namespacePrefix));
     expect(ours.map((ns) => ns.metadata!.name).sort()).toEqual(created.map((id) => `${config.platform.namespacePrefix}${id}`).sort());
   });
 
   it('during helm upgrade of an update: the update completes, the database object and Secrets are the same, nothing is left pending', async () => {
+    const { deps } = harness;
     const t = await requestProvision(deps, 'professional', { prefix: 'ku' });
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
