@@ -61,8 +61,12 @@ export interface TenantStore {
    * tenant access configured). Each job calls it before touching the namespace's contents.
    */
   ensureAccess(tenantId: string): Promise<void>;
-  /** Deletes the namespace; resolves 'absent' when it was already gone. */
-  delete(tenantId: string): Promise<'deleting' | 'absent'>;
+  /**
+   * Deletes the namespace; resolves 'absent' when it was already gone. With `expected`, only if the
+   * namespace is still at that resourceVersion (the API server's delete precondition), else 'changed':
+   * a decision to remove is never carried out over a change made after it was taken.
+   */
+  delete(tenantId: string, expected?: { resourceVersion: string }): Promise<'deleting' | 'absent' | 'changed'>;
 }
 
 const selector = `${L.managedBy}=${MANAGED_BY}`;
@@ -129,12 +133,14 @@ export function createTenantStore(core: CoreV1Api, namespacePrefix: string, acce
     async ensureAccess(tenantId) {
       if (access?.tenantAccess) await ensureTenantAccess(access.clients, namespaceOf(tenantId), tenantId, access.tenantAccess);
     },
-    async delete(tenantId) {
+    async delete(tenantId, expected) {
+      const body = expected ? { preconditions: { resourceVersion: expected.resourceVersion } } : undefined;
       try {
-        await core.deleteNamespace({ name: namespaceOf(tenantId), propagationPolicy: 'Foreground' });
+        await core.deleteNamespace({ name: namespaceOf(tenantId), propagationPolicy: 'Foreground', ...(body ? { body } : {}) });
         return 'deleting';
       } catch (error) {
         if (isNotFound(error)) return 'absent';
+        if (expected && isConflict(error)) return 'changed';
         throw error;
       }
     },

@@ -56,6 +56,7 @@ type Target = { desired: DesiredState; expiresAt?: string | null } | undefined;
 async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOperation, target: (t: TenantRecord) => Promise<Target>, options: IntakeOptions) {
   const jobId = options.jobId ?? (deps.newJobId ?? randomUUID)();
   const now = deps.now?.() ?? new Date();
+  let next: Target;
   const outcome = await changeIntent(deps.tenants, tenantId, async (tenant) => {
     const marker = tenant.operation;
     const verdict = INTAKE_TRANSITIONS[intakeStanding(tenant)][operation];
@@ -65,7 +66,7 @@ async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOp
     if (options.reason === 'expiry' && (operation === 'hibernate' || operation === 'deprovision') && !expiryStillDemands(deps.config, tenant, operation, now)) {
       throw new IntentLapsedError(tenantId, `its expiry no longer calls for ${operation} (expires at ${tenant.expiresAt ?? 'never'})`);
     }
-    const next = await target(tenant);
+    next = await target(tenant);
     if (isPending(marker) && marker.type === operation && (!next || sameDesired(next.desired, tenant.desired))) return { result: marker };
     const operationMarker: OperationMarker = { type: operation, jobId, state: 'queued', at: now.toISOString(), ...(options.reason ? { reason: options.reason } : {}) };
     const change: IntentChange = { operation: operationMarker };
@@ -86,14 +87,27 @@ async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOp
   try {
     await deps.producer.enqueue(operation, { tenantId, namespace, release, requestedAt: marker.at }, marker.jobId);
   } catch (error) {
-    // Undo only if nothing changed since our write; otherwise the reconciler finishes what we began.
-    if (outcome.written) {
-      const { desired, operation: previous, expiresAt } = tenant;
-      await deps.tenants.write(tenantId, outcome.resourceVersion, { desired, operation: previous, expiresAt }).catch(() => undefined);
-    }
+    if (outcome.written) await withdraw(deps, tenantId, marker, tenant, next);
     throw error;
   }
   return accepted;
+}
+
+/**
+ * Takes back an intent whose job could not be queued, so a caller told 503 never sees it carried
+ * out later (a removal least of all). Decided again on the tenant as it is now: only while the
+ * marker is still ours and queued (no job of it has started), and the desired state only while it
+ * is still what we wrote, so an unrelated write since (billing linking ids) neither blocks the
+ * withdrawal nor is undone by it.
+ */
+async function withdraw(deps: IntakeDeps, tenantId: string, ours: OperationMarker, before: TenantRecord, wrote: Target) {
+  await changeIntent(deps.tenants, tenantId, (t) => {
+    if (t.operation?.jobId !== ours.jobId || t.operation.state !== 'queued') return { result: undefined };
+    const change: IntentChange = { operation: before.operation };
+    if (wrote && sameDesired(t.desired, wrote.desired)) change.desired = before.desired;
+    if (wrote?.expiresAt !== undefined && t.expiresAt === wrote.expiresAt) change.expiresAt = before.expiresAt;
+    return { change, result: undefined };
+  }).catch(() => undefined);
 }
 
 /**

@@ -87,9 +87,10 @@ async function claimDomain(deps: ProvisionIntakeDeps, host: string | null, tenan
  * while its marker still names this provision, queued, i.e. no job of it ever ran.
  */
 async function withdrawUnqueued(deps: ProvisionIntakeDeps, tenantId: string, jobId: string, host: string | null) {
-  const current = (await deps.tenants.read(tenantId).catch(() => undefined))?.tenant;
-  const m = current?.operation;
-  if (m?.type !== 'provision' || m.jobId !== jobId || m.state !== 'queued') return;
-  await deps.tenants.delete(tenantId).catch(() => undefined);
-  if (host) await deps.claims?.release(host, tenantId).catch(() => undefined);
+  const current = await deps.tenants.read(tenantId).catch(() => undefined);
+  const m = current?.tenant.operation;
+  if (!current || m?.type !== 'provision' || m.jobId !== jobId || m.state !== 'queued') return;
+  // Conditioned on the version read: a request accepted for this tenant meanwhile keeps it.
+  const outcome = await deps.tenants.delete(tenantId, { resourceVersion: current.resourceVersion }).catch(() => 'failed' as const);
+  if (outcome === 'deleting' && host) await deps.claims?.release(host, tenantId).catch(() => undefined);
 }

@@ -52,25 +52,33 @@ export class RemovalRefusedError extends Error {
   }
 }
 
-async function confirmRemoval(deps: RemovalDeps, ref: TenantRef, jobId: string): Promise<boolean> {
-  const current = (await deps.tenants.read(ref.tenantId))?.tenant;
-  if (!current) return false;
-  const veto = removalVeto(deps.config, current, jobId, deps.now?.() ?? new Date());
+/** The tenant's version this removal was confirmed at, or undefined when it is already gone. */
+async function confirmRemoval(deps: RemovalDeps, ref: TenantRef, jobId: string): Promise<string | undefined> {
+  const current = await deps.tenants.read(ref.tenantId);
+  if (!current) return undefined;
+  const veto = removalVeto(deps.config, current.tenant, jobId, deps.now?.() ?? new Date());
   if (veto) throw new RemovalRefusedError(ref.tenantId, veto);
-  return true;
+  return current.resourceVersion;
 }
 
 /** Deprovision's uninstall: only while this removal is still the tenant's intent. */
 export async function uninstallForRemoval(deps: RemovalDeps, ref: TenantRef, jobId: string, signal: AbortSignal): Promise<boolean> {
-  if (!(await confirmRemoval(deps, ref, jobId))) return false;
+  if ((await confirmRemoval(deps, ref, jobId)) === undefined) return false;
   await deps.helm.uninstall(ref.release, ref.namespace, signal);
   return true;
 }
 
 /** Deprovision's namespace deletion: only while this removal is still the tenant's intent. */
 export async function deleteForRemoval(deps: RemovalDeps, ref: TenantRef, jobId: string): Promise<'deleting' | 'absent'> {
-  if (!(await confirmRemoval(deps, ref, jobId))) return 'absent';
-  return deps.tenants.delete(ref.tenantId);
+  const resourceVersion = await confirmRemoval(deps, ref, jobId);
+  if (resourceVersion === undefined) return 'absent';
+  // Conditioned on the version the removal was confirmed at; a change since is decided on again.
+  const outcome = await deps.tenants.delete(ref.tenantId, { resourceVersion });
+  if (outcome === 'changed') {
+    if ((await confirmRemoval(deps, ref, jobId)) === undefined) return 'absent';
+    throw new RemovalRefusedError(ref.tenantId, 'it changed while its removal was being confirmed; the job will decide again');
+  }
+  return outcome;
 }
 
 /**
@@ -101,11 +109,16 @@ export async function compensateProvision(deps: RemovalDeps, ref: TenantRef, job
     return 'kept for inspection';
   }
   // Decided again right before each call: a request accepted meanwhile owns the tenant now.
-  const stillOurs = async () => (await deps.tenants.read(ref.tenantId))?.tenant.operation?.jobId === jobId;
-  if (!(await stillOurs())) return 'kept: another request took the tenant over';
+  const stillOurs = async () => {
+    const now = await deps.tenants.read(ref.tenantId);
+    return now?.tenant.operation?.jobId === jobId ? now.resourceVersion : undefined;
+  };
+  if ((await stillOurs()) === undefined) return 'kept: another request took the tenant over';
   await deps.helm.uninstall(ref.release, ref.namespace, signal);
-  if (!(await stillOurs())) return 'release uninstalled; namespace kept: another request took the tenant over';
-  await deps.tenants.delete(ref.tenantId);
+  const resourceVersion = await stillOurs();
+  if (resourceVersion === undefined || (await deps.tenants.delete(ref.tenantId, { resourceVersion })) === 'changed') {
+    return 'release uninstalled; namespace kept: another request took the tenant over';
+  }
   await releaseDomains(deps, current);
   return 'release uninstalled and namespace deleted (it never deployed)';
 }

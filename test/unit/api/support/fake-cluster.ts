@@ -93,8 +93,10 @@ export class FakeRegistry implements TenantStore {
 
   async ensureAccess(): Promise<void> {}
 
-  async delete(tenantId: string) {
+  async delete(tenantId: string, expected?: { resourceVersion: string }) {
     this.check(`delete ${tenantId}`);
+    if (expected && this.tenants.has(tenantId) && String(this.versions.get(tenantId) ?? 1) !== expected.resourceVersion) return 'changed' as const;
+    this.versions.delete(tenantId);
     return this.tenants.delete(tenantId) ? ('deleting' as const) : ('absent' as const);
   }
 

@@ -1,13 +1,12 @@
 // The one file that knows where the code under test lives. Re-point these imports (and the wiring
 // below) at a new lifecycle core; the fakes, the scenario and the invariants do not change.
 import type { Job } from 'bullmq';
-import { createLifecycleBillingActions } from '../../../../src/billing/lifecycle-billing-actions.ts';
-import { bindLifecycleIntake } from '../../../../src/billing/lifecycle-intake-binding.ts';
 import type { Config } from '../../../../src/config/config.schema.ts';
 import type { TierName } from '../../../../src/domain/tiers.ts';
 import { createJobProducer } from '../../../../src/jobs/job-producer.ts';
-import { IntentConflictError } from '../../../../src/kubernetes/tenant-intents.ts';
-import { TenantExistsError } from '../../../../src/kubernetes/tenant-registry.ts';
+import { applySteps } from '../../../../src/billing/billing-intake.ts';
+import type { BillingStep } from '../../../../src/billing/billing-decision.ts';
+import { IntentConflictError, TenantExistsError, type TenantStore } from '../../../../src/kubernetes/tenant-store.ts';
 import { requestHibernate, requestResume, requestUpdate, type LifecycleDeps } from '../../../../src/lifecycle/intake.ts';
 import { createLogger } from '../../../../src/observability/logger.ts';
 import { createIdempotencyStore } from '../../../../src/services/idempotency-store.ts';
@@ -68,16 +67,15 @@ export function buildSystem(cluster: FakeCluster, queue: FakeQueue, config: Conf
   const leases = leasesModel(world, config.queue.tenantLease.ttlMs);
   const producer = createJobProducer(queue.asQueue(), { attempts: config.queue.attempts, backoff: config.queue.backoff });
   const redis = new FakeRedis();
-  const lifecycle: LifecycleDeps = { config, intents: store, registry: store, producer, helm, workloads };
+  const tenants = store as unknown as TenantStore;
+  const lifecycle: LifecycleDeps = { config, tenants, producer, helm, workloads };
   const provisioning = createProvisioningService({
-    config, registry: store, producer, redis: redis.asCommands(), idempotency: createIdempotencyStore(redis.asCommands(), { prefix: 'idem' }),
+    config, registry: tenants, producer, redis: redis.asCommands(), idempotency: createIdempotencyStore(redis.asCommands(), { prefix: 'idem' }),
   });
-  const billing = createLifecycleBillingActions({
-    registry: store, provisioning, intake: bindLifecycleIntake(lifecycle, logger),
-    schedules: { schedule: async () => undefined, cancel: async () => undefined },
-  });
-  const billingContext = (eventId: string) => ({ eventId, logger });
-  const processor = createJobProcessor({ config, logger, kube, registry: store, intents: store, workloads, helm, history: history.history, leases });
+  // Billing's own step runner after a Stripe event was decided: the path from the webhook into the core.
+  const billingDeps = { lifecycle: { ...lifecycle, tenants }, schedules: { schedule: async () => undefined, cancel: async () => undefined }, now: () => new Date() };
+  const billingStep = (step: BillingStep, eventId: string) => applySteps(billingDeps, [step], async () => undefined, { eventId, logger });
+  const processor = createJobProcessor({ config, logger, kube, tenants, workloads, helm, history: history.history, leases });
 
   return {
     http: {
@@ -94,11 +92,11 @@ export function buildSystem(cluster: FakeCluster, queue: FakeQueue, config: Conf
       deprovision: (tenantId) => provisioning.deprovision(tenantId, context(logger)),
     },
     billing: {
-      changeTier: (tenantId, tier, eventId) => billing.update(tenantId, { tier, clearExpiry: true }, billingContext(eventId)),
-      link: (tenantId, ids, eventId) => billing.linkSubscription(tenantId, ids, billingContext(eventId)),
-      hibernate: (tenantId, eventId) => billing.hibernate(tenantId, { reason: 'payment-past-due', schedule: null }, billingContext(eventId)),
-      resume: (tenantId, eventId) => billing.resume(tenantId, billingContext(eventId)),
-      cancel: (tenantId, eventId) => billing.deprovision(tenantId, { schedule: { key: `cancel-${tenantId}`, notBefore: new Date(0) } }, billingContext(eventId)),
+      changeTier: (tenantId, tier, eventId) => billingStep({ type: 'update', tenantId, tier, clearExpiry: true }, eventId),
+      link: (tenantId, ids, eventId) => billingStep({ type: 'link', tenantId, customerId: ids.customerId, subscriptionId: ids.subscriptionId }, eventId),
+      hibernate: (tenantId, eventId) => billingStep({ type: 'hibernate', tenantId, reason: 'payment-past-due', schedule: null }, eventId),
+      resume: (tenantId, eventId) => billingStep({ type: 'resume', tenantId }, eventId),
+      cancel: (tenantId, eventId) => billingStep({ type: 'deprovision', tenantId, schedule: { key: `cancel-${tenantId}`, notBefore: new Date(0) } }, eventId),
     },
     sweeps: {
       expiry: () => sweepExpired({ ...lifecycle, logger }),

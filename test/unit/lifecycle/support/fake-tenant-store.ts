@@ -165,10 +165,13 @@ export class FakeTenantStore {
     await this.world.step(`ensureAccess ${tenantId}`);
   }
 
-  async delete(tenantId: string) {
+  async delete(tenantId: string, expected?: { resourceVersion: string }) {
     const end = this.cluster.begin(tenantId, 'namespace deletion');
     try {
       await this.world.step(`delete namespace ${tenantId}`);
+      // The API server's delete precondition: 409 (here 'changed') unless still at that version.
+      const ns = this.cluster.namespaces.get(tenantId);
+      if (expected && ns && String(ns.version) !== expected.resourceVersion) return 'changed' as const;
       if (!this.cluster.deleteNamespace(tenantId)) return 'absent' as const;
       return 'deleting' as const;
     } finally {

@@ -95,7 +95,7 @@ export async function fuzzApp() {
   function sideEffects(): string[] {
     const found: string[] = [];
     if (t.queue.jobs.size !== jobsBefore) found.push(`${t.queue.jobs.size - jobsBefore} job(s) enqueued`);
-    const writes = t.registry.calls.filter((call) => !/^(get|list) /.test(call));
+    const writes = t.registry.calls.filter((call) => !/^(get|list|read) /.test(call));
     if (writes.length > 0) found.push(`registry writes: ${writes.slice(0, 3).join('; ')}`);
     const idem = t.redis.keys().filter((key) => key.includes(':idem:'));
     if (idem.length > 0) found.push(`idempotency keys: ${idem.slice(0, 3).join(', ')}`);

@@ -65,7 +65,9 @@ export class FakeIntents implements TenantStore {
   async ensureAccess() {}
 
   deleted: string[] = [];
-  async delete(tenantId: string) {
+  async delete(tenantId: string, expected?: { resourceVersion: string }) {
+    const entry = this.tenants.get(tenantId);
+    if (expected && entry && String(entry.version) !== expected.resourceVersion) return 'changed' as const;
     this.deleted.push(tenantId);
     return this.tenants.delete(tenantId) ? ('deleting' as const) : ('absent' as const);
   }
