@@ -52,7 +52,8 @@ const within = (path: string, prefixes: readonly string[]) => prefixes.some((pre
 
 /**
  * The destructive calls a file makes, found in its syntax tree (so comments and strings do not
- * count): writing the operation marker, deleting a namespace or a tenant, uninstalling a release.
+ * count): writing the operation marker or any other intent (the tenant store's conditional `write`),
+ * deleting a namespace or a tenant, uninstalling a release.
  */
 function destructiveCallsOf(source: Source): string[] {
   const file = ts.createSourceFile(source.path, source.text, ts.ScriptTarget.Latest, true);
@@ -65,8 +66,8 @@ function destructiveCallsOf(source: Source): string[] {
       const line = file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1;
       if (name === 'markOperation' || name === 'setOperation' || name === 'deleteNamespace' || name === 'uninstall') {
         found.push(`${source.path}:${line} ${name}(`);
-      } else if (name === 'delete' && /(^|\.)(registry|tenants|tenantStore|store)$/.test(owner)) {
-        found.push(`${source.path}:${line} ${owner}.delete(`);
+      } else if ((name === 'delete' || name === 'write') && /(^|\.)(registry|tenants|tenantStore|store)$/.test(owner)) {
+        found.push(`${source.path}:${line} ${owner}.${name}(`);
       }
     }
     ts.forEachChild(node, visit);
@@ -132,9 +133,11 @@ describe('the checks themselves', () => {
       'await registry.setOperation(id, marker);',
       'await core.deleteNamespace({ name });',
       'cache.delete(key);',
+      'await deps.registry.write(id, version, { operation: null });',
     ].join('\n'));
     expect(destructiveCallsOf(source)).toEqual([
       'src/worker/x.ts:3 deps.tenants.delete(', 'src/worker/x.ts:4 uninstall(', 'src/worker/x.ts:5 setOperation(', 'src/worker/x.ts:6 deleteNamespace(',
+      'src/worker/x.ts:8 deps.registry.write(',
     ]);
   });
 });
