@@ -192,7 +192,9 @@ describe('SSE against the real Redis history and hub', () => {
     const readings = responses.map((res) => readSse(res.body!, (m) => m.length > 0));
     await eventually(`${subscribers} subscribers`, async () => (api.hub.subscriberCount() === subscribers ? true : undefined), 5_000);
     await sleep(100);
-    const monitor = await new Redis(redisUrl).monitor();
+    // monitor() opens a connection of its own: both are closed below.
+    const client = new Redis(redisUrl);
+    const monitor = await client.monitor();
     const reads: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args[0]?.toLowerCase() === 'xrange' && args[1] === key) reads.push(args);
@@ -204,6 +206,7 @@ describe('SSE against the real Redis history and hub', () => {
       expect(reads).toHaveLength(1);
     } finally {
       monitor.disconnect();
+      client.disconnect();
       for (const c of clients) c.abort();
     }
     await eventually('subscribers released', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
