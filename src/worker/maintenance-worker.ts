@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { MAINTENANCE_QUEUE, SWEEP_CATALOG, isSweepName } from '../jobs/sweep-catalog.ts';
+import { throttledErrorLog } from './error-log.ts';
 import { sweepExpired } from './sweeps/expiry-sweep.ts';
 import { reconcileTenants, type ReconcileDeps } from './sweeps/reconcile-sweep.ts';
 
@@ -21,6 +22,6 @@ export function createMaintenanceWorker(deps: ReconcileDeps, options: { connecti
     stalledInterval: deps.config.queue.stalledIntervalMs,
     autorun: false,
   });
-  worker.on('error', (error) => deps.logger.error({ err: error }, 'maintenance worker error'));
+  worker.on('error', throttledErrorLog(deps.logger, 'maintenance worker error'));
   return worker;
 }

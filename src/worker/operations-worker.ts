@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
+import { throttledErrorLog } from './error-log.ts';
 import { createJobProcessor, type ProcessorDeps } from './job-processor.ts';
 
 export type WorkerOptions = { connection: ConnectionOptions; prefix: string; concurrency: number };
@@ -22,7 +23,7 @@ export function createOperationsWorker(deps: ProcessorDeps, options: WorkerOptio
     autorun: false,
   });
   worker.on('failed', (job, error) => deps.logger.warn({ jobId: job?.id, jobName: job?.name, err: error.message }, 'job attempt failed'));
-  worker.on('error', (error) => deps.logger.error({ err: error }, 'worker error'));
+  worker.on('error', throttledErrorLog(deps.logger, 'worker error'));
   worker.on('lockRenewalFailed', (jobIds) => {
     // Another worker may take these jobs now; the tenant lease keeps the two from mutating at once.
     deps.logger.warn({ jobIds }, 'job lock renewal failed; cancelling those jobs here');
