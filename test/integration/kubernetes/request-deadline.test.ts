@@ -42,10 +42,12 @@ afterAll(async () => {
 /** How long `call` took to fail; it must fail, not hang. */
 async function failsWithin(call: () => Promise<unknown>, ms: number) {
   const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     call().then(() => 'resolved', (error: unknown) => error),
-    new Promise((resolve) => setTimeout(resolve, ms, 'still hanging')),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms, 'still hanging'))),
   ]);
+  clearTimeout(timer);
   expect(outcome).toBeInstanceOf(Error);
   return Date.now() - started;
 }
