@@ -1,3 +1,4 @@
+import { throttledErrorLog } from '../worker/error-log.ts';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { requestDeprovision, requestHibernate, type IntakeDeps } from '../lifecycle/intake.ts';
@@ -60,6 +61,6 @@ export function createScheduledActionWorker(deps: ScheduledActionDeps, options: 
     autorun: false,
   });
   worker.on('failed', (job, error) => deps.logger.warn({ err: error, jobId: job?.id }, 'billing: scheduled action failed'));
-  worker.on('error', (error) => deps.logger.error({ err: error }, 'billing schedules worker error'));
+  worker.on('error', throttledErrorLog(deps.logger, 'billing schedules worker error'));
   return worker;
 }

@@ -60,7 +60,7 @@ export interface TenantStore {
    * Binds the service's tenant ClusterRole into the namespace (least privilege; a no-op without
    * tenant access configured). Each job calls it before touching the namespace's contents.
    */
-  ensureAccess(tenantId: string): Promise<void>;
+  ensureAccess(tenantId: string, signal?: AbortSignal): Promise<void>;
   /**
    * Deletes the namespace; resolves 'absent' when it was already gone. With `expected`, only if the
    * namespace is still at that resourceVersion (the API server's delete precondition), else 'changed':
@@ -130,8 +130,8 @@ export function createTenantStore(core: CoreV1Api, namespacePrefix: string, acce
         throw error;
       }
     },
-    async ensureAccess(tenantId) {
-      if (access?.tenantAccess) await ensureTenantAccess(access.clients, namespaceOf(tenantId), tenantId, access.tenantAccess);
+    async ensureAccess(tenantId, signal) {
+      if (access?.tenantAccess) await ensureTenantAccess(access.clients, namespaceOf(tenantId), tenantId, access.tenantAccess, undefined, signal);
     },
     async delete(tenantId, expected) {
       const body = expected ? { preconditions: { resourceVersion: expected.resourceVersion } } : undefined;

@@ -3,7 +3,7 @@ import type { TenantRecord } from '../domain/tenant-record.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
-import { lastDeployedRevision, rollBackToLastDeployed } from '../worker/release-recovery.ts';
+import { lastDeployedRevision, rollBackToLastDeployed } from './release-recovery.ts';
 import { expiryStillDemands } from './expiry.ts';
 import { recordMarker } from './markers.ts';
 import type { TenantRef } from './tenant-ref.ts';

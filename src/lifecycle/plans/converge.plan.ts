@@ -5,7 +5,7 @@ import { ensureTenantInputs } from './tenant-inputs.ts';
 import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
 import { recordMarker } from '../markers.ts';
 import { tenantRef } from '../tenant-ref.ts';
-import { recoverRelease, rollBackToLastDeployed } from '../../worker/release-recovery.ts';
+import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
 
@@ -41,12 +41,12 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
   return [
     {
       name: 'read-desired-state', timeoutSeconds: t.validate,
-      async run() {
+      async run({ signal }) {
         const found = await tenants.read(job.tenantId);
         tenant = found && !found.tenant.terminating ? found.tenant : undefined;
         Object.assign(result, { tenantId: job.tenantId, namespace: job.namespace, superseded: gone() });
         if (!tenant) return `tenant ${job.tenantId} is gone or being removed; nothing to converge`;
-        await tenants.ensureAccess(job.tenantId);
+        await tenants.ensureAccess(job.tenantId, signal);
         await recordMarker(tenants, job.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
         const d = tenant.desired;
         return `desired: tier ${d.tier}, ${d.hibernated ? 'hibernated' : 'running'}, domain ${d.customDomain ?? 'none'}`;
@@ -54,7 +54,7 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
     },
     {
       name: 'build-values', timeoutSeconds: t.defaultStep,
-      async run({ note }) {
+      async run({ note, signal }) {
         if (!tenant) return 'skipped';
         const built = tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired);
         valuesYaml = built.yaml;
@@ -64,7 +64,7 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
           resources: { postgresInstances: v.postgres.instances, postgresStorageSize: v.postgres.storage.size, apiReplicas: v.api.replicas, webReplicas: v.web.replicas },
         });
         // Create-once: an update never rotates a Secret; a missing one (an update that overtook its provision) is created.
-        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, v);
+        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, v, signal);
         if (created.length > 0) await note(`created Secrets ${created.join(', ')}`);
         return `values for tier ${tenant.desired.tier} built; ${created.length === 0 ? 'Secrets unchanged' : `${created.length} Secrets created`}`;
       },
@@ -83,7 +83,7 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
         try {
           const release = await helm.upgradeInstall({ release: job.release, namespace: job.namespace, chart: config.platform.chart, values: valuesYaml, signal });
           result.release = { name: release.name, revision: release.revision };
-          if (!tenant!.desired.hibernated && (await removeStrayHibernation(deps.kube, job.namespace, names.database))) {
+          if (!tenant!.desired.hibernated && (await removeStrayHibernation(deps.kube, job.namespace, names.database, signal))) {
             await note('removed a cnpg.io/hibernation annotation the release does not own (set by hand)', 'warn');
           }
           return `release ${release.name} revision ${release.revision} ${release.status}`;

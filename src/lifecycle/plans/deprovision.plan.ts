@@ -26,7 +26,7 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
   return [
     {
       name: 'validate', timeoutSeconds: config.timeouts.validate,
-      async run() {
+      async run({ signal }) {
         const tenant = await tenants.get(ref.tenantId);
         present = tenant !== undefined;
         if (!tenant) return `tenant ${ref.tenantId} is already gone`;
@@ -38,7 +38,7 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
         }
         removing = tenant;
         if (!tenant.terminating) {
-          await tenants.ensureAccess(ref.tenantId);
+          await tenants.ensureAccess(ref.tenantId, signal);
           await recordMarker(tenants, ref.tenantId, { type: 'deprovision', jobId, state: 'active', at: new Date().toISOString() });
         }
         return `removing tenant ${ref.tenantId}`;

@@ -1,5 +1,5 @@
 import type { ConvergeJob, DeprovisionJob, JobName, ProvisionJob } from '../../jobs/job-catalog.ts';
-import { rollBackToLastDeployed } from '../../worker/release-recovery.ts';
+import { rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { recordMarker } from '../markers.ts';
 import { compensateProvision } from '../removal.ts';

@@ -3,10 +3,11 @@ import type { DesiredState } from '../../domain/tenant-record.ts';
 import type { ProvisionJob } from '../../jobs/job-catalog.ts';
 import { PermanentError } from '../../worker/failure.ts';
 import { ensureTenantInputs } from './tenant-inputs.ts';
-import { recoverRelease } from '../../worker/release-recovery.ts';
+import { recoverRelease } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
 import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
+import { callOptions } from '../../kubernetes/kube-call.ts';
 import { recordMarker } from '../markers.ts';
 import { tenantRef } from '../tenant-ref.ts';
 
@@ -49,26 +50,26 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
         if (tenant.terminating) throw new PermanentError(`namespace ${job.namespace} is being deleted`);
         desired = tenant.desired;
         expiresAt = tenant.expiresAt;
-        const [version, helmVersion] = await Promise.all([kube.version.getCode(), helm.version()]);
+        const [version, helmVersion] = await Promise.all([kube.version.getCode(callOptions(signal)), helm.version(signal)]);
         signal.throwIfAborted();
         return `cluster ${version.gitVersion} and Helm ${helmVersion} reachable; tier ${desired.tier} configured`;
       },
     },
     {
       name: 'generate-id', timeoutSeconds: t.defaultStep,
-      async run() {
-        await tenants.ensureAccess(job.tenantId);
+      async run({ signal }) {
+        await tenants.ensureAccess(job.tenantId, signal);
         await recordMarker(tenants, job.tenantId, { type: 'provision', jobId, state: 'active', at: new Date().toISOString() });
         return `tenant ${job.tenantId} in namespace ${job.namespace}, release ${job.release}`;
       },
     },
     {
       name: 'build-values', timeoutSeconds: t.defaultStep,
-      async run({ note }) {
+      async run({ note, signal }) {
         const built = tenantChartValues(config, { tenantId: job.tenantId, companyName: job.companyName, expiresAt }, desired);
         values = built.values;
         valuesYaml = built.yaml;
-        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, values);
+        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, values, signal);
         if (created.length > 0) await note(`created Secrets ${created.join(', ')}`);
         return `values for tier ${desired.tier} built (${valuesYaml.length} bytes, no secrets); ${created.length === 0 ? 'existing Secrets kept' : `${created.length} Secrets created`}`;
       },
@@ -123,9 +124,9 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
     },
     {
       name: 'set-admin-credentials', timeoutSeconds: t.defaultStep, mutates: false,
-      async run() {
+      async run({ signal }) {
         const secretName = tenantSecretNames(job.tenantId).admin;
-        await kube.core.readNamespacedSecret({ namespace: job.namespace, name: secretName });
+        await kube.core.readNamespacedSecret({ namespace: job.namespace, name: secretName }, callOptions(signal));
         result.credentials = {
           secretName, usernameKey: 'username', passwordKey: 'password', retrieveAt: `/api/provisioning/${job.tenantId}/credentials`,
         };

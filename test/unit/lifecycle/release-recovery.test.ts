@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HelmClient, HelmRelease, HelmReleaseStatus } from '../../../src/helm/helm-client.ts';
-import { classifyRelease, recoverRelease, rollBackToLastDeployed } from '../../../src/worker/release-recovery.ts';
+import { classifyRelease, recoverRelease, rollBackToLastDeployed } from '../../../src/lifecycle/release-recovery.ts';
 
 const signal = new AbortController().signal;
 
