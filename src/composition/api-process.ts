@@ -42,7 +42,10 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
   releasers.add('event hub', () => hub.close());
   const verifier = createJwtVerifier(config.auth);
   // The webhook is always mounted (it answers 503 until a webhook secret is configured).
-  const billingSchedules = createBillingSchedules({ connection: subscriber.duplicate(), prefix: config.queue.prefix });
+  // A queue handed a connection never closes it: the connection has a releaser of its own, after the queue's.
+  const schedulesRedis = subscriber.duplicate();
+  releasers.add('billing schedules redis', () => schedulesRedis.quit());
+  const billingSchedules = createBillingSchedules({ connection: schedulesRedis, prefix: config.queue.prefix });
   releasers.add('billing schedules', () => billingSchedules.close());
   const shutdown = new AbortController();
   const services = buildApiServices({
