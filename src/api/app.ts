@@ -9,6 +9,7 @@ import type { HelmClient } from '../helm/helm-client.ts';
 import type { JobEventHub } from '../jobs/job-event-hub.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
+import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import type { LifecycleDeps } from '../lifecycle/intake.ts';
@@ -36,6 +37,8 @@ export type { AppEnv } from './app-env.ts';
 export type ApiReads = {
   registry: TenantStore;
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
+  /** Who holds a custom domain (validate). */
+  claims: Pick<DomainClaims, 'owner'>;
   helm: Pick<HelmClient, 'status' | 'version' | 'template'>;
   kube: Pick<Kubernetes, 'core' | 'version'>;
   queue: Pick<Queue, 'getJob'>;
@@ -100,7 +103,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route(
     '/api/provisioning',
     createProvisioningRouter(
-      { config, service: services.provisioning, registry: reads.registry, workloads: reads.workloads, helm: reads.helm, kube: reads.kube, randomHex: reads.randomHex },
+      { config, service: services.provisioning, registry: reads.registry, claims: reads.claims, workloads: reads.workloads, helm: reads.helm, kube: reads.kube, randomHex: reads.randomHex },
       guard,
     ),
   );

@@ -49,7 +49,7 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
   releasers.add('billing schedules', () => billingSchedules.close());
   const shutdown = new AbortController();
   const services = buildApiServices({
-    config, logger, registry: shared.registry, workloads: shared.workloads, helm: shared.helm, kube: shared.kube, queue,
+    config, logger, registry: shared.registry, claims: shared.claims, workloads: shared.workloads, helm: shared.helm, kube: shared.kube, queue,
     producer: createJobProducer(queue, config.queue, (name) => metrics.jobTransition(name, 'enqueued')),
     history: shared.history, hub: observedHub(hub, metrics), redis, billingSchedules,
   });

@@ -12,6 +12,7 @@ import type { JobEventHub } from '../jobs/job-event-hub.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
+import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -25,6 +26,8 @@ export type ApiAdapters = {
   logger: Logger;
   /** Tenants are namespaces. */
   registry: TenantStore;
+  /** Custom-domain ownership: claimed by the intake, read by validate. */
+  claims: Pick<DomainClaims, 'claim' | 'release' | 'owner'>;
   /** Only readDatabase and readDeployment are used (status, update preflight). */
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
   /** status (tenant status), version (validate) and template (the update preflight): the API never installs anything. */
@@ -62,6 +65,7 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
     prefix: `${config.queue.prefix}:ratelimit`,
     windowSeconds: config.http.rateLimit.windowSeconds,
     maxRequests: config.http.rateLimit.maxRequests,
+    subjects: config.http.rateLimit.subjects,
     ...(now ? { now: () => now().getTime() } : {}),
   });
   const provisioning = createProvisioningService({
@@ -70,11 +74,14 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
     producer: adapters.producer,
     redis,
     idempotency: createIdempotencyStore(redis, { prefix: `${config.queue.prefix}:idem` }),
+    claims: adapters.claims,
     randomHex,
     now,
   });
   // The routes' update/hibernate/resume and billing's every step go through the same core intake.
-  const lifecycle: BillingLifecycleDeps = { config, helm: adapters.helm, workloads: adapters.workloads, tenants: registry, producer: adapters.producer };
+  const lifecycle: BillingLifecycleDeps = {
+    config, helm: adapters.helm, workloads: adapters.workloads, tenants: registry, producer: adapters.producer, claims: adapters.claims,
+  };
   const stripeWebhook = adapters.billingSchedules
     ? createBillingWebhook({
       config,
@@ -90,7 +97,7 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
     lifecycle,
     stripeWebhook,
     reads: {
-      registry, workloads: adapters.workloads, helm: adapters.helm, kube: adapters.kube,
+      registry, claims: adapters.claims, workloads: adapters.workloads, helm: adapters.helm, kube: adapters.kube,
       queue: adapters.queue, history: adapters.history, hub: adapters.hub, redis, randomHex,
     },
   };

@@ -8,6 +8,7 @@ import { reservedTenantIdRule } from '../domain/tenant-id.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
 import { kubeMessage } from '../kubernetes/kube-errors.ts';
+import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { withDeadline, withDeadlineSignal } from './deadline.ts';
 
@@ -23,17 +24,19 @@ export type ValidationReport = z.infer<typeof ValidationReport>;
 
 export type ValidationDeps = {
   config: Config;
-  registry: Pick<TenantStore, 'get' | 'list'>;
+  registry: Pick<TenantStore, 'get'>;
+  claims: Pick<DomainClaims, 'owner'>;
   kube: Pick<Kubernetes, 'version'>;
   helm: Pick<HelmClient, 'version'>;
 };
 
 const CHECK_DEADLINE_MS = 5_000;
-const LIST_PAGE = 500;
 
 /**
  * The provision body schema with the platform's rules (custom domain, reserved tenant ids); the
- * provision route validates with it too.
+ * provision route validates with it too. A fresh object over ProvisionRequest's fields, registered
+ * under the same name: its document then carries those rules as JSON Schema (a refinement of the
+ * registered schema would be documented as the bare `$ref`, without them).
  */
 export function provisionRequestSchema(platform: Pick<PlatformConfig, 'baseDomain' | 'reservedTenantIds'>) {
   return ProvisionRequest.superRefine(customDomainRule(platform.baseDomain)).superRefine(reservedTenantIdRule(platform.reservedTenantIds));
@@ -73,20 +76,11 @@ async function tenantIdFree(deps: ValidationDeps, tenantId: string): Promise<Fie
   }
 }
 
-/**
- * Scans every tenant's namespace annotations. Fine for thousands of tenants; past that, a label with
- * the domain's hash would let the API server do the lookup.
- */
+/** One read of the host's claim (the claim the intake takes atomically), not a scan of every tenant. */
 async function customDomainFree(deps: ValidationDeps, domain: string, tenantId: string | undefined): Promise<FieldError[]> {
-  const wanted = domain.toLowerCase();
   try {
-    let cursor: string | undefined;
-    do {
-      const page = await withDeadline(deps.registry.list({ limit: LIST_PAGE, continue: cursor }), CHECK_DEADLINE_MS, 'tenant list');
-      const owner = page.items.find((t) => t.tenantId !== tenantId && [t.customDomain, t.desired.customDomain].some((d) => d?.toLowerCase() === wanted));
-      if (owner) return [{ path: 'customDomain', message: `is already used by tenant ${owner.tenantId}` }];
-      cursor = page.continue;
-    } while (cursor !== undefined);
+    const owner = await withDeadline(deps.claims.owner(domain), CHECK_DEADLINE_MS, 'custom-domain claim');
+    if (owner && owner !== tenantId) return [{ path: 'customDomain', message: `is already used by tenant ${owner}` }];
     return [];
   } catch (error) {
     return [{ path: 'customDomain', message: `could not be checked: ${describe(error)}` }];

@@ -48,4 +48,21 @@ describe('two tenants never share a host (HTTP)', () => {
     expect(contest.holders).toEqual([holder]);
     expectHostUnshared(contest, { claimRequired: false });
   });
+
+  it('gives a free host to exactly one of five provisions and three updates asking for it at once, and claims it for that one', async () => {
+    const host = `free-${run}.contest.example`;
+    hosts.add(host);
+    const movers = await Promise.all(['u1', 'u2', 'u3'].map((label) => provision(label)));
+    const bodies = ['p1', 'p2', 'p3', 'p4', 'p5'].map((label) => {
+      const body = provisionBody(label);
+      tenants.add(body.tenantId);
+      return { ...body, customDomain: host };
+    });
+    const contest = await contendForHost({ call: api.call, core: admin.core, claimsNamespace: api.config.platform.claimsNamespace }, host, [
+      ...bodies.map((body) => ({ kind: 'provision' as const, body })),
+      ...movers.map((tenantId) => ({ kind: 'update' as const, tenantId })),
+    ]);
+    expect(contest.answers.filter((a) => a.status === 202)).toHaveLength(1);
+    expectHostUnshared(contest, { claimRequired: true });
+  });
 });

@@ -117,7 +117,8 @@ describe('a Helm call the API gives up on', () => {
     const started = performance.now();
     const report = validateProvisionRequest({
       config: testConfig(),
-      registry: { get: async () => undefined, list: async () => ({ items: [], continue: undefined }) },
+      registry: { get: async () => undefined },
+      claims: { owner: async () => undefined },
       // The cluster answers at once; only Helm hangs.
       kube: { version: { getCode: async () => ({}) } } as unknown as ValidationDeps['kube'],
       helm: helm.client,

@@ -227,6 +227,7 @@ describe('POST /api/provisioning/validate (happy)', () => {
     const t = await testApp();
     t.registry.seed('acme-main');
     t.registry.seed('other-shop', { customDomain: 'shop.acmeauto.com' });
+    await t.claims.claim('shop.acmeauto.com', 'other-shop');
     t.kube.state.versionError = new Error('connect ECONNREFUSED');
     t.helm.versionError = new Error('helm: not found');
     const res = await t.call('/api/provisioning/validate', { body: { ...validProvision, tenantId: 'acme-main', customDomain: 'shop.acmeauto.com' } });

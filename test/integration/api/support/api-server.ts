@@ -11,6 +11,7 @@ import { OPERATIONS_QUEUE } from '../../../../src/jobs/job-catalog.ts';
 import { createJobEventHub } from '../../../../src/jobs/job-event-hub.ts';
 import { createJobHistory } from '../../../../src/jobs/job-history.ts';
 import { createJobProducer } from '../../../../src/jobs/job-producer.ts';
+import { createDomainClaims } from '../../../../src/kubernetes/domain-claims.ts';
 import { createKubernetes } from '../../../../src/kubernetes/kube-client.ts';
 import { createTenantStore } from '../../../../src/kubernetes/tenant-store.ts';
 import { createTenantWorkloads } from '../../../../src/kubernetes/tenant-workloads.ts';
@@ -44,8 +45,9 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
   queue.on('error', () => undefined);
   const shutdown = new AbortController();
   // The same service graph as the process: the composition root's own function.
+  const claims = createDomainClaims(kube.core, { namespace: config.platform.claimsNamespace, tenantNamespace: registry.namespaceOf });
   const services = buildApiServices({
-    config, logger, registry, workloads: createTenantWorkloads(kube),
+    config, logger, registry, claims, workloads: createTenantWorkloads(kube),
     helm: createHelmClient({ binary: sandboxBinaries().helm, kubeconfig: options.kubeconfig, env: process.env }),
     kube, queue, producer: createJobProducer(queue, config.queue), history, hub, redis,
   });

@@ -187,3 +187,26 @@ export function fakeKube() {
     secrets.set(`${namespace}/${tenantSecretNames(tenantId).admin}`, { username, password });
   return { kube: { core, version } as unknown as Pick<Kubernetes, 'core' | 'version'>, secrets, state, putAdmin };
 }
+
+/** Custom-domain claims over a map, with the port's outcomes: first claimer wins, release only by the owner. */
+export class FakeClaims {
+  readonly owners = new Map<string, string>();
+  async claim(host: string, tenantId: string) {
+    const key = host.toLowerCase().replace(/\.$/, '');
+    const owner = this.owners.get(key);
+    if (owner && owner !== tenantId) return { ownedBy: owner };
+    this.owners.set(key, tenantId);
+    return owner ? ('already-yours' as const) : ('claimed' as const);
+  }
+  async release(host: string, tenantId: string) {
+    const key = host.toLowerCase().replace(/\.$/, '');
+    const owner = this.owners.get(key);
+    if (!owner) return 'absent' as const;
+    if (owner !== tenantId) return { ownedBy: owner };
+    this.owners.delete(key);
+    return 'released' as const;
+  }
+  async owner(host: string) {
+    return this.owners.get(host.toLowerCase().replace(/\.$/, ''));
+  }
+}

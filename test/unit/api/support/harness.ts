@@ -5,7 +5,7 @@ import { buildApiServices, type ApiAdapters } from '../../../../src/composition/
 import type { Config } from '../../../../src/config/config.schema.ts';
 import { createLogger } from '../../../../src/observability/logger.ts';
 import { testConfig } from './config.ts';
-import { FakeHelm, FakeRegistry, fakeKube, fakeWorkloads } from './fake-cluster.ts';
+import { FakeClaims, FakeHelm, FakeRegistry, fakeKube, fakeWorkloads } from './fake-cluster.ts';
 import { fakeJobEvents } from './fake-events.ts';
 import { FakeQueue } from './fake-queue.ts';
 import { FakeRedis } from './fake-redis.ts';
@@ -40,10 +40,12 @@ export async function testApp(options: { config?: (config: Config) => void; deps
   const logLines: string[] = [];
   const logger = createLogger({ level: 'debug', pretty: false, destination: { write: (line: string) => void logLines.push(line) } });
   const { shutdown, ...adapters } = options.deps ?? {};
+  const claims = new FakeClaims();
   const services = buildApiServices({
     config,
     logger,
     registry,
+    claims,
     workloads: cluster.workloads,
     helm,
     kube: kube.kube,
@@ -71,7 +73,7 @@ export async function testApp(options: { config?: (config: Config) => void; deps
     return app.request(path, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body === undefined ? {} : { body }) });
   };
 
-  return { app, call, config, registry, queue, redis, events, helm, cluster, kube, logLines, token };
+  return { app, call, config, registry, claims, queue, redis, events, helm, cluster, kube, logLines, token };
 }
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
 
