@@ -7,10 +7,11 @@ import { BILLING_SCHEDULES_QUEUE } from '../../../src/billing/billing-schedules.
 import { createBillingWorker } from '../../../src/billing/create-billing-worker.ts';
 import { createTenantFinder } from '../../../src/billing/tenant-finder.ts';
 import type { TenantRecord } from '../../../src/domain/tenant-record.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { startStripeMock, type StripeMock } from '../../support/stripe-mock.ts';
 import { eventBody, subscriptionJson } from '../../unit/billing/support/fixtures.ts';
 import { billingEnv, billingStack, PRICE, uniqueCustomer, uniqueSubscription, type BillingStack } from './support/billing-stack.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 // No worker runs here: what is asserted is the intent billing records (namespaces, markers) and the
 // jobs it queues, against real Redis, the sandbox API server and a real stripe-mock.
@@ -22,31 +23,38 @@ const stripeState = (status: string) => ({
   subscription_item: { price: { id: PRICE.professional } },
 });
 let mock: StripeMock;
-let deps: ServiceDeps;
 let stack: BillingStack;
-const tenants = new Set<string>();
 
+// stripe-mock's hooks come before the harness's: it starts first and stops last.
 beforeAll(async () => {
   mock = await startStripeMock(stripeState('active'));
-  deps = serviceDeps(testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: billingEnv(mock.url, { pastDueGraceHours: 1 }) }), kubeconfig);
-  stack = await billingStack(deps);
 });
-
 afterAll(async () => {
-  await Promise.all([...tenants].map((id) => deps.registry.delete(id).catch(() => undefined)));
-  await stack?.close();
-  await deps?.close();
   await mock?.stop();
 });
 
-const find = (subscriptionId: string) => createTenantFinder(deps.registry)(customer, subscriptionId);
+const harness = useWorkerHarness({
+  kubeconfig, workers: 0,
+  config: () => testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: billingEnv(mock.url, { pastDueGraceHours: 1 }) }),
+});
+const { created } = harness;
+
+beforeAll(async () => {
+  stack = await billingStack(harness.deps);
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const find = (subscriptionId: string) => createTenantFinder(harness.deps.registry)(customer, subscriptionId);
 const jobsOf = async (tenantId: string) =>
-  (await deps.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'])).filter((j) => j.data?.tenantId === tenantId);
+  (await harness.deps.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'])).filter((j) => j.data?.tenantId === tenantId);
 
 /** A tenant recorded as provisioned for this subscription (its intent only: no chart is installed here). */
 async function existingTenant(subscriptionId: string): Promise<TenantRecord> {
+  const { deps } = harness;
   const tenantId = `bill-${randomUUID().slice(0, 6)}`;
-  tenants.add(tenantId);
+  created.push(tenantId);
   const desired = { tier: 'professional' as const, customDomain: null, resourceOverrides: {}, hibernated: false };
   return deps.registry.create({
     tenantId, companyName: 'Billing Order', ownerEmail: 'ada@acme.test', ownerName: 'Ada Lovelace', customDomain: null,
@@ -57,6 +65,7 @@ async function existingTenant(subscriptionId: string): Promise<TenantRecord> {
 
 describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () => {
   it('the same event delivered ten times at once creates one tenant and queues one provision job', async () => {
+    const { deps } = harness;
     const subscriptionId = uniqueSubscription();
     const body = eventBody('customer.subscription.created', subscriptionJson({ id: subscriptionId, customer }));
     const responses = await Promise.all(Array.from({ length: 10 }, () => stack.post(body)));
@@ -66,7 +75,7 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
 
     const tenant = await find(subscriptionId);
     expect(tenant).toMatchObject({ tier: 'professional', companyName: 'Billing Dedupe', ownerEmail: 'ada@acme.test', stripeCustomerId: customer });
-    tenants.add(tenant!.tenantId);
+    created.push(tenant!.tenantId);
     const matching = (await deps.registry.list({ limit: 500 })).items.filter((t) => t.stripeSubscriptionId === subscriptionId);
     expect(matching).toHaveLength(1);
     expect((await jobsOf(tenant!.tenantId)).map((j) => j.name)).toEqual(['provision']);
@@ -81,6 +90,7 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
 
   it.each([['canceled', 'as Stripe has it'], ['active', 'with a stale API read']])(
     'deleted delivered before updated ends deprovisioned (stripe-mock says %s, %s)', async (status) => {
+      const { deps } = harness;
       await mock.restart(stripeState(status));
       const subscriptionId = uniqueSubscription();
       const tenant = await existingTenant(subscriptionId);
@@ -96,6 +106,7 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
     });
 
   it('past due schedules a hibernation after the grace period on the billing queue; paid again removes it', async () => {
+    const { deps } = harness;
     await mock.restart(stripeState('past_due'));
     const subscriptionId = uniqueSubscription();
     const tenant = await existingTenant(subscriptionId);
@@ -123,6 +134,7 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
   });
 
   it('a delayed hibernation fires through the scheduled-action worker into the lifecycle intake', async () => {
+    const { deps } = harness;
     await mock.restart(stripeState('past_due'));
     const subscriptionId = uniqueSubscription();
     const tenant = await existingTenant(subscriptionId);

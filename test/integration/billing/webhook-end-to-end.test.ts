@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TenantRecord } from '../../../src/domain/tenant-record.ts';
 import { createTenantFinder } from '../../../src/billing/tenant-finder.ts';
 import { eventually } from '../../support/kube.ts';
-import { startWorker } from '../../support/operations-worker.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { startStripeMock, type StripeMock } from '../../support/stripe-mock.ts';
 import { tenantShape, waitForJob } from '../../support/tenants.ts';
 import { billingEnv, billingStack, PRICE, uniqueCustomer, uniqueSubscription, type BillingStack } from './support/billing-stack.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 // Acceptance 1 of the billing issue: signed subscription events drive a tenant on the sandbox through
 // provision, a tier change, past-due hibernation, resume and cancellation to removal. Stripe's side
@@ -23,29 +23,32 @@ const stripeHolds = (status: string, price: string) => ({
 });
 
 let mock: StripeMock;
-let deps: ServiceDeps;
 let stack: BillingStack;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 let tenant: TenantRecord;
 
+// stripe-mock's hooks come before the harness's: it starts first and stops last.
 beforeAll(async () => {
   mock = await startStripeMock(stripeHolds('active', PRICE.professional));
-  const env = billingEnv(mock.url, { pastDueGraceHours: 0, cancelledRetentionDays: 0 });
-  deps = serviceDeps(testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env }), kubeconfig);
-  stack = await billingStack(deps);
-  worker = await startWorker(deps);
+});
+afterAll(async () => {
+  await mock?.stop();
 });
 
+const harness = useWorkerHarness({
+  kubeconfig,
+  config: () => testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: billingEnv(mock.url, { pastDueGraceHours: 0, cancelledRetentionDays: 0 }) }),
+});
+
+beforeAll(async () => {
+  stack = await billingStack(harness.deps);
+});
 afterAll(async () => {
-  await worker?.close();
-  if (tenant) await deps.registry.delete(tenant.tenantId).catch(() => undefined);
   await stack?.close();
-  await deps?.close();
-  await mock?.stop();
 });
 
 /** Delivers a signed event and waits for the operation it queued (read from the tenant's marker). */
 async function deliverAndSettle(type: string, status: string, expected: string) {
+  const { deps } = harness;
   const response = await stack.deliver(type, { id: subscriptionId, customer, status });
   expect(response.status, await response.clone().text()).toBe(200);
   const marker = (await deps.registry.get(tenant.tenantId))?.operation;
@@ -56,9 +59,11 @@ async function deliverAndSettle(type: string, status: string, expected: string) 
 
 describe('Stripe subscription events drive a tenant end to end', () => {
   it('customer.subscription.created provisions a professional tenant carrying both Stripe ids', async () => {
+    const { deps } = harness;
     const response = await stack.deliver('customer.subscription.created', { id: subscriptionId, customer, status: 'active' });
     expect(await response.json()).toMatchObject({ outcome: 'processed' });
     tenant = (await createTenantFinder(deps.registry)(customer, subscriptionId))!;
+    harness.created.push(tenant.tenantId);
     expect(tenant).toMatchObject({ tier: 'professional', companyName: company, ownerEmail: 'owner@e2e.test', stripeCustomerId: customer, stripeSubscriptionId: subscriptionId });
     expect(await waitForJob(deps.queue, tenant.operation!.jobId, 110_000)).toBe('completed');
     expect(await tenantShape(deps, tenant.tenantId)).toMatchObject({
@@ -67,6 +72,7 @@ describe('Stripe subscription events drive a tenant end to end', () => {
   });
 
   it('customer.subscription.updated to the enterprise price changes the tier in place', async () => {
+    const { deps } = harness;
     await mock.restart(stripeHolds('active', PRICE.enterprise));
     const after = await deliverAndSettle('customer.subscription.updated', 'active', 'update');
     expect(after).toMatchObject({ tier: 'enterprise', desired: { tier: 'enterprise', hibernated: false } });
@@ -74,6 +80,7 @@ describe('Stripe subscription events drive a tenant end to end', () => {
   });
 
   it('past_due (grace 0 h) hibernates; active again resumes to the tier\'s replicas', async () => {
+    const { deps } = harness;
     await mock.restart(stripeHolds('past_due', PRICE.enterprise));
     await deliverAndSettle('customer.subscription.updated', 'past_due', 'hibernate');
     expect(await tenantShape(deps, tenant.tenantId)).toMatchObject({ database: { hibernated: true }, api: { replicas: 0 }, web: { replicas: 0 } });
@@ -84,6 +91,7 @@ describe('Stripe subscription events drive a tenant end to end', () => {
   });
 
   it('customer.subscription.deleted hibernates, then (retention 0 d) deprovisions: nothing is left', async () => {
+    const { deps } = harness;
     await mock.restart(stripeHolds('canceled', PRICE.enterprise));
     const eventId = `evt_e2e_deleted_${randomBytes(4).toString('hex')}`;
     const response = await stack.deliver('customer.subscription.deleted', { id: subscriptionId, customer, status: 'canceled' }, { id: eventId });

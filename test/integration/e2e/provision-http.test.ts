@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TierName } from '../../../src/domain/tiers.ts';
 import { startApi, type ApiServer } from '../api/support/api-server.ts';
-import { startWorker } from '../../support/operations-worker.ts';
-import { serviceDeps, type ServiceDeps } from '../../support/service-deps.ts';
 import { eventually, statusOf } from '../../support/kube.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const PROVISION_STEPS = [
   'validate', 'generate-id', 'build-values', 'deploy-chart', 'wait-for-database', 'wait-for-api', 'wait-for-web',
@@ -28,24 +27,21 @@ async function readEvents(response: Response): Promise<SseEvent[]> {
 const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
 let api: ApiServer;
-let deps: ServiceDeps;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 
+// The API's hooks come before the harness's: it starts first and closes last.
 beforeAll(async () => {
   api = await startApi({ kubeconfig, redisUrl });
-  // The worker shares the API's queue prefix, as `provisioner all` does.
-  deps = serviceDeps(api.config, kubeconfig);
-  worker = await startWorker(deps);
 });
-
 afterAll(async () => {
-  await worker?.close();
-  await deps?.close();
   await api?.close();
 });
 
+// The worker shares the API's queue prefix, as `provisioner all` does.
+const harness = useWorkerHarness({ kubeconfig, config: () => api.config });
+
 describe('provisioning over HTTP, end to end', () => {
   it.each(TIERS)('provisions a %s tenant to ready with the seed\'s resources, then deprovisions it to nothing', async (tier, instances, replicas, storage) => {
+    const { deps } = harness;
     const accepted = await api.call('/api/provisioning/provision', {
       body: { companyName: `E2E ${tier} Garage`, ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: tier },
     });
