@@ -29,13 +29,16 @@ const board = (path: string) => `http://provisioner.test/admin/queues${path}`;
 
 async function failOneJob(): Promise<string> {
   const job = await queue.add('provision', { tenantId: 'csrf-a1b2c3' }, { attempts: 1 });
+  // BullMQ never closes a connection it is handed: this one is quit below.
+  const workerConnection = connection.duplicate();
   const worker = new Worker(OPERATIONS_QUEUE, async () => {
     throw new UnrecoverableError('fails on purpose');
-  }, { connection: connection.duplicate(), prefix, autorun: false });
+  }, { connection: workerConnection, prefix, autorun: false });
   const failed = new Promise<void>((resolve) => worker.on('failed', (j) => j?.id === job.id && resolve()));
   void worker.run();
   await failed;
   await worker.close();
+  await workerConnection.quit();
   return job.id!;
 }
 
