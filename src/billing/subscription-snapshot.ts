@@ -40,6 +40,6 @@ export function snapshotOf(value: unknown): SubscriptionSnapshot | undefined {
 }
 
 /** Stripe never moves a subscription out of these: once seen, the subscription is over for good. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['canceled', 'incomplete_expired']);
+const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['canceled', 'incomplete_expired']);
 
 export const isTerminal = (status: string): boolean => TERMINAL_STATUSES.has(status);

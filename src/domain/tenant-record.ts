@@ -35,7 +35,7 @@ export const DesiredState = z.strictObject({
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
-export const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate', 'resume'] as const;
+const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate', 'resume'] as const;
 export const OperationType = z.enum(OPERATION_TYPES);
 export type OperationType = z.infer<typeof OperationType>;
 

@@ -49,5 +49,4 @@ export const JOB_CATALOG = {
 } as const;
 export type JobName = keyof typeof JOB_CATALOG;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOB_CATALOG)[N]>;
-export const JOB_NAMES = Object.keys(JOB_CATALOG) as JobName[];
 export const isJobName = (name: string): name is JobName => name in JOB_CATALOG;

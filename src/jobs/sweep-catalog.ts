@@ -14,5 +14,4 @@ export const SWEEP_CATALOG = {
   'reconcile-sweep': z.strictObject({}),
 } as const;
 export type SweepName = keyof typeof SWEEP_CATALOG;
-export const SWEEP_NAMES = Object.keys(SWEEP_CATALOG) as SweepName[];
 export const isSweepName = (name: string): name is SweepName => name in SWEEP_CATALOG;

@@ -33,7 +33,7 @@ export type DomainClaimsOptions = {
 };
 
 /** Labels a claim carries besides the owner's tenant id, so `kubectl get cm -l` finds them all. */
-export const CLAIM_LABEL = 'tenant-provisioner.io/claim';
+const CLAIM_LABEL = 'tenant-provisioner.io/claim';
 const CLAIM_KIND = 'custom-domain';
 const DEFAULT_ORPHAN_AFTER_MS = 10 * 60_000;
 // A claim can change between our read and our write only as often as tenants race for one host;
@@ -145,7 +145,7 @@ export function createDomainClaims(core: CoreV1Api, options: DomainClaimsOptions
 }
 
 /** The claim kept changing under us; transient (retry later), like the 409s behind it. */
-export class ClaimContentionError extends Error {
+class ClaimContentionError extends Error {
   constructor(host: string) {
     super(`the claim of ${host} kept changing; try again`);
     this.name = 'ClaimContentionError';

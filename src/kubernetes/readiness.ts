@@ -15,7 +15,7 @@ export type CnpgCluster = {
   };
 };
 
-export const CNPG_HEALTHY_PHASE = 'Cluster in healthy state';
+const CNPG_HEALTHY_PHASE = 'Cluster in healthy state';
 export const CNPG_HIBERNATION = 'cnpg.io/hibernation';
 
 export type DatabaseSummary = { instances: number; readyInstances: number; phase: string };

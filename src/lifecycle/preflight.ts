@@ -21,7 +21,7 @@ export type PreflightDeps = {
 };
 
 /** Below the API's own deadline for a lifecycle request (3 × 10 s), so the render is over before the answer. */
-export const PREFLIGHT_RENDER_MS = 20_000;
+const PREFLIGHT_RENDER_MS = 20_000;
 
 type LiveStorage = { spec?: { storage?: { size?: string; storageClass?: string } } };
 

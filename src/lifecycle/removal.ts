@@ -45,7 +45,7 @@ export function removalVeto(config: Config, tenant: TenantRecord, jobId: string,
 }
 
 /** Thrown when a destructive call is refused: the job stops before it changes anything. */
-export class RemovalRefusedError extends Error {
+class RemovalRefusedError extends Error {
   constructor(tenantId: string, why: string) {
     super(`tenant ${tenantId} kept: ${why}`);
     this.name = 'RemovalRefusedError';

@@ -7,7 +7,7 @@ type MarkerState = OperationMarker['state'];
  * redelivery, "Retry" in Bull Board) must not make a live tenant read as provisioning or failed,
  * and its compensation must see that the job once succeeded. A failed job may be retried.
  */
-export const MARKER_TRANSITIONS: Readonly<Record<MarkerState, readonly MarkerState[]>> = {
+const MARKER_TRANSITIONS: Readonly<Record<MarkerState, readonly MarkerState[]>> = {
   queued: ['queued', 'active', 'completed', 'failed'],
   active: ['active', 'completed', 'failed'],
   failed: ['failed', 'active'],

@@ -14,7 +14,7 @@ export interface LoggerOptions {
  * Paths never written to a log. Wildcards match one level, so the common nestings are listed:
  * request headers, error objects carrying a request, and secrets at the top or one level down.
  */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'authorization',
   'cookie',
   'headers.authorization',

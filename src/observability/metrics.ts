@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { KubeRequestObservation } from './kube-request.ts';
 
 /** Transitions of a job, counted by the process that sees them (producer or worker). */
-export const JOB_STATES = ['enqueued', 'started', 'completed', 'failed', 'retried'] as const;
+const JOB_STATES = ['enqueued', 'started', 'completed', 'failed', 'retried'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export type Outcome = 'ok' | 'error';
 

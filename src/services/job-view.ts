@@ -3,7 +3,7 @@ import type { Job, JobState, Queue } from 'bullmq';
 import { JobError, JobLogEntry, JobProgress, type JobEvent } from '../jobs/job-events.schema.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 
-export const JOB_STATES = ['queued', 'active', 'completed', 'failed'] as const;
+const JOB_STATES = ['queued', 'active', 'completed', 'failed'] as const;
 export type PublicJobState = (typeof JOB_STATES)[number];
 
 /** A job as `GET /api/jobs/{jobId}` shows it: BullMQ's record plus its durable history. */
@@ -29,7 +29,7 @@ export type JobView = z.infer<typeof JobView>;
 export type JobQueue = Pick<Queue, 'getJob'>;
 
 /** BullMQ's states as a client needs them: everything not yet started is `queued`. */
-export function publicJobState(state: JobState | 'unknown'): PublicJobState | undefined {
+function publicJobState(state: JobState | 'unknown'): PublicJobState | undefined {
   switch (state) {
     case 'completed':
     case 'failed':

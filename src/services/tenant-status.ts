@@ -48,7 +48,7 @@ export type TenantStatusDeps = {
 };
 
 /** Object names the tenant chart (charts/mechanicbuddy-tenant) gives a tenant's components. */
-export const componentNames = (tenantId: string) => ({
+const componentNames = (tenantId: string) => ({
   database: `${tenantId}-postgres`,
   api: `${tenantId}-api`,
   web: `${tenantId}-web`,
@@ -93,7 +93,7 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
   };
 }
 
-export function tenantUrls(tenant: Pick<TenantRecord, 'tenantId' | 'customDomain'>, baseDomain: string) {
+function tenantUrls(tenant: Pick<TenantRecord, 'tenantId' | 'customDomain'>, baseDomain: string) {
   const base = `https://${tenant.tenantId}.${baseDomain}`;
   return { tenant: base, api: `${base}/api`, custom: tenant.customDomain ? `https://${tenant.customDomain}` : null };
 }
