@@ -7,7 +7,8 @@ import { spawnWorker, type WorkerProcess } from './worker-process.ts';
 export type InProcessWorker = Awaited<ReturnType<typeof startWorker>>;
 
 export type WorkerHarnessOptions = {
-  kubeconfig: string;
+  /** The cluster's kubeconfig, or how to find it once the earlier beforeAll hooks ran (a sandbox the file brings up). */
+  kubeconfig: string | (() => string);
   /** The file's configuration, or how to build it once the earlier beforeAll hooks ran (a Redis, an API or a mock the file starts). */
   config: Config | (() => Config);
   /** In-process workers started before the first test: one by default, none where the tests start their own. */
@@ -41,9 +42,10 @@ export function useWorkerHarness(options: WorkerHarnessOptions): WorkerHarness {
   const running = new Set<WorkerProcess>();
   let spawned = 0;
   const created: string[] = [];
+  const kubeconfig = () => (typeof options.kubeconfig === 'function' ? options.kubeconfig() : options.kubeconfig);
 
   beforeAll(async () => {
-    deps = serviceDeps(typeof options.config === 'function' ? options.config() : options.config, options.kubeconfig);
+    deps = serviceDeps(typeof options.config === 'function' ? options.config() : options.config, kubeconfig());
     for (let i = 0; i < (options.workers ?? 1); i++) workers.push(await startWorker(deps));
   });
 
@@ -73,7 +75,7 @@ export function useWorkerHarness(options: WorkerHarnessOptions): WorkerHarness {
     spawnWorker(name = `worker-${++spawned}`) {
       if (!options.processes) throw new Error('spawnWorker needs the harness option `processes`');
       const { config } = ready();
-      const child = spawnWorker({ kubeconfig: options.kubeconfig, redisUrl: config.redis.url, prefix: config.queue.prefix, ...options.processes, name });
+      const child = spawnWorker({ kubeconfig: kubeconfig(), redisUrl: config.redis.url, prefix: config.queue.prefix, ...options.processes, name });
       running.add(child);
       void child.exited.then(() => running.delete(child));
       return child;

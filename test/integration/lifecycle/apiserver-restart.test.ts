@@ -6,36 +6,36 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { down, restartApiserver, up, type SandboxState } from '../../sandbox/cluster.ts';
 import { FAST_LIFECYCLE, writeConfigOverride } from '../../support/config-override.ts';
 import { eventually } from '../../support/kube.ts';
-import { startWorker } from '../../support/operations-worker.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { requestProvision, tenantShape, waitForJob } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 // A sandbox of its own: restarting the shared API server would break every other test file.
 describe('API server restarted during a readiness wait', () => {
   let dir: string;
   let sandbox: SandboxState;
-  let deps: ServiceDeps;
-  let worker: Awaited<ReturnType<typeof startWorker>>;
 
+  // The sandbox's hooks come before the harness's: it is up before the worker starts and down after it stops.
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tp-apiserver-restart-'));
     sandbox = await up({ dir, nodes: 1 });
-    const config = testConfig({ kubeconfig: sandbox.kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(FAST_LIFECYCLE) } });
-    deps = serviceDeps(config, sandbox.kubeconfig);
-    worker = await startWorker(deps);
   }, 240_000);
 
   afterAll(async () => {
-    await worker?.close();
-    await deps?.close();
     if (dir) await down(dir);
     await rm(dir, { recursive: true, force: true });
   });
 
+  const harness = useWorkerHarness({
+    kubeconfig: () => sandbox.kubeconfig,
+    config: () => testConfig({ kubeconfig: sandbox.kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(FAST_LIFECYCLE) } }),
+  });
+
   const cordon = (unschedulable: boolean) =>
-    deps.kube.core.patchNode({ name: 'kwok-node-0', body: { spec: { unschedulable } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    harness.deps.kube.core.patchNode({ name: 'kwok-node-0', body: { spec: { unschedulable } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 
   it('the job waits through the restart on its watch and completes', async () => {
+    const { deps } = harness;
     // Pods cannot be scheduled until the node is uncordoned, so the job is certainly waiting when the API server goes.
     await cordon(true);
     const t = await requestProvision(deps, 'free', { prefix: 'ar' });

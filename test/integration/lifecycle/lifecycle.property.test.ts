@@ -10,9 +10,10 @@ import { TenantExistsError } from '../../../src/kubernetes/tenant-store.ts';
 import { ChangeRejectedError, TenantConflictError, TenantNotFoundError } from '../../../src/domain/errors.ts';
 import { requestDeprovision, requestHibernate, requestResume, requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
-import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
 import { lifecycleDeps, queueIdle, requestProvision, tenantShape } from '../../support/tenants.ts';
-import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
+import type { WorkerProcess } from '../../support/worker-process.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const TIERS = ['free', 'professional', 'enterprise'] as const;
 type Tier = (typeof TIERS)[number];
@@ -29,21 +30,17 @@ const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCL
 }));
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: configFile } });
 const logDir = mkdtempSync(join(tmpdir(), 'tp-property-'));
-let deps: ServiceDeps;
+const harness = useWorkerHarness({ kubeconfig, config, workers: 0, processes: { configFile, logDir } });
 let workers: WorkerProcess[] = [];
-let spawned = 0;
 const figures: string[] = [];
-const spawn = () => spawnWorker({ kubeconfig, redisUrl: config.redis.url, prefix: config.queue.prefix, configFile, logDir, name: `worker-${++spawned}` });
+const spawn = () => harness.spawnWorker();
 
 beforeAll(() => {
-  deps = serviceDeps(config, kubeconfig);
   workers = [spawn(), spawn()];
 });
 
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.terminate()));
+afterAll(() => {
   console.warn(`lifecycle property runs (worker logs in ${logDir}):\n${figures.join('\n')}`);
-  await deps?.close();
 });
 
 const storage = (tier: Tier) => byteCount(config.tiers[tier].postgresStorageSize);
@@ -51,6 +48,7 @@ const is = (error: unknown, ...types: Array<new (...a: never[]) => Error>) => ty
 
 /** Issues one request and moves the model as the real answer says, checking the answer was the right one. */
 async function execute(cmd: Command, ids: string[], models: Model[]): Promise<string> {
+  const { deps } = harness;
   if (cmd.kind === 'kill') {
     await workers[cmd.worker]!.kill9();
     workers[cmd.worker] = spawn();
@@ -95,6 +93,7 @@ async function execute(cmd: Command, ids: string[], models: Model[]): Promise<st
 
 /** Why the cluster does not (yet) show the model, or undefined when it does. */
 async function mismatch(id: string, m: Model): Promise<string | undefined> {
+  const { deps } = harness;
   const shape = await tenantShape(deps, id);
   if (!m.present) return shape.namespaces === 0 && !shape.release ? undefined : `t ${id} should be gone: ${JSON.stringify(shape)}`;
   const tier = config.tiers[m.tier];
@@ -131,6 +130,7 @@ describe('lifecycle under scheduled interleavings and worker kills', () => {
         fc.array(fc.record({ commands: fc.array(command(SLOTS), { minLength: 1, maxLength: 4 }), pauseMs: fc.integer({ min: 0, max: 2_500 }) }), { minLength: 2, maxLength: 5 }),
         fc.scheduler(),
         async (initial, bursts, s) => {
+          const { deps } = harness;
           run++;
           const ids = Array.from({ length: SLOTS }, (_, i) => `pp${run}${i}-${randomBytes(3).toString('hex')}`);
           const models: Model[] = ids.map(() => ({ present: false, tier: 'free', hibernated: false }));
