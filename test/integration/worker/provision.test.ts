@@ -4,6 +4,8 @@ import type { ProvisionJob } from '../../../src/jobs/job-catalog.ts';
 import { namespaceFor, releaseFor } from '../../../src/domain/tenant-id.ts';
 import type { TierName } from '../../../src/domain/tiers.ts';
 import { readAdminCredentials } from '../../../src/kubernetes/tenant-secrets.ts';
+import { requestDeprovision } from '../../../src/lifecycle/intake.ts';
+import { lifecycleDeps } from '../../support/tenants.ts';
 import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
 import { startWorker } from '../../support/operations-worker.ts';
 import { statusOf } from '../../support/kube.ts';
@@ -86,8 +88,8 @@ describe('provision and deprovision through the worker', () => {
     expect(credentials?.password.length).toBeGreaterThanOrEqual(32);
     expect(await redisHolds(credentials!.password)).toEqual([]);
 
-    const deprovisionId = randomUUID();
-    await deps.producer.enqueue('deprovision', { tenantId, namespace: payload.namespace, release: payload.release, requestedAt: new Date().toISOString() }, deprovisionId);
+    // Through the intake, as every removal is: a deprovision job acts only while its marker names it.
+    const { jobId: deprovisionId } = await requestDeprovision(lifecycleDeps(deps), tenantId);
     expect((await worker.finished(deprovisionId)).state).toBe('completed');
     expect(await deps.registry.get(tenantId)).toBeUndefined();
     expect(await deps.helm.status(payload.release, payload.namespace)).toBeUndefined();
