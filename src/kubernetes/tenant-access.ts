@@ -39,7 +39,10 @@ export async function ensureTenantAccess(
       body: { spec: { resourceAttributes: { namespace, verb: 'create', resource: 'secrets' } } },
     }, callOptions(signal));
     if (review.status?.allowed) return;
-    if (Date.now() > deadline) throw new Error(`access to namespace ${namespace} not effective after ${deadlineMs} ms`);
+    // RBAC caches converge in well under the deadline; past it the role itself does not grant it.
+    if (Date.now() > deadline) {
+      throw new Error(`forbidden: ClusterRole ${access.clusterRole} bound in namespace ${namespace} does not let the service create secrets there (not effective after ${deadlineMs} ms)`);
+    }
     await sleep(100, undefined, signal ? { signal } : undefined);
   }
 }
