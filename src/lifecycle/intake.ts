@@ -12,7 +12,7 @@ import { IntentLapsedError } from './errors.ts';
 import { expiryStillDemands } from './expiry.ts';
 import { preflightUpdate, type PreflightDeps } from './preflight.ts';
 import { tenantRef } from './tenant-ref.ts';
-import { INTAKE_TRANSITIONS, intakeStanding, isPending } from './transitions.ts';
+import { intakeVerdict, isPending } from './transitions.ts';
 
 /** What recording an intent needs; an update's preflight needs more (LifecycleDeps). */
 export type IntakeDeps = {
@@ -59,7 +59,7 @@ async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOp
   let next: Target;
   const outcome = await changeIntent(deps.tenants, tenantId, async (tenant) => {
     const marker = tenant.operation;
-    const verdict = INTAKE_TRANSITIONS[intakeStanding(tenant)][operation];
+    const verdict = intakeVerdict(tenant, operation);
     if (verdict === 'replay' && isPending(marker) && marker.type === operation) return { result: marker };
     if (verdict !== 'accept') throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
     if (marker?.jobId === jobId) return { result: marker };

@@ -1,4 +1,5 @@
 import type { OperationMarker, OperationType, TenantRecord } from '../domain/tenant-record.ts';
+import { nominalTenantPhase, type TenantPhase } from './phases.ts';
 
 type MarkerState = OperationMarker['state'];
 
@@ -17,23 +18,28 @@ const MARKER_TRANSITIONS: Readonly<Record<MarkerState, readonly MarkerState[]>> 
 /** What the intake does with a request for an operation, given what the tenant is doing now. */
 export type IntakeVerdict = 'accept' | 'replay' | 'refuse';
 
-/** A tenant's standing as the intake sees it: being removed, or alive. */
-export type IntakeStanding = 'removing' | 'alive';
+const ALIVE: Readonly<Record<OperationType, IntakeVerdict>> = { provision: 'refuse', update: 'accept', hibernate: 'accept', resume: 'accept', deprovision: 'accept' };
 
 /**
- * The intake's table: a tenant being removed accepts nothing but the removal it already has; a
- * live tenant accepts every operation (the worker coalesces queued changes to the latest intent).
+ * The intake's table, by the tenant's phase (src/lifecycle/phases.ts): a tenant being removed
+ * accepts nothing but the removal it already has; any other tenant accepts every operation (the
+ * worker coalesces queued changes to the latest intent, and a failed one is replaced by the next
+ * request). A provision is never accepted for a tenant that exists: its id is taken.
  */
-export const INTAKE_TRANSITIONS: Readonly<Record<IntakeStanding, Readonly<Record<OperationType, IntakeVerdict>>>> = {
-  removing: { provision: 'refuse', update: 'refuse', hibernate: 'refuse', resume: 'refuse', deprovision: 'replay' },
-  alive: { provision: 'refuse', update: 'accept', hibernate: 'accept', resume: 'accept', deprovision: 'accept' },
+export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<OperationType, IntakeVerdict>>>> = {
+  provisioning: ALIVE,
+  ready: ALIVE,
+  degraded: ALIVE,
+  hibernated: ALIVE,
+  failed: ALIVE,
+  deprovisioning: { provision: 'refuse', update: 'refuse', hibernate: 'refuse', resume: 'refuse', deprovision: 'replay' },
 };
 
 export const isPending = (m: OperationMarker | null | undefined): m is OperationMarker => !!m && (m.state === 'queued' || m.state === 'active');
 
-export function intakeStanding(tenant: Pick<TenantRecord, 'terminating' | 'operation'>): IntakeStanding {
-  const m = tenant.operation;
-  return tenant.terminating || (isPending(m) && m.type === 'deprovision') ? 'removing' : 'alive';
+/** The verdict for `operation` on `tenant` as its record shows it (readiness does not change it). */
+export function intakeVerdict(tenant: Pick<TenantRecord, 'terminating' | 'operation' | 'desired'>, operation: OperationType): IntakeVerdict {
+  return INTAKE_TRANSITIONS[nominalTenantPhase(tenant)][operation];
 }
 
 export function mayAdvanceMarker(from: MarkerState, to: MarkerState): boolean {

@@ -5,7 +5,7 @@ import { TierName } from '../domain/tiers.ts';
 import { kubeStatus } from '../kubernetes/kube-errors.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
-import { nominalTenantPhase, TENANT_PHASES } from './tenant-phase.ts';
+import { nominalTenantPhase, TENANT_PHASES } from '../lifecycle/phases.ts';
 
 /** The query of `GET /api/tenants`; the route validates with it and the listing takes its output. */
 export const TenantListQuery = z.object({

@@ -10,7 +10,7 @@ import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { withDeadlineSignal } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
-import { deriveTenantPhase, TENANT_PHASES } from './tenant-phase.ts';
+import { deriveTenantPhase, TENANT_PHASES } from '../lifecycle/phases.ts';
 
 const ComponentStatus = z.object({ ready: z.boolean(), replicas: z.int(), readyReplicas: z.int() });
 export type ComponentStatus = z.infer<typeof ComponentStatus>;

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import type { Config } from '../../../src/config/config.schema.ts';
-import { deriveTenantPhase } from '../../../src/services/tenant-phase.ts';
+import { deriveTenantPhase } from '../../../src/lifecycle/phases.ts';
 import { startWorker } from '../../support/operations-worker.ts';
 import { testConfig } from '../../support/service-deps.ts';
 import { requestProvision, secretSnapshot, tenantShape, waitForJob } from '../../support/tenants.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OperationMarker, TenantRecord } from '../../../src/domain/tenant-record.ts';
-import { deriveTenantPhase, nominalTenantPhase, type TenantPhase } from '../../../src/services/tenant-phase.ts';
+import { deriveTenantPhase, nominalTenantPhase, type TenantPhase } from '../../../src/lifecycle/phases.ts';
 
 type Input = Pick<TenantRecord, 'terminating' | 'operation' | 'desired'>;
 const op = (type: OperationMarker['type'], state: OperationMarker['state']): OperationMarker => ({ type, state, jobId: 'j', at: '2026-01-01T00:00:00Z' });

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { TENANT_PHASES } from '../../../src/lifecycle/phases.ts';
+import { INTAKE_TRANSITIONS, intakeVerdict, mayAdvanceMarker } from '../../../src/lifecycle/transitions.ts';
+import { tenantRecord } from '../worker/support/fake-intents.ts';
+
+const at = '2026-01-01T00:00:00.000Z';
+
+describe('the lifecycle transitions', () => {
+  it('keep a completed marker completed: a re-run never makes a live tenant read as provisioning or failed', () => {
+    expect(mayAdvanceMarker('completed', 'active')).toBe(false);
+    expect(mayAdvanceMarker('completed', 'failed')).toBe(false);
+    expect(mayAdvanceMarker('queued', 'active')).toBe(true);
+    expect(mayAdvanceMarker('failed', 'active')).toBe(true);
+  });
+
+  it('have a verdict for every phase and operation; a tenant being removed accepts only its own removal again', () => {
+    for (const phase of TENANT_PHASES) expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual(['deprovision', 'hibernate', 'provision', 'resume', 'update']);
+    const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
+    expect(['update', 'hibernate', 'resume', 'provision'].map((op) => intakeVerdict(removing, op as never))).toEqual(['refuse', 'refuse', 'refuse', 'refuse']);
+    expect(intakeVerdict(removing, 'deprovision')).toBe('replay');
+    expect(intakeVerdict({ ...tenantRecord(), terminating: true }, 'update')).toBe('refuse');
+    const failed = tenantRecord({ operation: { type: 'update', jobId: 'u', state: 'failed', at } });
+    expect(intakeVerdict(failed, 'update')).toBe('accept');
+    expect(intakeVerdict(failed, 'deprovision')).toBe('accept');
+  });
+});
