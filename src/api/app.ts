@@ -19,6 +19,7 @@ import type { RateLimiter } from '../services/rate-limiter.ts';
 import { createRouter, type AppEnv } from './app-env.ts';
 import { bearerAuth } from './auth/auth.middleware.ts';
 import type { JwtVerifier } from './auth/jwt-verifier.ts';
+import { documentedRoutes, methodNotAllowed } from './errors/method-not-allowed.ts';
 import { createOnError, notFoundHandler } from './errors/problem.handlers.ts';
 import { createHealthRouter } from './health/health.router.ts';
 import { createJobsRouter } from './jobs/jobs.router.ts';
@@ -89,6 +90,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use(requestId());
   app.use(requestContext(deps.logger));
+  // 405 with Allow for a method no route of that path declares (the document's undeclared methods).
+  app.use(methodNotAllowed(() => documentedRoutes(app.openAPIRegistry.definitions)));
   app.onError(createOnError(deps.logger));
   app.notFound(notFoundHandler);
 

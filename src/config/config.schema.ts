@@ -136,6 +136,10 @@ export const Config = z
           .strictObject({
             windowSeconds: seconds('Length of the rate-limit window'),
             maxRequests: z.int().min(1).describe('Requests one subject may make per window'),
+            subjects: z
+              .record(z.string().min(1), z.int().min(1))
+              .optional()
+              .describe('Per-subject maxRequests that replace the default for those JWT subjects, e.g. a contract-test or load-test client: { contract-test: 100000 }'),
           })
           .describe('Per-subject (JWT `sub`) rate limit on /api'),
       })

@@ -3,7 +3,7 @@ import { Hostname } from './dns-names.ts';
 
 /** A tenant's own hostname, e.g. `shop.acmeauto.com`: syntax only; see `checkCustomDomain` for the platform rule. */
 export const CustomDomain = Hostname.openapi({
-  description: 'Lowercase hostname served besides {tenantId}.{baseDomain}; IDNs as punycode (xn--)',
+  description: 'Lowercase hostname served besides {tenantId}.{baseDomain}. IDNs as punycode (xn--): the server accepts a punycode label that decodes, which the pattern cannot check and so leaves out',
   example: 'shop.acmeauto.com',
 });
 
@@ -19,6 +19,15 @@ export function checkCustomDomain(domain: string, baseDomain: string): string | 
     return `must not be ${base} or a subdomain of it; those hosts belong to the platform`;
   }
   return undefined;
+}
+
+/**
+ * `customDomainRule` as JSON Schema, for the document of a request object: a string `customDomain`
+ * is not the base domain or under it (a valid hostname is lowercase, as the base domain is).
+ */
+export function customDomainJsonSchema(baseDomain: string) {
+  const base = baseDomain.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return { not: { required: ['customDomain'], properties: { customDomain: { type: 'string' as const, pattern: `(^|\\.)${base}$` } } } };
 }
 
 /**

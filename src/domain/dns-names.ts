@@ -3,6 +3,17 @@ import { z } from '@hono/zod-openapi';
 
 /** RFC 1123 label as Kubernetes uses it: lowercase alphanumerics and '-', alphanumeric at both ends. */
 export const DNS1123_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// The same label inside the documented patterns below (JSON Schema regexes: no flags, no \p classes).
+const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+// A hostname label without a reserved `??--` (punycode is left out: a regex cannot check that it decodes).
+const PLAIN_LABEL = `(?!..--)${LABEL}`;
+
+/**
+ * `hostnameProblem` as a JSON Schema pattern: at most 253 characters, two or more lowercase labels,
+ * a top-level label that is not numeric. Punycode (`xn--`) labels are accepted by the server when
+ * they decode, which no regex can check, so the documented pattern leaves them out and says so.
+ */
+export const HOSTNAME_PATTERN = `^(?=.{1,253}$)(${PLAIN_LABEL}\\.)+(?![0-9]+$)(?!0x[0-9a-f]*$)${PLAIN_LABEL}$`;
 
 /** A Kubernetes object name such as a StorageClass or ClusterIssuer: dot-separated labels, at most 253. */
 export function isDns1123Subdomain(value: string): boolean {
@@ -10,7 +21,10 @@ export function isDns1123Subdomain(value: string): boolean {
 }
 
 /** The name of a cluster object a tenant may name, such as a StorageClass (`local-path`, `fast-ssd`). */
-export const KubernetesName = z.string().refine(isDns1123Subdomain, 'must be a DNS-1123 name such as local-path');
+export const KubernetesName = z
+  .string()
+  .refine(isDns1123Subdomain, 'must be a DNS-1123 name such as local-path')
+  .openapi({ pattern: `^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$` });
 
 /**
  * Why `value` is not a public lowercase hostname (at least two labels, ASCII, no IP, no wildcard,
@@ -47,7 +61,10 @@ function isValidPunycodeLabel(label: string): boolean {
 }
 
 /** A public lowercase hostname (see `hostnameProblem`): the base domain and every custom domain. */
-export const Hostname = z.string().superRefine((value, ctx) => {
-  const problem = hostnameProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const Hostname = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = hostnameProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .openapi({ pattern: HOSTNAME_PATTERN });

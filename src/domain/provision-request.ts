@@ -1,19 +1,31 @@
 import { z } from '@hono/zod-openapi';
-import { CustomDomain } from './custom-domain.ts';
+import { CustomDomain, customDomainJsonSchema, customDomainRule } from './custom-domain.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { TenantId } from './tenant-id.ts';
 import { TierName } from './tiers.ts';
 
 // Names end up in namespace annotations, logs and emails: one line of printable text, never option-like.
+// Control characters (C0, DEL, C1) are written as ranges, not \p{Cc}: a `u`-flag regex leaks into the
+// OpenAPI document as a pattern no JSON Schema validator can use.
+const NO_CONTROL_CHARACTERS = /^[^\x00-\x1f\x7f-\x9f]*$/;
+// What String.prototype.trim removes, less the control characters the pattern refuses anyway.
+const SPACE = ' \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/**
+ * The documented pattern of a name: every check below in one JSON Schema regex (no flags), so that
+ * the document accepts exactly what the server does: optional surrounding space, then a first
+ * character that is neither space nor `-`, and no control character anywhere.
+ */
+export const PERSON_TEXT_PATTERN = `^[${SPACE}]*[^${SPACE}\\x00-\\x1f\\x7f-\\x9f-][^\\x00-\\x1f\\x7f-\\x9f]*$`;
 const personText = (max: number, example: string) =>
   z
     .string()
+    // Bounds the text as sent (before the trim), as the document's maxLength says.
+    .max(max, `must be at most ${max} characters`)
+    .regex(NO_CONTROL_CHARACTERS, 'must not contain control characters')
     .trim()
     .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
     .refine((text) => !text.startsWith('-'), 'must not start with "-"')
-    .openapi({ example });
+    .openapi({ example, pattern: PERSON_TEXT_PATTERN });
 
 const stripeId = (prefix: string, example: string) =>
   z
@@ -25,7 +37,8 @@ const stripeId = (prefix: string, example: string) =>
 export const ProvisionRequest = z
   .strictObject({
     companyName: personText(100, 'Acme Auto Repair'),
-    ownerEmail: z.email().max(254).openapi({ example: 'owner@acmeauto.com' }),
+    // zod's own email regex, stated in the document: `format: email` alone admits addresses zod refuses.
+    ownerEmail: z.email().max(254).openapi({ example: 'owner@acmeauto.com', pattern: z.regexes.email.source }),
     ownerFirstName: personText(100, 'Ada'),
     ownerLastName: personText(100, 'Lovelace'),
     subscriptionTier: TierName.openapi({ example: 'professional' }),
@@ -38,13 +51,34 @@ export const ProvisionRequest = z
   .openapi('ProvisionRequest');
 export type ProvisionRequest = z.infer<typeof ProvisionRequest>;
 
+const UPDATE_FIELDS = {
+  subscriptionTier: TierName.optional().openapi({ example: 'enterprise' }),
+  customDomain: CustomDomain.nullable().optional().openapi({ description: 'null removes the custom domain' }),
+  resourceOverrides: ResourceOverrides.optional(),
+};
+const SOME_CHANGE = 'must change at least one of subscriptionTier, customDomain or resourceOverrides';
+
 /** Body of a tenant update: change tier, set or remove (`null`) the custom domain, adjust resources. */
 export const UpdateRequest = z
-  .strictObject({
-    subscriptionTier: TierName.optional().openapi({ example: 'enterprise' }),
-    customDomain: CustomDomain.nullable().optional().openapi({ description: 'null removes the custom domain' }),
-    resourceOverrides: ResourceOverrides.optional(),
-  })
-  .refine((update) => Object.keys(update).length > 0, 'must change at least one of subscriptionTier, customDomain or resourceOverrides')
-  .openapi('UpdateRequest');
+  .strictObject(UPDATE_FIELDS)
+  .refine((update) => Object.keys(update).length > 0, SOME_CHANGE)
+  .openapi('UpdateRequest', { minProperties: 1 });
 export type UpdateRequest = z.infer<typeof UpdateRequest>;
+
+/**
+ * The update body with the platform's custom-domain rule (`customDomainRule(baseDomain)`), for the
+ * route that knows the base domain. A fresh object registered under the same name, so that its
+ * document states the rule and the non-empty body as JSON Schema (a refinement of the registered
+ * schema would be documented as the bare `$ref`).
+ */
+export function updateRequestSchema(baseDomain: string) {
+  return z
+    .strictObject(UPDATE_FIELDS)
+    .refine((update) => Object.keys(update).length > 0, SOME_CHANGE)
+    .superRefine(customDomainRule(baseDomain))
+    .openapi('UpdateRequest', {
+      description: `A change to a tenant: at least one field; customDomain must not be ${baseDomain} or under it`,
+      minProperties: 1,
+      ...customDomainJsonSchema(baseDomain),
+    });
+}

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 
-export const SLUG_MAX_LENGTH = 30;
+const SLUG_MAX_LENGTH = 30;
 const SUFFIX_LENGTH = 6;
 /** slug + '-' + 6 hex: with a `tenant-` prefix this keeps namespaces ≤ 63 and Helm releases ≤ 53. */
 export const TENANT_ID_MAX_LENGTH = SLUG_MAX_LENGTH + 1 + SUFFIX_LENGTH;
@@ -19,7 +19,8 @@ export const TenantId = z
   .max(TENANT_ID_MAX_LENGTH, `must be at most ${TENANT_ID_MAX_LENGTH} characters`)
   .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and -, starting with a letter and ending with a letter or digit')
   .refine((id) => !id.includes('--'), 'must not contain "--"')
-  .openapi({ description: 'DNS-1123 label naming the tenant', example: 'acme-auto-3f9a1c' });
+  // Both checks as one pattern for the document: every '-' is followed by a letter or digit.
+  .openapi({ description: 'DNS-1123 label naming the tenant', example: 'acme-auto-3f9a1c', pattern: '^[a-z](-?[a-z0-9])*$' });
 export type TenantId = z.infer<typeof TenantId>;
 
 /**
@@ -45,9 +46,16 @@ export function slugify(companyName: string): string {
  */
 export const ALWAYS_RESERVED_TENANT_IDS: readonly string[] = ['www', 'api', 'admin'];
 
+/**
+ * The API's own path segments beside `/api/provisioning/{tenantId}`: a tenant of that name could not
+ * be updated (`PUT /api/provisioning/validate` is validate's path, answered 405).
+ */
+export const ROUTE_TENANT_IDS: readonly string[] = ['provision', 'validate', 'generate-id'];
+
 /** Why `id` may not name a tenant although it is well-formed, or undefined when it may. */
 export function reservedTenantIdProblem(id: string, reserved: readonly string[]): string | undefined {
   const lower = id.toLowerCase();
+  if (ROUTE_TENANT_IDS.includes(lower)) return `"${id}" is reserved for the API's own paths`;
   return ALWAYS_RESERVED_TENANT_IDS.includes(lower) || reserved.includes(lower) ? `"${id}" is reserved for a platform host` : undefined;
 }
 
@@ -61,6 +69,19 @@ export function reservedTenantIdRule(reserved: readonly string[]) {
     const problem = reservedTenantIdProblem(value.tenantId, reserved);
     if (problem) ctx.addIssue({ code: 'custom', path: ['tenantId'], message: problem });
   };
+}
+
+/**
+ * `reservedTenantIdRule` as JSON Schema, for the document of a request object: not a `tenantId` that
+ * is reserved (the ids are lowercase, as a valid tenant id is).
+ */
+export function reservedTenantIdsJsonSchema(reserved: readonly string[]) {
+  return { not: { required: ['tenantId'], properties: { tenantId: { enum: reservedTenantIds(reserved) } } } };
+}
+
+/** Every id `reservedTenantIdProblem` refuses (as lowercase, the only case a tenant id has). */
+export function reservedTenantIds(reserved: readonly string[]): string[] {
+  return [...new Set([...ALWAYS_RESERVED_TENANT_IDS, ...ROUTE_TENANT_IDS, ...reserved.map((id) => id.toLowerCase())])];
 }
 
 /**

@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import type { Config } from '../config/config.schema.ts';
 import type { PlatformConfig } from '../config/platform-config.schema.ts';
-import { customDomainRule } from '../domain/custom-domain.ts';
+import { customDomainJsonSchema, customDomainRule } from '../domain/custom-domain.ts';
 import { fieldErrorsFrom, FieldErrorSchema, type FieldError } from '../domain/field-error.ts';
 import { ProvisionRequest } from '../domain/provision-request.ts';
-import { reservedTenantIdRule } from '../domain/tenant-id.ts';
+import { reservedTenantIdRule, reservedTenantIds, reservedTenantIdsJsonSchema } from '../domain/tenant-id.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
 import { kubeMessage } from '../kubernetes/kube-errors.ts';
@@ -39,7 +39,15 @@ const CHECK_DEADLINE_MS = 5_000;
  * registered schema would be documented as the bare `$ref`, without them).
  */
 export function provisionRequestSchema(platform: Pick<PlatformConfig, 'baseDomain' | 'reservedTenantIds'>) {
-  return ProvisionRequest.superRefine(customDomainRule(platform.baseDomain)).superRefine(reservedTenantIdRule(platform.reservedTenantIds));
+  const reservedIds = reservedTenantIds(platform.reservedTenantIds);
+  return z
+    .strictObject(ProvisionRequest.shape)
+    .superRefine(customDomainRule(platform.baseDomain))
+    .superRefine(reservedTenantIdRule(platform.reservedTenantIds))
+    .openapi('ProvisionRequest', {
+      description: `A tenant to create. tenantId must not be a reserved id (one of ${reservedIds.join(', ')}); customDomain must not be ${platform.baseDomain} or under it`,
+      allOf: [reservedTenantIdsJsonSchema(reservedIds), customDomainJsonSchema(platform.baseDomain)],
+    });
 }
 
 /**

@@ -9,7 +9,14 @@ export interface RateLimiter {
   hit(subject: string): Promise<RateDecision>;
 }
 
-export type RateLimitOptions = { prefix: string; windowSeconds: number; maxRequests: number; now?: () => number };
+export type RateLimitOptions = {
+  prefix: string;
+  windowSeconds: number;
+  maxRequests: number;
+  /** Subjects with a limit of their own instead of maxRequests (a test or load client). */
+  subjects?: Readonly<Record<string, number>>;
+  now?: () => number;
+};
 
 /**
  * A fixed window per subject in Redis: INCR a key named after the window, expire it with the window.
@@ -24,11 +31,12 @@ export function createRateLimiter(redis: RedisCommands, options: RateLimitOption
       const at = now();
       const window = Math.floor(at / windowMs);
       const key = `${options.prefix}:${createHash('sha256').update(subject).digest('hex').slice(0, 32)}:${window}`;
+      const limit = options.subjects?.[subject] ?? options.maxRequests;
       const count = await redis.incr(key);
       if (count === 1) await redis.pexpire(key, windowMs + 1_000);
       const resetSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - at) / 1000));
-      if (count > options.maxRequests) return { allowed: false, limit: options.maxRequests, retryAfterSeconds: resetSeconds };
-      return { allowed: true, limit: options.maxRequests, remaining: options.maxRequests - count, resetSeconds };
+      if (count > limit) return { allowed: false, limit, retryAfterSeconds: resetSeconds };
+      return { allowed: true, limit, remaining: limit - count, resetSeconds };
     },
   };
 }

@@ -9,10 +9,22 @@ import { nominalTenantPhase, TENANT_PHASES } from '../lifecycle/phases.ts';
 
 /** The query of `GET /api/tenants`; the route validates with it and the listing takes its output. */
 export const TenantListQuery = z.object({
-  tier: TierName.optional().openapi({ param: { name: 'tier', in: 'query' } }),
-  phase: z.enum(TENANT_PHASES).optional().openapi({ param: { name: 'phase', in: 'query' } }),
+  tier: TierName.optional().openapi({ param: { name: 'tier', in: 'query' }, example: 'professional' }),
+  phase: z.enum(TENANT_PHASES).optional().openapi({ param: { name: 'phase', in: 'query' }, example: 'ready' }),
   limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
-  cursor: z.string().min(1).max(4096).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'nextCursor of the previous page' }),
+  // The API server's continue tokens are URL-safe base64; the character set also keeps a 4096-character
+  // cursor within Node's 16 KiB request head once percent-encoded (a 431 no route could answer).
+  cursor: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^[A-Za-z0-9_=+/.-]+$/, 'must be the nextCursor of a previous page')
+    .optional()
+    .openapi({
+      param: { name: 'cursor', in: 'query' },
+      description: 'nextCursor of the previous page (opaque; an unknown or expired one is a 400)',
+      example: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzNCwic3RhcnQiOiJ0ZW5hbnQtYWNtZVx1MDAwMCJ9',
+    }),
 });
 export type TenantListQuery = z.infer<typeof TenantListQuery>;
 

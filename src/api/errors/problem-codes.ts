@@ -11,6 +11,11 @@ export const PROBLEM_CODES = {
   unauthorized: { status: 401, type: 'tag:tenant-provisioner,2026:problem:unauthorized', title: 'Authentication required' },
   forbidden: { status: 403, type: 'tag:tenant-provisioner,2026:problem:forbidden', title: 'Forbidden' },
   not_found: { status: 404, type: 'tag:tenant-provisioner,2026:problem:not_found', title: 'Not found' },
+  method_not_allowed: {
+    status: 405,
+    type: 'tag:tenant-provisioner,2026:problem:method_not_allowed',
+    title: 'Method not allowed',
+  },
   conflict: { status: 409, type: 'tag:tenant-provisioner,2026:problem:conflict', title: 'Conflict' },
   payload_too_large: {
     status: 413,

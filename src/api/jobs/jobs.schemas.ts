@@ -8,7 +8,11 @@ export const JobIdParams = z.object({
     .openapi({ param: { name: 'jobId', in: 'path' }, example: '0b6a8f0e-5f0c-4d37-9c59-0f7f6d3b6c1d' }),
 });
 
-const EventId = z.string().refine(isEventId, 'must be an event id such as 1767225600000-0');
+// isEventId's rule, stated for the document too (a refinement alone would document any string, the empty one included).
+const EventId = z
+  .string()
+  .refine(isEventId, 'must be an event id such as 1767225600000-0')
+  .openapi({ pattern: '^[0-9]{1,20}-[0-9]{1,20}$', example: '1767225600000-0' });
 
 export const JobEventsQuery = z.object({
   lastEventId: EventId.optional().openapi({

@@ -1,16 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
-import { customDomainRule } from '../../domain/custom-domain.ts';
-import { UpdateRequest } from '../../domain/provision-request.ts';
+import { updateRequestSchema } from '../../domain/provision-request.ts';
 import { API_PROBLEMS, errorResponses } from '../errors/problem.openapi.ts';
 import { BEARER_SECURITY } from '../openapi/security.ts';
-import { JobAccepted, TenantIdParams } from '../provisioning/provisioning.schemas.ts';
+import { UPDATE_EXAMPLE } from '../openapi/examples.ts';
+import { acceptedResponse as accepted, OPERATION_IDS } from '../openapi/links.ts';
+import { TenantIdParams } from '../provisioning/provisioning.schemas.ts';
 
 const tags = ['Lifecycle'];
-const accepted = {
-  description: 'Accepted: the job is queued; follow `links.events` or poll `links.job`',
-  headers: { Location: { description: 'The job', schema: { type: 'string' as const } } },
-  content: { 'application/json': { schema: JobAccepted } },
-};
 const problems = errorResponses('validation_failed', 'not_found', 'conflict', 'payload_too_large', 'dependency_unavailable', ...API_PROBLEMS);
 
 /**
@@ -23,20 +19,24 @@ export function lifecycleRoutes(baseDomain: string) {
     update: createRoute({
       method: 'put',
       path: '/{tenantId}',
+      operationId: OPERATION_IDS.update,
       tags,
       security: BEARER_SECURITY,
       summary: 'Change a tenant\'s tier, custom domain or resources',
-      description: 'A preflight renders the new release first and refuses with 422 what cannot be done (shrinking a volume, values the chart rejects). '
+      description: 'A preflight renders the new release first and refuses with 422 what the tenant\'s current state rules out '
+        + '(a paid tenant into the trial tier, shrinking a volume, values the chart rejects). '
         + 'Demo to a paid tier happens in place and clears the expiry. A failed upgrade rolls back; nothing is uninstalled.',
       request: {
         params: TenantIdParams,
-        body: { content: { 'application/json': { schema: UpdateRequest.superRefine(customDomainRule(baseDomain)) } }, required: true },
+        body: { content: { 'application/json': { schema: updateRequestSchema(baseDomain), example: UPDATE_EXAMPLE } }, required: true },
       },
-      responses: { 202: accepted, ...problems },
+      // 400: a body that is not JSON.
+      responses: { 202: accepted, ...problems, ...errorResponses('bad_request') },
     }),
     hibernate: createRoute({
       method: 'post',
       path: '/{tenantId}/hibernate',
+      operationId: OPERATION_IDS.hibernate,
       tags,
       security: BEARER_SECURITY,
       summary: 'Hibernate a tenant',
@@ -47,6 +47,7 @@ export function lifecycleRoutes(baseDomain: string) {
     resume: createRoute({
       method: 'post',
       path: '/{tenantId}/resume',
+      operationId: OPERATION_IDS.resume,
       tags,
       security: BEARER_SECURITY,
       summary: 'Resume a hibernated tenant',

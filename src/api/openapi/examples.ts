@@ -1,0 +1,94 @@
+import type { WebhookReceipt } from '../../billing/stripe-webhook.ts';
+import type { ProvisionRequest, UpdateRequest } from '../../domain/provision-request.ts';
+import type { JobView } from '../../services/job-view.ts';
+import type { ValidationReport } from '../../services/provision-validation.ts';
+import type { TenantList } from '../../services/tenant-listing.ts';
+import type { TenantStatus } from '../../services/tenant-status.ts';
+
+// One example per request body and per success answer, typed by the schema each illustrates, so
+// that an example cannot drift from its schema without failing to compile.
+
+export const PROVISION_EXAMPLE = {
+  companyName: 'Acme Auto Repair',
+  ownerEmail: 'owner@acmeauto.com',
+  ownerFirstName: 'Ada',
+  ownerLastName: 'Lovelace',
+  subscriptionTier: 'professional',
+} satisfies ProvisionRequest;
+
+export const UPDATE_EXAMPLE = { subscriptionTier: 'enterprise', resourceOverrides: { apiReplicas: 2 } } satisfies UpdateRequest;
+
+export const VALIDATION_EXAMPLE: ValidationReport = {
+  valid: false,
+  errors: [{ path: 'customDomain', message: 'is already used by tenant bobs-garage-0c1d2e' }],
+  warnings: ['no tenantId given: one will be generated from the company name'],
+};
+
+export const TENANT_STATUS_EXAMPLE: TenantStatus = {
+  tenantId: 'acme-auto-3f9a1c',
+  namespace: 'tenant-acme-auto-3f9a1c',
+  tier: 'professional',
+  phase: 'ready',
+  ready: true,
+  release: { status: 'deployed', revision: 1 },
+  database: { ready: true, instances: 2, readyInstances: 2, phase: 'Cluster in healthy state' },
+  api: { ready: true, replicas: 2, readyReplicas: 2 },
+  web: { ready: true, replicas: 2, readyReplicas: 2 },
+  urls: { tenant: 'https://acme-auto-3f9a1c.mechanicbuddy.app', api: 'https://acme-auto-3f9a1c.mechanicbuddy.app/api', custom: null },
+  customDomain: null,
+  expiresAt: null,
+  createdAt: '2026-03-01T12:00:00.000Z',
+  stripeCustomerId: null,
+  stripeSubscriptionId: null,
+  operation: { type: 'provision', jobId: '0b6a8f0e-5f0c-4d37-9c59-0f7f6d3b6c1d', state: 'completed', reason: 'api', at: '2026-03-01T12:01:30.000Z' },
+};
+
+export const TENANT_LIST_EXAMPLE: TenantList = {
+  items: [
+    {
+      tenantId: 'acme-auto-3f9a1c',
+      namespace: 'tenant-acme-auto-3f9a1c',
+      tier: 'professional',
+      phase: 'ready',
+      companyName: 'Acme Auto Repair',
+      createdAt: '2026-03-01T12:00:00.000Z',
+      expiresAt: null,
+    },
+  ],
+  nextCursor: null,
+};
+
+export const JOB_EXAMPLE: JobView = {
+  jobId: '0b6a8f0e-5f0c-4d37-9c59-0f7f6d3b6c1d',
+  type: 'provision',
+  tenantId: 'acme-auto-3f9a1c',
+  state: 'active',
+  attempt: 1,
+  progress: { step: 'deploy-chart', stepIndex: 3, totalSteps: 8, percent: 38, message: 'Installing the tenant chart' },
+  log: [{ timestamp: '2026-03-01T12:00:05.000Z', level: 'info', step: 'deploy-chart', message: 'helm upgrade --install started' }],
+  result: null,
+  error: null,
+  createdAt: '2026-03-01T12:00:00.000Z',
+  startedAt: '2026-03-01T12:00:01.000Z',
+  finishedAt: null,
+};
+
+export const WEBHOOK_RECEIPT_EXAMPLE: WebhookReceipt = {
+  received: true,
+  eventId: 'evt_1NG8Du2eZvKYlo2CUI79vXWy',
+  type: 'customer.subscription.updated',
+  outcome: 'processed',
+  detail: 'active: professional → enterprise',
+};
+
+export const STRIPE_EVENT_EXAMPLE = {
+  id: 'evt_1NG8Du2eZvKYlo2CUI79vXWy',
+  type: 'customer.subscription.updated',
+  created: 1767225600,
+  data: { object: { id: 'sub_1MowQVLkdIwHu7ixeRlqHVzs', object: 'subscription' } },
+};
+
+export const SSE_EXAMPLE = [
+  'id: 1767225601000-0\nevent: progress\ndata: {"step":"deploy-chart","stepIndex":3,"totalSteps":8,"percent":38,"message":"Installing the tenant chart"}\n',
+  'id: 1767225690000-0\nevent: completed\ndata: {"tenantId":"acme-auto-3f9a1c"}\n',
+].join('\n');
