@@ -33,7 +33,11 @@ export async function runSchemathesis(options: { bin: string; cwd: string; baseU
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(options.bin, args, {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TP_CONTRACT_TOKEN: options.token, NO_COLOR: '1', COLUMNS: '120' },
+      // Nothing written into the source tree: no __pycache__ beside the hooks, Hypothesis' files with the reports.
+      env: {
+        PATH: process.env.PATH, HOME: process.env.HOME, TP_CONTRACT_TOKEN: options.token, NO_COLOR: '1', COLUMNS: '120',
+        PYTHONDONTWRITEBYTECODE: '1', HYPOTHESIS_STORAGE_DIRECTORY: join(options.reportDir, '.hypothesis'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const chunks: Buffer[] = [];
