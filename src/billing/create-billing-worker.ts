@@ -1,11 +1,11 @@
-import type { ConnectionOptions, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.schema.ts';
 import type { IntakeDeps } from '../lifecycle/intake.ts';
 import { billingMapping } from './billing-mapping.ts';
 import { stripeApiFromConfig, subscriptionLedgerFor } from './create-billing-webhook.ts';
 import type { BillingRedis } from './event-ledger.ts';
-import { createScheduledActionWorker } from './scheduled-action-worker.ts';
+import { createScheduledActionWorker, type ScheduledWorkerOptions } from './scheduled-action-worker.ts';
 import type { StripeApi } from './stripe-api.ts';
 
 export type BillingWorkerDeps = {
@@ -22,7 +22,7 @@ export type BillingWorkerDeps = {
  * The worker that fires billing's delayed hibernations and removals, built from configuration.
  * Run it in worker processes (`void worker.run()`) and close it with the other workers.
  */
-export function createBillingWorker(deps: BillingWorkerDeps, options: { connection: ConnectionOptions; prefix: string }): Worker {
+export function createBillingWorker(deps: BillingWorkerDeps, options: ScheduledWorkerOptions): Worker {
   return createScheduledActionWorker({
     lifecycle: deps.lifecycle,
     api: deps.api !== undefined ? deps.api : stripeApiFromConfig(deps.config.billing),

@@ -1,6 +1,6 @@
-import { throttledErrorLog } from '../worker/error-log.ts';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { workerErrorListener, type RedisOutageListener } from '../worker/worker-errors.ts';
 import { requestDeprovision, requestHibernate, type IntakeDeps } from '../lifecycle/intake.ts';
 import { settle } from './billing-intake.ts';
 import { classifyStatus, type BillingMapping, type StatusClass } from './billing-mapping.ts';
@@ -52,8 +52,15 @@ export async function fireScheduledAction(deps: ScheduledActionDeps, job: Pick<J
   return `${action} queued`;
 }
 
+export type ScheduledWorkerOptions = {
+  connection: ConnectionOptions;
+  prefix: string;
+  /** The process's Redis outage reporter; without one, errors are logged once per distinct message and window. */
+  redisOutage?: RedisOutageListener | undefined;
+};
+
 /** The worker for billing's delayed actions; the caller runs it (`autorun` is off) and closes it. */
-export function createScheduledActionWorker(deps: ScheduledActionDeps, options: { connection: ConnectionOptions; prefix: string }): Worker {
+export function createScheduledActionWorker(deps: ScheduledActionDeps, options: ScheduledWorkerOptions): Worker {
   const worker = new Worker(BILLING_SCHEDULES_QUEUE, (job: Job) => fireScheduledAction(deps, job), {
     connection: options.connection,
     prefix: options.prefix,
@@ -61,6 +68,6 @@ export function createScheduledActionWorker(deps: ScheduledActionDeps, options: 
     autorun: false,
   });
   worker.on('failed', (job, error) => deps.logger.warn({ err: error, jobId: job?.id }, 'billing: scheduled action failed'));
-  worker.on('error', throttledErrorLog(deps.logger, 'billing schedules worker error'));
+  worker.on('error', workerErrorListener(deps.logger, 'billing schedules worker', options.redisOutage));
   return worker;
 }

@@ -16,6 +16,7 @@ import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { OutageReporter } from '../observability/outage-reporter.ts';
 import { createIdempotencyStore } from '../services/idempotency-store.ts';
 import { createProvisioningService } from '../services/provisioning-service.ts';
 import { createRateLimiter } from '../services/rate-limiter.ts';
@@ -48,11 +49,20 @@ export type ApiAdapters = {
   /** 6 hex characters for generated tenant ids (default: crypto). */
   randomHex?: (() => string) | undefined;
   now?: (() => Date) | undefined;
+  /** The process's Redis outage reporter: /readyz is not ready while it reports an outage (a read-only Redis still answers PING). */
+  redisOutage?: Pick<OutageReporter, 'isDown'> | undefined;
   /** Billing's delayed actions (grace, retention); the Stripe webhook is mounted when given. */
   billingSchedules?: BillingSchedules | undefined;
   /** The Stripe API for the webhook; by default from `billing.apiKey` (none without one). */
   stripeApi?: StripeApi | null | undefined;
 };
+
+/** The Redis ping /readyz makes, refused while the process's reporter says Redis is in an outage. */
+function readinessPing(redis: Pick<Redis, 'ping'>, outage: Pick<OutageReporter, 'isDown'> | undefined): Pick<Redis, 'ping'> {
+  if (!outage) return redis;
+  const ping = () => (outage.isDown() ? Promise.reject(new Error('an outage is under way (see the outage reporter)')) : redis.ping());
+  return { ping: ping as Redis['ping'] };
+}
 
 /**
  * The API's service graph, built once: the process (startApi) and the tests (the unit harness, the
@@ -98,7 +108,7 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
     stripeWebhook,
     reads: {
       registry, claims: adapters.claims, workloads: adapters.workloads, helm: adapters.helm, kube: adapters.kube,
-      queue: adapters.queue, history: adapters.history, hub: adapters.hub, redis, randomHex,
+      queue: adapters.queue, history: adapters.history, hub: adapters.hub, redis: readinessPing(redis, adapters.redisOutage), randomHex,
     },
   };
 }

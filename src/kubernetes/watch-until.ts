@@ -68,6 +68,9 @@ export async function watchUntil<O extends KubernetesObject, T>(options: WatchUn
   };
 
   let backoffMs = 100;
+  // A watch that fails (no answer, 5xx) is retried after a growing pause too: with a read that
+  // still answers, a fixed 100 ms made a GET and a failed watch ten times a second per wait.
+  let watchBackoffMs = 100;
   while (!signal.aborted) {
     let current: O | undefined;
     try {
@@ -86,10 +89,10 @@ export async function watchUntil<O extends KubernetesObject, T>(options: WatchUn
     if (immediate !== undefined) return immediate;
     backoffMs = 100;
 
-    const found = await new Promise<{ value?: T; refused?: true }>((resolve) => {
+    const found = await new Promise<{ value?: T; refused?: true; failed?: true }>((resolve) => {
       let controller: AbortController | undefined;
       let settled = false;
-      const finish = (result: { value?: T; refused?: true }) => {
+      const finish = (result: { value?: T; refused?: true; failed?: true }) => {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
@@ -105,13 +108,16 @@ export async function watchUntil<O extends KubernetesObject, T>(options: WatchUn
           if (phase === 'BOOKMARK' || phase === 'ERROR') return;
           const value = observe(phase === 'DELETED' ? undefined : object);
           if (value !== undefined) finish({ value });
-        }, (error: unknown) => finish((error as { statusCode?: number } | null)?.statusCode === 403 ? { refused: true } : {}))
+        }, (error: unknown) => {
+          if ((error as { statusCode?: number } | null)?.statusCode === 403) finish({ refused: true });
+          else finish(error && !signal.aborted ? { failed: true } : {});
+        })
         .then((c) => {
           controller = c;
           // The watch was accepted: an earlier refusal is over.
           if (!settled) delete since.watch;
           if (settled) c.abort();
-        }, () => finish({}));
+        }, () => finish({ failed: true }));
     });
     if ('value' in found && found.value !== undefined) return found.value;
     // Without this, a refused watch would quietly turn into polling: a GET and a refused watch every 100 ms.
@@ -120,7 +126,9 @@ export async function watchUntil<O extends KubernetesObject, T>(options: WatchUn
       await sleep(500, undefined, { signal }).catch(() => undefined);
       continue;
     }
-    if (!signal.aborted) await sleep(100, undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) break;
+    await sleep(found.failed ? watchBackoffMs : 100, undefined, { signal }).catch(() => undefined);
+    watchBackoffMs = found.failed ? Math.min(watchBackoffMs * 2, 2_000) : 100;
   }
   if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
   throw new WatchTimeoutError(options.what, Math.round(options.timeoutMs / 1000), lastReason);

@@ -35,6 +35,10 @@ export interface Metrics {
   helmInvoked(command: string, outcome: Outcome, durationMs: number): void;
   /** Matches the observer of `observedApiClient` / `ObservedWatch`. */
   kubernetesRequest(request: KubeRequestObservation): void;
+  /** One failure seen by a listener of a dependency ('redis', 'kubernetes'), outage or not. */
+  dependencyError(dependency: string): void;
+  /** Whether the dependency is available: 0 from an outage's confirmed start to its end. */
+  dependencyUp(dependency: string, up: boolean): void;
 }
 
 const PREFIX = 'tenant_provisioner_';
@@ -99,6 +103,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
     registers,
   });
+  const dependencyErrors = new Counter({
+    name: `${PREFIX}dependency_errors_total`,
+    help: 'Connection and request failures seen by the listeners of a dependency (redis, kubernetes).',
+    labelNames: ['dependency'] as const,
+    registers,
+  });
+  const dependencyUp = new Gauge({
+    name: `${PREFIX}dependency_up`,
+    help: 'Whether a dependency (redis, kubernetes) is available: 0 while an outage lasts, from its confirmed start to its end.',
+    labelNames: ['dependency'] as const,
+    registers,
+  });
   // Start every job series at zero so rate() and absent() behave before the first job.
   for (const state of JOB_STATES) jobs.inc({ operation: 'provision', state }, 0);
 
@@ -123,5 +139,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       helmDuration.observe({ command, outcome }, seconds(durationMs));
     },
     kubernetesRequest: ({ verb, group, resource, code }) => kubeRequests.inc({ verb, group, resource, code }),
+    dependencyError: (dependency) => dependencyErrors.inc({ dependency }),
+    dependencyUp: (dependency, up) => {
+      // The counter's series starts at zero with the gauge, so rate() works before the first error.
+      dependencyErrors.inc({ dependency }, 0);
+      dependencyUp.set({ dependency }, up ? 1 : 0);
+    },
   };
 }

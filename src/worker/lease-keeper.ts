@@ -43,6 +43,8 @@ export function keepLease(leases: TenantLeases, lease: Lease, parent: AbortSigna
   let validUntil = lease.acquiredAt + ttlMs - marginMs;
   let superseded = false;
   let inFlight = 0;
+  // One line per run of failed renewals, not one per retry (three a TTL while Redis is away).
+  let failing = false;
   const lose = (reason: string) => {
     if (!lost.signal.aborted) lost.abort(new LeaseLostError(lease.tenantId, reason));
   };
@@ -61,6 +63,7 @@ export function keepLease(leases: TenantLeases, lease: Lease, parent: AbortSigna
     inFlight++;
     leases.renew(lease).then(
       (held) => {
+        failing = false;
         if (!held) {
           superseded = true;
           lose(`token ${lease.token} is no longer current`);
@@ -70,7 +73,10 @@ export function keepLease(leases: TenantLeases, lease: Lease, parent: AbortSigna
           if (!lost.signal.aborted) scheduleDeadline();
         }
       },
-      (error: unknown) => logger.warn({ err: error, tenantId: lease.tenantId }, 'could not renew the tenant lease; retrying'),
+      (error: unknown) => {
+        if (!failing) logger.warn({ err: error, tenantId: lease.tenantId }, 'could not renew the tenant lease; retrying until it expires');
+        failing = true;
+      },
     ).finally(() => inFlight--);
   };
 

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { MAINTENANCE_QUEUE, SWEEP_CATALOG, isSweepName } from '../jobs/sweep-catalog.ts';
-import { throttledErrorLog } from './error-log.ts';
+import { workerErrorListener, type RedisOutageListener } from './worker-errors.ts';
 import { sweepExpired } from './sweeps/expiry-sweep.ts';
 import { reconcileTenants, type ReconcileDeps } from './sweeps/reconcile-sweep.ts';
 
@@ -9,7 +9,7 @@ import { reconcileTenants, type ReconcileDeps } from './sweeps/reconcile-sweep.t
  * cluster and enqueues tenant operations with deterministic ids; the operations themselves run on
  * the operations worker, under the tenant lease.
  */
-export function createMaintenanceWorker(deps: ReconcileDeps, options: { connection: ConnectionOptions; prefix: string }): Worker {
+export function createMaintenanceWorker(deps: ReconcileDeps, options: { connection: ConnectionOptions; prefix: string; redisOutage?: RedisOutageListener | undefined }): Worker {
   const worker = new Worker(MAINTENANCE_QUEUE, async (job: Job) => {
     if (!isSweepName(job.name) || !SWEEP_CATALOG[job.name].safeParse(job.data).success) throw new UnrecoverableError(`unknown sweep ${job.name}`);
     const logger = deps.logger.child({ jobId: job.id, jobName: job.name });
@@ -22,6 +22,6 @@ export function createMaintenanceWorker(deps: ReconcileDeps, options: { connecti
     stalledInterval: deps.config.queue.stalledIntervalMs,
     autorun: false,
   });
-  worker.on('error', throttledErrorLog(deps.logger, 'maintenance worker error'));
+  worker.on('error', workerErrorListener(deps.logger, 'maintenance worker', options.redisOutage));
   return worker;
 }

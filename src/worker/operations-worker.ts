@@ -1,9 +1,15 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
-import { throttledErrorLog } from './error-log.ts';
+import { workerErrorListener, type RedisOutageListener } from './worker-errors.ts';
 import { createJobProcessor, type ProcessorDeps } from './job-processor.ts';
 
-export type WorkerOptions = { connection: ConnectionOptions; prefix: string; concurrency: number };
+export type WorkerOptions = {
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  /** The process's Redis outage reporter; without one, errors are logged once per distinct message and window. */
+  redisOutage?: RedisOutageListener | undefined;
+};
 
 /**
  * The BullMQ worker for tenant operations. A killed worker's job is found stalled once its lock
@@ -23,7 +29,7 @@ export function createOperationsWorker(deps: ProcessorDeps, options: WorkerOptio
     autorun: false,
   });
   worker.on('failed', (job, error) => deps.logger.warn({ jobId: job?.id, jobName: job?.name, err: error.message }, 'job attempt failed'));
-  worker.on('error', throttledErrorLog(deps.logger, 'worker error'));
+  worker.on('error', workerErrorListener(deps.logger, 'operations worker', options.redisOutage));
   worker.on('lockRenewalFailed', (jobIds) => {
     // Another worker may take these jobs now; the tenant lease keeps the two from mutating at once.
     deps.logger.warn({ jobIds }, 'job lock renewal failed; cancelling those jobs here');

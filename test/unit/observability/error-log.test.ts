@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from 'pino';
-import { throttledErrorLog } from '../../../src/worker/error-log.ts';
+import { throttledErrorLog } from '../../../src/observability/error-log.ts';
 
 afterEach(() => {
   vi.useRealTimers();
