@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { MAINTENANCE_QUEUE, SWEEP_CATALOG, isSweepName } from '../jobs/sweep-catalog.ts';
+import type { OutageReporter } from '../observability/outage-reporter.ts';
 import { workerErrorListener, type RedisOutageListener } from './worker-errors.ts';
 import { sweepExpired } from './sweeps/expiry-sweep.ts';
 import { reconcileTenants, type ReconcileDeps } from './sweeps/reconcile-sweep.ts';
@@ -9,9 +10,22 @@ import { reconcileTenants, type ReconcileDeps } from './sweeps/reconcile-sweep.t
  * cluster and enqueues tenant operations with deterministic ids; the operations themselves run on
  * the operations worker, under the tenant lease.
  */
-export function createMaintenanceWorker(deps: ReconcileDeps, options: { connection: ConnectionOptions; prefix: string; redisOutage?: RedisOutageListener | undefined }): Worker {
+export type MaintenanceWorkerOptions = {
+  connection: ConnectionOptions;
+  prefix: string;
+  redisOutage?: RedisOutageListener | undefined;
+  /**
+   * The process's outage reporters: a sweep due while one of them reports an outage is skipped
+   * (the next one runs on schedule) rather than failing once per tenant and logging each.
+   */
+  outages?: ReadonlyArray<Pick<OutageReporter, 'dependency' | 'isDown'>> | undefined;
+};
+
+export function createMaintenanceWorker(deps: ReconcileDeps, options: MaintenanceWorkerOptions): Worker {
   const worker = new Worker(MAINTENANCE_QUEUE, async (job: Job) => {
     if (!isSweepName(job.name) || !SWEEP_CATALOG[job.name].safeParse(job.data).success) throw new UnrecoverableError(`unknown sweep ${job.name}`);
+    const down = (options.outages ?? []).filter((o) => o.isDown()).map((o) => o.dependency);
+    if (down.length > 0) return `skipped: ${down.join(' and ')} unavailable`;
     const logger = deps.logger.child({ jobId: job.id, jobName: job.name });
     return job.name === 'expiry-sweep' ? sweepExpired({ ...deps, logger }) : reconcileTenants({ ...deps, logger });
   }, {
