@@ -11,6 +11,8 @@ export type SystemPackage = { name: string; provides: string };
 
 export const SYSTEM_PACKAGES = {
   redisServer: { name: 'redis-server', provides: 'redis-server' },
+  // The high-availability tests (test/integration/ha) run three sentinels beside a primary and a replica.
+  redisSentinel: { name: 'redis-sentinel', provides: 'redis-sentinel' },
   openssl: { name: 'openssl', provides: 'openssl' },
   // `flock` serialises sandbox builds (test/sandbox/build.ts).
   flock: { name: 'util-linux', provides: 'flock' },

@@ -1,5 +1,4 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createBillingWorker } from '../billing/create-billing-worker.ts';
 import { createJobProducer } from '../jobs/job-producer.ts';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
@@ -9,37 +8,39 @@ import { drainWorkers } from '../worker/drain.ts';
 import { createMaintenanceWorker } from '../worker/maintenance-worker.ts';
 import { createOperationsWorker } from '../worker/operations-worker.ts';
 import { createTenantLeases } from '../worker/tenant-lease.ts';
+import { reportRedis } from './outages.ts';
 import type { Releasers } from './releasers.ts';
-import { DURABLE_REDIS, leaseRedisOptions, type SharedServices } from './shared-services.ts';
+import { leaseReplicas, redisConnection } from './redis-connections.ts';
+import type { SharedServices } from './shared-services.ts';
 
 /** The operations worker and the sweeper (expiry, reconcile), drained first on shutdown. */
 export function startWorkers(shared: SharedServices, releasers: Releasers): { operations: Queue } {
-  const { config, logger, kube, registry, claims, workloads, helm, history, historyRedis, metrics } = shared;
+  const { config, logger, kube, registry, claims, workloads, helm, history, historyRedis, metrics, outages } = shared;
   const prefix = config.queue.prefix;
-  const connection = new Redis(config.redis.url, DURABLE_REDIS);
-  connection.on('error', (error) => logger.warn({ err: error.message }, 'redis (worker) connection error'));
+  const connection = redisConnection(config.redis, 'durable');
+  reportRedis(connection, 'redis (worker)', outages.redis);
   releasers.add('worker redis', () => connection.quit());
   // A connection of the leases' own, with command timeouts: a renewal or guard stuck behind a hung
   // connection (or behind the history's traffic) must fail in time for the holder to give the lease up.
-  const leaseRedis = new Redis(config.redis.url, leaseRedisOptions(config.queue.tenantLease.ttlMs));
-  leaseRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis (leases) connection error'));
+  const leaseRedis = redisConnection(config.redis, { lease: { ttlMs: config.queue.tenantLease.ttlMs } });
+  reportRedis(leaseRedis, 'redis (leases)', outages.redis);
   releasers.add('lease redis', () => leaseRedis.quit());
-  const leases = createTenantLeases(leaseRedis, { prefix, ttlMs: config.queue.tenantLease.ttlMs });
+  const leases = createTenantLeases(leaseRedis, { prefix, ttlMs: config.queue.tenantLease.ttlMs, replicas: leaseReplicas(config.redis) });
   const operations = new Queue(OPERATIONS_QUEUE, { connection, prefix });
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
   // An EventEmitter 'error' without a listener kills the process: a Redis restart must not.
-  for (const queue of [operations, maintenance]) queue.on('error', (error) => logger.warn({ err: error.message, queue: queue.name }, 'queue connection error'));
+  for (const queue of [operations, maintenance]) queue.on('error', (error) => outages.redis.failure(`queue ${queue.name}`, error));
   releasers.add('worker queues', () => Promise.all([operations.close(), maintenance.close()]));
   // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
   const operationDeps = { config, logger, kube, tenants: registry, claims, workloads, helm };
   const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
-  const worker = createOperationsWorker({ ...operationDeps, history, leases, metrics }, { connection, prefix, concurrency: config.queue.concurrency });
+  const worker = createOperationsWorker({ ...operationDeps, history, leases, metrics }, { connection, prefix, concurrency: config.queue.concurrency, redisOutage: outages.redis });
   const sweeper = createMaintenanceWorker(
     { ...operationDeps, leases, queue: operations, producer },
-    { connection, prefix },
+    { connection, prefix, redisOutage: outages.redis, outages: Object.values(outages) },
   );
-  const billing = createBillingWorker({ config, redis: historyRedis, logger, lifecycle: { config, tenants: registry, producer } }, { connection, prefix });
+  const billing = createBillingWorker({ config, redis: historyRedis, logger, lifecycle: { config, tenants: registry, producer } }, { connection, prefix, redisOutage: outages.redis });
   const workers = [worker, sweeper, billing];
   // Released first (releasers run in reverse): stop taking jobs, let running ones finish or cancel them.
   releasers.add('workers', () => drainWorkers(workers, config.queue.shutdown.drainSeconds * 1000, logger));

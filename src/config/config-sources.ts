@@ -12,6 +12,10 @@ export const ENV_OVERRIDES = [
   { name: 'PORT', path: ['server', 'port'], integer: true },
   { name: 'HOST', path: ['server', 'host'] },
   { name: 'REDIS_URL', path: ['redis', 'url'] },
+  { name: 'REDIS_SENTINELS', path: ['redis', 'sentinels'], list: true },
+  { name: 'REDIS_SENTINEL_NAME', path: ['redis', 'name'] },
+  { name: 'REDIS_PASSWORD', path: ['redis', 'password'] },
+  { name: 'REDIS_SENTINEL_PASSWORD', path: ['redis', 'sentinelPassword'] },
   { name: 'AUTH_JWT_SECRET', path: ['auth', 'jwtSecret'] },
   { name: 'AUTH_JWKS_URL', path: ['auth', 'jwksUrl'] },
   { name: 'AUTH_JWT_ISSUER', path: ['auth', 'issuer'] },
@@ -53,7 +57,11 @@ export function treeFromEnv(env: Environment): { tree: Tree; sources: Map<string
     if (raw === undefined) continue;
     // A non-integer PORT stays a string so the schema reports it rather than us guessing.
     // Likewise a boolean other than true/false stays a string for the schema to refuse.
-    const value = 'integer' in override && /^[0-9]+$/.test(raw) ? Number(raw) : 'boolean' in override && /^(true|false)$/.test(raw) ? raw === 'true' : raw;
+    // A list (REDIS_SENTINELS) is comma-separated; blanks around the commas are not part of an entry.
+    const value = 'integer' in override && /^[0-9]+$/.test(raw) ? Number(raw)
+      : 'boolean' in override && /^(true|false)$/.test(raw) ? raw === 'true'
+      : 'list' in override ? raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+      : raw;
     setPath(tree, override.path, value);
     sources.set(override.path.join('.'), override.name);
   }
@@ -70,6 +78,19 @@ export function treeFromEnv(env: Environment): { tree: Tree; sources: Map<string
 export function inClusterDefault(merged: Tree, env: Environment): Tree | undefined {
   if (merged['kubernetes'] !== undefined) return undefined;
   return present(env['KUBERNETES_SERVICE_HOST']) === undefined ? undefined : { kubernetes: { source: 'in-cluster' } };
+}
+
+/**
+ * config/default.yaml names one Redis (`redis.url`). An override file or the environment that
+ * chooses sentinels instead replaces that default rather than conflicting with it; a URL and
+ * sentinels both given by the operator (in one layer or two) stay an error for the schema to report.
+ */
+export function withoutDefaultRedisUrl(defaults: Tree, operatorTrees: readonly Tree[]): Tree {
+  const redis = defaults['redis'];
+  const choosesSentinels = operatorTrees.some((tree) => isTree(tree['redis']) && tree['redis']['sentinels'] !== undefined);
+  if (!choosesSentinels || !isTree(redis)) return defaults;
+  const { url: _default, ...rest } = redis;
+  return { ...defaults, redis: rest };
 }
 
 /** Deep merge: mappings merge key by key; arrays and scalars in `override` replace. */

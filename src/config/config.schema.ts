@@ -3,6 +3,7 @@ import { BillingConfig } from '../billing/billing-config.schema.ts';
 import { TiersConfig } from '../domain/tiers.ts';
 import { AuthConfig } from './auth-config.schema.ts';
 import { PlatformConfig, TimeoutsConfig } from './platform-config.schema.ts';
+import { RedisConfig } from './redis-config.schema.ts';
 
 const seconds = (what: string) => z.int().min(1).max(86_400).describe(`${what}, in seconds`);
 
@@ -29,13 +30,7 @@ export const Config = z
         healthPort: z.int().min(0).max(65_535).describe('Port of the worker process\'s /healthz, /readyz and /metrics (HEALTH_PORT); `all` serves them on the API port'),
       })
       .describe('HTTP listener'),
-    redis: z
-      .strictObject({
-        url: z
-          .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-          .describe('Redis holding the job queue (REDIS_URL)'),
-      })
-      .describe('Redis connection'),
+    redis: RedisConfig,
     kubernetes: KubernetesConfig,
     auth: AuthConfig,
     logging: z

@@ -11,6 +11,7 @@ import {
   parseConfigFile,
   type Tree,
   treeFromEnv,
+  withoutDefaultRedisUrl,
 } from './config-sources.ts';
 
 export const DEFAULT_CONFIG_FILE = 'config/default.yaml';
@@ -41,15 +42,17 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (fileIssues.length > 0) throw new ConfigError(fileIssues);
 
   const fromEnv = treeFromEnv(env);
-  const trees = layers.flatMap((layer) => ('tree' in layer ? [layer.tree] : []));
-  let merged = [...trees, fromEnv.tree].reduce<Tree>((acc, tree) => mergeTrees(acc, tree), {});
+  const [defaults = {}, ...operatorTrees] = [...layers.flatMap((layer) => ('tree' in layer ? [layer.tree] : [])), fromEnv.tree];
+  const trees = [withoutDefaultRedisUrl(defaults, operatorTrees), ...operatorTrees];
+  let merged = trees.reduce<Tree>((acc, tree) => mergeTrees(acc, tree), {});
   const inCluster = inClusterDefault(merged, env);
   if (inCluster) merged = mergeTrees(merged, inCluster);
 
   const result = Config.safeParse(merged);
   if (!result.success) {
     const issues: ConfigIssue[] = fieldErrorsFrom(result.error).map((issue) => {
-      const source = fromEnv.sources.get(issue.path);
+      // A list element (redis.sentinels.1) came from the variable that set the whole list.
+      const source = fromEnv.sources.get(issue.path) ?? fromEnv.sources.get(issue.path.replace(/\.[0-9]+$/, ''));
       return source === undefined ? issue : { ...issue, source };
     });
     if (merged['kubernetes'] === undefined) {

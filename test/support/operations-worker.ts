@@ -1,5 +1,5 @@
 import { QueueEvents, type Job, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { redisConnection, redisOptions } from '../../src/composition/redis-connections.ts';
 import { createOperationsWorker } from '../../src/worker/operations-worker.ts';
 import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
 import type { Config } from '../../src/config/config.schema.ts';
@@ -7,10 +7,10 @@ import type { ServiceDeps } from './service-deps.ts';
 
 /** A real BullMQ worker on the test's queue prefix, and a way to await a job's end. */
 export async function startWorker(deps: ServiceDeps, config: Config = deps.config) {
-  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const connection = redisConnection(config.redis, 'durable');
   const worker: Worker = createOperationsWorker({ ...deps, tenants: deps.registry, config }, { connection, prefix: config.queue.prefix, concurrency: 4 });
   void worker.run();
-  const events = new QueueEvents(OPERATIONS_QUEUE, { connection: { url: config.redis.url }, prefix: config.queue.prefix });
+  const events = new QueueEvents(OPERATIONS_QUEUE, { connection: redisOptions(config.redis, 'durable'), prefix: config.queue.prefix });
   await events.waitUntilReady();
   return {
     worker,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { redisConnection } from '../../src/composition/redis-connections.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/config.schema.ts';
 import { createHelmClient } from '../../src/helm/helm-client.ts';
@@ -37,7 +37,7 @@ export function serviceDeps(config: Config, kubeconfig: string) {
   const registry = createTenantStore(kube.core, config.platform.namespacePrefix);
   const workloads = createTenantWorkloads(kube);
   const helm = createHelmClient({ binary: sandboxBinaries().helm, kubeconfig, env: process.env });
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = redisConnection(config.redis, 'durable');
   const history = createJobHistory(redis, { prefix: config.queue.prefix });
   const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
   const producer = createJobProducer(queue, config.queue);

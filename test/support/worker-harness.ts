@@ -75,7 +75,7 @@ export function useWorkerHarness(options: WorkerHarnessOptions): WorkerHarness {
     spawnWorker(name = `worker-${++spawned}`) {
       if (!options.processes) throw new Error('spawnWorker needs the harness option `processes`');
       const { config } = ready();
-      const child = spawnWorker({ kubeconfig: kubeconfig(), redisUrl: config.redis.url, prefix: config.queue.prefix, ...options.processes, name });
+      const child = spawnWorker({ kubeconfig: kubeconfig(), redisUrl: config.redis.url ?? '', prefix: config.queue.prefix, ...options.processes, name });
       running.add(child);
       void child.exited.then(() => running.delete(child));
       return child;

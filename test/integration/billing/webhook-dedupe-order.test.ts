@@ -6,6 +6,7 @@ import { scheduleKeys } from '../../../src/billing/billing-decision.ts';
 import { BILLING_SCHEDULES_QUEUE } from '../../../src/billing/billing-schedules.ts';
 import { createBillingWorker } from '../../../src/billing/create-billing-worker.ts';
 import { createTenantFinder } from '../../../src/billing/tenant-finder.ts';
+import { redisOptions } from '../../../src/composition/redis-connections.ts';
 import type { TenantRecord } from '../../../src/domain/tenant-record.ts';
 import { testConfig } from '../../support/service-deps.ts';
 import { startStripeMock, type StripeMock } from '../../support/stripe-mock.ts';
@@ -140,7 +141,7 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
     const tenant = await existingTenant(subscriptionId);
     const worker = createBillingWorker(
       { config: deps.config, redis: deps.redis, lifecycle: stack.lifecycle, logger: deps.logger },
-      { connection: { url: deps.config.redis.url }, prefix: deps.config.queue.prefix },
+      { connection: redisOptions(deps.config.redis, 'durable'), prefix: deps.config.queue.prefix },
     );
     void worker.run();
     try {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { describe, expect, inject, it } from 'vitest';
+import { redisOptions } from '../../../src/composition/redis-connections.ts';
 import { requestHibernate, requestResume } from '../../../src/lifecycle/intake.ts';
 import { MAINTENANCE_QUEUE } from '../../../src/jobs/sweep-catalog.ts';
 import { scheduleSweeps } from '../../../src/jobs/sweep-schedules.ts';
@@ -50,7 +51,7 @@ describe('hibernate, resume and expiry', () => {
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
     const maintenance = new Queue(MAINTENANCE_QUEUE, { connection: deps.redis, prefix: config.queue.prefix });
-    const sweeper = createMaintenanceWorker(sweepDeps(deps), { connection: { url: config.redis.url }, prefix: config.queue.prefix });
+    const sweeper = createMaintenanceWorker(sweepDeps(deps), { connection: redisOptions(config.redis, 'durable'), prefix: config.queue.prefix });
     try {
       await scheduleSweeps(maintenance, config);
       // Two replicas starting: upserting the same schedulers again leaves one of each.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { leaseRedisOptions } from '../../../src/composition/shared-services.ts';
+import { leaseRedisOptions } from '../../../src/composition/redis-connections.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { keepLease, LeaseLostError } from '../../../src/worker/lease-keeper.ts';
 import { createTenantLeases } from '../../../src/worker/tenant-lease.ts';

@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
 import { createApp } from '../../../../src/api/app.ts';
 import { createJwtVerifier } from '../../../../src/api/auth/jwt-verifier.ts';
 import { buildApiServices } from '../../../../src/composition/api-services.ts';
+import { redisConnection } from '../../../../src/composition/redis-connections.ts';
 import type { Config } from '../../../../src/config/config.schema.ts';
 import { createHelmClient } from '../../../../src/helm/helm-client.ts';
 import { OPERATIONS_QUEUE } from '../../../../src/jobs/job-catalog.ts';
@@ -20,9 +20,6 @@ import { sandboxBinaries } from '../../../sandbox/versions.ts';
 import { TEST_JWT_SECRET, testConfig } from '../../../support/service-deps.ts';
 import { mintToken } from '../../../unit/api/support/tokens.ts';
 
-/** As the composition root connects: the API's producer fails fast, the subscriber waits out restarts. */
-const FAIL_FAST: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
-
 /**
  * The real API on a loopback port, wired like src/main.ts: real Redis (a queue prefix of its own),
  * BullMQ, the event hub, the sandbox cluster and the Helm binary.
@@ -33,11 +30,12 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
   const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent', pretty: false });
   const kube = createKubernetes({ source: 'kubeconfig', kubeconfig: options.kubeconfig });
   const registry = createTenantStore(kube.core, config.platform.namespacePrefix);
-  const redis = new Redis(config.redis.url, FAIL_FAST);
+  // As the composition root connects: the API's producer fails fast, the subscriber waits out restarts.
+  const redis = redisConnection(config.redis, 'fail-fast');
   redis.on('error', () => undefined);
-  const durable = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const durable = redisConnection(config.redis, 'durable');
   durable.on('error', () => undefined);
-  const subscriber = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const subscriber = redisConnection(config.redis, 'subscriber');
   subscriber.on('error', () => undefined);
   const history = createJobHistory(durable, { prefix: config.queue.prefix });
   const hub = await createJobEventHub(subscriber, history.channel);

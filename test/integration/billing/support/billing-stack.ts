@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { requestId } from 'hono/request-id';
-import { Redis } from 'ioredis';
+import { redisConnection } from '../../../../src/composition/redis-connections.ts';
 import { createRouter } from '../../../../src/api/app-env.ts';
 import { createOnError, notFoundHandler } from '../../../../src/api/errors/problem.handlers.ts';
 import { requestContext } from '../../../../src/api/middleware/request-context.ts';
@@ -40,7 +40,7 @@ export function billingEnv(stripeMockUrl: string, billing: Record<string, unknow
  */
 export async function billingStack(deps: ServiceDeps) {
   const { config, logger } = deps;
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = redisConnection(config.redis, 'fail-fast');
   // Without an offline queue, commands before the connection is up fail (a 503 at start-up, by design).
   if (redis.status !== 'ready') await once(redis, 'ready');
   const schedules = createBillingSchedules({ connection: deps.redis, prefix: config.queue.prefix });
