@@ -26,7 +26,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (mode === 'worker' || mode === 'all') startWorkers(shared, releasers);
   if (mode === 'api' || mode === 'all') await startApi(shared, releasers);
   else {
-    startHealthServer({ redis: shared.historyRedis, kube: shared.kube, metrics: shared.metrics, logger, host: config.server.host, port: config.server.healthPort }, releasers);
+    startHealthServer({ redis: shared.historyRedis, kube: shared.kube, outages: Object.values(shared.outages), metrics: shared.metrics, logger, host: config.server.host, port: config.server.healthPort }, releasers);
   }
 
   const shutdown = (signal: string) => {
