@@ -23,8 +23,12 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: no install script of a production dependency is needed at run time (msgpackr's
 # native extract ships prebuilt), and it keeps the `node` toolchain package from downloading a
 # second Node binary while it is still listed under dependencies.
+# typescript goes after it: npm keeps it as an optional peer of valibot (via @bull-board/api) since
+# it is a dev dependency too, but nothing loads it at run time (test/integration/image checks that
+# the image holds exactly the production dependency closure).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+ && npm cache clean --force \
+ && rm -rf node_modules/typescript node_modules/.bin/tsc node_modules/.bin/tsserver
 
 # --- runtime
 FROM node:24.21.0-bookworm-slim AS runtime
