@@ -72,8 +72,11 @@ function sentinelOptions(redis: RedisConfig, role: RedisRole): RedisOptions {
     ...(redis.sentinelPassword === undefined ? {} : { sentinelPassword: redis.sentinelPassword }),
     ...(redis.tls === undefined ? {} : { enableTLSForSentinelMode: true, tls: tlsOptions(redis.tls) }),
     ...(redis.sentinelTls === undefined ? {} : { sentinelTLS: tlsOptions(redis.sentinelTls) }),
-    // The sentinels' +switch-master ends connections to the old primary at once instead of at its next error.
-    failoverDetector: true,
+    // No failoverDetector: a +switch-master that arrives while ioredis is still resolving the primary
+    // (it is, whenever the old primary died) rejects that connect attempt, and ioredis then ends the
+    // connection for good ('Connection is closed.' on every later command: seen in test/integration/ha).
+    // Sentinel has the demoted primary drop its clients (CLIENT KILL TYPE normal) anyway, and a
+    // READONLY that slips through sends the connection back to the sentinels below.
     sentinelCommandTimeout: 1_000,
     reconnectOnError: (error) => (isReadOnly(error) ? (resend ? 2 : 1) : false),
   };

@@ -22,13 +22,16 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-/** Starts redis-server on a free port (or `port`, to restart one in place) in `dir`, or a new temp dir. */
-export async function startRedisServer(options: { port?: number; dir?: string } = {}): Promise<RedisServer> {
+/**
+ * Starts redis-server on a free port (or `port`, to restart one in place) in `dir`, or a new temp dir;
+ * `args` are added to the command line (a replica's `--replicaof`).
+ */
+export async function startRedisServer(options: { port?: number; dir?: string; args?: readonly string[] } = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tp-redis-')));
   let child: ResultPromise | undefined = execa('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always',
-    '--maxmemory-policy', 'noeviction', '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning',
+    '--maxmemory-policy', 'noeviction', '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning', ...(options.args ?? []),
   ], { reject: false, stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!(await ping(port))) {

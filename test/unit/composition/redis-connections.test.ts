@@ -23,9 +23,10 @@ describe('redis connection options from the config', () => {
       sentinels: [{ host: 's0', port: 26379 }, { host: 'fd00::1', port: 26380 }],
       name: 'tp', password: 'data', sentinelPassword: 'watch',
       enableTLSForSentinelMode: true, tls: { servername: 'redis.internal' }, sentinelTLS: { rejectUnauthorized: false },
-      failoverDetector: true, maxRetriesPerRequest: null,
+      maxRetriesPerRequest: null,
     });
     expect(options).not.toHaveProperty('host');
+    expect(options).not.toHaveProperty('failoverDetector');
   });
 
   it('gives each role its behaviour while no primary is known', () => {
