@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ENV_OVERRIDES } from '../../../src/config/config-sources.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { SANDBOX_VERSIONS } from '../../sandbox/versions.ts';
 
@@ -40,7 +41,60 @@ const volumesOf = (s: Service) =>
 const args = (s: Service) => (Array.isArray(s.command) ? s.command : (s.command ?? '').split(/\s+/));
 const flagValue = (list: string[], flag: string) => list[list.indexOf(flag) + 1];
 
+/** Compose's interpolation of `${VAR:?message}` (required: `given` supplies it) and `${VAR:-default}`. */
+function interpolate(value: string, given: Record<string, string>): string {
+  return value.replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_, name: string, kind?: string, rest?: string) => {
+    if (given[name] !== undefined) return given[name];
+    if (kind === '-') return rest ?? '';
+    throw new Error(`\${${name}} is required by docker-compose.yml and was not given`);
+  });
+}
+
+/**
+ * The variables in `environment` that the service never reads. The configuration loader is run on
+ * an environment that records every name it looks up (ENV_OVERRIDES, CONFIG_FILE, KUBECONFIG,
+ * KUBERNETES_SERVICE_HOST…): once with these values, so branches they open are taken, and once empty.
+ */
+function unknownVariables(environment: Record<string, string>): string[] {
+  const looked = new Set<string>();
+  for (const values of [environment, {}] as Array<Record<string, string>>) {
+    const env = new Proxy(values, {
+      get: (target, key) => {
+        if (typeof key === 'string') looked.add(key);
+        return typeof key === 'string' ? target[key] : undefined;
+      },
+    });
+    const files = { 'config/default.yaml': read('config/default.yaml'), [environment['CONFIG_FILE'] ?? '-']: read('deploy/compose/provisioner.yaml') };
+    try {
+      loadConfig({ env, files });
+    } catch {
+      // An empty environment is not a valid configuration; only the names looked up matter here.
+    }
+  }
+  return Object.keys(environment).filter((name) => !looked.has(name));
+}
+
+const SECRET = { AUTH_JWT_SECRET: 'x'.repeat(48) };
+const environmentOf = (name: string) =>
+  Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, interpolate(String(v), SECRET)]));
+
 describe('docker-compose.yml', () => {
+  it('sets only environment variables the configuration knows', () => {
+    for (const name of ['api', 'worker']) {
+      const environment = environmentOf(name);
+      expect(Object.keys(environment).length, name).toBeGreaterThan(3);
+      expect(unknownVariables(environment), name).toEqual([]);
+    }
+    // The recorder does see the schema's overrides: each one the compose file sets is among them.
+    const overrides = new Set<string>(ENV_OVERRIDES.map((o) => o.name));
+    expect(Object.keys(environmentOf('worker')).filter((n) => !overrides.has(n)).sort()).toEqual(['CONFIG_FILE', 'KUBECONFIG']);
+  });
+
+  it('catches a variable the configuration does not know (a misspelt or invented one)', () => {
+    const environment = { ...environmentOf('worker'), REDIS_HOST: 'redis', LOGLEVEL: 'debug' };
+    expect(unknownVariables(environment)).toEqual(['REDIS_HOST', 'LOGLEVEL']);
+  });
+
   it('has Redis, the API, a worker and k3s, with the kubeconfig step between k3s and the service', () => {
     expect(Object.keys(services).sort()).toEqual(['api', 'k3s', 'kubeconfig', 'redis', 'worker']);
   });
