@@ -78,6 +78,9 @@ function sentinelOptions(redis: RedisConfig, role: RedisRole): RedisOptions {
     // Sentinel has the demoted primary drop its clients (CLIENT KILL TYPE normal) anyway, and a
     // READONLY that slips through sends the connection back to the sentinels below.
     sentinelCommandTimeout: 1_000,
+    // Ask the sentinels again at least every half second: ioredis' default backs off to 2 s, which
+    // kept the API answering 503 for up to 2 s after a replica had been promoted.
+    retryStrategy: (times: number) => Math.min(times * 50, 500),
     reconnectOnError: (error) => (isReadOnly(error) ? (resend ? 2 : 1) : false),
   };
 }

@@ -27,6 +27,8 @@ describe('redis connection options from the config', () => {
     });
     expect(options).not.toHaveProperty('host');
     expect(options).not.toHaveProperty('failoverDetector');
+    // The sentinels are asked again at least every 500 ms, so a promotion is found within that.
+    expect([1, 5, 100].map((times) => options.retryStrategy!(times))).toEqual([50, 250, 500]);
   });
 
   it('gives each role its behaviour while no primary is known', () => {
