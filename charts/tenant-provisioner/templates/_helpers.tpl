@@ -98,10 +98,45 @@ namespace of custom-domain claims, backup credentials Secret) set from the chart
 {{- end -}}
 {{- $_ = set $platform "backup" $backup -}}
 {{- $_ = set $config "platform" $platform -}}
+{{- $tls := .Values.redis.external.sentinel.tls -}}
+{{- if and .Values.redis.external.sentinel.sentinels $tls.enabled -}}
+{{- $options := dict -}}
+{{- if $tls.caSecret.name }}{{ $_ = set $options "caFile" (printf "/etc/tenant-provisioner-redis-ca/%s" $tls.caSecret.key) }}{{ end -}}
+{{- if $tls.serverName }}{{ $_ = set $options "serverName" $tls.serverName }}{{ end -}}
+{{- $redis := deepCopy (dig "redis" dict $config) -}}
+{{- $_ = set $redis "tls" $options -}}
+{{- if $tls.sentinelTls }}{{ $_ = set $redis "sentinelTls" $options }}{{ end -}}
+{{- $_ = set $config "redis" $redis -}}
+{{- end -}}
 {{- toYaml $config -}}
 {{- end -}}
 
-{{- define "tp.redisUrlEnv" -}}
+{{/* Where Redis is: the in-chart one, a Secret's REDIS_URL, or the sentinels of a master group. */}}
+{{- define "tp.redisEnv" -}}
+{{- $sentinel := .Values.redis.external.sentinel -}}
+{{- if $sentinel.sentinels }}
+{{- if .Values.redis.enabled }}
+{{- fail "redis.external.sentinel.sentinels applies only with redis.enabled false (the in-chart Redis has no sentinels)" }}
+{{- end }}
+- name: REDIS_SENTINELS
+  value: {{ join "," $sentinel.sentinels | quote }}
+- name: REDIS_SENTINEL_NAME
+  value: {{ required "redis.external.sentinel.name (the master group the sentinels monitor) is required with sentinels" $sentinel.name | quote }}
+{{- with $sentinel.passwordSecret }}{{ if .name }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end }}{{ end }}
+{{- with $sentinel.sentinelPasswordSecret }}{{ if .name }}
+- name: REDIS_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end }}{{ end }}
+{{- else }}
 - name: REDIS_URL
 {{- if .Values.redis.enabled }}
   value: {{ printf "redis://%s-redis:%d" (include "tp.fullname" .) (int .Values.redis.port) | quote }}
@@ -111,6 +146,7 @@ namespace of custom-domain claims, backup credentials Secret) set from the chart
       name: {{ required "redis.external.existingSecret.name is required when redis.enabled is false" .Values.redis.external.existingSecret.name }}
       key: {{ .Values.redis.external.existingSecret.key }}
 {{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* Environment shared by the API and the worker. */}}
@@ -119,7 +155,7 @@ namespace of custom-domain claims, backup credentials Secret) set from the chart
   value: production
 - name: CONFIG_FILE
   value: /etc/tenant-provisioner/config.yaml
-{{ include "tp.redisUrlEnv" . }}
+{{ include "tp.redisEnv" . }}
 {{- if .Values.auth.existingSecret.name }}
 - name: AUTH_JWT_SECRET
   valueFrom:
@@ -162,6 +198,20 @@ namespace of custom-domain claims, backup credentials Secret) set from the chart
 - name: helm
   emptyDir:
     sizeLimit: {{ .Values.helmHomeSizeLimit }}
+{{- include "tp.redisCaVolume" . }}
+{{- end -}}
+
+{{/* The Redis CA Secret, when TLS to a Sentinel group names one. */}}
+{{- define "tp.redisCaVolume" -}}
+{{- $sentinel := .Values.redis.external.sentinel -}}
+{{- if and $sentinel.sentinels $sentinel.tls.enabled $sentinel.tls.caSecret.name }}
+- name: redis-ca
+  secret:
+    secretName: {{ $sentinel.tls.caSecret.name }}
+    items:
+      - key: {{ $sentinel.tls.caSecret.key }}
+        path: {{ $sentinel.tls.caSecret.key }}
+{{- end }}
 {{- end -}}
 
 {{- define "tp.volumeMounts" -}}
@@ -172,6 +222,12 @@ namespace of custom-domain claims, backup credentials Secret) set from the chart
   mountPath: /tmp
 - name: helm
   mountPath: /var/lib/tenant-provisioner/helm
+{{- $sentinel := .Values.redis.external.sentinel -}}
+{{- if and $sentinel.sentinels $sentinel.tls.enabled $sentinel.tls.caSecret.name }}
+- name: redis-ca
+  mountPath: /etc/tenant-provisioner-redis-ca
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{/* Scheduling shared by both Deployments. Call with (dict "root" $ "component" "api"). */}}
