@@ -61,7 +61,8 @@ export async function ensureServiceImage(podman: Podman, log: Log, buildLog: str
   // Earlier builds of the image are replaced, not kept; the layers they share with this one stay.
   const { stdout } = await podman(['images', '--filter', `label=${CONTEXT_LABEL}`, '--format', '{{.ID}} {{index .Labels "' + CONTEXT_LABEL + '"}}']);
   const stale = stdout.split('\n').filter((line) => line && !line.endsWith(` ${hash}`)).map((line) => line.split(' ')[0]!);
-  if (stale.length > 0) await podman(['rmi', '--force', ...new Set(stale)], { reject: false });
+  // Not forced: an image a running container still uses (a test run's) stays until a later build.
+  if (stale.length > 0) await podman(['rmi', ...new Set(stale)], { reject: false });
   return true;
 }
 

@@ -24,10 +24,8 @@ export async function runAsChart(podman: Podman, o: {
   const configDir = await mkdtemp(join(tmpdir(), 'tp-image-config-'));
   const server = o.mode === 'api' ? { host: '0.0.0.0', port: o.port } : { host: '0.0.0.0', healthPort: o.port };
   await writeFile(join(configDir, 'config.yaml'), stringify({ server, platform: { namespacePrefix: 'tenant-' } }));
-  // Readable by uid 1000, as a mounted ConfigMap or Secret is (the sandbox's own file is the owner's only).
-  const kubeDir = await mkdtemp(join(tmpdir(), 'tp-image-kube-'));
-  await copyFile(o.kubeconfig, join(kubeDir, 'kubeconfig'));
-  for (const [path, mode] of [[configDir, 0o755], [kubeDir, 0o755], [join(kubeDir, 'kubeconfig'), 0o644]] as const) await chmod(path, mode);
+  await chmod(configDir, 0o755); // readable by uid 1000, as a mounted ConfigMap is
+  const kubeDir = await readableKubeconfig(o.kubeconfig);
   const env = {
     NODE_ENV: 'production', CONFIG_FILE: '/etc/tenant-provisioner/config.yaml', REDIS_URL: o.redisUrl,
     AUTH_JWT_SECRET: o.jwtSecret, TMPDIR: '/tmp', KUBECONFIG: '/kube/kubeconfig', QUEUE_PREFIX: o.queuePrefix,
@@ -35,8 +33,7 @@ export async function runAsChart(podman: Podman, o: {
     HELM_DATA_HOME: '/var/lib/tenant-provisioner/helm/data',
     ...(o.mode === 'worker' ? { HEALTH_PORT: String(o.port) } : {}),
   };
-  await podman([
-    'run', '--detach', '--name', name, ...RUN_FLAGS,
+  return startContainer(podman, name, o.port, [
     '--user', '1000:1000', '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
     // emptyDirs (fsGroup 1000 in the chart): writable by the service, gone with the pod; U chowns to the user.
     '--tmpfs', '/tmp:rw,size=256m,mode=1777',
@@ -46,6 +43,20 @@ export async function runAsChart(podman: Podman, o: {
     ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     IMAGE_TAG, o.mode,
   ]);
+}
+
+/** A kubeconfig copy readable by uid 1000, as a mounted Secret is (the sandbox's own file is its owner's only). */
+export async function readableKubeconfig(kubeconfig: string, fileName = 'kubeconfig'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tp-image-kube-'));
+  await copyFile(kubeconfig, join(dir, fileName));
+  await chmod(dir, 0o755);
+  await chmod(join(dir, fileName), 0o644);
+  return dir;
+}
+
+/** `podman run --detach` with these arguments (image and command included), and a handle on the container. */
+export async function startContainer(podman: Podman, name: string, port: number, args: readonly string[]) {
+  await podman(['run', '--detach', '--name', name, ...RUN_FLAGS, ...args]);
   const logs = async () => {
     const { stdout, stderr } = await podman(['logs', name], { reject: false });
     return `${stdout}\n${stderr}`;
@@ -54,11 +65,11 @@ export async function runAsChart(podman: Podman, o: {
   return {
     name,
     logs,
-    url: `http://127.0.0.1:${o.port}`,
+    url: `http://127.0.0.1:${port}`,
     /** Resolves once /readyz answers 200; fails with the container's log if it exits or takes too long. */
     async ready(timeoutMs = 60_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
-      while (!(await fetch(`http://127.0.0.1:${o.port}/readyz`).then((r) => r.ok, () => false))) {
+      while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
         const [status] = await state();
         if (status === 'exited' || Date.now() > deadline) throw new Error(`${name} did not become ready (${status}):\n${await logs()}`);
         await sleep(250);
@@ -77,4 +88,4 @@ export async function runAsChart(podman: Podman, o: {
   };
 }
 
-export type ChartContainer = Awaited<ReturnType<typeof runAsChart>>;
+export type ChartContainer = Awaited<ReturnType<typeof startContainer>>;

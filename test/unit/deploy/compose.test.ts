@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -88,6 +88,22 @@ describe('docker-compose.yml', () => {
     // The recorder does see the schema's overrides: each one the compose file sets is among them.
     const overrides = new Set<string>(ENV_OVERRIDES.map((o) => o.name));
     expect(Object.keys(environmentOf('worker')).filter((n) => !overrides.has(n)).sort()).toEqual(['CONFIG_FILE', 'KUBECONFIG']);
+  });
+
+  it('and so do the override files in deploy/compose (compose -f docker-compose.yml -f …)', () => {
+    const overrides = readdirSync(resolve(root, 'deploy/compose')).filter((f) => f.endsWith('.yaml'))
+      .map((f) => ({ f, doc: parse(read(`deploy/compose/${f}`), { merge: true }) as { services?: Record<string, Service> } }))
+      .filter(({ doc }) => doc?.services !== undefined);
+    let checked = 0;
+    for (const { f, doc } of overrides) {
+      for (const [name, s] of Object.entries(doc.services!)) {
+        if (!s.environment || !['api', 'worker'].includes(name)) continue;
+        const environment = { ...environmentOf(name), ...Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, interpolate(String(v), SECRET)])) };
+        expect(unknownVariables(environment), `${f}: ${name}`).toEqual([]);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 
   it('catches a variable the configuration does not know (a misspelt or invented one)', () => {
