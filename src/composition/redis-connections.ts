@@ -14,9 +14,9 @@ import { DEFAULT_REDIS_URL, type RedisConfig, sentinelAddress } from '../config/
 export type RedisRole = 'fail-fast' | 'durable' | 'subscriber' | { lease: { ttlMs: number } };
 
 /** Workers and subscribers wait out a Redis restart. */
-export const DURABLE_REDIS: RedisOptions = { maxRetriesPerRequest: null };
+const DURABLE_REDIS: RedisOptions = { maxRetriesPerRequest: null };
 /** The API's producer fails fast, so intake can answer 503 within its deadline. */
-export const FAIL_FAST_REDIS: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
+const FAIL_FAST_REDIS: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
 /**
  * The tenant leases' connection: every command times out within a third of the lease TTL (the
  * renewal interval), so a hung acquire, guard or renewal fails rather than outliving the lease.
