@@ -101,11 +101,23 @@ async function build(podman: Podman, standIn: StandIn, log: Log): Promise<void> 
   const dir = await mkdtemp(join(imageCacheRoot(), 'stand-in-'));
   try {
     await writeFile(join(dir, 'Containerfile'), standIn.containerfile);
-    await podman([
-      'build', '--isolation=chroot', '--network=host', '--pull=never', '--label', `${STAND_IN_LABEL}=${id}`,
-      ...Object.entries(standIn.contexts).flatMap(([name, path]) => ['--build-context', `${name}=${path}`]),
-      '-t', qualified(standIn.image), '-f', join(dir, 'Containerfile'), dir,
-    ], { stdout: 'ignore' });
+    await podman(
+      [
+        'build',
+        '--isolation=chroot',
+        '--network=host',
+        '--pull=never',
+        '--label',
+        `${STAND_IN_LABEL}=${id}`,
+        ...Object.entries(standIn.contexts).flatMap(([name, path]) => ['--build-context', `${name}=${path}`]),
+        '-t',
+        qualified(standIn.image),
+        '-f',
+        join(dir, 'Containerfile'),
+        dir,
+      ],
+      { stdout: 'ignore' },
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -148,10 +160,12 @@ export async function ensureBaseImages(podman: Podman, log: Log): Promise<string
   const debian = await debianImage(podman, log);
   const debianId = (await imageLabel(podman, debian, STAND_IN_LABEL)) ?? '';
   // As the official golang image: git and CA roots for modules, Go in /usr/local/go, GOPATH /go.
-  await build(podman, {
-    image: bases.golang,
-    contexts: { go: await goroot(goVersion) },
-    containerfile: `FROM ${debian}
+  await build(
+    podman,
+    {
+      image: bases.golang,
+      contexts: { go: await goroot(goVersion) },
+      containerfile: `FROM ${debian}
 LABEL ${STAND_IN_LABEL}.debian=${debianId}
 ${OFFICIAL_DEBIAN}
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates git && rm -rf /var/lib/apt/lists/*
@@ -159,12 +173,16 @@ COPY --from=go . /usr/local/go
 ENV GOLANG_VERSION=${goVersion} GOTOOLCHAIN=local SSL_CERT_FILE=${BUILD_CA_BUNDLE} GOPATH=/go PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /go
 `,
-  }, log);
+    },
+    log,
+  );
   // As the official node slim image: node and npm in /usr/local, the unprivileged user node (1000).
-  await build(podman, {
-    image: bases.node,
-    contexts: { node: await nodeBinary(nodeVersion), npm: await npmPackage() },
-    containerfile: `FROM ${debian}
+  await build(
+    podman,
+    {
+      image: bases.node,
+      contexts: { node: await nodeBinary(nodeVersion), npm: await npmPackage() },
+      containerfile: `FROM ${debian}
 LABEL ${STAND_IN_LABEL}.debian=${debianId}
 ${OFFICIAL_DEBIAN}
 ${OFFICIAL_SLIM}
@@ -179,6 +197,8 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
 ENV NODE_VERSION=${nodeVersion}
 CMD ["node"]
 `,
-  }, log);
+    },
+    log,
+  );
   return [bases.golang, bases.node];
 }

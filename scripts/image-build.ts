@@ -28,14 +28,21 @@ async function filesUnder(path: string): Promise<string[]> {
   if (!existsSync(full)) return [];
   const entries = await readdir(full, { recursive: true, withFileTypes: true }).catch(() => undefined);
   if (!entries) return [path]; // a file
-  return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name))).filter((f) => !IGNORED.test(f));
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .filter((f) => !IGNORED.test(f));
 }
 
 /** Hash of every file the build reads (path and content) and of the stand-ins it builds on. */
 export async function contextHash(podman: Podman, bases: readonly string[]): Promise<string> {
   const digest = createHash('sha256');
   const files = (await Promise.all(CONTEXT_PATHS.map(filesUnder))).flat().sort();
-  for (const file of files) digest.update(`${file}\0`).update(await readFile(join(root, file))).update('\0');
+  for (const file of files)
+    digest
+      .update(`${file}\0`)
+      .update(await readFile(join(root, file)))
+      .update('\0');
   for (const base of bases) digest.update(`${base}\0${(await imageLabel(podman, `docker.io/library/${base}`, STAND_IN_LABEL)) ?? ''}\0`);
   return digest.digest('hex').slice(0, 24);
 }
@@ -51,16 +58,34 @@ export async function ensureServiceImage(podman: Podman, log: Log, buildLog: str
   try {
     // --pull=never: FROM resolves to the local stand-ins, never to a registry this machine cannot reach.
     // --network=host: RUN steps reach the Go module proxy, the npm registry and Debian's mirror.
-    await podman(['build', '--isolation=chroot', '--network=host', '--pull=never', '--label', `${CONTEXT_LABEL}=${hash}`,
-      '--volume', `${HOST_CA_BUNDLE}:${BUILD_CA_BUNDLE}:ro`,
-      '-t', IMAGE_TAG, '-f', 'Dockerfile', '.'], { cwd: root, stdin: 'ignore', stdout: out, stderr: out });
+    await podman(
+      [
+        'build',
+        '--isolation=chroot',
+        '--network=host',
+        '--pull=never',
+        '--label',
+        `${CONTEXT_LABEL}=${hash}`,
+        '--volume',
+        `${HOST_CA_BUNDLE}:${BUILD_CA_BUNDLE}:ro`,
+        '-t',
+        IMAGE_TAG,
+        '-f',
+        'Dockerfile',
+        '.',
+      ],
+      { cwd: root, stdin: 'ignore', stdout: out, stderr: out },
+    );
   } catch (error) {
     const tail = (await readFile(buildLog, 'utf8')).split('\n').slice(-25).join('\n');
     throw new Error(`podman build failed (${(error as Error).message.split('\n')[0]}); the end of ${buildLog}:\n${tail}`);
   }
   // Earlier builds of the image are replaced, not kept; the layers they share with this one stay.
   const { stdout } = await podman(['images', '--filter', `label=${CONTEXT_LABEL}`, '--format', '{{.ID}} {{index .Labels "' + CONTEXT_LABEL + '"}}']);
-  const stale = stdout.split('\n').filter((line) => line && !line.endsWith(` ${hash}`)).map((line) => line.split(' ')[0]!);
+  const stale = stdout
+    .split('\n')
+    .filter((line) => line && !line.endsWith(` ${hash}`))
+    .map((line) => line.split(' ')[0]!);
   // Not forced: an image a running container still uses (a test run's) stays until a later build.
   if (stale.length > 0) await podman(['rmi', ...new Set(stale)], { reject: false });
   return true;
@@ -75,7 +100,9 @@ async function main(): Promise<void> {
   if (process.env.TP_IMAGE_LOCKED !== '1') {
     // Re-run under the cache's lock; a second caller waits for the first build and then finds it done.
     const locked = await execa('flock', [join(cache, '.lock'), process.execPath, ...process.argv.slice(1)], {
-      stdio: 'inherit', reject: false, env: { ...process.env, TP_IMAGE_LOCKED: '1' },
+      stdio: 'inherit',
+      reject: false,
+      env: { ...process.env, TP_IMAGE_LOCKED: '1' },
     });
     process.exitCode = locked.exitCode ?? 1;
     return;

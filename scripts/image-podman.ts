@@ -36,13 +36,18 @@ export type Podman = {
 export function createPodman(env: NodeJS.ProcessEnv = process.env): Podman {
   const root = imageCacheRoot(env);
   const globalArgs = [
-    '--root', join(root, 'storage'),
+    '--root',
+    join(root, 'storage'),
     // Run-time state (locks, mounts) belongs on a directory that does not outlive a reboot.
-    '--runroot', '/run/tenant-provisioner/podman',
-    '--storage-driver', 'overlay',
+    '--runroot',
+    '/run/tenant-provisioner/podman',
+    '--storage-driver',
+    'overlay',
     // No systemd or journald on these machines.
-    '--cgroup-manager', 'cgroupfs',
-    '--events-backend', 'file',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
   ];
   const podman = async (args: readonly string[], options: Options = {}) => {
     const result = await execa('podman', [...globalArgs, ...args], { stripFinalNewline: true, ...options });

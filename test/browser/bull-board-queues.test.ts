@@ -42,7 +42,9 @@ describe('Bull Board queues', () => {
     for (const name of QUEUES) await page.getByRole('link', { name, exact: true }).first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: `${ARTEFACTS}/bull-board-queues.png`, fullPage: true });
 
-    const listed = (await (await context.request.get(`${service.baseUrl}/admin/queues/api/queues`)).json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
+    const listed = (await (await context.request.get(`${service.baseUrl}/admin/queues/api/queues`)).json()) as {
+      queues: Array<{ name: string; readOnlyMode: boolean }>;
+    };
     expect(listed.queues.map((q) => q.name).sort()).toEqual([...QUEUES].sort());
     // The same policy as the operations queue: none is read-only on the board, none writable without the header.
     expect(listed.queues.map((q) => q.readOnlyMode)).toEqual([false, false, false]);

@@ -22,8 +22,15 @@ const ASSETS = {
 // Same-origin scripts only (no inline script: the initialiser is a file of ours too). Swagger UI's
 // React components set style attributes and its icons are data: URIs, hence those two allowances.
 export const DOCS_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
-  "connect-src 'self'", "font-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
 ].join('; ');
 
 // validatorUrl null: Swagger UI would otherwise send the document to validator.swagger.io.
@@ -78,10 +85,17 @@ export function mountApiDocs(app: OpenAPIHono<AppEnv>, version: string): void {
   for (const [name, type] of Object.entries(ASSETS)) {
     app.get(`${ASSETS_PATH}/${name}`, async (c) => {
       let body = loaded.get(name);
-      if (!body) loaded.set(name, (body = readFile(join(SWAGGER_UI_DIR, name)).then((b) => new Uint8Array(b), (error: unknown) => {
-        loaded.delete(name); // a failed read is retried by the next request
-        throw error;
-      })));
+      if (!body)
+        loaded.set(
+          name,
+          (body = readFile(join(SWAGGER_UI_DIR, name)).then(
+            (b) => new Uint8Array(b),
+            (error: unknown) => {
+              loaded.delete(name); // a failed read is retried by the next request
+              throw error;
+            },
+          )),
+        );
       return c.body(await body, 200, { ...IMMUTABLE, 'Content-Type': type });
     });
   }

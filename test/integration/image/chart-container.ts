@@ -16,9 +16,17 @@ export type Mode = 'api' | 'worker';
  * and the chart's environment. Host networking stands in for the pod network: the sandbox's API
  * server and Redis listen on loopback.
  */
-export async function runAsChart(podman: Podman, o: {
-  mode: Mode; port: number; kubeconfig: string; redisUrl: string; jwtSecret: string; queuePrefix: string;
-}) {
+export async function runAsChart(
+  podman: Podman,
+  o: {
+    mode: Mode;
+    port: number;
+    kubeconfig: string;
+    redisUrl: string;
+    jwtSecret: string;
+    queuePrefix: string;
+  },
+) {
   const name = `tp-image-check-${o.mode}-${randomBytes(4).toString('hex')}`;
   // What the chart's ConfigMap holds (tp.config): the listener and the fields it owns.
   const configDir = await mkdtemp(join(tmpdir(), 'tp-image-config-'));
@@ -27,21 +35,40 @@ export async function runAsChart(podman: Podman, o: {
   await chmod(configDir, 0o755); // readable by uid 1000, as a mounted ConfigMap is
   const kubeDir = await readableKubeconfig(o.kubeconfig);
   const env = {
-    NODE_ENV: 'production', CONFIG_FILE: '/etc/tenant-provisioner/config.yaml', REDIS_URL: o.redisUrl,
-    AUTH_JWT_SECRET: o.jwtSecret, TMPDIR: '/tmp', KUBECONFIG: '/kube/kubeconfig', QUEUE_PREFIX: o.queuePrefix,
-    HELM_CACHE_HOME: '/var/lib/tenant-provisioner/helm/cache', HELM_CONFIG_HOME: '/var/lib/tenant-provisioner/helm/config',
+    NODE_ENV: 'production',
+    CONFIG_FILE: '/etc/tenant-provisioner/config.yaml',
+    REDIS_URL: o.redisUrl,
+    AUTH_JWT_SECRET: o.jwtSecret,
+    TMPDIR: '/tmp',
+    KUBECONFIG: '/kube/kubeconfig',
+    QUEUE_PREFIX: o.queuePrefix,
+    HELM_CACHE_HOME: '/var/lib/tenant-provisioner/helm/cache',
+    HELM_CONFIG_HOME: '/var/lib/tenant-provisioner/helm/config',
     HELM_DATA_HOME: '/var/lib/tenant-provisioner/helm/data',
     ...(o.mode === 'worker' ? { HEALTH_PORT: String(o.port) } : {}),
   };
   return startContainer(podman, name, o.port, [
-    '--user', '1000:1000', '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
+    '--user',
+    '1000:1000',
+    '--read-only',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--network',
+    'host',
     // emptyDirs (fsGroup 1000 in the chart): writable by the service, gone with the pod; U chowns to the user.
-    '--tmpfs', '/tmp:rw,size=256m,mode=1777',
-    '--tmpfs', '/var/lib/tenant-provisioner/helm:rw,size=256m,U',
-    '--volume', `${configDir}:/etc/tenant-provisioner:ro`,
-    '--volume', `${kubeDir}:/kube:ro`,
+    '--tmpfs',
+    '/tmp:rw,size=256m,mode=1777',
+    '--tmpfs',
+    '/var/lib/tenant-provisioner/helm:rw,size=256m,U',
+    '--volume',
+    `${configDir}:/etc/tenant-provisioner:ro`,
+    '--volume',
+    `${kubeDir}:/kube:ro`,
     ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-    IMAGE_TAG, o.mode,
+    IMAGE_TAG,
+    o.mode,
   ]);
 }
 
@@ -69,7 +96,12 @@ export async function startContainer(podman: Podman, name: string, port: number,
     /** Resolves once /readyz answers 200; fails with the container's log if it exits or takes too long. */
     async ready(timeoutMs = 60_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
-      while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         const [status] = await state();
         if (status === 'exited' || Date.now() > deadline) throw new Error(`${name} did not become ready (${status}):\n${await logs()}`);
         await sleep(250);

@@ -21,8 +21,11 @@ const podman = createPodman();
 const containers: ChartContainer[] = [];
 
 type Service = {
-  command: string[]; environment: Record<string, string>; volumes: string[];
-  healthcheck: { test: string[] }; stop_grace_period?: string;
+  command: string[];
+  environment: Record<string, string>;
+  volumes: string[];
+  healthcheck: { test: string[] };
+  stop_grace_period?: string;
 };
 let services: Record<string, Service>;
 
@@ -42,7 +45,9 @@ const interpolate = (value: string, given: Record<string, string>) =>
 async function runService(name: 'api' | 'worker', queuePrefix: string): Promise<ChartContainer> {
   const service = services[name]!;
   const port = await freePort();
-  const environment = Object.fromEntries(Object.entries(service.environment).map(([k, v]) => [k, interpolate(String(v), { AUTH_JWT_SECRET: TEST_JWT_SECRET })]));
+  const environment = Object.fromEntries(
+    Object.entries(service.environment).map(([k, v]) => [k, interpolate(String(v), { AUTH_JWT_SECRET: TEST_JWT_SECRET })]),
+  );
   const kubeconfigPath = environment['KUBECONFIG']!;
   const kubeDir = await readableKubeconfig(inject('kubeconfig'), kubeconfigPath.split('/').at(-1));
   const volumes = service.volumes.map((volume) => {
@@ -58,10 +63,12 @@ async function runService(name: 'api' | 'worker', queuePrefix: string): Promise<
     ...(name === 'api' ? { PORT: String(port) } : { HEALTH_PORT: String(port) }),
   };
   const container = await startContainer(podman, `tp-compose-${name}-${randomBytes(4).toString('hex')}`, port, [
-    '--network', 'host',
+    '--network',
+    'host',
     ...volumes.flatMap((v) => ['--volume', v]),
     ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-    IMAGE_TAG, ...service.command,
+    IMAGE_TAG,
+    ...service.command,
   ]);
   containers.push(container);
   return container;
@@ -72,7 +79,10 @@ describe('docker-compose.yml, its api and worker services run with podman', () =
     const prefix = `cmp${randomBytes(4).toString('hex')}`;
     const [api, worker] = await Promise.all([runService('api', prefix), runService('worker', prefix)]);
     await Promise.all([api.ready(), worker.ready()]);
-    for (const [name, container] of [['api', api], ['worker', worker]] as const) {
+    for (const [name, container] of [
+      ['api', api],
+      ['worker', worker],
+    ] as const) {
       const service = services[name]!;
       expect(service.healthcheck.test[0]).toBe('CMD');
       // The healthcheck probes the port compose gives the service; here that is the free one chosen above.
@@ -81,7 +91,10 @@ describe('docker-compose.yml, its api and worker services run with podman', () =
       await expect(podman(['exec', container.name, ...probe]), name).resolves.toBeDefined();
     }
     // Compose's default grace is 10 s; the worker's is stop_grace_period.
-    for (const [container, graceMs] of [[api, 10_000], [worker, Number.parseInt(services['worker']!.stop_grace_period ?? '10', 10) * 1000]] as const) {
+    for (const [container, graceMs] of [
+      [api, 10_000],
+      [worker, Number.parseInt(services['worker']!.stop_grace_period ?? '10', 10) * 1000],
+    ] as const) {
       const { exitCode, ms } = await container.terminate();
       expect(exitCode, await container.logs()).toBe(0);
       expect(ms).toBeLessThan(graceMs);

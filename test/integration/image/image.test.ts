@@ -59,7 +59,13 @@ const call = (path: string, init: RequestInit = {}) =>
 async function provision(tier = 'demo'): Promise<{ tenantId: string; jobId: string }> {
   const res = await call('/api/provisioning/provision', {
     method: 'POST',
-    body: JSON.stringify({ companyName: `Image Garage ${randomBytes(2).toString('hex')}`, ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: tier }),
+    body: JSON.stringify({
+      companyName: `Image Garage ${randomBytes(2).toString('hex')}`,
+      ownerEmail: 'owner@example.com',
+      ownerFirstName: 'Ada',
+      ownerLastName: 'Lovelace',
+      subscriptionTier: tier,
+    }),
   });
   expect(res.status).toBe(202);
   const accepted = (await res.json()) as { tenantId: string; jobId: string };
@@ -106,8 +112,21 @@ describe('the container image, run as the provisioner chart runs it', () => {
   });
 
   it('has the pinned Helm', async () => {
-    const { stdout } = await podman(['run', '--rm', ...RUN_FLAGS, '--user', '1000:1000', '--read-only', '--network', 'none',
-      '--entrypoint', 'helm', IMAGE_TAG, 'version', '--short']);
+    const { stdout } = await podman([
+      'run',
+      '--rm',
+      ...RUN_FLAGS,
+      '--user',
+      '1000:1000',
+      '--read-only',
+      '--network',
+      'none',
+      '--entrypoint',
+      'helm',
+      IMAGE_TAG,
+      'version',
+      '--short',
+    ]);
     expect(stdout).toMatch(new RegExp(`^${SANDBOX_VERSIONS.helm.replaceAll('.', '\\.')}(\\+\\S*)?$`));
   });
 
@@ -120,7 +139,10 @@ describe('the container image, run as the provisioner chart runs it', () => {
       for (const dir of ['src', 'config', 'charts']) {
         const shipped = await pathsUnder(join(image, 'app', dir));
         const tree = await pathsUnder(join(root, dir));
-        expect([...shipped].filter((p) => !tree.has(p)), dir).toEqual([]);
+        expect(
+          [...shipped].filter((p) => !tree.has(p)),
+          dir,
+        ).toEqual([]);
         expect(shipped.size, dir).toBeGreaterThan(0);
       }
       const lock = JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8'));
@@ -138,7 +160,8 @@ describe('the container image, run as the provisioner chart runs it', () => {
       expect(newPackages).toEqual(expect.arrayContaining(['tini', 'ca-certificates']));
       const owned = await packageFiles(image, newPackages);
       // dpkg and apt state, and what ca-certificates makes when it is configured.
-      const packageState = /^\/(var\/lib\/dpkg|var\/log|var\/cache\/(debconf|apt|ldconfig)|var\/lib\/apt|etc\/ssl\/certs)(\/|$)|^\/etc\/ca-certificates\.conf$|^\/usr\/local\/share\/ca-certificates$/;
+      const packageState =
+        /^\/(var\/lib\/dpkg|var\/log|var\/cache\/(debconf|apt|ldconfig)|var\/lib\/apt|etc\/ssl\/certs)(\/|$)|^\/etc\/ca-certificates\.conf$|^\/usr\/local\/share\/ca-certificates$/;
       const shippedOutsideApp = /^\/usr\/local\/bin\/helm$|^\/var\/lib\/tenant-provisioner(\/helm)?$/;
       const stray = [...after].filter((p) => !before.has(p) && !owned.has(p) && !packageState.test(p) && !shippedOutsideApp.test(p));
       expect(stray).toEqual([]);
@@ -164,7 +187,10 @@ describe('the container image, run as the provisioner chart runs it', () => {
     expect(await settled(jobId)).toBe('completed');
     await deprovision(tenantId);
 
-    for (const [container, graceMs] of [[replacement, 120_000], [api, 30_000]] as const) {
+    for (const [container, graceMs] of [
+      [replacement, 120_000],
+      [api, 30_000],
+    ] as const) {
       const { exitCode, ms } = await container.terminate();
       expect(exitCode, await container.logs()).toBe(0);
       expect(ms).toBeLessThan(graceMs);

@@ -87,18 +87,26 @@ describe('docker-compose.yml', () => {
     }
     // The recorder does see the schema's overrides: each one the compose file sets is among them.
     const overrides = new Set<string>(ENV_OVERRIDES.map((o) => o.name));
-    expect(Object.keys(environmentOf('worker')).filter((n) => !overrides.has(n)).sort()).toEqual(['CONFIG_FILE', 'KUBECONFIG']);
+    expect(
+      Object.keys(environmentOf('worker'))
+        .filter((n) => !overrides.has(n))
+        .sort(),
+    ).toEqual(['CONFIG_FILE', 'KUBECONFIG']);
   });
 
   it('and so do the override files in deploy/compose (compose -f docker-compose.yml -f …)', () => {
-    const overrides = readdirSync(resolve(root, 'deploy/compose')).filter((f) => f.endsWith('.yaml'))
+    const overrides = readdirSync(resolve(root, 'deploy/compose'))
+      .filter((f) => f.endsWith('.yaml'))
       .map((f) => ({ f, doc: parse(read(`deploy/compose/${f}`), { merge: true }) as { services?: Record<string, Service> } }))
       .filter(({ doc }) => doc?.services !== undefined);
     let checked = 0;
     for (const { f, doc } of overrides) {
       for (const [name, s] of Object.entries(doc.services!)) {
         if (!s.environment || !['api', 'worker'].includes(name)) continue;
-        const environment = { ...environmentOf(name), ...Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, interpolate(String(v), SECRET)])) };
+        const environment = {
+          ...environmentOf(name),
+          ...Object.fromEntries(Object.entries(s.environment).map(([k, v]) => [k, interpolate(String(v), SECRET)])),
+        };
         expect(unknownVariables(environment), `${f}: ${name}`).toEqual([]);
         checked += 1;
       }
@@ -168,15 +176,17 @@ describe('docker-compose.yml', () => {
     expect(k3s.environment?.['K3S_KUBECONFIG_MODE']).toBe('644');
   });
 
-  it('rewrites k3s\'s kubeconfig to https://k3s:6443 into the volume the service reads, after k3s is healthy', () => {
+  it("rewrites k3s's kubeconfig to https://k3s:6443 into the volume the service reads, after k3s is healthy", () => {
     const step = service('kubeconfig');
     const k3sOutput = service('k3s').environment?.['K3S_KUBECONFIG_OUTPUT'] as string;
     const serviceKubeconfig = service('api').environment?.['KUBECONFIG'] as string;
     expect(step.depends_on).toEqual({ k3s: { condition: 'service_healthy' } });
-    expect(volumesOf(step)).toEqual(expect.arrayContaining([
-      { source: 'k3s-output', target: dirname(k3sOutput), readOnly: true },
-      { source: 'kubeconfig', target: dirname(serviceKubeconfig), readOnly: false },
-    ]));
+    expect(volumesOf(step)).toEqual(
+      expect.arrayContaining([
+        { source: 'k3s-output', target: dirname(k3sOutput), readOnly: true },
+        { source: 'kubeconfig', target: dirname(serviceKubeconfig), readOnly: false },
+      ]),
+    );
     const script = (step.command as string[]).join('\n');
     expect(script).toContain(`s#server: https://127.0.0.1:6443#server: https://k3s:6443#' ${k3sOutput}`);
     expect(script).toContain(`mv ${serviceKubeconfig}.tmp ${serviceKubeconfig}`);
