@@ -80,14 +80,8 @@ export async function ensureServiceImage(podman: Podman, log: Log, buildLog: str
     const tail = (await readFile(buildLog, 'utf8')).split('\n').slice(-25).join('\n');
     throw new Error(`podman build failed (${(error as Error).message.split('\n')[0]}); the end of ${buildLog}:\n${tail}`);
   }
-  // Earlier builds of the image are replaced, not kept; the layers they share with this one stay.
-  const { stdout } = await podman(['images', '--filter', `label=${CONTEXT_LABEL}`, '--format', '{{.ID}} {{index .Labels "' + CONTEXT_LABEL + '"}}']);
-  const stale = stdout
-    .split('\n')
-    .filter((line) => line && !line.endsWith(` ${hash}`))
-    .map((line) => line.split(' ')[0]!);
-  // Not forced: an image a running container still uses (a test run's) stays until a later build.
-  if (stale.length > 0) await podman(['rmi', ...new Set(stale)], { reject: false });
+  // Earlier builds are not removed: removing one also drops the other stages' cached layers (Helm's
+  // Go build, npm ci), which are untagged images too. What an older build adds is a few MB of sources.
   return true;
 }
 
