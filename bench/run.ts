@@ -13,7 +13,9 @@ const BENCHMARKS: Record<string, { item: number; run: () => Promise<unknown> }> 
 };
 
 const usage = `usage: npm run bench [-- <name|item>...]
-  names: ${Object.entries(BENCHMARKS).map(([n, b]) => `${n} (${b.item})`).join(', ')}
+  names: ${Object.entries(BENCHMARKS)
+    .map(([n, b]) => `${n} (${b.item})`)
+    .join(', ')}
   env: BENCH_KUBECONFIG=<file>  reuse a running sandbox for the fast-profile benchmarks (default: a private one)
        BENCH_KEEP_SANDBOX=1     leave private sandboxes running for the next run
        BENCH_RUNS, BENCH_TENANTS, BENCH_SUBSCRIBERS  sizes (see docs/benchmarks.md)`;
@@ -23,7 +25,8 @@ async function main(args: string[]): Promise<void> {
     console.log(usage);
     return;
   }
-  const wanted = args.length === 0 ? Object.keys(BENCHMARKS) : args.map((a) => Object.entries(BENCHMARKS).find(([n, b]) => n === a || String(b.item) === a)?.[0] ?? a);
+  const wanted =
+    args.length === 0 ? Object.keys(BENCHMARKS) : args.map((a) => Object.entries(BENCHMARKS).find(([n, b]) => n === a || String(b.item) === a)?.[0] ?? a);
   const unknown = wanted.filter((n) => !(n in BENCHMARKS));
   if (unknown.length > 0) {
     console.error(`unknown benchmark: ${unknown.join(', ')}\n${usage}`);

@@ -62,7 +62,7 @@ async function oneLine(error: unknown): Promise<string> {
   const [first = 'failed', ...rest] = text.trim().split('\n');
   if (rest.length === 0) return first;
   const file = join(tmpdir(), `tenant-provisioner-dev-${process.pid}.log`);
-  await writeFile(file, `${text}\n${error instanceof Error ? error.stack ?? '' : ''}\n`);
+  await writeFile(file, `${text}\n${error instanceof Error ? (error.stack ?? '') : ''}\n`);
   return `${first} (details in ${file})`;
 }
 
@@ -97,8 +97,12 @@ async function start(started: Started[], needRedis: boolean, step: <T>(run: () =
   const service = execa(process.execPath, ['src/main.ts', 'all'], {
     stdio: 'inherit',
     env: {
-      KUBECONFIG: state.kubeconfig, REDIS_URL: redisUrl, AUTH_JWT_SECRET: secret, HELM_BINARY: sandboxBinaries(env).helm,
-      PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+      KUBECONFIG: state.kubeconfig,
+      REDIS_URL: redisUrl,
+      AUTH_JWT_SECRET: secret,
+      HELM_BINARY: sandboxBinaries(env).helm,
+      PORT: String(port),
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
       // The dev server speaks plain HTTP: a Secure session cookie would never be sent back.
       ADMIN_INSECURE_COOKIES: 'true',
     },
@@ -106,7 +110,12 @@ async function start(started: Started[], needRedis: boolean, step: <T>(run: () =
   });
   started.push({ what: 'the service', stop: stopService(service) });
   const deadline = Date.now() + READY_WITHIN_MS;
-  while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (service.exitCode !== null) throw new Error(`the service exited with code ${service.exitCode} before it was ready`);
     if (Date.now() > deadline) throw new Error(`the service was not ready within ${READY_WITHIN_MS / 1000} s`);
     await step(() => sleep(100));

@@ -30,7 +30,10 @@ const VENV_MODULE = 'python3-venv (ensurepip)';
 /** Where the environment for this exact requirements file lives (SCHEMATHESIS_VENV overrides it). */
 export async function schemathesisVenvDir(env: NodeJS.ProcessEnv): Promise<string> {
   if (env.SCHEMATHESIS_VENV) return env.SCHEMATHESIS_VENV;
-  const pin = createHash('sha256').update(await readFile(REQUIREMENTS)).digest('hex').slice(0, 12);
+  const pin = createHash('sha256')
+    .update(await readFile(REQUIREMENTS))
+    .digest('hex')
+    .slice(0, 12);
   const cache = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
   return join(cache, 'tenant-provisioner', `schemathesis-${SCHEMATHESIS_VERSION}-${pin}`);
 }
@@ -52,7 +55,14 @@ export async function ensureSchemathesis(neededBy: string, host: Host): Promise<
     has: (command) => (command === VENV_MODULE ? host.run('python3', ['-c', 'import ensurepip, venv']).then((code) => code === 0) : host.has(command)),
   };
   try {
-    await ensureSystemPackages([{ name: 'python3', provides: 'python3' }, { name: 'python3-venv', provides: VENV_MODULE }], neededBy, venvHost);
+    await ensureSystemPackages(
+      [
+        { name: 'python3', provides: 'python3' },
+        { name: 'python3-venv', provides: VENV_MODULE },
+      ],
+      neededBy,
+      venvHost,
+    );
   } catch (error) {
     if (error instanceof MissingSystemPackages) throw new MissingSchemathesis(`${error.message}; then: ${byHand}`);
     throw error;
@@ -65,12 +75,17 @@ export async function ensureSchemathesis(neededBy: string, host: Host): Promise<
   if (venv !== 0) throw new MissingSchemathesis(`${neededBy}: python3 -m venv exited with ${venv}; create it by hand: ${byHand}`);
   const pip = await host.run(join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', REQUIREMENTS]);
   if (pip !== 0) {
-    throw new MissingSchemathesis(`${neededBy}: pip could not install Schemathesis ${SCHEMATHESIS_VERSION} (exit ${pip}; is PyPI reachable?); by hand: ${byHand}`);
+    throw new MissingSchemathesis(
+      `${neededBy}: pip could not install Schemathesis ${SCHEMATHESIS_VERSION} (exit ${pip}; is PyPI reachable?); by hand: ${byHand}`,
+    );
   }
   await writeFile(join(dir, COMPLETE), `${SCHEMATHESIS_VERSION}\n`);
   return bin;
 }
 
 function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -48,7 +48,11 @@ export class MissingSystemPackages extends Error {
 
 /** The real machine: PATH lookups from `env`, commands spawned with stdout sent to stderr. */
 export function nodeHost(env: NodeJS.ProcessEnv): Host {
-  const executable = (file: string) => access(file, constants.X_OK).then(() => true, () => false);
+  const executable = (file: string) =>
+    access(file, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
   return {
     env,
     isRoot: process.getuid?.() === 0,
@@ -59,12 +63,13 @@ export function nodeHost(env: NodeJS.ProcessEnv): Host {
       }
       return false;
     },
-    run: (command, args) => new Promise((resolve) => {
-      // stdout goes to stderr so that a caller's stdout stays its own (`npm run dev` prints its URLs there).
-      const child = spawn(command, args, { stdio: ['ignore', 2, 2], env });
-      child.once('error', () => resolve(127));
-      child.once('exit', (code) => resolve(code ?? 1));
-    }),
+    run: (command, args) =>
+      new Promise((resolve) => {
+        // stdout goes to stderr so that a caller's stdout stays its own (`npm run dev` prints its URLs there).
+        const child = spawn(command, args, { stdio: ['ignore', 2, 2], env });
+        child.once('error', () => resolve(127));
+        child.once('exit', (code) => resolve(code ?? 1));
+      }),
   };
 }
 

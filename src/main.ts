@@ -26,7 +26,18 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (mode === 'worker' || mode === 'all') startWorkers(shared, releasers);
   if (mode === 'api' || mode === 'all') await startApi(shared, releasers);
   else {
-    startHealthServer({ redis: shared.historyRedis, kube: shared.kube, outages: Object.values(shared.outages), metrics: shared.metrics, logger, host: config.server.host, port: config.server.healthPort }, releasers);
+    startHealthServer(
+      {
+        redis: shared.historyRedis,
+        kube: shared.kube,
+        outages: Object.values(shared.outages),
+        metrics: shared.metrics,
+        logger,
+        host: config.server.host,
+        port: config.server.healthPort,
+      },
+      releasers,
+    );
   }
 
   const shutdown = (signal: string) => {
@@ -35,10 +46,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       logger.error('shutdown deadline passed; exiting');
       process.exit(1);
     }, config.queue.shutdown.exitSeconds * 1000).unref();
-    void releasers.releaseAll((name, error) => logger.warn({ err: error, releaser: name }, 'release failed')).then(() => {
-      logger.info('stopped');
-      process.exit(0);
-    });
+    void releasers
+      .releaseAll((name, error) => logger.warn({ err: error, releaser: name }, 'release failed'))
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -7,7 +7,13 @@ import { Hono } from 'hono';
 
 const [port, viewFile] = process.argv.slice(2) as [string, string];
 const view = JSON.parse(readFileSync(viewFile, 'utf8')) as Record<string, unknown>;
-const accepted = { jobId: 'x', tenantId: 'bench', namespace: 'tenant-bench', state: 'queued', links: { job: '/api/jobs/x', events: '/api/jobs/x/events', status: '/api/provisioning/bench/status' } };
+const accepted = {
+  jobId: 'x',
+  tenantId: 'bench',
+  namespace: 'tenant-bench',
+  state: 'queued',
+  links: { job: '/api/jobs/x', events: '/api/jobs/x/events', status: '/api/provisioning/bench/status' },
+};
 
 const app = new Hono();
 app.get('/healthz', (c) => c.text('ok'));

@@ -3,9 +3,7 @@
 // request → last tenant ready. Rounds alternate (service, bare, bare, service, …).
 import { randomBytes } from 'node:crypto';
 import { prepareBare, runBare } from '../lib/bare.ts';
-import {
-  BENCH_CONFIG_BASE, benchCluster, benchPrefix, benchRedis, binaries, deleteNamespaces, kubeFor, now, pool, rssOf, startService,
-} from '../lib/env.ts';
+import { BENCH_CONFIG_BASE, benchCluster, benchPrefix, benchRedis, binaries, deleteNamespaces, kubeFor, now, pool, rssOf, startService } from '../lib/env.ts';
 import { provisionViaService } from '../lib/provision.ts';
 import { cpuMeter, log, machine, median, round, summary, toolVersions, writeResult, type BenchResult } from '../lib/report.ts';
 
@@ -20,7 +18,10 @@ export async function concurrent(options: { tenants?: number; rounds?: number } 
   const prefix = benchPrefix('c');
   const kube = kubeFor(cluster.kubeconfig);
   const service = await startService({
-    mode: 'all', kubeconfig: cluster.kubeconfig, redisUrl: redis.url, queuePrefix: `bc${randomBytes(3).toString('hex')}`,
+    mode: 'all',
+    kubeconfig: cluster.kubeconfig,
+    redisUrl: redis.url,
+    queuePrefix: `bc${randomBytes(3).toString('hex')}`,
     config: { ...BENCH_CONFIG_BASE, platform: { namespacePrefix: prefix, releasePrefix: prefix } },
   });
   const parallelism = service.config.queue.concurrency;
@@ -36,7 +37,9 @@ export async function concurrent(options: { tenants?: number; rounds?: number } 
     const runService = async (round: number) => {
       const sampler = setInterval(() => void rssOf(service.pid).then((r) => (peakRss = Math.max(peakRss, r))), 250);
       const t0 = now();
-      const results = await Promise.allSettled(Array.from({ length: tenants }, (_, i) => provisionViaService(service, `cs${round}-${i}-${randomBytes(2).toString('hex')}`)));
+      const results = await Promise.allSettled(
+        Array.from({ length: tenants }, (_, i) => provisionViaService(service, `cs${round}-${i}-${randomBytes(2).toString('hex')}`)),
+      );
       const makespan = now() - t0;
       clearInterval(sampler);
       for (const r of results) {
@@ -47,10 +50,14 @@ export async function concurrent(options: { tenants?: number; rounds?: number } 
         }
       }
       serviceMakespan.push(makespan);
-      log(`concurrent round ${round} service: ${tenants} tenants in ${round1(makespan / 1000)} s, ${results.filter((r) => r.status === 'rejected').length} failed`);
+      log(
+        `concurrent round ${round} service: ${tenants} tenants in ${round1(makespan / 1000)} s, ${results.filter((r) => r.status === 'rejected').length} failed`,
+      );
     };
     const runBareLoop = async (round: number) => {
-      const prepared = await Promise.all(Array.from({ length: tenants }, (_, i) => prepareBare(service.config, `cb${round}-${i}-${randomBytes(2).toString('hex')}`)));
+      const prepared = await Promise.all(
+        Array.from({ length: tenants }, (_, i) => prepareBare(service.config, `cb${round}-${i}-${randomBytes(2).toString('hex')}`)),
+      );
       const t0 = now();
       let failed = 0;
       await pool(prepared, parallelism, async (t) => {

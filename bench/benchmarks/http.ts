@@ -17,8 +17,21 @@ import { BENCH_CONFIG_BASE, api, benchCluster, benchPrefix, benchRedis, deleteNa
 import { openLoop, openLoopCalls } from '../lib/open-loop.ts';
 import { BENCH_DIR, REPO_DIR, cpuMeter, log, machine, median, round, summary, writeResult, type BenchResult } from '../lib/report.ts';
 
-const PROVISION_STEPS = ['validate', 'generate-id', 'build-values', 'deploy-chart', 'wait-for-database', 'wait-for-api', 'wait-for-web',
-  'set-urls', 'set-admin-credentials', 'set-resource-allocation', 'set-expiry', 'set-billing-info', 'return-result'];
+const PROVISION_STEPS = [
+  'validate',
+  'generate-id',
+  'build-values',
+  'deploy-chart',
+  'wait-for-database',
+  'wait-for-api',
+  'wait-for-web',
+  'set-urls',
+  'set-admin-credentials',
+  'set-resource-allocation',
+  'set-expiry',
+  'set-billing-info',
+  'return-result',
+];
 
 /** A job with the history of a whole provision (13 steps: started, log line, done), as GET returns after one. */
 async function seedJob(redis: Redis, prefix: string, jobId: string): Promise<void> {
@@ -33,7 +46,10 @@ async function seedJob(redis: Redis, prefix: string, jobId: string): Promise<voi
     const base = { step, stepIndex: index, totalSteps: PROVISION_STEPS.length };
     await history.append(jobId, { type: 'progress', data: { ...base, percent: Math.floor((index / 13) * 100), message: `${step} started` } });
     await history.append(jobId, { type: 'log', data: { timestamp: new Date().toISOString(), level: 'info', step, message: `${step}: done in a benchmark` } });
-    await history.append(jobId, { type: 'progress', data: { ...base, stepIndex: index + 1, percent: Math.floor(((index + 1) / 13) * 100), message: `${step} done` } });
+    await history.append(jobId, {
+      type: 'progress',
+      data: { ...base, stepIndex: index + 1, percent: Math.floor(((index + 1) / 13) * 100), message: `${step} done` },
+    });
   }
 }
 
@@ -56,7 +72,10 @@ export async function http(options: { seconds?: number; rounds?: number } = {}):
   const jobId = `bench-${randomBytes(4).toString('hex')}`;
   await seedJob(redis, queuePrefix, jobId);
   const service = await startService({
-    mode: 'api', kubeconfig: cluster.kubeconfig, redisUrl: redisServer.url, queuePrefix,
+    mode: 'api',
+    kubeconfig: cluster.kubeconfig,
+    redisUrl: redisServer.url,
+    queuePrefix,
     config: { ...BENCH_CONFIG_BASE, platform: { namespacePrefix: prefix, releasePrefix: prefix } },
   });
   const view = await api(service, `/api/jobs/${jobId}`);
@@ -66,7 +85,14 @@ export async function http(options: { seconds?: number; rounds?: number } = {}):
   const port = await freePort();
   const bare = spawn(process.execPath, [join(BENCH_DIR, 'baselines', 'bare-hono.ts'), String(port), viewFile], { cwd: REPO_DIR, stdio: 'inherit' });
   const bareUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; !(await fetch(`${bareUrl}/healthz`).then((r) => r.ok, () => false)); i += 1) {
+  for (
+    let i = 0;
+    !(await fetch(`${bareUrl}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i += 1
+  ) {
     if (i > 200) throw new Error('bare Hono server did not start');
     await sleep(50);
   }
@@ -83,28 +109,44 @@ export async function http(options: { seconds?: number; rounds?: number } = {}):
     for (let r = 0; r < rounds; r += 1) {
       const order = r % 2 === 0 ? ['service', 'bare'] : ['bare', 'service'];
       for (const side of order) {
-        const result = side === 'service'
-          ? await cannon(`${service.baseUrl}/api/jobs/${jobId}`, service.token, seconds)
-          : await cannon(`${bareUrl}/api/jobs/${jobId}`, service.token, seconds);
+        const result =
+          side === 'service'
+            ? await cannon(`${service.baseUrl}/api/jobs/${jobId}`, service.token, seconds)
+            : await cannon(`${bareUrl}/api/jobs/${jobId}`, service.token, seconds);
         (side === 'service' ? serviceRuns : bareRuns).push(result);
         log(`GET /api/jobs ${side}: ${round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
       }
     }
 
     // Intake at a fixed 50 requests/s, open loop: the service, then the bare POST.
-    const body = () => JSON.stringify({ companyName: 'Bench Intake', ownerEmail: 'bench@example.com', ownerFirstName: 'Bench', ownerLastName: 'Mark', subscriptionTier: 'free' });
+    const body = () =>
+      JSON.stringify({
+        companyName: 'Bench Intake',
+        ownerEmail: 'bench@example.com',
+        ownerFirstName: 'Bench',
+        ownerLastName: 'Mark',
+        subscriptionTier: 'free',
+      });
     const headers = { Authorization: `Bearer ${service.token}`, 'Content-Type': 'application/json' };
     const rate = 50;
     const intakeSeconds = 10;
     await openLoop({ url: `${service.baseUrl}/api/provisioning/provision`, method: 'POST', headers, body, perSecond: rate, seconds: 1 });
-    const serviceIntake = await openLoop({ url: `${service.baseUrl}/api/provisioning/provision`, method: 'POST', headers, body, perSecond: rate, seconds: intakeSeconds });
+    const serviceIntake = await openLoop({
+      url: `${service.baseUrl}/api/provisioning/provision`,
+      method: 'POST',
+      headers,
+      body,
+      perSecond: rate,
+      seconds: intakeSeconds,
+    });
     const bareIntake = await openLoop({ url: `${bareUrl}/api/provisioning/provision`, method: 'POST', headers, body, perSecond: rate, seconds: intakeSeconds });
     // The intake's dependencies called directly at the same rate: create a namespace, add a job.
     const depsConnection = redis.duplicate();
     depsConnection.on('error', () => undefined);
     const depsQueue = new Queue(OPERATIONS_QUEUE, { connection: depsConnection, prefix: `${queuePrefix}d` });
     const depsIntake = await openLoopCalls({
-      perSecond: rate, seconds: intakeSeconds,
+      perSecond: rate,
+      seconds: intakeSeconds,
       call: async (i) => {
         const name = `${prefix}direct-${i}-${randomBytes(3).toString('hex')}`;
         await kube.core.createNamespace({ body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
@@ -122,12 +164,19 @@ export async function http(options: { seconds?: number; rounds?: number } = {}):
     directP99 = d.p99;
     intakeOk = Object.keys(serviceIntake.statuses).every((k) => k === '202');
     intake = {
-      ratePerSecond: rate, seconds: intakeSeconds,
-      serviceLatencyMs: s, serviceStatuses: serviceIntake.statuses, serviceLateStarts: serviceIntake.lateStarts,
-      bareLatencyMs: b, bareStatuses: bareIntake.statuses,
-      directDependenciesLatencyMs: d, directDependenciesStatuses: depsIntake.statuses,
+      ratePerSecond: rate,
+      seconds: intakeSeconds,
+      serviceLatencyMs: s,
+      serviceStatuses: serviceIntake.statuses,
+      serviceLateStarts: serviceIntake.lateStarts,
+      bareLatencyMs: b,
+      bareStatuses: bareIntake.statuses,
+      directDependenciesLatencyMs: d,
+      directDependenciesStatuses: depsIntake.statuses,
     };
-    log(`intake at ${rate}/s: service p50 ${s.p50} p99 ${s.p99} ms ${JSON.stringify(serviceIntake.statuses)}; bare Hono p99 ${b.p99} ms; namespace create + queue.add directly p50 ${d.p50} p99 ${d.p99} ms`);
+    log(
+      `intake at ${rate}/s: service p50 ${s.p50} p99 ${s.p99} ms ${JSON.stringify(serviceIntake.statuses)}; bare Hono p99 ${b.p99} ms; namespace create + queue.add directly p50 ${d.p50} p99 ${d.p99} ms`,
+    );
   } finally {
     bare.kill('SIGTERM');
     await service.stop();
@@ -147,7 +196,14 @@ export async function http(options: { seconds?: number; rounds?: number } = {}):
   const serviceRps = median(serviceRuns.map((r) => r.requests.average));
   const bareRps = median(bareRuns.map((r) => r.requests.average));
   const ratio = serviceRps / bareRps;
-  const pick = (r: Result) => ({ rps: round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, total: r.requests.total });
+  const pick = (r: Result) => ({
+    rps: round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    total: r.requests.total,
+  });
   const result: BenchResult = {
     benchmark: 'http',
     title: '5. GET /api/jobs/{id} vs bare Hono; provision intake at 50 requests/s',
@@ -155,16 +211,44 @@ export async function http(options: { seconds?: number; rounds?: number } = {}):
     durationSeconds: round((Date.now() - startedAt.getTime()) / 1000),
     machine: m,
     cpuBusyPercent: cpu.busyPercent(),
-    parameters: { autocannon: { connections: 50, pipelining: 1, seconds, rounds }, job: 'a queued provision job with the 39 history events of a whole provision', viewBytes: JSON.stringify(view.body).length },
+    parameters: {
+      autocannon: { connections: 50, pipelining: 1, seconds, rounds },
+      job: 'a queued provision job with the 39 history events of a whole provision',
+      viewBytes: JSON.stringify(view.body).length,
+    },
     results: {
-      getJob: { serviceRps: round(serviceRps), bareRps: round(bareRps), ratio: round(ratio, 3), serviceRuns: serviceRuns.map(pick), bareRuns: bareRuns.map(pick) },
+      getJob: {
+        serviceRps: round(serviceRps),
+        bareRps: round(bareRps),
+        ratio: round(ratio, 3),
+        serviceRuns: serviceRuns.map(pick),
+        bareRuns: bareRuns.map(pick),
+      },
       intake,
     },
     targets: [
-      { name: 'GET /api/jobs/{id} req/s vs bare Hono', target: '≥ 0.25×', measured: `${round(ratio, 3)}× (${round(serviceRps)} vs ${round(bareRps)} req/s)`, met: ratio >= 0.25 && serviceRuns.every((r) => r.non2xx === 0 && r.errors === 0),
-        ...(ratio >= 0.25 ? {} : { why: 'each GET makes four Redis round trips (rate-limit INCR, HGETALL of the job, its state, XRANGE of 39 history events) and parses every history event through zod, after verifying the JWT; the bare handler serialises a cached object. See the CPU profile breakdown in docs/benchmarks.md' }) },
-      { name: 'intake p99 at 50 requests/s', target: '≤ 50 ms', measured: `${intakeP99} ms (namespace create + queue.add directly: ${directP99} ms)`, met: intakeP99 <= 50 && intakeOk,
-        ...(intakeP99 <= 50 ? {} : { why: `the intake waits for the API server to create the tenant namespace; the same namespace create + queue.add made directly at the same rate has p99 ${directP99} ms on this machine, so most of the tail is the cluster's` }) },
+      {
+        name: 'GET /api/jobs/{id} req/s vs bare Hono',
+        target: '≥ 0.25×',
+        measured: `${round(ratio, 3)}× (${round(serviceRps)} vs ${round(bareRps)} req/s)`,
+        met: ratio >= 0.25 && serviceRuns.every((r) => r.non2xx === 0 && r.errors === 0),
+        ...(ratio >= 0.25
+          ? {}
+          : {
+              why: 'each GET makes four Redis round trips (rate-limit INCR, HGETALL of the job, its state, XRANGE of 39 history events) and parses every history event through zod, after verifying the JWT; the bare handler serialises a cached object. See the CPU profile breakdown in docs/benchmarks.md',
+            }),
+      },
+      {
+        name: 'intake p99 at 50 requests/s',
+        target: '≤ 50 ms',
+        measured: `${intakeP99} ms (namespace create + queue.add directly: ${directP99} ms)`,
+        met: intakeP99 <= 50 && intakeOk,
+        ...(intakeP99 <= 50
+          ? {}
+          : {
+              why: `the intake waits for the API server to create the tenant namespace; the same namespace create + queue.add made directly at the same rate has p99 ${directP99} ms on this machine, so most of the tail is the cluster's`,
+            }),
+      },
     ],
     notes: [
       'Each GET verifies the bearer JWT, counts the request in the Redis rate limiter (its limit raised for the bench), reads the job from BullMQ and its history stream, and validates nothing it does not need to; the bare handler returns the same JSON from memory.',

@@ -5,8 +5,23 @@ import { randomBytes } from 'node:crypto';
 import { createTenantStore } from '../../src/kubernetes/tenant-store.ts';
 import { MANAGED_BY, TENANT_LABELS } from '../../src/domain/tenant-record.ts';
 import {
-  BENCH_CONFIG_BASE, api, benchCluster, benchPrefix, benchRedis, binaries, deleteNamespaces, diffCounts, kubeFor, kubeRequestCounts, now, pool, rssOf,
-  scrape, startService, totalOf, type KubeCounts,
+  BENCH_CONFIG_BASE,
+  api,
+  benchCluster,
+  benchPrefix,
+  benchRedis,
+  binaries,
+  deleteNamespaces,
+  diffCounts,
+  kubeFor,
+  kubeRequestCounts,
+  now,
+  pool,
+  rssOf,
+  scrape,
+  startService,
+  totalOf,
+  type KubeCounts,
 } from '../lib/env.ts';
 import { provisionViaService } from '../lib/provision.ts';
 import { cpuMeter, log, machine, median, round, summary, toolVersions, writeResult, type BenchResult } from '../lib/report.ts';
@@ -49,7 +64,9 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
     const [apiBefore, workerBefore] = [kubeRequestCounts(await scrape(apiProcess.metricsUrl)), kubeRequestCounts(await scrape(worker.metricsUrl))];
     const sampler = setInterval(() => void rssOf(worker.pid).then((r) => rssSamples.push(r)), 200);
     const t0 = now();
-    const runs = await Promise.allSettled(Array.from({ length: tenants }, (_, i) => provisionViaService(apiProcess, `kb-${i}-${randomBytes(2).toString('hex')}`)));
+    const runs = await Promise.allSettled(
+      Array.from({ length: tenants }, (_, i) => provisionViaService(apiProcess, `kb-${i}-${randomBytes(2).toString('hex')}`)),
+    );
     provisionMakespan = now() - t0;
     clearInterval(sampler);
     provisionFailures = runs.filter((r) => r.status === 'rejected').length;
@@ -57,21 +74,33 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
     workerCounts = diffCounts(kubeRequestCounts(await scrape(worker.metricsUrl)), workerBefore);
     counts = diffCounts({ ...apiCounts }, {});
     for (const [key, v] of Object.entries(workerCounts)) counts[key] = (counts[key] ?? 0) + v;
-    log(`${tenants} provisions at concurrency ${concurrency}: ${round(provisionMakespan / 1000)} s, ${provisionFailures} failed, ${round(totalOf(counts) / tenants)} Kubernetes requests each, worker RSS peak ${round(Math.max(...rssSamples) / MB)} MB`);
+    log(
+      `${tenants} provisions at concurrency ${concurrency}: ${round(provisionMakespan / 1000)} s, ${provisionFailures} failed, ${round(totalOf(counts) / tenants)} Kubernetes requests each, worker RSS peak ${round(Math.max(...rssSamples) / MB)} MB`,
+    );
     await deleteNamespaces(k8s, prefix);
 
     // 1,000 tenant namespaces with the registry's labels and annotations, created straight through the API.
     const registry = createTenantStore(k8s.core, prefix);
     const created0 = now();
-    await pool(Array.from({ length: listed }, (_, i) => i), 20, async (i) => {
-      const tenantId = `lst-${i}-${randomBytes(3).toString('hex')}`;
-      await registry.create({
-        tenantId, companyName: `Listed ${i}`, ownerEmail: 'bench@example.com', ownerName: 'Bench Mark', customDomain: null,
-        stripeCustomerId: `cus_${i}`, stripeSubscriptionId: null, expiresAt: null,
-        desired: { tier: i % 3 === 0 ? 'professional' : 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
-        operation: { type: 'provision', jobId: `job-${i}`, state: 'completed', at: new Date().toISOString() },
-      });
-    });
+    await pool(
+      Array.from({ length: listed }, (_, i) => i),
+      20,
+      async (i) => {
+        const tenantId = `lst-${i}-${randomBytes(3).toString('hex')}`;
+        await registry.create({
+          tenantId,
+          companyName: `Listed ${i}`,
+          ownerEmail: 'bench@example.com',
+          ownerName: 'Bench Mark',
+          customDomain: null,
+          stripeCustomerId: `cus_${i}`,
+          stripeSubscriptionId: null,
+          expiresAt: null,
+          desired: { tier: i % 3 === 0 ? 'professional' : 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
+          operation: { type: 'provision', jobId: `job-${i}`, state: 'completed', at: new Date().toISOString() },
+        });
+      },
+    );
     createSeconds = (now() - created0) / 1000;
     log(`created ${listed} tenant namespaces in ${round(createSeconds)} s`);
     const selector = `${TENANT_LABELS.managedBy}=${MANAGED_BY}`;
@@ -80,7 +109,10 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
       let n = 0;
       do {
         const t = now();
-        const page: { status: number; body: { items: unknown[]; nextCursor: string | null } } = await api(apiProcess, `/api/tenants?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        const page: { status: number; body: { items: unknown[]; nextCursor: string | null } } = await api(
+          apiProcess,
+          `/api/tenants?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
         into.push(now() - t);
         if (page.status !== 200) throw new Error(`GET /api/tenants: ${page.status}`);
         n += page.body.items.length;
@@ -98,7 +130,10 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
       } while (token);
     };
     for (let pass = 0; pass < 4; pass += 1) {
-      for (const [key, limit] of [['limit50', 50], ['limit500', 500]] as const) {
+      for (const [key, limit] of [
+        ['limit50', 50],
+        ['limit500', 500],
+      ] as const) {
         // Alternate which side goes first; the first pass of each is a warm-up.
         const sTimes: number[] = [];
         const bTimes: number[] = [];
@@ -139,7 +174,14 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
     durationSeconds: round((Date.now() - startedAt.getTime()) / 1000),
     machine: m,
     cpuBusyPercent: cpu.busyPercent(),
-    parameters: { tenants, workerConcurrency: concurrency, listed, processes: 'node src/main.ts api + node src/main.ts worker', tier: 'free', sandbox: cluster.profile },
+    parameters: {
+      tenants,
+      workerConcurrency: concurrency,
+      listed,
+      processes: 'node src/main.ts api + node src/main.ts worker',
+      tier: 'free',
+      sandbox: cluster.profile,
+    },
     results: {
       requestsPerProvision: round(perProvision, 1),
       requestsPerProvisionByKind: perTenant(counts),
@@ -162,10 +204,29 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
       },
     },
     targets: [
-      { name: 'Kubernetes API requests per provision (ours, Helm excluded)', target: '≤ 60', measured: `${round(perProvision, 1)}`, met: perProvision <= 60 && provisionFailures === 0 },
-      { name: `GET /api/tenants page p99 over ${listed} tenants`, target: '≤ 500 ms', measured: `${sp.p99} ms (limit 50 and 500; API server directly: ${bp.p99} ms)`, met: sp.p99 <= 500 },
-      { name: 'worker RSS at concurrency 10', target: '≤ 200 MB', measured: `${round(peakRss / MB)} MB peak (idle ${round(idleRss / MB)} MB)`, met: peakRss <= 200 * MB,
-        ...(peakRss <= 200 * MB ? {} : { why: `the idle worker already holds ${round(idleRss / MB)} MB before any job (the modules it loads: importing @kubernetes/client-node alone adds ~90 MB of RSS, bullmq ~37 MB); ten jobs at once add ${round((peakRss - idleRss) / MB)} MB` }) },
+      {
+        name: 'Kubernetes API requests per provision (ours, Helm excluded)',
+        target: '≤ 60',
+        measured: `${round(perProvision, 1)}`,
+        met: perProvision <= 60 && provisionFailures === 0,
+      },
+      {
+        name: `GET /api/tenants page p99 over ${listed} tenants`,
+        target: '≤ 500 ms',
+        measured: `${sp.p99} ms (limit 50 and 500; API server directly: ${bp.p99} ms)`,
+        met: sp.p99 <= 500,
+      },
+      {
+        name: 'worker RSS at concurrency 10',
+        target: '≤ 200 MB',
+        measured: `${round(peakRss / MB)} MB peak (idle ${round(idleRss / MB)} MB)`,
+        met: peakRss <= 200 * MB,
+        ...(peakRss <= 200 * MB
+          ? {}
+          : {
+              why: `the idle worker already holds ${round(idleRss / MB)} MB before any job (the modules it loads: importing @kubernetes/client-node alone adds ~90 MB of RSS, bullmq ~37 MB); ten jobs at once add ${round((peakRss - idleRss) / MB)} MB`,
+            }),
+      },
     ],
     notes: [
       `Requests counted from tenant_provisioner_kubernetes_requests_total on both processes (intake in the API, the 13 steps in the worker), over ${tenants} provisions run 10 at a time.`,

@@ -4,7 +4,18 @@
 import { randomBytes } from 'node:crypto';
 import { prepareBare, runBare } from '../lib/bare.ts';
 import {
-  BENCH_CONFIG_BASE, benchCluster, helmMsByCommand, benchPrefix, benchRedis, deleteNamespaces, diffCounts, kubeFor, kubeRequestCounts, scrape, startService, totalOf,
+  BENCH_CONFIG_BASE,
+  benchCluster,
+  helmMsByCommand,
+  benchPrefix,
+  benchRedis,
+  deleteNamespaces,
+  diffCounts,
+  kubeFor,
+  kubeRequestCounts,
+  scrape,
+  startService,
+  totalOf,
   type KubeCounts,
 } from '../lib/env.ts';
 import { provisionViaService, type ServiceRun } from '../lib/provision.ts';
@@ -22,7 +33,10 @@ export async function overhead(options: { runs?: number; warmup?: number } = {})
   const prefix = benchPrefix('o');
   const kube = kubeFor(cluster.kubeconfig);
   const service = await startService({
-    mode: 'all', kubeconfig: cluster.kubeconfig, redisUrl: redis.url, queuePrefix: `bo${randomBytes(3).toString('hex')}`,
+    mode: 'all',
+    kubeconfig: cluster.kubeconfig,
+    redisUrl: redis.url,
+    queuePrefix: `bo${randomBytes(3).toString('hex')}`,
     config: { ...BENCH_CONFIG_BASE, platform: { namespacePrefix: prefix, releasePrefix: prefix } },
   });
   const serviceRuns: ServiceRun[] = [];
@@ -89,13 +103,23 @@ export async function overhead(options: { runs?: number; warmup?: number } = {})
     durationSeconds: round((Date.now() - startedAt.getTime()) / 1000),
     machine: m,
     cpuBusyPercent: cpu.busyPercent(),
-    parameters: { runs, warmup, tier: 'free', sandbox: cluster.profile, order: 'alternating (ABBA by pairs)', serviceMode: 'all (API and worker in one process)' },
+    parameters: {
+      runs,
+      warmup,
+      tier: 'free',
+      sandbox: cluster.profile,
+      order: 'alternating (ABBA by pairs)',
+      serviceMode: 'all (API and worker in one process)',
+    },
     results: {
       serviceMs: summary(serviceMs),
       bareMs: summary(bareMs),
       medianRatio: round(ratio, 3),
       medianOverheadMs: round(overheadMs),
-      pairRatios: summary(pairs.map((p) => p.serviceMs / p.bareMs), 3),
+      pairRatios: summary(
+        pairs.map((p) => p.serviceMs / p.bareMs),
+        3,
+      ),
       pairs,
       serviceBreakdownMedianMs: {
         intake: round(median(serviceRuns.map((r) => r.intakeMs))),
@@ -110,8 +134,15 @@ export async function overhead(options: { runs?: number; warmup?: number } = {})
     },
     targets: [
       {
-        name: 'median ratio service/bare', target: '≤ 1.10', measured: round(ratio, 3).toString(), met: ratio <= 1.1,
-        ...(ratio <= 1.1 ? {} : { why: `the worker starts Helm ${helmCommands.length} times per provision where the script starts it once: ${extraHelm.map((c) => `helm ${c} ${helmMedians[c]} ms`).join(', ')} (${extraHelmMs} ms at the median) before helm upgrade (${helmMedians.upgrade ?? '?'} ms); its bookkeeping steps (namespace records, Secrets, annotations) take ${sumMedian(['generate-id', 'build-values', 'set-urls', 'set-admin-credentials', 'set-billing-info', 'return-result'])} ms; see serviceBreakdownMedianMs` }),
+        name: 'median ratio service/bare',
+        target: '≤ 1.10',
+        measured: round(ratio, 3).toString(),
+        met: ratio <= 1.1,
+        ...(ratio <= 1.1
+          ? {}
+          : {
+              why: `the worker starts Helm ${helmCommands.length} times per provision where the script starts it once: ${extraHelm.map((c) => `helm ${c} ${helmMedians[c]} ms`).join(', ')} (${extraHelmMs} ms at the median) before helm upgrade (${helmMedians.upgrade ?? '?'} ms); its bookkeeping steps (namespace records, Secrets, annotations) take ${sumMedian(['generate-id', 'build-values', 'set-urls', 'set-admin-credentials', 'set-billing-info', 'return-result'])} ms; see serviceBreakdownMedianMs`,
+            }),
       },
       { name: 'median overhead', target: '≤ 1000 ms', measured: `${round(overheadMs)} ms`, met: overheadMs <= 1000 },
     ],

@@ -9,8 +9,20 @@ import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { databaseReadiness, deploymentReadiness, type CnpgCluster } from '../../src/kubernetes/readiness.ts';
 import { bareEnv } from '../lib/bare.ts';
 import {
-  BENCH_CONFIG_BASE, benchCluster, benchPrefix, benchRedis, binaries, deleteNamespaces, diffCounts, kubeFor, kubeRequestCounts, now, scrape,
-  startService, type KubeCounts, type ReceivedEvent,
+  BENCH_CONFIG_BASE,
+  benchCluster,
+  benchPrefix,
+  benchRedis,
+  binaries,
+  deleteNamespaces,
+  diffCounts,
+  kubeFor,
+  kubeRequestCounts,
+  now,
+  scrape,
+  startService,
+  type KubeCounts,
+  type ReceivedEvent,
 } from '../lib/env.ts';
 import { provisionViaService, stepTimes } from '../lib/provision.ts';
 import { cpuMeter, log, machine, REPO_DIR, round, summary, toolVersions, writeResult, type BenchResult } from '../lib/report.ts';
@@ -27,11 +39,19 @@ function startReadinessWatches(kube: ReturnType<typeof kubeFor>, prefix: string)
     if (ready && !seen.has(key)) seen.set(key, { readyAt: now(), ...(transition ? { transition } : {}) });
   };
   const watch = (path: string, onObject: (o: KubernetesObject) => void) => {
-    const start = () => void kube.watch.watch(path, { allowWatchBookmarks: true }, (phase, object: KubernetesObject) => {
-      if (phase === 'ADDED' || phase === 'MODIFIED') onObject(object);
-    }, () => {
-      if (!stopped) setTimeout(start, 100);
-    }).then((c) => controllers.push(c));
+    const start = () =>
+      void kube.watch
+        .watch(
+          path,
+          { allowWatchBookmarks: true },
+          (phase, object: KubernetesObject) => {
+            if (phase === 'ADDED' || phase === 'MODIFIED') onObject(object);
+          },
+          () => {
+            if (!stopped) setTimeout(start, 100);
+          },
+        )
+        .then((c) => controllers.push(c));
     start();
   };
   let stopped = false;
@@ -59,7 +79,11 @@ function startReadinessWatches(kube: ReturnType<typeof kubeFor>, prefix: string)
 /** `kubectl wait` for one object; resolves with the time the process exited. */
 function kubectlWait(kubeconfig: string, namespace: string, target: string, condition: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binaries().kubectl, ['wait', '--namespace', namespace, '--timeout=120s', target, condition], { cwd: REPO_DIR, env: bareEnv(kubeconfig), stdio: 'ignore' });
+    const child = spawn(binaries().kubectl, ['wait', '--namespace', namespace, '--timeout=120s', target, condition], {
+      cwd: REPO_DIR,
+      env: bareEnv(kubeconfig),
+      stdio: 'ignore',
+    });
     child.on('exit', (code) => (code === 0 ? resolve(now()) : reject(new Error(`kubectl wait ${target} exited ${code}`))));
   });
 }
@@ -74,7 +98,10 @@ export async function readiness(options: { runs?: number } = {}): Promise<BenchR
   const prefix = benchPrefix('r');
   const kube = kubeFor(cluster.kubeconfig);
   const service = await startService({
-    mode: 'all', kubeconfig: cluster.kubeconfig, redisUrl: redis.url, queuePrefix: `br${randomBytes(3).toString('hex')}`,
+    mode: 'all',
+    kubeconfig: cluster.kubeconfig,
+    redisUrl: redis.url,
+    queuePrefix: `br${randomBytes(3).toString('hex')}`,
     config: { ...BENCH_CONFIG_BASE, platform: { namespacePrefix: prefix, releasePrefix: prefix } },
   });
   const watches = startReadinessWatches(kube, prefix);
@@ -98,7 +125,12 @@ export async function readiness(options: { runs?: number } = {}): Promise<BenchR
         const started = p.message === `${p.step} started`;
         if (p.step === 'deploy-chart' && !started) {
           // The objects exist now: the baseline starts watching the same three.
-          baseline.database = kubectlWait(cluster.kubeconfig, ns, `cluster.postgresql.cnpg.io/${tenantId}-postgres`, '--for=jsonpath={.status.phase}=Cluster in healthy state');
+          baseline.database = kubectlWait(
+            cluster.kubeconfig,
+            ns,
+            `cluster.postgresql.cnpg.io/${tenantId}-postgres`,
+            '--for=jsonpath={.status.phase}=Cluster in healthy state',
+          );
           baseline.api = kubectlWait(cluster.kubeconfig, ns, `deployment/${tenantId}-api`, '--for=condition=Available');
           baseline.web = kubectlWait(cluster.kubeconfig, ns, `deployment/${tenantId}-web`, '--for=condition=Available');
         }
@@ -148,8 +180,14 @@ export async function readiness(options: { runs?: number } = {}): Promise<BenchR
   const k = summary(allKubectl);
   // Polling would show as reads (get/list) of the watched resources beyond each wait's one initial read.
   const watched = ['postgresql.cnpg.io/clusters', 'apps/deployments'];
-  const readsOf = (counts: KubeCounts) => Object.entries(counts).filter(([key]) => /^(get|list) /.test(key) && watched.some((w) => key.endsWith(` ${w}`))).reduce((a, [, v]) => a + v, 0);
-  const watchesOf = (counts: KubeCounts) => Object.entries(counts).filter(([key]) => key.startsWith('watch ')).reduce((a, [, v]) => a + v, 0);
+  const readsOf = (counts: KubeCounts) =>
+    Object.entries(counts)
+      .filter(([key]) => /^(get|list) /.test(key) && watched.some((w) => key.endsWith(` ${w}`)))
+      .reduce((a, [, v]) => a + v, 0);
+  const watchesOf = (counts: KubeCounts) =>
+    Object.entries(counts)
+      .filter(([key]) => key.startsWith('watch '))
+      .reduce((a, [, v]) => a + v, 0);
   const maxReads = Math.max(...perProvision.map(readsOf));
   const windowReads = Math.max(...duringWaits.map(readsOf));
   const noPolling = maxReads <= 3 && windowReads <= 3;
@@ -177,13 +215,14 @@ export async function readiness(options: { runs?: number } = {}): Promise<BenchR
     targets: [
       { name: 'p99 detection latency (object ready → SSE event)', target: '≤ 250 ms', measured: `${s.p99} ms (p50 ${s.p50} ms, n=${s.n})`, met: s.p99 <= 250 },
       {
-        name: 'no polling while waiting', target: 'only watch requests, besides one initial read per wait',
+        name: 'no polling while waiting',
+        target: 'only watch requests, besides one initial read per wait',
         measured: `${maxReads} reads of Clusters/Deployments per provision (3 waits), ${windowReads} during the wait window; ${watchesOf(perProvision[0] ?? {})} watch requests`,
         met: noPolling,
       },
     ],
     notes: [
-      'Ready moment = when the bench\'s own cluster-wide watch first sees the object pass the worker\'s readiness rule (src/kubernetes/readiness.ts); the Ready/Available lastTransitionTime has 1 s resolution and is reported separately.',
+      "Ready moment = when the bench's own cluster-wide watch first sees the object pass the worker's readiness rule (src/kubernetes/readiness.ts); the Ready/Available lastTransitionTime has 1 s resolution and is reported separately.",
       'Each wait does one GET (current state and resourceVersion) and then watches from there; polling would show as further GETs.',
       'Baseline: kubectl wait for the same object, started when deploy-chart finished, timed to its process exit.',
     ],

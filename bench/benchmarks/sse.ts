@@ -17,7 +17,12 @@ import { freePort } from '../../test/sandbox/ports.ts';
 import { BENCH_DIR, REPO_DIR, cpuMeter, log, machine, median, round, summary, writeResult, type BenchResult } from '../lib/report.ts';
 
 type Server = {
-  name: string; baseUrl: string; token: string; pid: number; subscribers(): Promise<number>; stop(): Promise<void>;
+  name: string;
+  baseUrl: string;
+  token: string;
+  pid: number;
+  subscribers(): Promise<number>;
+  stop(): Promise<void>;
   /** JS heap in use, where the server reports it (the service's /metrics). */
   heapUsed?: () => Promise<number>;
   /** Prometheus metrics of the server, if it has them (GC pauses by kind during the phases). */
@@ -31,12 +36,18 @@ type ClientProc = { child: ChildProcess; request<T>(message: object, reply: stri
 /** A kubeconfig that names no reachable cluster: the SSE path never calls Kubernetes. */
 async function placeholderKubeconfig(): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), 'tp-bench-kc-')), 'kubeconfig');
-  await writeFile(file, [
-    'apiVersion: v1', 'kind: Config', 'current-context: none',
-    'clusters: [{name: none, cluster: {server: "https://127.0.0.1:9"}}]',
-    'users: [{name: none, user: {token: none}}]',
-    'contexts: [{name: none, context: {cluster: none, user: none}}]', '',
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: none',
+      'clusters: [{name: none, cluster: {server: "https://127.0.0.1:9"}}]',
+      'users: [{name: none, user: {token: none}}]',
+      'contexts: [{name: none, context: {cluster: none, user: none}}]',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -92,7 +103,10 @@ async function clientCount(redis: Redis): Promise<{ total: number; byName: Recor
   return { total: lines.length, byName };
 }
 
-async function measure(server: Server, options: { subscribers: number; jobIds: string[]; redis: Redis; prefix: string; eventsPerSecond: number; steadySeconds: number; bursts: number }) {
+async function measure(
+  server: Server,
+  options: { subscribers: number; jobIds: string[]; redis: Redis; prefix: string; eventsPerSecond: number; steadySeconds: number; bursts: number },
+) {
   const { subscribers, jobIds, redis } = options;
   const history = createJobHistory(redis, { prefix: options.prefix });
   const paths = jobIds.map((id) => `/api/jobs/${id}/events`);
@@ -128,7 +142,10 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
   // Client 0 continues the round-robin where its first subscription left off (job 1 onwards).
   const replies = await Promise.all([
     clients[0]!.request<{ ok: number }>({ ...connect, paths: [...paths.slice(1), paths[0]!], count: half - 1 }, 'connected'),
-    clients[1]!.request<{ ok: number }>({ ...connect, paths: [...paths.slice(half % paths.length), ...paths.slice(0, half % paths.length)], count: subscribers - half }, 'connected'),
+    clients[1]!.request<{ ok: number }>(
+      { ...connect, paths: [...paths.slice(half % paths.length), ...paths.slice(0, half % paths.length)], count: subscribers - half },
+      'connected',
+    ),
   ]);
   const connected = 1 + replies.reduce((a, r) => a + r.ok, 0);
   await waitFor(`${server.name}: ${subscribers} subscribers`, async () => (await server.subscribers()) >= connected, 60_000);
@@ -141,13 +158,17 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
   const commandsBefore = await commandsProcessed(redis);
   const idleStarted = now();
   await sleep(15_500);
-  const idleCommandsPerSecond = (await commandsProcessed(redis) - commandsBefore) / ((now() - idleStarted) / 1000);
-  log(`${server.name}: ${connected} subscribers in ${round(connectSeconds)} s; RSS ${round(rssBefore / 2 ** 20)} → ${round(rssConnected / 2 ** 20)} MiB; Redis clients ${redisAtOne.total} at 1, ${redisAtN.total} at ${connected}`);
+  const idleCommandsPerSecond = ((await commandsProcessed(redis)) - commandsBefore) / ((now() - idleStarted) / 1000);
+  log(
+    `${server.name}: ${connected} subscribers in ${round(connectSeconds)} s; RSS ${round(rssBefore / 2 ** 20)} → ${round(rssConnected / 2 ** 20)} MiB; Redis clients ${redisAtOne.total} at 1, ${redisAtN.total} at ${connected}`,
+  );
 
   const perJob = subscribers / jobIds.length;
-  const event = (jobId: string) => history.append(jobId, {
-    type: 'progress', data: { step: 'bench', stepIndex: 0, totalSteps: 1, percent: 0, message: `bench:${now()}` },
-  });
+  const event = (jobId: string) =>
+    history.append(jobId, {
+      type: 'progress',
+      data: { step: 'bench', stepIndex: 0, totalSteps: 1, percent: 0, message: `bench:${now()}` },
+    });
   const collect = async () => {
     await sleep(2_000);
     const stats = await Promise.all(clients.map((c) => c.request<Stats>({ cmd: 'stats' }, 'stats')));
@@ -163,7 +184,11 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
     return out;
   };
   const gcDelta = (a?: Record<string, { count: number; seconds: number }>, b?: Record<string, { count: number; seconds: number }>) =>
-    a && b ? Object.fromEntries(Object.keys(b).map((k) => [k, { count: b[k]!.count - (a[k]?.count ?? 0), ms: round((b[k]!.seconds - (a[k]?.seconds ?? 0)) * 1000) }])) : null;
+    a && b
+      ? Object.fromEntries(
+          Object.keys(b).map((k) => [k, { count: b[k]!.count - (a[k]?.count ?? 0), ms: round((b[k]!.seconds - (a[k]?.seconds ?? 0)) * 1000) }]),
+        )
+      : null;
   const gc0 = await gcStats();
   // Steady: events round-robin over the jobs at a fixed rate.
   const total = options.eventsPerSecond * options.steadySeconds;
@@ -187,12 +212,17 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
   const gcConnected = await fullGc();
   const expectedSteady = total * perJob;
   const expectedBurst = options.bursts * subscribers;
-  log(`${server.name}: steady p99 ${round(summary(steady.latencies).p99)} ms (${steady.received}/${expectedSteady}); burst p99 ${round(summary(burst.latencies).p99)} ms (${burst.received}/${expectedBurst})`);
+  log(
+    `${server.name}: steady p99 ${round(summary(steady.latencies).p99)} ms (${steady.received}/${expectedSteady}); burst p99 ${round(summary(burst.latencies).p99)} ms (${burst.received}/${expectedBurst})`,
+  );
 
   // Abrupt drop: both client processes killed; the server must notice every connection.
   const killedAt = now();
   for (const c of clients) c.child.kill('SIGKILL');
-  const drainMs = await waitFor(`${server.name}: zero subscribers`, async () => (await server.subscribers()) === 0, 120_000).then((ms) => ms, () => Number.NaN);
+  const drainMs = await waitFor(`${server.name}: zero subscribers`, async () => (await server.subscribers()) === 0, 120_000).then(
+    (ms) => ms,
+    () => Number.NaN,
+  );
   const leftAfterDrop = await server.subscribers();
   await sleep(5_000);
   const rssAfterDrop = await steadyRss(server.pid);
@@ -212,15 +242,30 @@ async function measure(server: Server, options: { subscribers: number; jobIds: s
     rssBeforeMiB: round(rssBefore / 2 ** 20),
     rssConnectedMiB: round(rssConnected / 2 ** 20),
     rssAfterDropMiB: round(rssAfterDrop / 2 ** 20),
-    heapMiB: heapBefore === undefined ? null : { before: round(heapBefore / 2 ** 20), connected: round(heapConnected! / 2 ** 20), afterDrop: round(heapAfterDrop! / 2 ** 20) },
+    heapMiB:
+      heapBefore === undefined
+        ? null
+        : { before: round(heapBefore / 2 ** 20), connected: round(heapConnected! / 2 ** 20), afterDrop: round(heapAfterDrop! / 2 ** 20) },
     bytesPerSubscriber: Math.round((rssConnected - rssBefore) / connected),
     heapBytesPerSubscriber: heapBefore === undefined || heapConnected === undefined ? null : Math.round((heapConnected - heapBefore) / connected),
     idleRedisCommandsPerSecond: round(idleCommandsPerSecond),
     redisClientsAtOne: redisAtOne,
     redisClientsAtN: redisAtN,
     gcDuringPhases: { steady: gcDelta(gc0, gc1), burst: gcDelta(gc1, gc2) },
-    steady: { events: total, eventsPerSecond: options.eventsPerSecond, deliveriesExpected: expectedSteady, deliveriesReceived: steady.received, latencyMs: summary(steady.latencies) },
-    burst: { bursts: options.bursts, framesPerBurst: subscribers, deliveriesExpected: expectedBurst, deliveriesReceived: burst.received, latencyMs: summary(burst.latencies) },
+    steady: {
+      events: total,
+      eventsPerSecond: options.eventsPerSecond,
+      deliveriesExpected: expectedSteady,
+      deliveriesReceived: steady.received,
+      latencyMs: summary(steady.latencies),
+    },
+    burst: {
+      bursts: options.bursts,
+      framesPerBurst: subscribers,
+      deliveriesExpected: expectedBurst,
+      deliveriesReceived: burst.received,
+      latencyMs: summary(burst.latencies),
+    },
     drop: { msToZeroSubscribers: round(drainMs), subscribersLeft: leftAfterDrop, measuredFrom: round(killedAt) },
   };
 }
@@ -246,10 +291,22 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
     // The service: `node src/main.ts api` with its file descriptor limit raised.
     const serviceInspect = await freePort();
     const service = await startService({
-      mode: 'api', kubeconfig, redisUrl: redisServer.url, queuePrefix: prefix, raiseOpenFiles: true, config: BENCH_CONFIG_BASE, inspectPort: serviceInspect,
+      mode: 'api',
+      kubeconfig,
+      redisUrl: redisServer.url,
+      queuePrefix: prefix,
+      raiseOpenFiles: true,
+      config: BENCH_CONFIG_BASE,
+      inspectPort: serviceInspect,
     });
     const serviceTarget: Server = {
-      name: 'service', baseUrl: service.baseUrl, token: service.token, pid: service.pid, stop: service.stop, inspectPort: serviceInspect, metricsUrl: service.metricsUrl,
+      name: 'service',
+      baseUrl: service.baseUrl,
+      token: service.token,
+      pid: service.pid,
+      stop: service.stop,
+      inspectPort: serviceInspect,
+      metricsUrl: service.metricsUrl,
       subscribers: async () => metricSamples(await scrape(service.metricsUrl), 'tenant_provisioner_sse_subscribers')[0]?.value ?? Number.NaN,
       heapUsed: async () => metricSamples(await scrape(service.metricsUrl), 'nodejs_heap_size_used_bytes')[0]?.value ?? Number.NaN,
     };
@@ -260,13 +317,31 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
     }
     const port = await freePort();
     const bareInspect = await freePort();
-    const bare = spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, `--inspect=127.0.0.1:${bareInspect}`, join(BENCH_DIR, 'baselines', 'bare-sse.ts'), String(port), redisServer.url, `${prefix}:job-events`], {
-      cwd: REPO_DIR, stdio: 'inherit',
-    });
+    const bare = spawn(
+      'sh',
+      [
+        '-c',
+        RAISE_OPEN_FILES,
+        process.execPath,
+        `--inspect=127.0.0.1:${bareInspect}`,
+        join(BENCH_DIR, 'baselines', 'bare-sse.ts'),
+        String(port),
+        redisServer.url,
+        `${prefix}:job-events`,
+      ],
+      {
+        cwd: REPO_DIR,
+        stdio: 'inherit',
+      },
+    );
     const bareUrl = `http://127.0.0.1:${port}`;
     await waitFor('bare SSE server', async () => (await fetch(`${bareUrl}/healthz`)).ok, 20_000);
     const bareTarget: Server = {
-      name: 'bare', baseUrl: bareUrl, token: 'none', pid: bare.pid!, inspectPort: bareInspect,
+      name: 'bare',
+      baseUrl: bareUrl,
+      token: 'none',
+      pid: bare.pid!,
+      inspectPort: bareInspect,
       subscribers: async () => ((await (await fetch(`${bareUrl}/stats`)).json()) as { subscribers: number }).subscribers,
       stop: async () => {
         bare.kill('SIGTERM');
@@ -298,8 +373,13 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
     machine: m,
     cpuBusyPercent: cpu.busyPercent(),
     parameters: {
-      subscribers, jobs, subscribersPerJob: subscribers / jobs, clientProcesses: 2, steady: `${params.eventsPerSecond} events/s for ${params.steadySeconds} s, round-robin over the jobs`,
-      bursts: `${params.bursts} × one event to every job at once (${subscribers} frames)`, heartbeatSeconds: 15,
+      subscribers,
+      jobs,
+      subscribersPerJob: subscribers / jobs,
+      clientProcesses: 2,
+      steady: `${params.eventsPerSecond} events/s for ${params.steadySeconds} s, round-robin over the jobs`,
+      bursts: `${params.bursts} × one event to every job at once (${subscribers} frames)`,
+      heartbeatSeconds: 15,
     },
     results: {
       service: s,
@@ -311,21 +391,46 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
       },
     },
     targets: [
-      { name: 'p99 delivery latency (worst of steady and burst)', target: '≤ 100 ms', measured: `${round(p99)} ms (steady ${s.steady.latencyMs.p99}, burst ${s.burst.latencyMs.p99}; bare ${b.steady.latencyMs.p99} / ${b.burst.latencyMs.p99})`, met: p99 <= 100 && lost === 0,
-        ...(p99 <= 100 ? {} : { why: `a burst of ${s.burst.framesPerBurst} frames takes the service ~${perDeliveryUs(s)} µs per delivery at the median (bare ~${perDeliveryUs(b)} µs): every subscriber has its own Hono streamSSE pipeline and serialised write chain, so the last subscriber of a burst waits for all the others` }) },
-      { name: 'memory per subscriber (RSS delta / N)', target: '≤ 10 KB', measured: `${round(s.bytesPerSubscriber / 1024, 1)} KiB (bare ${round(b.bytesPerSubscriber / 1024, 1)} KiB)`, met: s.bytesPerSubscriber <= 10_240,
-        ...(s.bytesPerSubscriber <= 10_240 ? {} : { why: `each subscriber keeps ${round(s.afterFullGc.retainedHeapBytesPerSubscriber / 1024, 1)} KiB of JS heap alive after a full GC (bare server: ${round(b.afterFullGc.retainedHeapBytesPerSubscriber / 1024, 1)} KiB): the Fetch Request/Response pair, the streamSSE TransformStream and its reader, the follower's closures and promise chain, an abort listener set and a heartbeat timer each; the rest is socket and allocator overhead (bare total ${round(b.bytesPerSubscriber / 1024, 1)} KiB)` }) },
-      { name: 'Redis connections', target: 'same at N as at 1', measured: `${s.redisClientsAtOne.total} at 1, ${s.redisClientsAtN.total} at ${s.subscribers}`, met: s.redisClientsAtOne.total === s.redisClientsAtN.total },
       {
-        name: 'subscribers after all clients are killed', target: '0',
-        measured: `${s.drop.subscribersLeft} (${s.drop.msToZeroSubscribers} ms to zero; ${s.afterFullGc.heapLeftAfterDropMiB} MiB of heap still retained after a full GC)`, met: s.drop.subscribersLeft === 0,
+        name: 'p99 delivery latency (worst of steady and burst)',
+        target: '≤ 100 ms',
+        measured: `${round(p99)} ms (steady ${s.steady.latencyMs.p99}, burst ${s.burst.latencyMs.p99}; bare ${b.steady.latencyMs.p99} / ${b.burst.latencyMs.p99})`,
+        met: p99 <= 100 && lost === 0,
+        ...(p99 <= 100
+          ? {}
+          : {
+              why: `a burst of ${s.burst.framesPerBurst} frames takes the service ~${perDeliveryUs(s)} µs per delivery at the median (bare ~${perDeliveryUs(b)} µs): every subscriber has its own Hono streamSSE pipeline and serialised write chain, so the last subscriber of a burst waits for all the others`,
+            }),
+      },
+      {
+        name: 'memory per subscriber (RSS delta / N)',
+        target: '≤ 10 KB',
+        measured: `${round(s.bytesPerSubscriber / 1024, 1)} KiB (bare ${round(b.bytesPerSubscriber / 1024, 1)} KiB)`,
+        met: s.bytesPerSubscriber <= 10_240,
+        ...(s.bytesPerSubscriber <= 10_240
+          ? {}
+          : {
+              why: `each subscriber keeps ${round(s.afterFullGc.retainedHeapBytesPerSubscriber / 1024, 1)} KiB of JS heap alive after a full GC (bare server: ${round(b.afterFullGc.retainedHeapBytesPerSubscriber / 1024, 1)} KiB): the Fetch Request/Response pair, the streamSSE TransformStream and its reader, the follower's closures and promise chain, an abort listener set and a heartbeat timer each; the rest is socket and allocator overhead (bare total ${round(b.bytesPerSubscriber / 1024, 1)} KiB)`,
+            }),
+      },
+      {
+        name: 'Redis connections',
+        target: 'same at N as at 1',
+        measured: `${s.redisClientsAtOne.total} at 1, ${s.redisClientsAtN.total} at ${s.subscribers}`,
+        met: s.redisClientsAtOne.total === s.redisClientsAtN.total,
+      },
+      {
+        name: 'subscribers after all clients are killed',
+        target: '0',
+        measured: `${s.drop.subscribersLeft} (${s.drop.msToZeroSubscribers} ms to zero; ${s.afterFullGc.heapLeftAfterDropMiB} MiB of heap still retained after a full GC)`,
+        met: s.drop.subscribersLeft === 0,
       },
     ],
     notes: [
       'Latency: from just before the bench appends the event (XADD + PUBLISH in one script, as the worker does) to the moment its bytes reach a client process; clients and server share the 2 cores.',
-      'Redis connections are counted with CLIENT LIST (all clients of the bench Redis: the API process plus the bench\'s own two).',
+      "Redis connections are counted with CLIENT LIST (all clients of the bench Redis: the API process plus the bench's own two).",
       'afterFullGc: the same points measured again right after a full garbage collection forced through the inspector: retainedHeapBytesPerSubscriber is what each subscriber keeps alive, heapLeftAfterDropMiB what is still retained once every client is gone (a leak would show here).',
-      'idleRedisCommandsPerSecond: Redis commands per second over one 15 s heartbeat period with every subscriber connected and no events (the service re-reads each subscriber\'s history and job state on every heartbeat).',
+      "idleRedisCommandsPerSecond: Redis commands per second over one 15 s heartbeat period with every subscriber connected and no events (the service re-reads each subscriber's history and job state on every heartbeat).",
       lost === 0 ? 'No delivery was lost.' : `${lost} deliveries were not received within 2 s of the phase end.`,
     ],
   };

@@ -3,9 +3,7 @@
 // latencies. The parent ends it with SIGKILL: every connection drops at once, without a goodbye.
 import { Agent, request } from 'node:http';
 
-type Command =
-  | { cmd: 'connect'; baseUrl: string; token: string; paths: string[]; count: number; perSecond: number }
-  | { cmd: 'stats' };
+type Command = { cmd: 'connect'; baseUrl: string; token: string; paths: string[]; count: number; perSecond: number } | { cmd: 'stats' };
 
 const now = () => performance.timeOrigin + performance.now();
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });

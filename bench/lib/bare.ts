@@ -31,10 +31,32 @@ export async function prepareBare(config: Config, tenantId: string, tier: TierNa
   if (values.backup.enabled) throw new Error(`the bare baseline covers tiers without backups; ${tier} has them`);
   const names = tenantSecretNames(tenantId);
   const docs = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.database, namespace }, type: 'kubernetes.io/basic-auth', stringData: { [KEYS.database.username]: values.postgres.owner, [KEYS.database.password]: secret() } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.app, namespace }, type: 'Opaque', stringData: { [KEYS.app.jwtSigningKey]: secret(), [KEYS.app.consumerSecret]: secret(), [KEYS.app.sessionSecret]: secret() } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: names.admin, namespace }, type: 'kubernetes.io/basic-auth', stringData: { [KEYS.admin.username]: config.provisioning.adminUsername, [KEYS.admin.password]: secret() } },
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: names.database, namespace },
+      type: 'kubernetes.io/basic-auth',
+      stringData: { [KEYS.database.username]: values.postgres.owner, [KEYS.database.password]: secret() },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: names.app, namespace },
+      type: 'Opaque',
+      stringData: { [KEYS.app.jwtSigningKey]: secret(), [KEYS.app.consumerSecret]: secret(), [KEYS.app.sessionSecret]: secret() },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: names.admin, namespace },
+      type: 'kubernetes.io/basic-auth',
+      stringData: { [KEYS.admin.username]: config.provisioning.adminUsername, [KEYS.admin.password]: secret() },
+    },
   ];
   const dir = await mkdtemp(join(tmpdir(), 'tp-bench-bare-'));
   const inputs = join(dir, 'inputs.yaml');

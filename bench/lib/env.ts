@@ -133,7 +133,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const out = createWriteStream(logFile);
   const nodeArgs = [...(options.inspectPort ? [`--inspect=127.0.0.1:${options.inspectPort}`] : []), join(REPO_DIR, 'src/main.ts'), options.mode];
   const child = options.raiseOpenFiles
-    ? spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, ...nodeArgs], { cwd: REPO_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, ...nodeArgs], {
+        cwd: REPO_DIR,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
     : spawn(process.execPath, nodeArgs, { cwd: REPO_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(out, { end: false });
   child.stderr!.pipe(out, { end: false });
@@ -143,14 +147,25 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service (${options.mode}) exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
-    const ok = await fetch(probe).then((r) => r.ok, () => false);
+    const ok = await fetch(probe).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`service (${options.mode}) did not answer ${probe} within 60 s`);
     await sleep(100);
   }
   const token = await mintDevToken(secret);
   return {
-    mode: options.mode, pid: child.pid!, baseUrl, metricsUrl, token, config, env, logFile, process: child,
+    mode: options.mode,
+    pid: child.pid!,
+    baseUrl,
+    metricsUrl,
+    token,
+    config,
+    env,
+    logFile,
+    process: child,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -249,7 +264,12 @@ export function followEvents(baseUrl: string, path: string, token: string, onEve
           const block = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);
           if (!block.includes('data:')) continue;
-          const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1).trim();
+          const field = (name: string) =>
+            block
+              .split('\n')
+              .find((l) => l.startsWith(`${name}:`))
+              ?.slice(name.length + 1)
+              .trim();
           const event: ReceivedEvent = { event: field('event') ?? 'message', data: JSON.parse(field('data') ?? 'null'), at };
           const id = field('id');
           if (id) event.id = id;
@@ -283,7 +303,14 @@ export async function api<T = unknown>(service: Service, path: string, init: { m
 export type Accepted = { jobId: string; tenantId: string; namespace: string; links: { events: string; job: string; status: string } };
 
 export function provisionBody(tenantId: string, tier = 'free') {
-  return { tenantId, companyName: `Bench ${tenantId}`, ownerEmail: 'bench@example.com', ownerFirstName: 'Bench', ownerLastName: 'Mark', subscriptionTier: tier };
+  return {
+    tenantId,
+    companyName: `Bench ${tenantId}`,
+    ownerEmail: 'bench@example.com',
+    ownerFirstName: 'Bench',
+    ownerLastName: 'Mark',
+    subscriptionTier: tier,
+  };
 }
 
 /**
@@ -293,11 +320,13 @@ export function provisionBody(tenantId: string, tier = 'free') {
 export async function deleteNamespaces(kube: Kubernetes, prefix: string, timeoutMs = 300_000): Promise<number> {
   const names = (await kube.core.listNamespace()).items.map((n) => n.metadata!.name!).filter((n) => n.startsWith(prefix));
   const queue = [...names];
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    for (let name = queue.shift(); name; name = queue.shift()) {
-      await kube.core.deleteNamespace({ name }).catch(() => undefined);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let name = queue.shift(); name; name = queue.shift()) {
+        await kube.core.deleteNamespace({ name }).catch(() => undefined);
+      }
+    }),
+  );
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = (await kube.core.listNamespace()).items.filter((n) => n.metadata!.name!.startsWith(prefix)).length;
@@ -311,12 +340,14 @@ export async function deleteNamespaces(kube: Kubernetes, prefix: string, timeout
 export async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!, i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await work(items[i]!, i);
+      }
+    }),
+  );
   return out;
 }
 

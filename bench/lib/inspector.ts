@@ -33,7 +33,9 @@ export async function inspectorSession(port: number) {
       const started = now();
       await call('HeapProfiler.collectGarbage');
       const gcMs = now() - started;
-      const result = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
+      const result = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as {
+        result: { value: string };
+      };
       const usage = JSON.parse(result.result.value) as { rss: number; heapUsed: number };
       return { rss: usage.rss, heapUsed: usage.heapUsed, gcMs };
     },

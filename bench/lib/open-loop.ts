@@ -7,7 +7,12 @@ import { now } from './env.ts';
 export type OpenLoopResult = { latencies: number[]; statuses: Record<string, number>; lateStarts: number };
 
 export async function openLoop(options: {
-  url: string; method: string; headers: Record<string, string>; body: () => string; perSecond: number; seconds: number;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: () => string;
+  perSecond: number;
+  seconds: number;
 }): Promise<OpenLoopResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   const total = options.perSecond * options.seconds;
@@ -22,21 +27,27 @@ export async function openLoop(options: {
     if (wait > 0) await sleep(wait);
     else if (wait < -5) lateStarts += 1;
     const body = options.body();
-    inflight.push(new Promise<void>((resolve) => {
-      const req = request(options.url, { method: options.method, agent, headers: { ...options.headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(now() - due);
-          statuses[String(res.statusCode)] = (statuses[String(res.statusCode)] ?? 0) + 1;
+    inflight.push(
+      new Promise<void>((resolve) => {
+        const req = request(
+          options.url,
+          { method: options.method, agent, headers: { ...options.headers, 'Content-Length': Buffer.byteLength(body) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              latencies.push(now() - due);
+              statuses[String(res.statusCode)] = (statuses[String(res.statusCode)] ?? 0) + 1;
+              resolve();
+            });
+          },
+        );
+        req.on('error', () => {
+          statuses.error = (statuses.error ?? 0) + 1;
           resolve();
         });
-      });
-      req.on('error', () => {
-        statuses.error = (statuses.error ?? 0) + 1;
-        resolve();
-      });
-      req.end(body);
-    }));
+        req.end(body);
+      }),
+    );
   }
   await Promise.all(inflight);
   agent.destroy();
@@ -56,12 +67,17 @@ export async function openLoopCalls(options: { call: (i: number) => Promise<stri
     const wait = due - now();
     if (wait > 0) await sleep(wait);
     else if (wait < -5) lateStarts += 1;
-    inflight.push(options.call(i).then((status) => {
-      latencies.push(now() - due);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-    }, () => {
-      statuses.error = (statuses.error ?? 0) + 1;
-    }));
+    inflight.push(
+      options.call(i).then(
+        (status) => {
+          latencies.push(now() - due);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+        },
+        () => {
+          statuses.error = (statuses.error ?? 0) + 1;
+        },
+      ),
+    );
   }
   await Promise.all(inflight);
   return { latencies, statuses, lateStarts };

@@ -44,7 +44,11 @@ export async function provisionViaService(service: Service, tenantId: string, ti
   for (const [name, t] of Object.entries(times)) if (t.doneAt !== undefined) steps[name] = t.doneAt - t.startedAt;
   const firstStart = Math.min(...Object.values(times).map((t) => t.startedAt));
   return {
-    tenantId, jobId, namespace, events, sentAt,
+    tenantId,
+    jobId,
+    namespace,
+    events,
+    sentAt,
     totalMs: last.at - sentAt,
     intakeMs: acceptedAt - sentAt,
     pickupMs: firstStart - acceptedAt,

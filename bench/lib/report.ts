@@ -124,7 +124,9 @@ export async function writeResult(result: BenchResult): Promise<string> {
   console.log(`\n== ${result.title} ==`);
   for (const t of result.targets) console.log(`  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.measured} (target ${t.target})${t.why ? ` — ${t.why}` : ''}`);
   for (const n of result.notes) console.log(`  note: ${n}`);
-  console.log(`  machine: ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, load ${result.machine.loadAverageAtStart.join(' ')} at start; CPU busy ${result.cpuBusyPercent}% during the run`);
+  console.log(
+    `  machine: ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, load ${result.machine.loadAverageAtStart.join(' ')} at start; CPU busy ${result.cpuBusyPercent}% during the run`,
+  );
   console.log(`  written to ${file}`);
   return file;
 }

@@ -18,7 +18,9 @@ export async function resultsTable(): Promise<string> {
   for (const r of results) {
     const machine = `${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, load ${r.machine.loadAverageAtStart.join('/')}, CPU busy during run ${r.cpuBusyPercent}%`;
     for (const t of r.targets) {
-      lines.push(`| ${r.title} | ${t.name}: ${t.target} | ${t.measured.replaceAll('|', '/')} | ${t.met ? 'yes' : '**no**'} | ${r.startedAt.slice(0, 16).replace('T', ' ')} | ${machine} |`);
+      lines.push(
+        `| ${r.title} | ${t.name}: ${t.target} | ${t.measured.replaceAll('|', '/')} | ${t.met ? 'yes' : '**no**'} | ${r.startedAt.slice(0, 16).replace('T', ' ')} | ${machine} |`,
+      );
     }
   }
   return lines.join('\n');

@@ -106,7 +106,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   app.route(
     '/api/provisioning',
     createProvisioningRouter(
-      { config, service: services.provisioning, registry: reads.registry, claims: reads.claims, workloads: reads.workloads, helm: reads.helm, kube: reads.kube, randomHex: reads.randomHex },
+      {
+        config,
+        service: services.provisioning,
+        registry: reads.registry,
+        claims: reads.claims,
+        workloads: reads.workloads,
+        helm: reads.helm,
+        kube: reads.kube,
+        randomHex: reads.randomHex,
+      },
       guard,
     ),
   );

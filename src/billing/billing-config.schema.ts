@@ -2,16 +2,7 @@ import { z } from 'zod';
 import { TierName } from '../domain/tiers.ts';
 
 /** Every subscription status Stripe documents; config lists are checked against it to catch typos. */
-export const SUBSCRIPTION_STATUSES = [
-  'incomplete',
-  'incomplete_expired',
-  'trialing',
-  'active',
-  'past_due',
-  'canceled',
-  'unpaid',
-  'paused',
-] as const;
+export const SUBSCRIPTION_STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
 const SubscriptionStatus = z.enum(SUBSCRIPTION_STATUSES);
 
 const statusList = (what: string) => z.array(SubscriptionStatus).describe(what);
@@ -37,11 +28,7 @@ export const BillingConfig = z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
       .nullable()
       .describe('Base URL of the Stripe API, e.g. a stripe-mock at http://127.0.0.1:12111 (STRIPE_API_BASE); null: api.stripe.com'),
-    signatureToleranceSeconds: z
-      .int()
-      .min(1)
-      .max(600)
-      .describe('How old a signed webhook may be, in seconds; older ones are refused as replays'),
+    signatureToleranceSeconds: z.int().min(1).max(600).describe('How old a signed webhook may be, in seconds; older ones are refused as replays'),
     priceTiers: z
       .record(z.string().regex(/^price_[A-Za-z0-9_]+$/, 'must be a Stripe price id (price_…)'), TierName)
       .describe('Stripe price id → tier; a subscription with several mapped prices gets the highest tier'),
@@ -52,17 +39,13 @@ export const BillingConfig = z
         cancelled: statusList('Statuses that mean the subscription ended: hibernate now, deprovision after cancelledRetentionDays'),
       })
       .describe('Which subscription statuses mean what; a status in no list changes nothing'),
-    pastDueGraceHours: z.int().min(0).max(24 * 90).describe('Hours a past-due tenant keeps running before it is hibernated'),
-    cancelledRetentionDays: z
+    pastDueGraceHours: z
       .int()
       .min(0)
-      .max(365)
-      .describe('Days a cancelled tenant stays hibernated (data kept) before it is deprovisioned'),
-    eventRetentionDays: z
-      .int()
-      .min(3)
-      .max(90)
-      .describe('Days a processed event id is remembered to drop redeliveries; Stripe retries for up to 3 days'),
+      .max(24 * 90)
+      .describe('Hours a past-due tenant keeps running before it is hibernated'),
+    cancelledRetentionDays: z.int().min(0).max(365).describe('Days a cancelled tenant stays hibernated (data kept) before it is deprovisioned'),
+    eventRetentionDays: z.int().min(3).max(90).describe('Days a processed event id is remembered to drop redeliveries; Stripe retries for up to 3 days'),
   })
   .superRefine((billing, ctx) => {
     const seen = new Map<string, string>();

@@ -37,12 +37,7 @@ function beingRemoved(tenant: TenantRecord): boolean {
  * was). Pure: the same tenant, subscription and mapping always give the same steps, so deciding
  * again after a crash or a redelivery converges instead of repeating work.
  */
-export function decide(
-  tenant: TenantRecord | undefined,
-  subscription: SubscriptionSnapshot,
-  mapping: BillingMapping,
-  now: Date,
-): BillingDecision {
+export function decide(tenant: TenantRecord | undefined, subscription: SubscriptionSnapshot, mapping: BillingMapping, now: Date): BillingDecision {
   const status = classifyStatus(subscription.status, mapping);
   const tier = tierForPrices(subscription.priceIds, mapping);
   const { id: subscriptionId, customerId } = subscription;
@@ -90,17 +85,22 @@ export function decide(
     case 'pastDue':
       if (tenant.desired.hibernated) return nothing(`${subscription.status}: tenant ${tenantId} is already hibernated`);
       return {
-        steps: [{
-          type: 'hibernate', tenantId, reason: 'payment-past-due',
-          schedule: { notBefore: new Date(now.getTime() + mapping.pastDueGraceMs), key: scheduleKeys.grace(tenantId) },
-        }],
+        steps: [
+          {
+            type: 'hibernate',
+            tenantId,
+            reason: 'payment-past-due',
+            schedule: { notBefore: new Date(now.getTime() + mapping.pastDueGraceMs), key: scheduleKeys.grace(tenantId) },
+          },
+        ],
         reason: `${subscription.status}: hibernate after the grace period`,
       };
     case 'cancelled': {
       const steps: BillingStep[] = [];
       if (!tenant.desired.hibernated) steps.push({ type: 'hibernate', tenantId, reason: 'subscription-cancelled', schedule: null });
       steps.push({
-        type: 'deprovision', tenantId,
+        type: 'deprovision',
+        tenantId,
         schedule: { notBefore: new Date(now.getTime() + mapping.cancelledRetentionMs), key: scheduleKeys.retention(tenantId) },
       });
       return { steps, reason: `${subscription.status}: hibernate now, deprovision after the retention period` };

@@ -76,14 +76,24 @@ export async function applySteps(
         break;
       }
       case 'link':
-        await settle(logger, step.tenantId, 'link', recordStripeIds(lifecycle, step.tenantId, { customerId: step.customerId, subscriptionId: step.subscriptionId }));
+        await settle(
+          logger,
+          step.tenantId,
+          'link',
+          recordStripeIds(lifecycle, step.tenantId, { customerId: step.customerId, subscriptionId: step.subscriptionId }),
+        );
         break;
       case 'cancel-scheduled':
         await schedules.cancel(step.keys);
         break;
       case 'update':
         // clearExpiry needs no argument: the core's update plan clears the expiry when a trial tier is left.
-        await settle(logger, step.tenantId, 'update', requestUpdate(lifecycle, step.tenantId, { subscriptionTier: step.tier }, options('update', step.tenantId)));
+        await settle(
+          logger,
+          step.tenantId,
+          'update',
+          requestUpdate(lifecycle, step.tenantId, { subscriptionTier: step.tier }, options('update', step.tenantId)),
+        );
         break;
       case 'resume':
         await settle(logger, step.tenantId, 'resume', requestResume(lifecycle, step.tenantId, options('resume', step.tenantId)));
@@ -97,7 +107,11 @@ export async function applySteps(
         break;
       case 'deprovision':
         if (later(step.schedule)) {
-          await schedules.schedule(step.schedule.key, { action: 'deprovision', tenantId: step.tenantId, reason: 'subscription-cancelled' }, step.schedule.notBefore);
+          await schedules.schedule(
+            step.schedule.key,
+            { action: 'deprovision', tenantId: step.tenantId, reason: 'subscription-cancelled' },
+            step.schedule.notBefore,
+          );
         } else {
           await settle(logger, step.tenantId, 'deprovision', requestDeprovision(lifecycle, step.tenantId, options('deprovision', step.tenantId)));
         }

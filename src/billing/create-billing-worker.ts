@@ -23,11 +23,14 @@ export type BillingWorkerDeps = {
  * Run it in worker processes (`void worker.run()`) and close it with the other workers.
  */
 export function createBillingWorker(deps: BillingWorkerDeps, options: ScheduledWorkerOptions): Worker {
-  return createScheduledActionWorker({
-    lifecycle: deps.lifecycle,
-    api: deps.api !== undefined ? deps.api : stripeApiFromConfig(deps.config.billing),
-    ledger: subscriptionLedgerFor(deps.config, deps.redis),
-    mapping: billingMapping(deps.config.billing, deps.config.tiers),
-    logger: deps.logger.child({ component: 'billing-schedules' }),
-  }, options);
+  return createScheduledActionWorker(
+    {
+      lifecycle: deps.lifecycle,
+      api: deps.api !== undefined ? deps.api : stripeApiFromConfig(deps.config.billing),
+      ledger: subscriptionLedgerFor(deps.config, deps.redis),
+      mapping: billingMapping(deps.config.billing, deps.config.tiers),
+      logger: deps.logger.child({ component: 'billing-schedules' }),
+    },
+    options,
+  );
 }

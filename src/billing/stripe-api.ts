@@ -21,14 +21,17 @@ export function createStripeApi(options: StripeApiOptions): StripeApi {
   // The SDK (≈ 37 MB resident) is loaded on the first call, not when a process merely could call.
   let client: Promise<Stripe> | undefined;
   const stripe = () =>
-    (client ??= import('stripe').then(({ default: StripeSdk }) => new StripeSdk(options.apiKey, {
-      // One retry on network errors and 5xx: the SDK sends an idempotency key, and a slower answer
-      // only delays Stripe's own redelivery.
-      maxNetworkRetries: 1,
-      timeout: options.timeoutMs ?? 8_000,
-      telemetry: false,
-      ...(base ? { host: base.hostname, port: base.port || (protocol === 'http' ? 80 : 443), protocol } : {}),
-    })));
+    (client ??= import('stripe').then(
+      ({ default: StripeSdk }) =>
+        new StripeSdk(options.apiKey, {
+          // One retry on network errors and 5xx: the SDK sends an idempotency key, and a slower answer
+          // only delays Stripe's own redelivery.
+          maxNetworkRetries: 1,
+          timeout: options.timeoutMs ?? 8_000,
+          telemetry: false,
+          ...(base ? { host: base.hostname, port: base.port || (protocol === 'http' ? 80 : 443), protocol } : {}),
+        }),
+    ));
   return {
     retrieveSubscription: async (id) => (await stripe()).subscriptions.retrieve(id),
     retrieveCustomer: async (id) => (await stripe()).customers.retrieve(id),

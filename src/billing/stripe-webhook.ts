@@ -15,7 +15,8 @@ export const WebhookReceipt = z
     eventId: z.string().openapi({ example: 'evt_1NG8Du2eZvKYlo2CUI79vXWy' }),
     type: z.string().openapi({ example: 'customer.subscription.updated' }),
     outcome: z.enum(['processed', 'duplicate', 'ignored']).openapi({
-      description: 'processed: the tenant lifecycle was driven from the subscription; duplicate: this event id was handled before; ignored: not an event billing acts on',
+      description:
+        'processed: the tenant lifecycle was driven from the subscription; duplicate: this event id was handled before; ignored: not an event billing acts on',
     }),
     detail: z.string().openapi({ example: 'active: professional → enterprise' }),
   })
@@ -49,8 +50,13 @@ export function createStripeWebhook(deps: StripeWebhookDeps): StripeWebhook {
     async receive(body, signature, logger) {
       const event = await verifyStripeEvent(body, signature, deps.secret, deps.toleranceSeconds);
       const log = logger.child({ eventId: event.id, eventType: event.type });
-      const receipt = (outcome: WebhookReceipt['outcome'], detail: string): WebhookReceipt =>
-        ({ received: true, eventId: event.id, type: event.type, outcome, detail });
+      const receipt = (outcome: WebhookReceipt['outcome'], detail: string): WebhookReceipt => ({
+        received: true,
+        eventId: event.id,
+        type: event.type,
+        outcome,
+        detail,
+      });
 
       if (!SUBSCRIPTION_EVENT.test(event.type)) {
         log.info('stripe event ignored: not a subscription event');

@@ -54,15 +54,19 @@ export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps) {
     return fetched;
   };
 
-  const provisionInput = (subscription: SubscriptionSnapshot, context: BillingContext): ProvisionInputSource => async (step) => {
-    const customer = api ? await fromStripe(api.retrieveCustomer(step.customerId)) : undefined;
-    const result = provisionInputFrom(customer, subscription.metadata, step);
-    if ('input' in result) return result.input;
-    // Redelivery cannot fix missing customer data; a later subscription event will, once it is set.
-    context.logger.error({ subscriptionId: step.subscriptionId, customerId: step.customerId, errors: result.errors },
-      'paid subscription not provisioned: the customer lacks company or owner details');
-    return undefined;
-  };
+  const provisionInput =
+    (subscription: SubscriptionSnapshot, context: BillingContext): ProvisionInputSource =>
+    async (step) => {
+      const customer = api ? await fromStripe(api.retrieveCustomer(step.customerId)) : undefined;
+      const result = provisionInputFrom(customer, subscription.metadata, step);
+      if ('input' in result) return result.input;
+      // Redelivery cannot fix missing customer data; a later subscription event will, once it is set.
+      context.logger.error(
+        { subscriptionId: step.subscriptionId, customerId: step.customerId, errors: result.errors },
+        'paid subscription not provisioned: the customer lacks company or owner details',
+      );
+      return undefined;
+    };
 
   return async function process(created: number, payload: SubscriptionSnapshot, context: BillingContext): Promise<ProcessResult> {
     return deps.locks.withLock(payload.id, async () => {
@@ -81,8 +85,12 @@ export function createSubscriptionProcessor(deps: SubscriptionProcessorDeps) {
       const taken = await applySteps(deps, decision.steps, provisionInput(subscription, context), context);
       if (!api) await ledger.recordApplied(payload.id, created);
       return {
-        subscriptionId: subscription.id, status: subscription.status, source: api ? 'api' : 'event',
-        tenantId: tenant?.tenantId, decision, taken,
+        subscriptionId: subscription.id,
+        status: subscription.status,
+        source: api ? 'api' : 'event',
+        tenantId: tenant?.tenantId,
+        decision,
+        taken,
       };
     });
   };

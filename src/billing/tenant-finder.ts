@@ -13,8 +13,13 @@ export function createTenantFinder(tenants: Pick<TenantStore, 'all'>) {
     for await (const tenant of tenants.all()) {
       if (tenant.stripeSubscriptionId === subscriptionId) return tenant;
       // The oldest such tenant, should a customer hold several demos.
-      if (tenant.stripeCustomerId === customerId && tenant.stripeSubscriptionId === null && !tenant.terminating
-        && (!unsubscribed || tenant.createdAt < unsubscribed.createdAt)) unsubscribed = tenant;
+      if (
+        tenant.stripeCustomerId === customerId &&
+        tenant.stripeSubscriptionId === null &&
+        !tenant.terminating &&
+        (!unsubscribed || tenant.createdAt < unsubscribed.createdAt)
+      )
+        unsubscribed = tenant;
     }
     return unsubscribed;
   };

@@ -18,12 +18,7 @@ const refuse = (detail: string, cause?: unknown) => new MalformedInputError(deta
  * constant-time comparison, timestamp within `toleranceSeconds`), then parses the event. Every failure
  * is a MalformedInputError (HTTP 400): a missing header is the caller's fault, never our 500.
  */
-export async function verifyStripeEvent(
-  payload: Uint8Array,
-  header: string | undefined,
-  secret: string,
-  toleranceSeconds: number,
-): Promise<VerifiedEvent> {
+export async function verifyStripeEvent(payload: Uint8Array, header: string | undefined, secret: string, toleranceSeconds: number): Promise<VerifiedEvent> {
   if (header === undefined || header.trim() === '') throw refuse('The Stripe-Signature header is missing');
   // Loaded on first use: processes that never verify a webhook (workers) do not pay for the SDK.
   const { default: Stripe } = await import('stripe');

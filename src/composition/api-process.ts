@@ -54,20 +54,35 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
   releasers.add('billing schedules', () => billingSchedules.close());
   const shutdown = new AbortController();
   const services = buildApiServices({
-    config, logger, registry: shared.registry, claims: shared.claims, workloads: shared.workloads, helm: shared.helm, kube: shared.kube, queue,
+    config,
+    logger,
+    registry: shared.registry,
+    claims: shared.claims,
+    workloads: shared.workloads,
+    helm: shared.helm,
+    kube: shared.kube,
+    queue,
     producer: createJobProducer(queue, config.queue, (name) => metrics.jobTransition(name, 'enqueued')),
-    history: shared.history, hub: observedHub(hub, metrics), redis, billingSchedules, redisOutage: outages.redis,
+    history: shared.history,
+    hub: observedHub(hub, metrics),
+    redis,
+    billingSchedules,
+    redisOutage: outages.redis,
   });
   const app = createApp({ config, logger, verifier, services, shutdown: shutdown.signal });
   // Bull Board shows every queue the service uses: sweeps and billing schedules run on their own.
   const boardQueues = [MAINTENANCE_QUEUE, BILLING_SCHEDULES_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: config.queue.prefix }));
   for (const q of boardQueues) q.on('error', (error) => logger.warn({ err: error.message, queue: q.name }, 'queue (admin) error'));
   releasers.add('admin queues', () => Promise.all(boardQueues.map((q) => q.close())));
-  app.route('/admin', createAdminRoutes({ verifier, queues: [queue, ...boardQueues], bodyLimitBytes: config.http.bodyLimitBytes, insecureCookies: config.admin.insecureCookies }));
+  app.route(
+    '/admin',
+    createAdminRoutes({ verifier, queues: [queue, ...boardQueues], bodyLimitBytes: config.http.bodyLimitBytes, insecureCookies: config.admin.insecureCookies }),
+  );
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }));
   extend?.(app, redis);
   const server = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, (info) =>
-    logger.info({ url: `http://${config.server.host}:${info.port}` }, 'api listening'));
+    logger.info({ url: `http://${config.server.host}:${info.port}` }, 'api listening'),
+  );
   releasers.add('http server', () => {
     // Open SSE streams end first (clients resume elsewhere with Last-Event-ID), so close() is not held up.
     shutdown.abort();

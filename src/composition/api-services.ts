@@ -90,16 +90,21 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
   });
   // The routes' update/hibernate/resume and billing's every step go through the same core intake.
   const lifecycle: BillingLifecycleDeps = {
-    config, helm: adapters.helm, workloads: adapters.workloads, tenants: registry, producer: adapters.producer, claims: adapters.claims,
+    config,
+    helm: adapters.helm,
+    workloads: adapters.workloads,
+    tenants: registry,
+    producer: adapters.producer,
+    claims: adapters.claims,
   };
   const stripeWebhook = adapters.billingSchedules
     ? createBillingWebhook({
-      config,
-      redis,
-      lifecycle,
-      schedules: adapters.billingSchedules,
-      ...(adapters.stripeApi === undefined ? {} : { api: adapters.stripeApi }),
-    })
+        config,
+        redis,
+        lifecycle,
+        schedules: adapters.billingSchedules,
+        ...(adapters.stripeApi === undefined ? {} : { api: adapters.stripeApi }),
+      })
     : undefined;
   return {
     rateLimiter,
@@ -107,8 +112,16 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
     lifecycle,
     stripeWebhook,
     reads: {
-      registry, claims: adapters.claims, workloads: adapters.workloads, helm: adapters.helm, kube: adapters.kube,
-      queue: adapters.queue, history: adapters.history, hub: adapters.hub, redis: readinessPing(redis, adapters.redisOutage), randomHex,
+      registry,
+      claims: adapters.claims,
+      workloads: adapters.workloads,
+      helm: adapters.helm,
+      kube: adapters.kube,
+      queue: adapters.queue,
+      history: adapters.history,
+      hub: adapters.hub,
+      redis: readinessPing(redis, adapters.redisOutage),
+      randomHex,
     },
   };
 }

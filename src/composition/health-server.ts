@@ -36,6 +36,7 @@ export function startHealthServer(deps: HealthServerDeps & { host: string; port:
   const app = createHealthApp(deps);
   // The port is logged: with `healthPort` 0 (several workers on one host, tests) it is the only way to find it.
   const server = serve({ fetch: app.fetch, port: deps.port, hostname: deps.host }, (info) =>
-    deps.logger.info({ url: `http://${deps.host}:${info.port}` }, 'health server listening'));
+    deps.logger.info({ url: `http://${deps.host}:${info.port}` }, 'health server listening'),
+  );
   releasers.add('health server', () => new Promise<void>((resolve) => server.close(() => resolve())));
 }

@@ -16,10 +16,18 @@ export function createSharedServices(config: Config, env: NodeJS.ProcessEnv, rel
   const logger = createLogger(config.logging);
   const metrics: Metrics = createMetrics();
   // One reporter per dependency for every listener of the process; the checks use the clients built next.
-  const outages = createOutages({
-    logger, metrics, probes: { redis: () => redisCheck(), kubernetes: () => kube.version.getCode() },
-  }, releasers);
-  const kube = createKubernetes(config.kubernetes, { observe: observeKube(metrics, outages.kubernetes), requestTimeoutMs: config.timeouts.kubernetesRequest * 1000 });
+  const outages = createOutages(
+    {
+      logger,
+      metrics,
+      probes: { redis: () => redisCheck(), kubernetes: () => kube.version.getCode() },
+    },
+    releasers,
+  );
+  const kube = createKubernetes(config.kubernetes, {
+    observe: observeKube(metrics, outages.kubernetes),
+    requestTimeoutMs: config.timeouts.kubernetesRequest * 1000,
+  });
   const registry = createTenantStore(kube.core, config.platform.namespacePrefix, {
     clients: { rbac: kube.rbac, authorization: kube.authorization },
     tenantAccess: config.platform.tenantAccess,

@@ -35,12 +35,18 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
   const operationDeps = { config, logger, kube, tenants: registry, claims, workloads, helm };
   const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
-  const worker = createOperationsWorker({ ...operationDeps, history, leases, metrics }, { connection, prefix, concurrency: config.queue.concurrency, redisOutage: outages.redis });
+  const worker = createOperationsWorker(
+    { ...operationDeps, history, leases, metrics },
+    { connection, prefix, concurrency: config.queue.concurrency, redisOutage: outages.redis },
+  );
   const sweeper = createMaintenanceWorker(
     { ...operationDeps, leases, queue: operations, producer },
     { connection, prefix, redisOutage: outages.redis, outages: Object.values(outages) },
   );
-  const billing = createBillingWorker({ config, redis: historyRedis, logger, lifecycle: { config, tenants: registry, producer } }, { connection, prefix, redisOutage: outages.redis });
+  const billing = createBillingWorker(
+    { config, redis: historyRedis, logger, lifecycle: { config, tenants: registry, producer } },
+    { connection, prefix, redisOutage: outages.redis },
+  );
   const workers = [worker, sweeper, billing];
   // Released first (releasers run in reverse): stop taking jobs, let running ones finish or cancel them.
   releasers.add('workers', () => drainWorkers(workers, config.queue.shutdown.drainSeconds * 1000, logger));

@@ -26,7 +26,7 @@ export const AuthConfig = z
     issuer: z.string().min(1).optional().describe('Required `iss` claim, checked when set (AUTH_JWT_ISSUER)'),
     audience: z.string().min(1).optional().describe('Required `aud` claim, checked when set (AUTH_JWT_AUDIENCE)'),
     requiredRole: z.string().min(1).describe('Role the roles claim must contain for every /api route'),
-    rolesClaim: z.string().min(1).describe('Name of the claim holding the caller\'s roles (an array of strings)'),
+    rolesClaim: z.string().min(1).describe("Name of the claim holding the caller's roles (an array of strings)"),
     algorithms: z
       .strictObject({
         secret: z.array(HmacAlgorithm).min(1).describe('Algorithms accepted with jwtSecret'),

@@ -44,7 +44,8 @@ export function configFields(schema: z.ZodType, path = '', out: ConfigField[] = 
 
 /** The configuration reference as a Markdown table. */
 export function configReferenceMarkdown(schema: z.ZodType): string {
-  const rows = configFields(schema).map((f) =>
-    `| \`${f.path}\` | ${f.type} | ${f.env ? `\`${f.env}\`` : ''} | ${(f.description ?? '').replace(/\|/g, '\\|')} |`);
+  const rows = configFields(schema).map(
+    (f) => `| \`${f.path}\` | ${f.type} | ${f.env ? `\`${f.env}\`` : ''} | ${(f.description ?? '').replace(/\|/g, '\\|')} |`,
+  );
   return ['| Key | Type | Environment | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

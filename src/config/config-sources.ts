@@ -58,10 +58,17 @@ export function treeFromEnv(env: Environment): { tree: Tree; sources: Map<string
     // A non-integer PORT stays a string so the schema reports it rather than us guessing.
     // Likewise a boolean other than true/false stays a string for the schema to refuse.
     // A list (REDIS_SENTINELS) is comma-separated; blanks around the commas are not part of an entry.
-    const value = 'integer' in override && /^[0-9]+$/.test(raw) ? Number(raw)
-      : 'boolean' in override && /^(true|false)$/.test(raw) ? raw === 'true'
-      : 'list' in override ? raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
-      : raw;
+    const value =
+      'integer' in override && /^[0-9]+$/.test(raw)
+        ? Number(raw)
+        : 'boolean' in override && /^(true|false)$/.test(raw)
+          ? raw === 'true'
+          : 'list' in override
+            ? raw
+                .split(',')
+                .map((item) => item.trim())
+                .filter((item) => item !== '')
+            : raw;
     setPath(tree, override.path, value);
     sources.set(override.path.join('.'), override.name);
   }

@@ -12,10 +12,10 @@ const KubernetesConfig = z
     z.strictObject({
       source: z.literal('kubeconfig').describe('Use a kubeconfig file (KUBECONFIG)'),
       kubeconfig: z.string().min(1).describe('Path of the kubeconfig file (KUBECONFIG); may list several, colon-separated'),
-      context: z.string().min(1).optional().describe('Context to use; the file\'s current context when absent'),
+      context: z.string().min(1).optional().describe("Context to use; the file's current context when absent"),
     }),
     z.strictObject({
-      source: z.literal('in-cluster').describe('Use the pod\'s service account (KUBERNETES_SERVICE_HOST is set)'),
+      source: z.literal('in-cluster').describe("Use the pod's service account (KUBERNETES_SERVICE_HOST is set)"),
     }),
   ])
   .describe('Which cluster to manage. There is deliberately no default: never an unauthenticated localhost:8080');
@@ -27,7 +27,11 @@ export const Config = z
       .strictObject({
         port: z.int().min(0).max(65_535).describe('HTTP port to listen on; 0 picks a free one (PORT)'),
         host: z.string().min(1).describe('Interface to bind (HOST)'),
-        healthPort: z.int().min(0).max(65_535).describe('Port of the worker process\'s /healthz, /readyz and /metrics (HEALTH_PORT); `all` serves them on the API port'),
+        healthPort: z
+          .int()
+          .min(0)
+          .max(65_535)
+          .describe("Port of the worker process's /healthz, /readyz and /metrics (HEALTH_PORT); `all` serves them on the API port"),
       })
       .describe('HTTP listener'),
     redis: RedisConfig,
@@ -35,9 +39,7 @@ export const Config = z
     auth: AuthConfig,
     logging: z
       .strictObject({
-        level: z
-          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-          .describe('Minimum log level (LOG_LEVEL)'),
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).describe('Minimum log level (LOG_LEVEL)'),
         pretty: z.boolean().describe('Human-readable logs through pino-pretty, for local use only'),
       })
       .describe('Structured logging'),
@@ -51,10 +53,11 @@ export const Config = z
     timeouts: TimeoutsConfig,
     provisioning: z
       .strictObject({
-        keepFailedForInspection: z
-          .boolean()
-          .describe('Leave a failed provision\'s release and namespace in place instead of removing them'),
-        adminUsername: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/).describe('Username of each tenant\'s first admin'),
+        keepFailedForInspection: z.boolean().describe("Leave a failed provision's release and namespace in place instead of removing them"),
+        adminUsername: z
+          .string()
+          .regex(/^[a-z][a-z0-9_.-]{0,62}$/)
+          .describe("Username of each tenant's first admin"),
         expiry: z
           .strictObject({
             sweepSeconds: seconds('How often one replica looks for expired trial tenants (a BullMQ job scheduler)'),
@@ -70,7 +73,7 @@ export const Config = z
           .describe('Trial expiry'),
         reconcile: z
           .strictObject({
-            sweepSeconds: seconds('How often one replica compares every tenant\'s desired state with the cluster (a BullMQ job scheduler)'),
+            sweepSeconds: seconds("How often one replica compares every tenant's desired state with the cluster (a BullMQ job scheduler)"),
             lostIntentAfterSeconds: seconds('A queued or active operation marker whose job Redis no longer has is re-enqueued after this long'),
             stuckAfterSeconds: seconds('A release left pending-* this long, with no job holding the tenant, is repaired'),
           })
@@ -95,7 +98,7 @@ export const Config = z
           .int()
           .min(500)
           .max(600_000)
-          .describe('BullMQ job lock, renewed at half this; a killed worker\'s job is taken again about lockDurationMs + stalledIntervalMs later'),
+          .describe("BullMQ job lock, renewed at half this; a killed worker's job is taken again about lockDurationMs + stalledIntervalMs later"),
         stalledIntervalMs: z.int().min(100).max(600_000).describe('How often a worker looks for jobs whose lock expired (stalled)'),
         maxStalledCount: z.int().min(1).max(20).describe('Stalls a job survives before BullMQ fails it (the reconciler then re-runs it)'),
         tenantLease: z
@@ -106,7 +109,9 @@ export const Config = z
               .number()
               .min(0.05)
               .max(0.3)
-              .describe('A holder whose renewals fail gives the lease up this fraction of ttlMs before it could expire (after the send time of its last successful renewal)'),
+              .describe(
+                'A holder whose renewals fail gives the lease up this fraction of ttlMs before it could expire (after the send time of its last successful renewal)',
+              ),
           })
           .describe('One mutating job per tenant: a Redis lease with a fencing token'),
         shutdown: z
@@ -121,12 +126,18 @@ export const Config = z
       .strictObject({
         insecureCookies: z
           .boolean()
-          .describe('Send the admin session cookie without Secure, for plain-HTTP development only (ADMIN_INSECURE_COOKIES); behind a TLS-terminating ingress the request URL is http, so Secure cannot follow it'),
+          .describe(
+            'Send the admin session cookie without Secure, for plain-HTTP development only (ADMIN_INSECURE_COOKIES); behind a TLS-terminating ingress the request URL is http, so Secure cannot follow it',
+          ),
       })
       .describe('The admin page and Bull Board'),
     http: z
       .strictObject({
-        bodyLimitBytes: z.int().min(1024).max(16 * 1024 * 1024).describe('Largest accepted request body, in bytes'),
+        bodyLimitBytes: z
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .describe('Largest accepted request body, in bytes'),
         rateLimit: z
           .strictObject({
             windowSeconds: seconds('Length of the rate-limit window'),
@@ -134,7 +145,9 @@ export const Config = z
             subjects: z
               .record(z.string().min(1), z.int().min(1))
               .optional()
-              .describe('Per-subject maxRequests that replace the default for those JWT subjects, e.g. a contract-test or load-test client: { contract-test: 100000 }'),
+              .describe(
+                'Per-subject maxRequests that replace the default for those JWT subjects, e.g. a contract-test or load-test client: { contract-test: 100000 }',
+              ),
           })
           .describe('Per-subject (JWT `sub`) rate limit on /api'),
       })
@@ -158,7 +171,9 @@ export const Config = z
       });
     }
     // The original referenced an undefined bucket and a Secret nobody created; refuse that at start-up.
-    const backupTiers = Object.entries(config.tiers).filter(([, tier]) => tier.backupEnabled).map(([name]) => name);
+    const backupTiers = Object.entries(config.tiers)
+      .filter(([, tier]) => tier.backupEnabled)
+      .map(([name]) => name);
     if (backupTiers.length === 0) return;
     for (const field of ['destinationPrefix', 'credentialsSecret'] as const) {
       if (config.platform.backup[field] === null) {

@@ -3,8 +3,7 @@ import { DNS1123_LABEL, Hostname, isDns1123Subdomain } from '../domain/dns-names
 import { ImageRef } from '../domain/image.ts';
 import { TENANT_ID_MAX_LENGTH } from '../domain/tenant-id.ts';
 
-const kubernetesName = (what: string) =>
-  z.string().refine(isDns1123Subdomain, 'must be a DNS-1123 subdomain (lowercase a-z, 0-9, - and .)').describe(what);
+const kubernetesName = (what: string) => z.string().refine(isDns1123Subdomain, 'must be a DNS-1123 subdomain (lowercase a-z, 0-9, - and .)').describe(what);
 
 // Names are prefix + tenant id; Kubernetes caps namespaces at 63 characters and Helm caps releases at 53.
 const namePrefix = (max: number, what: string) =>
@@ -21,12 +20,12 @@ export const PlatformConfig = z
     reservedTenantIds: z
       .array(z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label'))
       .describe('Tenant ids refused because {id}.{baseDomain} is a platform host (www, api and admin always are)'),
-    namespacePrefix: namePrefix(63, 'Prefix of each tenant\'s namespace: {namespacePrefix}{tenantId}'),
-    releasePrefix: namePrefix(53, 'Prefix of each tenant\'s Helm release: {releasePrefix}{tenantId}'),
+    namespacePrefix: namePrefix(63, "Prefix of each tenant's namespace: {namespacePrefix}{tenantId}"),
+    releasePrefix: namePrefix(53, "Prefix of each tenant's Helm release: {releasePrefix}{tenantId}"),
     claimsNamespace: z
       .string()
       .regex(DNS1123_LABEL, 'must be a namespace name (a DNS-1123 label)')
-      .describe('The provisioner\'s own namespace, where each custom domain is claimed by one ConfigMap (two tenants never share a host); it must exist'),
+      .describe("The provisioner's own namespace, where each custom domain is claimed by one ConfigMap (two tenants never share a host); it must exist"),
     clusterIssuer: kubernetesName('cert-manager ClusterIssuer that signs tenant certificates'),
     ingressClassName: kubernetesName('IngressClass of tenant Ingresses'),
     storageClass: kubernetesName('StorageClass of tenant volumes unless a request overrides it')
@@ -57,11 +56,13 @@ export const PlatformConfig = z
     tenantAccess: z
       .strictObject({
         clusterRole: kubernetesName('ClusterRole with the namespaced rules the service needs inside a tenant namespace'),
-        serviceAccount: kubernetesName('The service\'s own ServiceAccount'),
+        serviceAccount: kubernetesName("The service's own ServiceAccount"),
         serviceAccountNamespace: kubernetesName('Namespace of that ServiceAccount'),
       })
       .nullable()
-      .describe('Least privilege (charts/tenant-provisioner): bind this ClusterRole into each tenant namespace as it is created; null when the service runs with broader credentials (dev, compose)'),
+      .describe(
+        'Least privilege (charts/tenant-provisioner): bind this ClusterRole into each tenant namespace as it is created; null when the service runs with broader credentials (dev, compose)',
+      ),
     backup: z
       .strictObject({
         destinationPrefix: z
@@ -76,9 +77,15 @@ export const PlatformConfig = z
             name: kubernetesName('Name of the source Secret'),
           })
           .nullable()
-          .describe('Secret (keys ACCESS_KEY_ID, ACCESS_SECRET_KEY) copied once into each backup tenant\'s namespace'),
-        schedule: z.string().regex(/^\S+( \S+){5}$/, 'must be a six-field cron expression (seconds first)').describe('ScheduledBackup cron, seconds first'),
-        retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, 'must look like 30d, 4w or 6m').describe('How long backups are kept'),
+          .describe("Secret (keys ACCESS_KEY_ID, ACCESS_SECRET_KEY) copied once into each backup tenant's namespace"),
+        schedule: z
+          .string()
+          .regex(/^\S+( \S+){5}$/, 'must be a six-field cron expression (seconds first)')
+          .describe('ScheduledBackup cron, seconds first'),
+        retentionPolicy: z
+          .string()
+          .regex(/^[1-9][0-9]*[dwm]$/, 'must look like 30d, 4w or 6m')
+          .describe('How long backups are kept'),
       })
       .describe('CloudNativePG backups for tiers that have them'),
   })
@@ -96,12 +103,16 @@ export const TimeoutsConfig = z
     validate: seconds('Validate step (cluster and Helm reachability, id and domain free)'),
     deployChart: seconds('`helm upgrade --install` step'),
     waitForDatabase: seconds('Wait for the CloudNativePG Cluster to be ready'),
-    waitForApi: seconds('Wait for the API Deployment rollout, database migrations included (the API\'s init container)'),
+    waitForApi: seconds("Wait for the API Deployment rollout, database migrations included (the API's init container)"),
     waitForWeb: seconds('Wait for the Web Deployment rollout'),
     defaultStep: seconds('Any other step (set URLs, credentials, expiry, billing…)'),
-    provisioning: seconds('Deadline of each attempt of a whole tenant job (provision, update, hibernate, resume, deprovision); past it the job fails for good and is compensated'),
+    provisioning: seconds(
+      'Deadline of each attempt of a whole tenant job (provision, update, hibernate, resume, deprovision); past it the job fails for good and is compensated',
+    ),
     deprovision: seconds('Namespace deletion step of a deprovision job'),
-    kubernetesRequest: seconds('Any one Kubernetes API request (watches excepted), so a hung API server fails a sweep, a billing lookup or a step instead of stalling it'),
+    kubernetesRequest: seconds(
+      'Any one Kubernetes API request (watches excepted), so a hung API server fails a sweep, a billing lookup or a step instead of stalling it',
+    ),
   })
   .superRefine((timeouts, ctx) => {
     for (const step of ['validate', 'deployChart', 'waitForDatabase', 'waitForApi', 'waitForWeb', 'defaultStep', 'deprovision'] as const) {

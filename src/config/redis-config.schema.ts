@@ -11,12 +11,11 @@ const Sentinel = z.string().superRefine((value, ctx) => {
   else if (Number(port) < 1 || Number(port) > 65_535) ctx.addIssue({ code: 'custom', message: 'port must be 1-65535' });
 });
 
-const Tls = z
-  .strictObject({
-    caFile: z.string().min(1).optional().describe('PEM file of the CA that signed the certificates; the system CAs when absent'),
-    serverName: z.string().min(1).optional().describe('Name the certificate must carry (SNI); the host connected to when absent'),
-    rejectUnauthorized: z.boolean().optional().describe('Refuse certificates that do not verify (default true); false only for a test setup'),
-  });
+const Tls = z.strictObject({
+  caFile: z.string().min(1).optional().describe('PEM file of the CA that signed the certificates; the system CAs when absent'),
+  serverName: z.string().min(1).optional().describe('Name the certificate must carry (SNI); the host connected to when absent'),
+  rejectUnauthorized: z.boolean().optional().describe('Refuse certificates that do not verify (default true); false only for a test setup'),
+});
 
 /**
  * One Redis (`url`) or a Sentinel-monitored group (`sentinels` + `name`), never both: the composition
@@ -39,7 +38,11 @@ export const RedisConfig = z
       .min(1)
       .optional()
       .describe('Password of the Redis servers (REDIS_PASSWORD, from a Secret); with url it may instead be in the URL, not in both'),
-    sentinelPassword: z.string().min(1).optional().describe('Password of the sentinels themselves (REDIS_SENTINEL_PASSWORD, from a Secret), when they require one'),
+    sentinelPassword: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Password of the sentinels themselves (REDIS_SENTINEL_PASSWORD, from a Secret), when they require one'),
     tls: Tls.optional().describe('TLS to the Redis servers: with sentinels this turns TLS on; with url the URL must be rediss://'),
     sentinelTls: Tls.optional().describe('TLS to the sentinels (their own certificates); plain TCP when absent'),
     leaseReplicas: z
@@ -47,7 +50,9 @@ export const RedisConfig = z
       .min(0)
       .max(5)
       .optional()
-      .describe('Replicas that must acknowledge (WAIT) each tenant-lease acquisition and renewal before it counts, so a failover cannot lose a lease its holder relies on; default 1 with sentinels, 0 with url'),
+      .describe(
+        'Replicas that must acknowledge (WAIT) each tenant-lease acquisition and renewal before it counts, so a failover cannot lose a lease its holder relies on; default 1 with sentinels, 0 with url',
+      ),
   })
   .superRefine((redis, ctx) => {
     if (redis.url !== undefined && redis.sentinels !== undefined) {

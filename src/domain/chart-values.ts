@@ -46,12 +46,22 @@ export const ChartPlatformSettings = z.object({
   backup: z
     .object({
       /** e.g. `s3://backups/tenants`; each tenant writes below `{prefix}/{tenantId}`. */
-      destinationPrefix: z.string().regex(/^s3:\/\/\S+$/, 'must be an s3:// URL').nullable().default(null),
+      destinationPrefix: z
+        .string()
+        .regex(/^s3:\/\/\S+$/, 'must be an s3:// URL')
+        .nullable()
+        .default(null),
       /** For S3-compatible stores (MinIO, R2...); null means AWS S3. */
       endpointUrl: z.url().nullable().default(null),
       /** CloudNativePG cron format, with seconds first. */
-      schedule: z.string().regex(/^\S+( \S+){5}$/, 'must be a six-field cron expression (seconds first)').default('0 0 2 * * *'),
-      retentionPolicy: z.string().regex(/^[1-9][0-9]*[dwm]$/, 'must look like 30d, 4w or 6m').default('30d'),
+      schedule: z
+        .string()
+        .regex(/^\S+( \S+){5}$/, 'must be a six-field cron expression (seconds first)')
+        .default('0 0 2 * * *'),
+      retentionPolicy: z
+        .string()
+        .regex(/^[1-9][0-9]*[dwm]$/, 'must look like 30d, 4w or 6m')
+        .default('30d'),
     })
     .prefault({}),
 });
@@ -175,7 +185,7 @@ function deriveQuota(workloads: Workload[], instances: number, storageSize: stri
 /** Per-container bounds: the largest component is the ceiling, the smallest the default. */
 function deriveLimitRange(resources: ComputeResources[], storageSize: string): ChartValues['limitRange'] {
   const extreme = (pick: (r: ComputeResources) => string, parse: (q: string) => number, max: boolean) =>
-    resources.map(pick).reduce((a, b) => ((parse(b) > parse(a)) === max ? b : a));
+    resources.map(pick).reduce((a, b) => (parse(b) > parse(a) === max ? b : a));
   return {
     max: { cpu: extreme((r) => r.cpuLimit, cpuMillis, true), memory: extreme((r) => r.memoryLimit, byteCount, true) },
     default: { cpu: extreme((r) => r.cpuLimit, cpuMillis, false), memory: extreme((r) => r.memoryLimit, byteCount, false) },
@@ -246,10 +256,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
     },
     backup: {
       enabled: tier.backupEnabled,
-      destinationPath:
-        tier.backupEnabled && backup.destinationPrefix !== null
-          ? `${backup.destinationPrefix.replace(/\/+$/, '')}/${tenant.tenantId}`
-          : null,
+      destinationPath: tier.backupEnabled && backup.destinationPrefix !== null ? `${backup.destinationPrefix.replace(/\/+$/, '')}/${tenant.tenantId}` : null,
       endpointURL: tier.backupEnabled ? backup.endpointUrl : null,
       credentialsSecret: tier.backupEnabled ? secrets.backupCredentials : null,
       schedule: backup.schedule,

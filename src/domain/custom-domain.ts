@@ -3,7 +3,8 @@ import { Hostname } from './dns-names.ts';
 
 /** A tenant's own hostname, e.g. `shop.acmeauto.com`: syntax only; see `checkCustomDomain` for the platform rule. */
 export const CustomDomain = Hostname.openapi({
-  description: 'Lowercase hostname served besides {tenantId}.{baseDomain}. IDNs as punycode (xn--): the server accepts a punycode label that decodes, which the pattern cannot check and so leaves out',
+  description:
+    'Lowercase hostname served besides {tenantId}.{baseDomain}. IDNs as punycode (xn--): the server accepts a punycode label that decodes, which the pattern cannot check and so leaves out',
   example: 'shop.acmeauto.com',
 });
 

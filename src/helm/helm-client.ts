@@ -6,8 +6,15 @@ import { HelmError } from './helm-error.ts';
 import { sharedCall } from './shared-call.ts';
 
 export type HelmReleaseStatus =
-  | 'unknown' | 'deployed' | 'uninstalled' | 'superseded' | 'failed' | 'uninstalling'
-  | 'pending-install' | 'pending-upgrade' | 'pending-rollback';
+  | 'unknown'
+  | 'deployed'
+  | 'uninstalled'
+  | 'superseded'
+  | 'failed'
+  | 'uninstalling'
+  | 'pending-install'
+  | 'pending-upgrade'
+  | 'pending-rollback';
 
 export type HelmRelease = { name: string; namespace: string; revision: number; status: HelmReleaseStatus; description: string };
 
@@ -46,7 +53,11 @@ type RawRelease = { name: string; namespace: string; version: number; info: { st
 type RawHistory = { revision: number; status: HelmReleaseStatus; description?: string };
 
 const toRelease = (raw: RawRelease): HelmRelease => ({
-  name: raw.name, namespace: raw.namespace, revision: raw.version, status: raw.info.status, description: raw.info.description ?? '',
+  name: raw.name,
+  namespace: raw.namespace,
+  revision: raw.version,
+  status: raw.info.status,
+  description: raw.info.description ?? '',
 });
 
 export function createHelmClient(options: HelmClientOptions): HelmClient {
@@ -57,8 +68,14 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
   async function run(command: string, args: string[], signal?: AbortSignal): Promise<string> {
     const started = performance.now();
     const result = await execa(options.binary, args, {
-      env, extendEnv: false, reject: false, stdin: 'ignore',
-      cancelSignal: signal, killSignal: 'SIGTERM', forceKillAfterDelay: killGraceMs, maxBuffer: 64 * 1024 * 1024,
+      env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      cancelSignal: signal,
+      killSignal: 'SIGTERM',
+      forceKillAfterDelay: killGraceMs,
+      maxBuffer: 64 * 1024 * 1024,
     });
     const ok = result.exitCode === 0 && !result.isCanceled;
     options.onInvoke?.(command, ok ? 'ok' : 'error', performance.now() - started);
@@ -86,14 +103,34 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
   return {
     upgradeInstall: (req) =>
       withValuesFile(req.values, async (file) =>
-        toRelease(JSON.parse(await run('upgrade', [
-          'upgrade', '--install', req.release, ...chartArgs(req.chart), '--namespace', req.namespace,
-          '--values', file, '--history-max', '10', forceConflicts, '--output', 'json',
-        ], req.signal)) as RawRelease)),
+        toRelease(
+          JSON.parse(
+            await run(
+              'upgrade',
+              [
+                'upgrade',
+                '--install',
+                req.release,
+                ...chartArgs(req.chart),
+                '--namespace',
+                req.namespace,
+                '--values',
+                file,
+                '--history-max',
+                '10',
+                forceConflicts,
+                '--output',
+                'json',
+              ],
+              req.signal,
+            ),
+          ) as RawRelease,
+        ),
+      ),
     template: (req) =>
       withValuesFile(req.values, (file) =>
-        run('template', ['template', req.release, ...chartArgs(req.chart), '--namespace', req.namespace, '--values', file,
-          '--validate'], req.signal)),
+        run('template', ['template', req.release, ...chartArgs(req.chart), '--namespace', req.namespace, '--values', file, '--validate'], req.signal),
+      ),
     status: async (release, namespace, signal) => {
       try {
         return toRelease(JSON.parse(await run('status', ['status', release, '--namespace', namespace, '--output', 'json'], signal)) as RawRelease);
@@ -130,7 +167,8 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
 
 // Helm gets only what it needs from the environment: never the service's own secrets
 // (AUTH_JWT_SECRET, REDIS_URL, Stripe keys) that a chart hook or plugin could read.
-const HELM_ENV = /^(PATH|HOME|TMPDIR|LANG|LC_[A-Z]+|HELM_[A-Z_]+|XDG_[A-Z_]+|KUBERNETES_SERVICE_(HOST|PORT)|(HTTPS?|NO)_PROXY|(https?|no)_proxy|SSL_CERT_(FILE|DIR))$/;
+const HELM_ENV =
+  /^(PATH|HOME|TMPDIR|LANG|LC_[A-Z]+|HELM_[A-Z_]+|XDG_[A-Z_]+|KUBERNETES_SERVICE_(HOST|PORT)|(HTTPS?|NO)_PROXY|(https?|no)_proxy|SSL_CERT_(FILE|DIR))$/;
 
 export function helmEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => HELM_ENV.test(key)));

@@ -42,8 +42,14 @@ function isPermanent(stderr: string): boolean {
 
 /** Helm's own error, from its `Error:` line on, without usage hints; this is what a failed step reports. */
 export function helmMessage(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Use --debug flag/i.test(l));
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Use --debug flag/i.test(l));
   const start = lines.findIndex((l) => /^error:?/i.test(l));
   const relevant = start >= 0 ? lines.slice(start) : lines.slice(-3);
-  return relevant.join(' ').replace(/^Error:\s*/i, '').slice(0, 2_000);
+  return relevant
+    .join(' ')
+    .replace(/^Error:\s*/i, '')
+    .slice(0, 2_000);
 }

@@ -18,7 +18,10 @@ export type JobHelm = {
 export function jobHelm(helm: HelmClient, signal: AbortSignal): JobHelm {
   const running = new Set<Promise<unknown>>();
   const track = <T>(call: Promise<T>): Promise<T> => {
-    const settled = call.then(() => undefined, () => undefined);
+    const settled = call.then(
+      () => undefined,
+      () => undefined,
+    );
     running.add(settled);
     void settled.then(() => running.delete(settled));
     return call;

@@ -14,8 +14,14 @@ export async function scheduleSweeps(queue: Queue, config: Pick<Config, 'provisi
     'reconcile-sweep': config.provisioning.reconcile.sweepSeconds * 1000,
   };
   for (const [name, ms] of Object.entries(every) as Array<[SweepName, number]>) {
-    await queue.upsertJobScheduler(name, { every: ms }, {
-      name, data: {}, opts: { removeOnComplete: 100, removeOnFail: 100, attempts: 1 },
-    });
+    await queue.upsertJobScheduler(
+      name,
+      { every: ms },
+      {
+        name,
+        data: {},
+        opts: { removeOnComplete: 100, removeOnFail: 100, attempts: 1 },
+      },
+    );
   }
 }

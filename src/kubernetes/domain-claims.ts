@@ -127,7 +127,9 @@ export function createDomainClaims(core: CoreV1Api, options: DomainClaimsOptions
         try {
           // Preconditions: a claim taken over since our read is someone else's now and must stay.
           await core.deleteNamespacedConfigMap({
-            namespace, name: claimName(host), body: { preconditions: { uid: current.uid, resourceVersion: current.resourceVersion } },
+            namespace,
+            name: claimName(host),
+            body: { preconditions: { uid: current.uid, resourceVersion: current.resourceVersion } },
           });
           return 'released';
         } catch (error) {

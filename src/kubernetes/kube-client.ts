@@ -1,7 +1,18 @@
 import { observedApiClient, ObservedWatch, type KubeRequestObserver } from '../observability/kube-instrumentation.ts';
 import {
-  AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, VersionApi, Watch,
-  createConfiguration, ServerConfiguration, setHeaderMiddleware, type ApiConstructor, type ApiType,
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  VersionApi,
+  Watch,
+  createConfiguration,
+  ServerConfiguration,
+  setHeaderMiddleware,
+  type ApiConstructor,
+  type ApiType,
 } from '@kubernetes/client-node';
 import { requestDeadline } from './kube-call.ts';
 
@@ -36,7 +47,8 @@ export function createKubernetes(source: KubernetesSource, options: KubernetesOp
   }
   const deadline = requestDeadline(options.requestTimeoutMs ?? 30_000);
   const observe = options.observe;
-  const client = <T extends ApiType>(Api: ApiConstructor<T>): T => (observe ? observedApiClient(kc, Api, observe, [deadline]) : plainApiClient(kc, Api, deadline));
+  const client = <T extends ApiType>(Api: ApiConstructor<T>): T =>
+    observe ? observedApiClient(kc, Api, observe, [deadline]) : plainApiClient(kc, Api, deadline);
   return {
     kc,
     core: client(CoreV1Api),
@@ -53,9 +65,11 @@ export function createKubernetes(source: KubernetesSource, options: KubernetesOp
 function plainApiClient<T extends ApiType>(kc: KubeConfig, Api: ApiConstructor<T>, deadline: ReturnType<typeof requestDeadline>): T {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('No active cluster in the kubeconfig');
-  return new Api(createConfiguration({
-    baseServer: new ServerConfiguration(cluster.server, {}),
-    authMethods: { default: kc },
-    middleware: [setHeaderMiddleware('User-Agent', 'tenant-provisioner'), deadline],
-  }));
+  return new Api(
+    createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kc },
+      middleware: [setHeaderMiddleware('User-Agent', 'tenant-provisioner'), deadline],
+    }),
+  );
 }

@@ -21,7 +21,9 @@ export const CNPG_HIBERNATION = 'cnpg.io/hibernation';
 export type DatabaseSummary = { instances: number; readyInstances: number; phase: string };
 
 const summary = (c: CnpgCluster): DatabaseSummary => ({
-  instances: c.spec?.instances ?? 0, readyInstances: c.status?.readyInstances ?? 0, phase: c.status?.phase ?? 'Pending',
+  instances: c.spec?.instances ?? 0,
+  readyInstances: c.status?.readyInstances ?? 0,
+  phase: c.status?.phase ?? 'Pending',
 });
 
 /**
@@ -55,8 +57,12 @@ export function deploymentReadiness(deployment: V1Deployment | undefined): Obser
   const observed = (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1);
   const stalled = status.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
   if (stalled) return { done: false, reason: `${name} stalled: ${stalled.message ?? 'progress deadline exceeded'}` };
-  const rolledOut = observed && (status.updatedReplicas ?? 0) === replicas && readyReplicas === replicas &&
-    (status.availableReplicas ?? 0) === replicas && (status.replicas ?? 0) === replicas;
+  const rolledOut =
+    observed &&
+    (status.updatedReplicas ?? 0) === replicas &&
+    readyReplicas === replicas &&
+    (status.availableReplicas ?? 0) === replicas &&
+    (status.replicas ?? 0) === replicas;
   if (rolledOut) return { done: true, value: { replicas, readyReplicas } };
   return { done: false, reason: `${name} ${readyReplicas}/${replicas} replicas ready` };
 }

@@ -22,26 +22,34 @@ export async function ensureTenantAccess(
 ): Promise<void> {
   try {
     beforeWrite(signal);
-    await clients.rbac.createNamespacedRoleBinding({
-      namespace,
-      body: {
-        metadata: { name: access.clusterRole, labels: { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: tenantId } },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: access.clusterRole },
-        subjects: [{ kind: 'ServiceAccount', name: access.serviceAccount, namespace: access.serviceAccountNamespace }],
+    await clients.rbac.createNamespacedRoleBinding(
+      {
+        namespace,
+        body: {
+          metadata: { name: access.clusterRole, labels: { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: tenantId } },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: access.clusterRole },
+          subjects: [{ kind: 'ServiceAccount', name: access.serviceAccount, namespace: access.serviceAccountNamespace }],
+        },
       },
-    }, callOptions(signal));
+      callOptions(signal),
+    );
   } catch (error) {
     if (!isConflict(error)) throw error;
   }
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const review = await clients.authorization.createSelfSubjectAccessReview({
-      body: { spec: { resourceAttributes: { namespace, verb: 'create', resource: 'secrets' } } },
-    }, callOptions(signal));
+    const review = await clients.authorization.createSelfSubjectAccessReview(
+      {
+        body: { spec: { resourceAttributes: { namespace, verb: 'create', resource: 'secrets' } } },
+      },
+      callOptions(signal),
+    );
     if (review.status?.allowed) return;
     // RBAC caches converge in well under the deadline; past it the role itself does not grant it.
     if (Date.now() > deadline) {
-      throw new Error(`forbidden: ClusterRole ${access.clusterRole} bound in namespace ${namespace} does not let the service create secrets there (not effective after ${deadlineMs} ms)`);
+      throw new Error(
+        `forbidden: ClusterRole ${access.clusterRole} bound in namespace ${namespace} does not let the service create secrets there (not effective after ${deadlineMs} ms)`,
+      );
     }
     await sleep(100, undefined, signal ? { signal } : undefined);
   }

@@ -92,7 +92,10 @@ export async function ensureBackupCredentials(
   const labels = { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: input.tenantId };
   try {
     beforeWrite(signal);
-    await core.createNamespacedSecret({ namespace: input.namespace, body: { metadata: { name, labels }, type: 'Opaque', data: source.data ?? {} } }, callOptions(signal));
+    await core.createNamespacedSecret(
+      { namespace: input.namespace, body: { metadata: { name, labels }, type: 'Opaque', data: source.data ?? {} } },
+      callOptions(signal),
+    );
     return true;
   } catch (error) {
     if (isConflict(error)) return false;

@@ -66,7 +66,10 @@ export function createTenantWorkloads(kube: Kubernetes) {
           if (!ns) return { done: true, value: true };
           const blocking = (ns.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? ''}`);
           const finalizers = [...(ns.spec?.finalizers ?? []), ...(ns.metadata?.finalizers ?? [])];
-          return { done: false, reason: `namespace ${name} terminating (finalizers: ${finalizers.join(', ') || 'none'}${blocking.length ? `; ${blocking.join('; ')}` : ''})` };
+          return {
+            done: false,
+            reason: `namespace ${name} terminating (finalizers: ${finalizers.join(', ') || 'none'}${blocking.length ? `; ${blocking.join('; ')}` : ''})`,
+          };
         },
         what: `namespace ${name} deletion`,
         ...o,

@@ -104,20 +104,28 @@ export async function watchUntil<O extends KubernetesObject, T>(options: WatchUn
       const query: Record<string, string | boolean> = { fieldSelector: `metadata.name=${options.name}`, allowWatchBookmarks: true };
       if (current?.metadata?.resourceVersion) query.resourceVersion = current.metadata.resourceVersion;
       options.watch
-        .watch(options.path, query, (phase, object: O) => {
-          if (phase === 'BOOKMARK' || phase === 'ERROR') return;
-          const value = observe(phase === 'DELETED' ? undefined : object);
-          if (value !== undefined) finish({ value });
-        }, (error: unknown) => {
-          if ((error as { statusCode?: number } | null)?.statusCode === 403) finish({ refused: true });
-          else finish(error && !signal.aborted ? { failed: true } : {});
-        })
-        .then((c) => {
-          controller = c;
-          // The watch was accepted: an earlier refusal is over.
-          if (!settled) delete since.watch;
-          if (settled) c.abort();
-        }, () => finish({ failed: true }));
+        .watch(
+          options.path,
+          query,
+          (phase, object: O) => {
+            if (phase === 'BOOKMARK' || phase === 'ERROR') return;
+            const value = observe(phase === 'DELETED' ? undefined : object);
+            if (value !== undefined) finish({ value });
+          },
+          (error: unknown) => {
+            if ((error as { statusCode?: number } | null)?.statusCode === 403) finish({ refused: true });
+            else finish(error && !signal.aborted ? { failed: true } : {});
+          },
+        )
+        .then(
+          (c) => {
+            controller = c;
+            // The watch was accepted: an earlier refusal is over.
+            if (!settled) delete since.watch;
+            if (settled) c.abort();
+          },
+          () => finish({ failed: true }),
+        );
     });
     if ('value' in found && found.value !== undefined) return found.value;
     // Without this, a refused watch would quietly turn into polling: a GET and a refused watch every 100 ms.

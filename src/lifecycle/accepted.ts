@@ -19,7 +19,10 @@ export type JobAccepted = z.infer<typeof JobAccepted>;
 
 export function acceptedBody(a: Pick<LifecycleAccepted, 'jobId' | 'tenantId' | 'namespace' | 'state'>): JobAccepted {
   return {
-    jobId: a.jobId, tenantId: a.tenantId, namespace: a.namespace, state: a.state,
+    jobId: a.jobId,
+    tenantId: a.tenantId,
+    namespace: a.namespace,
+    state: a.state,
     links: { job: `/api/jobs/${a.jobId}`, events: `/api/jobs/${a.jobId}/events`, status: `/api/provisioning/${a.tenantId}/status` },
   };
 }

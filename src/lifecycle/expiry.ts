@@ -14,7 +14,11 @@ type ExpiryConfig = Pick<Config, 'platform' | 'provisioning'>;
  * write that records an expiry request, and the removal job before each destructive call, so a
  * tenant that paid after a sweep listed it is never hibernated or removed for having expired.
  */
-function expiryDue(config: ExpiryConfig, tenant: Pick<TenantRecord, 'expiresAt' | 'terminating' | 'tenantId' | 'namespace'>, now: Date): ExpiryAction | undefined {
+function expiryDue(
+  config: ExpiryConfig,
+  tenant: Pick<TenantRecord, 'expiresAt' | 'terminating' | 'tenantId' | 'namespace'>,
+  now: Date,
+): ExpiryAction | undefined {
   const { policy, deprovisionAfterSeconds } = config.provisioning.expiry;
   if (policy === 'none' || !tenant.expiresAt || tenant.terminating || !ownTenant(config, tenant)) return undefined;
   const expired = Date.parse(tenant.expiresAt);

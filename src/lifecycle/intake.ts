@@ -22,10 +22,11 @@ export type IntakeDeps = {
   now?: (() => Date) | undefined;
   newJobId?: () => string;
 };
-export type LifecycleDeps = IntakeDeps & PreflightDeps & {
-  /** Custom-domain ownership; absent only where no request can carry a custom domain (some tests). */
-  claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
-};
+export type LifecycleDeps = IntakeDeps &
+  PreflightDeps & {
+    /** Custom-domain ownership; absent only where no request can carry a custom domain (some tests). */
+    claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
+  };
 
 export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'deprovision';
 
@@ -68,7 +69,13 @@ async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOp
     }
     next = await target(tenant);
     if (isPending(marker) && marker.type === operation && (!next || sameDesired(next.desired, tenant.desired))) return { result: marker };
-    const operationMarker: OperationMarker = { type: operation, jobId, state: 'queued', at: now.toISOString(), ...(options.reason ? { reason: options.reason } : {}) };
+    const operationMarker: OperationMarker = {
+      type: operation,
+      jobId,
+      state: 'queued',
+      at: now.toISOString(),
+      ...(options.reason ? { reason: options.reason } : {}),
+    };
     const change: IntentChange = { operation: operationMarker };
     if (next) change.desired = next.desired;
     if (next?.expiresAt !== undefined) change.expiresAt = next.expiresAt;
@@ -78,8 +85,12 @@ async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOp
   const marker = outcome.result;
   const { tenant } = outcome.before;
   const accepted: LifecycleAccepted = {
-    jobId: marker.jobId, tenantId, namespace: tenant.namespace, operation,
-    state: marker.state === 'active' ? 'active' : 'queued', replayed: !outcome.written,
+    jobId: marker.jobId,
+    tenantId,
+    namespace: tenant.namespace,
+    operation,
+    state: marker.state === 'active' ? 'active' : 'queued',
+    replayed: !outcome.written,
   };
   // A replay is not queued again unless the caller fixed the id (then adding again is a no-op, or recreates a lost job).
   if (!outcome.written && options.jobId === undefined) return accepted;
@@ -120,21 +131,28 @@ export async function requestUpdate(deps: LifecycleDeps, tenantId: string, chang
   // the old one is released once the new intent is: two tenants never share a host.
   let claimed: string | undefined;
   let replaced: string | null = null;
-  const accepted = await submit(deps, tenantId, 'update', async (tenant) => {
-    const plan = planUpdate(deps.config, tenant, change);
-    if (plan.refusals.length > 0) throw new ChangeRejectedError(tenantId, plan.refusals);
-    const unchanged = sameDesired(plan.desired, tenant.desired) && plan.expiresAt === tenant.expiresAt;
-    const reasons = unchanged ? [] : await preflightUpdate(deps, tenant, plan.desired, plan.expiresAt);
-    if (reasons.length > 0) throw new ChangeRejectedError(tenantId, reasons);
-    const host = plan.desired.customDomain;
-    replaced = tenant.desired.customDomain !== host ? tenant.desired.customDomain : null;
-    if (host && host !== tenant.desired.customDomain && deps.claims) {
-      const outcome = await deps.claims.claim(host, tenantId);
-      if (typeof outcome === 'object') throw new ChangeRejectedError(tenantId, [{ path: 'customDomain', message: `is already used by tenant ${outcome.ownedBy}` }]);
-      if (outcome === 'claimed') claimed = host;
-    }
-    return { desired: plan.desired, expiresAt: plan.expiresAt };
-  }, options).catch(async (error: unknown) => {
+  const accepted = await submit(
+    deps,
+    tenantId,
+    'update',
+    async (tenant) => {
+      const plan = planUpdate(deps.config, tenant, change);
+      if (plan.refusals.length > 0) throw new ChangeRejectedError(tenantId, plan.refusals);
+      const unchanged = sameDesired(plan.desired, tenant.desired) && plan.expiresAt === tenant.expiresAt;
+      const reasons = unchanged ? [] : await preflightUpdate(deps, tenant, plan.desired, plan.expiresAt);
+      if (reasons.length > 0) throw new ChangeRejectedError(tenantId, reasons);
+      const host = plan.desired.customDomain;
+      replaced = tenant.desired.customDomain !== host ? tenant.desired.customDomain : null;
+      if (host && host !== tenant.desired.customDomain && deps.claims) {
+        const outcome = await deps.claims.claim(host, tenantId);
+        if (typeof outcome === 'object')
+          throw new ChangeRejectedError(tenantId, [{ path: 'customDomain', message: `is already used by tenant ${outcome.ownedBy}` }]);
+        if (outcome === 'claimed') claimed = host;
+      }
+      return { desired: plan.desired, expiresAt: plan.expiresAt };
+    },
+    options,
+  ).catch(async (error: unknown) => {
     if (claimed) await deps.claims?.release(claimed, tenantId).catch(() => undefined);
     throw error;
   });
@@ -166,10 +184,15 @@ export async function requestRepair(deps: IntakeDeps, tenantId: string, options:
  * Billing links a Stripe customer and subscription to a tenant. A conditional write like every
  * other change of intent, so it never overwrites ids linked by a newer event it did not see.
  */
-export async function recordStripeIds(deps: { tenants: Pick<TenantStore, 'read' | 'write'> }, tenantId: string, ids: { customerId: string; subscriptionId: string }): Promise<void> {
+export async function recordStripeIds(
+  deps: { tenants: Pick<TenantStore, 'read' | 'write'> },
+  tenantId: string,
+  ids: { customerId: string; subscriptionId: string },
+): Promise<void> {
   const outcome = await changeIntent(deps.tenants, tenantId, (tenant) =>
     tenant.stripeCustomerId === ids.customerId && tenant.stripeSubscriptionId === ids.subscriptionId
       ? { result: undefined }
-      : { change: { stripe: { customerId: ids.customerId, subscriptionId: ids.subscriptionId } }, result: undefined });
+      : { change: { stripe: { customerId: ids.customerId, subscriptionId: ids.subscriptionId } }, result: undefined },
+  );
   if (!outcome) throw new TenantNotFoundError(tenantId);
 }

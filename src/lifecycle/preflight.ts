@@ -56,7 +56,10 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
   const liveClass = live?.spec?.storage?.storageClass;
   const asked = desired.resourceOverrides.storageClass !== tenant.desired.resourceOverrides.storageClass;
   if (live && asked && (liveClass ?? null) !== next.storageClass) {
-    errors.push({ path: 'resourceOverrides.storageClass', message: `would move PostgreSQL volumes from StorageClass ${liveClass ?? '(cluster default)'} to ${next.storageClass ?? '(cluster default)'}; existing volumes cannot change class` });
+    errors.push({
+      path: 'resourceOverrides.storageClass',
+      message: `would move PostgreSQL volumes from StorageClass ${liveClass ?? '(cluster default)'} to ${next.storageClass ?? '(cluster default)'}; existing volumes cannot change class`,
+    });
   }
   if (desired.customDomain && desired.customDomain !== tenant.desired.customDomain) {
     const owner = await domainOwner(deps.tenants, desired.customDomain, tenant.tenantId);
@@ -67,7 +70,10 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
     // Killed, not abandoned, when it overruns: the API answers within its own deadline, and a Helm
     // child must not outlive the request that started it.
     await deps.helm.template({
-      release: releaseFor(config.platform.releasePrefix, tenant.tenantId), namespace: tenant.namespace, chart: config.platform.chart, values: built.yaml,
+      release: releaseFor(config.platform.releasePrefix, tenant.tenantId),
+      namespace: tenant.namespace,
+      chart: config.platform.chart,
+      values: built.yaml,
       signal: AbortSignal.timeout(deps.renderDeadlineMs ?? PREFLIGHT_RENDER_MS),
     });
   } catch (error) {
@@ -87,7 +93,8 @@ async function domainOwner(tenants: Pick<TenantStore, 'all'>, domain: string, se
 
 function currentStorage(config: Config, tenant: TenantRecord): string | undefined {
   try {
-    return tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired).values.postgres.storage.size;
+    return tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired).values
+      .postgres.storage.size;
   } catch {
     return undefined;
   }

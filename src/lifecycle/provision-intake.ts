@@ -34,7 +34,12 @@ const DAY_MS = 24 * 3600 * 1000;
  * claimed first, atomically: two tenants never share a host. A namespace that already exists with
  * this plan's job on its marker is this request's own earlier attempt, and is finished, not refused.
  */
-export async function requestProvision(deps: ProvisionIntakeDeps, request: ProvisionRequest, plan: ProvisionPlan, reason: OperationReason = 'api'): Promise<LifecycleAccepted> {
+export async function requestProvision(
+  deps: ProvisionIntakeDeps,
+  request: ProvisionRequest,
+  plan: ProvisionPlan,
+  reason: OperationReason = 'api',
+): Promise<LifecycleAccepted> {
   const { config } = deps;
   const { tenantId, jobId } = plan;
   // Whatever the source (HTTP, billing), an id that would shadow a platform host is never recorded.
@@ -44,10 +49,19 @@ export async function requestProvision(deps: ProvisionIntakeDeps, request: Provi
   const at = (deps.now?.() ?? new Date()).toISOString();
   const tier = config.tiers[request.subscriptionTier];
   const expiresAt = tier.expiresAfterDays === null ? null : new Date(Date.parse(at) + tier.expiresAfterDays * DAY_MS).toISOString();
-  const desired: DesiredState = { tier: request.subscriptionTier, customDomain: request.customDomain ?? null, resourceOverrides: request.resourceOverrides ?? {}, hibernated: false };
+  const desired: DesiredState = {
+    tier: request.subscriptionTier,
+    customDomain: request.customDomain ?? null,
+    resourceOverrides: request.resourceOverrides ?? {},
+    hibernated: false,
+  };
   const facts = {
-    companyName: request.companyName, ownerEmail: request.ownerEmail, ownerName: `${request.ownerFirstName} ${request.ownerLastName}`,
-    stripeCustomerId: request.stripeCustomerId ?? null, stripeSubscriptionId: request.stripeSubscriptionId ?? null, expiresAt,
+    companyName: request.companyName,
+    ownerEmail: request.ownerEmail,
+    ownerName: `${request.ownerFirstName} ${request.ownerLastName}`,
+    stripeCustomerId: request.stripeCustomerId ?? null,
+    stripeSubscriptionId: request.stripeSubscriptionId ?? null,
+    expiresAt,
   };
   const marker: OperationMarker = { type: 'provision', jobId, state: 'queued', at, reason };
 

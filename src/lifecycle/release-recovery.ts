@@ -1,10 +1,7 @@
 import type { HelmClient, HelmRelease } from '../helm/helm-client.ts';
 
 /** What to do with a release before acting on it. */
-export type ReleaseAction =
-  | { kind: 'none' }
-  | { kind: 'uninstall'; reason: string }
-  | { kind: 'rollback'; revision: number; reason: string };
+export type ReleaseAction = { kind: 'none' } | { kind: 'uninstall'; reason: string } | { kind: 'rollback'; revision: number; reason: string };
 
 /** The newest revision that was ever live: the one a failed or interrupted change goes back to. */
 export function lastDeployedRevision(history: readonly HelmRelease[]): number | undefined {

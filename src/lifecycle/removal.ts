@@ -87,7 +87,13 @@ export async function deleteForRemoval(deps: RemovalDeps, ref: TenantRef, jobId:
  * provision run again, or one whose last history write failed), so it is rolled back to its last
  * deployed revision, never uninstalled. Returns what was done, for the job's log.
  */
-export async function compensateProvision(deps: RemovalDeps, ref: TenantRef, jobId: string, failure: { step: string; message: string }, signal: AbortSignal): Promise<string> {
+export async function compensateProvision(
+  deps: RemovalDeps,
+  ref: TenantRef,
+  jobId: string,
+  failure: { step: string; message: string },
+  signal: AbortSignal,
+): Promise<string> {
   const current = (await deps.tenants.read(ref.tenantId))?.tenant;
   if (!current) return 'nothing left to undo';
   const marker = current.operation;

@@ -18,7 +18,13 @@ const MARKER_TRANSITIONS: Readonly<Record<MarkerState, readonly MarkerState[]>> 
 /** What the intake does with a request for an operation, given what the tenant is doing now. */
 export type IntakeVerdict = 'accept' | 'replay' | 'refuse';
 
-const ALIVE: Readonly<Record<OperationType, IntakeVerdict>> = { provision: 'refuse', update: 'accept', hibernate: 'accept', resume: 'accept', deprovision: 'accept' };
+const ALIVE: Readonly<Record<OperationType, IntakeVerdict>> = {
+  provision: 'refuse',
+  update: 'accept',
+  hibernate: 'accept',
+  resume: 'accept',
+  deprovision: 'accept',
+};
 
 /**
  * The intake's table, by the tenant's phase (src/lifecycle/phases.ts): a tenant being removed

@@ -29,7 +29,12 @@ function serverOf(kc: KubeConfig) {
  * request and a response separately and never a network failure, so the HTTP library itself is
  * wrapped: one observation per request, with its status or 'error'.
  */
-export function observedApiClient<T extends ApiType>(kc: KubeConfig, ApiClass: ApiConstructor<T>, observe: KubeRequestObserver, middleware: ObservableMiddleware[] = []): T {
+export function observedApiClient<T extends ApiType>(
+  kc: KubeConfig,
+  ApiClass: ApiConstructor<T>,
+  observe: KubeRequestObserver,
+  middleware: ObservableMiddleware[] = [],
+): T {
   const { server, basePath } = serverOf(kc);
   const inner = new IsomorphicFetchHttpLibrary();
   const httpApi = wrapHttpLibrary({

@@ -53,12 +53,23 @@ export function describeKubeRequest(method: string, url: string, basePath = ''):
 
   const watching = ['true', '1'].includes(parsed.searchParams.get('watch') ?? '');
   const verb =
-    m === 'GET' ? (watching ? 'watch' : named ? 'get' : 'list')
-    : m === 'POST' ? 'create'
-    : m === 'PUT' ? 'update'
-    : m === 'PATCH' ? 'patch'
-    : m === 'DELETE' ? (named ? 'delete' : 'deletecollection')
-    : m.toLowerCase();
+    m === 'GET'
+      ? watching
+        ? 'watch'
+        : named
+          ? 'get'
+          : 'list'
+      : m === 'POST'
+        ? 'create'
+        : m === 'PUT'
+          ? 'update'
+          : m === 'PATCH'
+            ? 'patch'
+            : m === 'DELETE'
+              ? named
+                ? 'delete'
+                : 'deletecollection'
+              : m.toLowerCase();
   return { verb, group, resource };
 }
 

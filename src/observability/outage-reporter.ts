@@ -25,9 +25,7 @@ export interface OutageReporter {
   close(): void;
 }
 
-export type OutageStatus =
-  | { up: true }
-  | { up: false; since: string; errors: number; firstError: string; lastError: string };
+export type OutageStatus = { up: true } | { up: false; since: string; errors: number; firstError: string; lastError: string };
 
 export type OutageReporterOptions = {
   dependency: string;
@@ -67,21 +65,35 @@ export function createOutageReporter(options: OutageReporterOptions): OutageRepo
   const summary = () => {
     if (!outage) return;
     const o = outage;
-    logger.warn({
-      dependency, forMs: now() - o.since, errors: o.errors, newErrors: o.errors - o.lastSummaryErrors,
-      firstError: o.first, lastError: o.last, sources: [...o.sources],
-    }, `${dependency} still unavailable`);
+    logger.warn(
+      {
+        dependency,
+        forMs: now() - o.since,
+        errors: o.errors,
+        newErrors: o.errors - o.lastSummaryErrors,
+        firstError: o.first,
+        lastError: o.last,
+        sources: [...o.sources],
+      },
+      `${dependency} still unavailable`,
+    );
     o.lastSummaryErrors = o.errors;
   };
 
   const begin = (first: { source: string; error: unknown }, more: typeof suspects, count: number, probeError: unknown) => {
     const errors = [first, ...more];
     outage = {
-      since: now(), errors: count, lastSummaryErrors: count, first: describe(first.error),
-      last: describe(probeError), sources: new Set(errors.map((e) => e.source)),
+      since: now(),
+      errors: count,
+      lastSummaryErrors: count,
+      first: describe(first.error),
+      last: describe(probeError),
+      sources: new Set(errors.map((e) => e.source)),
     };
-    logger.error({ dependency, firstError: outage.first, check: outage.last, sources: [...outage.sources] },
-      `${dependency} unavailable: reporting a summary every ${Math.round(summaryEveryMs / 1000)} s until it is back`);
+    logger.error(
+      { dependency, firstError: outage.first, check: outage.last, sources: [...outage.sources] },
+      `${dependency} unavailable: reporting a summary every ${Math.round(summaryEveryMs / 1000)} s until it is back`,
+    );
     options.onChange?.(false);
     summaryTimer = setInterval(summary, summaryEveryMs);
     summaryTimer.unref();
@@ -93,8 +105,10 @@ export function createOutageReporter(options: OutageReporterOptions): OutageRepo
     const o = outage;
     outage = undefined;
     clearInterval(summaryTimer);
-    logger.info({ dependency, durationMs: now() - o.since, errors: o.errors, firstError: o.first, lastError: o.last, sources: [...o.sources] },
-      `${dependency} available again`);
+    logger.info(
+      { dependency, durationMs: now() - o.since, errors: o.errors, firstError: o.first, lastError: o.last, sources: [...o.sources] },
+      `${dependency} available again`,
+    );
     options.onChange?.(true);
   };
 
@@ -163,7 +177,10 @@ export function createOutageReporter(options: OutageReporterOptions): OutageRepo
       check();
     },
     isDown: () => outage !== undefined,
-    status: () => (outage ? { up: false, since: new Date(outage.since).toISOString(), errors: outage.errors, firstError: outage.first, lastError: outage.last } : { up: true }),
+    status: () =>
+      outage
+        ? { up: false, since: new Date(outage.since).toISOString(), errors: outage.errors, firstError: outage.first, lastError: outage.last }
+        : { up: true },
     retryDelayMs: (attempt) => (outage ? probeEveryMs + Math.floor(Math.random() * probeEveryMs) : Math.min(attempt * 100, 2_000)),
     close() {
       closed = true;

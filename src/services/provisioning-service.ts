@@ -65,7 +65,8 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     if (context.idempotencyKey === undefined) return undefined;
     const result: IdempotencyClaim = await redisCall(deps.idempotency.claim(context.subject, context.idempotencyKey, fingerprintOf(request)), remainingMs);
     if (result.kind === 'mismatch') throw new IdempotencyMismatchError();
-    if (result.kind === 'in-progress') throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', { retryAfterSeconds: 1 });
+    if (result.kind === 'in-progress')
+      throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', { retryAfterSeconds: 1 });
     return result;
   }
 
@@ -78,15 +79,19 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       const limit = budget(REDIS_DEADLINE_MS);
       const claim = await claimKey(request, context, limit.remaining());
       if (claim?.kind === 'replay') return { accepted: claim.response.body as JobAccepted, replayed: true };
-      const plan = context.idempotencyKey !== undefined
-        ? keyedPlan(request, context.subject, context.idempotencyKey, config.platform.reservedTenantIds)
-        : { tenantId: request.tenantId ?? generateTenantId(request.companyName, randomHex(), config.platform.reservedTenantIds), jobId: randomUUID() };
+      const plan =
+        context.idempotencyKey !== undefined
+          ? keyedPlan(request, context.subject, context.idempotencyKey, config.platform.reservedTenantIds)
+          : { tenantId: request.tenantId ?? generateTenantId(request.companyName, randomHex(), config.platform.reservedTenantIds), jobId: randomUUID() };
       try {
         await redisCall(deps.redis.ping(), limit.remaining());
         const done = await dependencyCall('The Kubernetes API', requestProvision(provisionDeps, request, plan, context.reason ?? 'api'), CLUSTER_DEADLINE_MS);
         const body = acceptedBody(done);
-        await claim?.complete({ status: 202, body, headers: { Location: body.links.job } }).catch((cause: unknown) =>
-          context.logger.warn({ err: cause }, 'could not store the idempotent response; a retry with this key finds the same tenant'));
+        await claim
+          ?.complete({ status: 202, body, headers: { Location: body.links.job } })
+          .catch((cause: unknown) =>
+            context.logger.warn({ err: cause }, 'could not store the idempotent response; a retry with this key finds the same tenant'),
+          );
         context.logger.info({ tenantId: plan.tenantId, jobId: plan.jobId, tier: request.subscriptionTier, replayed: done.replayed }, 'provision queued');
         return { accepted: body, replayed: false };
       } catch (error) {
@@ -99,7 +104,11 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     /** Removal through the one lifecycle intake; asking twice returns the same job. */
     async deprovision(tenantId: string, context: CallContext): Promise<Accepted> {
       await redisCall(deps.redis.ping(), REDIS_DEADLINE_MS);
-      const done = await dependencyCall('The Kubernetes API', requestDeprovision({ config, tenants: registry, producer, now }, tenantId, { reason: context.reason ?? 'api' }), CLUSTER_DEADLINE_MS);
+      const done = await dependencyCall(
+        'The Kubernetes API',
+        requestDeprovision({ config, tenants: registry, producer, now }, tenantId, { reason: context.reason ?? 'api' }),
+        CLUSTER_DEADLINE_MS,
+      );
       context.logger.info({ tenantId, jobId: done.jobId, replayed: done.replayed }, 'deprovision queued');
       return { accepted: acceptedBody(done), replayed: done.replayed };
     },

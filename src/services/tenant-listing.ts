@@ -10,8 +10,17 @@ import { nominalTenantPhase, TENANT_PHASES } from '../lifecycle/phases.ts';
 /** The query of `GET /api/tenants`; the route validates with it and the listing takes its output. */
 export const TenantListQuery = z.object({
   tier: TierName.optional().openapi({ param: { name: 'tier', in: 'query' }, example: 'professional' }),
-  phase: z.enum(TENANT_PHASES).optional().openapi({ param: { name: 'phase', in: 'query' }, example: 'ready' }),
-  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
+  phase: z
+    .enum(TENANT_PHASES)
+    .optional()
+    .openapi({ param: { name: 'phase', in: 'query' }, example: 'ready' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(50)
+    .openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
   // The API server's continue tokens are URL-safe base64; the character set also keeps a 4096-character
   // cursor within Node's 16 KiB request head once percent-encoded (a 431 no route could answer).
   cursor: z

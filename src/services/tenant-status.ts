@@ -63,7 +63,11 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
   const releaseName = releaseFor(deps.config.platform.releasePrefix, tenantId);
   const [release, cluster, api, web] = await Promise.all([
     // Helm is a child process: its own deadline kills it (the outer one only maps the error to a 503).
-    dependencyCall('Helm', withDeadlineSignal(CLUSTER_DEADLINE_MS, 'Helm', (signal) => deps.helm.status(releaseName, ns, signal)), CLUSTER_DEADLINE_MS),
+    dependencyCall(
+      'Helm',
+      withDeadlineSignal(CLUSTER_DEADLINE_MS, 'Helm', (signal) => deps.helm.status(releaseName, ns, signal)),
+      CLUSTER_DEADLINE_MS,
+    ),
     dependencyCall('The Kubernetes API', deps.workloads.readDatabase(ns, names.database), CLUSTER_DEADLINE_MS),
     dependencyCall('The Kubernetes API', deps.workloads.readDeployment(ns, names.api), CLUSTER_DEADLINE_MS),
     dependencyCall('The Kubernetes API', deps.workloads.readDeployment(ns, names.web), CLUSTER_DEADLINE_MS),

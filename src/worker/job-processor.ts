@@ -112,9 +112,10 @@ export function createJobProcessor(deps: ProcessorDeps) {
         const undoSignal = AbortSignal.any([keeper.lost, AbortSignal.timeout(deps.config.timeouts.deployChart * 1000)]);
         undoHelm = jobHelm(deps.helm, undoSignal);
         const undo = undoHelm.helm;
-        const undone = await keeper.assertHeld().then(
-          () => compensate({ ...scoped, helm: undo }, name, jobId, payload, { step, message }, undoSignal),
-        ).catch((e: unknown) => `compensation not done: ${describe(e)}`);
+        const undone = await keeper
+          .assertHeld()
+          .then(() => compensate({ ...scoped, helm: undo }, name, jobId, payload, { step, message }, undoSignal))
+          .catch((e: unknown) => `compensation not done: ${describe(e)}`);
         await reporter.log('error', step, `${name} failed at ${step}: ${message}; ${undone}`);
         await fail({ step, message });
         metrics?.jobTransition(name, 'failed');

@@ -61,29 +61,35 @@ export function keepLease(leases: TenantLeases, lease: Lease, parent: AbortSigna
   const renew = () => {
     const sentAt = Date.now();
     inFlight++;
-    leases.renew(lease).then(
-      (held) => {
-        failing = false;
-        if (!held) {
-          superseded = true;
-          lose(`token ${lease.token} is no longer current`);
-        } else if (sentAt + ttlMs - marginMs > validUntil) {
-          // Answers may arrive out of order; a later send time is always a safe base.
-          validUntil = sentAt + ttlMs - marginMs;
-          if (!lost.signal.aborted) scheduleDeadline();
-        }
-      },
-      (error: unknown) => {
-        if (!failing) logger.warn({ err: error, tenantId: lease.tenantId }, 'could not renew the tenant lease; retrying until it expires');
-        failing = true;
-      },
-    ).finally(() => inFlight--);
+    leases
+      .renew(lease)
+      .then(
+        (held) => {
+          failing = false;
+          if (!held) {
+            superseded = true;
+            lose(`token ${lease.token} is no longer current`);
+          } else if (sentAt + ttlMs - marginMs > validUntil) {
+            // Answers may arrive out of order; a later send time is always a safe base.
+            validUntil = sentAt + ttlMs - marginMs;
+            if (!lost.signal.aborted) scheduleDeadline();
+          }
+        },
+        (error: unknown) => {
+          if (!failing) logger.warn({ err: error, tenantId: lease.tenantId }, 'could not renew the tenant lease; retrying until it expires');
+          failing = true;
+        },
+      )
+      .finally(() => inFlight--);
   };
 
   // A hung renewal does not hold up the next one; a few at most are outstanding at once.
-  const timer = setInterval(() => {
-    if (!superseded && inFlight < 3) renew();
-  }, Math.max(50, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      if (!superseded && inFlight < 3) renew();
+    },
+    Math.max(50, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
 
   return {

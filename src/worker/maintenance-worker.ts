@@ -22,20 +22,24 @@ export type MaintenanceWorkerOptions = {
 };
 
 export function createMaintenanceWorker(deps: ReconcileDeps, options: MaintenanceWorkerOptions): Worker {
-  const worker = new Worker(MAINTENANCE_QUEUE, async (job: Job) => {
-    if (!isSweepName(job.name) || !SWEEP_CATALOG[job.name].safeParse(job.data).success) throw new UnrecoverableError(`unknown sweep ${job.name}`);
-    const down = (options.outages ?? []).filter((o) => o.isDown()).map((o) => o.dependency);
-    if (down.length > 0) return `skipped: ${down.join(' and ')} unavailable`;
-    const logger = deps.logger.child({ jobId: job.id, jobName: job.name });
-    return job.name === 'expiry-sweep' ? sweepExpired({ ...deps, logger }) : reconcileTenants({ ...deps, logger });
-  }, {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: 1,
-    lockDuration: deps.config.queue.lockDurationMs,
-    stalledInterval: deps.config.queue.stalledIntervalMs,
-    autorun: false,
-  });
+  const worker = new Worker(
+    MAINTENANCE_QUEUE,
+    async (job: Job) => {
+      if (!isSweepName(job.name) || !SWEEP_CATALOG[job.name].safeParse(job.data).success) throw new UnrecoverableError(`unknown sweep ${job.name}`);
+      const down = (options.outages ?? []).filter((o) => o.isDown()).map((o) => o.dependency);
+      if (down.length > 0) return `skipped: ${down.join(' and ')} unavailable`;
+      const logger = deps.logger.child({ jobId: job.id, jobName: job.name });
+      return job.name === 'expiry-sweep' ? sweepExpired({ ...deps, logger }) : reconcileTenants({ ...deps, logger });
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: 1,
+      lockDuration: deps.config.queue.lockDurationMs,
+      stalledInterval: deps.config.queue.stalledIntervalMs,
+      autorun: false,
+    },
+  );
   worker.on('error', workerErrorListener(deps.logger, 'maintenance worker', options.redisOutage));
   return worker;
 }

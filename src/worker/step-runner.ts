@@ -70,7 +70,13 @@ export async function runSteps(steps: readonly Step[], reporter: StepReporter, s
     const stepSignal = AbortSignal.any([signal, timeout]);
     const note = (message: string, level: JobLogEntry['level'] = 'info') =>
       reporter.log(level, step.name, message).catch((error: unknown) => reporter.unwritten(step.name, message, error));
-    await reporter.progress({ step: step.name, stepIndex: index, totalSteps: total, percent: Math.floor((index / total) * 100), message: `${step.name} started` });
+    await reporter.progress({
+      step: step.name,
+      stepIndex: index,
+      totalSteps: total,
+      percent: Math.floor((index / total) * 100),
+      message: `${step.name} started`,
+    });
     let message: string;
     const started = performance.now();
     try {

@@ -107,7 +107,12 @@ export function createTenantLeases(redis: Redis, options: TenantLeaseOptions): T
   /** Runs a lease script; with replicas, followed in one pipeline by the WAIT that confirms it. */
   const write = async (args: [string, number, ...string[]]): Promise<{ result: number; acks: number }> => {
     if (replicas === 0) return { result: Number(await redis.eval(...args)), acks: 0 };
-    const [[scriptError, result] = [], [waitError, acks] = []] = (await redis.pipeline().eval(...args).wait(replicas, waitMs).exec()) ?? [];
+    const [[scriptError, result] = [], [waitError, acks] = []] =
+      (await redis
+        .pipeline()
+        .eval(...args)
+        .wait(replicas, waitMs)
+        .exec()) ?? [];
     if (scriptError) throw scriptError;
     if (waitError) throw waitError;
     return { result: Number(result), acks: Number(acks) };

@@ -31,7 +31,10 @@ beforeAll(async () => {
   connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   queue = new Queue(OPERATIONS_QUEUE, { connection, prefix });
   const config = testConfig(undefined, { ADMIN_INSECURE_COOKIES: 'true' });
-  const app = new Hono().route('/admin', createAdminRoutes({ verifier: createJwtVerifier(config.auth), queues: [queue], insecureCookies: config.admin.insecureCookies }));
+  const app = new Hono().route(
+    '/admin',
+    createAdminRoutes({ verifier: createJwtVerifier(config.auth), queues: [queue], insecureCookies: config.admin.insecureCookies }),
+  );
   server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -47,9 +50,13 @@ afterAll(async () => {
 
 async function failedJob(): Promise<string> {
   const job = await queue.add('provision', { tenantId: 'ui-a1b2c3' }, { attempts: 1 });
-  const worker = new Worker(OPERATIONS_QUEUE, async () => {
-    throw new UnrecoverableError('fails on purpose');
-  }, { connection: connection.duplicate(), prefix, autorun: false });
+  const worker = new Worker(
+    OPERATIONS_QUEUE,
+    async () => {
+      throw new UnrecoverableError('fails on purpose');
+    },
+    { connection: connection.duplicate(), prefix, autorun: false },
+  );
   const failed = new Promise<void>((resolve) => worker.on('failed', (j) => j?.id === job.id && resolve()));
   void worker.run();
   await failed;

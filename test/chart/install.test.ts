@@ -29,12 +29,24 @@ async function prepareNamespace(tier: TierName, tenantId: string, values: ChartV
   const names = tenantSecretNames(tenantId);
   const random = () => randomBytes(24).toString('base64url');
   const secrets: { name: string; type: string; stringData: Record<string, string> }[] = [
-    { name: names.database, type: 'kubernetes.io/basic-auth', stringData: { [KEYS.database.username]: values.postgres.owner, [KEYS.database.password]: random() } },
-    { name: names.app, type: 'Opaque', stringData: { [KEYS.app.jwtSigningKey]: random(), [KEYS.app.consumerSecret]: random(), [KEYS.app.sessionSecret]: random() } },
+    {
+      name: names.database,
+      type: 'kubernetes.io/basic-auth',
+      stringData: { [KEYS.database.username]: values.postgres.owner, [KEYS.database.password]: random() },
+    },
+    {
+      name: names.app,
+      type: 'Opaque',
+      stringData: { [KEYS.app.jwtSigningKey]: random(), [KEYS.app.consumerSecret]: random(), [KEYS.app.sessionSecret]: random() },
+    },
     { name: names.admin, type: 'kubernetes.io/basic-auth', stringData: { [KEYS.admin.username]: 'admin', [KEYS.admin.password]: random() } },
   ];
   if (tiers[tier].backupEnabled) {
-    secrets.push({ name: names.backupCredentials, type: 'Opaque', stringData: { [KEYS.backupCredentials.accessKeyId]: 'test', [KEYS.backupCredentials.secretAccessKey]: random() } });
+    secrets.push({
+      name: names.backupCredentials,
+      type: 'Opaque',
+      stringData: { [KEYS.backupCredentials.accessKeyId]: 'test', [KEYS.backupCredentials.secretAccessKey]: random() },
+    });
   }
   for (const { name, type, stringData } of secrets) {
     await kube.core.createNamespacedSecret({ namespace, body: { metadata: { name }, type, stringData } });
@@ -52,23 +64,41 @@ async function upgradeInstall(namespace: string, values: ChartValues) {
 }
 
 async function waitForDeployment(namespace: string, name: string, replicas: number) {
-  return eventually(`Deployment ${name} available`, async () => {
-    const d = await kube.apps.readNamespacedDeployment({ namespace, name });
-    const s = d.status;
-    const available = s?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
-    const rolledOut = s?.observedGeneration === d.metadata?.generation && s?.updatedReplicas === replicas && s?.readyReplicas === replicas;
-    return available && rolledOut ? d : undefined;
-  }, 60_000);
+  return eventually(
+    `Deployment ${name} available`,
+    async () => {
+      const d = await kube.apps.readNamespacedDeployment({ namespace, name });
+      const s = d.status;
+      const available = s?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+      const rolledOut = s?.observedGeneration === d.metadata?.generation && s?.updatedReplicas === replicas && s?.readyReplicas === replicas;
+      return available && rolledOut ? d : undefined;
+    },
+    60_000,
+  );
 }
 
-type CnpgCluster = { metadata: { generation: number }; spec: { instances: number }; status?: { phase?: string; readyInstances?: number; conditions?: { type: string; status: string; observedGeneration?: number }[] } };
+type CnpgCluster = {
+  metadata: { generation: number };
+  spec: { instances: number };
+  status?: { phase?: string; readyInstances?: number; conditions?: { type: string; status: string; observedGeneration?: number }[] };
+};
 
 async function waitForDatabase(namespace: string, name: string) {
-  return eventually(`CNPG Cluster ${name} healthy`, async () => {
-    const c = (await kube.custom.getNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace, plural: 'clusters', name })) as CnpgCluster;
-    const ready = c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True' && x.observedGeneration === c.metadata.generation);
-    return ready && c.status?.phase === 'Cluster in healthy state' && c.status.readyInstances === c.spec.instances ? c : undefined;
-  }, 60_000);
+  return eventually(
+    `CNPG Cluster ${name} healthy`,
+    async () => {
+      const c = (await kube.custom.getNamespacedCustomObject({
+        group: 'postgresql.cnpg.io',
+        version: 'v1',
+        namespace,
+        plural: 'clusters',
+        name,
+      })) as CnpgCluster;
+      const ready = c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True' && x.observedGeneration === c.metadata.generation);
+      return ready && c.status?.phase === 'Cluster in healthy state' && c.status.readyInstances === c.spec.instances ? c : undefined;
+    },
+    60_000,
+  );
 }
 
 /** Identity of everything an upgrade must leave alone. Helm's own release records are excluded. */
@@ -77,8 +107,10 @@ async function snapshot(namespace: string) {
   const pods = await kube.core.listNamespacedPod({ namespace });
   const replicaSets = await kube.apps.listNamespacedReplicaSet({ namespace });
   const deployments = await kube.apps.listNamespacedDeployment({ namespace });
-  const byName = (items: { metadata?: { name?: string; uid?: string; resourceVersion?: string; generation?: number } }[], pick: 'uid' | 'resourceVersion' | 'generation') =>
-    Object.fromEntries(items.map((i) => [i.metadata?.name, i.metadata?.[pick]]).sort());
+  const byName = (
+    items: { metadata?: { name?: string; uid?: string; resourceVersion?: string; generation?: number } }[],
+    pick: 'uid' | 'resourceVersion' | 'generation',
+  ) => Object.fromEntries(items.map((i) => [i.metadata?.name, i.metadata?.[pick]]).sort());
   return {
     secrets: byName(secrets.items, 'resourceVersion'),
     pods: byName(pods.items, 'uid'),

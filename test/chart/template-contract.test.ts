@@ -7,7 +7,12 @@ import { loadTiers, valuesForTier } from './tier-values.ts';
 
 // What every tenant stack must satisfy whatever the tier: naming, labels, pod security, secret
 // references, determinism. Rendered once with the richest configuration (professional + domain).
-type Container = { name: string; image: string; securityContext: Record<string, unknown>; env?: { valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] };
+type Container = {
+  name: string;
+  image: string;
+  securityContext: Record<string, unknown>;
+  env?: { valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+};
 
 let tiers: TiersConfig;
 let values: ChartValues;
@@ -38,7 +43,10 @@ describe('helm template, contract for every tenant', () => {
     ]);
     expect(ingress.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
     const paths = ingress.spec.rules[0].http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [p.path, p.backend.service.name]);
-    expect(paths).toEqual([['/api', `${id}-api`], ['/', `${id}-web`]]);
+    expect(paths).toEqual([
+      ['/api', `${id}-api`],
+      ['/', `${id}-web`],
+    ]);
 
     const withoutDomain = await renderChart(valuesForTier(tiers, 'professional'));
     const plain = findObject(withoutDomain, 'Ingress', `${id}-ingress`);
@@ -119,8 +127,7 @@ describe('helm template, contract for every tenant', () => {
 
   it('renders identically twice, and a config change rolls only the pods that read it', async () => {
     expect(await renderChart(values)).toEqual(objects);
-    const checksum = (list: K8sObject[], name: string) =>
-      findObject(list, 'Deployment', name).spec.template.metadata.annotations['checksum/config'];
+    const checksum = (list: K8sObject[], name: string) => findObject(list, 'Deployment', name).spec.template.metadata.annotations['checksum/config'];
     const renamed = await renderChart({ ...values, tenant: { ...values.tenant, companyName: 'Acme Auto & Sons' } });
     expect(checksum(renamed, `${id}-api`)).not.toBe(checksum(objects, `${id}-api`));
     expect(checksum(renamed, `${id}-web`)).not.toBe(checksum(objects, `${id}-web`));

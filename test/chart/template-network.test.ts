@@ -27,16 +27,31 @@ describe('helm template, network policies', () => {
     expect(database.ingress).toEqual([
       {
         from: [{ ...namespace('cnpg-system'), podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } }],
-        ports: [{ port: 8000, protocol: 'TCP' }, { port: 5432, protocol: 'TCP' }],
+        ports: [
+          { port: 8000, protocol: 'TCP' },
+          { port: 5432, protocol: 'TCP' },
+        ],
       },
       { from: [{ podSelector: { matchLabels: apiPods } }], ports: [{ port: 5432, protocol: 'TCP' }] },
-      { from: [{ podSelector: { matchLabels: instances } }], ports: [{ port: 5432, protocol: 'TCP' }, { port: 8000, protocol: 'TCP' }] },
+      {
+        from: [{ podSelector: { matchLabels: instances } }],
+        ports: [
+          { port: 5432, protocol: 'TCP' },
+          { port: 8000, protocol: 'TCP' },
+        ],
+      },
     ]);
   });
 
   it('lets instances reach the Kubernetes API, each other and (with backups) the object store', () => {
     const egress = findObject(objects, 'NetworkPolicy', `${id}-database`).spec.egress;
-    expect(egress[0]).toEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] });
+    expect(egress[0]).toEqual({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
+      ports: [
+        { port: 443, protocol: 'TCP' },
+        { port: 6443, protocol: 'TCP' },
+      ],
+    });
     expect(egress[1].to).toEqual([{ podSelector: { matchLabels: instances } }]);
     expect(egress[2]).toEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
   });

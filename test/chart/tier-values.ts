@@ -26,11 +26,7 @@ export const TEST_PLATFORM = {
 } as const satisfies ChartPlatformSettings;
 
 /** Chart values for one tier, built by the same function the worker calls. */
-export function valuesForTier(
-  tiers: TiersConfig,
-  tier: TierName,
-  tenant: Partial<ChartValuesInput['tenant']> = {},
-): ChartValues {
+export function valuesForTier(tiers: TiersConfig, tier: TierName, tenant: Partial<ChartValuesInput['tenant']> = {}): ChartValues {
   return buildChartValues({
     platform: TEST_PLATFORM,
     tierName: tier,

@@ -100,24 +100,41 @@ describe('sandbox cluster', () => {
     });
     const started = Date.now();
     await kube.core.deleteNamespace({ name: namespace });
-    await eventually('namespace gone', async () =>
-      (await kube.core.readNamespace({ name: namespace }).then(() => undefined, (e: unknown) => (statusOf(e) === 404 ? true : undefined))), 30_000);
+    await eventually(
+      'namespace gone',
+      async () =>
+        await kube.core.readNamespace({ name: namespace }).then(
+          () => undefined,
+          (e: unknown) => (statusOf(e) === 404 ? true : undefined),
+        ),
+      30_000,
+    );
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('simulates CloudNativePG: healthy status for the current generation, hibernation and wake', async () => {
     const namespace = await createNamespace('sbx-cnpg');
     const ref = { group: 'postgresql.cnpg.io', version: 'v1', namespace, plural: 'clusters' };
-    type Cluster = { metadata: { generation: number; annotations?: Record<string, string> }; spec: { instances: number };
-      status?: { phase?: string; readyInstances?: number; conditions?: Array<{ type: string; status: string; observedGeneration?: number }> } };
+    type Cluster = {
+      metadata: { generation: number; annotations?: Record<string, string> };
+      spec: { instances: number };
+      status?: { phase?: string; readyInstances?: number; conditions?: Array<{ type: string; status: string; observedGeneration?: number }> };
+    };
     const read = async () => (await kube.custom.getNamespacedCustomObject({ ...ref, name: 'db' })) as Cluster;
     const healthy = (c: Cluster) =>
-      c.status?.phase === 'Cluster in healthy state' && c.status.readyInstances === c.spec.instances &&
+      c.status?.phase === 'Cluster in healthy state' &&
+      c.status.readyInstances === c.spec.instances &&
       c.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True' && x.observedGeneration === c.metadata.generation);
 
-    await kube.custom.createNamespacedCustomObject({ ...ref, body: {
-      apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db' }, spec: { instances: 1, storage: { size: '1Gi' } },
-    } });
+    await kube.custom.createNamespacedCustomObject({
+      ...ref,
+      body: {
+        apiVersion: 'postgresql.cnpg.io/v1',
+        kind: 'Cluster',
+        metadata: { name: 'db' },
+        spec: { instances: 1, storage: { size: '1Gi' } },
+      },
+    });
     await eventually('Cluster healthy', async () => (healthy(await read()) ? true : undefined));
 
     await kube.custom.patchNamespacedCustomObject({ ...ref, name: 'db', body: [{ op: 'replace', path: '/spec/instances', value: 3 }] });
@@ -127,8 +144,11 @@ describe('sandbox cluster', () => {
     });
     expect(scaled.metadata.generation).toBe(2);
 
-    await kube.custom.patchNamespacedCustomObject({ ...ref, name: 'db',
-      body: [{ op: 'add', path: '/metadata/annotations', value: { 'cnpg.io/hibernation': 'on' } }] });
+    await kube.custom.patchNamespacedCustomObject({
+      ...ref,
+      name: 'db',
+      body: [{ op: 'add', path: '/metadata/annotations', value: { 'cnpg.io/hibernation': 'on' } }],
+    });
     const hibernated = await eventually('Cluster hibernated', async () => {
       const c = await read();
       return c.status?.conditions?.some((x) => x.type === 'cnpg.io/hibernation' && x.status === 'True') ? c : undefined;
@@ -136,8 +156,11 @@ describe('sandbox cluster', () => {
     expect(hibernated.status?.readyInstances).toBe(0);
     expect(healthy(hibernated)).toBeFalsy();
 
-    await kube.custom.patchNamespacedCustomObject({ ...ref, name: 'db',
-      body: [{ op: 'replace', path: '/metadata/annotations/cnpg.io~1hibernation', value: 'off' }] });
+    await kube.custom.patchNamespacedCustomObject({
+      ...ref,
+      name: 'db',
+      body: [{ op: 'replace', path: '/metadata/annotations/cnpg.io~1hibernation', value: 'off' }],
+    });
     const awake = await eventually('Cluster awake', async () => {
       const c = await read();
       return healthy(c) && !c.status?.conditions?.some((x) => x.type === 'cnpg.io/hibernation') ? c : undefined;
@@ -154,18 +177,24 @@ describe('sandbox cluster', () => {
       allowed = await createNamespace('sbx-rbac-a');
       other = await createNamespace('sbx-rbac-b');
       await kube.core.createNamespacedServiceAccount({ namespace: allowed, body: { metadata: { name: 'reader' } } });
-      await kube.rbac.createNamespacedRole({ namespace: allowed, body: {
-        metadata: { name: 'configmap-reader' },
-        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }],
-      } });
-      await kube.rbac.createNamespacedRoleBinding({ namespace: allowed, body: {
-        metadata: { name: 'reader' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'configmap-reader' },
-        subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: allowed }],
-      } });
+      await kube.rbac.createNamespacedRole({
+        namespace: allowed,
+        body: {
+          metadata: { name: 'configmap-reader' },
+          rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }],
+        },
+      });
+      await kube.rbac.createNamespacedRoleBinding({
+        namespace: allowed,
+        body: {
+          metadata: { name: 'reader' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'configmap-reader' },
+          subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: allowed }],
+        },
+      });
       const request = await kube.core.createNamespacedServiceAccountToken({ name: 'reader', namespace: allowed, body: { spec: { audiences: [] } } });
-      token = request.status?.token ?? "";
-      expect(token).not.toBe("");
+      token = request.status?.token ?? '';
+      expect(token).not.toBe('');
     });
 
     it('lets a ServiceAccount do what its Role grants and refuses the rest with 403', async () => {

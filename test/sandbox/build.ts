@@ -3,13 +3,7 @@ import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import {
-  SANDBOX_VERSIONS,
-  componentDir,
-  sandboxBinaries,
-  sandboxCacheRoot,
-  type SandboxComponent,
-} from './versions.ts';
+import { SANDBOX_VERSIONS, componentDir, sandboxBinaries, sandboxCacheRoot, type SandboxComponent } from './versions.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -35,8 +29,7 @@ function goEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 function builds(env: NodeJS.ProcessEnv): Build[] {
   const bin = sandboxBinaries(env);
-  const go = (cwd: string | undefined, args: string[]) =>
-    execa('go', args, { cwd, env: goEnv(env), stdio: 'inherit' });
+  const go = (cwd: string | undefined, args: string[]) => execa('go', args, { cwd, env: goEnv(env), stdio: 'inherit' });
   const k8s = SANDBOX_VERSIONS.kubernetes;
   const [major, minor] = k8s.slice(1).split('.');
   const versionFlags = [
@@ -51,17 +44,23 @@ function builds(env: NodeJS.ProcessEnv): Build[] {
       outputs: [bin.kubeApiserver, bin.kubeControllerManager, bin.kubeScheduler, bin.kubectl],
       run: (tmp) =>
         go(join(here, 'go', 'kubernetes'), [
-          'build', '-trimpath', '-ldflags', `-s -w ${versionFlags}`, '-o', `${tmp}/`,
-          'k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager',
-          'k8s.io/kubernetes/cmd/kube-scheduler', 'k8s.io/kubernetes/cmd/kubectl',
+          'build',
+          '-trimpath',
+          '-ldflags',
+          `-s -w ${versionFlags}`,
+          '-o',
+          `${tmp}/`,
+          'k8s.io/kubernetes/cmd/kube-apiserver',
+          'k8s.io/kubernetes/cmd/kube-controller-manager',
+          'k8s.io/kubernetes/cmd/kube-scheduler',
+          'k8s.io/kubernetes/cmd/kubectl',
         ]).then(() => undefined),
     },
     {
       component: 'etcd',
       outputs: [bin.etcd],
       run: (tmp) =>
-        go(join(here, 'go', 'etcd'), ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'etcd'), 'go.etcd.io/etcd/server/v3'])
-          .then(() => undefined),
+        go(join(here, 'go', 'etcd'), ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'etcd'), 'go.etcd.io/etcd/server/v3']).then(() => undefined),
     },
     {
       component: 'kwok',
@@ -84,22 +83,34 @@ function builds(env: NodeJS.ProcessEnv): Build[] {
       component: 'helm',
       outputs: [bin.helm],
       run: (tmp) =>
-        execa('go', ['install', '-trimpath', '-ldflags', `-s -w -X helm.sh/helm/v4/internal/version.version=${SANDBOX_VERSIONS.helm}`,
-          `helm.sh/helm/v4/cmd/helm@${SANDBOX_VERSIONS.helm}`], { env: { ...goEnv(env), GOBIN: tmp }, stdio: 'inherit' })
-          .then(() => undefined),
+        execa(
+          'go',
+          [
+            'install',
+            '-trimpath',
+            '-ldflags',
+            `-s -w -X helm.sh/helm/v4/internal/version.version=${SANDBOX_VERSIONS.helm}`,
+            `helm.sh/helm/v4/cmd/helm@${SANDBOX_VERSIONS.helm}`,
+          ],
+          { env: { ...goEnv(env), GOBIN: tmp }, stdio: 'inherit' },
+        ).then(() => undefined),
     },
     {
       component: 'stripeMock',
       outputs: [bin.stripeMock],
       run: (tmp) =>
-        execa('go', ['install', '-trimpath', '-ldflags', '-s -w', `github.com/stripe/stripe-mock@${SANDBOX_VERSIONS.stripeMock}`],
-          { env: { ...goEnv(env), GOBIN: tmp }, stdio: 'inherit' }).then(() => undefined),
+        execa('go', ['install', '-trimpath', '-ldflags', '-s -w', `github.com/stripe/stripe-mock@${SANDBOX_VERSIONS.stripeMock}`], {
+          env: { ...goEnv(env), GOBIN: tmp },
+          stdio: 'inherit',
+        }).then(() => undefined),
     },
   ];
 }
 
 export function missingComponents(env: NodeJS.ProcessEnv = process.env): SandboxComponent[] {
-  return builds(env).filter((b) => b.outputs.some((o) => !existsSync(o))).map((b) => b.component);
+  return builds(env)
+    .filter((b) => b.outputs.some((o) => !existsSync(o)))
+    .map((b) => b.component);
 }
 
 /**

@@ -89,13 +89,16 @@ function kubectl(kubeconfig: string, args: string[]) {
 }
 
 function nodeManifest(count: number): string {
-  return Array.from({ length: count }, (_, i) => `apiVersion: v1
+  return Array.from(
+    { length: count },
+    (_, i) => `apiVersion: v1
 kind: Node
 metadata:
   name: kwok-node-${i}
   annotations: { kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0" }
   labels: { kubernetes.io/hostname: kwok-node-${i}, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok }
-`).join('---\n');
+`,
+  ).join('---\n');
 }
 
 /** Brings the sandbox up in `dir` (reusing it when it is already healthy) and returns its state. */
@@ -112,19 +115,40 @@ export async function up(options: UpOptions): Promise<SandboxState> {
   await mkdir(join(dir, 'pki'), { recursive: true });
   const pki = await createPki(join(dir, 'pki'));
   const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = (await Promise.all(Array.from({ length: 6 }, freePort))) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const daemons: Daemon[] = [];
   const state: SandboxState = {
-    dir, profile, nodes, server: `https://127.0.0.1:${apiPort}`, kubeconfig: join(dir, 'kubeconfig'), daemons, startedAt: new Date().toISOString(),
+    dir,
+    profile,
+    nodes,
+    server: `https://127.0.0.1:${apiPort}`,
+    kubeconfig: join(dir, 'kubeconfig'),
+    daemons,
+    startedAt: new Date().toISOString(),
   };
   try {
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    const etcd = startDaemon('etcd', bin.etcd, [
-      `--data-dir=${join(dir, 'etcd')}`, `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`, '--unsafe-no-fsync', '--log-level=warn',
-    ], logs);
+    const etcd = startDaemon(
+      'etcd',
+      bin.etcd,
+      [
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ],
+      logs,
+    );
     daemons.push(etcd);
     await waitFor('etcd /health', etcd, 20_000, async () => (await fetch(`${etcdUrl}/health`)).ok);
 
@@ -136,27 +160,68 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     await kubectl(state.kubeconfig, ['wait', '--for=condition=Established', 'crd', '--all', '--timeout=30s']);
     await kubectl(state.kubeconfig, ['apply', '--server-side', '-f', join(here, 'platform.yaml')]);
 
-    daemons.push(startDaemon('kube-controller-manager', bin.kubeControllerManager, [
-      `--kubeconfig=${state.kubeconfig}`, `--authentication-kubeconfig=${state.kubeconfig}`, `--authorization-kubeconfig=${state.kubeconfig}`,
-      '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`, '--leader-elect=false', '--use-service-account-credentials=true',
-      `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.caCert}`,
-      `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`, '--controllers=*', '--v=1',
-    ], logs));
-    daemons.push(startDaemon('kube-scheduler', bin.kubeScheduler, [
-      `--kubeconfig=${state.kubeconfig}`, `--authentication-kubeconfig=${state.kubeconfig}`, `--authorization-kubeconfig=${state.kubeconfig}`,
-      '--bind-address=127.0.0.1', `--secure-port=${schedPort}`, '--leader-elect=false', '--v=1',
-    ], logs));
+    daemons.push(
+      startDaemon(
+        'kube-controller-manager',
+        bin.kubeControllerManager,
+        [
+          `--kubeconfig=${state.kubeconfig}`,
+          `--authentication-kubeconfig=${state.kubeconfig}`,
+          `--authorization-kubeconfig=${state.kubeconfig}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${kcmPort}`,
+          '--leader-elect=false',
+          '--use-service-account-credentials=true',
+          `--service-account-private-key-file=${pki.serviceAccountKey}`,
+          `--root-ca-file=${pki.caCert}`,
+          `--cluster-signing-cert-file=${pki.caCert}`,
+          `--cluster-signing-key-file=${pki.caKey}`,
+          '--controllers=*',
+          '--v=1',
+        ],
+        logs,
+      ),
+    );
+    daemons.push(
+      startDaemon(
+        'kube-scheduler',
+        bin.kubeScheduler,
+        [
+          `--kubeconfig=${state.kubeconfig}`,
+          `--authentication-kubeconfig=${state.kubeconfig}`,
+          `--authorization-kubeconfig=${state.kubeconfig}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${schedPort}`,
+          '--leader-elect=false',
+          '--v=1',
+        ],
+        logs,
+      ),
+    );
     const kwokConfigFile = join(dir, 'kwok.yaml');
     await writeFile(kwokConfigFile, await kwokConfig(PROFILES[profile], env));
-    daemons.push(startDaemon('kwok', bin.kwok, [
-      `--kubeconfig=${state.kubeconfig}`, `--config=${kwokConfigFile}`, '--manage-all-nodes=false',
-      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', '--node-lease-duration-seconds=40',
-      `--server-address=127.0.0.1:${kwokPort}`, '--cidr=10.244.0.0/16', '--node-ip=10.0.0.1',
-    ], logs));
+    daemons.push(
+      startDaemon(
+        'kwok',
+        bin.kwok,
+        [
+          `--kubeconfig=${state.kubeconfig}`,
+          `--config=${kwokConfigFile}`,
+          '--manage-all-nodes=false',
+          '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+          '--node-lease-duration-seconds=40',
+          `--server-address=127.0.0.1:${kwokPort}`,
+          '--cidr=10.244.0.0/16',
+          '--node-ip=10.0.0.1',
+        ],
+        logs,
+      ),
+    );
     await writeState(state);
 
     await execa(bin.kubectl, ['apply', '--server-side', '-f', '-'], {
-      input: nodeManifest(nodes), env: { ...process.env, KUBECONFIG: state.kubeconfig },
+      input: nodeManifest(nodes),
+      env: { ...process.env, KUBECONFIG: state.kubeconfig },
     });
     const kwok = daemons.at(-1)!;
     await waitFor('KWOK nodes Ready', kwok, 30_000, async () => {
@@ -165,8 +230,12 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     });
     // Pods cannot be created in a namespace until its default ServiceAccount exists.
     const controllerManager = daemons.find((d) => d.name === 'kube-controller-manager')!;
-    await waitFor('default ServiceAccount', controllerManager, 30_000, async () =>
-      (await kubectl(state.kubeconfig, ['get', 'serviceaccount', 'default', '-n', 'default'])).exitCode === 0);
+    await waitFor(
+      'default ServiceAccount',
+      controllerManager,
+      30_000,
+      async () => (await kubectl(state.kubeconfig, ['get', 'serviceaccount', 'default', '-n', 'default'])).exitCode === 0,
+    );
     return state;
   } catch (error) {
     await down(dir);
@@ -179,7 +248,10 @@ export type Health = { healthy: boolean; daemons: Record<string, boolean>; apise
 export async function health(state: SandboxState): Promise<Health> {
   const daemons = Object.fromEntries(state.daemons.map((d) => [d.name, isRunning(d)]));
   const pki = pkiPaths(join(state.dir, 'pki'));
-  const apiserver = await adminGet(state.server, pki, '/readyz').then((r) => r.status === 200, () => false);
+  const apiserver = await adminGet(state.server, pki, '/readyz').then(
+    (r) => r.status === 200,
+    () => false,
+  );
   const expected = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
   return { healthy: apiserver && expected.every((n) => daemons[n] === true), daemons, apiserver };
 }

@@ -23,10 +23,11 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   // Before anything starts (`npm test` on a fresh machine): installed when possible, else one line.
   const { openssl, flock, redisServer } = SYSTEM_PACKAGES;
-  await ensureSystemPackages([
-    ...(process.env.SANDBOX_KUBECONFIG ? [] : [openssl, flock]),
-    ...(process.env.REDIS_URL ? [] : [redisServer]),
-  ], 'npm test', nodeHost(process.env));
+  await ensureSystemPackages(
+    [...(process.env.SANDBOX_KUBECONFIG ? [] : [openssl, flock]), ...(process.env.REDIS_URL ? [] : [redisServer])],
+    'npm test',
+    nodeHost(process.env),
+  );
   const teardowns: Array<() => Promise<void>> = [];
   const teardown = async () => {
     for (const stop of teardowns.reverse()) await stop();

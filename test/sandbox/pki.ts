@@ -39,8 +39,24 @@ async function signed(dir: string, name: string, subject: string, extensions: st
   await keyPair(key);
   await openssl(['req', '-new', '-key', key, '-subj', subject, '-out', csr]);
   await writeFile(ext, extensions);
-  await openssl(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial',
-    '-days', '365', '-sha256', '-extfile', ext, '-out', cert]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAcreateserial',
+    '-days',
+    '365',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    cert,
+  ]);
 }
 
 /**
@@ -50,20 +66,48 @@ async function signed(dir: string, name: string, subject: string, extensions: st
 export async function createPki(dir: string): Promise<Pki> {
   const pki = pkiPaths(dir);
   await keyPair(pki.caKey);
-  await openssl(['req', '-x509', '-new', '-key', pki.caKey, '-subj', '/CN=tenant-provisioner-sandbox-ca',
-    '-days', '365', '-sha256', '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature', '-out', pki.caCert]);
-  await signed(dir, 'apiserver', '/CN=kube-apiserver',
+  await openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    pki.caKey,
+    '-subj',
+    '/CN=tenant-provisioner-sandbox-ca',
+    '-days',
+    '365',
+    '-sha256',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    '-out',
+    pki.caCert,
+  ]);
+  await signed(
+    dir,
+    'apiserver',
+    '/CN=kube-apiserver',
     [
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
       'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
       '',
-    ].join('\n'), pki, pki.serverKey, pki.serverCert);
-  await signed(dir, 'admin', '/O=system:masters/CN=sandbox-admin',
+    ].join('\n'),
+    pki,
+    pki.serverKey,
+    pki.serverCert,
+  );
+  await signed(
+    dir,
+    'admin',
+    '/O=system:masters/CN=sandbox-admin',
     ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth', ''].join('\n'),
-    pki, pki.adminKey, pki.adminCert);
+    pki,
+    pki.adminKey,
+    pki.adminCert,
+  );
   await keyPair(pki.serviceAccountKey);
   await openssl(['pkey', '-in', pki.serviceAccountKey, '-pubout', '-out', pki.serviceAccountPub]);
   return pki;

@@ -43,8 +43,8 @@ async function readStages(file: string): Promise<Stage[]> {
   return parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJSON() as Stage);
 }
 
-const isApiPod = "has(self.metadata.labels) && 'app.kubernetes.io/component' in self.metadata.labels && " +
-  "self.metadata.labels['app.kubernetes.io/component'] == 'api'";
+const isApiPod =
+  "has(self.metadata.labels) && 'app.kubernetes.io/component' in self.metadata.labels && " + "self.metadata.labels['app.kubernetes.io/component'] == 'api'";
 
 function withDelay(stage: Stage, delay: Delay): Stage {
   return delay.durationMilliseconds === 0 && !delay.jitterDurationMilliseconds ? stage : { ...stage, spec: { ...stage.spec, delay } };

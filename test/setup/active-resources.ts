@@ -11,9 +11,18 @@ export type Resources = { counts: Map<string, number>; objects: Map<object, stri
 
 // Node's names, with what they are for a reader of the report.
 const MEANING: Record<string, string> = {
-  TCPSocketWrap: 'socket', TCPServerWrap: 'server', PipeWrap: 'pipe', ProcessWrap: 'child process',
-  Timeout: 'timer', Immediate: 'setImmediate', FSReqCallback: 'fs call in flight', FSEventWrap: 'fs watcher',
-  StatWatcher: 'fs.watchFile', SignalWrap: 'signal listener', UDPWrap: 'UDP socket', GetAddrInfoReqWrap: 'DNS lookup',
+  TCPSocketWrap: 'socket',
+  TCPServerWrap: 'server',
+  PipeWrap: 'pipe',
+  ProcessWrap: 'child process',
+  Timeout: 'timer',
+  Immediate: 'setImmediate',
+  FSReqCallback: 'fs call in flight',
+  FSEventWrap: 'fs watcher',
+  StatWatcher: 'fs.watchFile',
+  SignalWrap: 'signal listener',
+  UDPWrap: 'UDP socket',
+  GetAddrInfoReqWrap: 'DNS lookup',
   TCPConnectWrap: 'TCP connect in flight',
 };
 
@@ -37,7 +46,7 @@ function describe(handle: object): string {
   }
   if (handle instanceof Socket) {
     if (handle.remotePort) return `socket ${handle.localAddress}:${handle.localPort} → ${handle.remoteAddress}:${handle.remotePort}`;
-    return handle.connecting ? 'socket still connecting' : 'pipe (a child process\'s stdio, or a socket not yet connected)';
+    return handle.connecting ? 'socket still connecting' : "pipe (a child process's stdio, or a socket not yet connected)";
   }
   return handle.constructor.name;
 }

@@ -9,7 +9,8 @@ type Pending = { kind: string; origin: Error };
 // Kept on the global object: a worker that runs several test files evaluates this module again for
 // each, and must neither wrap the wrappers nor lose the timers made under the previous copy.
 const state = ((globalThis as Record<symbol, unknown>)[Symbol.for('tenant-provisioner.timer-origins')] ??= {
-  pending: new Map<NodeJS.Timeout, Pending>(), installed: false,
+  pending: new Map<NodeJS.Timeout, Pending>(),
+  installed: false,
 }) as { pending: Map<NodeJS.Timeout, Pending>; installed: boolean };
 const { pending } = state;
 
@@ -45,7 +46,10 @@ function sweep(): void {
 
 /** The first stack frame in this project's code (not node_modules, not Node, not this setup). */
 function firstOwnFrame(origin: Error): string {
-  const frames = (origin.stack ?? '').split('\n').slice(1).map((l) => l.trim());
+  const frames = (origin.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim());
   const own = frames.find((f) => !/node_modules|node:|\(native\)|test\/setup\//.test(f));
   const frame = own ?? frames.find((f) => !/test\/setup\//.test(f)) ?? 'at an unknown place';
   return frame.replace(`${process.cwd()}/`, '').replace('file://', '');

@@ -29,10 +29,31 @@ function ping(port: number): Promise<boolean> {
 export async function startRedisServer(options: { port?: number; dir?: string; args?: readonly string[] } = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tp-redis-')));
-  let child: ResultPromise | undefined = execa('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always',
-    '--maxmemory-policy', 'noeviction', '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning', ...(options.args ?? []),
-  ], { reject: false, stdio: 'ignore' });
+  let child: ResultPromise | undefined = execa(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+      '--protected-mode',
+      'yes',
+      '--loglevel',
+      'warning',
+      ...(options.args ?? []),
+    ],
+    { reject: false, stdio: 'ignore' },
+  );
   const deadline = Date.now() + 10_000;
   while (!(await ping(port))) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on ${port}`);

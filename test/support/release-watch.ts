@@ -18,12 +18,17 @@ export function releaseStatusSeen(kc: KubeConfig, namespace: string, release: st
     };
   });
   const ready = new Watch(kc)
-    .watch(`/api/v1/namespaces/${namespace}/secrets`, { labelSelector: `owner=helm,name=${release}` }, (_phase, secret: V1Secret) => {
-      if (secret.metadata?.labels?.['status'] !== status) return;
-      // Synchronously, in the watch callback: a kill must not wait for anything else.
-      onSeen?.();
-      settle(true);
-    }, () => undefined)
+    .watch(
+      `/api/v1/namespaces/${namespace}/secrets`,
+      { labelSelector: `owner=helm,name=${release}` },
+      (_phase, secret: V1Secret) => {
+        if (secret.metadata?.labels?.['status'] !== status) return;
+        // Synchronously, in the watch callback: a kill must not wait for anything else.
+        onSeen?.();
+        settle(true);
+      },
+      () => undefined,
+    )
     .then((controller) => {
       abort = () => controller.abort();
     });

@@ -43,7 +43,17 @@ export function serviceDeps(config: Config, kubeconfig: string) {
   const producer = createJobProducer(queue, config.queue);
   const leases = createTenantLeases(redis, { prefix: config.queue.prefix, ttlMs: config.queue.tenantLease.ttlMs });
   return {
-    config, logger, kube, registry, workloads, helm, redis, history, queue, producer, leases,
+    config,
+    logger,
+    kube,
+    registry,
+    workloads,
+    helm,
+    redis,
+    history,
+    queue,
+    producer,
+    leases,
     async close() {
       await queue.close();
       await redis.quit();

@@ -21,15 +21,28 @@ export async function startServiceProcess(options: { kubeconfig: string; redisUr
   const child = spawn(process.execPath, ['src/main.ts', 'all'], {
     stdio: ['ignore', fd, fd],
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: options.kubeconfig, REDIS_URL: options.redisUrl,
-      AUTH_JWT_SECRET: TEST_JWT_SECRET, HELM_BINARY: sandboxBinaries().helm, PORT: String(port), QUEUE_PREFIX: prefix,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', HEALTH_PORT: '0', ...options.env,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      KUBECONFIG: options.kubeconfig,
+      REDIS_URL: options.redisUrl,
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      HELM_BINARY: sandboxBinaries().helm,
+      PORT: String(port),
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      HEALTH_PORT: '0',
+      ...options.env,
     },
   });
   closeSync(fd);
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
-  while (!(await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not become ready (see ${logDir}/service.log)`);
     await sleep(100);
   }

@@ -81,7 +81,8 @@ async function answers(url: string): Promise<boolean> {
 async function bundledFixtures(): Promise<{ resources: Record<string, Record<string, unknown>> }> {
   const module = `github.com/stripe/stripe-mock@${SANDBOX_VERSIONS.stripeMock}`;
   const { stdout } = await execa('go', ['mod', 'download', '-json', module], {
-    cwd: tmpdir(), env: { GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
+    cwd: tmpdir(),
+    env: { GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
   });
   const { Dir } = JSON.parse(stdout) as { Dir: string };
   return JSON.parse(await readFile(join(Dir, 'embedded', 'openapi', 'fixtures3.json'), 'utf8'));

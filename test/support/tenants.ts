@@ -12,25 +12,56 @@ import type { ServiceDeps } from './service-deps.ts';
 
 /** The intake the HTTP layer calls, bound to a test's real dependencies. */
 export const lifecycleDeps = (d: ServiceDeps): LifecycleDeps => ({
-  config: d.config, tenants: d.registry, producer: d.producer, helm: d.helm, workloads: d.workloads,
+  config: d.config,
+  tenants: d.registry,
+  producer: d.producer,
+  helm: d.helm,
+  workloads: d.workloads,
 });
 
 /** What the sweeps (expiry, reconcile) are built from, as the worker process builds them. */
 export const sweepDeps = (d: ServiceDeps): ReconcileDeps => ({
-  ...lifecycleDeps(d), workloads: d.workloads, kube: d.kube, leases: d.leases, queue: d.queue, logger: d.logger,
+  ...lifecycleDeps(d),
+  workloads: d.workloads,
+  kube: d.kube,
+  leases: d.leases,
+  queue: d.queue,
+  logger: d.logger,
 });
 
 /** Records a tenant's intent and queues its provision, as the API's intake does. */
-export async function requestProvision(d: ServiceDeps, tier: TierName, o: { prefix?: string; expiresAt?: string | null; jobId?: string; tenantId?: string } = {}) {
+export async function requestProvision(
+  d: ServiceDeps,
+  tier: TierName,
+  o: { prefix?: string; expiresAt?: string | null; jobId?: string; tenantId?: string } = {},
+) {
   const tenantId = o.tenantId ?? `${o.prefix ?? 'lc'}-${tier.slice(0, 4)}-${randomBytes(3).toString('hex')}`;
   const jobId = o.jobId ?? randomUUID();
   const desired = { tier, customDomain: null, resourceOverrides: {}, hibernated: false };
   const expiresAt = o.expiresAt !== undefined ? o.expiresAt : tier === 'demo' ? new Date(Date.now() + 7 * 86_400_000).toISOString() : null;
-  const facts = { companyName: `Lifecycle ${tier}`, ownerEmail: 'owner@example.com', ownerName: 'Ada Lovelace', stripeCustomerId: null, stripeSubscriptionId: null };
-  await d.registry.create({ tenantId, ...facts, customDomain: null, expiresAt, desired, operation: { type: 'provision', jobId, state: 'queued', at: new Date().toISOString() } });
+  const facts = {
+    companyName: `Lifecycle ${tier}`,
+    ownerEmail: 'owner@example.com',
+    ownerName: 'Ada Lovelace',
+    stripeCustomerId: null,
+    stripeSubscriptionId: null,
+  };
+  await d.registry.create({
+    tenantId,
+    ...facts,
+    customDomain: null,
+    expiresAt,
+    desired,
+    operation: { type: 'provision', jobId, state: 'queued', at: new Date().toISOString() },
+  });
   const payload: ProvisionJob = {
-    tenantId, namespace: namespaceFor(d.config.platform.namespacePrefix, tenantId), release: releaseFor(d.config.platform.releasePrefix, tenantId),
-    requestedAt: new Date().toISOString(), desired, ...facts, expiresAt,
+    tenantId,
+    namespace: namespaceFor(d.config.platform.namespacePrefix, tenantId),
+    release: releaseFor(d.config.platform.releasePrefix, tenantId),
+    requestedAt: new Date().toISOString(),
+    desired,
+    ...facts,
+    expiresAt,
   };
   await d.producer.enqueue('provision', payload, jobId);
   return { tenantId, jobId, namespace: payload.namespace, release: payload.release };
@@ -68,7 +99,9 @@ export async function tenantShape(d: ServiceDeps, tenantId: string) {
     namespaces: namespaces.items.length,
     release: release && { status: release.status, revision: release.revision },
     database: db && {
-      uid: (db.metadata as { uid?: string } | undefined)?.uid, instances: db.spec?.instances, readyInstances: db.status?.readyInstances,
+      uid: (db.metadata as { uid?: string } | undefined)?.uid,
+      instances: db.spec?.instances,
+      readyInstances: db.status?.readyInstances,
       hibernated: db.metadata?.annotations?.[CNPG_HIBERNATION] === 'on',
       storage: (db.spec as { storage?: { size?: string } } | undefined)?.storage?.size,
     },

@@ -18,9 +18,15 @@ export function spawnWorker(o: WorkerProcessOptions) {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME,
-      KUBECONFIG: o.kubeconfig, REDIS_URL: o.redisUrl, QUEUE_PREFIX: o.prefix, AUTH_JWT_SECRET: TEST_JWT_SECRET,
-      HELM_BINARY: sandboxBinaries().helm, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', CONFIG_FILE: o.configFile,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      KUBECONFIG: o.kubeconfig,
+      REDIS_URL: o.redisUrl,
+      QUEUE_PREFIX: o.prefix,
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      HELM_BINARY: sandboxBinaries().helm,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      CONFIG_FILE: o.configFile,
       // Several workers run at once in a test: each health server takes a free port.
       HEALTH_PORT: '0',
     },

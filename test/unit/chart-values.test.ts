@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ZodError } from 'zod';
 import type { PlatformConfig } from '../../src/config/platform-config.schema.ts';
-import {
-  buildChartValues,
-  serializeChartValues,
-  type ChartPlatformSettings,
-  type ChartValuesInput,
-} from '../../src/domain/chart-values.ts';
+import { buildChartValues, serializeChartValues, type ChartPlatformSettings, type ChartValuesInput } from '../../src/domain/chart-values.ts';
 import { TENANT_SECRET_KEYS, tenantSecretNames } from '../../src/domain/tenant-secrets.ts';
 import type { TierLimits } from '../../src/domain/tiers.ts';
 

@@ -29,7 +29,8 @@ const SIGN_IN_BODY_LIMIT = 16 * 1024;
 
 // A page served to a browser: a CSP that allows only our own inline page script and same-origin calls.
 const PAGE_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
@@ -52,7 +53,12 @@ export function createAdminRoutes(deps: AdminDeps): Hono {
 
   const requireSession = async (c: Context, next: Next) => {
     const token = readSessionToken(c);
-    const ok = token !== undefined && (await deps.verifier(token).then(() => true, () => false));
+    const ok =
+      token !== undefined &&
+      (await deps.verifier(token).then(
+        () => true,
+        () => false,
+      ));
     if (ok) return next();
     if (c.req.method === 'GET' && c.req.header('Accept')?.includes('text/html')) return c.redirect('/admin/login', 303);
     // The API's one error vocabulary, here too (a hand-made body drifted from it).
@@ -91,7 +97,8 @@ export function createAdminRoutes(deps: AdminDeps): Hono {
   app.use('/queues', requireSession, withBoardPageHeaders(BOARD_PAGE_HEADERS));
   app.use('/queues/*', requireSession, limitBody(deps.bodyLimitBytes ?? 1024 * 1024), requireBoardCsrfHeader, withBoardPageHeaders(BOARD_PAGE_HEADERS));
   app.get(`/queues/${BOARD_SESSION_SCRIPT}`, (c) =>
-    c.body(boardSessionScript, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' }));
+    c.body(boardSessionScript, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' }),
+  );
   app.route('/queues', board.registerPlugin());
   return app;
 }

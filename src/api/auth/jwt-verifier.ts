@@ -34,9 +34,7 @@ export function createJwtVerifier(auth: AuthConfig, options: JwtVerifierOptions 
     if (!isCanonicalCompactJws(token)) throw invalidToken('The token is malformed or its signature is invalid');
     let payload: JWTPayload;
     try {
-      payload = jwks
-        ? (await jwtVerify(token, jwks, verifyOptions)).payload
-        : (await jwtVerify(token, secret as Uint8Array, verifyOptions)).payload;
+      payload = jwks ? (await jwtVerify(token, jwks, verifyOptions)).payload : (await jwtVerify(token, secret as Uint8Array, verifyOptions)).payload;
     } catch (error) {
       throw verificationProblem(error, jwks !== undefined);
     }
@@ -80,7 +78,7 @@ function verificationProblem(error: unknown, usesJwks: boolean): ProblemError {
   const keySetDown = error instanceof errors.JOSEError ? KEY_SET_DOWN.has(error.code) : usesJwks;
   if (keySetDown) {
     return new ProblemError('dependency_unavailable', {
-      detail: 'The token issuer\'s key set (JWKS) could not be fetched; try again shortly',
+      detail: "The token issuer's key set (JWKS) could not be fetched; try again shortly",
       cause: error,
     });
   }
@@ -99,6 +97,6 @@ function describeRejection(error: errors.JOSEError): string {
     if (error.reason === 'missing') return `The token has no "${error.claim}" claim`;
     return `The token's "${error.claim}" claim is not accepted`;
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'The token\'s signing algorithm is not accepted';
+  if (error instanceof errors.JOSEAlgNotAllowed) return "The token's signing algorithm is not accepted";
   return 'The token is malformed or its signature is invalid';
 }

@@ -36,10 +36,7 @@ export function createOnError(logger: ProblemLogger): ErrorHandler {
     const problem = toProblem(error);
     if (problem.status >= 500) {
       // The original error (with its stack) goes to the log only; the client sees the generic detail.
-      logger.error(
-        { err: error, code: problem.code, requestId: requestIdOf(c), method: c.req.method, path: c.req.path },
-        'request failed',
-      );
+      logger.error({ err: error, code: problem.code, requestId: requestIdOf(c), method: c.req.method, path: c.req.path }, 'request failed');
     }
     return problemResponse(c, problem);
   };
@@ -51,10 +48,7 @@ export const notFoundHandler: NotFoundHandler = (c) =>
 const TARGET_LABELS: Record<string, string> = { json: 'body', form: 'body', query: 'query', param: 'path', header: 'headers', cookie: 'cookies' };
 
 /** What @hono/zod-openapi hands a hook after validating one part of the request. */
-export type ValidationResult = { target: keyof ValidationTargets } & (
-  | { success: true; data: unknown }
-  | { success: false; error: ZodError }
-);
+export type ValidationResult = { target: keyof ValidationTargets } & ({ success: true; data: unknown } | { success: false; error: ZodError });
 
 /**
  * The `defaultHook` for every OpenAPIHono router: a zod failure becomes a 422 naming each field.

@@ -34,7 +34,10 @@ export function healthHandlers(deps: HealthDeps) {
       if (failed.some(([name]) => !down.includes(name))) {
         c.var.logger.warn(Object.fromEntries(failed.map(([name, r]) => [name, String((r as PromiseRejectedResult).reason)])), 'not ready');
       }
-      const reasons = [...down.map((name) => `${name} is unavailable`), ...failed.filter(([name]) => !down.includes(name)).map(([name]) => `${name} did not answer`)];
+      const reasons = [
+        ...down.map((name) => `${name} is unavailable`),
+        ...failed.filter(([name]) => !down.includes(name)).map(([name]) => `${name} did not answer`),
+      ];
       throw new ProblemError('dependency_unavailable', { detail: `Not ready: ${reasons.join(' and ')}` });
     }
     return c.json({ status: 'ok' as const, checks: { redis: 'ok' as const, kubernetes: 'ok' as const } }, 200);

@@ -5,7 +5,10 @@ import { OPERATION_IDS } from '../openapi/links.ts';
 export const HealthReport = z
   .object({
     status: z.literal('ok'),
-    checks: z.record(z.string(), z.literal('ok')).optional().openapi({ example: { redis: 'ok', kubernetes: 'ok' } }),
+    checks: z
+      .record(z.string(), z.literal('ok'))
+      .optional()
+      .openapi({ example: { redis: 'ok', kubernetes: 'ok' } }),
   })
   .openapi('Health');
 export type HealthReport = z.infer<typeof HealthReport>;
@@ -30,7 +33,10 @@ export const readyzRoute = createRoute({
   security: [],
   summary: 'Readiness: Redis and the Kubernetes API answer',
   responses: {
-    200: { description: 'Ready', content: { 'application/json': { schema: HealthReport, example: { status: 'ok', checks: { redis: 'ok', kubernetes: 'ok' } } } } },
+    200: {
+      description: 'Ready',
+      content: { 'application/json': { schema: HealthReport, example: { status: 'ok', checks: { redis: 'ok', kubernetes: 'ok' } } } },
+    },
     ...errorResponses('dependency_unavailable'),
   },
 });

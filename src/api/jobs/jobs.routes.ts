@@ -50,7 +50,7 @@ export const jobEventsRoute = createRoute({
   responses: {
     // A plain schema: the handler answers with a stream, which a zod-typed response could not describe.
     200: { description: 'An event stream', content: { 'text/event-stream': { schema: SSE_EVENT, example: SSE_EXAMPLE } } },
-    204: { description: 'Nothing follows: `Last-Event-ID` (or `lastEventId`) is the job\'s terminal event, or past it' },
+    204: { description: "Nothing follows: `Last-Event-ID` (or `lastEventId`) is the job's terminal event, or past it" },
     ...errorResponses('validation_failed', 'not_found', 'dependency_unavailable', ...API_PROBLEMS),
   },
 });

@@ -22,10 +22,11 @@ export function lifecycleRoutes(baseDomain: string) {
       operationId: OPERATION_IDS.update,
       tags,
       security: BEARER_SECURITY,
-      summary: 'Change a tenant\'s tier, custom domain or resources',
-      description: 'A preflight renders the new release first and refuses with 422 what the tenant\'s current state rules out '
-        + '(a paid tenant into the trial tier, shrinking a volume, values the chart rejects). '
-        + 'Demo to a paid tier happens in place and clears the expiry. A failed upgrade rolls back; nothing is uninstalled.',
+      summary: "Change a tenant's tier, custom domain or resources",
+      description:
+        "A preflight renders the new release first and refuses with 422 what the tenant's current state rules out " +
+        '(a paid tenant into the trial tier, shrinking a volume, values the chart rejects). ' +
+        'Demo to a paid tier happens in place and clears the expiry. A failed upgrade rolls back; nothing is uninstalled.',
       request: {
         params: TenantIdParams,
         body: { content: { 'application/json': { schema: updateRequestSchema(baseDomain), example: UPDATE_EXAMPLE } }, required: true },
@@ -51,7 +52,7 @@ export function lifecycleRoutes(baseDomain: string) {
       tags,
       security: BEARER_SECURITY,
       summary: 'Resume a hibernated tenant',
-      description: 'Wakes the database and restores the tier\'s replica counts.',
+      description: "Wakes the database and restores the tier's replica counts.",
       request: { params: TenantIdParams },
       responses: { 202: accepted, ...problems },
     }),

@@ -29,13 +29,13 @@ const byTenantId = (operationId: string, description: string) => ({ operationId,
 export const ACCEPTED_LINKS = {
   GetJob: byJobId(OPERATION_IDS.getJob, 'Poll the job'),
   FollowJobEvents: byJobId(OPERATION_IDS.jobEvents, 'Follow the job as it runs'),
-  GetTenantStatus: byTenantId(OPERATION_IDS.status, 'The tenant\'s live status'),
+  GetTenantStatus: byTenantId(OPERATION_IDS.status, "The tenant's live status"),
 };
 
 /** From a job to the operations on its tenant. */
 export const JOB_LINKS = {
-  GetTenantStatus: byTenantId(OPERATION_IDS.status, 'The job\'s tenant, live'),
-  GetTenantCredentials: byTenantId(OPERATION_IDS.credentials, 'The tenant administrator\'s credentials'),
+  GetTenantStatus: byTenantId(OPERATION_IDS.status, "The job's tenant, live"),
+  GetTenantCredentials: byTenantId(OPERATION_IDS.credentials, "The tenant administrator's credentials"),
   UpdateTenant: byTenantId(OPERATION_IDS.update, 'Change the tenant'),
   HibernateTenant: byTenantId(OPERATION_IDS.hibernate, 'Hibernate the tenant'),
   ResumeTenant: byTenantId(OPERATION_IDS.resume, 'Resume the tenant'),

@@ -4,15 +4,7 @@ import { PROVISION_EXAMPLE, TENANT_STATUS_EXAMPLE, VALIDATION_EXAMPLE } from '..
 import { acceptedResponse, OPERATION_IDS } from '../openapi/links.ts';
 import { BEARER_SECURITY } from '../openapi/security.ts';
 import { provisionRequestSchema } from '../../services/provision-validation.ts';
-import {
-  AdminCredentials,
-  GeneratedId,
-  GenerateIdQuery,
-  IdempotencyHeaders,
-  TenantIdParams,
-  TenantStatus,
-  ValidationReport,
-} from './provisioning.schemas.ts';
+import { AdminCredentials, GeneratedId, GenerateIdQuery, IdempotencyHeaders, TenantIdParams, TenantStatus, ValidationReport } from './provisioning.schemas.ts';
 
 const tags = ['Provisioning'];
 const json = <S>(schema: S, description: string, example: unknown) => ({ description, content: { 'application/json': { schema, example } } });
@@ -28,12 +20,21 @@ export function provisioningRoutes(platform: Parameters<typeof provisionRequestS
       tags,
       security: BEARER_SECURITY,
       summary: 'Provision a tenant',
-      description: 'Records the tenant in the cluster (its namespace) and queues the provision job. Answers before any chart is installed. '
-        + 'A body that is not JSON is a 400; JSON that does not match the schema (not an object, a missing or invalid field) is a 422 naming each field.',
+      description:
+        'Records the tenant in the cluster (its namespace) and queues the provision job. Answers before any chart is installed. ' +
+        'A body that is not JSON is a 400; JSON that does not match the schema (not an object, a missing or invalid field) is a 422 naming each field.',
       request: { headers: IdempotencyHeaders, body: { content: { 'application/json': { schema: body, example: PROVISION_EXAMPLE } }, required: true } },
       responses: {
         202: acceptedResponse,
-        ...errorResponses('bad_request', 'validation_failed', 'idempotency_mismatch', 'conflict', 'payload_too_large', 'dependency_unavailable', ...API_PROBLEMS),
+        ...errorResponses(
+          'bad_request',
+          'validation_failed',
+          'idempotency_mismatch',
+          'conflict',
+          'payload_too_large',
+          'dependency_unavailable',
+          ...API_PROBLEMS,
+        ),
       },
     }),
     deprovision: createRoute({
@@ -53,7 +54,7 @@ export function provisioningRoutes(platform: Parameters<typeof provisionRequestS
       operationId: OPERATION_IDS.status,
       tags,
       security: BEARER_SECURITY,
-      summary: 'A tenant\'s live status',
+      summary: "A tenant's live status",
       description: 'Read from the cluster now: the release, the CloudNativePG cluster and both deployments.',
       request: { params: TenantIdParams },
       responses: {
@@ -67,7 +68,7 @@ export function provisioningRoutes(platform: Parameters<typeof provisionRequestS
       operationId: OPERATION_IDS.credentials,
       tags,
       security: BEARER_SECURITY,
-      summary: 'The tenant administrator\'s credentials',
+      summary: "The tenant administrator's credentials",
       description: 'The only place a password leaves the cluster. Answered with `Cache-Control: no-store`.',
       request: { params: TenantIdParams },
       responses: {
@@ -83,9 +84,9 @@ export function provisioningRoutes(platform: Parameters<typeof provisionRequestS
       security: BEARER_SECURITY,
       summary: 'Check a provision request without provisioning',
       description:
-        'Schema, tier, tenant id and custom domain free, cluster and Helm reachable. Always 200: problems are in `errors`. '
-        + 'Any body is accepted on purpose, so that one call reports every problem: a JSON value that is not a ProvisionRequest '
-        + '(an array, a number, a missing field), a body that is not JSON, and no body at all are answered 200 with `valid: false`.',
+        'Schema, tier, tenant id and custom domain free, cluster and Helm reachable. Always 200: problems are in `errors`. ' +
+        'Any body is accepted on purpose, so that one call reports every problem: a JSON value that is not a ProvisionRequest ' +
+        '(an array, a number, a missing field), a body that is not JSON, and no body at all are answered 200 with `valid: false`.',
       // Plain JSON Schema, not the zod schema: a body that fails the schema must reach the handler (200, valid:false), not the 422 hook.
       request: {
         body: {

@@ -27,7 +27,7 @@ export { TenantStatus } from '../../services/tenant-status.ts';
 
 export const AdminCredentials = z
   .object({ username: z.string(), password: z.string() })
-  .openapi('AdminCredentials', { description: 'The tenant administrator\'s credentials, read from its Secret. Never cached.' });
+  .openapi('AdminCredentials', { description: "The tenant administrator's credentials, read from its Secret. Never cached." });
 export type AdminCredentials = z.infer<typeof AdminCredentials>;
 
 export { ValidationReport } from '../../services/provision-validation.ts';

@@ -12,8 +12,9 @@ export const listTenantsRoute = createRoute({
   tags: ['Tenants'],
   security: BEARER_SECURITY,
   summary: 'List tenants',
-  description: 'One page of tenants, filtered by tier (by the API server) and phase. Phase comes from each tenant\'s records, without reading its workloads. '
-    + 'A cursor is opaque: one this API did not hand out, or one the API server has forgotten (after a few minutes), is a 400; list again from the first page.',
+  description:
+    "One page of tenants, filtered by tier (by the API server) and phase. Phase comes from each tenant's records, without reading its workloads. " +
+    'A cursor is opaque: one this API did not hand out, or one the API server has forgotten (after a few minutes), is a 400; list again from the first page.',
   request: { query: TenantListQuery },
   responses: {
     200: { description: 'A page of tenants', content: { 'application/json': { schema: TenantList, example: TENANT_LIST_EXAMPLE } } },

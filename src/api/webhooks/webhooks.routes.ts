@@ -16,7 +16,7 @@ export const stripeWebhookRoute = createRoute({
   summary: 'Receive a Stripe event',
   description:
     'Verifies `Stripe-Signature` over the raw body (5 minutes tolerance), drops event ids already handled, and drives the ' +
-    'tenant lifecycle from the subscription\'s current state in Stripe. Only `customer.subscription.*` events act; ' +
+    "tenant lifecycle from the subscription's current state in Stripe. Only `customer.subscription.*` events act; " +
     'others answer 200 and are ignored. Any non-2xx makes Stripe redeliver later. ' +
     'An instance without billing (no STRIPE_WEBHOOK_SECRET) answers 503 on purpose: it cannot take the event now, ' +
     'and Stripe redelivers it later, so an event sent before billing is switched on is not lost (a 4xx would say the request is wrong).',

@@ -6,7 +6,7 @@ export { WebhookReceipt } from '../../billing/stripe-webhook.ts';
 /** Documented, not validated by zod: a missing signature must be a 400 from the handler, not a 422. */
 export const StripeSignatureHeaders = z.object({
   'stripe-signature': z.string().optional().openapi({
-    description: 'Stripe\'s HMAC-SHA256 signature of the raw body: `t=<unix time>,v1=<hex>`',
+    description: "Stripe's HMAC-SHA256 signature of the raw body: `t=<unix time>,v1=<hex>`",
     example: 't=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd',
   }),
 });

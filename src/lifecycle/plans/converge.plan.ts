@@ -27,7 +27,13 @@ export type ConvergeResult = {
  * the cluster shows it. A failed upgrade goes back to the last deployed revision; nothing here
  * uninstalls a live release or deletes a database, and the tenant's Secrets are only ever created.
  */
-export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update' | 'hibernate' | 'resume', payload: ConvergeJob, result: Partial<ConvergeResult>): Step[] {
+export function convergeSteps(
+  deps: OperationDeps,
+  jobId: string,
+  type: 'update' | 'hibernate' | 'resume',
+  payload: ConvergeJob,
+  result: Partial<ConvergeResult>,
+): Step[] {
   const { config, tenants, workloads, helm } = deps;
   const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const t = config.timeouts;
@@ -35,12 +41,16 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
   let tenant: TenantRecord | undefined;
   let valuesYaml = '';
   const gone = () => tenant === undefined;
-  const wait = (seconds: number, note: (m: string, l?: 'debug') => Promise<void>, signal: AbortSignal) =>
-    ({ timeoutMs: seconds * 1000, signal, onChange: (reason: string) => void note(reason, 'debug') });
+  const wait = (seconds: number, note: (m: string, l?: 'debug') => Promise<void>, signal: AbortSignal) => ({
+    timeoutMs: seconds * 1000,
+    signal,
+    onChange: (reason: string) => void note(reason, 'debug'),
+  });
 
   return [
     {
-      name: 'read-desired-state', timeoutSeconds: t.validate,
+      name: 'read-desired-state',
+      timeoutSeconds: t.validate,
       async run({ signal }) {
         const found = await tenants.read(job.tenantId);
         tenant = found && !found.tenant.terminating ? found.tenant : undefined;
@@ -53,15 +63,23 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
       },
     },
     {
-      name: 'build-values', timeoutSeconds: t.defaultStep,
+      name: 'build-values',
+      timeoutSeconds: t.defaultStep,
       async run({ note, signal }) {
         if (!tenant) return 'skipped';
         const built = tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired);
         valuesYaml = built.yaml;
         const v = built.values;
         Object.assign(result, {
-          tier: tenant.desired.tier, hibernated: tenant.desired.hibernated, expiresAt: tenant.expiresAt,
-          resources: { postgresInstances: v.postgres.instances, postgresStorageSize: v.postgres.storage.size, apiReplicas: v.api.replicas, webReplicas: v.web.replicas },
+          tier: tenant.desired.tier,
+          hibernated: tenant.desired.hibernated,
+          expiresAt: tenant.expiresAt,
+          resources: {
+            postgresInstances: v.postgres.instances,
+            postgresStorageSize: v.postgres.storage.size,
+            apiReplicas: v.api.replicas,
+            webReplicas: v.web.replicas,
+          },
         });
         // Create-once: an update never rotates a Secret; a missing one (an update that overtook its provision) is created.
         const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, v, signal);
@@ -70,18 +88,26 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
       },
     },
     {
-      name: 'recover-release', timeoutSeconds: t.deployChart,
+      name: 'recover-release',
+      timeoutSeconds: t.deployChart,
       async run({ signal }) {
         if (gone()) return 'skipped';
         return (await recoverRelease(helm, job.release, job.namespace, signal)) ?? `release ${job.release} needs no recovery`;
       },
     },
     {
-      name: 'upgrade-release', timeoutSeconds: t.deployChart,
+      name: 'upgrade-release',
+      timeoutSeconds: t.deployChart,
       async run({ signal, note }) {
         if (gone()) return 'skipped';
         try {
-          const release = await helm.upgradeInstall({ release: job.release, namespace: job.namespace, chart: config.platform.chart, values: valuesYaml, signal });
+          const release = await helm.upgradeInstall({
+            release: job.release,
+            namespace: job.namespace,
+            chart: config.platform.chart,
+            values: valuesYaml,
+            signal,
+          });
           result.release = { name: release.name, revision: release.revision };
           if (!tenant!.desired.hibernated && (await removeStrayHibernation(deps.kube, job.namespace, names.database, signal))) {
             await note('removed a cnpg.io/hibernation annotation the release does not own (set by hand)', 'warn');
@@ -98,7 +124,9 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
       },
     },
     {
-      name: 'wait-for-database', timeoutSeconds: t.waitForDatabase, mutates: false,
+      name: 'wait-for-database',
+      timeoutSeconds: t.waitForDatabase,
+      mutates: false,
       async run({ signal, note }) {
         if (!tenant) return 'skipped';
         const o = wait(t.waitForDatabase, note, signal);
@@ -110,17 +138,22 @@ export function convergeSteps(deps: OperationDeps, jobId: string, type: 'update'
         return `PostgreSQL ready: ${db.readyInstances}/${db.instances} instances`;
       },
     },
-    ...(['api', 'web'] as const).map((component): Step => ({
-      name: `wait-for-${component}`, timeoutSeconds: component === 'api' ? t.waitForApi : t.waitForWeb, mutates: false,
-      async run({ signal, note }) {
-        if (!tenant) return 'skipped';
-        // Hibernated: the chart renders 0 replicas, and a rollout to 0 is "ready" at 0/0.
-        const d = await workloads.waitForDeployment(job.namespace, names[component], wait(component === 'api' ? t.waitForApi : t.waitForWeb, note, signal));
-        return `${component === 'api' ? 'API' : 'Web'} at ${d.readyReplicas}/${d.replicas} replicas`;
-      },
-    })),
+    ...(['api', 'web'] as const).map(
+      (component): Step => ({
+        name: `wait-for-${component}`,
+        timeoutSeconds: component === 'api' ? t.waitForApi : t.waitForWeb,
+        mutates: false,
+        async run({ signal, note }) {
+          if (!tenant) return 'skipped';
+          // Hibernated: the chart renders 0 replicas, and a rollout to 0 is "ready" at 0/0.
+          const d = await workloads.waitForDeployment(job.namespace, names[component], wait(component === 'api' ? t.waitForApi : t.waitForWeb, note, signal));
+          return `${component === 'api' ? 'API' : 'Web'} at ${d.readyReplicas}/${d.replicas} replicas`;
+        },
+      }),
+    ),
     {
-      name: 'record-result', timeoutSeconds: t.defaultStep,
+      name: 'record-result',
+      timeoutSeconds: t.defaultStep,
       async run() {
         if (!tenant) return `superseded: tenant ${job.tenantId} is gone or being removed`;
         await recordMarker(tenants, job.tenantId, { type, jobId, state: 'completed', at: new Date().toISOString() });

@@ -19,13 +19,17 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
   const now = () => deps.now?.() ?? new Date();
   let present = true;
   let removing: TenantRecord | undefined;
-  const finish = (removed: boolean) => Object.assign(result, {
-    tenantId: ref.tenantId, namespace: ref.namespace, removed,
-    durationSeconds: Math.round((Date.now() - Date.parse(payload.requestedAt)) / 100) / 10,
-  });
+  const finish = (removed: boolean) =>
+    Object.assign(result, {
+      tenantId: ref.tenantId,
+      namespace: ref.namespace,
+      removed,
+      durationSeconds: Math.round((Date.now() - Date.parse(payload.requestedAt)) / 100) / 10,
+    });
   return [
     {
-      name: 'validate', timeoutSeconds: config.timeouts.validate,
+      name: 'validate',
+      timeoutSeconds: config.timeouts.validate,
       async run({ signal }) {
         const tenant = await tenants.get(ref.tenantId);
         present = tenant !== undefined;
@@ -45,7 +49,8 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
       },
     },
     {
-      name: 'uninstall-release', timeoutSeconds: config.timeouts.deployChart,
+      name: 'uninstall-release',
+      timeoutSeconds: config.timeouts.deployChart,
       async run({ signal }) {
         if (!present) return 'nothing to uninstall';
         if (!(await uninstallForRemoval(deps, ref, jobId, signal))) return 'tenant already gone';
@@ -53,7 +58,8 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
       },
     },
     {
-      name: 'delete-namespace', timeoutSeconds: config.timeouts.deprovision,
+      name: 'delete-namespace',
+      timeoutSeconds: config.timeouts.deprovision,
       async run({ signal, note }) {
         if (!present) {
           finish(false);
@@ -62,7 +68,9 @@ export function deprovisionSteps(deps: OperationDeps, jobId: string, payload: De
         const outcome = await deleteForRemoval(deps, ref, jobId);
         if (outcome === 'deleting') await note(`namespace ${ref.namespace} deleting`);
         await workloads.waitForNamespaceGone(ref.namespace, {
-          timeoutMs: config.timeouts.deprovision * 1000, signal, onChange: (reason) => void note(reason, 'debug'),
+          timeoutMs: config.timeouts.deprovision * 1000,
+          signal,
+          onChange: (reason) => void note(reason, 'debug'),
         });
         if (removing) await releaseDomains(deps, removing);
         finish(true);

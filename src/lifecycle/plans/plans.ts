@@ -31,7 +31,14 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
  * to a live tenant goes back to its last deployed revision and is never uninstalled, so no database
  * or volume is lost to a failed job. `signal` bounds the Helm calls (the caller gives it a deadline).
  */
-export async function compensate(deps: OperationDeps, name: JobName, jobId: string, payload: TenantPayload, failure: { step: string; message: string }, signal: AbortSignal = AbortSignal.timeout(deps.config.timeouts.deployChart * 1000)): Promise<string> {
+export async function compensate(
+  deps: OperationDeps,
+  name: JobName,
+  jobId: string,
+  payload: TenantPayload,
+  failure: { step: string; message: string },
+  signal: AbortSignal = AbortSignal.timeout(deps.config.timeouts.deployChart * 1000),
+): Promise<string> {
   const ref = tenantRef(deps.config, payload.tenantId);
   if (name === 'provision') return compensateProvision(deps, ref, jobId, failure, signal);
   let done = 'kept for inspection';

@@ -43,7 +43,9 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
 
   return [
     {
-      name: 'validate', timeoutSeconds: t.validate, mutates: false,
+      name: 'validate',
+      timeoutSeconds: t.validate,
+      mutates: false,
       async run({ signal }) {
         const tenant = await tenants.get(job.tenantId);
         if (!tenant) throw new PermanentError(`tenant ${job.tenantId} has no namespace (its intent was withdrawn)`);
@@ -56,7 +58,8 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
       },
     },
     {
-      name: 'generate-id', timeoutSeconds: t.defaultStep,
+      name: 'generate-id',
+      timeoutSeconds: t.defaultStep,
       async run({ signal }) {
         await tenants.ensureAccess(job.tenantId, signal);
         await recordMarker(tenants, job.tenantId, { type: 'provision', jobId, state: 'active', at: new Date().toISOString() });
@@ -64,7 +67,8 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
       },
     },
     {
-      name: 'build-values', timeoutSeconds: t.defaultStep,
+      name: 'build-values',
+      timeoutSeconds: t.defaultStep,
       async run({ note, signal }) {
         const built = tenantChartValues(config, { tenantId: job.tenantId, companyName: job.companyName, expiresAt }, desired);
         values = built.values;
@@ -75,43 +79,65 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
       },
     },
     {
-      name: 'deploy-chart', timeoutSeconds: t.deployChart,
+      name: 'deploy-chart',
+      timeoutSeconds: t.deployChart,
       async run({ signal, note }) {
         const recovered = await recoverRelease(helm, job.release, job.namespace, signal);
         if (recovered) await note(recovered, 'warn');
         const release = await helm.upgradeInstall({
-          release: job.release, namespace: job.namespace, chart: config.platform.chart, values: valuesYaml, signal,
+          release: job.release,
+          namespace: job.namespace,
+          chart: config.platform.chart,
+          values: valuesYaml,
+          signal,
         });
         result.release = { name: release.name, revision: release.revision };
         return `release ${release.name} revision ${release.revision} ${release.status}`;
       },
     },
     {
-      name: 'wait-for-database', timeoutSeconds: t.waitForDatabase, mutates: false,
+      name: 'wait-for-database',
+      timeoutSeconds: t.waitForDatabase,
+      mutates: false,
       async run({ signal, note }) {
         const o = { timeoutMs: t.waitForDatabase * 1000, signal, onChange: (r: string) => void note(r, 'debug') };
         // Hibernation requested before this job ran: the database is expected asleep, not ready.
-        if (desired.hibernated) return `PostgreSQL hibernated as requested (${(await workloads.waitForDatabaseHibernated(job.namespace, names.database, o)).phase})`;
+        if (desired.hibernated)
+          return `PostgreSQL hibernated as requested (${(await workloads.waitForDatabaseHibernated(job.namespace, names.database, o)).phase})`;
         const db = await workloads.waitForDatabase(job.namespace, names.database, o);
         return `PostgreSQL ready: ${db.readyInstances}/${db.instances} instances (${db.phase})`;
       },
     },
     {
-      name: 'wait-for-api', timeoutSeconds: t.waitForApi, mutates: false,
+      name: 'wait-for-api',
+      timeoutSeconds: t.waitForApi,
+      mutates: false,
       async run({ signal, note }) {
-        const api = await workloads.waitForDeployment(job.namespace, names.api, { timeoutMs: t.waitForApi * 1000, signal, onChange: (r) => void note(r, 'debug') });
+        const api = await workloads.waitForDeployment(job.namespace, names.api, {
+          timeoutMs: t.waitForApi * 1000,
+          signal,
+          onChange: (r) => void note(r, 'debug'),
+        });
         return `API ready: ${api.readyReplicas}/${api.replicas} replicas`;
       },
     },
     {
-      name: 'wait-for-web', timeoutSeconds: t.waitForWeb, mutates: false,
+      name: 'wait-for-web',
+      timeoutSeconds: t.waitForWeb,
+      mutates: false,
       async run({ signal, note }) {
-        const web = await workloads.waitForDeployment(job.namespace, names.web, { timeoutMs: t.waitForWeb * 1000, signal, onChange: (r) => void note(r, 'debug') });
+        const web = await workloads.waitForDeployment(job.namespace, names.web, {
+          timeoutMs: t.waitForWeb * 1000,
+          signal,
+          onChange: (r) => void note(r, 'debug'),
+        });
         return `Web ready: ${web.readyReplicas}/${web.replicas} replicas`;
       },
     },
     {
-      name: 'set-urls', timeoutSeconds: t.defaultStep, mutates: false,
+      name: 'set-urls',
+      timeoutSeconds: t.defaultStep,
+      mutates: false,
       async run() {
         // Reported from the intent as it is now, never written back: the intake records the custom
         // domain, and a value captured when this job started may since have been changed.
@@ -123,29 +149,42 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
       },
     },
     {
-      name: 'set-admin-credentials', timeoutSeconds: t.defaultStep, mutates: false,
+      name: 'set-admin-credentials',
+      timeoutSeconds: t.defaultStep,
+      mutates: false,
       async run({ signal }) {
         const secretName = tenantSecretNames(job.tenantId).admin;
         await kube.core.readNamespacedSecret({ namespace: job.namespace, name: secretName }, callOptions(signal));
         result.credentials = {
-          secretName, usernameKey: 'username', passwordKey: 'password', retrieveAt: `/api/provisioning/${job.tenantId}/credentials`,
+          secretName,
+          usernameKey: 'username',
+          passwordKey: 'password',
+          retrieveAt: `/api/provisioning/${job.tenantId}/credentials`,
         };
         return `admin ${config.provisioning.adminUsername}; password kept in Secret ${secretName}`;
       },
     },
     {
-      name: 'set-resource-allocation', timeoutSeconds: t.defaultStep, mutates: false,
+      name: 'set-resource-allocation',
+      timeoutSeconds: t.defaultStep,
+      mutates: false,
       async run() {
         const v = values!;
         result.resources = {
-          tier: desired.tier, postgresInstances: v.postgres.instances, postgresStorageSize: v.postgres.storage.size,
-          apiReplicas: v.api.replicas, webReplicas: v.web.replicas, mechanicLimit: v.tenant.mechanicLimit,
+          tier: desired.tier,
+          postgresInstances: v.postgres.instances,
+          postgresStorageSize: v.postgres.storage.size,
+          apiReplicas: v.api.replicas,
+          webReplicas: v.web.replicas,
+          mechanicLimit: v.tenant.mechanicLimit,
         };
         return `PostgreSQL ${v.postgres.instances}×${v.postgres.storage.size}, API ${v.api.replicas}, Web ${v.web.replicas}, mechanics ${v.tenant.mechanicLimit ?? 'unlimited'}`;
       },
     },
     {
-      name: 'set-expiry', timeoutSeconds: t.defaultStep, mutates: false,
+      name: 'set-expiry',
+      timeoutSeconds: t.defaultStep,
+      mutates: false,
       async run() {
         // Stamped once at intake and never recomputed, so a retry or an upgrade never extends a demo.
         // Read back rather than written again: a demo upgraded meanwhile has had its expiry cleared.
@@ -154,7 +193,9 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
       },
     },
     {
-      name: 'set-billing-info', timeoutSeconds: t.defaultStep, mutates: false,
+      name: 'set-billing-info',
+      timeoutSeconds: t.defaultStep,
+      mutates: false,
       async run() {
         // The ids were recorded with the tenant at intake; billing may have linked newer ones since,
         // so they are read, never overwritten with the payload's.
@@ -165,7 +206,8 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
       },
     },
     {
-      name: 'return-result', timeoutSeconds: t.defaultStep,
+      name: 'return-result',
+      timeoutSeconds: t.defaultStep,
       async run() {
         result.tenantId = job.tenantId;
         result.namespace = job.namespace;

@@ -28,7 +28,8 @@ export function findDrift(expected: ExpectedShape, observed: ObservedShape, now:
   if (release.status !== 'deployed') return `release ${release.status} at revision ${release.revision}`;
   const db = observed.database;
   if (!db) return 'database cluster missing';
-  if (db.hibernated !== expected.hibernated) return `database ${db.hibernated ? 'hibernated' : 'running'}, desired ${expected.hibernated ? 'hibernated' : 'running'}`;
+  if (db.hibernated !== expected.hibernated)
+    return `database ${db.hibernated ? 'hibernated' : 'running'}, desired ${expected.hibernated ? 'hibernated' : 'running'}`;
   if (db.instances !== expected.postgresInstances) return `database has ${db.instances ?? 'no'} instances, desired ${expected.postgresInstances}`;
   const want = (n: number) => (expected.hibernated ? 0 : n);
   if (observed.apiReplicas !== want(expected.apiReplicas)) return `API has ${observed.apiReplicas ?? 'no'} replicas, desired ${want(expected.apiReplicas)}`;

@@ -19,13 +19,26 @@ export async function recoverLostIntent(deps: LostIntentDeps, tenant: TenantReco
     return 'retried';
   }
   const ref = {
-    tenantId: tenant.tenantId, namespace: tenant.namespace, release: releaseFor(deps.releasePrefix, tenant.tenantId), requestedAt: marker.at,
+    tenantId: tenant.tenantId,
+    namespace: tenant.namespace,
+    release: releaseFor(deps.releasePrefix, tenant.tenantId),
+    requestedAt: marker.at,
   };
   if (marker.type === 'provision') {
-    await deps.producer.enqueue('provision', {
-      ...ref, desired: tenant.desired, companyName: tenant.companyName, ownerEmail: tenant.ownerEmail, ownerName: tenant.ownerName,
-      stripeCustomerId: tenant.stripeCustomerId, stripeSubscriptionId: tenant.stripeSubscriptionId, expiresAt: tenant.expiresAt,
-    }, marker.jobId);
+    await deps.producer.enqueue(
+      'provision',
+      {
+        ...ref,
+        desired: tenant.desired,
+        companyName: tenant.companyName,
+        ownerEmail: tenant.ownerEmail,
+        ownerName: tenant.ownerName,
+        stripeCustomerId: tenant.stripeCustomerId,
+        stripeSubscriptionId: tenant.stripeSubscriptionId,
+        expiresAt: tenant.expiresAt,
+      },
+      marker.jobId,
+    );
   } else {
     await deps.producer.enqueue(marker.type, ref, marker.jobId);
   }

@@ -28,8 +28,7 @@ export type ReconcileReport = { checked: number; requeued: string[]; retried: st
 const pending = (t: TenantRecord) => t.operation !== null && (t.operation.state === 'queued' || t.operation.state === 'active');
 
 /** A deterministic id per observed intent, so two sweeps at once enqueue one repair; hashed so ids never nest. */
-const repairJobId = (t: TenantRecord) =>
-  `repair-${t.tenantId}-${createHash('sha256').update(JSON.stringify(t.operation)).digest('hex').slice(0, 16)}`;
+const repairJobId = (t: TenantRecord) => `repair-${t.tenantId}-${createHash('sha256').update(JSON.stringify(t.operation)).digest('hex').slice(0, 16)}`;
 
 async function observe(deps: ReconcileDeps, t: TenantRecord): Promise<ObservedShape> {
   const names = tenantObjectNames(t.tenantId);

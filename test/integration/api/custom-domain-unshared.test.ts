@@ -15,8 +15,12 @@ const hosts = new Set<string>();
 let api: ApiServer;
 
 const provisionBody = (label: string) => ({
-  companyName: `Host Contest ${label}`, ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace',
-  subscriptionTier: 'demo', tenantId: `hc-${label}-${run}`,
+  companyName: `Host Contest ${label}`,
+  ownerEmail: 'owner@example.com',
+  ownerFirstName: 'Ada',
+  ownerLastName: 'Lovelace',
+  subscriptionTier: 'demo',
+  tenantId: `hc-${label}-${run}`,
 });
 
 async function provision(label: string, extra: Record<string, unknown> = {}) {
@@ -43,7 +47,11 @@ describe('two tenants never share a host (HTTP)', () => {
     hosts.add(host);
     const holder = await provision('holder', { customDomain: host });
     const movers = await Promise.all(['m1', 'm2', 'm3', 'm4', 'm5'].map((label) => provision(label)));
-    const contest = await contendForHost({ call: api.call, core: admin.core, claimsNamespace: api.config.platform.claimsNamespace }, host, movers.map((tenantId) => ({ kind: 'update' as const, tenantId })));
+    const contest = await contendForHost(
+      { call: api.call, core: admin.core, claimsNamespace: api.config.platform.claimsNamespace },
+      host,
+      movers.map((tenantId) => ({ kind: 'update' as const, tenantId })),
+    );
     expect(contest.answers.map((a) => a.status)).toEqual(Array(movers.length).fill(422));
     expect(contest.holders).toEqual([holder]);
     expectHostUnshared(contest, { claimRequired: false });

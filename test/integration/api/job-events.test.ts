@@ -79,7 +79,7 @@ describe('SSE against the real Redis history and hub', () => {
     await eventually('no subscribers left', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
   });
 
-  it('replays a finished job\'s history with ?lastEventId and closes', async () => {
+  it("replays a finished job's history with ?lastEventId and closes", async () => {
     const jobId = await newJob();
     const ids: string[] = [];
     for (const event of [progress(0), progress(1), { type: 'failed', data: { step: 'step-1', message: 'chart rejected' } } as JobEvent]) {
@@ -143,13 +143,17 @@ describe('SSE against the real Redis history and hub', () => {
     const appended: string[] = [];
     // A real BullMQ worker on this file's prefix that records the history as the service's worker does.
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const worker = new Worker(OPERATIONS_QUEUE, async (job) => {
-      // Other tests' jobs wait in the same queue; only this one gets a history.
-      if (job.id !== jobId) return {};
-      appended.push((await api.history.append(jobId, progress(0))).id);
-      appended.push((await api.history.append(jobId, { type: 'completed', data: { tenantId: 'sse-test' } })).id);
-      return { tenantId: 'sse-test' };
-    }, { connection, prefix: api.config.queue.prefix });
+    const worker = new Worker(
+      OPERATIONS_QUEUE,
+      async (job) => {
+        // Other tests' jobs wait in the same queue; only this one gets a history.
+        if (job.id !== jobId) return {};
+        appended.push((await api.history.append(jobId, progress(0))).id);
+        appended.push((await api.history.append(jobId, { type: 'completed', data: { tenantId: 'sse-test' } })).id);
+        return { tenantId: 'sse-test' };
+      },
+      { connection, prefix: api.config.queue.prefix },
+    );
     try {
       await eventually('the job to complete', async () => ((await (await api.queue.getJob(jobId))?.getState()) === 'completed' ? true : undefined), 20_000);
     } finally {
@@ -173,17 +177,17 @@ describe('SSE against the real Redis history and hub', () => {
   it('shares one Redis subscription across many subscribers', async () => {
     const jobId = await newJob();
     const clients = Array.from({ length: 20 }, () => new AbortController());
-    const before = Number((await api.redis.call('PUBSUB', 'NUMSUB', api.history.channel) as [string, number])[1]);
+    const before = Number(((await api.redis.call('PUBSUB', 'NUMSUB', api.history.channel)) as [string, number])[1]);
     const responses = await Promise.all(clients.map((c) => api.call(`/api/jobs/${jobId}/events`, { signal: c.signal })));
     expect(responses.every((r) => r.status === 200)).toBe(true);
     await eventually('20 subscribers', async () => (api.hub.subscriberCount() === 20 ? true : undefined), 5_000);
-    const during = Number((await api.redis.call('PUBSUB', 'NUMSUB', api.history.channel) as [string, number])[1]);
+    const during = Number(((await api.redis.call('PUBSUB', 'NUMSUB', api.history.channel)) as [string, number])[1]);
     expect(during).toBe(before);
     for (const c of clients) c.abort();
     await eventually('subscribers released', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
   });
 
-  it('reads the history once per announcement for all of a job\'s subscribers in this process', async () => {
+  it("reads the history once per announcement for all of a job's subscribers in this process", async () => {
     const jobId = await newJob();
     const key = `${api.config.queue.prefix}:job-history:${jobId}`;
     const subscribers = 20;

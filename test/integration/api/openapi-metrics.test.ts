@@ -21,22 +21,38 @@ afterAll(async () => {
 
 describe('/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document listing every route with its error responses', async () => {
-    const doc = (await (await fetch(`${service.baseUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = (await (await fetch(`${service.baseUrl}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     const result = await new Validator().validate(doc as never);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(doc.openapi).toBe('3.1.0');
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
-    expect(operations.sort()).toEqual([
-      'GET /api/jobs/{jobId}', 'GET /api/jobs/{jobId}/events', 'GET /api/provisioning/generate-id',
-      'GET /api/provisioning/{tenantId}/credentials', 'GET /api/provisioning/{tenantId}/status', 'GET /api/tenants',
-      'GET /healthz', 'GET /readyz', 'POST /api/provisioning/provision', 'POST /api/provisioning/validate',
-      'POST /api/provisioning/{tenantId}/deprovision', 'POST /api/provisioning/{tenantId}/hibernate',
-      'POST /api/provisioning/{tenantId}/resume', 'POST /api/webhooks/stripe', 'PUT /api/provisioning/{tenantId}',
-    ].sort());
+    expect(operations.sort()).toEqual(
+      [
+        'GET /api/jobs/{jobId}',
+        'GET /api/jobs/{jobId}/events',
+        'GET /api/provisioning/generate-id',
+        'GET /api/provisioning/{tenantId}/credentials',
+        'GET /api/provisioning/{tenantId}/status',
+        'GET /api/tenants',
+        'GET /healthz',
+        'GET /readyz',
+        'POST /api/provisioning/provision',
+        'POST /api/provisioning/validate',
+        'POST /api/provisioning/{tenantId}/deprovision',
+        'POST /api/provisioning/{tenantId}/hibernate',
+        'POST /api/provisioning/{tenantId}/resume',
+        'POST /api/webhooks/stripe',
+        'PUT /api/provisioning/{tenantId}',
+      ].sort(),
+    );
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const operation of Object.values(methods)) {
-        if (path.startsWith('/api/') && path !== '/api/webhooks/stripe') expect(Object.keys(operation.responses), path).toEqual(expect.arrayContaining(['401', '403', '500']));
+        if (path.startsWith('/api/') && path !== '/api/webhooks/stripe')
+          expect(Object.keys(operation.responses), path).toEqual(expect.arrayContaining(['401', '403', '500']));
       }
     }
     const docs = await fetch(`${service.baseUrl}/docs`);

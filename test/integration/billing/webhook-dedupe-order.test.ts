@@ -35,7 +35,8 @@ afterAll(async () => {
 });
 
 const harness = useWorkerHarness({
-  kubeconfig, workers: 0,
+  kubeconfig,
+  workers: 0,
   config: () => testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: billingEnv(mock.url, { pastDueGraceHours: 1 }) }),
 });
 const { created } = harness;
@@ -58,8 +59,15 @@ async function existingTenant(subscriptionId: string): Promise<TenantRecord> {
   created.push(tenantId);
   const desired = { tier: 'professional' as const, customDomain: null, resourceOverrides: {}, hibernated: false };
   return deps.registry.create({
-    tenantId, companyName: 'Billing Order', ownerEmail: 'ada@acme.test', ownerName: 'Ada Lovelace', customDomain: null,
-    stripeCustomerId: customer, stripeSubscriptionId: subscriptionId, expiresAt: null, desired,
+    tenantId,
+    companyName: 'Billing Order',
+    ownerEmail: 'ada@acme.test',
+    ownerName: 'Ada Lovelace',
+    customDomain: null,
+    stripeCustomerId: customer,
+    stripeSubscriptionId: subscriptionId,
+    expiresAt: null,
+    desired,
     operation: { type: 'provision', jobId: randomUUID(), state: 'completed', at: new Date().toISOString() },
   });
 }
@@ -71,7 +79,10 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
     const body = eventBody('customer.subscription.created', subscriptionJson({ id: subscriptionId, customer }));
     const responses = await Promise.all(Array.from({ length: 10 }, () => stack.post(body)));
     const statuses = responses.map((r) => r.status).sort();
-    expect(statuses.every((s) => s === 200 || s === 409), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => s === 200 || s === 409),
+      JSON.stringify(statuses),
+    ).toBe(true);
     expect(statuses).toContain(200);
 
     const tenant = await find(subscriptionId);
@@ -89,22 +100,24 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
     expect(await jobsOf(tenant!.tenantId)).toHaveLength(1);
   });
 
-  it.each([['canceled', 'as Stripe has it'], ['active', 'with a stale API read']])(
-    'deleted delivered before updated ends deprovisioned (stripe-mock says %s, %s)', async (status) => {
-      const { deps } = harness;
-      await mock.restart(stripeState(status));
-      const subscriptionId = uniqueSubscription();
-      const tenant = await existingTenant(subscriptionId);
-      const deleted = await stack.deliver('customer.subscription.deleted', { id: subscriptionId, customer, status: 'canceled' }, { created: 2000 });
-      expect(deleted.status).toBe(200);
-      const updated = await stack.deliver('customer.subscription.updated', { id: subscriptionId, customer, status: 'active' }, { created: 1000 });
-      expect(await updated.json()).toMatchObject({ outcome: 'processed', detail: expect.stringContaining('being removed') });
+  it.each([
+    ['canceled', 'as Stripe has it'],
+    ['active', 'with a stale API read'],
+  ])('deleted delivered before updated ends deprovisioned (stripe-mock says %s, %s)', async (status) => {
+    const { deps } = harness;
+    await mock.restart(stripeState(status));
+    const subscriptionId = uniqueSubscription();
+    const tenant = await existingTenant(subscriptionId);
+    const deleted = await stack.deliver('customer.subscription.deleted', { id: subscriptionId, customer, status: 'canceled' }, { created: 2000 });
+    expect(deleted.status).toBe(200);
+    const updated = await stack.deliver('customer.subscription.updated', { id: subscriptionId, customer, status: 'active' }, { created: 1000 });
+    expect(await updated.json()).toMatchObject({ outcome: 'processed', detail: expect.stringContaining('being removed') });
 
-      const after = await deps.registry.get(tenant.tenantId);
-      expect(after?.operation).toMatchObject({ type: 'deprovision', state: 'queued' });
-      expect(after?.desired.hibernated).toBe(true);
-      expect((await jobsOf(tenant.tenantId)).map((j) => j.name).sort()).toEqual(['deprovision', 'hibernate']);
-    });
+    const after = await deps.registry.get(tenant.tenantId);
+    expect(after?.operation).toMatchObject({ type: 'deprovision', state: 'queued' });
+    expect(after?.desired.hibernated).toBe(true);
+    expect((await jobsOf(tenant.tenantId)).map((j) => j.name).sort()).toEqual(['deprovision', 'hibernate']);
+  });
 
   it('past due schedules a hibernation after the grace period on the billing queue; paid again removes it', async () => {
     const { deps } = harness;
@@ -145,7 +158,11 @@ describe('Stripe webhook against real Redis, stripe-mock and the sandbox', () =>
     );
     void worker.run();
     try {
-      await stack.schedules.schedule(scheduleKeys.grace(tenant.tenantId), { action: 'hibernate', tenantId: tenant.tenantId, reason: 'payment-past-due' }, new Date(Date.now() + 500));
+      await stack.schedules.schedule(
+        scheduleKeys.grace(tenant.tenantId),
+        { action: 'hibernate', tenantId: tenant.tenantId, reason: 'payment-past-due' },
+        new Date(Date.now() + 500),
+      );
       const deadline = Date.now() + 15_000;
       while ((await jobsOf(tenant.tenantId)).length === 0 && Date.now() < deadline) await sleep(100);
       expect((await jobsOf(tenant.tenantId)).map((j) => j.name)).toEqual(['hibernate']);

@@ -64,10 +64,18 @@ describe('Stripe subscription events drive a tenant end to end', () => {
     expect(await response.json()).toMatchObject({ outcome: 'processed' });
     tenant = (await createTenantFinder(deps.registry)(customer, subscriptionId))!;
     harness.created.push(tenant.tenantId);
-    expect(tenant).toMatchObject({ tier: 'professional', companyName: company, ownerEmail: 'owner@e2e.test', stripeCustomerId: customer, stripeSubscriptionId: subscriptionId });
+    expect(tenant).toMatchObject({
+      tier: 'professional',
+      companyName: company,
+      ownerEmail: 'owner@e2e.test',
+      stripeCustomerId: customer,
+      stripeSubscriptionId: subscriptionId,
+    });
     expect(await waitForJob(deps.queue, tenant.operation!.jobId, 110_000)).toBe('completed');
     expect(await tenantShape(deps, tenant.tenantId)).toMatchObject({
-      release: { status: 'deployed' }, database: { instances: 1, readyInstances: 1 }, api: { replicas: 2, ready: 2 },
+      release: { status: 'deployed' },
+      database: { instances: 1, readyInstances: 1 },
+      api: { replicas: 2, ready: 2 },
     });
   });
 
@@ -79,7 +87,7 @@ describe('Stripe subscription events drive a tenant end to end', () => {
     expect(await tenantShape(deps, tenant.tenantId)).toMatchObject({ database: { instances: 3, readyInstances: 3 }, api: { replicas: 3, ready: 3 } });
   });
 
-  it('past_due (grace 0 h) hibernates; active again resumes to the tier\'s replicas', async () => {
+  it("past_due (grace 0 h) hibernates; active again resumes to the tier's replicas", async () => {
     const { deps } = harness;
     await mock.restart(stripeHolds('past_due', PRICE.enterprise));
     await deliverAndSettle('customer.subscription.updated', 'past_due', 'hibernate');

@@ -77,7 +77,11 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
     // The run's summary in the test output (on stderr: the lint allows warn and error only).
     console.warn(`Schemathesis ${report.schemathesis_version}, seed ${report.seed}: ${summary}`);
     // The run's own summary (what failed and how to reproduce it) is the message when this fails.
-    expect({ failures: report.failures.length, errors: report.errors.length, summary }, failureSection(run.output)).toEqual({ failures: 0, errors: 0, summary });
+    expect({ failures: report.failures.length, errors: report.errors.length, summary }, failureSection(run.output)).toEqual({
+      failures: 0,
+      errors: 0,
+      summary,
+    });
     expect(report.schemathesis_version).toBe(SCHEMATHESIS_VERSION);
     expect(report.seed).toBe(20_260_301);
     expect(report.exit_code).toBe(0);
@@ -93,9 +97,20 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
 
   it('ran every built-in check on the responses, the stateful links included', () => {
     expect(Object.keys(run.checks).sort()).toEqual([
-      'allow_header_conformance', 'content_type_conformance', 'ensure_resource_availability', 'ignored_auth', 'missing_required_header',
-      'negative_data_rejection', 'not_a_server_error', 'object_level_authorization', 'positive_data_acceptance', 'response_headers_conformance',
-      'response_schema_conformance', 'status_code_conformance', 'unsupported_method', 'use_after_free',
+      'allow_header_conformance',
+      'content_type_conformance',
+      'ensure_resource_availability',
+      'ignored_auth',
+      'missing_required_header',
+      'negative_data_rejection',
+      'not_a_server_error',
+      'object_level_authorization',
+      'positive_data_acceptance',
+      'response_headers_conformance',
+      'response_schema_conformance',
+      'status_code_conformance',
+      'unsupported_method',
+      'use_after_free',
     ]);
     // The document's links (202 → job, events, status; job → the tenant operations) were followed.
     expect(run.links).toBe(5 * 3 + 6);

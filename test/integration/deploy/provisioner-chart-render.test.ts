@@ -7,7 +7,11 @@ import { TIER_NAMES, loadTiers, valuesForTier } from '../../chart/tier-values.ts
 // The provisioner chart rendered (pinned helm, no cluster): its tenant ClusterRole is derived from
 // what the tenant chart actually renders, so the two cannot drift, and no rule is a wildcard.
 const CHART = resolve(import.meta.dirname, '../../../charts/tenant-provisioner');
-const BASE = { fullnameOverride: 'tp', auth: { existingSecret: { name: 'auth', key: 'AUTH_JWT_SECRET' } }, redis: { external: { existingSecret: { name: 'redis', key: 'REDIS_URL' } } } };
+const BASE = {
+  fullnameOverride: 'tp',
+  auth: { existingSecret: { name: 'auth', key: 'AUTH_JWT_SECRET' } },
+  redis: { external: { existingSecret: { name: 'redis', key: 'REDIS_URL' } } },
+};
 
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] };
 
@@ -80,7 +84,9 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['backup-s3-credentials'] },
     ]);
     // Custom-domain claims: ConfigMaps in its own namespace only (a Role, never a ClusterRole), no list, watch or patch.
-    expect(rulesOf(objects, 'Role', 'tp-domain-claims')).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update', 'delete'] }]);
+    expect(rulesOf(objects, 'Role', 'tp-domain-claims')).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update', 'delete'] },
+    ]);
   });
 
   it('has no wildcard anywhere', () => {
@@ -92,7 +98,10 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
   });
 
   it('confines the ServiceAccount with admission policies unless told otherwise', async () => {
-    const policies = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy').map((o) => o.metadata.name).sort();
+    const policies = objects
+      .filter((o) => o.kind === 'ValidatingAdmissionPolicy')
+      .map((o) => o.metadata.name)
+      .sort();
     expect(policies).toEqual(['tp-domain-claims', 'tp-namespaces', 'tp-rolebindings']);
     const bindings = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
     expect(bindings.map((b) => b.spec)).toEqual([
@@ -108,9 +117,14 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
     const api = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'tp-api')!;
     const env = api.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
     expect(env.find((e) => e.name === 'REDIS_URL')).toEqual({ name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: 'redis', key: 'REDIS_URL' } } });
-    expect(env.find((e) => e.name === 'AUTH_JWT_SECRET')).toEqual({ name: 'AUTH_JWT_SECRET', valueFrom: { secretKeyRef: { name: 'auth', key: 'AUTH_JWT_SECRET' } } });
+    expect(env.find((e) => e.name === 'AUTH_JWT_SECRET')).toEqual({
+      name: 'AUTH_JWT_SECRET',
+      valueFrom: { secretKeyRef: { name: 'auth', key: 'AUTH_JWT_SECRET' } },
+    });
     await expect(render({ ...BASE, auth: { existingSecret: { name: '', key: 'AUTH_JWT_SECRET' } } })).rejects.toThrow(/config\.auth\.jwksUrl is required/);
-    await expect(render({ ...BASE, redis: { external: { existingSecret: { name: '', key: 'REDIS_URL' } } } })).rejects.toThrow(/redis\.external\.existingSecret\.name is required/);
+    await expect(render({ ...BASE, redis: { external: { existingSecret: { name: '', key: 'REDIS_URL' } } } })).rejects.toThrow(
+      /redis\.external\.existingSecret\.name is required/,
+    );
     await expect(render({ ...BASE, image: { repository: 'x', tag: 'latest', pullPolicy: 'Always' } })).rejects.toThrow(/image\/tag/);
   });
 

@@ -38,15 +38,20 @@ function loadAsPod(objects: K8sObject[], env: Env[]) {
   const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'tp-config') as unknown as { data: Record<string, string> };
   const file = Object.values(configMap.data)[0]!;
   // Secrets become stand-ins naming their key (padded to the JWT secret's 32 characters); the downward API's namespace is the release's.
-  const resolved = Object.fromEntries(env.map((e) => {
-    const ref = e.valueFrom?.secretKeyRef;
-    if (e.value !== undefined) return [e.name, e.value];
-    if (ref) return [e.name, `secret:${ref.key}`.padEnd(32, '-')];
-    if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') return [e.name, 'tp-system'];
-    throw new Error(`no stand-in for ${e.name}`);
-  }));
+  const resolved = Object.fromEntries(
+    env.map((e) => {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (e.value !== undefined) return [e.name, e.value];
+      if (ref) return [e.name, `secret:${ref.key}`.padEnd(32, '-')];
+      if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') return [e.name, 'tp-system'];
+      throw new Error(`no stand-in for ${e.name}`);
+    }),
+  );
   expect(parse(file)).toBeTypeOf('object');
-  return loadConfig({ env: { ...resolved, CONFIG_FILE: 'pod.yaml', KUBECONFIG: '/dev/null' }, files: { 'config/default.yaml': DEFAULT_YAML, 'pod.yaml': file } });
+  return loadConfig({
+    env: { ...resolved, CONFIG_FILE: 'pod.yaml', KUBECONFIG: '/dev/null' },
+    files: { 'config/default.yaml': DEFAULT_YAML, 'pod.yaml': file },
+  });
 }
 
 const DEFAULT_YAML = readFileSync(resolve(repoRoot, 'config/default.yaml'), 'utf8');
@@ -65,7 +70,10 @@ describe('tenant-provisioner chart with a Redis Sentinel group', () => {
       ]);
       expect(pod.volumes.some((v: { name: string }) => v.name === 'redis-ca')).toBe(false);
       expect(loadAsPod(objects, env).redis).toEqual({
-        sentinels: SENTINEL.sentinels, name: 'mymaster', password: 'secret:redis-password'.padEnd(32, '-'), sentinelPassword: 'secret:sentinel-password'.padEnd(32, '-'),
+        sentinels: SENTINEL.sentinels,
+        name: 'mymaster',
+        password: 'secret:redis-password'.padEnd(32, '-'),
+        sentinelPassword: 'secret:sentinel-password'.padEnd(32, '-'),
       });
     }
     // No Redis of the chart's own beside the external group.
@@ -73,10 +81,13 @@ describe('tenant-provisioner chart with a Redis Sentinel group', () => {
   });
 
   it('mounts the CA Secret and writes the TLS options into the config file when TLS is on', async () => {
-    const objects = await render(values({
-      passwordSecret: { name: '', key: 'redis-password' }, sentinelPasswordSecret: { name: '', key: 'sentinel-password' },
-      tls: { enabled: true, sentinelTls: true, caSecret: { name: 'redis-ca', key: 'ca.crt' }, serverName: 'redis.internal' },
-    }));
+    const objects = await render(
+      values({
+        passwordSecret: { name: '', key: 'redis-password' },
+        sentinelPasswordSecret: { name: '', key: 'sentinel-password' },
+        tls: { enabled: true, sentinelTls: true, caSecret: { name: 'redis-ca', key: 'ca.crt' }, serverName: 'redis.internal' },
+      }),
+    );
     for (const pod of containers(objects)) {
       const env = pod.containers[0].env as Env[];
       expect(env.map((e) => e.name).filter((n) => n.startsWith('REDIS_'))).toEqual(['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME']);
@@ -89,8 +100,9 @@ describe('tenant-provisioner chart with a Redis Sentinel group', () => {
 
   it('refuses sentinels without a master group, beside the in-chart Redis, or not as host:port', async () => {
     await expect(render(values({ name: '' }))).rejects.toThrow(/redis\.external\.sentinel\.name .* is required with sentinels/);
-    await expect(render(values({}, { redis: { enabled: true, external: { existingSecret: { name: '', key: 'REDIS_URL' }, sentinel: SENTINEL } } })))
-      .rejects.toThrow(/applies only with redis\.enabled false/);
+    await expect(
+      render(values({}, { redis: { enabled: true, external: { existingSecret: { name: '', key: 'REDIS_URL' }, sentinel: SENTINEL } } })),
+    ).rejects.toThrow(/applies only with redis\.enabled false/);
     await expect(render(values({ sentinels: ['redis-node-0'] }))).rejects.toThrow(/sentinels/);
   });
 });

@@ -107,7 +107,9 @@ function tenantRoleBinding(subject = { kind: 'ServiceAccount', name: serviceAcco
 
 beforeAll(async () => {
   await admin.core.createNamespace({
-    body: { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } },
+    body: {
+      metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } },
+    },
   });
   createdNamespaces.add(namespace);
   const secret = (name: string, stringData: Record<string, string>) =>
@@ -132,15 +134,23 @@ afterAll(async () => {
 describe('the tenant-provisioner chart on the sandbox', () => {
   it('runs API, workers and Redis to Ready in a namespace that enforces the restricted Pod Security Standard', async () => {
     for (const name of [`${id}-api`, `${id}-worker`]) {
-      await eventually(`Deployment ${name} available`, async () => {
-        const d = await admin.apps.readNamespacedDeployment({ namespace, name });
-        return d.status?.readyReplicas === 2 && d.status.observedGeneration === d.metadata?.generation ? d : undefined;
-      }, 60_000);
+      await eventually(
+        `Deployment ${name} available`,
+        async () => {
+          const d = await admin.apps.readNamespacedDeployment({ namespace, name });
+          return d.status?.readyReplicas === 2 && d.status.observedGeneration === d.metadata?.generation ? d : undefined;
+        },
+        60_000,
+      );
     }
-    await eventually('Redis ready', async () => {
-      const s = await admin.apps.readNamespacedStatefulSet({ namespace, name: `${id}-redis` });
-      return s.status?.readyReplicas === 1 ? s : undefined;
-    }, 60_000);
+    await eventually(
+      'Redis ready',
+      async () => {
+        const s = await admin.apps.readNamespacedStatefulSet({ namespace, name: `${id}-redis` });
+        return s.status?.readyReplicas === 1 ? s : undefined;
+      },
+      60_000,
+    );
 
     // PodSecurity admitted every pod; ask it about each template directly too, for a clear message.
     const templates: [string, V1PodTemplateSpec][] = [
@@ -163,7 +173,12 @@ describe('the tenant-provisioner chart on the sandbox', () => {
     const file = config.data!['config.yaml']!;
     const defaults = await readFile(resolve(import.meta.dirname, '../../../config/default.yaml'), 'utf8');
     const loaded = loadConfig({
-      env: { CONFIG_FILE: '/etc/tenant-provisioner/config.yaml', KUBERNETES_SERVICE_HOST: '10.96.0.1', REDIS_URL: 'redis://r:6379', AUTH_JWT_SECRET: 'x'.repeat(32) },
+      env: {
+        CONFIG_FILE: '/etc/tenant-provisioner/config.yaml',
+        KUBERNETES_SERVICE_HOST: '10.96.0.1',
+        REDIS_URL: 'redis://r:6379',
+        AUTH_JWT_SECRET: 'x'.repeat(32),
+      },
       files: { 'config/default.yaml': defaults, '/etc/tenant-provisioner/config.yaml': file },
     });
     expect(loaded.server).toEqual({ host: '0.0.0.0', port: 3000, healthPort: 3001 });
@@ -195,10 +210,12 @@ describe('the tenant-provisioner chart on the sandbox', () => {
       expect(r.body).toContain('may only delete its own tenant namespaces');
     }
     // Nor can it relabel a namespace into a tenant namespace to get around that.
-    const relabel = await refused(sa.core.patchNamespace(
-      { name: 'kube-system', dryRun: 'All', body: { metadata: { labels: { 'app.kubernetes.io/managed-by': 'tenant-provisioner' } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    ));
+    const relabel = await refused(
+      sa.core.patchNamespace(
+        { name: 'kube-system', dryRun: 'All', body: { metadata: { labels: { 'app.kubernetes.io/managed-by': 'tenant-provisioner' } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
     expect(relabel.status).toBe(403);
     expect(relabel.body).toContain('may only change its own tenant namespaces');
 
@@ -213,10 +230,16 @@ describe('the tenant-provisioner chart on the sandbox', () => {
       expect(r.body).toContain('may only create namespaces named');
     }
 
-    const crb = await refused(sa.rbac.createClusterRoleBinding({
-      dryRun: 'All',
-      body: { metadata: { name: `${id}-escalate` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace }] },
-    }));
+    const crb = await refused(
+      sa.rbac.createClusterRoleBinding({
+        dryRun: 'All',
+        body: {
+          metadata: { name: `${id}-escalate` },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace }],
+        },
+      }),
+    );
     expect(crb.status).toBe(403);
     // Binding the tenant role outside tenant namespaces would hand it kube-system's Secrets.
     expect((await refused(sa.rbac.createNamespacedRoleBinding({ namespace: 'kube-system', dryRun: 'All', body: tenantRoleBinding() }))).status).toBe(403);
@@ -233,31 +256,53 @@ describe('the tenant-provisioner chart on the sandbox', () => {
     await sa.core.createNamespace({ body: tenantNamespace(tenantNs, { 'tenant-provisioner.io/tenant-id': tenantId }) });
     createdNamespaces.add(tenantNs);
     // Only the tenant role, only to itself: another role or another subject is refused.
-    expect((await refused(sa.rbac.createNamespacedRoleBinding({ namespace: tenantNs, dryRun: 'All', body: tenantRoleBinding(undefined, 'admin') }))).status).toBe(403);
-    expect((await refused(sa.rbac.createNamespacedRoleBinding({
-      namespace: tenantNs, dryRun: 'All', body: tenantRoleBinding({ kind: 'ServiceAccount', name: 'default', namespace: tenantNs }),
-    }))).status).toBe(403);
+    expect(
+      (await refused(sa.rbac.createNamespacedRoleBinding({ namespace: tenantNs, dryRun: 'All', body: tenantRoleBinding(undefined, 'admin') }))).status,
+    ).toBe(403);
+    expect(
+      (
+        await refused(
+          sa.rbac.createNamespacedRoleBinding({
+            namespace: tenantNs,
+            dryRun: 'All',
+            body: tenantRoleBinding({ kind: 'ServiceAccount', name: 'default', namespace: tenantNs }),
+          }),
+        )
+      ).status,
+    ).toBe(403);
     await sa.rbac.createNamespacedRoleBinding({ namespace: tenantNs, body: tenantRoleBinding() });
 
     // Now it can create Secrets there (RBAC's cache may take a moment to see the new binding).
     const chartValues = valuesForTier(tiers, 'demo', { tenantId });
     const created = await eventually('Secrets created as the ServiceAccount', () =>
-      ensureTenantSecrets(sa.core, { namespace: tenantNs, tenantId, databaseOwner: chartValues.postgres.owner, adminUsername: 'admin' }));
+      ensureTenantSecrets(sa.core, { namespace: tenantNs, tenantId, databaseOwner: chartValues.postgres.owner, adminUsername: 'admin' }),
+    );
     expect(created).toHaveLength(3);
 
     const saEnv = await writeKubeconfig(sa.kubeconfigText);
     try {
       const install = (companyName: string) =>
         withValuesFile(serializeChartValues({ ...chartValues, tenant: { ...chartValues.tenant, companyName } }), (file) =>
-          helm(['upgrade', '--install', tenantNs, TENANT_CHART_DIR, '--namespace', tenantNs, '-f', file], saEnv.env));
+          helm(['upgrade', '--install', tenantNs, TENANT_CHART_DIR, '--namespace', tenantNs, '-f', file], saEnv.env),
+        );
       const first = await install('Acme Auto');
       expect(first.exitCode, first.stderr).toBe(0);
       expect(first.stderr).not.toMatch(/forbidden/i); // nothing Helm tried was refused, even quietly
       const custom = sa.kc.makeApiClient(CustomObjectsApi);
-      await eventually('the database as seen by the ServiceAccount', async () => {
-        const c = (await custom.getNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace: tenantNs, plural: 'clusters', name: `${tenantId}-postgres` })) as { status?: { readyInstances?: number } };
-        return c.status?.readyInstances === 1 ? c : undefined;
-      }, 60_000);
+      await eventually(
+        'the database as seen by the ServiceAccount',
+        async () => {
+          const c = (await custom.getNamespacedCustomObject({
+            group: 'postgresql.cnpg.io',
+            version: 'v1',
+            namespace: tenantNs,
+            plural: 'clusters',
+            name: `${tenantId}-postgres`,
+          })) as { status?: { readyInstances?: number } };
+          return c.status?.readyInstances === 1 ? c : undefined;
+        },
+        60_000,
+      );
       const upgrade = await install('Acme Auto & Sons');
       expect(upgrade.exitCode, upgrade.stderr).toBe(0);
       expect(upgrade.stderr).not.toMatch(/forbidden/i);

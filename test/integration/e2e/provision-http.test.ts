@@ -5,12 +5,26 @@ import { eventually, statusOf } from '../../support/kube.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const PROVISION_STEPS = [
-  'validate', 'generate-id', 'build-values', 'deploy-chart', 'wait-for-database', 'wait-for-api', 'wait-for-web',
-  'set-urls', 'set-admin-credentials', 'set-resource-allocation', 'set-expiry', 'set-billing-info', 'return-result',
+  'validate',
+  'generate-id',
+  'build-values',
+  'deploy-chart',
+  'wait-for-database',
+  'wait-for-api',
+  'wait-for-web',
+  'set-urls',
+  'set-admin-credentials',
+  'set-resource-allocation',
+  'set-expiry',
+  'set-billing-info',
+  'return-result',
 ];
 // The seed's table: PostgreSQL instances, API and Web replicas, storage.
 const TIERS: Array<[TierName, number, number, string]> = [
-  ['demo', 1, 1, '5Gi'], ['free', 1, 1, '10Gi'], ['professional', 1, 2, '50Gi'], ['enterprise', 3, 3, '200Gi'],
+  ['demo', 1, 1, '5Gi'],
+  ['free', 1, 1, '10Gi'],
+  ['professional', 1, 2, '50Gi'],
+  ['enterprise', 3, 3, '200Gi'],
 ];
 
 type SseEvent = { event: string; id?: string; data: unknown };
@@ -18,10 +32,18 @@ type SseEvent = { event: string; id?: string; data: unknown };
 /** Reads an SSE response to its end (the server closes after the terminal event). */
 async function readEvents(response: Response): Promise<SseEvent[]> {
   const text = await response.text();
-  return text.split('\n\n').filter((block) => block.includes('data:')).map((block) => {
-    const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1).trim();
-    return { event: field('event') ?? 'message', id: field('id'), data: JSON.parse(field('data') ?? 'null') };
-  });
+  return text
+    .split('\n\n')
+    .filter((block) => block.includes('data:'))
+    .map((block) => {
+      const field = (name: string) =>
+        block
+          .split('\n')
+          .find((l) => l.startsWith(`${name}:`))
+          ?.slice(name.length + 1)
+          .trim();
+      return { event: field('event') ?? 'message', id: field('id'), data: JSON.parse(field('data') ?? 'null') };
+    });
 }
 
 const kubeconfig = inject('kubeconfig');
@@ -40,17 +62,23 @@ afterAll(async () => {
 const harness = useWorkerHarness({ kubeconfig, config: () => api.config });
 
 describe('provisioning over HTTP, end to end', () => {
-  it.each(TIERS)('provisions a %s tenant to ready with the seed\'s resources, then deprovisions it to nothing', async (tier, instances, replicas, storage) => {
+  it.each(TIERS)("provisions a %s tenant to ready with the seed's resources, then deprovisions it to nothing", async (tier, instances, replicas, storage) => {
     const { deps } = harness;
     const accepted = await api.call('/api/provisioning/provision', {
       body: { companyName: `E2E ${tier} Garage`, ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: tier },
     });
     expect(accepted.status).toBe(202);
-    const { jobId, tenantId, namespace, links } = (await accepted.json()) as { jobId: string; tenantId: string; namespace: string; links: { events: string; status: string } };
+    const { jobId, tenantId, namespace, links } = (await accepted.json()) as {
+      jobId: string;
+      tenantId: string;
+      namespace: string;
+      links: { events: string; status: string };
+    };
     expect(accepted.headers.get('location')).toBe(`/api/jobs/${jobId}`);
 
     const events = await readEvents(await api.call(links.events));
-    const steps = events.filter((e) => e.event === 'progress' && !(e.data as { message: string }).message.endsWith(' started'))
+    const steps = events
+      .filter((e) => e.event === 'progress' && !(e.data as { message: string }).message.endsWith(' started'))
       .map((e) => (e.data as { step: string }).step);
     expect(steps).toEqual(PROVISION_STEPS);
     expect(events.at(-1)?.event).toBe('completed');
@@ -59,9 +87,15 @@ describe('provisioning over HTTP, end to end', () => {
 
     const status = (await (await api.call(links.status)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({
-      tenantId, namespace, tier, phase: 'ready', ready: true, release: { status: 'deployed', revision: 1 },
+      tenantId,
+      namespace,
+      tier,
+      phase: 'ready',
+      ready: true,
+      release: { status: 'deployed', revision: 1 },
       database: { ready: true, instances, readyInstances: instances, phase: 'Cluster in healthy state' },
-      api: { ready: true, replicas, readyReplicas: replicas }, web: { ready: true, replicas, readyReplicas: replicas },
+      api: { ready: true, replicas, readyReplicas: replicas },
+      web: { ready: true, replicas, readyReplicas: replicas },
     });
     expect(status.expiresAt === null).toBe(tier !== 'demo');
     const cluster = await deps.workloads.readDatabase(namespace, `${tenantId}-postgres`);
@@ -81,6 +115,10 @@ describe('provisioning over HTTP, end to end', () => {
     expect((await api.call(links.status)).status).toBe(404);
     expect(await deps.helm.status(`tenant-${tenantId}`, namespace)).toBeUndefined();
     await eventually('namespace gone', async () =>
-      deps.kube.core.readNamespace({ name: namespace }).then(() => undefined, (e: unknown) => (statusOf(e) === 404 ? true : undefined)));
+      deps.kube.core.readNamespace({ name: namespace }).then(
+        () => undefined,
+        (e: unknown) => (statusOf(e) === 404 ? true : undefined),
+      ),
+    );
   });
 });

@@ -56,8 +56,12 @@ async function startDev(bin: string, sandboxDir?: string): Promise<Start> {
     cwd: root,
     extendEnv: false,
     env: {
-      PATH: bin, HOME: process.env.HOME, SANDBOX_DIR: sandboxDir, TP_NO_INSTALL: '1',
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(port),
+      PATH: bin,
+      HOME: process.env.HOME,
+      SANDBOX_DIR: sandboxDir,
+      TP_NO_INSTALL: '1',
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      PORT: String(port),
       ...(process.env.SANDBOX_CACHE_DIR ? { SANDBOX_CACHE_DIR: process.env.SANDBOX_CACHE_DIR } : {}),
     },
     reject: false,
@@ -68,7 +72,9 @@ async function startDev(bin: string, sandboxDir?: string): Promise<Start> {
   const leftBehind = daemons().filter((p) => !before.has(p.pid) && (p.args.includes(sandboxDir) || p.args.includes(`--port ${redisPort}`)));
   return {
     exitCode: result.exitCode,
-    stderrLines: String(result.stderr).split('\n').filter((l) => l.trim() !== ''),
+    stderrLines: String(result.stderr)
+      .split('\n')
+      .filter((l) => l.trim() !== ''),
     leftBehind,
     sandboxState: (await readState(sandboxDir)) !== undefined,
     ms,

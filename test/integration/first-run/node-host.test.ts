@@ -24,7 +24,7 @@ describe('nodeHost', () => {
     expect(await host.has(join(bin, 'missing'))).toBe(false);
   });
 
-  it('reports a command\'s exit code, and 127 for one that cannot be spawned', async () => {
+  it("reports a command's exit code, and 127 for one that cannot be spawned", async () => {
     const host = nodeHost({ PATH: bin });
     expect(await host.run(join(bin, 'present'), [])).toBe(3);
     expect(await host.run(join(bin, 'missing'), [])).toBe(127);

@@ -21,17 +21,21 @@ let topology: SentinelTopology | undefined;
 
 beforeAll(async () => {
   topology = await startSentinelTopology();
-  processes.configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('hg')), {
-    redis: { sentinels: topology.sentinels, name: topology.name },
-    http: { rateLimit: { windowSeconds: 60, maxRequests: 100_000 } },
-  }));
+  processes.configFile = writeConfigOverride(
+    mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('hg')), {
+      redis: { sentinels: topology.sentinels, name: topology.name },
+      http: { rateLimit: { windowSeconds: 60, maxRequests: 100_000 } },
+    }),
+  );
 });
 afterAll(async () => {
   await topology?.stop();
 });
 
 const harness = useWorkerHarness({
-  kubeconfig, workers: 0, processes,
+  kubeconfig,
+  workers: 0,
+  processes,
   config: () => testConfig({ kubeconfig, redisUrl: '', env: { CONFIG_FILE: processes.configFile } }),
 });
 
@@ -50,20 +54,39 @@ describe('a planned Redis failover', () => {
     const tenantId = `hg-${randomBytes(3).toString('hex')}`;
     harness.created.push(tenantId);
     await harness.deps.registry.create({
-      tenantId, companyName: 'Planned Failover', ownerEmail: 'owner@failover.test', ownerName: 'Ada Lovelace', customDomain: null,
-      stripeCustomerId: null, stripeSubscriptionId: null, expiresAt: null,
+      tenantId,
+      companyName: 'Planned Failover',
+      ownerEmail: 'owner@failover.test',
+      ownerName: 'Ada Lovelace',
+      customDomain: null,
+      stripeCustomerId: null,
+      stripeSubscriptionId: null,
+      expiresAt: null,
       desired: { tier: 'demo', customDomain: null, resourceOverrides: {}, hibernated: false },
       operation: { type: 'provision', jobId: randomUUID(), state: 'completed', at: new Date().toISOString() },
     });
-    const body = JSON.stringify({ companyName: 'Planned Failover', ownerEmail: 'owner@failover.test', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: 'demo', tenantId });
+    const body = JSON.stringify({
+      companyName: 'Planned Failover',
+      ownerEmail: 'owner@failover.test',
+      ownerFirstName: 'Ada',
+      ownerLastName: 'Lovelace',
+      subscriptionTier: 'demo',
+      tenantId,
+    });
     const samples: Array<{ at: number; intake: number; job: number }> = [];
     let running = true;
     const call = (path: string, init: RequestInit = {}) =>
-      fetch(`${api!.baseUrl}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers }, signal: AbortSignal.timeout(5_000) })
-        .then(async (r) => {
+      fetch(`${api!.baseUrl}${path}`, {
+        ...init,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers },
+        signal: AbortSignal.timeout(5_000),
+      }).then(
+        async (r) => {
           await r.arrayBuffer();
           return r.status;
-        }, () => 0);
+        },
+        () => 0,
+      );
     const loop = (async () => {
       while (running) {
         const at = Date.now();
@@ -100,9 +123,14 @@ describe('a planned Redis failover', () => {
     expect(t.infoField(await t.info(primary, 'replication'), 'role'), 'the old primary is a replica now').toBe('slave');
     const unavailable = samples.filter((s) => s.intake === 503 || s.job === 503);
     const statuses = [...new Set(samples.flatMap((s) => [s.intake, s.job]))].sort();
-    console.warn(`planned failover: new primary named ${switched - started} ms after SENTINEL FAILOVER; ${unavailable.length} of ${samples.length} probe rounds saw 503 ` +
-      `(over ${unavailable.length ? unavailable.at(-1)!.at - unavailable[0]!.at : 0} ms); statuses ${statuses}`);
-    expect(statuses.filter((s) => ![409, 404, 503].includes(s)), 'only the usual answers and 503').toEqual([]);
+    console.warn(
+      `planned failover: new primary named ${switched - started} ms after SENTINEL FAILOVER; ${unavailable.length} of ${samples.length} probe rounds saw 503 ` +
+        `(over ${unavailable.length ? unavailable.at(-1)!.at - unavailable[0]!.at : 0} ms); statuses ${statuses}`,
+    );
+    expect(
+      statuses.filter((s) => ![409, 404, 503].includes(s)),
+      'only the usual answers and 503',
+    ).toEqual([]);
     expect(samples.slice(-5).every((s) => s.intake === 409 && s.job === 404)).toBe(true);
   });
 });

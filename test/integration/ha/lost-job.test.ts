@@ -24,12 +24,14 @@ let topology: SentinelTopology | undefined;
 
 beforeAll(async () => {
   topology = await startSentinelTopology();
-  processes.configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('ha')), {
-    redis: { sentinels: topology.sentinels, name: topology.name },
-    provisioning: { reconcile: { sweepSeconds: 1, lostIntentAfterSeconds: 2, stuckAfterSeconds: 30 } },
-    // The probes ask 30 times a second.
-    http: { rateLimit: { windowSeconds: 60, maxRequests: 100_000 } },
-  }));
+  processes.configFile = writeConfigOverride(
+    mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('ha')), {
+      redis: { sentinels: topology.sentinels, name: topology.name },
+      provisioning: { reconcile: { sweepSeconds: 1, lostIntentAfterSeconds: 2, stuckAfterSeconds: 30 } },
+      // The probes ask 30 times a second.
+      http: { rateLimit: { windowSeconds: 60, maxRequests: 100_000 } },
+    }),
+  );
 });
 afterAll(async () => {
   await topology?.stop();
@@ -37,7 +39,9 @@ afterAll(async () => {
 
 // REDIS_URL empty: the config file's sentinels choose the connection (testConfig's env is the process's).
 const harness = useWorkerHarness({
-  kubeconfig, workers: 0, processes,
+  kubeconfig,
+  workers: 0,
+  processes,
   config: () => testConfig({ kubeconfig, redisUrl: '', env: { CONFIG_FILE: processes.configFile } }),
 });
 
@@ -55,20 +59,26 @@ type Sample = { at: number; job: number; intake: number; ready: number };
 function probe(baseUrl: string, token: string, jobId: string, tenantId: string) {
   const samples: Sample[] = [];
   let running = true;
-  const status = (path: string, body?: unknown) => fetch(`${baseUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(5_000),
-  }).then(async (r) => {
-    await r.arrayBuffer();
-    return r.status;
-  }, () => 0);
+  const status = (path: string, body?: unknown) =>
+    fetch(`${baseUrl}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(5_000),
+    }).then(
+      async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      },
+      () => 0,
+    );
   const loop = (async () => {
     while (running) {
       const at = Date.now();
       const [job, intake, ready] = await Promise.all([
-        status(`/api/jobs/${jobId}`), status('/api/provisioning/provision', provisionBody(tenantId)), status('/readyz'),
+        status(`/api/jobs/${jobId}`),
+        status('/api/provisioning/provision', provisionBody(tenantId)),
+        status('/readyz'),
       ]);
       samples.push({ at, job, intake, ready });
       await sleep(Math.max(0, 100 - (Date.now() - at)));
@@ -84,7 +94,12 @@ function probe(baseUrl: string, token: string, jobId: string, tenantId: string) 
 }
 
 const provisionBody = (tenantId: string) => ({
-  companyName: 'Failover Motors', ownerEmail: 'owner@failover.test', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: 'demo', tenantId,
+  companyName: 'Failover Motors',
+  ownerEmail: 'owner@failover.test',
+  ownerFirstName: 'Ada',
+  ownerLastName: 'Lovelace',
+  subscriptionTier: 'demo',
+  tenantId,
 });
 
 async function logLine(file: string, message: string, timeoutMs = 30_000) {
@@ -105,7 +120,7 @@ const alive = (pid: number) => {
 };
 
 describe('a Redis failover that loses an accepted job', () => {
-  it('re-queues the job from the cluster\'s record and a worker that lived through the failover completes it; the API answers 503, never 500, meanwhile', async () => {
+  it("re-queues the job from the cluster's record and a worker that lived through the failover completes it; the API answers 503, never 500, meanwhile", async () => {
     const { deps, created } = harness;
     const t = topology!;
     const token = await mintToken({}, TEST_JWT_SECRET);
@@ -127,7 +142,9 @@ describe('a Redis failover that loses an accepted job', () => {
 
       created.push(tenantId);
       const accepted = await fetch(`${api!.baseUrl}/api/provisioning/provision`, {
-        method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(provisionBody(tenantId)),
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(provisionBody(tenantId)),
       });
       expect(accepted.status).toBe(202);
       jobId = ((await accepted.json()) as { jobId: string }).jobId;
@@ -164,20 +181,37 @@ describe('a Redis failover that loses an accepted job', () => {
     expect(await tenantShape(deps, tenantId)).toMatchObject({ namespaces: 1, release: { status: 'deployed' } });
     expect((await deps.registry.get(tenantId))?.operation).toMatchObject({ type: 'provision', jobId, state: 'completed' });
     expect(alive(worker.pid), 'the same worker process went on').toBe(true);
-    const log = readFileSync(worker.log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(log.some((l) => l['msg'] === 'reconcile sweep acted' && (l['requeued'] as string[]).includes(tenantId)), 'the reconciler re-queued it').toBe(true);
-    expect(log.some((l) => l['jobId'] === jobId), 'this worker ran it').toBe(true);
+    const log = readFileSync(worker.log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(
+      log.some((l) => l['msg'] === 'reconcile sweep acted' && (l['requeued'] as string[]).includes(tenantId)),
+      'the reconciler re-queued it',
+    ).toBe(true);
+    expect(
+      log.some((l) => l['jobId'] === jobId),
+      'this worker ran it',
+    ).toBe(true);
 
     const samples = prober!.samples;
     const statuses = (pick: (s: Sample) => number) => [...new Set(samples.map(pick))].sort();
     const unavailable = samples.filter((s) => s.intake === 503);
     const window = unavailable.length === 0 ? 0 : unavailable.at(-1)!.at - unavailable[0]!.at;
-    console.warn(`failover: primary replaced ${times['promoted']! - times['killed']!} ms after the kill; intake 503 for ${window} ms ` +
-      `(${unavailable.length} of ${samples.length} samples); job ${jobId} completed ${times['completed']! - times['killed']!} ms after the kill ` +
-      `(old primary back as a replica at +${times['rejoined']! - times['killed']!} ms); statuses job ${statuses((s) => s.job)} intake ${statuses((s) => s.intake)} readyz ${statuses((s) => s.ready)}`);
+    console.warn(
+      `failover: primary replaced ${times['promoted']! - times['killed']!} ms after the kill; intake 503 for ${window} ms ` +
+        `(${unavailable.length} of ${samples.length} samples); job ${jobId} completed ${times['completed']! - times['killed']!} ms after the kill ` +
+        `(old primary back as a replica at +${times['rejoined']! - times['killed']!} ms); statuses job ${statuses((s) => s.job)} intake ${statuses((s) => s.intake)} readyz ${statuses((s) => s.ready)}`,
+    );
     for (const pick of [(s: Sample) => s.job, (s: Sample) => s.intake, (s: Sample) => s.ready]) {
-      expect(samples.filter((s) => pick(s) >= 500 && pick(s) !== 503), 'never a 5xx other than 503').toEqual([]);
-      expect(samples.filter((s) => pick(s) === 0), 'every probe answered').toEqual([]);
+      expect(
+        samples.filter((s) => pick(s) >= 500 && pick(s) !== 503),
+        'never a 5xx other than 503',
+      ).toEqual([]);
+      expect(
+        samples.filter((s) => pick(s) === 0),
+        'every probe answered',
+      ).toEqual([]);
     }
     expect(unavailable.length, 'the intake answered 503 while no primary was known').toBeGreaterThan(0);
     expect(samples.filter((s) => s.at > times['killed']! && s.at < times['promoted']! - 1_000).every((s) => s.intake === 503)).toBe(true);

@@ -46,7 +46,10 @@ async function helmScript(name: string, killGraceMs: number): Promise<FakeHelm> 
     client: createHelmClient({ binary, killGraceMs, env: { PATH: process.env.PATH } }),
     pids: async () => (await readFile(`${binary}.pids`, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number),
     hang: async (on, ignoreTerm = false) => {
-      for (const [file, wanted] of [[`${binary}.hang`, on], [`${binary}.ignore-term`, ignoreTerm]] as const) {
+      for (const [file, wanted] of [
+        [`${binary}.hang`, on],
+        [`${binary}.ignore-term`, ignoreTerm],
+      ] as const) {
         if (wanted) await writeFile(file, '');
         else await rm(file, { force: true });
       }
@@ -89,9 +92,19 @@ async function startedPid(helm: FakeHelm, count: number): Promise<number> {
 }
 
 const tenant: TenantRecord = {
-  tenantId: 'deadline-3f9a1c', namespace: 'tenant-deadline-3f9a1c', tier: 'free', companyName: 'Deadline Garage',
-  ownerEmail: 'owner@example.com', ownerName: 'Ada Lovelace', customDomain: null, stripeCustomerId: null,
-  stripeSubscriptionId: null, expiresAt: null, createdAt: new Date().toISOString(), operation: null, terminating: false,
+  tenantId: 'deadline-3f9a1c',
+  namespace: 'tenant-deadline-3f9a1c',
+  tier: 'free',
+  companyName: 'Deadline Garage',
+  ownerEmail: 'owner@example.com',
+  ownerName: 'Ada Lovelace',
+  customDomain: null,
+  stripeCustomerId: null,
+  stripeSubscriptionId: null,
+  expiresAt: null,
+  createdAt: new Date().toISOString(),
+  operation: null,
+  terminating: false,
   desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
 };
 
@@ -115,14 +128,17 @@ describe('a Helm call the API gives up on', () => {
     const helm = await helmScript('validate', 500);
     await helm.hang(true);
     const started = performance.now();
-    const report = validateProvisionRequest({
-      config: testConfig(),
-      registry: { get: async () => undefined },
-      claims: { owner: async () => undefined },
-      // The cluster answers at once; only Helm hangs.
-      kube: { version: { getCode: async () => ({}) } } as unknown as ValidationDeps['kube'],
-      helm: helm.client,
-    }, { companyName: 'Deadline Garage', ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: 'free' });
+    const report = validateProvisionRequest(
+      {
+        config: testConfig(),
+        registry: { get: async () => undefined },
+        claims: { owner: async () => undefined },
+        // The cluster answers at once; only Helm hangs.
+        kube: { version: { getCode: async () => ({}) } } as unknown as ValidationDeps['kube'],
+        helm: helm.client,
+      },
+      { companyName: 'Deadline Garage', ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: 'free' },
+    );
     const pid = await startedPid(helm, 1);
     const answer = await report;
     expect(performance.now() - started).toBeLessThan(6_000);
@@ -134,12 +150,15 @@ describe('a Helm call the API gives up on', () => {
     const helm = await helmScript('status', 500);
     await helm.hang(true);
     const started = performance.now();
-    const status = readTenantStatus({
-      config: testConfig(),
-      registry: { get: async () => tenant },
-      workloads: { readDatabase: async () => undefined, readDeployment: async () => undefined },
-      helm: helm.client,
-    }, tenant.tenantId);
+    const status = readTenantStatus(
+      {
+        config: testConfig(),
+        registry: { get: async () => tenant },
+        workloads: { readDatabase: async () => undefined, readDeployment: async () => undefined },
+        helm: helm.client,
+      },
+      tenant.tenantId,
+    );
     const pid = await startedPid(helm, 1);
     await expect(status).rejects.toMatchObject({ message: 'Helm is unavailable; try again shortly', cause: expect.any(DeadlineError) });
     expect(performance.now() - started).toBeLessThan(11_000);

@@ -71,7 +71,7 @@ describe('custom-domain claims on the real API server', () => {
     expect(await claims.claim(h, 'beta')).toBe('claimed');
   });
 
-  it('is taken over when its tenant\'s namespace is gone, in place and by one tenant only; a live or newborn owner keeps it', async () => {
+  it("is taken over when its tenant's namespace is gone, in place and by one tenant only; a live or newborn owner keeps it", async () => {
     const live = 'live';
     await admin.core.createNamespace({ body: { metadata: { name: tenantNamespace(live) } } });
     const lenient = claimsOn(1, 0);
@@ -90,8 +90,9 @@ describe('custom-domain claims on the real API server', () => {
       // claim starts each round as an orphan, and a heir that wins it this round keeps it.
       const alive = (t: string) => (t.startsWith(`heir-${round}-`) ? tenantNamespace(live) : tenantNamespace(t));
       const tenants = Array.from({ length: CLAIMERS }, (_, i) => `heir-${round}-${i}`);
-      const outcomes = await Promise.all(tenants.map((t, i) =>
-        createDomainClaims(clients[i % clients.length]!, { namespace, tenantNamespace: alive, orphanAfterMs: 0 }).claim(orphanHost, t)));
+      const outcomes = await Promise.all(
+        tenants.map((t, i) => createDomainClaims(clients[i % clients.length]!, { namespace, tenantNamespace: alive, orphanAfterMs: 0 }).claim(orphanHost, t)),
+      );
       expect(winners(outcomes), JSON.stringify(outcomes)).toBe(1);
       const winner = tenants[outcomes.indexOf('claimed')]!;
       expect(outcomes.filter((o) => o !== 'claimed')).toEqual(Array(CLAIMERS - 1).fill({ ownedBy: winner }));
@@ -103,7 +104,7 @@ describe('custom-domain claims on the real API server', () => {
     expect(after.metadata?.labels?.[TENANT_LABELS.tenantId]).toBe(after.data?.['tenantId']);
   }, 120_000);
 
-  it('never lets an old owner\'s release remove a claim taken over from it in the meantime', async () => {
+  it("never lets an old owner's release remove a claim taken over from it in the meantime", async () => {
     // Deterministic: the old owner's release has read its claim and its delete is held back until
     // the heir has taken the claim over; then the delete reaches the API server.
     const h = host('handover');

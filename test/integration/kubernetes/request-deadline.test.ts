@@ -24,12 +24,17 @@ beforeAll(async () => {
   const port = (server.address() as { port: number }).port;
   dir = mkdtempSync(join(tmpdir(), 'tp-hung-api-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'hung',
-    clusters: [{ name: 'hung', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'u', user: { token: 'unused' } }],
-    contexts: [{ name: 'hung', context: { cluster: 'hung', user: 'u' } }],
-  }));
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'hung',
+      clusters: [{ name: 'hung', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token: 'unused' } }],
+      contexts: [{ name: 'hung', context: { cluster: 'hung', user: 'u' } }],
+    }),
+  );
   kube = createKubernetes({ source: 'kubeconfig', kubeconfig }, { requestTimeoutMs: 400 });
 });
 
@@ -44,7 +49,10 @@ async function failsWithin(call: () => Promise<unknown>, ms: number) {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
-    call().then(() => 'resolved', (error: unknown) => error),
+    call().then(
+      () => 'resolved',
+      (error: unknown) => error,
+    ),
     new Promise((resolve) => (timer = setTimeout(resolve, ms, 'still hanging'))),
   ]);
   clearTimeout(timer);
@@ -60,16 +68,17 @@ describe('a Kubernetes API server that never answers', () => {
     expect(received.some((r) => r.startsWith('GET /api/v1/namespaces?'))).toBe(true);
   });
 
-  it('fails the reconcile sweep\'s reads (release records, database, deployments) at the request deadline', async () => {
+  it("fails the reconcile sweep's reads (release records, database, deployments) at the request deadline", async () => {
     const workloads = createTenantWorkloads(kube);
     for (const read of [
       () => latestReleaseRecord(kube.core, 'hung-t1', 'hung-t1'),
       () => workloads.readDatabase('hung-t1', 't1-postgres'),
       () => workloads.readDeployment('hung-t1', 't1-api'),
-    ]) expect(await failsWithin(read, 3_000)).toBeLessThan(3_000);
+    ])
+      expect(await failsWithin(read, 3_000)).toBeLessThan(3_000);
   });
 
-  it('aborts a write with the job\'s signal before the request deadline, and sends none once the signal has aborted', async () => {
+  it("aborts a write with the job's signal before the request deadline, and sends none once the signal has aborted", async () => {
     const slow = createKubernetes({ source: 'kubeconfig', kubeconfig: join(dir, 'kubeconfig') }, { requestTimeoutMs: 60_000 });
     const job = new AbortController();
     setTimeout(() => job.abort(new Error('job cancelled')), 200);

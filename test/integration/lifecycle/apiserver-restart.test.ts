@@ -39,8 +39,11 @@ describe('API server restarted during a readiness wait', () => {
     // Pods cannot be scheduled until the node is uncordoned, so the job is certainly waiting when the API server goes.
     await cordon(true);
     const t = await requestProvision(deps, 'free', { prefix: 'ar' });
-    await eventually('wait-for-api to start', async () =>
-      (await deps.history.read(t.jobId)).some((e) => e.type === 'progress' && e.data.message === 'wait-for-api started') || undefined, 60_000);
+    await eventually(
+      'wait-for-api to start',
+      async () => (await deps.history.read(t.jobId)).some((e) => e.type === 'progress' && e.data.message === 'wait-for-api started') || undefined,
+      60_000,
+    );
 
     const started = Date.now();
     await restartApiserver(dir);
@@ -51,6 +54,8 @@ describe('API server restarted during a readiness wait', () => {
     expect(await waitForJob(deps.queue, t.jobId, 90_000)).toBe('completed');
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({ namespaces: 1, release: { status: 'deployed' }, api: { ready: 1 }, web: { ready: 1 } });
     const notes = (await deps.history.read(t.jobId)).flatMap((e) => (e.type === 'log' && e.data.step === 'wait-for-api' ? [e.data.message] : []));
-    console.warn(`apiserver restart took ${restartMs} ms; job completed ${Date.now() - started} ms after the restart began; wait-for-api notes: ${JSON.stringify(notes)}`);
+    console.warn(
+      `apiserver restart took ${restartMs} ms; job completed ${Date.now() - started} ms after the restart began; wait-for-api notes: ${JSON.stringify(notes)}`,
+    );
   });
 });

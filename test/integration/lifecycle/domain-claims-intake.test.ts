@@ -20,8 +20,15 @@ async function tenant(prefix: string) {
   const tenantId = `${prefix}-${randomBytes(3).toString('hex')}`;
   created.push(tenantId);
   await deps.registry.create({
-    tenantId, companyName: 'Claims', ownerEmail: 'o@example.com', ownerName: 'Ada', customDomain: null, stripeCustomerId: null, stripeSubscriptionId: null,
-    expiresAt: null, desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
+    tenantId,
+    companyName: 'Claims',
+    ownerEmail: 'o@example.com',
+    ownerName: 'Ada',
+    customDomain: null,
+    stripeCustomerId: null,
+    stripeSubscriptionId: null,
+    expiresAt: null,
+    desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
     operation: { type: 'provision', jobId: randomUUID(), state: 'completed', at: new Date().toISOString() },
   });
   return tenantId;

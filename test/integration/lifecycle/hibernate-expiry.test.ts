@@ -15,12 +15,16 @@ import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
 const expiry = { provisioning: { expiry: { sweepSeconds: 1, policy: 'hibernate-then-deprovision', deprovisionAfterSeconds: 6 } } };
-const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('he')), expiry)) } });
+const config = testConfig({
+  kubeconfig,
+  redisUrl: inject('redisUrl'),
+  env: { CONFIG_FILE: writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('he')), expiry)) },
+});
 const harness = useWorkerHarness({ kubeconfig, config });
 const { created } = harness;
 
 describe('hibernate, resume and expiry', () => {
-  it('hibernates to zero replicas with the database asleep, and resumes to the tier\'s replica counts, keeping the database and Secrets', async () => {
+  it("hibernates to zero replicas with the database asleep, and resumes to the tier's replica counts, keeping the database and Secrets", async () => {
     const { deps } = harness;
     const t = await requestProvision(deps, 'professional');
     created.push(t.tenantId);
@@ -31,7 +35,10 @@ describe('hibernate, resume and expiry', () => {
     const hibernate = await requestHibernate(lifecycleDeps(deps), t.tenantId);
     expect(await waitForJob(deps.queue, hibernate.jobId)).toBe('completed');
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({
-      release: { status: 'deployed' }, database: { uid, hibernated: true, readyInstances: 0 }, api: { replicas: 0, ready: 0 }, web: { replicas: 0, ready: 0 },
+      release: { status: 'deployed' },
+      database: { uid, hibernated: true, readyInstances: 0 },
+      api: { replicas: 0, ready: 0 },
+      web: { replicas: 0, ready: 0 },
     });
     const db = await deps.workloads.readDatabase(t.namespace, `${t.tenantId}-postgres`);
     expect(db?.status?.conditions).toContainEqual(expect.objectContaining({ type: 'cnpg.io/hibernation', status: 'True' }));
@@ -40,7 +47,10 @@ describe('hibernate, resume and expiry', () => {
     const resume = await requestResume(lifecycleDeps(deps), t.tenantId);
     expect(await waitForJob(deps.queue, resume.jobId)).toBe('completed');
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({
-      release: { status: 'deployed' }, database: { uid, hibernated: false, readyInstances: 1 }, api: { replicas: 2, ready: 2 }, web: { replicas: 2, ready: 2 },
+      release: { status: 'deployed' },
+      database: { uid, hibernated: false, readyInstances: 1 },
+      api: { replicas: 2, ready: 2 },
+      web: { replicas: 2, ready: 2 },
     });
     expect(await secretSnapshot(deps, t.namespace)).toEqual(secrets);
   });
@@ -58,10 +68,14 @@ describe('hibernate, resume and expiry', () => {
       await scheduleSweeps(maintenance, config);
       expect((await maintenance.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['expiry-sweep', 'reconcile-sweep']);
       void sweeper.run();
-      const hibernated = await eventually('expiry hibernation', async () => {
-        const shape = await tenantShape(deps, t.tenantId);
-        return shape.database?.hibernated && shape.api?.replicas === 0 ? shape : undefined;
-      }, 30_000);
+      const hibernated = await eventually(
+        'expiry hibernation',
+        async () => {
+          const shape = await tenantShape(deps, t.tenantId);
+          return shape.database?.hibernated && shape.api?.replicas === 0 ? shape : undefined;
+        },
+        30_000,
+      );
       expect(hibernated.namespaces).toBe(1);
       const marker = (await deps.registry.get(t.tenantId))?.operation;
       expect(marker?.jobId).toMatch(/^expiry-(hibernate|deprovision)-/);
@@ -81,11 +95,17 @@ describe('hibernate, resume and expiry', () => {
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
     const revision = (await tenantShape(deps, t.tenantId)).release!.revision;
     // Expired now, with a grace period long enough that only hibernation is due.
-    const late = { ...sweepDeps(deps), now: () => new Date(Date.now() + 120_000), config: { ...config, provisioning: { ...config.provisioning, expiry: { ...config.provisioning.expiry, deprovisionAfterSeconds: 3_600 } } } };
+    const late = {
+      ...sweepDeps(deps),
+      now: () => new Date(Date.now() + 120_000),
+      config: { ...config, provisioning: { ...config.provisioning, expiry: { ...config.provisioning.expiry, deprovisionAfterSeconds: 3_600 } } },
+    };
     const reports = await Promise.all(Array.from({ length: 5 }, () => sweepExpired(late)));
     expect(reports.flatMap((r) => r.hibernate).filter((id) => id === t.tenantId)).toHaveLength(1);
     expect(reports.flatMap((r) => r.deprovision)).toEqual([]);
-    const jobs = (await deps.queue.getJobs(['waiting', 'active', 'delayed', 'completed'])).filter((j) => j.data.tenantId === t.tenantId && j.name === 'hibernate');
+    const jobs = (await deps.queue.getJobs(['waiting', 'active', 'delayed', 'completed'])).filter(
+      (j) => j.data.tenantId === t.tenantId && j.name === 'hibernate',
+    );
     expect(jobs).toHaveLength(1);
     expect(await waitForJob(deps.queue, jobs[0]!.id!)).toBe('completed');
     // And again afterwards: nothing more to do.

@@ -25,9 +25,11 @@ type Model = { present: boolean; tier: Tier; hibernated: boolean };
 
 const kubeconfig = inject('kubeconfig');
 // The reconciler runs every 2 s in the workers: a job killed too often is re-run from its marker.
-const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('pp')), {
-  provisioning: { reconcile: { sweepSeconds: 2, lostIntentAfterSeconds: 3, stuckAfterSeconds: 10 } },
-}));
+const configFile = writeConfigOverride(
+  mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('pp')), {
+    provisioning: { reconcile: { sweepSeconds: 2, lostIntentAfterSeconds: 3, stuckAfterSeconds: 10 } },
+  }),
+);
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: configFile } });
 const logDir = mkdtempSync(join(tmpdir(), 'tp-property-'));
 const harness = useWorkerHarness({ kubeconfig, config, workers: 0, processes: { configFile, logDir } });
@@ -99,15 +101,26 @@ async function mismatch(id: string, m: Model): Promise<string | undefined> {
   const tier = config.tiers[m.tier];
   const replicas = (n: number) => (m.hibernated ? 0 : n);
   const want = {
-    namespaces: 1, release: { status: 'deployed' },
+    namespaces: 1,
+    release: { status: 'deployed' },
     database: { instances: tier.postgresInstances, hibernated: m.hibernated, readyInstances: m.hibernated ? 0 : tier.postgresInstances },
-    api: { replicas: replicas(tier.apiReplicas), ready: replicas(tier.apiReplicas) }, web: { replicas: replicas(tier.webReplicas), ready: replicas(tier.webReplicas) },
+    api: { replicas: replicas(tier.apiReplicas), ready: replicas(tier.apiReplicas) },
+    web: { replicas: replicas(tier.webReplicas), ready: replicas(tier.webReplicas) },
   };
   const desired = (await deps.registry.get(id))?.desired;
-  const ok = desired?.tier === m.tier && desired.hibernated === m.hibernated && JSON.stringify(shape).length > 0 &&
-    shape.namespaces === 1 && shape.release?.status === 'deployed' && shape.database?.instances === tier.postgresInstances &&
-    shape.database.hibernated === m.hibernated && shape.database.readyInstances === want.database.readyInstances &&
-    shape.api?.replicas === want.api.replicas && shape.api.ready === want.api.ready && shape.web?.replicas === want.web.replicas && shape.web.ready === want.web.ready;
+  const ok =
+    desired?.tier === m.tier &&
+    desired.hibernated === m.hibernated &&
+    JSON.stringify(shape).length > 0 &&
+    shape.namespaces === 1 &&
+    shape.release?.status === 'deployed' &&
+    shape.database?.instances === tier.postgresInstances &&
+    shape.database.hibernated === m.hibernated &&
+    shape.database.readyInstances === want.database.readyInstances &&
+    shape.api?.replicas === want.api.replicas &&
+    shape.api.ready === want.api.ready &&
+    shape.web?.replicas === want.web.replicas &&
+    shape.web.ready === want.web.ready;
   return ok ? undefined : `t ${id} should be ${JSON.stringify({ ...want, desired: m })}, is ${JSON.stringify({ ...shape, desired })}`;
 }
 
@@ -127,7 +140,10 @@ describe('lifecycle under scheduled interleavings and worker kills', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.tuple(...Array.from({ length: SLOTS }, () => fc.constantFrom(...TIERS))),
-        fc.array(fc.record({ commands: fc.array(command(SLOTS), { minLength: 1, maxLength: 4 }), pauseMs: fc.integer({ min: 0, max: 2_500 }) }), { minLength: 2, maxLength: 5 }),
+        fc.array(fc.record({ commands: fc.array(command(SLOTS), { minLength: 1, maxLength: 4 }), pauseMs: fc.integer({ min: 0, max: 2_500 }) }), {
+          minLength: 2,
+          maxLength: 5,
+        }),
         fc.scheduler(),
         async (initial, bursts, s) => {
           const { deps } = harness;
@@ -146,9 +162,13 @@ describe('lifecycle under scheduled interleavings and worker kills', () => {
                 lanes.set(lane, [...(lanes.get(lane) ?? []), c]);
               }
               const sequences = [...lanes.values()].map((cmds) =>
-                s.scheduleSequence(cmds.map((c) => ({ label: JSON.stringify(c), builder: async () => void log.push(await execute(c, ids, models)) }))));
+                s.scheduleSequence(cmds.map((c) => ({ label: JSON.stringify(c), builder: async () => void log.push(await execute(c, ids, models)) }))),
+              );
               await s.waitFor(Promise.all(sequences.map((q) => q.task)));
-              expect(sequences.every((q) => q.done && !q.faulty), log.join('; ')).toBe(true);
+              expect(
+                sequences.every((q) => q.done && !q.faulty),
+                log.join('; '),
+              ).toBe(true);
               await sleep(burst.pauseMs);
             }
             const deadline = Date.now() + 150_000;
@@ -160,11 +180,14 @@ describe('lifecycle under scheduled interleavings and worker kills', () => {
             }
             expect(last, log.join('; ')).toEqual([]);
             const namespaces = await deps.kube.core.listNamespace({ labelSelector: 'app.kubernetes.io/managed-by=tenant-provisioner' });
-            const orphans = namespaces.items.map((ns) => ns.metadata!.name!)
+            const orphans = namespaces.items
+              .map((ns) => ns.metadata!.name!)
               .filter((n) => ids.some((id) => n === `${config.platform.namespacePrefix}${id}`))
               .filter((n) => !models.some((m, i) => m.present && n === `${config.platform.namespacePrefix}${ids[i]}`));
             expect(orphans, 'orphaned namespaces').toEqual([]);
-            figures.push(`run ${run} (${Math.round((Date.now() - started) / 1000)} s): ${log.join('; ')} → ${models.map((m) => (m.present ? `${m.tier}${m.hibernated ? '/hibernated' : ''}` : 'gone')).join(', ')}`);
+            figures.push(
+              `run ${run} (${Math.round((Date.now() - started) / 1000)} s): ${log.join('; ')} → ${models.map((m) => (m.present ? `${m.tier}${m.hibernated ? '/hibernated' : ''}` : 'gone')).join(', ')}`,
+            );
           } finally {
             await Promise.all(ids.map((id) => deps.registry.delete(id).catch(() => undefined)));
           }

@@ -6,7 +6,11 @@ import { lifecycleDeps, requestProvision, tenantShape, waitForJob } from '../../
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
-const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('om'))) } });
+const config = testConfig({
+  kubeconfig,
+  redisUrl: inject('redisUrl'),
+  env: { CONFIG_FILE: writeConfigOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('om'))) },
+});
 // Two workers with four slots each: nothing but the tenant lease keeps this tenant's jobs apart.
 const harness = useWorkerHarness({ kubeconfig, config, workers: 2 });
 const { created } = harness;
@@ -38,12 +42,24 @@ describe('one mutating job per tenant', () => {
     ];
     for (const id of jobs) expect(await waitForJob(deps.queue, id, 120_000)).toBe('completed');
     const spans = (await Promise.all(jobs.map(span))).sort((a, b) => a.start - b.start);
-    for (let i = 1; i < spans.length; i++) expect(spans[i]!.start, `${spans[i]!.jobId} overlaps ${spans[i - 1]!.jobId}`).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+    for (let i = 1; i < spans.length; i++)
+      expect(spans[i]!.start, `${spans[i]!.jobId} overlaps ${spans[i - 1]!.jobId}`).toBeGreaterThanOrEqual(spans[i - 1]!.end);
     expect(spans.some((s) => s.waited)).toBe(true);
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({
-      namespaces: 1, release: { status: 'deployed' }, database: { instances: 3, hibernated: false }, api: { replicas: 3, ready: 3 }, web: { replicas: 3, ready: 3 },
+      namespaces: 1,
+      release: { status: 'deployed' },
+      database: { instances: 3, hibernated: false },
+      api: { replicas: 3, ready: 3 },
+      web: { replicas: 3, ready: 3 },
     });
-    expect((await deps.registry.get(t.tenantId))!.desired).toEqual({ tier: 'enterprise', customDomain: 'shop.example.com', resourceOverrides: {}, hibernated: false });
-    console.warn(`one mutator: ${spans.length} jobs, ${spans.filter((s) => s.waited).length} waited their turn, none overlapped; total ${spans.at(-1)!.end - spans[0]!.start} ms`);
+    expect((await deps.registry.get(t.tenantId))!.desired).toEqual({
+      tier: 'enterprise',
+      customDomain: 'shop.example.com',
+      resourceOverrides: {},
+      hibernated: false,
+    });
+    console.warn(
+      `one mutator: ${spans.length} jobs, ${spans.filter((s) => s.waited).length} waited their turn, none overlapped; total ${spans.at(-1)!.end - spans[0]!.start} ms`,
+    );
   });
 });

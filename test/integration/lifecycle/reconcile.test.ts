@@ -7,7 +7,11 @@ import { requestProvision, sweepDeps, tenantShape, waitForJob } from '../../supp
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
-const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: writeConfigOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rc'))) } });
+const config = testConfig({
+  kubeconfig,
+  redisUrl: inject('redisUrl'),
+  env: { CONFIG_FILE: writeConfigOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rc'))) },
+});
 const harness = useWorkerHarness({ kubeconfig, config });
 const { created } = harness;
 
@@ -28,20 +32,34 @@ describe('reconciler', () => {
     expect(repairs[0]!.reason).toBe('API has 3 replicas, desired 1');
     const marker = (await deps.registry.get(t.tenantId))!.operation!;
     expect(marker).toMatchObject({ type: 'update', jobId: expect.stringMatching(/^repair-/) });
-    const jobs = (await deps.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])).filter((j) => j.data.tenantId === t.tenantId && j.name === 'update');
+    const jobs = (await deps.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])).filter(
+      (j) => j.data.tenantId === t.tenantId && j.name === 'update',
+    );
     expect(jobs.map((j) => j.id)).toEqual([marker.jobId]);
-    expect(await waitForJob(deps.queue, marker.jobId), JSON.stringify((await deps.history.read(marker.jobId)).filter((e) => e.type !== 'progress'))).toBe('completed');
+    expect(await waitForJob(deps.queue, marker.jobId), JSON.stringify((await deps.history.read(marker.jobId)).filter((e) => e.type !== 'progress'))).toBe(
+      'completed',
+    );
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({ api: { replicas: 1, ready: 1 } });
 
     // Someone hibernates the database by hand; the tenant's desired state says running.
-    await deps.kube.custom.patchNamespacedCustomObject({
-      group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', namespace: t.namespace, name: `${t.tenantId}-postgres`,
-      body: { metadata: { annotations: { 'cnpg.io/hibernation': 'on' } } },
-    }, merge);
+    await deps.kube.custom.patchNamespacedCustomObject(
+      {
+        group: 'postgresql.cnpg.io',
+        version: 'v1',
+        plural: 'clusters',
+        namespace: t.namespace,
+        name: `${t.tenantId}-postgres`,
+        body: { metadata: { annotations: { 'cnpg.io/hibernation': 'on' } } },
+      },
+      merge,
+    );
     const [again] = (await reconcileTenants(sweepDeps(deps))).repaired.filter((r) => r.tenantId === t.tenantId);
     expect(again?.reason).toBe('database hibernated, desired running');
     const repair = (await deps.registry.get(t.tenantId))!.operation!.jobId;
-    expect(await waitForJob(deps.queue, repair, 30_000).catch(String), JSON.stringify((await deps.history.read(repair)).filter((e) => e.type === 'log').map((e) => e.type === 'log' && e.data.message))).toBe('completed');
+    expect(
+      await waitForJob(deps.queue, repair, 30_000).catch(String),
+      JSON.stringify((await deps.history.read(repair)).filter((e) => e.type === 'log').map((e) => e.type === 'log' && e.data.message)),
+    ).toBe('completed');
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({ database: { hibernated: false, readyInstances: 1 }, release: { status: 'deployed' } });
   });
 
@@ -51,7 +69,9 @@ describe('reconciler', () => {
     created.push(t.tenantId);
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
     const current = (await deps.registry.read(t.tenantId))!;
-    await deps.registry.write(t.tenantId, current.resourceVersion, { operation: { type: 'update', jobId: 'u-failed', state: 'failed', at: new Date().toISOString(), step: 'upgrade-release', message: 'chart rejected' } });
+    await deps.registry.write(t.tenantId, current.resourceVersion, {
+      operation: { type: 'update', jobId: 'u-failed', state: 'failed', at: new Date().toISOString(), step: 'upgrade-release', message: 'chart rejected' },
+    });
     await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web`, body: { spec: { replicas: 2 } } }, merge);
     expect((await reconcileTenants(sweepDeps(deps))).repaired.filter((r) => r.tenantId === t.tenantId)).toEqual([]);
   });

@@ -29,7 +29,9 @@ afterAll(async () => {
 });
 
 const harness = useWorkerHarness({
-  kubeconfig, workers: 0, processes: { configFile, logDir },
+  kubeconfig,
+  workers: 0,
+  processes: { configFile, logDir },
   config: () => testConfig({ kubeconfig, redisUrl: redis.url, env: { CONFIG_FILE: configFile } }),
 });
 const { created } = harness;
@@ -66,14 +68,30 @@ describe('Redis killed and restarted', () => {
     for (const t of accepted) expect(await waitForJob(deps.queue, t.jobId, 120_000), t.tenantId).toBe('completed');
     const allDoneMs = Date.now() - upAt;
     for (const t of accepted) {
-      expect(await tenantShape(deps, t.tenantId), t.tenantId).toMatchObject({ namespaces: 1, release: { status: 'deployed' }, api: { ready: 1 }, web: { ready: 1 } });
+      expect(await tenantShape(deps, t.tenantId), t.tenantId).toMatchObject({
+        namespaces: 1,
+        release: { status: 'deployed' },
+        api: { ready: 1 },
+        web: { ready: 1 },
+      });
     }
     // Still the processes started before the outage, and they take new work.
-    expect(workers.every((w) => { try { process.kill(w.pid, 0); return true; } catch { return false; } })).toBe(true);
+    expect(
+      workers.every((w) => {
+        try {
+          process.kill(w.pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    ).toBe(true);
     const after = await requestProvision(deps, 'free', { prefix: 'rr' });
     created.push(after.tenantId);
     expect(await waitForJob(deps.queue, after.jobId, 60_000)).toBe('completed');
-    console.warn(`redis outage: ${upAt - downAt} ms down; before ${JSON.stringify(before)}; all ${accepted.length} accepted jobs completed ${allDoneMs} ms after Redis returned`);
+    console.warn(
+      `redis outage: ${upAt - downAt} ms down; before ${JSON.stringify(before)}; all ${accepted.length} accepted jobs completed ${allDoneMs} ms after Redis returned`,
+    );
   });
 
   it('queues again, under the same id, an accepted operation whose job Redis lost', async () => {

@@ -72,7 +72,9 @@ async function provisionsThrough(outage: { start: () => Promise<unknown>; end: (
     accepted.push(t);
   }
   // Started after the quotas exist, so no pod of these tenants can slip in before them.
-  const own = [1, 2].map(() => spawnWorker({ kubeconfig, redisUrl: redis.url, prefix: deps.config.queue.prefix, configFile, logDir, name: `worker-${++spawned}` }));
+  const own = [1, 2].map(() =>
+    spawnWorker({ kubeconfig, redisUrl: redis.url, prefix: deps.config.queue.prefix, configFile, logDir, name: `worker-${++spawned}` }),
+  );
   workers.push(...own);
   let outageOn = false;
   try {
@@ -81,9 +83,15 @@ async function provisionsThrough(outage: { start: () => Promise<unknown>; end: (
     await outage.start();
     outageOn = true;
     const startedAt = Date.now();
-    await Promise.all(accepted.map((t) => deps.kube.apps.replaceNamespacedDeploymentScale({
-      namespace: t.namespace, name: `${t.tenantId}-api`, body: { metadata: { name: `${t.tenantId}-api`, namespace: t.namespace }, spec: { replicas: 2 } },
-    })));
+    await Promise.all(
+      accepted.map((t) =>
+        deps.kube.apps.replaceNamespacedDeploymentScale({
+          namespace: t.namespace,
+          name: `${t.tenantId}-api`,
+          body: { metadata: { name: `${t.tenantId}-api`, namespace: t.namespace }, spec: { replicas: 2 } },
+        }),
+      ),
+    );
     await sleep(6_000 - (Date.now() - startedAt));
     await outage.end();
     outageOn = false;

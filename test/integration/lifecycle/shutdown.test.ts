@@ -9,7 +9,9 @@ import { requestProvision, tenantShape, waitForJob } from '../../support/tenants
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
-const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('sd')), { queue: { shutdown: { drainSeconds: 2, exitSeconds: 15 } } }));
+const configFile = writeConfigOverride(
+  mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('sd')), { queue: { shutdown: { drainSeconds: 2, exitSeconds: 15 } } }),
+);
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: configFile } });
 const logDir = mkdtempSync(join(tmpdir(), 'tp-shutdown-'));
 // Worker processes only: each test starts and stops its own.
@@ -25,8 +27,11 @@ describe('graceful shutdown of a worker process', () => {
     created.push(t.tenantId);
     // No pod may start in this namespace, so the job is certainly waiting for its API rollout when SIGTERM comes.
     await deps.kube.core.createNamespacedResourceQuota({ namespace: t.namespace, body: { metadata: { name: 'hold' }, spec: { hard: { pods: '0' } } } });
-    await eventually('wait-for-api to start', async () =>
-      (await deps.history.read(t.jobId)).some((e) => e.type === 'progress' && e.data.message === 'wait-for-api started') || undefined, 60_000);
+    await eventually(
+      'wait-for-api to start',
+      async () => (await deps.history.read(t.jobId)).some((e) => e.type === 'progress' && e.data.message === 'wait-for-api started') || undefined,
+      60_000,
+    );
     const queued = await requestProvision(deps, 'free', { prefix: 'sd' });
     created.push(queued.tenantId);
 
@@ -46,7 +51,9 @@ describe('graceful shutdown of a worker process', () => {
       expect(await waitForJob(deps.queue, t.jobId, 60_000)).toBe('completed');
       expect(await waitForJob(deps.queue, queued.jobId, 60_000)).toBe('completed');
       expect(await tenantShape(deps, t.tenantId)).toMatchObject({ namespaces: 1, release: { status: 'deployed' }, api: { ready: 1 } });
-      console.warn(`SIGTERM to exit: ${ms} ms (drain 2 s); the interrupted job was delayed with ${job.attemptsMade} attempts spent and completed on the next worker`);
+      console.warn(
+        `SIGTERM to exit: ${ms} ms (drain 2 s); the interrupted job was delayed with ${job.attemptsMade} attempts spent and completed on the next worker`,
+      );
     } finally {
       await second.terminate();
     }

@@ -46,7 +46,7 @@ describe('tenant lease on real Redis', () => {
     expect(await leases.acquire('t2')).toBeUndefined();
   });
 
-  it('forgets a tenant\'s fence counter once no lease could be live, and never while one is: tokens never go backwards', async () => {
+  it("forgets a tenant's fence counter once no lease could be live, and never while one is: tokens never go backwards", async () => {
     const fenced = createTenantLeases(redis, { prefix, ttlMs: 200, fenceTtlMs: 500 });
     const fence = `${prefix}:tenant-fence:{t4}`;
     const lease = `${prefix}:tenant-lease:{t4}`;

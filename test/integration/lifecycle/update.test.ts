@@ -20,7 +20,10 @@ const { created } = harness;
 function brokenChart(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'tp-broken-chart-')), 'chart');
   cpSync('charts/mechanicbuddy-tenant', dir, { recursive: true });
-  writeFileSync(join(dir, 'templates', 'zz-broken.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-broken\ndata:\n  "not a valid key!": "x"\n');
+  writeFileSync(
+    join(dir, 'templates', 'zz-broken.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-broken\ndata:\n  "not a valid key!": "x"\n',
+  );
   return dir;
 }
 
@@ -55,17 +58,24 @@ describe('tenant update', () => {
 
     const after = await tenantShape(deps, t.tenantId);
     expect(after).toMatchObject({
-      namespaces: 1, release: { status: 'deployed', revision: before.release!.revision + 1 },
+      namespaces: 1,
+      release: { status: 'deployed', revision: before.release!.revision + 1 },
       database: { uid: before.database!.uid, instances: 3, readyInstances: 3, storage: '200Gi' },
-      api: { replicas: 3, ready: 3 }, web: { replicas: 3, ready: 3 },
+      api: { replicas: 3, ready: 3 },
+      web: { replicas: 3, ready: 3 },
     });
     expect(await secretSnapshot(deps, t.namespace)).toEqual(secrets);
-    expect((await deps.registry.get(t.tenantId))!).toMatchObject({ tier: 'enterprise', operation: { type: 'update', jobId: accepted.jobId, state: 'completed' } });
+    expect((await deps.registry.get(t.tenantId))!).toMatchObject({
+      tier: 'enterprise',
+      operation: { type: 'update', jobId: accepted.jobId, state: 'completed' },
+    });
 
     // Back down to professional would shrink the 200Gi volume: refused before anything changes.
     const refused = await requestUpdate(lifecycleDeps(deps), t.tenantId, { subscriptionTier: 'professional' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ChangeRejectedError);
-    expect((refused as ChangeRejectedError).errors).toEqual([expect.objectContaining({ path: 'subscriptionTier', message: expect.stringContaining('from 200Gi to 50Gi') })]);
+    expect((refused as ChangeRejectedError).errors).toEqual([
+      expect.objectContaining({ path: 'subscriptionTier', message: expect.stringContaining('from 200Gi to 50Gi') }),
+    ]);
     const shrink = await requestUpdate(lifecycleDeps(deps), t.tenantId, { resourceOverrides: { postgresStorageSize: '100Gi' } }).catch((e: unknown) => e);
     expect((shrink as ChangeRejectedError).errors).toEqual([expect.objectContaining({ path: 'resourceOverrides.postgresStorageSize' })]);
     expect((await deps.registry.get(t.tenantId))!.desired.tier).toBe('enterprise');
@@ -104,7 +114,10 @@ describe('tenant update', () => {
       expect(history.map((h) => h.status).slice(-2)).toEqual(['failed', 'deployed']);
       expect(history.at(-1)!.description).toMatch(new RegExp(`Rollback to ${before.release!.revision}`));
       expect(await tenantShape(deps, t.tenantId)).toMatchObject({
-        namespaces: 1, release: { status: 'deployed' }, database: { uid: before.database!.uid, instances: 1, storage: '50Gi' }, api: { replicas: 2 },
+        namespaces: 1,
+        release: { status: 'deployed' },
+        database: { uid: before.database!.uid, instances: 1, storage: '50Gi' },
+        api: { replicas: 2 },
       });
       expect(await secretSnapshot(deps, t.namespace)).toEqual(secrets);
       expect((await deps.registry.get(t.tenantId))!.operation).toMatchObject({ type: 'update', state: 'failed', step: 'upgrade-release' });

@@ -13,8 +13,19 @@ import type { WorkerProcess } from '../../support/worker-process.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const PROVISION_STEPS = [
-  'validate', 'generate-id', 'build-values', 'deploy-chart', 'wait-for-database', 'wait-for-api', 'wait-for-web',
-  'set-urls', 'set-admin-credentials', 'set-resource-allocation', 'set-expiry', 'set-billing-info', 'return-result',
+  'validate',
+  'generate-id',
+  'build-values',
+  'deploy-chart',
+  'wait-for-database',
+  'wait-for-api',
+  'wait-for-web',
+  'set-urls',
+  'set-admin-credentials',
+  'set-resource-allocation',
+  'set-expiry',
+  'set-billing-info',
+  'return-result',
 ] as const;
 
 const kubeconfig = inject('kubeconfig');
@@ -57,38 +68,49 @@ async function killAndReplace() {
 }
 
 describe.sequential('kill -9 of a worker process, then a fresh worker', () => {
-  it.each(PROVISION_STEPS.map((step, i) => [i + 1, step] as const))('step %i (%s): the provision ends ready with one namespace, the same Secrets, no pending release', async (_n, step) => {
-    const { deps } = harness;
-    const t = await requestProvision(deps, 'free', { prefix: 'k' });
-    created.push(t.tenantId);
-    // The watch is up long before the job's deploy step (its first event lists what exists), so the
-    // short-lived pending-install record cannot be missed.
-    const victim = current;
-    const pending = step === 'deploy-chart' ? releaseStatusSeen(deps.kube.kc, t.namespace, t.release, 'pending-install', victim.killNow) : undefined;
-    await stepStarted(t.jobId, step);
-    const secrets = await secretSnapshot(deps, t.namespace);
-    const midHelm = pending ? await pending.seen : undefined;
-    const killedAt = await killAndReplace();
+  it.each(PROVISION_STEPS.map((step, i) => [i + 1, step] as const))(
+    'step %i (%s): the provision ends ready with one namespace, the same Secrets, no pending release',
+    async (_n, step) => {
+      const { deps } = harness;
+      const t = await requestProvision(deps, 'free', { prefix: 'k' });
+      created.push(t.tenantId);
+      // The watch is up long before the job's deploy step (its first event lists what exists), so the
+      // short-lived pending-install record cannot be missed.
+      const victim = current;
+      const pending = step === 'deploy-chart' ? releaseStatusSeen(deps.kube.kc, t.namespace, t.release, 'pending-install', victim.killNow) : undefined;
+      await stepStarted(t.jobId, step);
+      const secrets = await secretSnapshot(deps, t.namespace);
+      const midHelm = pending ? await pending.seen : undefined;
+      const killedAt = await killAndReplace();
 
-    expect(await waitForJob(deps.queue, t.jobId, 90_000)).toBe('completed');
-    const recoveredMs = Date.now() - killedAt;
-    const shape = await tenantShape(deps, t.tenantId);
-    expect(shape).toMatchObject({
-      namespaces: 1, release: { status: 'deployed' }, database: { readyInstances: 1 }, api: { replicas: 1, ready: 1 }, web: { replicas: 1, ready: 1 },
-    });
-    const after = await secretSnapshot(deps, t.namespace);
-    for (const [name, before] of Object.entries(secrets)) expect(after[name], name).toEqual(before);
-    const names = tenantSecretNames(t.tenantId);
-    expect(Object.keys(after).sort()).toEqual([names.admin, names.app, names.database].sort());
-    const history = await deps.helm.history(t.release, t.namespace);
-    expect(history.some((h) => h.status.startsWith('pending-'))).toBe(false);
-    expect((await deps.registry.get(t.tenantId))?.operation).toMatchObject({ type: 'provision', jobId: t.jobId, state: 'completed' });
-    const log = (await deps.history.read(t.jobId)).flatMap((e) => (e.type === 'log' ? [e.data.message] : []));
-    figures.push({
-      step, midHelm, secretsBeforeKill: Object.keys(secrets).length, recoveredMs, helm: history.map((h) => `${h.revision}:${h.status}`).join(' '),
-      recovery: log.find((m) => /was left pending/.test(m)),
-    });
-  });
+      expect(await waitForJob(deps.queue, t.jobId, 90_000)).toBe('completed');
+      const recoveredMs = Date.now() - killedAt;
+      const shape = await tenantShape(deps, t.tenantId);
+      expect(shape).toMatchObject({
+        namespaces: 1,
+        release: { status: 'deployed' },
+        database: { readyInstances: 1 },
+        api: { replicas: 1, ready: 1 },
+        web: { replicas: 1, ready: 1 },
+      });
+      const after = await secretSnapshot(deps, t.namespace);
+      for (const [name, before] of Object.entries(secrets)) expect(after[name], name).toEqual(before);
+      const names = tenantSecretNames(t.tenantId);
+      expect(Object.keys(after).sort()).toEqual([names.admin, names.app, names.database].sort());
+      const history = await deps.helm.history(t.release, t.namespace);
+      expect(history.some((h) => h.status.startsWith('pending-'))).toBe(false);
+      expect((await deps.registry.get(t.tenantId))?.operation).toMatchObject({ type: 'provision', jobId: t.jobId, state: 'completed' });
+      const log = (await deps.history.read(t.jobId)).flatMap((e) => (e.type === 'log' ? [e.data.message] : []));
+      figures.push({
+        step,
+        midHelm,
+        secretsBeforeKill: Object.keys(secrets).length,
+        recoveredMs,
+        helm: history.map((h) => `${h.revision}:${h.status}`).join(' '),
+        recovery: log.find((m) => /was left pending/.test(m)),
+      });
+    },
+  );
 
   it('13 tenants, 13 namespaces: no duplicate was created by a retried job', async () => {
     const { deps } = harness;
@@ -113,8 +135,11 @@ describe.sequential('kill -9 of a worker process, then a fresh worker', () => {
     expect(await waitForJob(deps.queue, accepted.jobId, 90_000)).toBe('completed');
     const recoveredMs = Date.now() - killedAt;
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({
-      namespaces: 1, release: { status: 'deployed' }, database: { uid: before.database!.uid, instances: 3, readyInstances: 3 },
-      api: { replicas: 3, ready: 3 }, web: { replicas: 3, ready: 3 },
+      namespaces: 1,
+      release: { status: 'deployed' },
+      database: { uid: before.database!.uid, instances: 3, readyInstances: 3 },
+      api: { replicas: 3, ready: 3 },
+      web: { replicas: 3, ready: 3 },
     });
     expect(await secretSnapshot(deps, t.namespace)).toEqual(secrets);
     // Helm's rollback supersedes only deployed revisions: the interrupted one keeps its pending-upgrade
@@ -125,6 +150,12 @@ describe.sequential('kill -9 of a worker process, then a fresh worker', () => {
     expect(history.filter((h) => h.revision > (interrupted[0]?.revision ?? 0)).every((h) => h.status === 'deployed' || h.status === 'superseded')).toBe(true);
     expect(history.at(-1)?.status).toBe('deployed');
     const log = (await deps.history.read(accepted.jobId)).flatMap((e) => (e.type === 'log' ? [e.data.message] : []));
-    figures.push({ step: 'update upgrade-release', midHelm, recoveredMs, helm: history.map((h) => `${h.revision}:${h.status}`).join(' '), recovery: log.find((m) => /was left pending/.test(m)) });
+    figures.push({
+      step: 'update upgrade-release',
+      midHelm,
+      recoveredMs,
+      helm: history.map((h) => `${h.revision}:${h.status}`).join(' '),
+      recovery: log.find((m) => /was left pending/.test(m)),
+    });
   });
 });

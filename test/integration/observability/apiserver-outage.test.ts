@@ -32,7 +32,9 @@ afterAll(async () => {
 });
 
 const harness = useWorkerHarness({
-  kubeconfig: () => sandbox.kubeconfig, workers: 0, processes: { configFile, logDir },
+  kubeconfig: () => sandbox.kubeconfig,
+  workers: 0,
+  processes: { configFile, logDir },
   config: () => testConfig({ kubeconfig: sandbox.kubeconfig, redisUrl: inject('redisUrl'), env: { CONFIG_FILE: configFile } }),
 });
 
@@ -48,8 +50,11 @@ describe('Kubernetes API server stopped during a readiness wait', () => {
     created.push(t.tenantId);
     const worker = harness.spawnWorker('worker');
     const base = await healthUrl(worker.log);
-    await eventually('wait-for-api to start', async () =>
-      (await deps.history.read(t.jobId)).some((e) => e.type === 'progress' && e.data.message === 'wait-for-api started') || undefined, 60_000);
+    await eventually(
+      'wait-for-api to start',
+      async () => (await deps.history.read(t.jobId)).some((e) => e.type === 'progress' && e.data.message === 'wait-for-api started') || undefined,
+      60_000,
+    );
 
     const sampler = sampleHealth(base, 'kubernetes');
     let window;
@@ -74,13 +79,21 @@ describe('Kubernetes API server stopped during a readiness wait', () => {
 
     const r = judgeOutage(window, sampler.samples, worker.log);
     const context = describeSamples(sampler.samples, window.start);
-    console.warn(`${window.name} ${window.end - window.start} ms: ${r.lines} log lines ${JSON.stringify(r.messages)}; /readyz 503 from +${r.notReadyFromMs} ms for ${r.notReadyMs} ms, 200 again ${r.readyAfterMs} ms after the end`);
+    console.warn(
+      `${window.name} ${window.end - window.start} ms: ${r.lines} log lines ${JSON.stringify(r.messages)}; /readyz 503 from +${r.notReadyFromMs} ms for ${r.notReadyMs} ms, 200 again ${r.readyAfterMs} ms after the end`,
+    );
     console.warn(`samples: ${context}`);
     expect(r.lines, `log lines ${JSON.stringify(r.messages)}`).toBeLessThanOrEqual(50);
     expect(r.during.length, context).toBeGreaterThan(0);
-    expect(r.during.every((s) => s.readyz === 503 && s.up === 0), context).toBe(true);
+    expect(
+      r.during.every((s) => s.readyz === 503 && s.up === 0),
+      context,
+    ).toBe(true);
     expect(r.after.length, context).toBeGreaterThan(0);
-    expect(r.after.every((s) => s.readyz === 200 && s.up === 1), context).toBe(true);
+    expect(
+      r.after.every((s) => s.readyz === 200 && s.up === 1),
+      context,
+    ).toBe(true);
     expect(r.readyAfterMs, context).toBeLessThanOrEqual(SETTLE_MS);
     expect(r.after.at(-1)?.errors ?? 0, context).toBeGreaterThan(0);
   }, 180_000);

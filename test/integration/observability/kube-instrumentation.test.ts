@@ -52,12 +52,22 @@ describe('ObservedWatch', () => {
   it('observes a started watch as 200 and a refused one with its status', async () => {
     const { seen, observe } = recorder();
     const watch = new ObservedWatch(loadKubeConfig(), observe);
-    const controller = await watch.watch('/api/v1/namespaces', { fieldSelector: 'metadata.name=kube-system' }, () => undefined, () => undefined);
+    const controller = await watch.watch(
+      '/api/v1/namespaces',
+      { fieldSelector: 'metadata.name=kube-system' },
+      () => undefined,
+      () => undefined,
+    );
     controller.abort();
     let refused: unknown;
-    await watch.watch('/apis/nothing.example.com/v1/things', {}, () => undefined, (error: unknown) => {
-      refused = error;
-    });
+    await watch.watch(
+      '/apis/nothing.example.com/v1/things',
+      {},
+      () => undefined,
+      (error: unknown) => {
+        refused = error;
+      },
+    );
     expect((refused as { statusCode?: number }).statusCode).toBe(404);
     expect(seen).toEqual([
       { verb: 'watch', group: '', resource: 'namespaces', code: '200' },

@@ -33,7 +33,9 @@ afterAll(async () => {
 });
 
 const harness = useWorkerHarness({
-  kubeconfig, workers: 0, processes: { configFile, logDir },
+  kubeconfig,
+  workers: 0,
+  processes: { configFile, logDir },
   config: () => testConfig({ kubeconfig, redisUrl: redis.url, env: { CONFIG_FILE: configFile } }),
 });
 
@@ -83,9 +85,15 @@ describe('Redis outages while a worker process runs provisions', () => {
       const repliesBefore = await errorReplies(admin);
       await admin.replicaof('127.0.0.1', nowhere);
       // Readiness changes during the outage, so the readiness callbacks write notes Redis refuses.
-      await Promise.all(accepted.map((t) => deps.kube.apps.replaceNamespacedDeploymentScale({
-        namespace: t.namespace, name: `${t.tenantId}-api`, body: { metadata: { name: `${t.tenantId}-api`, namespace: t.namespace }, spec: { replicas: 2 } },
-      })));
+      await Promise.all(
+        accepted.map((t) =>
+          deps.kube.apps.replaceNamespacedDeploymentScale({
+            namespace: t.namespace,
+            name: `${t.tenantId}-api`,
+            body: { metadata: { name: `${t.tenantId}-api`, namespace: t.namespace }, spec: { replicas: 2 } },
+          }),
+        ),
+      );
       await sleep(OUTAGE_MS - (Date.now() - start));
       refusedPerSecond = ((await errorReplies(admin)) - repliesBefore) / ((Date.now() - start) / 1000);
       await admin.replicaof('NO', 'ONE');
@@ -115,7 +123,9 @@ describe('Redis outages while a worker process runs provisions', () => {
     const t0 = windows[0]!.start;
     const results = windows.map((w) => ({ w, r: judgeOutage(w, sampler.samples, worker.log) }));
     for (const { w, r } of results) {
-      console.warn(`redis ${w.name} ${w.end - w.start} ms: ${r.lines} log lines ${JSON.stringify(r.messages)}; /readyz 503 from +${r.notReadyFromMs} ms for ${r.notReadyMs} ms, 200 again ${r.readyAfterMs} ms after the end`);
+      console.warn(
+        `redis ${w.name} ${w.end - w.start} ms: ${r.lines} log lines ${JSON.stringify(r.messages)}; /readyz 503 from +${r.notReadyFromMs} ms for ${r.notReadyMs} ms, 200 again ${r.readyAfterMs} ms after the end`,
+      );
     }
     console.warn(`samples: ${describeSamples(sampler.samples, t0)}`);
     // Every retry of a refused write is an error reply: a worker retrying at once made thousands a second.
@@ -125,10 +135,19 @@ describe('Redis outages while a worker process runs provisions', () => {
       const context = `${w.name}: ${describeSamples([...r.during, ...r.after], w.start)}`;
       expect(r.lines, `${w.name}: log lines ${JSON.stringify(r.messages)}`).toBeLessThanOrEqual(50);
       expect(r.during.length, context).toBeGreaterThan(0);
-      expect(r.during.every((s) => s.readyz === 503), context).toBe(true);
-      expect(r.during.some((s) => s.up === 0), context).toBe(true);
+      expect(
+        r.during.every((s) => s.readyz === 503),
+        context,
+      ).toBe(true);
+      expect(
+        r.during.some((s) => s.up === 0),
+        context,
+      ).toBe(true);
       expect(r.after.length, context).toBeGreaterThan(0);
-      expect(r.after.every((s) => s.readyz === 200 && s.up === 1), context).toBe(true);
+      expect(
+        r.after.every((s) => s.readyz === 200 && s.up === 1),
+        context,
+      ).toBe(true);
       expect(r.readyAfterMs, context).toBeLessThanOrEqual(SETTLE_MS);
     }
     // The error counter counted both outages.

@@ -27,8 +27,14 @@ beforeAll(async () => {
   token = await mintToken({ sub: 'body-limit@example.com' }, TEST_JWT_SECRET);
   tenantId = `bl-${Math.random().toString(16).slice(2, 8)}`;
   await stack.shared.registry.create({
-    tenantId, companyName: 'Body Limit Garage', ownerEmail: 'owner@example.com', ownerName: 'Ada Lovelace', customDomain: null,
-    stripeCustomerId: null, stripeSubscriptionId: null, expiresAt: null,
+    tenantId,
+    companyName: 'Body Limit Garage',
+    ownerEmail: 'owner@example.com',
+    ownerName: 'Ada Lovelace',
+    customDomain: null,
+    stripeCustomerId: null,
+    stripeSubscriptionId: null,
+    expiresAt: null,
     desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
     operation: { type: 'provision', jobId: 'seed', state: 'completed', at: new Date().toISOString() },
   });
@@ -51,20 +57,52 @@ async function targets(): Promise<Target[]> {
       if (!['post', 'put', 'patch'].includes(method)) continue;
       const secured = JSON.stringify(op.security ?? []).includes('bearerAuth');
       list.push({
-        method: method.toUpperCase(), path: path.replace('{tenantId}', tenantId), limit: apiLimit, kind: `${method.toUpperCase()} ${path}`,
+        method: method.toUpperCase(),
+        path: path.replace('{tenantId}', tenantId),
+        limit: apiLimit,
+        kind: `${method.toUpperCase()} ${path}`,
         headers: secured ? bearer : { 'Content-Type': 'application/json', 'Stripe-Signature': 't=1,v1=00' },
       });
     }
   }
   // The admin page calls the API with its cookie and the CSRF header: the same limit applies on that path.
-  list.push({ method: 'POST', path: '/api/provisioning/provision', headers: cookie, limit: apiLimit, kind: 'POST /api/provisioning/provision (session cookie)' });
-  list.push({ method: 'POST', path: '/admin/session', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, limit: 16 * 1024, kind: 'POST /admin/session' });
-  list.push({ method: 'POST', path: '/admin/logout', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, limit: 16 * 1024, kind: 'POST /admin/logout' });
+  list.push({
+    method: 'POST',
+    path: '/api/provisioning/provision',
+    headers: cookie,
+    limit: apiLimit,
+    kind: 'POST /api/provisioning/provision (session cookie)',
+  });
+  list.push({
+    method: 'POST',
+    path: '/admin/session',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    limit: 16 * 1024,
+    kind: 'POST /admin/session',
+  });
+  list.push({
+    method: 'POST',
+    path: '/admin/logout',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    limit: 16 * 1024,
+    kind: 'POST /admin/logout',
+  });
   for (const r of appRoutes.api) {
     for (const method of [r.method].flat()) {
       if (method === 'get') continue;
-      const route = [r.route].flat()[0]!.replace(':queueName', OPERATIONS_QUEUE).replace(':jobId', 'none').replace(':queueStatus', 'completed').replace(':schedulerId', 'none');
-      list.push({ method: method.toUpperCase(), path: `/admin/queues${route}`, headers: { Cookie: `${SESSION_COOKIE}=${token}`, 'Content-Type': 'application/json' }, limit: apiLimit, kind: `${method.toUpperCase()} /admin/queues${[r.route].flat()[0]}` });
+      const route = [r.route]
+        .flat()[0]!
+        .replace(':queueName', OPERATIONS_QUEUE)
+        .replace(':jobId', 'none')
+        .replace(':queueStatus', 'completed')
+        .replace(':schedulerId', 'none');
+      list.push({
+        method: method.toUpperCase(),
+        path: `/admin/queues${route}`,
+        headers: { Cookie: `${SESSION_COOKIE}=${token}`, 'Content-Type': 'application/json' },
+        limit: apiLimit,
+        kind: `${method.toUpperCase()} /admin/queues${[r.route].flat()[0]}`,
+      });
     }
   }
   return list;
@@ -86,7 +124,10 @@ describe('a 10 MB chunked body', () => {
     expect(wrong).toEqual([]);
 
     const counts = await stack.queue!.getJobCounts();
-    expect(Object.values(counts).every((n) => n === 0), JSON.stringify(counts)).toBe(true);
+    expect(
+      Object.values(counts).every((n) => n === 0),
+      JSON.stringify(counts),
+    ).toBe(true);
     const prefix = stack.config.queue.prefix;
     expect(await stack.shared.historyRedis.keys(`${prefix}:idem:*`)).toEqual([]);
     expect(await stack.shared.historyRedis.keys(`${prefix}:billing:*`)).toEqual([]);

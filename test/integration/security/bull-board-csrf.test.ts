@@ -31,9 +31,13 @@ async function failOneJob(): Promise<string> {
   const job = await queue.add('provision', { tenantId: 'csrf-a1b2c3' }, { attempts: 1 });
   // BullMQ never closes a connection it is handed: this one is quit below.
   const workerConnection = connection.duplicate();
-  const worker = new Worker(OPERATIONS_QUEUE, async () => {
-    throw new UnrecoverableError('fails on purpose');
-  }, { connection: workerConnection, prefix, autorun: false });
+  const worker = new Worker(
+    OPERATIONS_QUEUE,
+    async () => {
+      throw new UnrecoverableError('fails on purpose');
+    },
+    { connection: workerConnection, prefix, autorun: false },
+  );
   const failed = new Promise<void>((resolve) => worker.on('failed', (j) => j?.id === job.id && resolve()));
   void worker.run();
   await failed;
@@ -76,13 +80,20 @@ describe('Bull Board changes', () => {
     expect(before).toMatchObject({ failed: 'failed', delayed: 'delayed', paused: false });
     const fill = (route: string) =>
       route.replace(':queueName', OPERATIONS_QUEUE).replace(':jobId', failedId).replace(':queueStatus', 'failed').replace(':schedulerId', 'none');
-    const changes = appRoutes.api.flatMap((r) => [r.method].flat().filter((m) => m !== 'get').flatMap((m) => [r.route].flat().map((route) => ({ method: m.toUpperCase(), route }))));
+    const changes = appRoutes.api.flatMap((r) =>
+      [r.method]
+        .flat()
+        .filter((m) => m !== 'get')
+        .flatMap((m) => [r.route].flat().map((route) => ({ method: m.toUpperCase(), route }))),
+    );
     expect(changes.length).toBeGreaterThan(20);
     const wrong: string[] = [];
     // The delayed job's promote and remove too, by id.
-    const targets = [...changes.map((c) => ({ ...c, path: fill(c.route) })),
+    const targets = [
+      ...changes.map((c) => ({ ...c, path: fill(c.route) })),
       { method: 'PUT', route: 'promote delayed', path: `/api/queues/${OPERATIONS_QUEUE}/${delayedId}/promote` },
-      { method: 'PUT', route: 'clean delayed', path: `/api/queues/${OPERATIONS_QUEUE}/${delayedId}/clean` }];
+      { method: 'PUT', route: 'clean delayed', path: `/api/queues/${OPERATIONS_QUEUE}/${delayedId}/clean` },
+    ];
     for (const t of targets) {
       const res = await app.request(board(t.path), { method: t.method, headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: '{}' });
       const body = (await res.json().catch(() => ({}))) as { status?: number; detail?: string };
@@ -107,7 +118,7 @@ describe('Bull Board changes', () => {
     expect(await queue.getJob(delayedId)).toBeUndefined();
   });
 
-  it('reads need no header; the board\'s pages load the script that adds it, under our CSP', async () => {
+  it("reads need no header; the board's pages load the script that adds it, under our CSP", async () => {
     const queues = await app.request(board('/api/queues'), { headers: { Cookie: cookie } });
     expect(queues.status).toBe(200);
     for (const page of ['', `/queue/${OPERATIONS_QUEUE}`]) {

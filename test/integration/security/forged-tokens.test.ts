@@ -23,7 +23,16 @@ const ISSUER = 'https://id.test.example';
 const AUDIENCE = 'tenant-provisioner';
 const claims: TokenClaims = { issuer: ISSUER, audience: AUDIENCE, rolesClaim: 'roles', role: 'superadmin' };
 /** Routes anyone may call; every other route must be in the matrix (a new one fails the inventory test). */
-const PUBLIC = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /docs', 'GET /metrics', 'GET /admin/login', 'POST /admin/logout', 'POST /api/webhooks/stripe'];
+const PUBLIC = [
+  'GET /healthz',
+  'GET /readyz',
+  'GET /openapi.json',
+  'GET /docs',
+  'GET /metrics',
+  'GET /admin/login',
+  'POST /admin/logout',
+  'POST /api/webhooks/stripe',
+];
 
 type Target = { method: string; path: string; body?: string; carrier: 'bearer' | 'cookie'; kind: string };
 type Mode = { name: string; keys: TokenKeys; stack: Stack; tenantId: string; jobId: string };
@@ -33,18 +42,32 @@ const modes: Mode[] = [];
 
 async function setUp(name: string, keys: TokenKeys, env: Record<string, string>): Promise<Mode> {
   const stack = await startStack({
-    kubeconfig, redisUrl, api: true, override: ownPrefixes('sec'),
+    kubeconfig,
+    redisUrl,
+    api: true,
+    override: ownPrefixes('sec'),
     env: { AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE, STRIPE_WEBHOOK_SECRET: 'whsec_matrix_test', ...env },
   });
   // Real targets: a tenant namespace and a queued job (no worker runs, so the job stays queued).
   const tenantId = `mx-${name}-${Math.random().toString(16).slice(2, 6)}`;
   await stack.shared.registry.create({
-    tenantId, companyName: 'Matrix Garage', ownerEmail: 'owner@example.com', ownerName: 'Ada Lovelace', customDomain: null,
-    stripeCustomerId: null, stripeSubscriptionId: null, expiresAt: null,
+    tenantId,
+    companyName: 'Matrix Garage',
+    ownerEmail: 'owner@example.com',
+    ownerName: 'Ada Lovelace',
+    customDomain: null,
+    stripeCustomerId: null,
+    stripeSubscriptionId: null,
+    expiresAt: null,
     desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
     operation: { type: 'provision', jobId: 'seed', state: 'completed', at: new Date().toISOString() },
   });
-  await ensureTenantSecrets(stack.shared.kube.core, { namespace: stack.shared.registry.namespaceOf(tenantId), tenantId, databaseOwner: 'app', adminUsername: 'admin' });
+  await ensureTenantSecrets(stack.shared.kube.core, {
+    namespace: stack.shared.registry.namespaceOf(tenantId),
+    tenantId,
+    databaseOwner: 'app',
+    adminUsername: 'admin',
+  });
   const job = await stack.queue!.add('provision', { tenantId }, { jobId: `job-${tenantId}` });
   return { name, keys, stack, tenantId, jobId: job.id! };
 }
@@ -67,7 +90,13 @@ afterAll(async () => {
 });
 
 const VALID_BODIES: Record<string, unknown> = {
-  ProvisionRequest: { companyName: 'Forged Garage', ownerEmail: 'owner@example.com', ownerFirstName: 'Eve', ownerLastName: 'Mallory', subscriptionTier: 'free' },
+  ProvisionRequest: {
+    companyName: 'Forged Garage',
+    ownerEmail: 'owner@example.com',
+    ownerFirstName: 'Eve',
+    ownerLastName: 'Mallory',
+    subscriptionTier: 'free',
+  },
   UpdateRequest: { subscriptionTier: 'professional' },
 };
 
@@ -87,7 +116,13 @@ async function apiTargets(m: Mode): Promise<{ targets: Target[]; open: string[] 
       }
       const schema = op.requestBody ? Object.values(op.requestBody.content)[0]?.schema.$ref?.split('/').at(-1) : undefined;
       const filled = path.replace('{tenantId}', m.tenantId).replace('{jobId}', m.jobId) + (path.endsWith('/generate-id') ? '?companyName=Forged%20Garage' : '');
-      targets.push({ method: method.toUpperCase(), path: filled, carrier: 'bearer', kind: route, ...(schema ? { body: JSON.stringify(VALID_BODIES[schema]) } : {}) });
+      targets.push({
+        method: method.toUpperCase(),
+        path: filled,
+        carrier: 'bearer',
+        kind: route,
+        ...(schema ? { body: JSON.stringify(VALID_BODIES[schema]) } : {}),
+      });
     }
   }
   return { targets, open };
@@ -105,7 +140,10 @@ function adminTargets(m: Mode): Target[] {
   return [
     { method: 'GET', path: '/admin', carrier: 'cookie', kind: 'GET /admin' },
     ...board.map((b) => ({
-      method: b.method, path: `/admin/queues${fill(b.route)}`.replace(/\/$/, ''), carrier: 'cookie' as const, kind: `${b.method} /admin/queues${b.route}`,
+      method: b.method,
+      path: `/admin/queues${fill(b.route)}`.replace(/\/$/, ''),
+      carrier: 'cookie' as const,
+      kind: `${b.method} /admin/queues${b.route}`,
       ...(b.method === 'GET' ? {} : { body: '{}' }),
     })),
   ];
@@ -137,8 +175,8 @@ describe.each(['hs', 'rs'])('forged tokens (%s)', (name) => {
     expect(open.sort()).toEqual(['GET /healthz', 'GET /readyz', 'POST /api/webhooks/stripe']);
     const covered = new Set([...targets.map((t) => t.kind), ...PUBLIC, 'GET /admin', 'POST /admin/session'].map((k) => k.replace(/\{[^}]+\}/g, ':p')));
     // Hono's own route list: anything mounted without documentation, or outside /admin, shows up here.
-    const served = m.stack.app!.routes
-      .filter((r) => r.method !== 'ALL' && !r.path.startsWith('/admin/queues'))
+    const served = m.stack
+      .app!.routes.filter((r) => r.method !== 'ALL' && !r.path.startsWith('/admin/queues'))
       .map((r) => `${r.method} ${r.path.replace(/:[A-Za-z]+/g, ':p')}`);
     // The API reference's own script and style sheet are as public as the /docs page that loads them.
     const publicAsset = (route: string) => route.startsWith('GET /docs/assets/');

@@ -40,13 +40,22 @@ beforeAll(async () => {
   install = await installProvisionerChart(kubeconfig);
   const { names } = install;
   stack = await startStack({
-    kubeconfig: install.kubeconfig, redisUrl, api: true, worker: true,
+    kubeconfig: install.kubeconfig,
+    redisUrl,
+    api: true,
+    worker: true,
     env: {
-      TENANT_ACCESS_CLUSTER_ROLE: names.tenantRole, TENANT_ACCESS_SERVICE_ACCOUNT: names.serviceAccount,
+      TENANT_ACCESS_CLUSTER_ROLE: names.tenantRole,
+      TENANT_ACCESS_SERVICE_ACCOUNT: names.serviceAccount,
       TENANT_ACCESS_SERVICE_ACCOUNT_NAMESPACE: names.namespace,
     },
     override: mergeOverride(FAST_LIFECYCLE, {
-      platform: { namespacePrefix: names.prefix, releasePrefix: names.prefix, claimsNamespace: names.namespace, backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } } },
+      platform: {
+        namespacePrefix: names.prefix,
+        releasePrefix: names.prefix,
+        claimsNamespace: names.namespace,
+        backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } },
+      },
       // A failure here should be quick to see; nothing in the sandbox takes this long.
       timeouts: { validate: 30, deployChart: 60, waitForDatabase: 60, waitForApi: 60, waitForWeb: 60, defaultStep: 30, provisioning: 300, deprovision: 120 },
     }),
@@ -62,7 +71,10 @@ afterAll(async () => {
 type Outcome = { tenantId?: string; completed: string[]; failed?: string };
 
 async function call(path: string, init: RequestInit = {}) {
-  const res = await fetch(`${stack.baseUrl}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers } });
+  const res = await fetch(`${stack.baseUrl}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers },
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -70,10 +82,24 @@ async function call(path: string, init: RequestInit = {}) {
 async function lifecycle(label: string): Promise<Outcome> {
   const outcome: Outcome = { completed: [] };
   for (const op of OPERATIONS) {
-    const path = op === 'provision' ? '/api/provisioning/provision' : op === 'update' ? `/api/provisioning/${outcome.tenantId}` : `/api/provisioning/${outcome.tenantId}/${op}`;
-    const body = op === 'provision'
-      ? { companyName: `Least Privilege ${label}`, ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: 'professional' }
-      : op === 'update' ? { subscriptionTier: 'enterprise' } : undefined;
+    const path =
+      op === 'provision'
+        ? '/api/provisioning/provision'
+        : op === 'update'
+          ? `/api/provisioning/${outcome.tenantId}`
+          : `/api/provisioning/${outcome.tenantId}/${op}`;
+    const body =
+      op === 'provision'
+        ? {
+            companyName: `Least Privilege ${label}`,
+            ownerEmail: 'owner@example.com',
+            ownerFirstName: 'Ada',
+            ownerLastName: 'Lovelace',
+            subscriptionTier: 'professional',
+          }
+        : op === 'update'
+          ? { subscriptionTier: 'enterprise' }
+          : undefined;
     const accepted = await call(path, { method: op === 'update' ? 'PUT' : 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
     if (accepted.status !== 202) return { ...outcome, failed: `${op} refused at intake: ${accepted.status} ${accepted.text.slice(0, 300)}` };
     const { tenantId, links } = JSON.parse(accepted.text) as { tenantId: string; links: { events: string } };
@@ -84,8 +110,15 @@ async function lifecycle(label: string): Promise<Outcome> {
     outcome.completed.push(op);
   }
   const namespace = stack.shared.registry.namespaceOf(outcome.tenantId!);
-  const gone = await eventually('the namespace removed', async () =>
-    stack.shared.kube.core.readNamespace({ name: namespace }).then(() => undefined, (e: unknown) => (statusOf(e) === 404 ? true : undefined)), 60_000).catch(() => false);
+  const gone = await eventually(
+    'the namespace removed',
+    async () =>
+      stack.shared.kube.core.readNamespace({ name: namespace }).then(
+        () => undefined,
+        (e: unknown) => (statusOf(e) === 404 ? true : undefined),
+      ),
+    60_000,
+  ).catch(() => false);
   return gone ? outcome : { ...outcome, failed: `deprovision left namespace ${namespace}` };
 }
 
@@ -118,7 +151,7 @@ async function claimPath(label: string): Promise<string> {
 
 const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
 
-describe('least privilege: the service as the provisioner chart\'s ServiceAccount', () => {
+describe("least privilege: the service as the provisioner chart's ServiceAccount", () => {
   it('provisions, updates to a backup tier, hibernates, resumes and deprovisions a tenant', async () => {
     const outcome = await lifecycle('full');
     expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS] });
@@ -131,15 +164,28 @@ describe('least privilege: the service as the provisioner chart\'s ServiceAccoun
     // A tenant namespace of its own, created and bound the service's way (registry.create binds the tenant role).
     const tenantId = `refusals-${Math.random().toString(16).slice(2, 8)}`;
     await stack.shared.registry.create({
-      tenantId, companyName: 'Refusals', ownerEmail: 'o@example.com', ownerName: 'O', customDomain: null, stripeCustomerId: null,
-      stripeSubscriptionId: null, expiresAt: null, desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
+      tenantId,
+      companyName: 'Refusals',
+      ownerEmail: 'o@example.com',
+      ownerName: 'O',
+      customDomain: null,
+      stripeCustomerId: null,
+      stripeSubscriptionId: null,
+      expiresAt: null,
+      desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
       operation: { type: 'provision', jobId: 'none', state: 'completed', at: new Date().toISOString() },
     });
     const namespace = stack.shared.registry.namespaceOf(tenantId);
-    const refused = (work: Promise<unknown>) => work.then(() => 'allowed', (e: unknown) => statusOf(e));
+    const refused = (work: Promise<unknown>) =>
+      work.then(
+        () => 'allowed',
+        (e: unknown) => statusOf(e),
+      );
     const self = { kind: 'ServiceAccount', name: names.serviceAccount, namespace: names.namespace };
     const binding = (role: string) => ({
-      metadata: { name: `escalate-${role}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [self],
+      metadata: { name: `escalate-${role}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [self],
     });
     expect({
       deleteKubeSystem: await refused(sa.core.deleteNamespace({ name: 'kube-system', dryRun: 'All' })),
@@ -148,10 +194,17 @@ describe('least privilege: the service as the provisioner chart\'s ServiceAccoun
       clusterRoleBinding: await refused(sa.rbac.createClusterRoleBinding({ dryRun: 'All', body: binding('cluster-admin') })),
       bindClusterAdminInTenant: await refused(sa.rbac.createNamespacedRoleBinding({ namespace, dryRun: 'All', body: binding('cluster-admin') })),
       bindAdminInTenant: await refused(sa.rbac.createNamespacedRoleBinding({ namespace, dryRun: 'All', body: binding('admin') })),
-      bindClusterScopedRoleOfItsOwn: await refused(sa.rbac.createNamespacedRoleBinding({ namespace, dryRun: 'All', body: binding(`${names.release}-cluster`) })),
+      bindClusterScopedRoleOfItsOwn: await refused(
+        sa.rbac.createNamespacedRoleBinding({ namespace, dryRun: 'All', body: binding(`${names.release}-cluster`) }),
+      ),
     }).toEqual({
-      deleteKubeSystem: 403, listSecretsClusterWide: 403, readKubeSystemSecrets: 403, clusterRoleBinding: 403,
-      bindClusterAdminInTenant: 403, bindAdminInTenant: 403, bindClusterScopedRoleOfItsOwn: 403,
+      deleteKubeSystem: 403,
+      listSecretsClusterWide: 403,
+      readKubeSystemSecrets: 403,
+      clusterRoleBinding: 403,
+      bindClusterAdminInTenant: 403,
+      bindAdminInTenant: 403,
+      bindClusterScopedRoleOfItsOwn: 403,
     });
     // Its own tenant namespace it may remove.
     expect(await stack.shared.registry.delete(tenantId)).toBe('deleting');
@@ -159,24 +212,52 @@ describe('least privilege: the service as the provisioner chart\'s ServiceAccoun
 
   it('writes no ConfigMap in its own namespace but custom-domain claims, lists none, and writes claims nowhere else', async () => {
     const { sa, names } = install;
-    const refused = (work: Promise<unknown>) => work.then(() => 'allowed', (e: unknown) => statusOf(e));
+    const refused = (work: Promise<unknown>) =>
+      work.then(
+        () => 'allowed',
+        (e: unknown) => statusOf(e),
+      );
     const config = `${names.release}-config`;
     const current = await sa.core.readNamespacedConfigMap({ namespace: names.namespace, name: config }).catch(() => undefined);
-    const claimLike = { metadata: { name: claimName('elsewhere.example.com'), labels: { 'app.kubernetes.io/managed-by': 'tenant-provisioner', 'tenant-provisioner.io/claim': 'custom-domain' } }, data: { host: 'elsewhere.example.com', tenantId: 'x' } };
+    const claimLike = {
+      metadata: {
+        name: claimName('elsewhere.example.com'),
+        labels: { 'app.kubernetes.io/managed-by': 'tenant-provisioner', 'tenant-provisioner.io/claim': 'custom-domain' },
+      },
+      data: { host: 'elsewhere.example.com', tenantId: 'x' },
+    };
     expect({
       // get is granted (claims are read by name), so its own config is readable: nothing secret lives there.
       readOwnConfig: current ? 'allowed' : 'refused',
-      rewriteOwnConfig: current ? await refused(sa.core.replaceNamespacedConfigMap({ namespace: names.namespace, name: config, dryRun: 'All', body: { ...current, data: { 'config.yaml': '{}' } } })) : 'unread',
+      rewriteOwnConfig: current
+        ? await refused(
+            sa.core.replaceNamespacedConfigMap({
+              namespace: names.namespace,
+              name: config,
+              dryRun: 'All',
+              body: { ...current, data: { 'config.yaml': '{}' } },
+            }),
+          )
+        : 'unread',
       deleteOwnConfig: await refused(sa.core.deleteNamespacedConfigMap({ namespace: names.namespace, name: config, dryRun: 'All' })),
       deleteRootCa: await refused(sa.core.deleteNamespacedConfigMap({ namespace: names.namespace, name: 'kube-root-ca.crt', dryRun: 'All' })),
-      createNonClaim: await refused(sa.core.createNamespacedConfigMap({ namespace: names.namespace, dryRun: 'All', body: { metadata: { name: 'not-a-claim' }, data: {} } })),
+      createNonClaim: await refused(
+        sa.core.createNamespacedConfigMap({ namespace: names.namespace, dryRun: 'All', body: { metadata: { name: 'not-a-claim' }, data: {} } }),
+      ),
       listOwnConfigMaps: await refused(sa.core.listNamespacedConfigMap({ namespace: names.namespace })),
       claimInKubeSystem: await refused(sa.core.createNamespacedConfigMap({ namespace: 'kube-system', dryRun: 'All', body: claimLike })),
       listConfigMapsClusterWide: await refused(sa.core.listConfigMapForAllNamespaces()),
       claimHere: await refused(sa.core.createNamespacedConfigMap({ namespace: names.namespace, dryRun: 'All', body: claimLike })),
     }).toEqual({
-      readOwnConfig: 'allowed', rewriteOwnConfig: 403, deleteOwnConfig: 403, deleteRootCa: 403, createNonClaim: 403,
-      listOwnConfigMaps: 403, claimInKubeSystem: 403, listConfigMapsClusterWide: 403, claimHere: 'allowed',
+      readOwnConfig: 'allowed',
+      rewriteOwnConfig: 403,
+      deleteOwnConfig: 403,
+      deleteRootCa: 403,
+      createNonClaim: 403,
+      listOwnConfigMaps: 403,
+      claimInKubeSystem: 403,
+      listConfigMapsClusterWide: 403,
+      claimHere: 'allowed',
     });
   });
 
@@ -220,19 +301,30 @@ describe('least privilege: the service as the provisioner chart\'s ServiceAccoun
       body: {
         metadata: { name: 'never-ready' },
         spec: {
-          replicas: 1, selector: { matchLabels: { app: 'never-ready' } },
-          template: { metadata: { labels: { app: 'never-ready' } }, spec: { nodeSelector: { 'no-such-node': 'true' }, containers: [{ name: 'c', image: 'registry.invalid/none:1' }] } },
+          replicas: 1,
+          selector: { matchLabels: { app: 'never-ready' } },
+          template: {
+            metadata: { labels: { app: 'never-ready' } },
+            spec: { nodeSelector: { 'no-such-node': 'true' }, containers: [{ name: 'c', image: 'registry.invalid/none:1' }] },
+          },
         },
       },
     });
     const original = (await a.rbac.readClusterRole({ name: names.tenantRole })).rules!;
     const deployments = original.find((r) => r.resources?.includes('deployments'))!;
     const watchOnly = { ...deployments, verbs: ['watch'] };
-    await install.setTenantRules(original.map((r) => (r === deployments ? { ...r, verbs: r.verbs.filter((v) => v !== 'watch') } : r)), watchOnly, false);
+    await install.setTenantRules(
+      original.map((r) => (r === deployments ? { ...r, verbs: r.verbs.filter((v) => v !== 'watch') } : r)),
+      watchOnly,
+      false,
+    );
     try {
       const workloads = createTenantWorkloads(createKubernetes({ source: 'kubeconfig', kubeconfig: install.kubeconfig }));
       const started = Date.now();
-      const error = await workloads.waitForDeployment(probe, 'never-ready', { timeoutMs: 90_000 }).then(() => undefined, (e: unknown) => e);
+      const error = await workloads.waitForDeployment(probe, 'never-ready', { timeoutMs: 90_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       // Within the grace an API server that has just restarted gets (10 s), far inside the 90 s deadline.
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(error).toBeInstanceOf(WatchForbiddenError);
@@ -250,7 +342,11 @@ describe('least privilege: the service as the provisioner chart\'s ServiceAccoun
     const results: Array<{ rule: string; outcome: Outcome }> = [];
     try {
       for (const [i, rule] of original.entries()) {
-        await install.setTenantRules(original.filter((_, j) => j !== i), rule, false);
+        await install.setTenantRules(
+          original.filter((_, j) => j !== i),
+          rule,
+          false,
+        );
         try {
           results.push({ rule: describeRule(rule), outcome: await lifecycle(`without rule ${i}`) });
         } finally {
@@ -258,12 +354,19 @@ describe('least privilege: the service as the provisioner chart\'s ServiceAccoun
         }
       }
     } finally {
-      await install.admin.rbac.readClusterRole({ name: install.names.tenantRole }).then((role) =>
-        install.admin.rbac.replaceClusterRole({ name: install.names.tenantRole, body: { ...role, rules: original } }));
+      await install.admin.rbac
+        .readClusterRole({ name: install.names.tenantRole })
+        .then((role) => install.admin.rbac.replaceClusterRole({ name: install.names.tenantRole, body: { ...role, rules: original } }));
     }
     const summary = results.map((r) => `${r.rule}: ${r.outcome.failed ?? 'the whole lifecycle passed'}`).join('\n');
-    expect(results.map((r) => r.rule), summary).toEqual(expect.arrayContaining(SURPLUS_RULES));
-    expect(results.filter((r) => r.outcome.failed === undefined).map((r) => r.rule), summary).toEqual(SURPLUS_RULES);
+    expect(
+      results.map((r) => r.rule),
+      summary,
+    ).toEqual(expect.arrayContaining(SURPLUS_RULES));
+    expect(
+      results.filter((r) => r.outcome.failed === undefined).map((r) => r.rule),
+      summary,
+    ).toEqual(SURPLUS_RULES);
     // Each needed rule failed the lifecycle as a refusal, named as such, not as something else.
     for (const r of results.filter((x) => !SURPLUS_RULES.includes(x.rule))) expect(r.outcome.failed, r.rule).toMatch(/forbidden|refused at intake/i);
   }, 900_000);

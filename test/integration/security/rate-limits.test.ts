@@ -18,7 +18,9 @@ let stack: Stack;
 
 beforeAll(async () => {
   stack = await startStack({
-    kubeconfig, redisUrl, api: true,
+    kubeconfig,
+    redisUrl,
+    api: true,
     override: { ...ownPrefixes('rl'), http: { bodyLimitBytes: 1_048_576, rateLimit: { windowSeconds: WINDOW_SECONDS, maxRequests: BUDGET } } },
   });
 });
@@ -27,8 +29,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const as = (token: string) => (path: string, init: RequestInit = {}) =>
-  fetch(`${stack.baseUrl}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers } });
+const as =
+  (token: string) =>
+  (path: string, init: RequestInit = {}) =>
+    fetch(`${stack.baseUrl}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers } });
 /** Fixed windows: a test that would straddle a window's end waits for the next one instead. */
 async function freshWindow(): Promise<void> {
   const left = WINDOW_SECONDS * 1000 - (Date.now() % (WINDOW_SECONDS * 1000));

@@ -39,7 +39,8 @@ type Accepted = { jobId: string; tenantId: string; namespace: string; links: { e
 
 async function call(path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
   const res = await fetch(`${apiStack.baseUrl}${path}`, {
-    ...init, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers },
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers },
   });
   const text = await res.text();
   bodies.push({ where: `${init.method ?? 'GET'} ${path} → ${res.status}`, text });
@@ -66,7 +67,8 @@ async function secretsOf(namespace: string, tenantId: string): Promise<Canary[]>
     Object.entries(s.data ?? {})
       .map(([key, b64]) => ({ name: `${tenantId}/${s.metadata!.name}/${key}`, value: Buffer.from(b64, 'base64').toString('utf8') }))
       // Usernames are not secrets (and "admin" is everywhere); the generated values are 43 random characters.
-      .filter((c) => c.value.length >= 32));
+      .filter((c) => c.value.length >= 32),
+  );
 }
 
 beforeAll(async () => {
@@ -89,17 +91,26 @@ afterAll(async () => {
 });
 
 describe('secret canary', () => {
-  it('finds no tenant password or key in logs, Redis, Helm\'s argv, temp files, SSE transcripts or HTTP answers', async () => {
+  it("finds no tenant password or key in logs, Redis, Helm's argv, temp files, SSE transcripts or HTTP answers", async () => {
     const canaries: Canary[] = [];
     const transcripts: Array<{ where: string; text: string }> = [];
 
     // 1. A provision that will fail: a ConfigMap the chart renders already exists, not owned by Helm.
     const failing = await accept('/api/provisioning/provision', {
       method: 'POST',
-      body: JSON.stringify({ companyName: 'Canary Failing Garage', ownerEmail: 'fail@example.com', ownerFirstName: 'Eve', ownerLastName: 'Fail', subscriptionTier: 'free' }),
+      body: JSON.stringify({
+        companyName: 'Canary Failing Garage',
+        ownerEmail: 'fail@example.com',
+        ownerFirstName: 'Eve',
+        ownerLastName: 'Fail',
+        subscriptionTier: 'free',
+      }),
     });
     created.push(failing.tenantId);
-    await admin.core.createNamespacedConfigMap({ namespace: failing.namespace, body: { metadata: { name: `${failing.tenantId}-api-config` }, data: { planted: 'yes' } } });
+    await admin.core.createNamespacedConfigMap({
+      namespace: failing.namespace,
+      body: { metadata: { name: `${failing.tenantId}-api-config` }, data: { planted: 'yes' } },
+    });
     workerStack = await startWorker();
     workerLogs = workerStack.logs;
     // Its Secrets exist from build-values until the compensation deletes the namespace: read them in that window.
@@ -111,11 +122,15 @@ describe('secret canary', () => {
       }
       return [];
     })();
-    expect(failingSecrets.map((c) => c.name.split('/').slice(1).join('/')).sort()).toEqual([
-      `${tenantSecretNames(failing.tenantId).admin}/password`, `${tenantSecretNames(failing.tenantId).app}/consumer-secret`,
-      `${tenantSecretNames(failing.tenantId).app}/jwt-signing-key`, `${tenantSecretNames(failing.tenantId).app}/session-secret`,
-      `${tenantSecretNames(failing.tenantId).database}/password`,
-    ].sort());
+    expect(failingSecrets.map((c) => c.name.split('/').slice(1).join('/')).sort()).toEqual(
+      [
+        `${tenantSecretNames(failing.tenantId).admin}/password`,
+        `${tenantSecretNames(failing.tenantId).app}/consumer-secret`,
+        `${tenantSecretNames(failing.tenantId).app}/jwt-signing-key`,
+        `${tenantSecretNames(failing.tenantId).app}/session-secret`,
+        `${tenantSecretNames(failing.tenantId).database}/password`,
+      ].sort(),
+    );
     canaries.push(...failingSecrets);
     const failedTranscript = await follow(failing);
     expect(failedTranscript).toContain('event: failed');
@@ -125,7 +140,13 @@ describe('secret canary', () => {
     // 2. A tenant through its life: provision, update (tier and custom domain), hibernate, resume.
     const tenant = await accept('/api/provisioning/provision', {
       method: 'POST',
-      body: JSON.stringify({ companyName: 'Canary Garage', ownerEmail: 'canary@example.com', ownerFirstName: 'Ada', ownerLastName: 'Canary', subscriptionTier: 'professional' }),
+      body: JSON.stringify({
+        companyName: 'Canary Garage',
+        ownerEmail: 'canary@example.com',
+        ownerFirstName: 'Ada',
+        ownerLastName: 'Canary',
+        subscriptionTier: 'professional',
+      }),
     });
     created.push(tenant.tenantId);
     const provisioned = await follow(tenant);
@@ -135,7 +156,11 @@ describe('secret canary', () => {
     expect(canaries).toHaveLength(10);
 
     for (const [label, path, init] of [
-      ['update', `/api/provisioning/${tenant.tenantId}`, { method: 'PUT', body: JSON.stringify({ subscriptionTier: 'enterprise', customDomain: 'shop.canary-garage.test' }) }],
+      [
+        'update',
+        `/api/provisioning/${tenant.tenantId}`,
+        { method: 'PUT', body: JSON.stringify({ subscriptionTier: 'enterprise', customDomain: 'shop.canary-garage.test' }) },
+      ],
       ['hibernate', `/api/provisioning/${tenant.tenantId}/hibernate`, { method: 'POST' }],
       ['resume', `/api/provisioning/${tenant.tenantId}/resume`, { method: 'POST' }],
     ] as const) {
@@ -158,7 +183,9 @@ describe('secret canary', () => {
     expect((await call(`/api/provisioning/${failing.tenantId}/credentials`)).status).toBe(404);
     expect((await call('/api/tenants', { headers: { Authorization: 'Bearer not-a-token' } })).status).toBe(401);
     for (const status of ['completed', 'failed']) {
-      const res = await fetch(`${apiStack.baseUrl}/admin/queues/api/queues?activeQueue=${OPERATIONS_QUEUE}&status=${status}&page=1&jobsPerPage=50`, { headers: { Cookie: `${SESSION_COOKIE}=${token}` } });
+      const res = await fetch(`${apiStack.baseUrl}/admin/queues/api/queues?activeQueue=${OPERATIONS_QUEUE}&status=${status}&page=1&jobsPerPage=50`, {
+        headers: { Cookie: `${SESSION_COOKIE}=${token}` },
+      });
       expect(res.status).toBe(200);
       bodies.push({ where: `Bull Board ${status} jobs`, text: await res.text() });
     }

@@ -51,7 +51,7 @@ const alive = (pid: number) => {
 };
 
 describe('a job cancelled while Helm runs', () => {
-  it('keeps the tenant\'s lease in Redis until the Helm child has exited, and releases it after', async () => {
+  it("keeps the tenant's lease in Redis until the Helm child has exited, and releases it after", async () => {
     const config = loadConfig({ env: { KUBECONFIG: '/dev/null', AUTH_JWT_SECRET: 'integration-test-secret-at-least-32-bytes-long!!', QUEUE_PREFIX: prefix } });
     const tenantId = 'acme-abc123';
     const ref = { tenantId, namespace: `tenant-${tenantId}`, release: `tenant-${tenantId}`, requestedAt: new Date().toISOString() };
@@ -60,14 +60,22 @@ describe('a job cancelled while Helm runs', () => {
     const pidFile = join(dir, 'pid');
     const leases = createTenantLeases(redis, { prefix, ttlMs: 2_000 });
     const deps = {
-      config, logger: createLogger({ level: 'silent', pretty: false }), leases, tenants,
+      config,
+      logger: createLogger({ level: 'silent', pretty: false }),
+      leases,
+      tenants,
       history: createJobHistory(redis, { prefix }),
       helm: createHelmClient({ binary: join(dir, 'helm'), killGraceMs: 10_000, env: { ...process.env, HELM_TEST_PIDFILE: pidFile } }),
       workloads: { waitForNamespaceGone: async () => true as const },
     } as unknown as ProcessorDeps;
     const job = {
-      id: 'job-1', name: 'deprovision', data: ref, attemptsMade: 0, opts: { attempts: 3 },
-      moveToDelayed: async () => undefined, updateProgress: async () => undefined,
+      id: 'job-1',
+      name: 'deprovision',
+      data: ref,
+      attemptsMade: 0,
+      opts: { attempts: 3 },
+      moveToDelayed: async () => undefined,
+      updateProgress: async () => undefined,
     } as unknown as Job;
 
     const cancel = new AbortController();

@@ -12,8 +12,19 @@ import { statusOf } from '../../support/kube.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const PROVISION_STEPS = [
-  'validate', 'generate-id', 'build-values', 'deploy-chart', 'wait-for-database', 'wait-for-api', 'wait-for-web',
-  'set-urls', 'set-admin-credentials', 'set-resource-allocation', 'set-expiry', 'set-billing-info', 'return-result',
+  'validate',
+  'generate-id',
+  'build-values',
+  'deploy-chart',
+  'wait-for-database',
+  'wait-for-api',
+  'wait-for-web',
+  'set-urls',
+  'set-admin-credentials',
+  'set-resource-allocation',
+  'set-expiry',
+  'set-billing-info',
+  'return-result',
 ];
 
 const kubeconfig = inject('kubeconfig');
@@ -28,14 +39,29 @@ async function requestProvision(tier: TierName, d: ServiceDeps = harness.deps) {
   const desired = { tier, customDomain: null, resourceOverrides: {}, hibernated: false };
   const expiresAt = tier === 'demo' ? new Date(Date.now() + 7 * 86_400_000).toISOString() : null;
   await d.registry.create({
-    tenantId, companyName: `Worker ${tier}`, ownerEmail: 'owner@example.com', ownerName: 'Ada Lovelace', customDomain: null,
-    stripeCustomerId: 'cus_test123', stripeSubscriptionId: null, expiresAt, desired,
+    tenantId,
+    companyName: `Worker ${tier}`,
+    ownerEmail: 'owner@example.com',
+    ownerName: 'Ada Lovelace',
+    customDomain: null,
+    stripeCustomerId: 'cus_test123',
+    stripeSubscriptionId: null,
+    expiresAt,
+    desired,
     operation: { type: 'provision', jobId, state: 'queued', at: new Date().toISOString() },
   });
   const payload: ProvisionJob = {
-    tenantId, namespace: namespaceFor(d.config.platform.namespacePrefix, tenantId), release: releaseFor(d.config.platform.releasePrefix, tenantId),
-    requestedAt: new Date().toISOString(), desired, companyName: `Worker ${tier}`, ownerEmail: 'owner@example.com', ownerName: 'Ada Lovelace',
-    stripeCustomerId: 'cus_test123', stripeSubscriptionId: null, expiresAt,
+    tenantId,
+    namespace: namespaceFor(d.config.platform.namespacePrefix, tenantId),
+    release: releaseFor(d.config.platform.releasePrefix, tenantId),
+    requestedAt: new Date().toISOString(),
+    desired,
+    companyName: `Worker ${tier}`,
+    ownerEmail: 'owner@example.com',
+    ownerName: 'Ada Lovelace',
+    stripeCustomerId: 'cus_test123',
+    stripeSubscriptionId: null,
+    expiresAt,
   };
   await d.producer.enqueue('provision', payload, jobId);
   return { tenantId, jobId, payload };
@@ -46,31 +72,45 @@ async function redisHolds(text: string): Promise<string[]> {
   const hits: string[] = [];
   for (const key of await deps.redis.keys('*')) {
     const type = await deps.redis.type(key);
-    const dump = type === 'string' ? await deps.redis.get(key)
-      : type === 'hash' ? JSON.stringify(await deps.redis.hgetall(key))
-      : type === 'list' ? JSON.stringify(await deps.redis.lrange(key, 0, -1))
-      : type === 'stream' ? JSON.stringify(await deps.redis.xrange(key, '-', '+'))
-      : type === 'zset' ? JSON.stringify(await deps.redis.zrange(key, 0, -1))
-      : type === 'set' ? JSON.stringify(await deps.redis.smembers(key)) : '';
+    const dump =
+      type === 'string'
+        ? await deps.redis.get(key)
+        : type === 'hash'
+          ? JSON.stringify(await deps.redis.hgetall(key))
+          : type === 'list'
+            ? JSON.stringify(await deps.redis.lrange(key, 0, -1))
+            : type === 'stream'
+              ? JSON.stringify(await deps.redis.xrange(key, '-', '+'))
+              : type === 'zset'
+                ? JSON.stringify(await deps.redis.zrange(key, 0, -1))
+                : type === 'set'
+                  ? JSON.stringify(await deps.redis.smembers(key))
+                  : '';
     if (dump?.includes(text)) hits.push(key);
   }
   return hits;
 }
 
 describe('provision and deprovision through the worker', () => {
-  it.each<[TierName, number, number]>([['demo', 1, 1], ['enterprise', 3, 3]])('provisions a %s tenant to ready with the tier\'s resources and deprovisions it to nothing', async (tier, instances, replicas) => {
+  it.each<[TierName, number, number]>([
+    ['demo', 1, 1],
+    ['enterprise', 3, 3],
+  ])("provisions a %s tenant to ready with the tier's resources and deprovisions it to nothing", async (tier, instances, replicas) => {
     const { deps, worker } = harness;
     const { tenantId, jobId, payload } = await requestProvision(tier);
     const { state, job } = await worker.finished(jobId);
     const history = await deps.history.read(jobId);
     expect(state, JSON.stringify(history.filter((e) => e.type !== 'progress'))).toBe('completed');
 
-    const completedSteps = history.filter((e) => e.type === 'progress' && e.data.message !== `${e.data.step} started`).map((e) => e.type === 'progress' && e.data.step);
+    const completedSteps = history
+      .filter((e) => e.type === 'progress' && e.data.message !== `${e.data.step} started`)
+      .map((e) => e.type === 'progress' && e.data.step);
     expect(completedSteps).toEqual(PROVISION_STEPS);
     expect(history.at(-1)?.type).toBe('completed');
     expect(job.progress).toMatchObject({ step: 'return-result', stepIndex: 13, totalSteps: 13, percent: 100 });
     expect(job.returnvalue).toMatchObject({
-      tenantId, namespace: payload.namespace,
+      tenantId,
+      namespace: payload.namespace,
       urls: { tenant: `https://${tenantId}.mechanicbuddy.app`, api: `https://${tenantId}.mechanicbuddy.app/api`, custom: null },
       resources: { tier, postgresInstances: instances, apiReplicas: replicas, webReplicas: replicas },
       credentials: { secretName: `${tenantId}-admin-credentials` },
@@ -96,7 +136,7 @@ describe('provision and deprovision through the worker', () => {
     expect(await deps.kube.core.readNamespace({ name: payload.namespace }).then(() => 200, statusOf)).toBe(404);
   });
 
-  it('fails a provision Helm rejects with the step and Helm\'s message, and leaves no namespace', async () => {
+  it("fails a provision Helm rejects with the step and Helm's message, and leaves no namespace", async () => {
     const { deps } = harness;
     // A queue of its own, so the worker of the other tests cannot take this job.
     const base = testConfig({ kubeconfig, redisUrl: inject('redisUrl') });
@@ -110,8 +150,9 @@ describe('provision and deprovision through the worker', () => {
       const failed = (await brokenDeps.history.read(jobId)).find((e) => e.type === 'failed');
       expect(failed?.data).toMatchObject({ step: 'deploy-chart' });
       expect(failed?.type === 'failed' && failed.data.message).toContain('database.engine is required by this chart');
-      const namespace = await deps.kube.core.readNamespace({ name: payload.namespace }).then(
-        (ns) => (ns.metadata?.deletionTimestamp ? 'terminating' : 'present'), statusOf);
+      const namespace = await deps.kube.core
+        .readNamespace({ name: payload.namespace })
+        .then((ns) => (ns.metadata?.deletionTimestamp ? 'terminating' : 'present'), statusOf);
       expect(namespace === 'terminating' || namespace === 404).toBe(true);
       expect(await deps.helm.status(payload.release, payload.namespace)).toBeUndefined();
       expect(tenantId).toBeTruthy();

@@ -66,7 +66,12 @@ describe('requests the document allows', () => {
 describe('links and examples', () => {
   it('every operation has an operationId and request examples; 202s link to the job, events and status; the job to the tenant operations', async () => {
     const t = await testApp();
-    type Operation = { operationId?: string; parameters?: Array<{ schema: { example?: unknown } }>; requestBody?: { content: Record<string, { example?: unknown }> }; responses: Record<string, { links?: Record<string, { operationId: string }>; content?: Record<string, { example?: unknown }> }> };
+    type Operation = {
+      operationId?: string;
+      parameters?: Array<{ schema: { example?: unknown } }>;
+      requestBody?: { content: Record<string, { example?: unknown }> };
+      responses: Record<string, { links?: Record<string, { operationId: string }>; content?: Record<string, { example?: unknown }> }>;
+    };
     const doc = (await (await t.call('/openapi.json')).json()) as { paths: Record<string, Record<string, Operation>> };
     const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
     for (const op of operations) {
@@ -76,10 +81,18 @@ describe('links and examples', () => {
       const success = Object.entries(op.responses).find(([status]) => status.startsWith('2'))![1];
       for (const media of Object.values(success.content ?? {})) expect(media.example, op.operationId).toBeDefined();
     }
-    const linksOf = (path: string, method: string, status: string) => Object.values(doc.paths[path]![method]!.responses[status]!.links ?? {}).map((l) => l.operationId).sort();
+    const linksOf = (path: string, method: string, status: string) =>
+      Object.values(doc.paths[path]![method]!.responses[status]!.links ?? {})
+        .map((l) => l.operationId)
+        .sort();
     expect(linksOf('/api/provisioning/provision', 'post', '202')).toEqual(['followJobEvents', 'getJob', 'getTenantStatus']);
     expect(linksOf('/api/jobs/{jobId}', 'get', '200')).toEqual([
-      'deprovisionTenant', 'getTenantCredentials', 'getTenantStatus', 'hibernateTenant', 'resumeTenant', 'updateTenant',
+      'deprovisionTenant',
+      'getTenantCredentials',
+      'getTenantStatus',
+      'hibernateTenant',
+      'resumeTenant',
+      'updateTenant',
     ]);
   });
 });

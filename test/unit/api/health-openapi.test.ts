@@ -64,7 +64,9 @@ describe('/openapi.json and /docs', () => {
     }
     expect(Object.keys(doc.paths['/api/provisioning/provision']!['post']!.responses)).toEqual(expect.arrayContaining(['202', '409', '413', '422', '503']));
     expect(doc.paths['/api/provisioning/provision']!['post']!.parameters).toEqual([expect.objectContaining({ name: 'idempotency-key', in: 'header' })]);
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['ProvisionRequest', 'JobAccepted', 'TenantStatus', 'Job', 'Problem', 'TenantList']));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['ProvisionRequest', 'JobAccepted', 'TenantStatus', 'Job', 'Problem', 'TenantList']),
+    );
   });
 
   it('serves an API reference page for the document', async () => {

@@ -25,30 +25,51 @@ describe('GET /api/jobs/{jobId}', () => {
     const t = await testApp();
     seedJob(t, 'j1', state);
     const view = (await (await t.call('/api/jobs/j1')).json()) as JobView;
-    expect(view).toMatchObject({ jobId: 'j1', type: 'provision', tenantId: 'acme-main', state: 'queued', attempt: 0, progress: null, log: [], result: null, error: null, startedAt: null, finishedAt: null });
+    expect(view).toMatchObject({
+      jobId: 'j1',
+      type: 'provision',
+      tenantId: 'acme-main',
+      state: 'queued',
+      attempt: 0,
+      progress: null,
+      log: [],
+      result: null,
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+    });
     expect(view.createdAt).toBe('2026-01-01T00:00:00.000Z');
   });
 
-  it('shows an active job\'s progress and log', async () => {
+  it("shows an active job's progress and log", async () => {
     const t = await testApp();
     seedJob(t, 'j1', 'active', { progress: progress(3).data, processedOn: 1_767_225_601_000, attemptsStarted: 1 });
     t.events.append('j1', log('installing chart'));
     t.events.append('j1', progress(3));
     const view = (await (await t.call('/api/jobs/j1')).json()) as JobView;
     expect(view).toMatchObject({
-      state: 'active', attempt: 1, progress: progress(3).data, startedAt: '2026-01-01T00:00:01.000Z', finishedAt: null,
+      state: 'active',
+      attempt: 1,
+      progress: progress(3).data,
+      startedAt: '2026-01-01T00:00:01.000Z',
+      finishedAt: null,
       log: [{ timestamp: '2026-03-01T12:00:01.000Z', level: 'info', step: 'deploy', message: 'installing chart' }],
     });
   });
 
-  it('shows a completed job\'s result', async () => {
+  it("shows a completed job's result", async () => {
     const t = await testApp();
     seedJob(t, 'j1', 'completed', { returnvalue: { tenantUrl: 'https://acme-main.example.com' }, finishedOn: 1_767_225_700_000 });
     const view = (await (await t.call('/api/jobs/j1')).json()) as JobView;
-    expect(view).toMatchObject({ state: 'completed', result: { tenantUrl: 'https://acme-main.example.com' }, error: null, finishedAt: '2026-01-01T00:01:40.000Z' });
+    expect(view).toMatchObject({
+      state: 'completed',
+      result: { tenantUrl: 'https://acme-main.example.com' },
+      error: null,
+      finishedAt: '2026-01-01T00:01:40.000Z',
+    });
   });
 
-  it('takes a failed job\'s error from its history, else from BullMQ', async () => {
+  it("takes a failed job's error from its history, else from BullMQ", async () => {
     const t = await testApp();
     seedJob(t, 'j1', 'failed', { failedReason: 'helm upgrade failed: boom', progress: progress(4, 'deploy-chart').data });
     expect(((await (await t.call('/api/jobs/j1')).json()) as JobView).error).toEqual({ step: 'deploy-chart', message: 'helm upgrade failed: boom' });
@@ -72,7 +93,7 @@ describe('GET /api/jobs/{jobId}', () => {
 });
 
 describe('GET /api/jobs/{jobId}/events', () => {
-  it('replays a finished job\'s history and terminal event, then closes', async () => {
+  it("replays a finished job's history and terminal event, then closes", async () => {
     const t = await testApp();
     seedJob(t, 'j1', 'completed', { returnvalue: { ok: true } });
     const a = t.events.append('j1', progress(1));
@@ -93,7 +114,9 @@ describe('GET /api/jobs/{jobId}/events', () => {
   it('resumes after Last-Event-ID (header over query) with no gap and no duplicate', async () => {
     const t = await testApp();
     seedJob(t, 'j1', 'failed', { failedReason: 'x' });
-    const stored = [progress(1), progress(2), progress(3), { type: 'failed', data: { step: 'step-3', message: 'x' } } as JobEvent].map((e) => t.events.append('j1', e));
+    const stored = [progress(1), progress(2), progress(3), { type: 'failed', data: { step: 'step-3', message: 'x' } } as JobEvent].map((e) =>
+      t.events.append('j1', e),
+    );
     const ids = (messages: SseMessage[]) => messages.map((m) => m.id);
     const viaHeader = await t.call(`/api/jobs/j1/events?lastEventId=${stored[0]!.id}`, { headers: { 'Last-Event-ID': stored[1]!.id } });
     expect(ids(await readSse(viaHeader.body!, () => false))).toEqual([stored[2]!.id, stored[3]!.id]);
@@ -115,7 +138,7 @@ describe('GET /api/jobs/{jobId}/events', () => {
     expect(t.events.hub.subscriberCount()).toBe(0);
   });
 
-  it('synthesizes the terminal event of a job BullMQ finished but whose history has none, with the id after the history\'s last', async () => {
+  it("synthesizes the terminal event of a job BullMQ finished but whose history has none, with the id after the history's last", async () => {
     const t = await testApp();
     seedJob(t, 'j1', 'failed', { failedReason: 'worker lost', progress: progress(5, 'wait-for-api').data });
     const last = t.events.append('j1', progress(5, 'wait-for-api'));

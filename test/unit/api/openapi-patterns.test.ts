@@ -46,7 +46,7 @@ function patternProblem(pattern: string): string | undefined {
   return undefined;
 }
 
-describe('the OpenAPI document\'s patterns', () => {
+describe("the OpenAPI document's patterns", () => {
   it('are JSON Schema regexes: no flag, no \\p classes, valid with and without u', async () => {
     const { app } = await testApp();
     const doc: unknown = await (await app.request('/openapi.json')).json();
@@ -68,7 +68,10 @@ describe('the OpenAPI document\'s patterns', () => {
 // the characters each rule is about, so that edge cases are common.
 const over = (chars: string, maxLength: number) => fc.string({ unit: fc.constantFrom(...chars), maxLength });
 
-type Doc = { components: { schemas: Record<string, { properties: Record<string, { pattern?: string }> }> }; paths: Record<string, Record<string, { parameters?: Array<{ name: string; schema: { pattern?: string } }> }>> };
+type Doc = {
+  components: { schemas: Record<string, { properties: Record<string, { pattern?: string }> }> };
+  paths: Record<string, Record<string, { parameters?: Array<{ name: string; schema: { pattern?: string } }> }>>;
+};
 let doc: Doc;
 beforeAll(async () => {
   const { app } = await testApp();
@@ -94,13 +97,41 @@ const ok = (schema: { safeParse: (v: unknown) => { success: boolean } }) => (val
 
 describe('documented patterns agree with the zod schemas', () => {
   // Length bounds are documented beside the pattern (minLength/maxLength); strings past them are skipped.
-  agree('a person\'s name', () => property('ProvisionRequest', 'companyName'), ok(ProvisionRequest.shape.companyName), over(' \u00a0\u2003\ufeff\t\n\x7f\x85aZ-é.', 12));
+  agree(
+    "a person's name",
+    () => property('ProvisionRequest', 'companyName'),
+    ok(ProvisionRequest.shape.companyName),
+    over(' \u00a0\u2003\ufeff\t\n\x7f\x85aZ-é.', 12),
+  );
   agree('an email address', () => property('ProvisionRequest', 'ownerEmail'), ok(ProvisionRequest.shape.ownerEmail), over("a.Z0_'+-@.é ", 14));
-  agree('a tenant id', () => property('ProvisionRequest', 'tenantId'), ok(TenantId), over('az09-', 12), (v) => v.length < 3);
+  agree(
+    'a tenant id',
+    () => property('ProvisionRequest', 'tenantId'),
+    ok(TenantId),
+    over('az09-', 12),
+    (v) => v.length < 3,
+  );
   agree('a Kubernetes name', () => property('ResourceOverrides', 'storageClass'), ok(KubernetesName), over('a0-.', 12));
   // Punycode labels (xn--…), which the server accepts when they decode, are left out of the pattern on purpose.
-  agree('a custom domain', () => property('ProvisionRequest', 'customDomain'), ok(CustomDomain), over('ax0-.9', 14), (v) => /(^|\.)xn--/.test(v));
-  agree('an event id', () => parameter('/api/jobs/{jobId}/events', 'get', 'lastEventId'), (v) => JobEventsQuery.safeParse({ lastEventId: v }).success, over('09-a', 8));
-  agree('a tenant list cursor', () => parameter('/api/tenants', 'get', 'cursor'), (v) => TenantListQuery.safeParse({ cursor: v }).success, over('aZ9_=+/.-%» ', 10), (v) => v.length === 0);
+  agree(
+    'a custom domain',
+    () => property('ProvisionRequest', 'customDomain'),
+    ok(CustomDomain),
+    over('ax0-.9', 14),
+    (v) => /(^|\.)xn--/.test(v),
+  );
+  agree(
+    'an event id',
+    () => parameter('/api/jobs/{jobId}/events', 'get', 'lastEventId'),
+    (v) => JobEventsQuery.safeParse({ lastEventId: v }).success,
+    over('09-a', 8),
+  );
+  agree(
+    'a tenant list cursor',
+    () => parameter('/api/tenants', 'get', 'cursor'),
+    (v) => TenantListQuery.safeParse({ cursor: v }).success,
+    over('aZ9_=+/.-%» ', 10),
+    (v) => v.length === 0,
+  );
   it('the documented hostname pattern is the one custom domains use', () => expect(property('ProvisionRequest', 'customDomain')).toBe(HOSTNAME_PATTERN));
 });

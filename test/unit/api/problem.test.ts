@@ -52,9 +52,17 @@ describe('the error table', () => {
   it('gives every code a distinct tag type URI that names it', () => {
     for (const code of PROBLEM_CODE_NAMES) expect(PROBLEM_CODES[code].type).toBe(`tag:tenant-provisioner,2026:problem:${code}`);
     expect(PROBLEM_CODES).toMatchObject({
-      validation_failed: { status: 422 }, bad_request: { status: 400 }, unauthorized: { status: 401 }, forbidden: { status: 403 },
-      not_found: { status: 404 }, conflict: { status: 409 }, idempotency_mismatch: { status: 422 }, payload_too_large: { status: 413 },
-      rate_limited: { status: 429 }, dependency_unavailable: { status: 503 }, internal: { status: 500 },
+      validation_failed: { status: 422 },
+      bad_request: { status: 400 },
+      unauthorized: { status: 401 },
+      forbidden: { status: 403 },
+      not_found: { status: 404 },
+      conflict: { status: 409 },
+      idempotency_mismatch: { status: 422 },
+      payload_too_large: { status: 413 },
+      rate_limited: { status: 429 },
+      dependency_unavailable: { status: 503 },
+      internal: { status: 500 },
     });
   });
 });

@@ -18,7 +18,7 @@ describe('provision: validation', () => {
     expect(t.registry.calls).toEqual([]);
   });
 
-  it('refuses a custom domain under the platform\'s base domain', async () => {
+  it("refuses a custom domain under the platform's base domain", async () => {
     const t = await testApp();
     const res = await t.call(provision, { body: { ...validProvision, customDomain: `evil.${t.config.platform.baseDomain}` } });
     const problem = await problemOf(res, 422);

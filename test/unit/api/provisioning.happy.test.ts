@@ -63,7 +63,7 @@ describe('POST /api/provisioning/provision (happy)', () => {
     });
   });
 
-  it('stamps a demo tenant\'s expiry from the tier', async () => {
+  it("stamps a demo tenant's expiry from the tier", async () => {
     const t = await testApp();
     const res = await t.call('/api/provisioning/provision', { body: { ...validProvision, subscriptionTier: 'demo' } });
     const { tenantId, jobId } = (await res.json()) as JobAccepted;
@@ -115,7 +115,10 @@ describe('POST /api/provisioning/{tenantId}/deprovision (happy)', () => {
     expect(t.registry.tenants.get('acme-main')?.operation).toMatchObject({ type: 'deprovision', jobId: body.jobId, state: 'queued' });
     expect(t.registry.calls).toContain('write acme-main deprovision:queued');
     expect(JOB_CATALOG.deprovision.parse(t.queue.jobs.get(body.jobId)?.data)).toEqual({
-      tenantId: 'acme-main', namespace: 'tenant-acme-main', release: 'tenant-acme-main', requestedAt: NOW.toISOString(),
+      tenantId: 'acme-main',
+      namespace: 'tenant-acme-main',
+      release: 'tenant-acme-main',
+      requestedAt: NOW.toISOString(),
     });
   });
 
@@ -134,7 +137,13 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
   it('reads release, database and deployments live and derives ready', async () => {
     const t = await testApp();
     t.registry.seed('acme-main', { customDomain: 'shop.acmeauto.com', stripeCustomerId: 'cus_1' });
-    t.helm.releases.set('tenant-acme-main/tenant-acme-main', { name: 'tenant-acme-main', namespace: 'tenant-acme-main', revision: 2, status: 'deployed', description: '' });
+    t.helm.releases.set('tenant-acme-main/tenant-acme-main', {
+      name: 'tenant-acme-main',
+      namespace: 'tenant-acme-main',
+      revision: 2,
+      status: 'deployed',
+      description: '',
+    });
     t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
     t.cluster.deployments.set('tenant-acme-main/acme-main-api', readyDeployment('acme-main-api', 2));
     t.cluster.deployments.set('tenant-acme-main/acme-main-web', readyDeployment('acme-main-web', 2));
@@ -169,7 +178,9 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
     t.registry.seed('acme-new', { operation: { type: 'provision', jobId: 'j1', state: 'active', at: NOW.toISOString() } });
     const body = (await (await t.call('/api/provisioning/acme-new/status')).json()) as TenantStatus;
     expect(body).toMatchObject({
-      phase: 'provisioning', ready: false, release: null,
+      phase: 'provisioning',
+      ready: false,
+      release: null,
       database: { ready: false, instances: 0, readyInstances: 0, phase: 'NotCreated' },
       api: { ready: false, replicas: 0, readyReplicas: 0 },
     });
@@ -178,7 +189,13 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
   it('reports degraded when a completed tenant has a component down', async () => {
     const t = await testApp();
     t.registry.seed('acme-main');
-    t.helm.releases.set('tenant-acme-main/tenant-acme-main', { name: 'tenant-acme-main', namespace: 'tenant-acme-main', revision: 1, status: 'deployed', description: '' });
+    t.helm.releases.set('tenant-acme-main/tenant-acme-main', {
+      name: 'tenant-acme-main',
+      namespace: 'tenant-acme-main',
+      revision: 1,
+      status: 'deployed',
+      description: '',
+    });
     t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
     t.cluster.deployments.set('tenant-acme-main/acme-main-api', readyDeployment('acme-main-api', 2));
     const down = readyDeployment('acme-main-web', 2);

@@ -20,7 +20,7 @@ describe('reserved tenant ids', () => {
     expect((await t.call(provision, { body: { ...validProvision, tenantId: 'www-garage' } })).status).toBe(202);
   });
 
-  it('the configured list is the platform\'s own: emptying it keeps only www, api and admin reserved', async () => {
+  it("the configured list is the platform's own: emptying it keeps only www, api and admin reserved", async () => {
     const t = await testApp({ config: (c) => void (c.platform.reservedTenantIds = []) });
     expect((await t.call(provision, { body: { ...validProvision, tenantId: 'status' } })).status).toBe(202);
     const problem = await problemOf(await t.call(provision, { body: { ...validProvision, tenantId: 'admin' } }), 422);

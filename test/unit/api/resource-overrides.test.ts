@@ -41,7 +41,11 @@ describe('resource overrides: the API refuses what the values builder refuses', 
     expect(builderRefuses(t, overrides)).toBe(true);
     const problem = await problemOf(await t.call('/api/provisioning/provision', { body: { ...validProvision, resourceOverrides: overrides } }), 422);
     expect(problem.type).toBe('tag:tenant-provisioner,2026:problem:validation_failed');
-    expect(problem.errors?.map((e) => e.path).sort()).toEqual(Object.keys(overrides).map((key) => `resourceOverrides.${key}`).sort());
+    expect(problem.errors?.map((e) => e.path).sort()).toEqual(
+      Object.keys(overrides)
+        .map((key) => `resourceOverrides.${key}`)
+        .sort(),
+    );
     expect(t.registry.calls).toEqual([]);
     expect(t.queue.jobs.size).toBe(0);
   });
@@ -51,7 +55,11 @@ describe('resource overrides: the API refuses what the values builder refuses', 
     t.registry.seed('acme-main');
     const problem = await problemOf(await t.call('/api/provisioning/acme-main', { method: 'PUT', body: { resourceOverrides: overrides } }), 422);
     expect(problem.type).toBe('tag:tenant-provisioner,2026:problem:validation_failed');
-    expect(problem.errors?.map((e) => e.path).sort()).toEqual(Object.keys(overrides).map((key) => `resourceOverrides.${key}`).sort());
+    expect(problem.errors?.map((e) => e.path).sort()).toEqual(
+      Object.keys(overrides)
+        .map((key) => `resourceOverrides.${key}`)
+        .sort(),
+    );
     expect(t.registry.calls).toEqual([]);
     expect(t.queue.jobs.size).toBe(0);
   });

@@ -38,7 +38,7 @@ describe('authentication on every /api route', () => {
     }
   });
 
-  it('accepts the admin page\'s session cookie, requiring the CSRF header for changes', async () => {
+  it("accepts the admin page's session cookie, requiring the CSRF header for changes", async () => {
     const t = await testApp();
     const cookie = { Cookie: `${SESSION_COOKIE}=${t.token}` };
     expect((await t.call('/api/tenants', { token: null, headers: cookie })).status).toBe(200);
@@ -88,7 +88,7 @@ describe('body limit', () => {
 });
 
 describe('rate limit per subject', () => {
-  it('answers 429 with Retry-After past the window\'s budget, for that subject only', async () => {
+  it("answers 429 with Retry-After past the window's budget, for that subject only", async () => {
     const t = await testApp({ config: (c) => void (c.http.rateLimit = { windowSeconds: 60, maxRequests: 3 }) });
     for (let i = 0; i < 3; i += 1) expect((await t.call('/api/tenants')).status).toBe(200);
     const limited = await t.call('/api/tenants');
@@ -109,7 +109,7 @@ describe('rate limit per subject', () => {
 });
 
 describe('request ids and logs', () => {
-  it('echoes a caller\'s X-Request-Id, generates one otherwise, and puts it in problems', async () => {
+  it("echoes a caller's X-Request-Id, generates one otherwise, and puts it in problems", async () => {
     const t = await testApp();
     const echoed = await t.call('/healthz', { headers: { 'X-Request-Id': 'trace-123' } });
     expect(echoed.headers.get('x-request-id')).toBe('trace-123');
@@ -128,7 +128,13 @@ describe('request ids and logs', () => {
     const lines = t.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const access = lines.filter((l) => l['msg'] === 'request');
     expect(access).toHaveLength(2);
-    expect(access[0]).toMatchObject({ requestId: 'req-creds', method: 'GET', path: '/api/provisioning/acme-main/credentials', status: 200, subject: 'ops@example.com' });
+    expect(access[0]).toMatchObject({
+      requestId: 'req-creds',
+      method: 'GET',
+      path: '/api/provisioning/acme-main/credentials',
+      status: 200,
+      subject: 'ops@example.com',
+    });
     const all = t.logLines.join('\n');
     expect(all).not.toContain('Sup3r-S3cret-Passw0rd');
     expect(all).not.toContain(t.token);

@@ -15,8 +15,13 @@ describe('GET /api/tenants', () => {
     const first = await list(t, '?limit=2');
     expect(first.items.map((x) => x.tenantId)).toEqual(['shop-0', 'shop-1']);
     expect(first.items[0]).toEqual({
-      tenantId: 'shop-0', namespace: 'tenant-shop-0', tier: 'professional', phase: 'ready',
-      companyName: 'Company shop-0', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: null,
+      tenantId: 'shop-0',
+      namespace: 'tenant-shop-0',
+      tier: 'professional',
+      phase: 'ready',
+      companyName: 'Company shop-0',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: null,
     });
     const second = await list(t, `?limit=2&cursor=${first.nextCursor}`);
     const third = await list(t, `?limit=2&cursor=${second.nextCursor}`);

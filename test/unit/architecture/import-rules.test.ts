@@ -41,7 +41,11 @@ function importsOf(source: Source): string[] {
   return importedFiles
     .map((file) => file.fileName)
     .filter((name) => name.startsWith('.'))
-    .map((name) => relative(ROOT, resolve(ROOT, posix.dirname(source.path), name)).split(sep).join('/'));
+    .map((name) =>
+      relative(ROOT, resolve(ROOT, posix.dirname(source.path), name))
+        .split(sep)
+        .join('/'),
+    );
 }
 
 const within = (path: string, prefixes: readonly string[]) => prefixes.some((prefix) => path === prefix || path.startsWith(prefix));
@@ -83,13 +87,20 @@ describe('import rules', () => {
   it('nothing under src/ outside api/ and the composition root imports from src/api/', () => {
     const offending = sources
       .filter((s) => !within(s.path, MAY_IMPORT_API))
-      .flatMap((s) => importsOf(s).filter((target) => target.startsWith('src/api/')).map((target) => `${s.path} → ${target}`));
+      .flatMap((s) =>
+        importsOf(s)
+          .filter((target) => target.startsWith('src/api/'))
+          .map((target) => `${s.path} → ${target}`),
+      );
     expect(offending).toEqual([]);
   });
 
   it('nothing under src/lifecycle/ imports from src/api/ (passes while the folder does not exist yet)', () => {
     const offending = sourcesUnder('src/lifecycle').flatMap((s) =>
-      importsOf(s).filter((target) => target.startsWith('src/api/')).map((target) => `${s.path} → ${target}`));
+      importsOf(s)
+        .filter((target) => target.startsWith('src/api/'))
+        .map((target) => `${s.path} → ${target}`),
+    );
     expect(offending).toEqual([]);
   });
 
@@ -107,32 +118,45 @@ describe('the checks themselves', () => {
   const fake = (path: string, text: string): Source => ({ path, text });
 
   it('see static, type-only, re-export and dynamic imports, resolved from the importing file', () => {
-    const source = fake('src/services/x.ts', [
-      "import { a } from '../api/errors/problem-error.ts';",
-      "import type { B } from '../api/app.ts';",
-      "export { c } from '../api/app-env.ts';",
-      "const d = await import('../api/health/health.router.ts');",
-      "import { e } from './dependency.ts';",
-      "import { z } from 'zod';",
-    ].join('\n'));
+    const source = fake(
+      'src/services/x.ts',
+      [
+        "import { a } from '../api/errors/problem-error.ts';",
+        "import type { B } from '../api/app.ts';",
+        "export { c } from '../api/app-env.ts';",
+        "const d = await import('../api/health/health.router.ts');",
+        "import { e } from './dependency.ts';",
+        "import { z } from 'zod';",
+      ].join('\n'),
+    );
     expect(importsOf(source)).toEqual([
-      'src/api/errors/problem-error.ts', 'src/api/app.ts', 'src/api/app-env.ts', 'src/api/health/health.router.ts', 'src/services/dependency.ts',
+      'src/api/errors/problem-error.ts',
+      'src/api/app.ts',
+      'src/api/app-env.ts',
+      'src/api/health/health.router.ts',
+      'src/services/dependency.ts',
     ]);
   });
 
   it('see destructive calls in code but not in comments or strings', () => {
-    const source = fake('src/worker/x.ts', [
-      '// registry.delete(tenantId) used to be here',
-      "const s = 'helm.uninstall(x)';",
-      'await deps.tenants.delete(id);',
-      'await helm.uninstall(release, namespace, signal);',
-      'await registry.setOperation(id, marker);',
-      'await core.deleteNamespace({ name });',
-      'cache.delete(key);',
-      'await deps.registry.write(id, version, { operation: null });',
-    ].join('\n'));
+    const source = fake(
+      'src/worker/x.ts',
+      [
+        '// registry.delete(tenantId) used to be here',
+        "const s = 'helm.uninstall(x)';",
+        'await deps.tenants.delete(id);',
+        'await helm.uninstall(release, namespace, signal);',
+        'await registry.setOperation(id, marker);',
+        'await core.deleteNamespace({ name });',
+        'cache.delete(key);',
+        'await deps.registry.write(id, version, { operation: null });',
+      ].join('\n'),
+    );
     expect(destructiveCallsOf(source)).toEqual([
-      'src/worker/x.ts:3 deps.tenants.delete(', 'src/worker/x.ts:4 uninstall(', 'src/worker/x.ts:5 setOperation(', 'src/worker/x.ts:6 deleteNamespace(',
+      'src/worker/x.ts:3 deps.tenants.delete(',
+      'src/worker/x.ts:4 uninstall(',
+      'src/worker/x.ts:5 setOperation(',
+      'src/worker/x.ts:6 deleteNamespace(',
       'src/worker/x.ts:8 deps.registry.write(',
     ]);
   });

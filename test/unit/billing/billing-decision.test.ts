@@ -31,9 +31,11 @@ describe('decide: no tenant yet', () => {
   });
 
   it.each(['past_due', 'unpaid', 'paused', 'canceled', 'incomplete', 'incomplete_expired', 'some_future_status'])(
-    'does not provision a %s subscription', (status) => {
+    'does not provision a %s subscription',
+    (status) => {
       expect(stepsOf(undefined, sub({ status }), mapping, NOW)).toEqual([]);
-    });
+    },
+  );
 
   it('does not provision when no price maps to a tier, and says why', () => {
     const decision = decide(undefined, sub({ prices: ['price_unknown'] }), mapping, NOW);
@@ -42,8 +44,9 @@ describe('decide: no tenant yet', () => {
   });
 
   it('takes the highest mapped tier when the subscription has several prices', () => {
-    expect(stepsOf(undefined, sub({ prices: [PRICES.addon, PRICES.enterprise, PRICES.professional] }), mapping, NOW))
-      .toMatchObject([{ type: 'provision', tier: 'enterprise' }]);
+    expect(stepsOf(undefined, sub({ prices: [PRICES.addon, PRICES.enterprise, PRICES.professional] }), mapping, NOW)).toMatchObject([
+      { type: 'provision', tier: 'enterprise' },
+    ]);
   });
 });
 
@@ -56,13 +59,21 @@ describe('decide: active subscription, existing tenant', () => {
   });
 
   it('changes the tier in place on a plan change, keeping no expiry', () => {
-    expect(stepsOf(tenantRecord(), sub({ prices: [PRICES.enterprise] }), mapping, NOW)).toContainEqual(
-      { type: 'update', tenantId: TENANT, tier: 'enterprise', clearExpiry: false });
+    expect(stepsOf(tenantRecord(), sub({ prices: [PRICES.enterprise] }), mapping, NOW)).toContainEqual({
+      type: 'update',
+      tenantId: TENANT,
+      tier: 'enterprise',
+      clearExpiry: false,
+    });
   });
 
   it('downgrades too (enterprise → professional)', () => {
-    expect(stepsOf(tenantRecord({ tier: 'enterprise' }), sub(), mapping, NOW)).toContainEqual(
-      { type: 'update', tenantId: TENANT, tier: 'professional', clearExpiry: false });
+    expect(stepsOf(tenantRecord({ tier: 'enterprise' }), sub(), mapping, NOW)).toContainEqual({
+      type: 'update',
+      tenantId: TENANT,
+      tier: 'professional',
+      clearExpiry: false,
+    });
   });
 
   it('compares with the desired tier, so a change already queued is not asked again', () => {
@@ -81,20 +92,29 @@ describe('decide: active subscription, existing tenant', () => {
   });
 
   it('never moves a paid tenant into a trial tier (its expiry is stamped once, at provision)', () => {
-    const c = testConfig((x) => { x.billing.priceTiers = { price_trial: 'demo', [PRICES.professional]: 'professional' }; });
+    const c = testConfig((x) => {
+      x.billing.priceTiers = { price_trial: 'demo', [PRICES.professional]: 'professional' };
+    });
     const decision = decide(tenantRecord(), sub({ prices: ['price_trial'] }), billingMapping(c.billing, c.tiers), NOW);
     expect(decision.steps.map((s) => s.type)).toEqual(['cancel-scheduled']);
     expect(decision.reason).toContain('trial tier');
   });
 
   it('links a tenant that has the subscription but not the customer id yet', () => {
-    expect(stepsOf(tenantRecord({ stripeCustomerId: null }), sub(), mapping, NOW)[0]).toEqual(
-      { type: 'link', tenantId: TENANT, customerId: 'cus_unit1', subscriptionId: 'sub_unit1' });
+    expect(stepsOf(tenantRecord({ stripeCustomerId: null }), sub(), mapping, NOW)[0]).toEqual({
+      type: 'link',
+      tenantId: TENANT,
+      customerId: 'cus_unit1',
+      subscriptionId: 'sub_unit1',
+    });
   });
 
   it('resumes a hibernated tenant when the subscription is active again, after any tier change', () => {
-    expect(stepsOf(tenantRecord({ hibernated: true }), sub({ prices: [PRICES.enterprise] }), mapping, NOW).map((s) => s.type))
-      .toEqual(['cancel-scheduled', 'update', 'resume']);
+    expect(stepsOf(tenantRecord({ hibernated: true }), sub({ prices: [PRICES.enterprise] }), mapping, NOW).map((s) => s.type)).toEqual([
+      'cancel-scheduled',
+      'update',
+      'resume',
+    ]);
   });
 
   it('leaves the tier alone when the prices map to no tier, and still resumes', () => {
@@ -106,10 +126,14 @@ describe('decide: active subscription, existing tenant', () => {
 
 describe('decide: past due', () => {
   it.each(['past_due', 'unpaid'])('hibernates a running tenant after the grace period (%s)', (status) => {
-    expect(stepsOf(tenantRecord(), sub({ status }), mapping, NOW)).toEqual([{
-      type: 'hibernate', tenantId: TENANT, reason: 'payment-past-due',
-      schedule: { notBefore: new Date(NOW.getTime() + 72 * HOUR), key: scheduleKeys.grace(TENANT) },
-    }]);
+    expect(stepsOf(tenantRecord(), sub({ status }), mapping, NOW)).toEqual([
+      {
+        type: 'hibernate',
+        tenantId: TENANT,
+        reason: 'payment-past-due',
+        schedule: { notBefore: new Date(NOW.getTime() + 72 * HOUR), key: scheduleKeys.grace(TENANT) },
+      },
+    ]);
   });
 
   it('does nothing for a tenant that is already hibernated', () => {
@@ -117,7 +141,9 @@ describe('decide: past due', () => {
   });
 
   it('hibernates at once with a grace of zero hours', () => {
-    const c = testConfig((x) => { x.billing.pastDueGraceHours = 0; });
+    const c = testConfig((x) => {
+      x.billing.pastDueGraceHours = 0;
+    });
     const [step] = stepsOf(tenantRecord(), sub({ status: 'past_due' }), billingMapping(c.billing, c.tiers), NOW);
     expect(step).toMatchObject({ type: 'hibernate', schedule: { notBefore: NOW } });
   });
@@ -126,7 +152,7 @@ describe('decide: past due', () => {
     expect(stepsOf(tenantRecord({ tier: 'demo', stripeSubscriptionId: null }), sub({ status: 'past_due' }), mapping, NOW)).toEqual([]);
   });
 
-  it('never upgrades an unpaid subscription\'s tenant', () => {
+  it("never upgrades an unpaid subscription's tenant", () => {
     expect(stepsOf(tenantRecord(), sub({ status: 'past_due', prices: [PRICES.enterprise] }), mapping, NOW).map((s) => s.type)).toEqual(['hibernate']);
   });
 });

@@ -14,8 +14,13 @@ const NOW = new Date('2026-03-01T12:00:00.000Z');
 const config = testConfig();
 const later = new Date(NOW.getTime() + 3_600_000);
 const input: BillingProvisionInput = {
-  companyName: 'Acme Auto Repair', ownerEmail: 'ada@acme.test', ownerFirstName: 'Ada', ownerLastName: 'Lovelace',
-  subscriptionTier: 'professional', stripeCustomerId: 'cus_1', stripeSubscriptionId: 'sub_1',
+  companyName: 'Acme Auto Repair',
+  ownerEmail: 'ada@acme.test',
+  ownerFirstName: 'Ada',
+  ownerLastName: 'Lovelace',
+  subscriptionTier: 'professional',
+  stripeCustomerId: 'cus_1',
+  stripeSubscriptionId: 'sub_1',
 };
 const provisionStep: BillingStep = { type: 'provision', tier: 'professional', customerId: 'cus_1', subscriptionId: 'sub_1' };
 
@@ -38,18 +43,19 @@ describe('findTenantByStripeIds over the tenant store', () => {
     tenantRecord({ tenantId: 'demo-gone', stripeCustomerId: 'cus_1', stripeSubscriptionId: null, createdAt: '2025-01-01T00:00:00.000Z', terminating: true }),
     tenantRecord({ tenantId: 'other', stripeCustomerId: 'cus_2', stripeSubscriptionId: null }),
     tenantRecord({ tenantId: 'mine', stripeCustomerId: 'cus_1', stripeSubscriptionId: 'sub_1' }),
-  ]) store.put(t);
+  ])
+    store.put(t);
   const find = createTenantFinder(store);
 
-  it('finds the subscription\'s own tenant', async () => {
+  it("finds the subscription's own tenant", async () => {
     expect((await find('cus_1', 'sub_1'))?.tenantId).toBe('mine');
   });
 
-  it('else the customer\'s oldest tenant without a subscription that is not being deleted (the demo to upgrade)', async () => {
+  it("else the customer's oldest tenant without a subscription that is not being deleted (the demo to upgrade)", async () => {
     expect((await find('cus_1', 'sub_new'))?.tenantId).toBe('demo-old');
   });
 
-  it('never another customer\'s tenant, nor one tied to another subscription', async () => {
+  it("never another customer's tenant, nor one tied to another subscription", async () => {
     expect(await find('cus_3', 'sub_new')).toBeUndefined();
     expect((await find('cus_2', 'sub_x'))?.tenantId).toBe('other');
   });
@@ -87,10 +93,19 @@ describe('applySteps: a decision carried out by the lifecycle core', () => {
   it('gives every operation a job id derived from the event, so a redelivery asks for the same job', async () => {
     const t = setup();
     t.store.put(tenantRecord({ tenantId: 'acme1', hibernated: true }));
-    const steps: BillingStep[] = [{ type: 'update', tenantId: 'acme1', tier: 'enterprise', clearExpiry: false }, { type: 'resume', tenantId: 'acme1' }];
+    const steps: BillingStep[] = [
+      { type: 'update', tenantId: 'acme1', tier: 'enterprise', clearExpiry: false },
+      { type: 'resume', tenantId: 'acme1' },
+    ];
     expect(await t.apply(steps)).toEqual(['update', 'resume']);
-    expect(t.producer.jobs.map((j) => [j.name, j.jobId])).toEqual([['update', 'billing-update-acme1-evt_1'], ['resume', 'billing-resume-acme1-evt_1']]);
-    expect(await t.store.get('acme1')).toMatchObject({ desired: { tier: 'enterprise', hibernated: false }, operation: { type: 'resume', jobId: 'billing-resume-acme1-evt_1', reason: 'billing' } });
+    expect(t.producer.jobs.map((j) => [j.name, j.jobId])).toEqual([
+      ['update', 'billing-update-acme1-evt_1'],
+      ['resume', 'billing-resume-acme1-evt_1'],
+    ]);
+    expect(await t.store.get('acme1')).toMatchObject({
+      desired: { tier: 'enterprise', hibernated: false },
+      operation: { type: 'resume', jobId: 'billing-resume-acme1-evt_1', reason: 'billing' },
+    });
     // The redelivery: the same jobs, nothing new.
     await t.apply(steps);
     expect(t.producer.jobs).toHaveLength(2);
@@ -132,7 +147,10 @@ describe('applySteps: a decision carried out by the lifecycle core', () => {
     const t = setup();
     t.store.put(tenantRecord({ tenantId: 'acme1', hibernated: true }));
     t.producer.failNext = true;
-    const steps: BillingStep[] = [{ type: 'update', tenantId: 'acme1', tier: 'enterprise', clearExpiry: false }, { type: 'resume', tenantId: 'acme1' }];
+    const steps: BillingStep[] = [
+      { type: 'update', tenantId: 'acme1', tier: 'enterprise', clearExpiry: false },
+      { type: 'resume', tenantId: 'acme1' },
+    ];
     await expect(t.apply(steps)).rejects.toThrow('ECONNREFUSED');
     expect(t.producer.jobs).toEqual([]);
     // The intent written before the failed add was undone; resume was never asked.
@@ -142,7 +160,9 @@ describe('applySteps: a decision carried out by the lifecycle core', () => {
   it('rethrows what Stripe redelivering can fix: a cluster error', async () => {
     const t = setup();
     t.store.put(tenantRecord({ tenantId: 'acme1' }));
-    t.store.beforeWrite = () => { throw new Error('etcdserver: request timed out'); };
+    t.store.beforeWrite = () => {
+      throw new Error('etcdserver: request timed out');
+    };
     await expect(t.apply([{ type: 'resume', tenantId: 'acme1' }])).rejects.toThrow('etcdserver');
   });
 
@@ -150,19 +170,26 @@ describe('applySteps: a decision carried out by the lifecycle core', () => {
     it('a tenant that is gone', async () => {
       const t = setup();
       t.store.put(tenantRecord({ tenantId: 'acme2' }));
-      expect(await t.apply([
-        { type: 'link', tenantId: 'gone1', customerId: 'cus_1', subscriptionId: 'sub_1' },
-        { type: 'update', tenantId: 'gone1', tier: 'enterprise', clearExpiry: false },
-        { type: 'hibernate', tenantId: 'gone1', reason: 'subscription-cancelled', schedule: null },
-        { type: 'resume', tenantId: 'acme2' },
-      ])).toEqual(['link', 'update', 'hibernate', 'resume']);
+      expect(
+        await t.apply([
+          { type: 'link', tenantId: 'gone1', customerId: 'cus_1', subscriptionId: 'sub_1' },
+          { type: 'update', tenantId: 'gone1', tier: 'enterprise', clearExpiry: false },
+          { type: 'hibernate', tenantId: 'gone1', reason: 'subscription-cancelled', schedule: null },
+          { type: 'resume', tenantId: 'acme2' },
+        ]),
+      ).toEqual(['link', 'update', 'hibernate', 'resume']);
       expect(t.producer.jobs.map((j) => j.jobId)).toEqual(['billing-resume-acme2-evt_1']);
     });
 
     it('a tenant being removed', async () => {
       const t = setup();
       t.store.put(tenantRecord({ tenantId: 'acme1', operation: { type: 'deprovision', jobId: 'd-1', state: 'active', at: NOW.toISOString() } }));
-      expect(await t.apply([{ type: 'hibernate', tenantId: 'acme1', reason: 'subscription-cancelled', schedule: null }, { type: 'resume', tenantId: 'acme1' }])).toEqual(['hibernate', 'resume']);
+      expect(
+        await t.apply([
+          { type: 'hibernate', tenantId: 'acme1', reason: 'subscription-cancelled', schedule: null },
+          { type: 'resume', tenantId: 'acme1' },
+        ]),
+      ).toEqual(['hibernate', 'resume']);
       expect(t.producer.jobs).toEqual([]);
       expect((await t.store.get('acme1'))?.operation).toMatchObject({ type: 'deprovision', jobId: 'd-1' });
     });
@@ -170,7 +197,9 @@ describe('applySteps: a decision carried out by the lifecycle core', () => {
     it('a request whose premise lapsed before it was recorded', async () => {
       const t = setup();
       t.store.put(tenantRecord({ tenantId: 'acme1' }));
-      t.store.beforeWrite = () => { throw new IntentLapsedError('acme1', 'paid meanwhile'); };
+      t.store.beforeWrite = () => {
+        throw new IntentLapsedError('acme1', 'paid meanwhile');
+      };
       expect(await t.apply([{ type: 'hibernate', tenantId: 'acme1', reason: 'payment-past-due', schedule: null }])).toEqual(['hibernate']);
       expect(t.producer.jobs).toEqual([]);
     });
@@ -182,7 +211,12 @@ describe('applySteps: a decision carried out by the lifecycle core', () => {
       expect(t.producer.jobs).toEqual([]);
       expect((await t.store.get('acme1'))?.desired.tier).toBe('enterprise');
       const line = t.logLines.find((l) => l.includes('an operator must decide'));
-      expect(JSON.parse(line!)).toMatchObject({ level: 50, tenantId: 'acme1', operation: 'update', errors: [expect.objectContaining({ path: 'subscriptionTier' })] });
+      expect(JSON.parse(line!)).toMatchObject({
+        level: 50,
+        tenantId: 'acme1',
+        operation: 'update',
+        errors: [expect.objectContaining({ path: 'subscriptionTier' })],
+      });
     });
   });
 });

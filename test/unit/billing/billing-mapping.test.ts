@@ -86,8 +86,9 @@ describe('billing configuration', () => {
   });
 
   it('refuses a price id that is not one, and a tier that does not exist', () => {
-    expect(issuesOf('billing:\n  priceTiers: { prod_x: professional, price_ok: gold }\n'))
-      .toEqual(expect.arrayContaining(['billing.priceTiers.prod_x', 'billing.priceTiers.price_ok']));
+    expect(issuesOf('billing:\n  priceTiers: { prod_x: professional, price_ok: gold }\n')).toEqual(
+      expect.arrayContaining(['billing.priceTiers.prod_x', 'billing.priceTiers.price_ok']),
+    );
   });
 
   it('refuses a status in two lists, and a cancelled list without "canceled"', () => {

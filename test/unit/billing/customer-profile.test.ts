@@ -5,18 +5,24 @@ import { customerJson } from './support/fixtures.ts';
 const step = { tier: 'professional' as const, customerId: 'cus_unit1', subscriptionId: 'sub_unit1' };
 
 describe('provisionInputFrom', () => {
-  it('takes the company from metadata and the owner from the customer\'s name and email', () => {
+  it("takes the company from metadata and the owner from the customer's name and email", () => {
     expect(provisionInputFrom(customerJson(), {}, step)).toEqual({
       input: {
-        companyName: 'Acme Auto Repair', ownerEmail: 'ada@acme.test', ownerFirstName: 'Ada', ownerLastName: 'Lovelace',
-        subscriptionTier: 'professional', stripeCustomerId: 'cus_unit1', stripeSubscriptionId: 'sub_unit1',
+        companyName: 'Acme Auto Repair',
+        ownerEmail: 'ada@acme.test',
+        ownerFirstName: 'Ada',
+        ownerLastName: 'Lovelace',
+        subscriptionTier: 'professional',
+        stripeCustomerId: 'cus_unit1',
+        stripeSubscriptionId: 'sub_unit1',
       },
     });
   });
 
-  it('lets customer metadata win over the customer\'s own fields, and passes a chosen tenant id', () => {
+  it("lets customer metadata win over the customer's own fields, and passes a chosen tenant id", () => {
     const customer = customerJson({
-      name: 'Billing Dept', email: 'billing@acme.test',
+      name: 'Billing Dept',
+      email: 'billing@acme.test',
       metadata: { company_name: 'Acme', owner_email: 'ada@acme.test', owner_first_name: 'Ada', owner_last_name: 'King Lovelace', tenant_id: 'acme-shop' },
     });
     expect(provisionInputFrom(customer, {}, step)).toMatchObject({
@@ -24,7 +30,7 @@ describe('provisionInputFrom', () => {
     });
   });
 
-  it('falls back to the subscription\'s metadata (a checkout flow may set it there), customer metadata first', () => {
+  it("falls back to the subscription's metadata (a checkout flow may set it there), customer metadata first", () => {
     const customer = customerJson({ name: null, email: null, metadata: { owner_email: 'owner@shop.test' } });
     const subscriptionMeta = { company_name: 'Shop', owner_email: 'ignored@shop.test', owner_first_name: 'Grace', owner_last_name: 'Hopper' };
     expect(provisionInputFrom(customer, subscriptionMeta, step)).toMatchObject({

@@ -23,14 +23,14 @@ describe('event ledger', () => {
     expect(redis.ttlOf('tp:billing:event:evt_1')).toBe(30 * DAY_MS);
   });
 
-  it('forgets a released claim, so Stripe\'s redelivery runs again', async () => {
+  it("forgets a released claim, so Stripe's redelivery runs again", async () => {
     const { ledger } = setup();
     const first = await ledger.claim('evt_2');
     if (first.kind === 'claimed') await first.release();
     expect((await ledger.claim('evt_2')).kind).toBe('claimed');
   });
 
-  it('lets a crashed delivery\'s marker expire, and its late release does not remove the new claim', async () => {
+  it("lets a crashed delivery's marker expire, and its late release does not remove the new claim", async () => {
     const { redis, ledger } = setup();
     let now = Date.now();
     redis.now = () => now;
@@ -69,7 +69,13 @@ describe('subscription locks', () => {
     const redis = new FakeRedis();
     const locks = createSubscriptionLocks(redis.asCommands(), { prefix: 'tp:billing:lock', waitMs: 30, pollMs: 5 });
     let release!: () => void;
-    const held = locks.withLock('sub_1', () => new Promise<void>((r) => { release = r; }));
+    const held = locks.withLock(
+      'sub_1',
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     await expect(locks.withLock('sub_1', async () => 'never')).rejects.toBeInstanceOf(SubscriptionBusyError);
     release();
     await held;
@@ -78,7 +84,11 @@ describe('subscription locks', () => {
   it('releases the lock when the work throws', async () => {
     const redis = new FakeRedis();
     const locks = createSubscriptionLocks(redis.asCommands(), { prefix: 'tp:billing:lock' });
-    await expect(locks.withLock('sub_1', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      locks.withLock('sub_1', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(redis.keys()).toEqual([]);
   });
 });

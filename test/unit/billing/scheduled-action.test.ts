@@ -46,7 +46,7 @@ describe('fireScheduledAction', () => {
     expect(t.store.writes).toBe(0);
   });
 
-  it('removes a cancelled subscription\'s tenant after retention, even if the API read is stale', async () => {
+  it("removes a cancelled subscription's tenant after retention, even if the API read is stale", async () => {
     const t = setup({ status: 'active', ended: true });
     expect(await fireScheduledAction(t.deps, t.job('deprovision', 'subscription-cancelled'))).toBe('deprovision queued');
     expect(t.producer.jobs.map((j) => j.name)).toEqual(['deprovision']);
@@ -60,7 +60,9 @@ describe('fireScheduledAction', () => {
   });
 
   it('does nothing, without failing, for a tenant already being removed', async () => {
-    const t = setup({ tenant: tenantRecord({ tenantId: 'acme1', operation: { type: 'deprovision', jobId: 'd-1', state: 'queued', at: '2026-03-01T00:00:00.000Z' } }) });
+    const t = setup({
+      tenant: tenantRecord({ tenantId: 'acme1', operation: { type: 'deprovision', jobId: 'd-1', state: 'queued', at: '2026-03-01T00:00:00.000Z' } }),
+    });
     expect(await fireScheduledAction(t.deps, t.job('hibernate', 'payment-past-due'))).toContain('nothing to do');
     expect(t.producer.jobs).toEqual([]);
     expect((await t.store.get('acme1'))?.operation).toMatchObject({ type: 'deprovision', jobId: 'd-1' });

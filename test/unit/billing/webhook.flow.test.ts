@@ -43,7 +43,7 @@ describe('POST /api/webhooks/stripe: deduplication', () => {
     if (busy) expect(busy.headers.get('retry-after')).toBe('5');
   });
 
-  it('releases the event when queueing fails (nothing half-created stays), so Stripe\'s redelivery acts (once) on the same tenant', async () => {
+  it("releases the event when queueing fails (nothing half-created stays), so Stripe's redelivery acts (once) on the same tenant", async () => {
     const t = setup();
     t.stripe.subscriptions.set('sub_unit1', subscriptionJson());
     const body = eventBody('customer.subscription.created', subscriptionJson());
@@ -84,15 +84,18 @@ describe('POST /api/webhooks/stripe: deduplication', () => {
 });
 
 describe('POST /api/webhooks/stripe: what is acted on', () => {
-  it.each(['invoice.paid', 'customer.created', 'checkout.session.completed', 'some.future.event'])('answers 200 ignored for %s, logs it, records nothing', async (type) => {
-    const t = setup();
-    const response = await t.deliver(eventBody(type, { object: 'invoice', id: 'in_1' }));
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ outcome: 'ignored', type });
-    expect(t.untouched()).toBe(true);
-    expect(t.redis.keys()).toEqual([]);
-    expect(t.logLines.some((line) => line.includes('stripe event ignored') && line.includes(type))).toBe(true);
-  });
+  it.each(['invoice.paid', 'customer.created', 'checkout.session.completed', 'some.future.event'])(
+    'answers 200 ignored for %s, logs it, records nothing',
+    async (type) => {
+      const t = setup();
+      const response = await t.deliver(eventBody(type, { object: 'invoice', id: 'in_1' }));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ outcome: 'ignored', type });
+      expect(t.untouched()).toBe(true);
+      expect(t.redis.keys()).toEqual([]);
+      expect(t.logLines.some((line) => line.includes('stripe event ignored') && line.includes(type))).toBe(true);
+    },
+  );
 
   it('ignores a subscription event whose object is not a subscription', async () => {
     const t = setup();
@@ -101,14 +104,18 @@ describe('POST /api/webhooks/stripe: what is acted on', () => {
     expect(t.untouched()).toBe(true);
   });
 
-  it('provisions from the customer\'s data, with both Stripe ids, recorded as billing\'s', async () => {
+  it("provisions from the customer's data, with both Stripe ids, recorded as billing's", async () => {
     const t = setup();
     t.stripe.subscriptions.set('sub_unit1', subscriptionJson({ prices: [PRICES.enterprise] }));
     await t.deliver(eventBody('customer.subscription.created', subscriptionJson()));
     const [job] = t.producer.named('provision');
     expect(job?.payload).toMatchObject({
-      companyName: 'Acme Auto Repair', ownerEmail: 'ada@acme.test', ownerName: 'Ada Lovelace', desired: { tier: 'enterprise' },
-      stripeCustomerId: 'cus_unit1', stripeSubscriptionId: 'sub_unit1',
+      companyName: 'Acme Auto Repair',
+      ownerEmail: 'ada@acme.test',
+      ownerName: 'Ada Lovelace',
+      desired: { tier: 'enterprise' },
+      stripeCustomerId: 'cus_unit1',
+      stripeSubscriptionId: 'sub_unit1',
     });
     const tenant = (await t.store.get(String(job?.payload.tenantId)))!;
     expect(tenant).toMatchObject({ tier: 'enterprise', stripeCustomerId: 'cus_unit1', stripeSubscriptionId: 'sub_unit1' });
@@ -151,7 +158,8 @@ describe('POST /api/webhooks/stripe: what is acted on', () => {
     t.stripe.subscriptions.set('sub_unit1', subscriptionJson({ status: 'past_due' }));
     await t.deliver(eventBody('customer.subscription.updated', subscriptionJson({ status: 'past_due' })));
     expect(t.schedules.pending.get(scheduleKeys.grace('acme'))).toEqual({
-      action: { action: 'hibernate', tenantId: 'acme', reason: 'payment-past-due' }, notBefore: new Date(NOW.getTime() + 72 * HOUR_MS),
+      action: { action: 'hibernate', tenantId: 'acme', reason: 'payment-past-due' },
+      notBefore: new Date(NOW.getTime() + 72 * HOUR_MS),
     });
     expect(t.producer.jobs).toEqual([]);
     t.stripe.subscriptions.set('sub_unit1', subscriptionJson({ status: 'active' }));
@@ -162,7 +170,11 @@ describe('POST /api/webhooks/stripe: what is acted on', () => {
   });
 
   it('a grace of 0 hibernates at once, with a job id derived from the event', async () => {
-    const t = setup({ config: (c) => { c.billing.pastDueGraceHours = 0; } });
+    const t = setup({
+      config: (c) => {
+        c.billing.pastDueGraceHours = 0;
+      },
+    });
     t.store.put(tenantRecord({ tenantId: 'acme' }));
     t.stripe.subscriptions.set('sub_unit1', subscriptionJson({ status: 'past_due' }));
     await t.deliver(eventBody('customer.subscription.updated', subscriptionJson({ status: 'past_due' }), { id: 'evt_pd' }));
@@ -188,7 +200,9 @@ describe('POST /api/webhooks/stripe: delivery order does not matter', () => {
   async function deletedThenUpdated(t: ReturnType<typeof setup>) {
     t.store.put(tenantRecord({ tenantId: 'acme' }));
     const deleted = await t.deliver(eventBody('customer.subscription.deleted', subscriptionJson({ status: 'canceled' }), { created: 2000 }));
-    const updated = await t.deliver(eventBody('customer.subscription.updated', subscriptionJson({ status: 'active', prices: [PRICES.enterprise] }), { created: 1000 }));
+    const updated = await t.deliver(
+      eventBody('customer.subscription.updated', subscriptionJson({ status: 'active', prices: [PRICES.enterprise] }), { created: 1000 }),
+    );
     expect([deleted.status, updated.status]).toEqual([200, 200]);
     return (await updated.json()) as Receipt;
   }
@@ -197,10 +211,12 @@ describe('POST /api/webhooks/stripe: delivery order does not matter', () => {
   async function expectEnded(t: ReturnType<typeof setup>) {
     expect(t.producer.jobs.map((j) => j.name)).toEqual(['hibernate']);
     expect(await t.store.get('acme')).toMatchObject({ desired: { tier: 'professional', hibernated: true }, operation: { type: 'hibernate' } });
-    expect([...t.schedules.pending.entries()]).toEqual([[
-      scheduleKeys.retention('acme'),
-      { action: { action: 'deprovision', tenantId: 'acme', reason: 'subscription-cancelled' }, notBefore: new Date(NOW.getTime() + 30 * 24 * HOUR_MS) },
-    ]]);
+    expect([...t.schedules.pending.entries()]).toEqual([
+      [
+        scheduleKeys.retention('acme'),
+        { action: { action: 'deprovision', tenantId: 'acme', reason: 'subscription-cancelled' }, notBefore: new Date(NOW.getTime() + 30 * 24 * HOUR_MS) },
+      ],
+    ]);
   }
 
   it('deleted before updated ends deprovisioned (the API says canceled, as Stripe would)', async () => {
@@ -217,8 +233,12 @@ describe('POST /api/webhooks/stripe: delivery order does not matter', () => {
     await expectEnded(t);
   });
 
-  it('a retention of 0 removes at once: the tenant\'s intent is a queued deprovision', async () => {
-    const t = setup({ config: (c) => { c.billing.cancelledRetentionDays = 0; } });
+  it("a retention of 0 removes at once: the tenant's intent is a queued deprovision", async () => {
+    const t = setup({
+      config: (c) => {
+        c.billing.cancelledRetentionDays = 0;
+      },
+    });
     t.stripe.subscriptions.set('sub_unit1', subscriptionJson({ status: 'canceled' }));
     await deletedThenUpdated(t);
     expect(t.producer.jobs.map((j) => j.name)).toEqual(['hibernate', 'deprovision']);
@@ -252,11 +272,13 @@ describe('POST /api/webhooks/stripe: delivery order does not matter', () => {
       await expectEnded(t);
     });
 
-    it('provisions from the subscription\'s metadata', async () => {
+    it("provisions from the subscription's metadata", async () => {
       const t = setup({ api: null });
       const metadata = { company_name: 'Shop', owner_email: 'o@shop.test', owner_first_name: 'Grace', owner_last_name: 'Hopper' };
       await t.deliver(eventBody('customer.subscription.created', subscriptionJson({ metadata })));
-      expect(t.producer.named('provision').map((j) => j.payload)).toEqual([expect.objectContaining({ companyName: 'Shop', stripeSubscriptionId: 'sub_unit1' })]);
+      expect(t.producer.named('provision').map((j) => j.payload)).toEqual([
+        expect.objectContaining({ companyName: 'Shop', stripeSubscriptionId: 'sub_unit1' }),
+      ]);
       expect(t.stripe.reads).toBe(0);
     });
   });

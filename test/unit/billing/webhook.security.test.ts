@@ -101,7 +101,11 @@ describe('POST /api/webhooks/stripe: signatures (refused with 400, nothing recor
   });
 
   it('answers 503 problem, not 500, when no webhook secret is configured', async () => {
-    const t = webhookApp({ config: (c) => { c.billing.webhookSecret = null; } });
+    const t = webhookApp({
+      config: (c) => {
+        c.billing.webhookSecret = null;
+      },
+    });
     const response = await t.deliver(created());
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ detail: expect.stringContaining('STRIPE_WEBHOOK_SECRET') });
@@ -109,7 +113,11 @@ describe('POST /api/webhooks/stripe: signatures (refused with 400, nothing recor
   });
 
   it('keeps the body limit: an oversized delivery is 413 before any verification', async () => {
-    const t = webhookApp({ config: (c) => { c.http.bodyLimitBytes = 1024; } });
+    const t = webhookApp({
+      config: (c) => {
+        c.http.bodyLimitBytes = 1024;
+      },
+    });
     const body = eventBody('customer.subscription.created', { ...subscriptionJson(), padding: 'x'.repeat(2048) });
     const response = await t.deliver(body);
     expect(response.status).toBe(413);

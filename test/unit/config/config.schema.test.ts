@@ -32,8 +32,22 @@ describe('Config schema', () => {
   });
 
   it('has the documented top-level sections', () => {
-    expect(Object.keys(Config.shape)).toEqual(expect.arrayContaining([
-      'server', 'redis', 'kubernetes', 'auth', 'logging', 'helm', 'platform', 'timeouts', 'provisioning', 'queue', 'http', 'sse', 'tiers',
-    ]));
+    expect(Object.keys(Config.shape)).toEqual(
+      expect.arrayContaining([
+        'server',
+        'redis',
+        'kubernetes',
+        'auth',
+        'logging',
+        'helm',
+        'platform',
+        'timeouts',
+        'provisioning',
+        'queue',
+        'http',
+        'sse',
+        'tiers',
+      ]),
+    );
   });
 });

@@ -108,7 +108,15 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const paths = error?.issues.map((issue) => issue.path);
     expect(paths).toEqual(
-      expect.arrayContaining(['server.port', 'logging.level', 'redis.url', 'timeouts.waitForApi', 'platform.storageClass', 'platform.images.api.tag', 'queue.atempts']),
+      expect.arrayContaining([
+        'server.port',
+        'logging.level',
+        'redis.url',
+        'timeouts.waitForApi',
+        'platform.storageClass',
+        'platform.images.api.tag',
+        'queue.atempts',
+      ]),
     );
     expect(error?.issues.find((issue) => issue.path === 'server.port')?.source).toBe('PORT');
     expect(error?.message).toMatch(/^Invalid configuration:\n/);
@@ -121,9 +129,7 @@ describe('loadConfig', () => {
     expect(issuesOf(() => load({ env: { AUTH_JWT_SECRET: undefined } }))).toEqual([
       expect.stringMatching(/^auth.jwtSecret: set exactly one of AUTH_JWT_SECRET or AUTH_JWKS_URL/),
     ]);
-    expect(issuesOf(() => load({ env: { AUTH_JWKS_URL: 'https://id.example/jwks' } }))).toEqual([
-      expect.stringMatching(/^auth.jwtSecret: set only one/),
-    ]);
+    expect(issuesOf(() => load({ env: { AUTH_JWKS_URL: 'https://id.example/jwks' } }))).toEqual([expect.stringMatching(/^auth.jwtSecret: set only one/)]);
     const jwks = load({ env: { AUTH_JWT_SECRET: '', AUTH_JWKS_URL: 'https://id.example/.well-known/jwks.json' } });
     expect(jwks.auth.jwksUrl).toBe('https://id.example/.well-known/jwks.json');
     expect(jwks.auth.jwtSecret).toBeUndefined();
@@ -163,7 +169,10 @@ describe('loadConfig', () => {
 
   it('bounds name prefixes so namespaces stay ≤ 63 and releases ≤ 53 characters', () => {
     const issues = issuesOf(() => load({ override: `platform: { namespacePrefix: ${'n'.repeat(27)}, releasePrefix: ${'r'.repeat(17)} }` }));
-    expect(issues).toEqual([expect.stringMatching(/^platform.namespacePrefix: must be at most 26/), expect.stringMatching(/^platform.releasePrefix: must be at most 16/)]);
+    expect(issues).toEqual([
+      expect.stringMatching(/^platform.namespacePrefix: must be at most 26/),
+      expect.stringMatching(/^platform.releasePrefix: must be at most 16/),
+    ]);
   });
 
   it('reports unreadable and malformed files with their source', () => {

@@ -42,10 +42,16 @@ describe('redis configuration: one server or Sentinel', () => {
   });
 
   it('takes sentinels and TLS from an override file', () => {
-    const redis = load({}, 'redis:\n  sentinels: [s0:26379]\n  name: tp\n  tls: { caFile: /etc/redis-ca/ca.crt, serverName: redis.internal }\n  sentinelTls: { rejectUnauthorized: false }\n  leaseReplicas: 2\n').redis;
+    const redis = load(
+      {},
+      'redis:\n  sentinels: [s0:26379]\n  name: tp\n  tls: { caFile: /etc/redis-ca/ca.crt, serverName: redis.internal }\n  sentinelTls: { rejectUnauthorized: false }\n  leaseReplicas: 2\n',
+    ).redis;
     expect(redis).toEqual({
-      sentinels: ['s0:26379'], name: 'tp', leaseReplicas: 2,
-      tls: { caFile: '/etc/redis-ca/ca.crt', serverName: 'redis.internal' }, sentinelTls: { rejectUnauthorized: false },
+      sentinels: ['s0:26379'],
+      name: 'tp',
+      leaseReplicas: 2,
+      tls: { caFile: '/etc/redis-ca/ca.crt', serverName: 'redis.internal' },
+      sentinelTls: { rejectUnauthorized: false },
     });
   });
 
@@ -60,9 +66,7 @@ describe('redis configuration: one server or Sentinel', () => {
   });
 
   it('needs the master group with sentinels, and refuses sentinel settings without sentinels', () => {
-    expect(issues({ REDIS_SENTINELS: 's0:26379' })).toEqual([
-      'redis.name: required with redis.sentinels: the master group they monitor (REDIS_SENTINEL_NAME)',
-    ]);
+    expect(issues({ REDIS_SENTINELS: 's0:26379' })).toEqual(['redis.name: required with redis.sentinels: the master group they monitor (REDIS_SENTINEL_NAME)']);
     expect(issues({ REDIS_SENTINEL_NAME: 'tp', REDIS_SENTINEL_PASSWORD: 'x' })).toEqual([
       'redis.name: applies only with redis.sentinels (REDIS_SENTINEL_NAME)',
       'redis.sentinelPassword: applies only with redis.sentinels (REDIS_SENTINEL_PASSWORD)',

@@ -11,12 +11,20 @@ const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 type Tree = Record<string, unknown>;
 const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
 const merge = (base: Tree, over: Tree): Tree =>
-  Object.fromEntries([...new Set([...Object.keys(base), ...Object.keys(over)])].map((key) => {
-    const [a, b] = [base[key], over[key]];
-    return [key, isTree(a) && isTree(b) ? merge(a, b) : b === undefined ? a : b];
-  }));
+  Object.fromEntries(
+    [...new Set([...Object.keys(base), ...Object.keys(over)])].map((key) => {
+      const [a, b] = [base[key], over[key]];
+      return [key, isTree(a) && isTree(b) ? merge(a, b) : b === undefined ? a : b];
+    }),
+  );
 
-type Service = { image?: string; command?: string[]; environment?: Record<string, string>; depends_on?: Record<string, { condition: string }>; volumes?: string[] };
+type Service = {
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
+};
 const base = parse(read('docker-compose.yml'), { merge: true }) as Tree;
 const override = parse(read('deploy/compose/sentinel.yaml'), { merge: true }) as Tree;
 const merged = merge(base, override) as { services: Record<string, Service>; volumes: Record<string, unknown> };
@@ -35,7 +43,9 @@ describe('docker compose with Redis Sentinel (deploy/compose/sentinel.yaml)', ()
     expect(replica.volumes).toEqual(['redis-replica-data:/data']);
     expect(merged.volumes).toHaveProperty('redis-replica-data');
     // The primary keeps what BullMQ needs and announces its name.
-    expect(services['redis']!.command).toEqual(expect.arrayContaining(['--maxmemory-policy', 'noeviction', '--appendonly', 'yes', '--replica-announce-ip', 'redis']));
+    expect(services['redis']!.command).toEqual(
+      expect.arrayContaining(['--maxmemory-policy', 'noeviction', '--appendonly', 'yes', '--replica-announce-ip', 'redis']),
+    );
     for (const name of sentinelNames) {
       expect(services[name]!.image, name).toBe(image);
       expect(sentinelConf(services[name]!), name).toMatch(/^\s*sentinel monitor tp redis 6379 2$/m);

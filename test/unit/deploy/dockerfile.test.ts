@@ -72,16 +72,22 @@ describe('Dockerfile', () => {
     expect(inStage('runtime', 'COPY').map((i) => i.args)).toContain('--from=deps /app/node_modules ./node_modules');
   });
 
-  it('builds the pinned Helm (the sandbox\'s version) from its Go module and copies only the binary', () => {
+  it("builds the pinned Helm (the sandbox's version) from its Go module and copies only the binary", () => {
     const arg = instructions.find((i) => i.keyword === 'ARG' && i.args.startsWith('HELM_VERSION='));
     expect(arg?.args).toBe(`HELM_VERSION=${SANDBOX_VERSIONS.helm}`);
     expect(arg?.stage).toBe(''); // global, so every stage sees one value
     const helmStage = froms.find((f) => imageOf(f).startsWith('golang:'))!;
-    const build = inStage(helmStage.stage, 'RUN').map((i) => i.args).join('\n');
+    const build = inStage(helmStage.stage, 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(build).toMatch(/go install .*"helm\.sh\/helm\/v4\/cmd\/helm@\$\{HELM_VERSION\}"/);
     expect(build).toContain('helm.sh/helm/v4/internal/version.version=${HELM_VERSION}');
     expect(inStage('runtime', 'COPY').map((i) => i.args)).toContain(`--from=${helmStage.stage} /out/helm /usr/local/bin/helm`);
-    expect(inStage('runtime', 'ENV').map((i) => i.args).join(' ')).toContain('HELM_BINARY=/usr/local/bin/helm');
+    expect(
+      inStage('runtime', 'ENV')
+        .map((i) => i.args)
+        .join(' '),
+    ).toContain('HELM_BINARY=/usr/local/bin/helm');
   });
 
   it('ships the charts, the default config and the sources, and nothing from test/', () => {
@@ -101,7 +107,9 @@ describe('Dockerfile', () => {
   });
 
   it('has tini as PID 1 in front of node, with the mode as the overridable argument', () => {
-    const runs = inStage('runtime', 'RUN').map((i) => i.args).join('\n');
+    const runs = inStage('runtime', 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(runs).toMatch(/apt-get install [^\n]*\btini=\S+/);
     expect(JSON.parse(inStage('runtime', 'ENTRYPOINT').at(-1)!.args)).toEqual(['tini', '--', 'node', 'src/main.ts']);
     expect(JSON.parse(inStage('runtime', 'CMD').at(-1)!.args)).toEqual(['all']);
@@ -126,7 +134,10 @@ describe('production dependencies', () => {
 
 describe('.dockerignore', () => {
   it('keeps dependencies, VCS data, the sandbox and tests out of the build context', () => {
-    const entries = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const entries = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(entries).toEqual(expect.arrayContaining(['**/node_modules', '.git', '.sandbox', 'test', '.env']));
     for (const needed of ['src', 'config', 'charts', 'package.json', 'package-lock.json']) expect(entries).not.toContain(needed);
   });

@@ -27,7 +27,13 @@ const platform: ChartValuesInput['platform'] = {
     postgres: { repository: 'ghcr.io/cloudnative-pg/postgresql', tag: '17.5' },
   },
 };
-const provision = { companyName: 'Acme Auto', ownerEmail: 'owner@acme.test', ownerFirstName: 'Ada', ownerLastName: 'Lovelace', subscriptionTier: 'professional' };
+const provision = {
+  companyName: 'Acme Auto',
+  ownerEmail: 'owner@acme.test',
+  ownerFirstName: 'Ada',
+  ownerLastName: 'Lovelace',
+  subscriptionTier: 'professional',
+};
 
 function builderAccepts(resourceOverrides: unknown): boolean {
   try {
@@ -50,7 +56,10 @@ const count = fc.oneof(
   { arbitrary: fc.constantFrom(9, 10, 99, 100_000, 100_001, 2 ** 31), weight: 1 },
   { arbitrary: fc.double({ min: -1, max: 30, noNaN: true }), weight: 1 },
 );
-const sizeLike = fc.oneof(fc.constantFrom('20Gi', '1Mi', '999999Ti'), fc.constantFrom('1000000Gi', '0Gi', '01Gi', '250m', '2', '1.5Gi', '512Ki', '1Pi', 'big', '', '--set=x'));
+const sizeLike = fc.oneof(
+  fc.constantFrom('20Gi', '1Mi', '999999Ti'),
+  fc.constantFrom('1000000Gi', '0Gi', '01Gi', '250m', '2', '1.5Gi', '512Ki', '1Pi', 'big', '', '--set=x'),
+);
 const nameLike = fc.oneof(fc.constantFrom('fast-ssd', 'local-path', 'a.b'), fc.constantFrom('Fast', '-x', '', 'x'.repeat(254), 'ebs_gp3'));
 const anything = fc.oneof(fc.string(), fc.boolean(), fc.constant(null), fc.constant([]));
 const mostly = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ arbitrary, weight: 19 }, { arbitrary: anything, weight: 1 });

@@ -135,13 +135,18 @@ describe('reserved tenant ids', () => {
     expect(generateTenantId('Acme', 'abc123', ['acme-abc123'])).toBe('acme-abc124');
     expect(generateTenantId('Acme', 'ffffff', ['acme-ffffff', 'acme-000000'])).toBe('acme-000001');
     fc.assert(
-      fc.property(fc.string({ maxLength: 60 }), fc.stringMatching(/^[0-9a-f]{6}$/), fc.array(fc.stringMatching(/^[0-9a-f]{6}$/), { maxLength: 5 }), (name, hex, taken) => {
-        // Reserve the very ids this name would be given, plus the configured hosts.
-        const reserved = [...configured, ...[hex, ...taken].map((h) => `${slugify(name)}-${h}`)];
-        const id = generateTenantId(name, hex, reserved);
-        expect(reservedTenantIdProblem(id, reserved)).toBeUndefined();
-        expect(TenantId.safeParse(id).success).toBe(true);
-      }),
+      fc.property(
+        fc.string({ maxLength: 60 }),
+        fc.stringMatching(/^[0-9a-f]{6}$/),
+        fc.array(fc.stringMatching(/^[0-9a-f]{6}$/), { maxLength: 5 }),
+        (name, hex, taken) => {
+          // Reserve the very ids this name would be given, plus the configured hosts.
+          const reserved = [...configured, ...[hex, ...taken].map((h) => `${slugify(name)}-${h}`)];
+          const id = generateTenantId(name, hex, reserved);
+          expect(reservedTenantIdProblem(id, reserved)).toBeUndefined();
+          expect(TenantId.safeParse(id).success).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -3,7 +3,12 @@ import { coalesceReads } from '../../../src/jobs/coalesced-reads.ts';
 import type { StoredJobEvent } from '../../../src/jobs/job-events.schema.ts';
 import type { JobHistory } from '../../../src/jobs/job-history.ts';
 
-const event = (id: string): StoredJobEvent => ({ type: 'log', id, jobId: 'j1', data: { timestamp: '2026-03-01T12:00:00.000Z', level: 'info', step: 's', message: id } });
+const event = (id: string): StoredJobEvent => ({
+  type: 'log',
+  id,
+  jobId: 'j1',
+  data: { timestamp: '2026-03-01T12:00:00.000Z', level: 'info', step: 's', message: id },
+});
 
 /** A history that counts the reads it is sent and answers, a little later, with what it held when each was sent. */
 function countingHistory() {
@@ -24,12 +29,12 @@ describe('coalesceReads', () => {
     const backend = countingHistory();
     backend.entries.push(event('1-0'), event('2-0'));
     const reads = coalesceReads(backend.history);
-    const answers = await Promise.all([
-      ...Array.from({ length: 100 }, () => reads.read('j1', '1-0')),
-      reads.read('j1', undefined),
-      reads.read('j2', '1-0'),
+    const answers = await Promise.all([...Array.from({ length: 100 }, () => reads.read('j1', '1-0')), reads.read('j1', undefined), reads.read('j2', '1-0')]);
+    expect(backend.sent).toEqual([
+      ['j1', '1-0'],
+      ['j1', undefined],
+      ['j2', '1-0'],
     ]);
-    expect(backend.sent).toEqual([['j1', '1-0'], ['j1', undefined], ['j2', '1-0']]);
     expect(answers.slice(0, 100).every((a) => a.length === 1 && a[0]!.id === '2-0')).toBe(true);
     expect(answers[100]).toHaveLength(2);
   });

@@ -9,7 +9,13 @@ describe('custom-domain claim names', () => {
   });
 
   it('gives different hosts different names, each a valid ConfigMap name of fixed length', () => {
-    const hosts = ['shop.example.com', 'shop.example.co', 'www.shop.example.com', 'xn--bcher-kva.example', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`];
+    const hosts = [
+      'shop.example.com',
+      'shop.example.co',
+      'www.shop.example.com',
+      'xn--bcher-kva.example',
+      `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`,
+    ];
     const names = hosts.map(claimName);
     expect(new Set(names).size).toBe(hosts.length);
     for (const name of names) {

@@ -24,24 +24,32 @@ describe('databaseReadiness', () => {
     expect(databaseReadiness(undefined).done).toBe(false);
     expect(databaseReadiness(cluster({ phase: 'Setting up primary' })).done).toBe(false);
   });
-  it('recognises hibernation by the operator\'s condition', () => {
+  it("recognises hibernation by the operator's condition", () => {
     expect(databaseHibernation(cluster()).done).toBe(false);
     expect(databaseHibernation(cluster({ conditions: [{ type: 'cnpg.io/hibernation', status: 'True' }] })).done).toBe(true);
   });
 });
 
 describe('deploymentReadiness', () => {
-  const deployment = (status: V1DeploymentStatus, generation = 3, replicas = 2) => ({ metadata: { name: 'api', generation }, spec: { replicas }, status }) as V1Deployment;
+  const deployment = (status: V1DeploymentStatus, generation = 3, replicas = 2) =>
+    ({ metadata: { name: 'api', generation }, spec: { replicas }, status }) as V1Deployment;
   it('is ready once this generation is rolled out and every replica is updated, ready and available', () => {
     const ready = deployment({ observedGeneration: 3, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
     expect(deploymentReadiness(ready)).toEqual({ done: true, value: { replicas: 2, readyReplicas: 2 } });
   });
   it('is not ready while the controller has not seen the new generation or old pods remain', () => {
-    expect(deploymentReadiness(deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 })).done).toBe(false);
-    expect(deploymentReadiness(deployment({ observedGeneration: 3, replicas: 3, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 3 })).done).toBe(false);
+    expect(deploymentReadiness(deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 })).done).toBe(
+      false,
+    );
+    expect(deploymentReadiness(deployment({ observedGeneration: 3, replicas: 3, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 3 })).done).toBe(
+      false,
+    );
   });
   it('reports a stalled rollout', () => {
-    const stalled = deployment({ observedGeneration: 3, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'timed out' }] });
+    const stalled = deployment({
+      observedGeneration: 3,
+      conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'timed out' }],
+    });
     expect(deploymentReadiness(stalled)).toEqual({ done: false, reason: 'api stalled: timed out' });
   });
   it('counts zero replicas (hibernated) as rolled out', () => {

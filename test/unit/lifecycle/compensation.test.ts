@@ -17,7 +17,13 @@ const ref = tenantRef(config, 'acme-abc123');
 const at = '2026-01-01T00:00:00.000Z';
 const failure = { step: 'deploy-chart', message: 'chart rejected' };
 const marker = (state: OperationMarker['state'], jobId = 'p-1'): OperationMarker => ({ type: 'provision', jobId, state, at });
-const revision = (n: number, status: HelmRelease['status']): HelmRelease => ({ name: ref.release, namespace: ref.namespace, revision: n, status, description: '' });
+const revision = (n: number, status: HelmRelease['status']): HelmRelease => ({
+  name: ref.release,
+  namespace: ref.namespace,
+  revision: n,
+  status,
+  description: '',
+});
 
 function world(state: OperationMarker, history: HelmRelease[]) {
   const calls: string[] = [];
@@ -71,26 +77,50 @@ describe('a provision whose last write fails on its last attempt', () => {
     const history: JobHistory = {
       channel: 'c',
       append: async (_id, e) => {
-        if (e.type === 'completed') throw new Error('READONLY You can\'t write against a read only replica.');
+        if (e.type === 'completed') throw new Error("READONLY You can't write against a read only replica.");
         events.push(e);
         return { ...e, id: `${events.length}-0`, jobId: 'p-1' };
       },
       read: async () => [],
     };
-    const workloads = { waitForDatabase: async () => ({ readyInstances: 1, instances: 1, phase: 'healthy' }), waitForDeployment: async () => ({ readyReplicas: 1, replicas: 1 }) };
-    const kube = { version: { getCode: async () => ({ gitVersion: 'v1.37.2' }) }, core: { readNamespacedSecret: async () => ({}), createNamespacedSecret: async () => ({}) } };
+    const workloads = {
+      waitForDatabase: async () => ({ readyInstances: 1, instances: 1, phase: 'healthy' }),
+      waitForDeployment: async () => ({ readyReplicas: 1, replicas: 1 }),
+    };
+    const kube = {
+      version: { getCode: async () => ({ gitVersion: 'v1.37.2' }) },
+      core: { readNamespacedSecret: async () => ({}), createNamespacedSecret: async () => ({}) },
+    };
     const helm = { ...(w.deps.helm as object), version: async () => 'v4', upgradeInstall: async () => revision(1, 'deployed') };
     const deps = {
-      config, logger: createLogger({ level: 'silent', pretty: false }), history, leases: new FakeLeases(60_000),
-      tenants: w.tenants, helm, workloads, kube,
+      config,
+      logger: createLogger({ level: 'silent', pretty: false }),
+      history,
+      leases: new FakeLeases(60_000),
+      tenants: w.tenants,
+      helm,
+      workloads,
+      kube,
     } as unknown as ProcessorDeps;
     const payload = {
-      ...ref, requestedAt: at, desired: { tier: 'professional', customDomain: null, resourceOverrides: {}, hibernated: false },
-      companyName: 'Acme', ownerEmail: 'a@example.com', ownerName: 'Ada', stripeCustomerId: null, stripeSubscriptionId: null, expiresAt: null,
+      ...ref,
+      requestedAt: at,
+      desired: { tier: 'professional', customDomain: null, resourceOverrides: {}, hibernated: false },
+      companyName: 'Acme',
+      ownerEmail: 'a@example.com',
+      ownerName: 'Ada',
+      stripeCustomerId: null,
+      stripeSubscriptionId: null,
+      expiresAt: null,
     };
     const job = {
-      id: 'p-1', name: 'provision', data: payload, attemptsMade: 2, opts: { attempts: 3 },
-      moveToDelayed: async () => undefined, updateProgress: async () => undefined,
+      id: 'p-1',
+      name: 'provision',
+      data: payload,
+      attemptsMade: 2,
+      opts: { attempts: 3 },
+      moveToDelayed: async () => undefined,
+      updateProgress: async () => undefined,
     } as unknown as Job;
     await expect(createJobProcessor(deps)(job, 'token')).rejects.toThrow();
     expect(w.calls).toEqual([]);

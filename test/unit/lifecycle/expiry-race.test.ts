@@ -9,17 +9,25 @@ import { FakeIntents, tenantRecord } from '../worker/support/fake-intents.ts';
 
 const config = loadConfig({ env: { KUBECONFIG: '/dev/null', AUTH_JWT_SECRET: 'unit-test-secret-that-is-at-least-32-bytes' } });
 const now = new Date('2026-03-20T00:00:00.000Z');
-const demo = (overrides: Partial<TenantRecord> = {}) => tenantRecord({
-  tier: 'demo', expiresAt: '2026-03-01T00:00:00.000Z', desired: { tier: 'demo', customDomain: null, resourceOverrides: {}, hibernated: true }, ...overrides,
-});
+const demo = (overrides: Partial<TenantRecord> = {}) =>
+  tenantRecord({
+    tier: 'demo',
+    expiresAt: '2026-03-01T00:00:00.000Z',
+    desired: { tier: 'demo', customDomain: null, resourceOverrides: {}, hibernated: true },
+    ...overrides,
+  });
 
 function setup() {
   const tenants = new FakeIntents();
   const queued: Array<{ name: string; jobId: string }> = [];
   const deps: LifecycleDeps & { logger: ReturnType<typeof createLogger> } = {
-    config, tenants, now: () => now, logger: createLogger({ level: 'silent', pretty: false }),
+    config,
+    tenants,
+    now: () => now,
+    logger: createLogger({ level: 'silent', pretty: false }),
     producer: { enqueue: async (name, _payload, jobId) => (queued.push({ name, jobId }), jobId) },
-    helm: { template: async () => '' }, workloads: { readDatabase: async () => undefined },
+    helm: { template: async () => '' },
+    workloads: { readDatabase: async () => undefined },
   };
   return { deps, tenants, queued };
 }
@@ -63,8 +71,12 @@ describe('the expiry sweep and a tenant that pays meanwhile', () => {
   });
 
   it('gives a failed expiry removal a new job id, so the next sweep tries again (finding 10)', () => {
-    const removal = demo({ operation: { type: 'deprovision', jobId: 'expiry-deprovision-x', state: 'queued', at: '2026-03-16T00:00:00.000Z', reason: 'expiry' } });
-    const failed = demo({ operation: { type: 'deprovision', jobId: 'expiry-deprovision-x', state: 'failed', at: '2026-03-16T00:00:00.000Z', reason: 'expiry' } });
+    const removal = demo({
+      operation: { type: 'deprovision', jobId: 'expiry-deprovision-x', state: 'queued', at: '2026-03-16T00:00:00.000Z', reason: 'expiry' },
+    });
+    const failed = demo({
+      operation: { type: 'deprovision', jobId: 'expiry-deprovision-x', state: 'failed', at: '2026-03-16T00:00:00.000Z', reason: 'expiry' },
+    });
     expect(expiryJobId('deprovision', failed)).not.toBe(expiryJobId('deprovision', removal));
     expect(expiryJobId('deprovision', removal)).toBe(expiryJobId('deprovision', demo()));
   });

@@ -31,11 +31,23 @@ describe('a job whose payload names another namespace or release', () => {
     tenants.put(tenantRecord({ operation: { type: 'deprovision', jobId: 'd-1', state: 'queued', at: own.requestedAt } }));
     const leases = new FakeLeases(60_000);
     const deps = {
-      config, logger: createLogger({ level: 'silent', pretty: false }), history, leases, tenants,
+      config,
+      logger: createLogger({ level: 'silent', pretty: false }),
+      history,
+      leases,
+      tenants,
       helm: { uninstall: async (release: string, namespace: string) => void calls.push(`uninstall ${release} ${namespace}`) },
       workloads: { waitForNamespaceGone: async () => true },
     } as unknown as ProcessorDeps;
-    const job = { id: 'd-1', name: 'deprovision', data: { ...own, ...forged }, attemptsMade: 0, opts: { attempts: 3 }, moveToDelayed: async () => undefined, updateProgress: async () => undefined } as unknown as Job;
+    const job = {
+      id: 'd-1',
+      name: 'deprovision',
+      data: { ...own, ...forged },
+      attemptsMade: 0,
+      opts: { attempts: 3 },
+      moveToDelayed: async () => undefined,
+      updateProgress: async () => undefined,
+    } as unknown as Job;
     await expect(createJobProcessor(deps)(job, 'token')).rejects.toThrow(/refused/);
     expect(calls).toEqual([]);
     expect(tenants.deleted).toEqual([]);

@@ -12,7 +12,8 @@ function setup() {
   const queued: string[] = [];
   const claims = new Map<string, string>();
   const deps = {
-    config, tenants,
+    config,
+    tenants,
     producer: { enqueue: async (_name: string, _payload: unknown, jobId: string) => (queued.push(jobId), jobId) },
     claims: {
       claim: async (host: string, tenantId: string) => {
@@ -49,12 +50,15 @@ describe('the provision intake', () => {
   it('claims the custom domain first and gives it back when the tenant cannot be recorded or queued', async () => {
     const { deps, claims } = setup();
     await requestProvision(deps, { ...request, customDomain: 'shop.example.com' }, { tenantId: 'one-aaaaaa', jobId: 'p-1' });
-    await expect(requestProvision(deps, { ...request, customDomain: 'shop.example.com' }, { tenantId: 'two-bbbbbb', jobId: 'p-2' }))
-      .rejects.toThrow(/already used by tenant one-aaaaaa/);
+    await expect(requestProvision(deps, { ...request, customDomain: 'shop.example.com' }, { tenantId: 'two-bbbbbb', jobId: 'p-2' })).rejects.toThrow(
+      /already used by tenant one-aaaaaa/,
+    );
     deps.producer.enqueue = async () => {
       throw new Error('Connection is closed.');
     };
-    await expect(requestProvision(deps, { ...request, customDomain: 'other.example.com' }, { tenantId: 'three-cccccc', jobId: 'p-3' })).rejects.toThrow(/closed/);
+    await expect(requestProvision(deps, { ...request, customDomain: 'other.example.com' }, { tenantId: 'three-cccccc', jobId: 'p-3' })).rejects.toThrow(
+      /closed/,
+    );
     expect([...claims.entries()]).toEqual([['shop.example.com', 'one-aaaaaa']]);
   });
 });

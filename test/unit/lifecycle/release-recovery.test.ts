@@ -13,7 +13,9 @@ function fakeHelm(history: Array<[number, HelmReleaseStatus]>) {
     history: async (_r, _n, s) => (signals.add(s), history.map(([revision, status]) => release(revision, status))),
     rollback: async (_r, _n, revision, s) => void (signals.add(s), calls.push(`rollback ${revision}`)),
     uninstall: async (_r, _n, s) => void (signals.add(s), calls.push('uninstall')),
-    upgradeInstall: async () => { throw new Error('not used'); },
+    upgradeInstall: async () => {
+      throw new Error('not used');
+    },
     template: async () => '',
     version: async () => 'v4.3.1',
   };
@@ -35,7 +37,11 @@ describe('recoverRelease', () => {
   });
   it('rolls a pending upgrade or rollback back to the last deployed revision', async () => {
     for (const status of ['pending-upgrade', 'pending-rollback'] as const) {
-      const { helm, calls } = fakeHelm([[1, 'superseded'], [2, 'deployed'], [3, status]]);
+      const { helm, calls } = fakeHelm([
+        [1, 'superseded'],
+        [2, 'deployed'],
+        [3, status],
+      ]);
       await recoverRelease(helm, 'r', 'n', signal);
       expect(calls).toEqual(['rollback 2']);
     }
@@ -44,7 +50,10 @@ describe('recoverRelease', () => {
     const never = fakeHelm([[1, 'failed']]);
     await recoverRelease(never.helm, 'r', 'n', signal);
     expect(never.calls).toEqual(['uninstall']);
-    const upgraded = fakeHelm([[1, 'deployed'], [2, 'failed']]);
+    const upgraded = fakeHelm([
+      [1, 'deployed'],
+      [2, 'failed'],
+    ]);
     expect(await recoverRelease(upgraded.helm, 'r', 'n', signal)).toBeUndefined();
     expect(upgraded.calls).toEqual([]);
   });
@@ -52,13 +61,20 @@ describe('recoverRelease', () => {
   it('classifies without acting: the decision is a pure function of status and history', () => {
     const r = (revision: number, status: HelmReleaseStatus): HelmRelease => ({ name: 'r', namespace: 'n', revision, status, description: '' });
     expect(classifyRelease(undefined, [])).toEqual({ kind: 'none' });
-    expect(classifyRelease(r(3, 'pending-upgrade'), [r(1, 'superseded'), r(2, 'deployed'), r(3, 'pending-upgrade')])).toMatchObject({ kind: 'rollback', revision: 2 });
+    expect(classifyRelease(r(3, 'pending-upgrade'), [r(1, 'superseded'), r(2, 'deployed'), r(3, 'pending-upgrade')])).toMatchObject({
+      kind: 'rollback',
+      revision: 2,
+    });
     expect(classifyRelease(r(2, 'pending-upgrade'), [r(1, 'failed'), r(2, 'pending-upgrade')])).toMatchObject({ kind: 'uninstall' });
     expect(classifyRelease(r(3, 'failed'), [r(1, 'superseded'), r(2, 'superseded'), r(3, 'failed')])).toEqual({ kind: 'none' });
   });
 
   it('rolls a failed upgrade back to the last deployed revision and never uninstalls', async () => {
-    const failed = fakeHelm([[1, 'superseded'], [2, 'deployed'], [3, 'failed']]);
+    const failed = fakeHelm([
+      [1, 'superseded'],
+      [2, 'deployed'],
+      [3, 'failed'],
+    ]);
     expect(await rollBackToLastDeployed(failed.helm, 'r', 'n', signal)).toContain('rolled back to revision 2');
     expect(failed.calls).toEqual(['rollback 2']);
     // Every Helm call of a rollback carries the caller's signal (and with it its deadline).

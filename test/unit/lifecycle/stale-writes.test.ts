@@ -10,8 +10,17 @@ const config = loadConfig({ env: { KUBECONFIG: '/dev/null', AUTH_JWT_SECRET: 'un
 const at = '2026-01-01T00:00:00.000Z';
 const desired = { tier: 'professional' as const, customDomain: 'old.example.com', resourceOverrides: {}, hibernated: false };
 const job: ProvisionJob = {
-  tenantId: 'acme-abc123', namespace: 'tenant-acme-abc123', release: 'tenant-acme-abc123', requestedAt: at, desired,
-  companyName: 'Acme', ownerEmail: 'a@example.com', ownerName: 'Ada', stripeCustomerId: 'cus_old', stripeSubscriptionId: null, expiresAt: null,
+  tenantId: 'acme-abc123',
+  namespace: 'tenant-acme-abc123',
+  release: 'tenant-acme-abc123',
+  requestedAt: at,
+  desired,
+  companyName: 'Acme',
+  ownerEmail: 'a@example.com',
+  ownerName: 'Ada',
+  stripeCustomerId: 'cus_old',
+  stripeSubscriptionId: null,
+  expiresAt: null,
 };
 
 /**
@@ -21,7 +30,14 @@ const job: ProvisionJob = {
 describe('provision steps never write values older than the intent they read', () => {
   it('keeps a custom domain and Stripe ids changed while the provision ran', async () => {
     const tenants = new FakeIntents();
-    tenants.put(tenantRecord({ desired, customDomain: desired.customDomain, stripeCustomerId: 'cus_old', operation: { type: 'provision', jobId: 'p-1', state: 'active', at } }));
+    tenants.put(
+      tenantRecord({
+        desired,
+        customDomain: desired.customDomain,
+        stripeCustomerId: 'cus_old',
+        operation: { type: 'provision', jobId: 'p-1', state: 'active', at },
+      }),
+    );
     const writes: string[] = [];
     const write = tenants.write.bind(tenants);
     tenants.write = async (id, version, change) => (writes.push(Object.keys(change).join(',')), write(id, version, change));
@@ -34,7 +50,11 @@ describe('provision steps never write values older than the intent they read', (
 
     // Meanwhile: an update moves the domain, and billing links the subscription.
     const lifecycle: LifecycleDeps = {
-      config, tenants, producer: { enqueue: async (_n, _p, id) => id }, helm: { template: async () => '' }, workloads: { readDatabase: async () => undefined },
+      config,
+      tenants,
+      producer: { enqueue: async (_n, _p, id) => id },
+      helm: { template: async () => '' },
+      workloads: { readDatabase: async () => undefined },
     };
     await requestUpdate(lifecycle, 'acme-abc123', { customDomain: 'new.example.com' }, { jobId: 'u-2' });
     await recordStripeIds(lifecycle, 'acme-abc123', { customerId: 'cus_new', subscriptionId: 'sub_new' });

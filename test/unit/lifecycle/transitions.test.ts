@@ -14,7 +14,8 @@ describe('the lifecycle transitions', () => {
   });
 
   it('have a verdict for every phase and operation; a tenant being removed accepts only its own removal again', () => {
-    for (const phase of TENANT_PHASES) expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual(['deprovision', 'hibernate', 'provision', 'resume', 'update']);
+    for (const phase of TENANT_PHASES)
+      expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual(['deprovision', 'hibernate', 'provision', 'resume', 'update']);
     const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
     expect(['update', 'hibernate', 'resume', 'provision'].map((op) => intakeVerdict(removing, op as never))).toEqual(['refuse', 'refuse', 'refuse', 'refuse']);
     expect(intakeVerdict(removing, 'deprovision')).toBe('replay');

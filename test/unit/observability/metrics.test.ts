@@ -36,8 +36,16 @@ describe('createMetrics', () => {
     const metrics = quiet();
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await metrics.render();
-    for (const name of ['jobs_total', 'queue_jobs', 'step_duration_seconds', 'provisioning_duration_seconds', 'sse_subscribers',
-      'kubernetes_requests_total', 'helm_invocations_total', 'helm_duration_seconds']) {
+    for (const name of [
+      'jobs_total',
+      'queue_jobs',
+      'step_duration_seconds',
+      'provisioning_duration_seconds',
+      'sse_subscribers',
+      'kubernetes_requests_total',
+      'helm_invocations_total',
+      'helm_duration_seconds',
+    ]) {
       expect(text).toContain(`# TYPE ${P}${name} `);
     }
     // Job series start at zero so dashboards and alerts see them before the first job.
@@ -156,7 +164,9 @@ describe('describeKubeRequest', () => {
 
   it('strips the server URL path of clusters behind a proxy', () => {
     expect(describeKubeRequest('GET', 'https://rancher.example/k8s/clusters/c-1/api/v1/namespaces/api', '/k8s/clusters/c-1/')).toEqual({
-      verb: 'get', group: '', resource: 'namespaces',
+      verb: 'get',
+      group: '',
+      resource: 'namespaces',
     });
   });
 

@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  MissingSystemPackages, SYSTEM_PACKAGES, ensureSystemPackages, missingMessage, missingPackages, type Host,
-} from '../../../scripts/system-packages.ts';
+import { MissingSystemPackages, SYSTEM_PACKAGES, ensureSystemPackages, missingMessage, missingPackages, type Host } from '../../../scripts/system-packages.ts';
 
 const { redisServer, openssl, flock, chromium } = SYSTEM_PACKAGES;
 // Which executable each Debian package puts in place, so the fake apt-get can "install" it.
@@ -34,7 +32,10 @@ function fakeHost(options: FakeOptions): Host & { runs: string[][] } {
 }
 
 const failure = async (promise: Promise<unknown>): Promise<MissingSystemPackages> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(MissingSystemPackages);
   return error as MissingSystemPackages;
 };
@@ -59,7 +60,19 @@ describe('system packages', () => {
     expect(await ensureSystemPackages([redisServer, openssl, flock, chromium], 'npm test', host)).toEqual(['redis-server', 'chromium']);
     expect(host.runs).toEqual([
       ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-q', '-o', 'DPkg::Lock::Timeout=300', 'update'],
-      ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-q', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', 'redis-server', 'chromium'],
+      [
+        'env',
+        'DEBIAN_FRONTEND=noninteractive',
+        'apt-get',
+        '-q',
+        '-o',
+        'DPkg::Lock::Timeout=300',
+        'install',
+        '-y',
+        '--no-install-recommends',
+        'redis-server',
+        'chromium',
+      ],
     ]);
     expect(await missingPackages([redisServer, chromium], host)).toEqual([]);
   });
@@ -68,7 +81,11 @@ describe('system packages', () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const host = fakeHost({ present: ['apt-get', 'sudo'], isRoot: false, sudoWorks: true });
     expect(await ensureSystemPackages([openssl], 'npm run dev', host)).toEqual(['openssl']);
-    expect(host.runs.map((argv) => argv.slice(0, 3))).toEqual([['sudo', '-n', 'true'], ['sudo', '-n', 'env'], ['sudo', '-n', 'env']]);
+    expect(host.runs.map((argv) => argv.slice(0, 3))).toEqual([
+      ['sudo', '-n', 'true'],
+      ['sudo', '-n', 'env'],
+      ['sudo', '-n', 'env'],
+    ]);
   });
 
   it('says in one line what is missing and how to get it when sudo asks for a password', async () => {
@@ -76,14 +93,17 @@ describe('system packages', () => {
     const error = await failure(ensureSystemPackages([redisServer, openssl], 'npm run dev', host));
     expect(error.packages).toEqual(['redis-server', 'openssl']);
     expect(error.message).toBe(
-      'npm run dev: missing Debian packages redis-server, openssl (not root and no passwordless sudo); install with: sudo apt-get install -y redis-server openssl');
+      'npm run dev: missing Debian packages redis-server, openssl (not root and no passwordless sudo); install with: sudo apt-get install -y redis-server openssl',
+    );
     expect(host.runs).toEqual([['sudo', '-n', 'true']]);
   });
 
   it('installs nothing when TP_NO_INSTALL=1, and says so', async () => {
     const host = fakeHost({ present: ['apt-get', 'openssl'], env: { TP_NO_INSTALL: '1' } });
     const error = await failure(ensureSystemPackages([redisServer, openssl], 'npm run dev', host));
-    expect(error.message).toBe('npm run dev: missing Debian package redis-server (automatic install is off: TP_NO_INSTALL=1); install with: apt-get install -y redis-server');
+    expect(error.message).toBe(
+      'npm run dev: missing Debian package redis-server (automatic install is off: TP_NO_INSTALL=1); install with: apt-get install -y redis-server',
+    );
     expect(host.runs).toEqual([]);
   });
 
@@ -97,7 +117,9 @@ describe('system packages', () => {
   it('reports a failed apt-get update or install in one line naming the packages', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const update = await failure(ensureSystemPackages([redisServer], 'npm test', fakeHost({ present: ['apt-get'], aptExit: { update: 100 } })));
-    expect(update.message).toBe('npm test: missing Debian package redis-server (apt-get update exited with 100); install with: apt-get install -y redis-server');
+    expect(update.message).toBe(
+      'npm test: missing Debian package redis-server (apt-get update exited with 100); install with: apt-get install -y redis-server',
+    );
     const install = await failure(ensureSystemPackages([redisServer], 'npm test', fakeHost({ present: ['apt-get'], aptExit: { install: 100 } })));
     expect(install.message).toContain('(apt-get install exited with 100)');
   });

@@ -22,7 +22,7 @@ describe('withDeadline', () => {
 });
 
 describe('withDeadlineSignal', () => {
-  it('aborts the work\'s signal with the DeadlineError when time is up, and settles without waiting for the work', async () => {
+  it("aborts the work's signal with the DeadlineError when time is up, and settles without waiting for the work", async () => {
     let seen: AbortSignal | undefined;
     const call = withDeadlineSignal(20, 'helm', (signal) => {
       seen = signal;
@@ -38,7 +38,11 @@ describe('withDeadlineSignal', () => {
     expect(await withDeadlineSignal(1_000, 'x', async (signal) => ((seen = signal), 7))).toBe(7);
     expect(seen?.aborted).toBe(false);
     await expect(withDeadlineSignal(1_000, 'x', () => Promise.reject(new Error('no')))).rejects.toThrow('no');
-    await expect(withDeadlineSignal(1_000, 'x', () => { throw new Error('sync'); })).rejects.toThrow('sync');
+    await expect(
+      withDeadlineSignal(1_000, 'x', () => {
+        throw new Error('sync');
+      }),
+    ).rejects.toThrow('sync');
     const parent = new AbortController();
     const call = withDeadlineSignal(1_000, 'x', (signal) => ((seen = signal), new Promise<never>(() => undefined)), parent.signal);
     parent.abort(new Error('shutting down'));

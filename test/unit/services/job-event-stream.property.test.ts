@@ -5,7 +5,10 @@ import { expectedEvents, flakyJobEvents, settle, sseClient, sseMismatch } from '
 
 const progress = (i: number): JobEvent => ({ type: 'progress', data: { step: `s${i}`, stepIndex: i, totalSteps: 13, percent: i, message: `s${i}` } });
 const log = (i: number): JobEvent => ({ type: 'log', data: { timestamp: '2026-03-01T12:00:00.000Z', level: 'info', step: `s${i}`, message: `line ${i}` } });
-const terminals: JobEvent[] = [{ type: 'completed', data: { tenantId: 't1' } }, { type: 'failed', data: { step: 's3', message: 'boom' } }];
+const terminals: JobEvent[] = [
+  { type: 'completed', data: { tenantId: 't1' } },
+  { type: 'failed', data: { step: 's3', message: 'boom' } },
+];
 
 /** What can happen between the worker, Redis pub/sub and one client. */
 const Action = fc.oneof(

@@ -112,7 +112,7 @@ describe('followJobEvents', () => {
     expect(client.seen).toHaveLength(2);
   });
 
-  it('sends each event\'s data as JSON with its type as the event name', async () => {
+  it("sends each event's data as JSON with its type as the event name", async () => {
     const events = fakeJobEvents();
     events.append('j1', progress(1));
     events.append('j1', { type: 'failed', data: { step: 's1', message: 'boom' } });

@@ -7,7 +7,13 @@ import { FakeIntents, tenantRecord } from './support/fake-intents.ts';
 
 const config = loadConfig({ env: { KUBECONFIG: '/dev/null', AUTH_JWT_SECRET: 'unit-test-secret-that-is-at-least-32-bytes' } });
 const job = { tenantId: 'acme-abc123', namespace: 'tenant-acme-abc123', release: 'tenant-acme-abc123', requestedAt: '2026-01-01T00:00:00.000Z' };
-const removal = (extra: Partial<NonNullable<TenantRecord['operation']>> = {}) => ({ type: 'deprovision' as const, jobId: 'd-1', state: 'queued' as const, at: job.requestedAt, ...extra });
+const removal = (extra: Partial<NonNullable<TenantRecord['operation']>> = {}) => ({
+  type: 'deprovision' as const,
+  jobId: 'd-1',
+  state: 'queued' as const,
+  at: job.requestedAt,
+  ...extra,
+});
 
 function run(tenant: TenantRecord | undefined, options: { now?: Date; between?: (store: FakeIntents) => Promise<void> } = {}) {
   const calls: string[] = [];
@@ -16,7 +22,9 @@ function run(tenant: TenantRecord | undefined, options: { now?: Date; between?: 
   const remove = store.delete.bind(store);
   store.delete = async (id) => (calls.push('delete'), remove(id));
   const deps = {
-    config, tenants: store, now: () => options.now ?? new Date('2026-01-02T00:00:00.000Z'),
+    config,
+    tenants: store,
+    now: () => options.now ?? new Date('2026-01-02T00:00:00.000Z'),
     helm: { uninstall: async () => void calls.push('uninstall') },
     workloads: { waitForNamespaceGone: async () => true as const },
   } as unknown as OperationDeps;
@@ -39,13 +47,17 @@ describe('deprovision steps', () => {
   });
 
   it('never delete a later incarnation: a live tenant whose marker names another job was provisioned again', async () => {
-    const { calls, done } = run(tenantRecord({ createdAt: '2026-01-01T00:05:00.000Z', operation: { type: 'provision', jobId: 'p-2', state: 'active', at: job.requestedAt } }));
+    const { calls, done } = run(
+      tenantRecord({ createdAt: '2026-01-01T00:05:00.000Z', operation: { type: 'provision', jobId: 'p-2', state: 'active', at: job.requestedAt } }),
+    );
     await done;
     expect(calls).toEqual([]);
   });
 
-  it('remove nothing when the tenant\'s intent is not this removal (a job without its marker is not a current intent)', async () => {
-    const { calls, done } = run(tenantRecord({ createdAt: '2025-12-31T00:00:00.000Z', operation: { type: 'provision', jobId: 'p-1', state: 'completed', at: job.requestedAt } }));
+  it("remove nothing when the tenant's intent is not this removal (a job without its marker is not a current intent)", async () => {
+    const { calls, done } = run(
+      tenantRecord({ createdAt: '2025-12-31T00:00:00.000Z', operation: { type: 'provision', jobId: 'p-1', state: 'completed', at: job.requestedAt } }),
+    );
     await done;
     expect(calls).toEqual([]);
   });

@@ -21,7 +21,9 @@ describe('findDrift', () => {
     expect(drift({ release: undefined })).toBe('release missing');
     expect(drift({ release: { revision: 5, status: 'failed', modifiedAt: now } })).toBe('release failed at revision 5');
     expect(drift({ release: { revision: 5, status: 'pending-upgrade', modifiedAt: new Date(now.getTime() - 30_000) } })).toBeUndefined();
-    expect(drift({ release: { revision: 5, status: 'pending-upgrade', modifiedAt: new Date(now.getTime() - 900_000) } })).toMatch(/stuck in pending-upgrade for 900 s/);
+    expect(drift({ release: { revision: 5, status: 'pending-upgrade', modifiedAt: new Date(now.getTime() - 900_000) } })).toMatch(
+      /stuck in pending-upgrade for 900 s/,
+    );
   });
 
   it('reports hibernation, instance and replica mismatches against the desired state', () => {
@@ -30,6 +32,8 @@ describe('findDrift', () => {
     expect(drift({ apiReplicas: 1 })).toMatch(/API has 1 replicas, desired 3/);
     expect(drift({ webReplicas: undefined })).toMatch(/Web has no replicas/);
     expect(drift({ database: undefined })).toBe('database cluster missing');
-    expect(drift({ database: { instances: 3, hibernated: true }, apiReplicas: 3, webReplicas: 0 }, { ...expected, hibernated: true })).toMatch(/API has 3 replicas, desired 0/);
+    expect(drift({ database: { instances: 3, hibernated: true }, apiReplicas: 3, webReplicas: 0 }, { ...expected, hibernated: true })).toMatch(
+      /API has 3 replicas, desired 0/,
+    );
   });
 });

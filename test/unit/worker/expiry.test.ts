@@ -25,7 +25,7 @@ describe('expiry policy', () => {
     expect(expiryAction(policy('deprovision'), demo, at('2026-03-01T00:00:01Z'))).toBe('deprovision');
   });
 
-  it('leaves tenants already being removed, and other installations\' tenants, alone', () => {
+  it("leaves tenants already being removed, and other installations' tenants, alone", () => {
     expect(expiryAction(policy('deprovision'), { ...demo, namespace: 'other-acme-abc123' }, at('2030-01-01T00:00:00Z'))).toBeUndefined();
     const removing = { ...demo, operation: { type: 'deprovision' as const, jobId: 'd', state: 'queued' as const, at: expiresAt } };
     expect(expiryAction(policy('deprovision'), removing, at('2030-01-01T00:00:00Z'))).toBeUndefined();

@@ -15,7 +15,11 @@ const payload = { tenantId: 'gone-000000', namespace: 'tenant-gone-000000', rele
 function fakeJob(name: string) {
   const delayed: number[] = [];
   const job = {
-    id: `job-${name}`, name, data: payload, attemptsMade: 0, opts: { attempts: 3 },
+    id: `job-${name}`,
+    name,
+    data: payload,
+    attemptsMade: 0,
+    opts: { attempts: 3 },
     moveToDelayed: async (ts: number) => void delayed.push(ts),
     updateProgress: async () => undefined,
   } as unknown as Job;
@@ -27,7 +31,11 @@ function setup() {
   const history: JobHistory = { channel: 'c', append: async (_id, e) => (events.push(e), { ...e, id: '1-0', jobId: 'x' }), read: async () => [] };
   const leases = new FakeLeases(60_000);
   const intents = new FakeIntents();
-  const helm = { uninstall: async () => { throw new Error('must not be called'); } };
+  const helm = {
+    uninstall: async () => {
+      throw new Error('must not be called');
+    },
+  };
   const deps = { config, logger: createLogger({ level: 'silent', pretty: false }), history, leases, tenants: intents, helm } as unknown as ProcessorDeps;
   return { deps, events, leases, intents };
 }
@@ -73,7 +81,7 @@ describe('job processor and the tenant lease', () => {
   });
 });
 
-describe('job processor: the whole job\'s deadline and the Helm children it leaves', () => {
+describe("job processor: the whole job's deadline and the Helm children it leaves", () => {
   const tenantId = 'acme-abc123';
   const ref = { tenantId, namespace: `tenant-${tenantId}`, release: `tenant-${tenantId}`, requestedAt: '2026-01-01T00:00:00.000Z' };
 
@@ -83,16 +91,26 @@ describe('job processor: the whole job\'s deadline and the Helm children it leav
     const history: JobHistory = { channel: 'c', append: async (_id, e) => (events.push(e), { ...e, id: '1-0', jobId: 'x' }), read: async () => [] };
     const leases = new FakeLeases(60_000);
     const store = new FakeIntents();
-    store.put(tenantRecord({ tenantId, namespace: ref.namespace, operation: { type: 'deprovision', jobId: 'job-deprovision', state: 'queued', at: ref.requestedAt } }));
+    store.put(
+      tenantRecord({ tenantId, namespace: ref.namespace, operation: { type: 'deprovision', jobId: 'job-deprovision', state: 'queued', at: ref.requestedAt } }),
+    );
     const deps = {
       config: { ...config, timeouts: { ...config.timeouts, ...overrides } },
-      logger: createLogger({ level: 'silent', pretty: false }), history, leases, tenants: store,
+      logger: createLogger({ level: 'silent', pretty: false }),
+      history,
+      leases,
+      tenants: store,
       helm: { uninstall },
       workloads: { waitForNamespaceGone: async () => true as const },
     } as unknown as ProcessorDeps;
     const job = {
-      id: 'job-deprovision', name: 'deprovision', data: ref, attemptsMade: 0, opts: { attempts: 3 },
-      moveToDelayed: async () => undefined, updateProgress: async () => undefined,
+      id: 'job-deprovision',
+      name: 'deprovision',
+      data: ref,
+      attemptsMade: 0,
+      opts: { attempts: 3 },
+      moveToDelayed: async () => undefined,
+      updateProgress: async () => undefined,
     } as unknown as Job;
     return { deps, job, events, leases, store };
   }
@@ -100,10 +118,11 @@ describe('job processor: the whole job\'s deadline and the Helm children it leav
   /** `helm uninstall` as a child process: it runs until its signal aborts, then takes `graceMs` to exit (Helm's SIGTERM handling). */
   function helmChild(graceMs: number, onExit: () => Promise<void> = async () => undefined) {
     const started: AbortSignal[] = [];
-    const uninstall = (_release: string, _namespace: string, signal?: AbortSignal) => new Promise<void>((_, reject) => {
-      started.push(signal!);
-      signal!.addEventListener('abort', () => setTimeout(() => void onExit().then(() => reject(new Error('helm: interrupted'))), graceMs), { once: true });
-    });
+    const uninstall = (_release: string, _namespace: string, signal?: AbortSignal) =>
+      new Promise<void>((_, reject) => {
+        started.push(signal!);
+        signal!.addEventListener('abort', () => setTimeout(() => void onExit().then(() => reject(new Error('helm: interrupted'))), graceMs), { once: true });
+      });
     return { started, uninstall };
   }
 
@@ -115,14 +134,17 @@ describe('job processor: the whole job\'s deadline and the Helm children it leav
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect((error as Error).message).toBe('uninstall-release: deprovision did not finish within 1 s (timeouts.provisioning)');
-    expect(events.at(-1)).toMatchObject({ type: 'failed', data: { step: 'uninstall-release', message: 'deprovision did not finish within 1 s (timeouts.provisioning)' } });
+    expect(events.at(-1)).toMatchObject({
+      type: 'failed',
+      data: { step: 'uninstall-release', message: 'deprovision did not finish within 1 s (timeouts.provisioning)' },
+    });
     // Compensated: the removal's marker records the failure (a deprovision is never undone by Helm).
     expect((await store.get(tenantId))?.operation).toMatchObject({ type: 'deprovision', jobId: 'job-deprovision', state: 'failed' });
     // The Helm call carried the job's signal, which the deadline aborted.
     expect(child.started[0]?.aborted).toBe(true);
   });
 
-  it('keeps the tenant\'s lease until a cancelled job\'s Helm child has exited, then releases it', async () => {
+  it("keeps the tenant's lease until a cancelled job's Helm child has exited, then releases it", async () => {
     let heldWhenChildExited: number | undefined;
     const box: { leases?: FakeLeases } = {};
     const child = helmChild(300, async () => {

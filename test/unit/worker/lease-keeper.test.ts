@@ -55,7 +55,7 @@ describe('tenant lease and keeper', () => {
     keeper.stop();
   });
 
-  it('gives the lease up before it can expire: at the last successful renewal\'s send time + TTL − margin', async () => {
+  it("gives the lease up before it can expire: at the last successful renewal's send time + TTL − margin", async () => {
     const leases = new FakeLeases(300);
     const lease = (await leases.acquire('t'))!;
     const keeper = keepLease(leases, lease, new AbortController().signal, logger, { marginMs: 100 });

@@ -14,10 +14,14 @@ function setup(options: { liveStorage?: string; template?: () => Promise<string>
   const enqueued: Array<{ name: string; jobId: string; payload: unknown }> = [];
   let ids = 0;
   const deps: LifecycleDeps = {
-    config, tenants: intents,
+    config,
+    tenants: intents,
     producer: { enqueue: options.enqueue ?? (async (name, payload, jobId) => (enqueued.push({ name, jobId, payload }), jobId)) },
     helm: { template: options.template ?? (async () => 'rendered') },
-    workloads: { readDatabase: async () => (options.liveStorage ? { spec: { instances: 1, storage: { size: options.liveStorage, storageClass: 'local-path' } } } : undefined) },
+    workloads: {
+      readDatabase: async () =>
+        options.liveStorage ? { spec: { instances: 1, storage: { size: options.liveStorage, storageClass: 'local-path' } } } : undefined,
+    },
     newJobId: () => `job-${++ids}`,
     now: () => new Date('2026-02-01T00:00:00.000Z'),
   };
@@ -33,12 +37,24 @@ describe('lifecycle intake', () => {
     const { tenant } = (await intents.read('acme-abc123'))!;
     expect(tenant.desired.tier).toBe('enterprise');
     expect(tenant.operation).toMatchObject({ type: 'update', jobId: 'job-1', state: 'queued' });
-    expect(enqueued).toEqual([{ name: 'update', jobId: 'job-1', payload: { tenantId: 'acme-abc123', namespace: 'tenant-acme-abc123', release: 'tenant-acme-abc123', requestedAt: '2026-02-01T00:00:00.000Z' } }]);
+    expect(enqueued).toEqual([
+      {
+        name: 'update',
+        jobId: 'job-1',
+        payload: { tenantId: 'acme-abc123', namespace: 'tenant-acme-abc123', release: 'tenant-acme-abc123', requestedAt: '2026-02-01T00:00:00.000Z' },
+      },
+    ]);
   });
 
   it('clears the expiry when a demo tenant moves to a paid tier, and refuses a move into the trial tier', async () => {
     const { deps, intents } = setup();
-    intents.put(tenantRecord({ tier: 'demo', expiresAt: '2026-02-08T00:00:00.000Z', desired: { tier: 'demo', customDomain: null, resourceOverrides: {}, hibernated: false } }));
+    intents.put(
+      tenantRecord({
+        tier: 'demo',
+        expiresAt: '2026-02-08T00:00:00.000Z',
+        desired: { tier: 'demo', customDomain: null, resourceOverrides: {}, hibernated: false },
+      }),
+    );
     await requestUpdate(deps, 'acme-abc123', { subscriptionTier: 'professional' });
     expect((await intents.read('acme-abc123'))!.tenant.expiresAt).toBeNull();
     const refused = await requestUpdate(deps, 'acme-abc123', { subscriptionTier: 'demo' }).catch((e: unknown) => e);
@@ -50,13 +66,19 @@ describe('lifecycle intake', () => {
     const { deps, intents, enqueued } = setup({ liveStorage: '200Gi' });
     intents.put(tenantRecord({ tier: 'enterprise', desired: { tier: 'enterprise', customDomain: null, resourceOverrides: {}, hibernated: false } }));
     const shrink = await requestUpdate(deps, 'acme-abc123', { subscriptionTier: 'professional' }).catch((e: unknown) => e);
-    expect((shrink as ChangeRejectedError).errors).toEqual([expect.objectContaining({ path: 'subscriptionTier', message: expect.stringContaining('200Gi to 50Gi') })]);
+    expect((shrink as ChangeRejectedError).errors).toEqual([
+      expect.objectContaining({ path: 'subscriptionTier', message: expect.stringContaining('200Gi to 50Gi') }),
+    ]);
     // A growth accepted but not applied yet counts too: the volume may grow at any moment.
     const queued = setup({ liveStorage: '10Gi' });
     queued.intents.put(tenantRecord({ tier: 'enterprise', desired: { tier: 'enterprise', customDomain: null, resourceOverrides: {}, hibernated: false } }));
     const behind = await requestUpdate(queued.deps, 'acme-abc123', { subscriptionTier: 'professional' }).catch((e: unknown) => e);
     expect((behind as ChangeRejectedError).errors[0]?.message).toContain('from 200Gi to 50Gi');
-    const rejecting = setup({ template: async () => { throw new HelmError('template', 1, "Error: values don't meet the specifications of the schema(s): apiReplicas"); } });
+    const rejecting = setup({
+      template: async () => {
+        throw new HelmError('template', 1, "Error: values don't meet the specifications of the schema(s): apiReplicas");
+      },
+    });
     rejecting.intents.put(tenantRecord());
     const schema = await requestUpdate(rejecting.deps, 'acme-abc123', { resourceOverrides: { apiReplicas: 3 } }).catch((e: unknown) => e);
     expect((schema as ChangeRejectedError).errors[0]).toMatchObject({ path: 'chart', message: expect.stringContaining('schema') });
@@ -100,7 +122,11 @@ describe('lifecycle intake', () => {
   });
 
   it('puts the previous intent back when the job cannot be queued', async () => {
-    const { deps, intents } = setup({ enqueue: async () => { throw new Error('Redis down'); } });
+    const { deps, intents } = setup({
+      enqueue: async () => {
+        throw new Error('Redis down');
+      },
+    });
     intents.put(tenantRecord());
     await expect(requestHibernate(deps, 'acme-abc123')).rejects.toThrow('Redis down');
     const { tenant } = (await intents.read('acme-abc123'))!;

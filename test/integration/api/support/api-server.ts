@@ -45,9 +45,18 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
   // The same service graph as the process: the composition root's own function.
   const claims = createDomainClaims(kube.core, { namespace: config.platform.claimsNamespace, tenantNamespace: registry.namespaceOf });
   const services = buildApiServices({
-    config, logger, registry, claims, workloads: createTenantWorkloads(kube),
+    config,
+    logger,
+    registry,
+    claims,
+    workloads: createTenantWorkloads(kube),
     helm: createHelmClient({ binary: sandboxBinaries().helm, kubeconfig: options.kubeconfig, env: process.env }),
-    kube, queue, producer: createJobProducer(queue, config.queue), history, hub, redis,
+    kube,
+    queue,
+    producer: createJobProducer(queue, config.queue),
+    history,
+    hub,
+    redis,
   });
   const app = createApp({ config, logger, verifier: createJwtVerifier(config.auth), services, shutdown: shutdown.signal });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -64,7 +73,16 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
     });
 
   return {
-    config, baseUrl, call, registry, kube, redis, durable, history, hub, queue,
+    config,
+    baseUrl,
+    call,
+    registry,
+    kube,
+    redis,
+    durable,
+    history,
+    hub,
+    queue,
     async close() {
       shutdown.abort();
       await new Promise<void>((resolve) => server.close(() => resolve()));

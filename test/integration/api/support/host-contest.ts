@@ -5,9 +5,7 @@ import { claimName, normaliseHost } from '../../../../src/kubernetes/domain-clai
 import { statusOf } from '../../../support/kube.ts';
 
 /** One HTTP request that wants `host`: a new tenant asking for it at intake, or an existing one moving onto it. */
-export type HostContender =
-  | { kind: 'provision'; body: Record<string, unknown> }
-  | { kind: 'update'; tenantId: string };
+export type HostContender = { kind: 'provision'; body: Record<string, unknown> } | { kind: 'update'; tenantId: string };
 
 export type HostAnswer = { contender: string; status: number; tenantId: string | undefined; body: string };
 
@@ -32,14 +30,22 @@ export async function contendForHost(
   host: string,
   contenders: HostContender[],
 ): Promise<HostContest> {
-  const answers = await Promise.all(contenders.map(async (c): Promise<HostAnswer> => {
-    const res = c.kind === 'provision'
-      ? await deps.call('/api/provisioning/provision', { body: { ...c.body, customDomain: host } })
-      : await deps.call(`/api/provisioning/${c.tenantId}`, { method: 'PUT', body: { customDomain: host } });
-    const body = await res.text();
-    const tenantId = c.kind === 'update' ? c.tenantId : res.status === 202 ? (JSON.parse(body) as { tenantId: string }).tenantId : undefined;
-    return { contender: c.kind === 'update' ? `update ${c.tenantId}` : `provision ${String(c.body['tenantId'] ?? c.body['companyName'])}`, status: res.status, tenantId, body };
-  }));
+  const answers = await Promise.all(
+    contenders.map(async (c): Promise<HostAnswer> => {
+      const res =
+        c.kind === 'provision'
+          ? await deps.call('/api/provisioning/provision', { body: { ...c.body, customDomain: host } })
+          : await deps.call(`/api/provisioning/${c.tenantId}`, { method: 'PUT', body: { customDomain: host } });
+      const body = await res.text();
+      const tenantId = c.kind === 'update' ? c.tenantId : res.status === 202 ? (JSON.parse(body) as { tenantId: string }).tenantId : undefined;
+      return {
+        contender: c.kind === 'update' ? `update ${c.tenantId}` : `provision ${String(c.body['tenantId'] ?? c.body['companyName'])}`,
+        status: res.status,
+        tenantId,
+        body,
+      };
+    }),
+  );
   return { host, answers, holders: await holdersOf(deps.core, host), claimOwner: await claimOwnerOf(deps.core, deps.claimsNamespace, host) };
 }
 

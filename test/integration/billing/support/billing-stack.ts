@@ -50,12 +50,17 @@ export async function billingStack(deps: ServiceDeps) {
   app.use(requestContext(logger));
   app.onError(createOnError(logger));
   app.notFound(notFoundHandler);
-  app.route('/api/webhooks', createStripeWebhookRoutes({ webhook: createBillingWebhook({ config, redis, lifecycle, schedules }), bodyLimitBytes: config.http.bodyLimitBytes }));
+  app.route(
+    '/api/webhooks',
+    createStripeWebhookRoutes({ webhook: createBillingWebhook({ config, redis, lifecycle, schedules }), bodyLimitBytes: config.http.bodyLimitBytes }),
+  );
 
   const post = (body: string) =>
     app.request('/api/webhooks/stripe', { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Stripe-Signature': sign(body) } });
   return {
-    app, schedules, lifecycle,
+    app,
+    schedules,
+    lifecycle,
     post,
     /** Signs and delivers a subscription event; its payload need not match what stripe-mock holds. */
     deliver(type: string, subscription: Parameters<typeof subscriptionJson>[0], options: { id?: string; created?: number } = {}) {

@@ -25,18 +25,37 @@ export type ContractRun = { report: RunReport; checks: Record<string, number>; l
  * folder, so the hooks file resolves) and reads back its JSON report and, from the NDJSON event
  * log, how many times each check ran.
  */
-export async function runSchemathesis(options: { bin: string; cwd: string; baseUrl: string; token: string; reportDir: string; args: string[] }): Promise<ContractRun> {
+export async function runSchemathesis(options: {
+  bin: string;
+  cwd: string;
+  baseUrl: string;
+  token: string;
+  reportDir: string;
+  args: string[];
+}): Promise<ContractRun> {
   const args = [
-    '--config-file', 'schemathesis.toml', 'run', `${options.baseUrl}/openapi.json`,
-    '--report', 'json,ndjson,junit', '--report-dir', options.reportDir, ...options.args,
+    '--config-file',
+    'schemathesis.toml',
+    'run',
+    `${options.baseUrl}/openapi.json`,
+    '--report',
+    'json,ndjson,junit',
+    '--report-dir',
+    options.reportDir,
+    ...options.args,
   ];
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(options.bin, args, {
       cwd: options.cwd,
       // Nothing written into the source tree: no __pycache__ beside the hooks, Hypothesis' files with the reports.
       env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, TP_CONTRACT_TOKEN: options.token, NO_COLOR: '1', COLUMNS: '120',
-        PYTHONDONTWRITEBYTECODE: '1', HYPOTHESIS_STORAGE_DIRECTORY: join(options.reportDir, '.hypothesis'),
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TP_CONTRACT_TOKEN: options.token,
+        NO_COLOR: '1',
+        COLUMNS: '120',
+        PYTHONDONTWRITEBYTECODE: '1',
+        HYPOTHESIS_STORAGE_DIRECTORY: join(options.reportDir, '.hypothesis'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

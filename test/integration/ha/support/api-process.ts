@@ -17,15 +17,27 @@ export async function startApiProcess(o: { kubeconfig: string; configFile: strin
   const child = spawn(process.execPath, ['src/main.ts', 'api'], {
     stdio: ['ignore', fd, fd],
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: o.kubeconfig, CONFIG_FILE: o.configFile, QUEUE_PREFIX: o.prefix,
-      AUTH_JWT_SECRET: TEST_JWT_SECRET, HELM_BINARY: sandboxBinaries().helm, PORT: String(port), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      KUBECONFIG: o.kubeconfig,
+      CONFIG_FILE: o.configFile,
+      QUEUE_PREFIX: o.prefix,
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      HELM_BINARY: sandboxBinaries().helm,
+      PORT: String(port),
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     },
   });
   closeSync(fd);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
-  while (!(await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the API did not become ready (see ${log})`);

@@ -51,11 +51,13 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
   const servers: RedisServer[] = [];
   const sentinels: Array<{ port: number; dir: string; child: ResultPromise }> = [];
   const stop = async () => {
-    await Promise.all(sentinels.map(async (s) => {
-      s.child.kill('SIGKILL');
-      await s.child;
-      await rm(s.dir, { recursive: true, force: true });
-    }));
+    await Promise.all(
+      sentinels.map(async (s) => {
+        s.child.kill('SIGKILL');
+        await s.child;
+        await rm(s.dir, { recursive: true, force: true });
+      }),
+    );
     await Promise.all(servers.map((s) => s.stop()));
   };
   try {
@@ -69,28 +71,40 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
       const port = await freePort();
       const dir = await mkdtemp(join(tmpdir(), 'tp-sentinel-'));
       // Sentinel rewrites its file as it learns the group: it must be its own, and writable.
-      await writeFile(join(dir, 'sentinel.conf'), [
-        `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
-        `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
-        `sentinel down-after-milliseconds ${name} ${DOWN_AFTER_MS}`,
-        `sentinel failover-timeout ${name} ${FAILOVER_TIMEOUT_MS}`,
-        `sentinel parallel-syncs ${name} 1`, '',
-      ].join('\n'));
+      await writeFile(
+        join(dir, 'sentinel.conf'),
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
+          `sentinel down-after-milliseconds ${name} ${DOWN_AFTER_MS}`,
+          `sentinel failover-timeout ${name} ${FAILOVER_TIMEOUT_MS}`,
+          `sentinel parallel-syncs ${name} 1`,
+          '',
+        ].join('\n'),
+      );
       const child = execa('redis-sentinel', [join(dir, 'sentinel.conf')], { reject: false, stdio: 'ignore' });
       sentinels.push({ port, dir, child });
     }
     for (const replica of servers.slice(1)) {
       await until(`replica ${replica.port} to sync`, async () =>
-        infoField(await command(replica.port, (r) => r.info('replication')), 'master_link_status') === 'up' ? true : undefined);
+        infoField(await command(replica.port, (r) => r.info('replication')), 'master_link_status') === 'up' ? true : undefined,
+      );
     }
     // Ready once every sentinel sees the replicas and the two other sentinels.
     for (const s of sentinels) {
-      await until(`sentinel ${s.port} to know its group`, () => command(s.port, async (r) => {
-        const replicas = (await r.call('SENTINEL', 'REPLICAS', name)) as string[][];
-        const peers = (await r.call('SENTINEL', 'SENTINELS', name)) as string[][];
-        const synced = replicas.filter((fields) => fields[fields.indexOf('flags') + 1] === 'slave');
-        return synced.length === servers.length - 1 && peers.length === 2 ? true : undefined;
-      }), 30_000);
+      await until(
+        `sentinel ${s.port} to know its group`,
+        () =>
+          command(s.port, async (r) => {
+            const replicas = (await r.call('SENTINEL', 'REPLICAS', name)) as string[][];
+            const peers = (await r.call('SENTINEL', 'SENTINELS', name)) as string[][];
+            const synced = replicas.filter((fields) => fields[fields.indexOf('flags') + 1] === 'slave');
+            return synced.length === servers.length - 1 && peers.length === 2 ? true : undefined;
+          }),
+        30_000,
+      );
     }
   } catch (error) {
     await stop();
@@ -131,7 +145,8 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
         await r.client('KILL', 'TYPE', 'master');
       });
       await until('the primary to lose its replica', async () =>
-        infoField(await command(primaryPort, (r) => r.info('replication')), 'connected_slaves') === '0' ? true : undefined);
+        infoField(await command(primaryPort, (r) => r.info('replication')), 'connected_slaves') === '0' ? true : undefined,
+      );
     },
     /** SIGKILL, as a crashed host: nothing is flushed, nothing is handed over. */
     async killServer(port: number) {
@@ -146,23 +161,34 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
       if (!old) throw new Error(`no server on ${port}`);
       const restarted = await startRedisServer({ port, dir: old.dir, args: ['--repl-diskless-sync-delay', '0'] });
       // The first one's stop removes its temp dir; the restarted one's keeps it: remove it then.
-      servers.splice(servers.indexOf(old), 1, { ...restarted, stop: async () => {
-        await restarted.stop();
-        await rm(old.dir, { recursive: true, force: true });
-      } });
-      await until(`${port} to rejoin as a replica`, async () => {
-        const info = await command(port, (r) => r.info('replication'));
-        return infoField(info, 'role') === 'slave' && infoField(info, 'master_link_status') === 'up' ? true : undefined;
-      }, 30_000);
+      servers.splice(servers.indexOf(old), 1, {
+        ...restarted,
+        stop: async () => {
+          await restarted.stop();
+          await rm(old.dir, { recursive: true, force: true });
+        },
+      });
+      await until(
+        `${port} to rejoin as a replica`,
+        async () => {
+          const info = await command(port, (r) => r.info('replication'));
+          return infoField(info, 'role') === 'slave' && infoField(info, 'master_link_status') === 'up' ? true : undefined;
+        },
+        30_000,
+      );
     },
     /** Resolves with the new primary's port once a sentinel names a primary other than `oldPort` that answers as one. */
     async waitForNewPrimary(oldPort: number, timeoutMs = 30_000) {
-      return until('a new primary', async () => {
-        const port = await command(sentinels[0]!.port, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[])[1]));
-        if (port === oldPort) return undefined;
-        const role = infoField(await command(port, (r) => r.info('replication')), 'role');
-        return role === 'master' ? port : undefined;
-      }, timeoutMs);
+      return until(
+        'a new primary',
+        async () => {
+          const port = await command(sentinels[0]!.port, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[])[1]));
+          if (port === oldPort) return undefined;
+          const role = infoField(await command(port, (r) => r.info('replication')), 'role');
+          return role === 'master' ? port : undefined;
+        },
+        timeoutMs,
+      );
     },
     stop,
   };

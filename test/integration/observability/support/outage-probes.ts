@@ -16,13 +16,16 @@ type LogLine = { time?: string; msg?: string; [key: string]: unknown };
 
 /** The JSON lines of a pino log (anything else, such as a stack printed by Node, counts as a line without a time). */
 export function readLines(log: string): LogLine[] {
-  return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => {
-    try {
-      return JSON.parse(line) as LogLine;
-    } catch {
-      return { msg: line };
-    }
-  });
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        return JSON.parse(line) as LogLine;
+      } catch {
+        return { msg: line };
+      }
+    });
 }
 
 /** Lines logged in [from, to) (ms since the epoch); lines without a time are counted too, to be safe. */
@@ -51,15 +54,22 @@ export function sampleHealth(baseUrl: string, dependency: string, everyMs = 250)
   let running = true;
   const loop = (async () => {
     while (running) {
-      const readyz = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(3_000) }).then(async (r) => {
-        await r.arrayBuffer();
-        return r.status;
-      }, () => 0);
+      const readyz = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(3_000) }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        },
+        () => 0,
+      );
       // When the answer came: a probe that waits for its deadline answers about the end of the wait.
       const at = Date.now();
-      const text = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(3_000) }).then((r) => r.text(), () => '');
+      const text = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(3_000) }).then(
+        (r) => r.text(),
+        () => '',
+      );
       samples.push({
-        at, readyz,
+        at,
+        readyz,
         up: metricSample(text, 'tenant_provisioner_dependency_up', dependency),
         errors: metricSample(text, 'tenant_provisioner_dependency_errors_total', dependency),
       });

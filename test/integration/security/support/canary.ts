@@ -23,21 +23,24 @@ export async function recordingHelm(realHelm: string) {
   const dir = await mkdtemp(join(tmpdir(), 'canary-helm-'));
   const script = join(dir, 'helm');
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  await writeFile(script, [
-    '#!/bin/sh',
-    `log=${q(join(dir, 'argv.log'))}`,
-    '{',
-    '  printf "ARGV"; for a in "$@"; do printf " %s" "$a"; done; printf "\\n"',
-    '  prev=""',
-    '  for a in "$@"; do',
-    '    if [ "$prev" = "--values" ] || [ "$prev" = "-f" ]; then printf "VALUES %s\\n" "$a"; cat "$a"; printf "\\n"; fi',
-    '    prev="$a"',
-    '  done',
-    `} >> "$log"`,
-    `env >> ${q(join(dir, 'env.log'))}`,
-    `exec ${q(realHelm)} "$@"`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    script,
+    [
+      '#!/bin/sh',
+      `log=${q(join(dir, 'argv.log'))}`,
+      '{',
+      '  printf "ARGV"; for a in "$@"; do printf " %s" "$a"; done; printf "\\n"',
+      '  prev=""',
+      '  for a in "$@"; do',
+      '    if [ "$prev" = "--values" ] || [ "$prev" = "-f" ]; then printf "VALUES %s\\n" "$a"; cat "$a"; printf "\\n"; fi',
+      '    prev="$a"',
+      '  done',
+      `} >> "$log"`,
+      `env >> ${q(join(dir, 'env.log'))}`,
+      `exec ${q(realHelm)} "$@"`,
+      '',
+    ].join('\n'),
+  );
   await chmod(script, 0o755);
   const read = (name: string) => readFile(join(dir, name), 'utf8').catch(() => '');
   return {

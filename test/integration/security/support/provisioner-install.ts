@@ -19,7 +19,8 @@ export async function installProvisionerChart(adminKubeconfig: string) {
   const names = { release: id, namespace: id, serviceAccount: id, tenantRole: `${id}-tenant`, prefix: `${id}-t-`, backupSecret: 'backup-s3-credentials' };
   const env = { KUBECONFIG: adminKubeconfig };
   await admin.core.createNamespace({ body: { metadata: { name: id, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
-  const secret = (name: string, stringData: Record<string, string>) => admin.core.createNamespacedSecret({ namespace: id, body: { metadata: { name }, stringData } });
+  const secret = (name: string, stringData: Record<string, string>) =>
+    admin.core.createNamespacedSecret({ namespace: id, body: { metadata: { name }, stringData } });
   await secret('provisioner-auth', { AUTH_JWT_SECRET: randomBytes(32).toString('base64url') });
   await secret(names.backupSecret, { ACCESS_KEY_ID: 'test', ACCESS_SECRET_KEY: 'test' });
   const values = {
@@ -80,13 +81,18 @@ export async function installProvisionerChart(adminKubeconfig: string) {
   }
 
   return {
-    names, kubeconfig, admin, sa, allowed,
+    names,
+    kubeconfig,
+    admin,
+    sa,
+    allowed,
     /** Replaces the tenant role's rules and waits until the authorizer agrees about `watched`. */
     async setTenantRules(rules: V1PolicyRule[], watched: V1PolicyRule, expectAllowed: boolean) {
       const role = await admin.rbac.readClusterRole({ name: names.tenantRole });
       await admin.rbac.replaceClusterRole({ name: names.tenantRole, body: { ...role, rules } });
       await eventually(`the tenant role change to take effect (${JSON.stringify(watched.resources)} ${expectAllowed ? 'allowed' : 'denied'})`, async () =>
-        ((await allowed(watched)) === expectAllowed ? true : undefined));
+        (await allowed(watched)) === expectAllowed ? true : undefined,
+      );
     },
     /** Replaces the rules of the chart's domain-claims Role (release namespace) and waits until the authorizer agrees about `watched`. */
     async setClaimRules(rules: V1PolicyRule[], watched: V1PolicyRule, expectAllowed: boolean) {
@@ -94,7 +100,8 @@ export async function installProvisionerChart(adminKubeconfig: string) {
       const role = await admin.rbac.readNamespacedRole({ name, namespace: id });
       await admin.rbac.replaceNamespacedRole({ name, namespace: id, body: { ...role, rules } });
       await eventually(`the domain-claims role change to take effect (${watched.verbs.join(',')} ${expectAllowed ? 'allowed' : 'denied'})`, async () =>
-        ((await allowed(watched, id)) === expectAllowed ? true : undefined));
+        (await allowed(watched, id)) === expectAllowed ? true : undefined,
+      );
     },
     async uninstall() {
       await helm(['uninstall', id, '--namespace', id], env).catch(() => undefined);

@@ -30,8 +30,13 @@ export type StackOptions = {
  */
 export async function startStack(o: StackOptions) {
   const env: Record<string, string> = {
-    KUBECONFIG: o.kubeconfig, REDIS_URL: o.redisUrl, QUEUE_PREFIX: `s${randomBytes(4).toString('hex')}`,
-    HOST: '127.0.0.1', PORT: '0', HEALTH_PORT: '0', HELM_BINARY: sandboxBinaries().helm,
+    KUBECONFIG: o.kubeconfig,
+    REDIS_URL: o.redisUrl,
+    QUEUE_PREFIX: `s${randomBytes(4).toString('hex')}`,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    HEALTH_PORT: '0',
+    HELM_BINARY: sandboxBinaries().helm,
     // The composition's own root logger stays quiet; the one handed to API and workers is captured.
     LOG_LEVEL: 'silent',
     ...(o.env?.['AUTH_JWKS_URL'] ? {} : { AUTH_JWT_SECRET: TEST_JWT_SECRET }),
@@ -48,7 +53,12 @@ export async function startStack(o: StackOptions) {
   const baseUrl = api ? await listeningUrl(logs) : '';
 
   return {
-    config, shared, logs, baseUrl, app: api?.app, queue: api?.queue,
+    config,
+    shared,
+    logs,
+    baseUrl,
+    app: api?.app,
+    queue: api?.queue,
     /** Parsed log lines (pino JSON). */
     entries: () => logs.map((line) => JSON.parse(line) as Record<string, unknown>),
     async close() {

@@ -74,7 +74,8 @@ export class FakeRegistry implements TenantStore {
     if (!record) throw kubeError(404);
     const version = this.versions.get(tenantId) ?? 1;
     if (String(version) !== resourceVersion) throw new IntentConflictError(tenantId);
-    if (change.desired) Object.assign(record, { desired: structuredClone(change.desired), tier: change.desired.tier, customDomain: change.desired.customDomain });
+    if (change.desired)
+      Object.assign(record, { desired: structuredClone(change.desired), tier: change.desired.tier, customDomain: change.desired.customDomain });
     if (change.operation !== undefined) record.operation = change.operation;
     if (change.expiresAt !== undefined) record.expiresAt = change.expiresAt;
     if (change.stripe) Object.assign(record, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });

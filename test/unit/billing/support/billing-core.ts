@@ -54,10 +54,13 @@ export function billingCore(config: Config, options: { liveStorage?: string } = 
   const producer = new RecordingProducer();
   const schedules = new RecordingSchedules();
   const lifecycle: BillingLifecycleDeps = {
-    config, tenants: store, producer,
+    config,
+    tenants: store,
+    producer,
     helm: { template: async () => 'rendered' },
     workloads: {
-      readDatabase: async () => (options.liveStorage ? { spec: { instances: 1, storage: { size: options.liveStorage, storageClass: 'local-path' } } } : undefined),
+      readDatabase: async () =>
+        options.liveStorage ? { spec: { instances: 1, storage: { size: options.liveStorage, storageClass: 'local-path' } } } : undefined,
     },
   };
   return { store, producer, schedules, lifecycle };

@@ -62,7 +62,12 @@ export function webhookApp(options: { config?: (config: Config) => void; api?: n
   app.onError(createOnError(logger));
   app.notFound(notFoundHandler);
   const webhook = createBillingWebhook({
-    config, redis: redis.asCommands(), lifecycle: core.lifecycle, schedules: core.schedules, api: options.api === null ? null : stripe, now: () => NOW,
+    config,
+    redis: redis.asCommands(),
+    lifecycle: core.lifecycle,
+    schedules: core.schedules,
+    api: options.api === null ? null : stripe,
+    now: () => NOW,
   });
   app.route('/api/webhooks', createStripeWebhookRoutes({ webhook, bodyLimitBytes: config.http.bodyLimitBytes }));
 

@@ -25,7 +25,10 @@ import { FakeTenantStore } from './fake-tenant-store.ts';
 
 /** What a scenario's provision request says. */
 export type ProvisionInput = {
-  tenantId: string; tier: TierName; customDomain: string | null; stripe: { customerId: string; subscriptionId: string } | null;
+  tenantId: string;
+  tier: TierName;
+  customDomain: string | null;
+  stripe: { customerId: string; subscriptionId: string } | null;
 };
 
 /** The entry points a scenario drives, each the real code path over the fakes. */
@@ -70,23 +73,42 @@ export function buildSystem(cluster: FakeCluster, queue: FakeQueue, config: Conf
   const tenants = store as unknown as TenantStore;
   const lifecycle: LifecycleDeps = { config, tenants, producer, helm, workloads };
   const provisioning = createProvisioningService({
-    config, registry: tenants, producer, redis: redis.asCommands(), idempotency: createIdempotencyStore(redis.asCommands(), { prefix: 'idem' }),
+    config,
+    registry: tenants,
+    producer,
+    redis: redis.asCommands(),
+    idempotency: createIdempotencyStore(redis.asCommands(), { prefix: 'idem' }),
   });
   // Billing's own step runner after a Stripe event was decided: the path from the webhook into the core.
-  const billingDeps = { lifecycle: { ...lifecycle, tenants }, schedules: { schedule: async () => undefined, cancel: async () => undefined }, now: () => new Date() };
+  const billingDeps = {
+    lifecycle: { ...lifecycle, tenants },
+    schedules: { schedule: async () => undefined, cancel: async () => undefined },
+    now: () => new Date(),
+  };
   const billingStep = (step: BillingStep, eventId: string) => applySteps(billingDeps, [step], async () => undefined, { eventId, logger });
   const processor = createJobProcessor({ config, logger, kube, tenants, workloads, helm, history: history.history, leases });
 
   return {
     http: {
-      provision: (input) => provisioning.provision({
-        tenantId: input.tenantId, companyName: `Company ${input.tenantId}`, ownerEmail: 'owner@example.com', ownerFirstName: 'Ada', ownerLastName: 'Lovelace',
-        subscriptionTier: input.tier, ...(input.customDomain ? { customDomain: input.customDomain } : {}),
-        ...(input.stripe ? { stripeCustomerId: input.stripe.customerId, stripeSubscriptionId: input.stripe.subscriptionId } : {}),
-      }, context(logger)),
-      update: (tenantId, change) => requestUpdate(lifecycle, tenantId, {
-        ...(change.tier ? { subscriptionTier: change.tier } : {}), ...(change.customDomain !== undefined ? { customDomain: change.customDomain } : {}),
-      }),
+      provision: (input) =>
+        provisioning.provision(
+          {
+            tenantId: input.tenantId,
+            companyName: `Company ${input.tenantId}`,
+            ownerEmail: 'owner@example.com',
+            ownerFirstName: 'Ada',
+            ownerLastName: 'Lovelace',
+            subscriptionTier: input.tier,
+            ...(input.customDomain ? { customDomain: input.customDomain } : {}),
+            ...(input.stripe ? { stripeCustomerId: input.stripe.customerId, stripeSubscriptionId: input.stripe.subscriptionId } : {}),
+          },
+          context(logger),
+        ),
+      update: (tenantId, change) =>
+        requestUpdate(lifecycle, tenantId, {
+          ...(change.tier ? { subscriptionTier: change.tier } : {}),
+          ...(change.customDomain !== undefined ? { customDomain: change.customDomain } : {}),
+        }),
       hibernate: (tenantId) => requestHibernate(lifecycle, tenantId),
       resume: (tenantId) => requestResume(lifecycle, tenantId),
       deprovision: (tenantId) => provisioning.deprovision(tenantId, context(logger)),

@@ -75,7 +75,10 @@ export class FakeCluster {
     const intent = this.world.intents.get(tenantId);
     this.destructive.push(`${this.world.actor().id} ${what} ${tenantId}`);
     if (ns?.everDeployed && intent?.alive !== false) {
-      this.world.violate('1 no live tenant removed', `${what} of ${tenantId} (release deployed once) while its latest accepted intent is ${intent?.operation ?? 'unknown'} ${intent?.jobId ?? ''} by ${intent?.by ?? '?'}`);
+      this.world.violate(
+        '1 no live tenant removed',
+        `${what} of ${tenantId} (release deployed once) while its latest accepted intent is ${intent?.operation ?? 'unknown'} ${intent?.jobId ?? ''} by ${intent?.by ?? '?'}`,
+      );
     }
   }
 

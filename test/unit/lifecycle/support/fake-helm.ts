@@ -50,7 +50,8 @@ export class FakeHelm implements HelmClient {
       const ns = this.cluster.namespaces.get(tenantId);
       if (!ns) throw new HelmError('upgrade', 1, `Error: create: failed to create: namespaces "${req.namespace}" not found`);
       const last = ns.release.at(-1);
-      if (last?.status.startsWith('pending-')) throw new HelmError('upgrade', 1, 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress');
+      if (last?.status.startsWith('pending-'))
+        throw new HelmError('upgrade', 1, 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress');
       const rev: Revision = { revision: (last?.revision ?? 0) + 1, status: last ? 'pending-upgrade' : 'pending-install', shape: shapeOf(req.values) };
       ns.release.push(rev);
       const fault = this.cluster.world.faults.helm.get(tenantId);
@@ -62,9 +63,13 @@ export class FakeHelm implements HelmClient {
         }
         if (fault) {
           rev.status = 'failed';
-          throw new HelmError('upgrade', 1, fault === 'permanent'
-            ? 'Error: UPGRADE FAILED: execution error at (tenant/templates/api.yaml:12:4): the chart refuses these values'
-            : 'Error: UPGRADE FAILED: timeout waiting for the API server');
+          throw new HelmError(
+            'upgrade',
+            1,
+            fault === 'permanent'
+              ? 'Error: UPGRADE FAILED: execution error at (tenant/templates/api.yaml:12:4): the chart refuses these values'
+              : 'Error: UPGRADE FAILED: timeout waiting for the API server',
+          );
         }
         for (const r of ns.release) if (r.status === 'deployed') r.status = 'superseded';
         rev.status = 'deployed';

@@ -9,8 +9,11 @@ import type { FakeCluster, ReleaseShape } from './fake-cluster.ts';
 function running(config: Config, shape: ReleaseShape) {
   const tier = config.tiers[shape.tier as keyof Config['tiers']];
   return {
-    instances: tier.postgresInstances, storage: tier.postgresStorageSize, hibernated: shape.hibernated,
-    api: shape.hibernated ? 0 : tier.apiReplicas, web: shape.hibernated ? 0 : tier.webReplicas,
+    instances: tier.postgresInstances,
+    storage: tier.postgresStorageSize,
+    hibernated: shape.hibernated,
+    api: shape.hibernated ? 0 : tier.apiReplicas,
+    web: shape.hibernated ? 0 : tier.webReplicas,
   };
 }
 
@@ -46,9 +49,11 @@ export function fakeKube(cluster: FakeCluster, config: Config): Kubernetes {
     async listNamespacedSecret({ namespace }: { namespace: string }) {
       await world.step(`list release records ${namespace}`);
       const history = cluster.nsByName(namespace)?.release ?? [];
-      const items = history.filter((r) => r.status !== 'superseded').map((r) => ({
-        metadata: { labels: { owner: 'helm', status: r.status, version: String(r.revision), modifiedAt: String(Math.floor(Date.now() / 1000)) } },
-      }));
+      const items = history
+        .filter((r) => r.status !== 'superseded')
+        .map((r) => ({
+          metadata: { labels: { owner: 'helm', status: r.status, version: String(r.revision), modifiedAt: String(Math.floor(Date.now() / 1000)) } },
+        }));
       return { items };
     },
   };
@@ -83,10 +88,12 @@ export function fakeWorkloads(cluster: FakeCluster, config: Config): TenantWorkl
     async readDatabase(namespace: string) {
       await world.step(`read database ${namespace}`);
       const live = deployed(namespace);
-      return live && {
-        metadata: { annotations: live.hibernated ? { [CNPG_HIBERNATION]: 'on' } : {} },
-        spec: { instances: live.instances, storage: { size: live.storage } },
-      };
+      return (
+        live && {
+          metadata: { annotations: live.hibernated ? { [CNPG_HIBERNATION]: 'on' } : {} },
+          spec: { instances: live.instances, storage: { size: live.storage } },
+        }
+      );
     },
     async readDeployment(namespace: string, name: string) {
       await world.step(`read deployment ${namespace}/${name}`);

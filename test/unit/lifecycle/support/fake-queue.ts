@@ -36,7 +36,13 @@ export class FakeQueue {
     if (this.world.isIntake() && typeof data['tenantId'] === 'string') this.world.accept(data['tenantId'], options.jobId);
     if (!this.jobs.has(options.jobId)) {
       this.jobs.set(options.jobId, {
-        id: options.jobId, name, data, state: 'waiting', attemptsMade: 0, attempts: options.attempts ?? 1, addedBy: this.world.actor().id,
+        id: options.jobId,
+        name,
+        data,
+        state: 'waiting',
+        attemptsMade: 0,
+        attempts: options.attempts ?? 1,
+        addedBy: this.world.actor().id,
       });
     }
     return { id: options.jobId };
@@ -47,7 +53,12 @@ export class FakeQueue {
     const job = this.jobs.get(jobId);
     if (!job) return undefined;
     return {
-      id: job.id, name: job.name, data: job.data, attemptsMade: job.attemptsMade, returnvalue: job.returnvalue, failedReason: job.failedReason,
+      id: job.id,
+      name: job.name,
+      data: job.data,
+      attemptsMade: job.attemptsMade,
+      returnvalue: job.returnvalue,
+      failedReason: job.failedReason,
       getState: async () => job.state,
       retry: async () => {
         if (job.state === 'failed') Object.assign(job, { state: 'waiting', attemptsMade: 0 });

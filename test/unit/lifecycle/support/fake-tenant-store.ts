@@ -65,7 +65,10 @@ export class FakeTenantStore {
     if (String(ns.version) !== resourceVersion) throw new this.errors.conflict(tenantId);
     const t = ns.record;
     if (this.world.actor().kind === 'expiry' && change.operation && (t.expiresAt === null || Date.parse(t.expiresAt) > Date.now())) {
-      this.world.violate('1 no live tenant removed', `the expiry sweep recorded ${change.operation.type} over ${tenantId}, which does not expire now (expiresAt ${t.expiresAt ?? 'none'}, tier ${t.desired.tier})`);
+      this.world.violate(
+        '1 no live tenant removed',
+        `the expiry sweep recorded ${change.operation.type} over ${tenantId}, which does not expire now (expiresAt ${t.expiresAt ?? 'none'}, tier ${t.desired.tier})`,
+      );
     }
     if (change.desired) Object.assign(t, { desired: copy(change.desired), tier: change.desired.tier, customDomain: change.desired.customDomain });
     if (change.operation !== undefined) t.operation = copy(change.operation);
@@ -95,7 +98,11 @@ export class FakeTenantStore {
     await this.world.step(`create ${tenant.tenantId}`);
     if (this.cluster.namespaces.has(tenant.tenantId)) throw new this.errors.exists(tenant.tenantId);
     const record: TenantRecord = {
-      ...copy(tenant), namespace: this.namespaceOf(tenant.tenantId), tier: tenant.desired.tier, createdAt: tenant.createdAt ?? new Date().toISOString(), terminating: false,
+      ...copy(tenant),
+      namespace: this.namespaceOf(tenant.tenantId),
+      tier: tenant.desired.tier,
+      createdAt: tenant.createdAt ?? new Date().toISOString(),
+      terminating: false,
     };
     this.cluster.namespaces.set(tenant.tenantId, { record, version: 1, secrets: new Map(), release: [], everDeployed: false });
     this.cluster.stripe.set(tenant.tenantId, { customer: tenant.stripeCustomerId, subscription: tenant.stripeSubscriptionId });
@@ -109,8 +116,10 @@ export class FakeTenantStore {
 
   async list(options: { limit: number; continue?: string | undefined; tier?: TierName | undefined }) {
     await this.world.step(`list ${options.continue ?? ''}`);
-    const all = [...this.cluster.namespaces.values()].map((n) => n.record)
-      .filter((t) => !options.tier || t.tier === options.tier).sort((a, b) => a.namespace.localeCompare(b.namespace));
+    const all = [...this.cluster.namespaces.values()]
+      .map((n) => n.record)
+      .filter((t) => !options.tier || t.tier === options.tier)
+      .sort((a, b) => a.namespace.localeCompare(b.namespace));
     const start = options.continue === undefined ? 0 : Number(options.continue);
     const next = start + options.limit;
     return { items: copy(all.slice(start, next)), continue: next < all.length ? String(next) : undefined };

@@ -13,7 +13,8 @@ function endedAtIntent(run: Run): Violation[] {
   const out: Violation[] = [];
   const { queue, cluster, world, system } = run;
   for (const job of queue.jobs.values()) {
-    if (job.addedBy !== 'setup' && !ENDED.has(job.state)) out.push({ invariant: '3 every 202 ended', detail: `job ${job.id} (${job.name}) accepted by ${job.addedBy} is still ${job.state}` });
+    if (job.addedBy !== 'setup' && !ENDED.has(job.state))
+      out.push({ invariant: '3 every 202 ended', detail: `job ${job.id} (${job.name}) accepted by ${job.addedBy} is still ${job.state}` });
   }
   for (const [tenantId, intent] of world.intents) {
     const job = intent.jobId === undefined ? undefined : queue.jobs.get(intent.jobId);
@@ -38,9 +39,16 @@ function endedAtIntent(run: Run): Violation[] {
     // whose answer was a 5xx (its outcome is unknown to the client; the reconciler finishes it).
     const d = ns.record.desired;
     if (ns.secrets.size < 3) out.push({ invariant: '1 no live tenant removed', detail: `${at}, has ${ns.secrets.size} of its 3 Secrets` });
-    if (current?.status !== 'deployed') out.push({ invariant: '3 every 202 ended', detail: `${at}, ends with release ${current ? `${current.status} at revision ${current.revision}` : 'missing'}` });
+    if (current?.status !== 'deployed')
+      out.push({
+        invariant: '3 every 202 ended',
+        detail: `${at}, ends with release ${current ? `${current.status} at revision ${current.revision}` : 'missing'}`,
+      });
     else if (current.shape?.tier !== d.tier || current.shape.hibernated !== d.hibernated || current.shape.customDomain !== d.customDomain) {
-      out.push({ invariant: '3 every 202 ended', detail: `${at}, runs ${JSON.stringify(current.shape)} but wants ${JSON.stringify({ tier: d.tier, hibernated: d.hibernated, customDomain: d.customDomain })}` });
+      out.push({
+        invariant: '3 every 202 ended',
+        detail: `${at}, runs ${JSON.stringify(current.shape)} but wants ${JSON.stringify({ tier: d.tier, hibernated: d.hibernated, customDomain: d.customDomain })}`,
+      });
     }
   }
   return out;
@@ -59,9 +67,19 @@ async function sseExact(run: Run): Promise<Violation[]> {
       await client.disconnect();
       await client.connect();
       await client.disconnect();
-      if (client.seen.length !== before) out.push({ invariant: '5 SSE exact', detail: `a resume of job ${jobId} after its end was sent ${client.seen.slice(before).map((e) => e.event).join(', ')} again` });
+      if (client.seen.length !== before)
+        out.push({
+          invariant: '5 SSE exact',
+          detail: `a resume of job ${jobId} after its end was sent ${client.seen
+            .slice(before)
+            .map((e) => e.event)
+            .join(', ')} again`,
+        });
     }).done;
-    const mismatch = sseMismatch(client.seen.slice(0, client.seen.findIndex((e) => ENDED.has(e.event)) + 1 || undefined), expectedEvents(run.system.history.events(jobId), run.queue.terminal(jobId)));
+    const mismatch = sseMismatch(
+      client.seen.slice(0, client.seen.findIndex((e) => ENDED.has(e.event)) + 1 || undefined),
+      expectedEvents(run.system.history.events(jobId), run.queue.terminal(jobId)),
+    );
     if (mismatch) out.push({ invariant: '5 SSE exact', detail: `job ${jobId}: ${mismatch}` });
   }
   return out;

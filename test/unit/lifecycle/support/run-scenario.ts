@@ -41,10 +41,24 @@ function seed(run: Run, tenantId: string, start: Exclude<Start, 'absent'>) {
   const jobId = `seed-${tenantId}`;
   const namespace = `${config.platform.namespacePrefix}${tenantId}`;
   const release = `${config.platform.releasePrefix}${tenantId}`;
-  const facts = { companyName: `Company ${tenantId}`, ownerEmail: 'owner@example.com', ownerName: 'Ada Lovelace', stripeCustomerId: null, stripeSubscriptionId: null, expiresAt };
+  const facts = {
+    companyName: `Company ${tenantId}`,
+    ownerEmail: 'owner@example.com',
+    ownerName: 'Ada Lovelace',
+    stripeCustomerId: null,
+    stripeSubscriptionId: null,
+    expiresAt,
+  };
   cluster.namespaces.set(tenantId, {
     record: {
-      tenantId, namespace, tier, ...facts, customDomain: null, createdAt: new Date(T0 - 3_600_000).toISOString(), desired, terminating: false,
+      tenantId,
+      namespace,
+      tier,
+      ...facts,
+      customDomain: null,
+      createdAt: new Date(T0 - 3_600_000).toISOString(),
+      desired,
+      terminating: false,
       operation: { type: 'provision', jobId, state: 'completed', at: new Date(T0 - 3_500_000).toISOString() },
     },
     version: 1,
@@ -55,7 +69,13 @@ function seed(run: Run, tenantId: string, start: Exclude<Start, 'absent'>) {
   cluster.stripe.set(tenantId, { customer: null, subscription: null });
   world.recordIntent(tenantId, true, 'provision', jobId, desired);
   queue.jobs.set(jobId, {
-    id: jobId, name: 'provision', state: 'completed', attemptsMade: 1, attempts: config.queue.attempts, addedBy: 'setup', returnvalue: { tenantId },
+    id: jobId,
+    name: 'provision',
+    state: 'completed',
+    attemptsMade: 1,
+    attempts: config.queue.attempts,
+    addedBy: 'setup',
+    returnvalue: { tenantId },
     data: { tenantId, namespace, release, requestedAt: new Date(T0 - 3_600_000).toISOString(), desired, ...facts },
   });
 }
@@ -70,7 +90,11 @@ function work(run: Run, running: Map<string, Running>): Promise<void> {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const bullJob = {
-    id: job.id, name: job.name, data: structuredClone(job.data), attemptsMade: job.attemptsMade, opts: { attempts: job.attempts },
+    id: job.id,
+    name: job.name,
+    data: structuredClone(job.data),
+    attemptsMade: job.attemptsMade,
+    opts: { attempts: job.attempts },
     async moveToDelayed() {
       await world.step(`moveToDelayed ${job.id}`);
       if (world.redisWriteFails()) throw redisWriteError();
@@ -88,23 +112,27 @@ function work(run: Run, running: Map<string, Running>): Promise<void> {
     if (world.redisWriteFails()) job.state = 'waiting';
     else apply();
   };
-  const { actor, done } = world.as('worker', async () => {
-    try {
-      const result = await system.process(bullJob, `lock-${job.id}`, new AbortController().signal);
-      await finish(() => Object.assign(job, { state: 'completed', returnvalue: result }));
-    } catch (error) {
-      if (error instanceof DelayedError || delayed) {
-        job.state = 'waiting';
-        return;
+  const { actor, done } = world.as(
+    'worker',
+    async () => {
+      try {
+        const result = await system.process(bullJob, `lock-${job.id}`, new AbortController().signal);
+        await finish(() => Object.assign(job, { state: 'completed', returnvalue: result }));
+      } catch (error) {
+        if (error instanceof DelayedError || delayed) {
+          job.state = 'waiting';
+          return;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        await finish(() => {
+          job.attemptsMade++;
+          const final = error instanceof UnrecoverableError || job.attemptsMade >= job.attempts;
+          Object.assign(job, final ? { state: 'failed', failedReason: message } : { state: 'waiting' });
+        });
       }
-      const message = error instanceof Error ? error.message : String(error);
-      await finish(() => {
-        job.attemptsMade++;
-        const final = error instanceof UnrecoverableError || job.attemptsMade >= job.attempts;
-        Object.assign(job, final ? { state: 'failed', failedReason: message } : { state: 'waiting' });
-      });
-    }
-  }, { jobId: job.id, jobName: job.name });
+    },
+    { jobId: job.id, jobName: job.name },
+  );
   running.set(actor.id, { actor, job, stop });
   return Promise.race([done, stopped]).finally(() => running.delete(actor.id));
 }
@@ -124,12 +152,18 @@ async function execute(run: Run, running: Map<string, Running>, c: Command): Pro
   const what = describeCommand(c);
   switch (c.k) {
     case 'provision':
-      return intake(run, 'http', what, () => system.http.provision({
-        tenantId: id(c.t), tier: c.tier, customDomain: c.domain ? `${id(c.t).slice(0, 5)}.example.com` : null,
-        stripe: c.stripe ? { customerId: `cus_${id(c.t).slice(0, 5)}`, subscriptionId: `sub_${id(c.t).slice(0, 5)}1` } : null,
-      }));
+      return intake(run, 'http', what, () =>
+        system.http.provision({
+          tenantId: id(c.t),
+          tier: c.tier,
+          customDomain: c.domain ? `${id(c.t).slice(0, 5)}.example.com` : null,
+          stripe: c.stripe ? { customerId: `cus_${id(c.t).slice(0, 5)}`, subscriptionId: `sub_${id(c.t).slice(0, 5)}1` } : null,
+        }),
+      );
     case 'update':
-      return intake(run, 'http', what, () => system.http.update(id(c.t), { ...(c.tier ? { tier: c.tier } : {}), ...(c.domain !== undefined ? { customDomain: c.domain } : {}) }));
+      return intake(run, 'http', what, () =>
+        system.http.update(id(c.t), { ...(c.tier ? { tier: c.tier } : {}), ...(c.domain !== undefined ? { customDomain: c.domain } : {}) }),
+      );
     case 'hibernate':
     case 'resume':
     case 'deprovision':
@@ -197,7 +231,12 @@ async function execute(run: Run, running: Map<string, Running>, c: Command): Pro
         await world.as('sse', () => existing.client.connect()).done;
         return;
       }
-      const client = sseClient({ jobId: job.id, history: system.history.history, hub: system.history.hub, terminalFromQueue: async () => queue.terminal(job.id) });
+      const client = sseClient({
+        jobId: job.id,
+        history: system.history.history,
+        hub: system.history.hub,
+        terminalFromQueue: async () => queue.terminal(job.id),
+      });
       run.watches.push({ jobId: job.id, client });
       await world.as('sse', () => client.connect()).done;
       return;

@@ -18,10 +18,35 @@ export type Scenario = { starts: Start[]; commands: Command[] };
 
 const t = fc.nat({ max: 2 });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('provision' as const), t, tier: fc.constantFrom('demo' as const, 'free' as const), domain: fc.boolean(), stripe: fc.boolean() }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('update' as const), t, tier: fc.constantFrom('free' as const, undefined), domain: fc.constantFrom('shop.example.org', 'store.example.net', null, undefined) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('provision' as const),
+      t,
+      tier: fc.constantFrom('demo' as const, 'free' as const),
+      domain: fc.boolean(),
+      stripe: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('update' as const),
+      t,
+      tier: fc.constantFrom('free' as const, undefined),
+      domain: fc.constantFrom('shop.example.org', 'store.example.net', null, undefined),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('hibernate' as const, 'resume' as const, 'deprovision' as const), t }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('stripe' as const), t, action: fc.constantFrom('upgrade' as const, 'link' as const, 'hibernate' as const, 'resume' as const, 'cancel' as const), event: fc.nat({ max: 3 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('stripe' as const),
+      t,
+      action: fc.constantFrom('upgrade' as const, 'link' as const, 'hibernate' as const, 'resume' as const, 'cancel' as const),
+      event: fc.nat({ max: 3 }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('expiry-sweep' as const) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constantFrom('reconcile-sweep' as const, 'lease-expiry' as const, 'tick' as const) }) },
   { weight: 12, arbitrary: fc.record({ k: fc.constant('work' as const) }) },
@@ -38,5 +63,7 @@ export const scenarios: fc.Arbitrary<Scenario> = fc.record({
 });
 
 export function describeCommand(c: Command): string {
-  return Object.entries(c).map(([key, value]) => (key === 'k' ? String(value) : `${key}=${String(value)}`)).join(' ');
+  return Object.entries(c)
+    .map(([key, value]) => (key === 'k' ? String(value) : `${key}=${String(value)}`))
+    .join(' ');
 }

@@ -49,12 +49,26 @@ export function badRequestFor(op: OpenApiOperation, baseDomain: string): fc.Arbi
   const names = [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
   const declared = (where: 'query' | 'header') => op.params.filter((p) => p.in === where).map((p) => p.name);
   const queryPairs = fc.array(
-    fc.tuple(fc.oneof(fc.constantFrom(...declared('query'), 'access_token', '__proto__', 'constructor[prototype][polluted]'), fc.string({ maxLength: 8 })), oddValue),
+    fc.tuple(
+      fc.oneof(fc.constantFrom(...declared('query'), 'access_token', '__proto__', 'constructor[prototype][polluted]'), fc.string({ maxLength: 8 })),
+      oddValue,
+    ),
     { maxLength: 4 },
   );
   const headerPairs = fc.array(
     fc.tuple(
-      fc.constantFrom(...declared('header'), 'idempotency-key', 'last-event-id', 'x-request-id', 'accept', 'content-type', 'x-forwarded-for', 'origin', 'cookie', 'stripe-signature'),
+      fc.constantFrom(
+        ...declared('header'),
+        'idempotency-key',
+        'last-event-id',
+        'x-request-id',
+        'accept',
+        'content-type',
+        'x-forwarded-for',
+        'origin',
+        'cookie',
+        'stripe-signature',
+      ),
       fc.oneof(headerValue, optionLike.filter(asciiish), idempotencyKey, contentType),
     ),
     { maxLength: 3 },

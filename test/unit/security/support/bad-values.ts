@@ -50,7 +50,11 @@ export const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'] as const
 export const prototypeKey = fc.constantFrom(...PROTOTYPE_KEYS);
 /** A value to smuggle under a prototype key: something a later check might read off any object. */
 export const pollution = fc.constantFrom(
-  rawObject([['polluted', true], ['subscriptionTier', 'enterprise'], ['isAdmin', true]]),
+  rawObject([
+    ['polluted', true],
+    ['subscriptionTier', 'enterprise'],
+    ['isAdmin', true],
+  ]),
   rawObject([['prototype', rawObject([['polluted', true]])]]),
   new RawJson('"polluted"'),
 );
@@ -58,10 +62,23 @@ export const pollution = fc.constantFrom(
 /** What a command line would read as a flag if the value ever reached argv. */
 export const optionLike = fc.oneof(
   fc.constantFrom(
-    '--kubeconfig=x', '--kubeconfig=/etc/kubernetes/admin.conf', '--namespace=kube-system', '-n', '--set', '--set=image.repository=evil',
-    '--post-renderer=/bin/sh', '--', '-', '--help', '--values=/etc/shadow', '--dry-run=server', '--insecure-skip-tls-verify', '-f',
+    '--kubeconfig=x',
+    '--kubeconfig=/etc/kubernetes/admin.conf',
+    '--namespace=kube-system',
+    '-n',
+    '--set',
+    '--set=image.repository=evil',
+    '--post-renderer=/bin/sh',
+    '--',
+    '-',
+    '--help',
+    '--values=/etc/shadow',
+    '--dry-run=server',
+    '--insecure-skip-tls-verify',
+    '-f',
   ),
-  fc.tuple(fc.constantFrom('-', '--'), fc.stringMatching(/^[a-z][a-z-]{0,16}$/), fc.option(fc.string({ maxLength: 12 }), { nil: undefined }))
+  fc
+    .tuple(fc.constantFrom('-', '--'), fc.stringMatching(/^[a-z][a-z-]{0,16}$/), fc.option(fc.string({ maxLength: 12 }), { nil: undefined }))
     .map(([dash, name, value]) => (value === undefined ? `${dash}${name}` : `${dash}${name}=${value}`)),
 );
 
@@ -82,8 +99,23 @@ export const badPersonText = fc.oneof(
 
 export const badEmail = fc.oneof(
   fc.constantFrom(
-    '', 'plain', '@example.com', 'a@', 'a@b', 'a b@example.com', 'a@exa mple.com', 'ünï@example.com', 'a@münchen.de', 'a@@example.com',
-    'a@example..com', '.a@example.com', '--kubeconfig=x', 'a@example.com\n', 'a@127.0.0.1', 'a@[127.0.0.1]', 'a@-example.com',
+    '',
+    'plain',
+    '@example.com',
+    'a@',
+    'a@b',
+    'a b@example.com',
+    'a@exa mple.com',
+    'ünï@example.com',
+    'a@münchen.de',
+    'a@@example.com',
+    'a@example..com',
+    '.a@example.com',
+    '--kubeconfig=x',
+    'a@example.com\n',
+    'a@127.0.0.1',
+    'a@[127.0.0.1]',
+    'a@-example.com',
   ),
   fc.integer({ min: 245, max: 2_000 }).map((n) => `${'a'.repeat(n)}@example.com`),
   notString,
@@ -91,7 +123,22 @@ export const badEmail = fc.oneof(
 
 export const TIER_NAMES = ['demo', 'free', 'professional', 'enterprise'];
 export const badTier = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'Professional', 'PROFESSIONAL', ' professional', 'professional ', 'enterprise\u0000', 'demo\n', '', 'trial', 'premium'),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'Professional',
+    'PROFESSIONAL',
+    ' professional',
+    'professional ',
+    'enterprise\u0000',
+    'demo\n',
+    '',
+    'trial',
+    'premium',
+  ),
   fc.string({ maxLength: 20 }).filter((s) => !TIER_NAMES.includes(s)),
   notString,
 );
@@ -106,7 +153,29 @@ export const badTenantId = fc
   .oneof(
     optionLike,
     nonAscii,
-    fc.constantFrom('..', '.', '../kube-system', 'kube-system/', 'a/b', '%2e%2e', 'tenant;rm -rf /', '$(id)', '`id`', 'a b', 'a\u0000b', 'аcme-main', 'ACME-MAIN', 'x', 'ab', '1abc', 'abc-', 'ab--cd', 'xn--abc', 'a_b', 'a.b'),
+    fc.constantFrom(
+      '..',
+      '.',
+      '../kube-system',
+      'kube-system/',
+      'a/b',
+      '%2e%2e',
+      'tenant;rm -rf /',
+      '$(id)',
+      '`id`',
+      'a b',
+      'a\u0000b',
+      'аcme-main',
+      'ACME-MAIN',
+      'x',
+      'ab',
+      '1abc',
+      'abc-',
+      'ab--cd',
+      'xn--abc',
+      'a_b',
+      'a.b',
+    ),
     lower.map((s) => s.toUpperCase() + s),
     fc.integer({ min: 38, max: 300 }).map((n) => 'a'.repeat(n)),
     fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
@@ -117,7 +186,13 @@ export const badTenantId = fc
 export const unknownTenantId = fc.stringMatching(/^[a-z][a-z0-9]{2,20}$/).map((s) => `nx-${s}`);
 
 export const badJobId = fc
-  .oneof(nonAscii, optionLike, fc.constantFrom('a b', 'a/b', '$(id)', 'a\u0000b'), fc.integer({ min: 129, max: 600 }).map((n) => 'j'.repeat(n)), fc.string({ unit: 'binary', maxLength: 30 }))
+  .oneof(
+    nonAscii,
+    optionLike,
+    fc.constantFrom('a b', 'a/b', '$(id)', 'a\u0000b'),
+    fc.integer({ min: 129, max: 600 }).map((n) => 'j'.repeat(n)),
+    fc.string({ unit: 'binary', maxLength: 30 }),
+  )
   .filter((s) => s !== '' && !/^[A-Za-z0-9_.:-]{1,128}$/.test(s));
 export const unknownJobId = fc.uuid().map((u) => `nx-${u}`);
 
@@ -146,7 +221,21 @@ export function badDomain(baseDomain: string) {
     optionLike.map((o) => `${o}.example.com`),
     fc.tuple(labels, fc.constantFrom('https://', 'http://', '//', 'user@')).map(([l, p]) => `${p}${l}.example.com`),
     fc.tuple(labels, fc.constantFrom(':443', ':8080', '/path', '?q=1', '#x', ' ', '\t', '\n')).map(([l, s]) => `${l}.example.com${s}`),
-    fc.constantFrom('xn--zz.example.com', 'ab--cd.example.com', 'xn--.com', 'localhost', 'example', '.example.com', 'a..example.com', '-a.example.com', 'a-.example.com', 'a_b.example.com', 'example.123', 'example.0x1f', 'shop.0x7f'),
+    fc.constantFrom(
+      'xn--zz.example.com',
+      'ab--cd.example.com',
+      'xn--.com',
+      'localhost',
+      'example',
+      '.example.com',
+      'a..example.com',
+      '-a.example.com',
+      'a-.example.com',
+      'a_b.example.com',
+      'example.123',
+      'example.0x1f',
+      'shop.0x7f',
+    ),
     fc.integer({ min: 64, max: 80 }).map((n) => `${'a'.repeat(n)}.example.com`),
     fc.integer({ min: 4, max: 8 }).map((n) => Array.from({ length: n }, () => 'a'.repeat(63)).join('.')),
     notString,
@@ -155,7 +244,16 @@ export function badDomain(baseDomain: string) {
 
 export const badStripeId = (prefix: 'cus' | 'sub') =>
   fc.oneof(
-    fc.constantFrom(`${prefix}_`, `${prefix === 'cus' ? 'sub' : 'cus'}_abc`, `${prefix}_a-b`, `${prefix}_ä`, `${prefix}_abc\n`, ` ${prefix}_abc`, '--kubeconfig=x', `${prefix}_${'a'.repeat(251)}`),
+    fc.constantFrom(
+      `${prefix}_`,
+      `${prefix === 'cus' ? 'sub' : 'cus'}_abc`,
+      `${prefix}_a-b`,
+      `${prefix}_ä`,
+      `${prefix}_abc\n`,
+      ` ${prefix}_abc`,
+      '--kubeconfig=x',
+      `${prefix}_${'a'.repeat(251)}`,
+    ),
     optionLike,
     notString,
   );
@@ -165,10 +263,22 @@ const hugeNumber = fc.constantFrom(new RawJson('1e400'), new RawJson('-1e400'), 
 /** One bad resource override, or a bad overrides value as a whole. */
 export const badResourceOverrides = fc.oneof(
   fc.oneof(fc.constantFrom(0, 10, 1e308), hugeNumber, fc.constantFrom('3', null, true)).map((v) => rawObject([['postgresInstances', v]])),
-  fc.constantFrom('0Gi', '1Pi', '10gi', '1e3Gi', '-1Gi', '1234567Gi', '10 Gi', '10Gi\n', '--kubeconfig=x', 10, '', '1.5Gi').map((v) => rawObject([['postgresStorageSize', v]])),
+  fc
+    .constantFrom('0Gi', '1Pi', '10gi', '1e3Gi', '-1Gi', '1234567Gi', '10 Gi', '10Gi\n', '--kubeconfig=x', 10, '', '1.5Gi')
+    .map((v) => rawObject([['postgresStorageSize', v]])),
   fc.tuple(fc.constantFrom('apiReplicas', 'webReplicas'), fc.oneof(fc.constantFrom(21, 1e21, 0.5, '2', null), hugeNumber)).map(([k, v]) => rawObject([[k, v]])),
   fc.oneof(fc.constantFrom(0, 100_001, 'unlimited', 1.1), hugeNumber).map((v) => rawObject([['mechanicLimit', v]])),
   fc.oneof(fc.constantFrom('Fast', '-x', 'a..b', 'a_b', 'ünï', '', 'x'.repeat(254), '.a'), optionLike, notString).map((v) => rawObject([['storageClass', v]])),
-  fc.tuple(fc.oneof(prototypeKey, fc.string({ maxLength: 8 }).filter((k) => !['postgresInstances', 'postgresStorageSize', 'apiReplicas', 'webReplicas', 'mechanicLimit', 'storageClass'].includes(k))), pollution).map(([k, v]) => rawObject([[k, v]])),
+  fc
+    .tuple(
+      fc.oneof(
+        prototypeKey,
+        fc
+          .string({ maxLength: 8 })
+          .filter((k) => !['postgresInstances', 'postgresStorageSize', 'apiReplicas', 'webReplicas', 'mechanicLimit', 'storageClass'].includes(k)),
+      ),
+      pollution,
+    )
+    .map(([k, v]) => rawObject([[k, v]])),
   fc.constantFrom(new RawJson('[]'), new RawJson('"x"'), new RawJson('1'), new RawJson('null'), new RawJson('true')),
 );

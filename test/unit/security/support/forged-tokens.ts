@@ -2,9 +2,7 @@ import { createHmac } from 'node:crypto';
 import { base64url, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 
 /** How the service verifies tokens in a test: a shared HMAC secret, or an RS256 key set it fetches. */
-export type TokenKeys =
-  | { kind: 'secret'; secret: string }
-  | { kind: 'jwks'; privateKey: CryptoKey; publicKey: CryptoKey; kid: string };
+export type TokenKeys = { kind: 'secret'; secret: string } | { kind: 'jwks'; privateKey: CryptoKey; publicKey: CryptoKey; kid: string };
 
 /** Claims the service is configured to require; `rolesClaim` holds the roles, `role` the required one. */
 export type TokenClaims = { issuer?: string | undefined; audience?: string | undefined; rolesClaim: string; role: string; subject?: string };
@@ -82,8 +80,11 @@ export function byteMutations(token: string): string[] {
  */
 export async function forgedTokens(keys: TokenKeys, claims: TokenClaims): Promise<ForgedToken[]> {
   const good: JWTPayload = {
-    sub: 'ops@example.com', [claims.rolesClaim]: [claims.role], exp: now() + 300,
-    ...(claims.issuer === undefined ? {} : { iss: claims.issuer }), ...(claims.audience === undefined ? {} : { aud: claims.audience }),
+    sub: 'ops@example.com',
+    [claims.rolesClaim]: [claims.role],
+    exp: now() + 300,
+    ...(claims.issuer === undefined ? {} : { iss: claims.issuer }),
+    ...(claims.audience === undefined ? {} : { aud: claims.audience }),
   };
   const valid = await validToken(keys, claims);
   const stranger = await generateKeyPair('RS256');
@@ -92,14 +93,22 @@ export async function forgedTokens(keys: TokenKeys, claims: TokenClaims): Promis
     { name: 'alg None with the real signature', token: `${encode({ alg: 'None', typ: 'JWT' })}.${encode(good)}.${valid.split('.')[2]}`, status: 401 },
     { name: 'alg none, kid of the real key', token: `${encode({ alg: 'none', kid: keys.kind === 'jwks' ? keys.kid : 'k' })}.${encode(good)}.`, status: 401 },
     { name: 'HS256 with another secret', token: hmacToken({ alg: 'HS256', typ: 'JWT' }, good, 'another-secret-of-at-least-32-characters'), status: 401 },
-    { name: 'RS256 by a key outside the set', token: await new SignJWT(good).setProtectedHeader({ alg: 'RS256', kid: keys.kind === 'jwks' ? keys.kid : 'k' }).sign(stranger.privateKey), status: 401 },
+    {
+      name: 'RS256 by a key outside the set',
+      token: await new SignJWT(good).setProtectedHeader({ alg: 'RS256', kid: keys.kind === 'jwks' ? keys.kid : 'k' }).sign(stranger.privateKey),
+      status: 401,
+    },
     { name: 'no exp', token: await validToken(keys, claims, {}, { omit: ['exp'] }), status: 401 },
     { name: 'expired an hour ago', token: await validToken(keys, claims, { exp: now() - 3_600, iat: now() - 7_200 }), status: 401 },
     { name: 'nbf an hour ahead', token: await validToken(keys, claims, { nbf: now() + 3_600 }), status: 401 },
     { name: 'no sub', token: await validToken(keys, claims, {}, { omit: ['sub'] }), status: 401 },
     { name: 'valid, without the role', token: await validToken(keys, claims, { [claims.rolesClaim]: ['support', 'admin'] }), status: 403 },
     { name: 'valid, role as a string', token: await validToken(keys, claims, { [claims.rolesClaim]: claims.role }), status: 403 },
-    { name: 'valid, role under another claim', token: await validToken(keys, claims, { [claims.rolesClaim]: [], role: claims.role, scope: claims.role }), status: 403 },
+    {
+      name: 'valid, role under another claim',
+      token: await validToken(keys, claims, { [claims.rolesClaim]: [], role: claims.role, scope: claims.role }),
+      status: 403,
+    },
   ];
   if (claims.issuer !== undefined) {
     list.push({ name: 'wrong iss', token: await validToken(keys, claims, { iss: 'https://evil.example' }), status: 401 });
@@ -110,12 +119,24 @@ export async function forgedTokens(keys: TokenKeys, claims: TokenClaims): Promis
     list.push({ name: 'no aud', token: await validToken(keys, claims, {}, { omit: ['aud'] }), status: 401 });
   }
   if (keys.kind === 'secret') {
-    list.push({ name: 'HS512 with the right secret (algorithm not pinned)', token: hmacToken({ alg: 'HS512', typ: 'JWT' }, good, keys.secret, 'sha512'), status: 401 });
+    list.push({
+      name: 'HS512 with the right secret (algorithm not pinned)',
+      token: hmacToken({ alg: 'HS512', typ: 'JWT' }, good, keys.secret, 'sha512'),
+      status: 401,
+    });
   } else {
     // Algorithm confusion: HS256 "signed" with the issuer's public key, as PEM and as the JWK's modulus text.
     const pem = await exportSPKI(keys.publicKey);
-    list.push({ name: 'HS256 keyed with the public key PEM (algorithm confusion)', token: hmacToken({ alg: 'HS256', typ: 'JWT', kid: keys.kid }, good, pem), status: 401 });
-    list.push({ name: 'HS256 keyed with the public key DER', token: hmacToken({ alg: 'HS256', typ: 'JWT' }, good, Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')), status: 401 });
+    list.push({
+      name: 'HS256 keyed with the public key PEM (algorithm confusion)',
+      token: hmacToken({ alg: 'HS256', typ: 'JWT', kid: keys.kid }, good, pem),
+      status: 401,
+    });
+    list.push({
+      name: 'HS256 keyed with the public key DER',
+      token: hmacToken({ alg: 'HS256', typ: 'JWT' }, good, Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')),
+      status: 401,
+    });
   }
   byteMutations(valid).forEach((token, i) => list.push({ name: `byte-mutated #${i}`, token, status: 401 }));
   return list;

@@ -108,7 +108,17 @@ export async function fuzzApp() {
   /** The operations the OpenAPI document lists: a route added later is fuzzed without a change here. */
   async function operations(): Promise<OpenApiOperation[]> {
     const doc = (await (await t.app.request('/openapi.json')).json()) as {
-      paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: 'path' | 'query' | 'header' }>; requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; security?: unknown[] }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: Array<{ name: string; in: 'path' | 'query' | 'header' }>;
+            requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
+            security?: unknown[];
+          }
+        >
+      >;
     };
     return Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({
@@ -117,7 +127,8 @@ export async function fuzzApp() {
         params: op.parameters ?? [],
         bodySchema: op.requestBody ? (Object.values(op.requestBody.content)[0]?.schema.$ref?.split('/').at(-1) ?? 'inline') : undefined,
         bearer: JSON.stringify(op.security ?? []).includes('bearerAuth'),
-      })));
+      })),
+    );
   }
 
   return { t, send, sideEffects, operations, requests: () => requests };

@@ -157,7 +157,8 @@ export function sseMismatch(seen: readonly SeenEvent[], expected: readonly Expec
     if (compareEventIds(now, before) <= 0) return `ids do not increase at event ${i}: ${before} then ${now}`;
   }
   const show = (events: readonly ExpectedEvent[]) => events.map((e) => `${e.event}#${e.id ?? '?'}`).join(' ');
-  const same = seen.length === expected.length
-    && seen.every((e, i) => e.event === expected[i]!.event && e.data === expected[i]!.data && (expected[i]!.id === undefined || e.id === expected[i]!.id));
+  const same =
+    seen.length === expected.length &&
+    seen.every((e, i) => e.event === expected[i]!.event && e.data === expected[i]!.data && (expected[i]!.id === undefined || e.id === expected[i]!.id));
   return same ? undefined : `saw [${show(seen)}], expected [${show(expected)}]`;
 }

@@ -41,8 +41,11 @@ export class FakeIntents implements TenantStore {
   async create(tenant: NewTenant) {
     if (this.tenants.has(tenant.tenantId)) throw new TenantExistsError(tenant.tenantId);
     const record: TenantRecord = {
-      ...structuredClone(tenant), namespace: this.namespaceOf(tenant.tenantId), tier: tenant.desired.tier,
-      createdAt: tenant.createdAt ?? new Date().toISOString(), terminating: false,
+      ...structuredClone(tenant),
+      namespace: this.namespaceOf(tenant.tenantId),
+      tier: tenant.desired.tier,
+      createdAt: tenant.createdAt ?? new Date().toISOString(),
+      terminating: false,
     };
     this.put(record);
     return structuredClone(record);
@@ -75,9 +78,18 @@ export class FakeIntents implements TenantStore {
 
 export function tenantRecord(overrides: Partial<TenantRecord> = {}): TenantRecord {
   return {
-    tenantId: 'acme-abc123', namespace: 'tenant-acme-abc123', tier: 'professional', companyName: 'Acme', ownerEmail: 'a@example.com',
-    ownerName: 'Ada', customDomain: null, stripeCustomerId: null, stripeSubscriptionId: null, expiresAt: null,
-    createdAt: '2026-01-01T00:00:00.000Z', terminating: false,
+    tenantId: 'acme-abc123',
+    namespace: 'tenant-acme-abc123',
+    tier: 'professional',
+    companyName: 'Acme',
+    ownerEmail: 'a@example.com',
+    ownerName: 'Ada',
+    customDomain: null,
+    stripeCustomerId: null,
+    stripeSubscriptionId: null,
+    expiresAt: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    terminating: false,
     desired: { tier: 'professional', customDomain: null, resourceOverrides: {}, hibernated: false },
     operation: { type: 'provision', jobId: 'p-1', state: 'completed', at: '2026-01-01T00:00:00.000Z' },
     ...overrides,
