@@ -50,17 +50,20 @@ afterAll(async () => {
 
 async function failedJob(): Promise<string> {
   const job = await queue.add('provision', { tenantId: 'ui-a1b2c3' }, { attempts: 1 });
+  // BullMQ never closes a connection it is given: this one is quit below.
+  const workerConnection = connection.duplicate();
   const worker = new Worker(
     OPERATIONS_QUEUE,
     async () => {
       throw new UnrecoverableError('fails on purpose');
     },
-    { connection: connection.duplicate(), prefix, autorun: false },
+    { connection: workerConnection, prefix, autorun: false },
   );
   const failed = new Promise<void>((resolve) => worker.on('failed', (j) => j?.id === job.id && resolve()));
   void worker.run();
   await failed;
   await worker.close();
+  await workerConnection.quit();
   return job.id!;
 }
 
