@@ -16,22 +16,7 @@ import { freePort } from '../../test/sandbox/ports.ts';
 import { BENCH_CONFIG_BASE, api, benchCluster, benchPrefix, benchRedis, deleteNamespaces, kubeFor, startService } from '../lib/env.ts';
 import { openLoop, openLoopCalls } from '../lib/open-loop.ts';
 import { BENCH_DIR, REPO_DIR, cpuMeter, log, machine, median, round, summary, writeResult, type BenchResult } from '../lib/report.ts';
-
-const PROVISION_STEPS = [
-  'validate',
-  'generate-id',
-  'build-values',
-  'deploy-chart',
-  'wait-for-database',
-  'wait-for-api',
-  'wait-for-web',
-  'set-urls',
-  'set-admin-credentials',
-  'set-resource-allocation',
-  'set-expiry',
-  'set-billing-info',
-  'return-result',
-];
+import { PROVISION_STEPS } from '../../test/support/provision-steps.ts';
 
 /** A job with the history of a whole provision (13 steps: started, log line, done), as GET returns after one. */
 async function seedJob(redis: Redis, prefix: string, jobId: string): Promise<void> {

@@ -3,22 +3,8 @@ import type { TierName } from '../../../src/domain/tiers.ts';
 import { startApi, type ApiServer } from '../api/support/api-server.ts';
 import { eventually, statusOf } from '../../support/kube.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
+import { PROVISION_STEPS } from '../../support/provision-steps.ts';
 
-const PROVISION_STEPS = [
-  'validate',
-  'generate-id',
-  'build-values',
-  'deploy-chart',
-  'wait-for-database',
-  'wait-for-api',
-  'wait-for-web',
-  'set-urls',
-  'set-admin-credentials',
-  'set-resource-allocation',
-  'set-expiry',
-  'set-billing-info',
-  'return-result',
-];
 // The seed's table: PostgreSQL instances, API and Web replicas, storage.
 const TIERS: Array<[TierName, number, number, string]> = [
   ['demo', 1, 1, '5Gi'],

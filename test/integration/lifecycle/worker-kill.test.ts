@@ -11,22 +11,7 @@ import { releaseStatusSeen } from '../../support/release-watch.ts';
 import { lifecycleDeps, requestProvision, secretSnapshot, tenantShape, waitForJob } from '../../support/tenants.ts';
 import type { WorkerProcess } from '../../support/worker-process.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
-
-const PROVISION_STEPS = [
-  'validate',
-  'generate-id',
-  'build-values',
-  'deploy-chart',
-  'wait-for-database',
-  'wait-for-api',
-  'wait-for-web',
-  'set-urls',
-  'set-admin-credentials',
-  'set-resource-allocation',
-  'set-expiry',
-  'set-billing-info',
-  'return-result',
-] as const;
+import { PROVISION_STEPS } from '../../support/provision-steps.ts';
 
 const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');

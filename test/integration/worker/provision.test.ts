@@ -10,22 +10,7 @@ import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service
 import { startWorker } from '../../support/operations-worker.ts';
 import { statusOf } from '../../support/kube.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
-
-const PROVISION_STEPS = [
-  'validate',
-  'generate-id',
-  'build-values',
-  'deploy-chart',
-  'wait-for-database',
-  'wait-for-api',
-  'wait-for-web',
-  'set-urls',
-  'set-admin-credentials',
-  'set-resource-allocation',
-  'set-expiry',
-  'set-billing-info',
-  'return-result',
-];
+import { PROVISION_STEPS } from '../../support/provision-steps.ts';
 
 const kubeconfig = inject('kubeconfig');
 const config = testConfig({ kubeconfig, redisUrl: inject('redisUrl') });
