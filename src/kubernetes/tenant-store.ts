@@ -76,6 +76,11 @@ export type TenantAccessOptions = { clients: Parameters<typeof ensureTenantAcces
 export function createTenantStore(core: CoreV1Api, namespacePrefix: string, access?: TenantAccessOptions): TenantStore {
   const namespaceOf = (tenantId: string) => `${namespacePrefix}${tenantId}`;
 
+  // Another installation on this cluster (another prefix) labels its namespaces just as this one
+  // does; only a namespace named by this installation's prefix is one of its tenants. Without this a
+  // sweep here would act on another installation's tenants under the wrong release and namespace.
+  const ownedHere = (t: TenantRecord) => t.namespace === namespaceOf(t.tenantId);
+
   const read = async (tenantId: string): Promise<VersionedTenant | undefined> => {
     try {
       const ns = await core.readNamespace({ name: namespaceOf(tenantId) });
@@ -91,7 +96,7 @@ export function createTenantStore(core: CoreV1Api, namespacePrefix: string, acce
     const labelSelector = tier ? `${selector},${L.tier}=${tier}` : selector;
     const page = await core.listNamespace({ labelSelector, limit, _continue: token });
     return {
-      items: page.items.map(toTenantRecord).filter((t): t is TenantRecord => t !== undefined),
+      items: page.items.map(toTenantRecord).filter((t): t is TenantRecord => t !== undefined && ownedHere(t)),
       continue: page.metadata?._continue || undefined,
     };
   };

@@ -1,5 +1,8 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
+import { TENANT_LABELS } from '../../../src/domain/tenant-record.ts';
+import { createTenantStore } from '../../../src/kubernetes/tenant-store.ts';
 import { reconcileTenants } from '../../../src/worker/sweeps/reconcile-sweep.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig } from '../../support/service-deps.ts';
@@ -74,5 +77,39 @@ describe('reconciler', () => {
     });
     await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web`, body: { spec: { replicas: 2 } } }, merge);
     expect((await reconcileTenants(sweepDeps(deps))).repaired.filter((r) => r.tenantId === t.tenantId)).toEqual([]);
+  });
+
+  it("leaves another installation's tenants alone: its sweep neither lists them nor re-queues their lost intents", async () => {
+    const { deps } = harness;
+    // A second installation on the same cluster, with a prefix of its own and a queue this one never sees.
+    const otherPrefix = `${ownPrefixes('ot').platform.namespacePrefix}`;
+    const other = createTenantStore(deps.kube.core, otherPrefix);
+    const tenantId = `ot-free-${randomBytes(3).toString('hex')}`;
+    const longAgo = new Date(Date.now() - 60_000).toISOString();
+    await other.create({
+      tenantId,
+      companyName: 'Other installation',
+      ownerEmail: 'owner@example.com',
+      ownerName: 'Ada Lovelace',
+      customDomain: null,
+      stripeCustomerId: null,
+      stripeSubscriptionId: null,
+      expiresAt: null,
+      desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
+      // Its job lives in the other installation's Redis: to this one it looks lost.
+      operation: { type: 'provision', jobId: `ot-${tenantId}`, state: 'queued', at: longAgo },
+    });
+    try {
+      const listed = [];
+      for await (const t of deps.registry.all()) listed.push(t.tenantId);
+      expect(listed).not.toContain(tenantId);
+      const report = await reconcileTenants(sweepDeps(deps));
+      expect(report.requeued).not.toContain(tenantId);
+      expect(await deps.queue.getJob(`ot-${tenantId}`)).toBeUndefined();
+      const labelled = await deps.kube.core.listNamespace({ labelSelector: `${TENANT_LABELS.tenantId}=${tenantId}` });
+      expect(labelled.items.map((n) => n.metadata?.name)).toEqual([`${otherPrefix}${tenantId}`]);
+    } finally {
+      await other.delete(tenantId);
+    }
   });
 });
