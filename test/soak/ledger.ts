@@ -1,0 +1,63 @@
+import type { TierName } from '../../src/domain/tiers.ts';
+
+/** What a client was promised: the state a tenant must reach because a request for it was accepted. */
+export type Intent =
+  | { kind: 'present'; tier: TierName; hibernated: boolean }
+  | { kind: 'removed' };
+
+export type Accepted = {
+  at: number;
+  tenantId: string;
+  /** The route's operation, or 'stripe' for a webhook the service took (200). */
+  operation: 'provision' | 'update' | 'hibernate' | 'resume' | 'deprovision' | 'stripe';
+  jobId: string | null;
+  intent: Intent;
+  /** Which API process answered (index into the fleet's APIs), -1 for none. */
+  via: number;
+  /**
+   * The client cannot tell whether it was taken (every attempt lost its answer, or a retry after a
+   * lost answer was refused as a conflict): the final check accepts this intent or the one before it.
+   */
+  ambiguous?: boolean;
+};
+
+export type Violation = { at: number; invariant: string; detail: string };
+
+/**
+ * Everything the drivers saw and the checks found, in one place, so the report and the final
+ * checks read one record. Plain data: written by the soak's own process only.
+ */
+export class Ledger {
+  readonly accepted: Accepted[] = [];
+  readonly violations: Violation[] = [];
+  /** Answers by status code, over every request the drivers sent. */
+  readonly statuses = new Map<number, number>();
+  /** Client-side errors (connection refused/reset) that the client retried. */
+  networkErrors = 0;
+  /** SSE: follows started, resumes after a disconnect, events received. */
+  sse = { follows: 0, resumes: 0, events: 0 };
+  readers = { requests: 0 };
+  /** Windows during which an API answered 503, per API index: [start, end] in ms since epoch. */
+  readonly unavailable: Array<{ api: number; from: number; to: number }> = [];
+  /** Faults injected: kind → count, and each fault's time for convergence figures. */
+  readonly faults: Array<{ at: number; kind: string; detail: string; convergedAt?: number }> = [];
+
+  accept(a: Accepted) {
+    this.accepted.push(a);
+  }
+  status(code: number) {
+    this.statuses.set(code, (this.statuses.get(code) ?? 0) + 1);
+  }
+  violate(invariant: string, detail: string) {
+    this.violations.push({ at: Date.now(), invariant, detail });
+  }
+  /** The latest accepted intent for each tenant. */
+  latestIntents(): Map<string, Accepted> {
+    const latest = new Map<string, Accepted>();
+    for (const a of this.accepted) {
+      const prior = latest.get(a.tenantId);
+      if (!prior || prior.at <= a.at) latest.set(a.tenantId, a);
+    }
+    return latest;
+  }
+}
