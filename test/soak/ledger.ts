@@ -1,9 +1,7 @@
 import type { TierName } from '../../src/domain/tiers.ts';
 
 /** What a client was promised: the state a tenant must reach because a request for it was accepted. */
-export type Intent =
-  | { kind: 'present'; tier: TierName; hibernated: boolean }
-  | { kind: 'removed' };
+export type Intent = { kind: 'present'; tier: TierName; hibernated: boolean } | { kind: 'removed' };
 
 export type Accepted = {
   at: number;
@@ -34,9 +32,13 @@ export class Ledger {
   readonly statuses = new Map<number, number>();
   /** Client-side errors (connection refused/reset) that the client retried. */
   networkErrors = 0;
-  /** SSE: follows started, resumes after a disconnect, events received. */
-  sse = { follows: 0, resumes: 0, events: 0 };
-  readers = { requests: 0 };
+  /**
+   * SSE: follows started, resumes after a disconnect, events received; follows compared with the
+   * job's whole stream at the end (checked), and left before the job finished (abandoned).
+   */
+  sse = { follows: 0, resumes: 0, events: 0, checked: 0, abandoned: 0 };
+  /** Reads of the admin page (session cookie) and the API (tenants, status, jobs). */
+  readers = { requests: 0, admin: 0, api: 0 };
   /** Windows during which an API answered 503, per API index: [start, end] in ms since epoch. */
   readonly unavailable: Array<{ api: number; from: number; to: number }> = [];
   /** Faults injected: kind → count, and each fault's time for convergence figures. */
