@@ -11,7 +11,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/sandbox/**', 'scripts/**', 'bench/**'],
+    files: ['test/sandbox/**', 'test/soak/cli.ts', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -41,8 +41,12 @@ export class Ledger {
   readers = { requests: 0, admin: 0, api: 0 };
   /** Windows during which an API answered 503, per API index: [start, end] in ms since epoch. */
   readonly unavailable: Array<{ api: number; from: number; to: number }> = [];
+  /** Demo tenants whose expiry the clock driver moved to the present (a fast clock): tenant → when. */
+  readonly expired = new Map<string, number>();
+  /** Clock moves that could not be written (the API server away). */
+  clockMisses = 0;
   /** Faults injected: kind → count, and each fault's time for convergence figures. */
-  readonly faults: Array<{ at: number; kind: string; detail: string; convergedAt?: number }> = [];
+  readonly faults: Array<{ at: number; kind: string; detail: string; recoveredAt: number; convergedAt?: number }> = [];
 
   accept(a: Accepted) {
     this.accepted.push(a);

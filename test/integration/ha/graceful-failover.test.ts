@@ -8,8 +8,8 @@ import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from 
 import { TEST_JWT_SECRET, testConfig } from '../../support/service-deps.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 import { mintToken } from '../../unit/api/support/tokens.ts';
-import { startApiProcess } from './support/api-process.ts';
-import { startSentinelTopology, type SentinelTopology } from './support/sentinel-topology.ts';
+import { startApiProcess } from '../../support/api-process.ts';
+import { startSentinelTopology, type SentinelTopology } from '../../support/sentinel-topology.ts';
 
 // A planned failover (SENTINEL FAILOVER): the old primary is demoted, not killed, so the API's
 // connections are dropped by it or answered READONLY until they ask the sentinels again. Every

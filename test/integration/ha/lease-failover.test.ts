@@ -6,7 +6,7 @@ import { RedisConfig } from '../../../src/config/redis-config.schema.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { keepLease } from '../../../src/worker/lease-keeper.ts';
 import { createTenantLeases, LeaseNotReplicatedError, type TenantLeases } from '../../../src/worker/tenant-lease.ts';
-import { startSentinelTopology, type SentinelTopology } from './support/sentinel-topology.ts';
+import { startSentinelTopology, type SentinelTopology } from '../../support/sentinel-topology.ts';
 
 // A tenant lease across a Sentinel failover that loses the writes its replica had not received
 // (src/worker/tenant-lease.ts, "Failover"). Each test has a topology of its own: after a failover the

@@ -10,8 +10,8 @@ import { TEST_JWT_SECRET, testConfig } from '../../support/service-deps.ts';
 import { tenantShape, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 import { mintToken } from '../../unit/api/support/tokens.ts';
-import { startApiProcess } from './support/api-process.ts';
-import { startSentinelTopology, type SentinelTopology } from './support/sentinel-topology.ts';
+import { startApiProcess } from '../../support/api-process.ts';
+import { startSentinelTopology, type SentinelTopology } from '../../support/sentinel-topology.ts';
 
 // Issue 12's acceptance: a request answered 202 reaches its intent across a Redis failover that lost
 // its job. The replica is cut off before the request, so the job the 202 promised exists only on the

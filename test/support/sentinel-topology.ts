@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { Redis } from 'ioredis';
-import { SYSTEM_PACKAGES, ensureSystemPackages, nodeHost } from '../../../../scripts/system-packages.ts';
-import { freePort } from '../../../sandbox/ports.ts';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server.ts';
+import { SYSTEM_PACKAGES, ensureSystemPackages, nodeHost } from '../../scripts/system-packages.ts';
+import { freePort } from '../sandbox/ports.ts';
+import { startRedisServer, type RedisServer } from './redis-server.ts';
 
 /** How fast the sentinels act here: a primary silent for a second is down; a failover may take five. */
 export const DOWN_AFTER_MS = 1_000;

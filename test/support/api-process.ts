@@ -2,17 +2,18 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../../sandbox/ports.ts';
-import { sandboxBinaries } from '../../../sandbox/versions.ts';
-import { TEST_JWT_SECRET } from '../../../support/service-deps.ts';
+import { freePort } from '../sandbox/ports.ts';
+import { sandboxBinaries } from '../sandbox/versions.ts';
+import { TEST_JWT_SECRET } from './service-deps.ts';
 
 /**
- * `node src/main.ts api` on a free port: the API's own composition root, so its Redis connections
- * are the ones the config (CONFIG_FILE: sentinels) makes. Output goes to `<logDir>/api.log`.
+ * `node src/main.ts api` on a free port (or `port`, to restart one on its address): the API's own
+ * composition root, so its Redis connections are the ones the config (CONFIG_FILE: sentinels)
+ * makes. Output goes to `<logDir>/<name>.log` (`api.log` by default), appended across restarts.
  */
-export async function startApiProcess(o: { kubeconfig: string; configFile: string; prefix: string; logDir: string }) {
-  const port = await freePort();
-  const log = join(o.logDir, 'api.log');
+export async function startApiProcess(o: { kubeconfig: string; configFile: string; prefix: string; logDir: string; name?: string; port?: number }) {
+  const port = o.port ?? (await freePort());
+  const log = join(o.logDir, `${o.name ?? 'api'}.log`);
   const fd = openSync(log, 'a');
   const child = spawn(process.execPath, ['src/main.ts', 'api'], {
     stdio: ['ignore', fd, fd],
@@ -46,8 +47,15 @@ export async function startApiProcess(o: { kubeconfig: string; configFile: strin
   }
   return {
     baseUrl,
+    port,
     log,
     pid: child.pid!,
+    /** SIGKILL, as a crashed pod: no graceful shutdown, no handover. */
+    async kill9() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -1,0 +1,119 @@
+import type { TierName } from '../../../src/domain/tiers.ts';
+import type { Accepted, Intent } from '../ledger.ts';
+import type { Random } from '../seeded-random.ts';
+import type { DriverContext } from './driver-context.ts';
+import { awaitGone, awaitJob } from './lifecycle-waits.ts';
+import { pause, send, transient, withRetries, type Outcome } from './soak-client.ts';
+
+const SLOTS = 30;
+// A slot thinks this long between requests: 30 slots then send about 1.5 requests a second in all,
+// which 3 workers on 2 cores can turn into Helm operations without an ever-growing queue.
+const THINK_MS: [number, number] = [8_000, 30_000];
+const PROVISION_TIERS: readonly TierName[] = ['free', 'free', 'demo', 'demo', 'professional', 'enterprise'];
+// Downgrades (a smaller volume) and moves into the trial tier are refused with 422: normal refusals.
+const UPDATE_TIERS: readonly TierName[] = ['free', 'professional', 'professional', 'enterprise', 'demo'];
+const OPERATIONS = ['update', 'update', 'update', 'hibernate', 'hibernate', 'resume', 'resume', 'deprovision'] as const;
+
+type Operation = Accepted['operation'];
+type Slot = { index: number; rng: Random; generation: number; tenantId: string | null; desired: { tier: TierName; hibernated: boolean } };
+
+/**
+ * About 30 tenant slots, each one tenant at a time through provision, tier changes, hibernate,
+ * resume and removal (then a new tenant), on random live APIs with client retries. One request per
+ * tenant is in flight at a time, so the order of the ledger's accepted intents is the service's.
+ */
+export async function driveLifecycle(ctx: DriverContext): Promise<void> {
+  await Promise.all(Array.from({ length: SLOTS }, (_, index) => runSlot(ctx, index)));
+}
+
+async function runSlot(ctx: DriverContext, index: number): Promise<void> {
+  const rng = ctx.rng.fork(`slot-${index}`);
+  const slot: Slot = { index, rng, generation: 0, tenantId: null, desired: { tier: 'free', hibernated: false } };
+  await pause(ctx, rng.int(0, THINK_MS[1]));
+  while (!ctx.until.aborted) {
+    if (slot.tenantId === null) await provision(ctx, slot);
+    else await change(ctx, slot, rng.pick(OPERATIONS));
+    await pause(ctx, rng.int(...THINK_MS));
+  }
+}
+
+/**
+ * One request with retries; a 202 is recorded with the intent it promises. When an attempt may have
+ * been taken but no answer says so (every retry unanswered, or refused after a lost answer), the
+ * intent is recorded as ambiguous and the slot retires the tenant with a removal, the one request
+ * that makes its latest intent certain again.
+ */
+async function request(ctx: DriverContext, slot: Slot, operation: Operation, path: string, intent: Intent, init: { body?: unknown; key?: string }) {
+  const tenantId = slot.tenantId!;
+  const headers: Record<string, string> = init.body === undefined ? {} : { 'content-type': 'application/json' };
+  if (init.key) headers['idempotency-key'] = init.key;
+  const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+  const method = operation === 'update' ? 'PUT' : 'POST';
+  // A provision retried while its first attempt is still being handled is told 409 with Retry-After.
+  const retry = (o: Outcome) => transient(o) || (operation === 'provision' && o.status === 409 && o.headers.has('retry-after'));
+  const { final, lostAnswer } = await withRetries(ctx, slot.rng, () => send(ctx, slot.rng, path, { method, ...(body ? { body } : {}), headers }), retry);
+  if (final.status === 202) {
+    const jobId = (final.body as { jobId: string }).jobId;
+    ctx.ledger.accept({ at: Date.now(), tenantId, operation, jobId, intent, via: final.via });
+    return { accepted: true, jobId, status: final.status } as const;
+  }
+  if (lostAnswer) ctx.ledger.accept({ at: Date.now(), tenantId, operation, jobId: null, intent, via: -1, ambiguous: true });
+  return { accepted: false, ambiguous: lostAnswer, status: final.status } as const;
+}
+
+async function provision(ctx: DriverContext, slot: Slot): Promise<void> {
+  const { rng, index } = slot;
+  slot.generation += 1;
+  const tier = rng.pick(PROVISION_TIERS);
+  const tenantId = `lc${String(index).padStart(2, '0')}-${slot.generation}-${rng.int(0, 0xffffff).toString(16).padStart(6, '0')}`;
+  slot.tenantId = tenantId;
+  slot.desired = { tier, hibernated: false };
+  const body = {
+    companyName: `Soak Lifecycle ${index}`,
+    ownerEmail: `owner${index}@soak.example`,
+    ownerFirstName: 'Soak',
+    ownerLastName: `Owner ${index}`,
+    subscriptionTier: tier,
+    tenantId,
+  };
+  const intent: Intent = { kind: 'present', tier, hibernated: false };
+  const done = await request(ctx, slot, 'provision', '/api/provisioning/provision', intent, { body, key: `soak-${tenantId}` });
+  if (done.accepted) return followUp(ctx, slot, done.jobId);
+  if (done.ambiguous) return retire(ctx, slot);
+  slot.tenantId = null;
+}
+
+async function change(ctx: DriverContext, slot: Slot, operation: (typeof OPERATIONS)[number]): Promise<void> {
+  const base = `/api/provisioning/${slot.tenantId}`;
+  if (operation === 'deprovision') return retire(ctx, slot);
+  const next = { ...slot.desired };
+  let body: unknown;
+  if (operation === 'update') body = { subscriptionTier: (next.tier = slot.rng.pick(UPDATE_TIERS)) };
+  else next.hibernated = operation === 'hibernate';
+  const path = operation === 'update' ? base : `${base}/${operation}`;
+  const done = await request(ctx, slot, operation, path, { kind: 'present', ...next }, body === undefined ? {} : { body });
+  if (done.accepted) {
+    slot.desired = next;
+    return followUp(ctx, slot, done.jobId);
+  }
+  if (done.ambiguous) return retire(ctx, slot);
+  // 404: the tenant is gone (a failed provision was compensated); 409: someone else is removing it.
+  if (done.status === 404) slot.tenantId = null;
+  else if (done.status === 409) {
+    await awaitGone(ctx, slot.rng, slot.tenantId!);
+    slot.tenantId = null;
+  }
+}
+
+/** Removes the slot's tenant and waits for the removal, then the slot starts a new tenant. */
+async function retire(ctx: DriverContext, slot: Slot): Promise<void> {
+  const done = await request(ctx, slot, 'deprovision', `/api/provisioning/${slot.tenantId}/deprovision`, { kind: 'removed' }, {});
+  // The deprovision job ends after the namespace is gone: then the removal is complete.
+  if (done.accepted) await awaitJob(ctx, slot.rng, done.jobId, 180_000);
+  slot.tenantId = null;
+}
+
+/** Waits for the job at random: some clients poll, most fire and forget. */
+async function followUp(ctx: DriverContext, slot: Slot, jobId: string): Promise<void> {
+  if (slot.rng.chance(0.4)) await awaitJob(ctx, slot.rng, jobId);
+}

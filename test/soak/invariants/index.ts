@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServiceDeps } from '../../support/service-deps.ts';
+import type { Ledger } from '../ledger.ts';
+import { clusterView, isPending, latestRevision } from './cluster-view.ts';
+import { checkConvergence } from './convergence.ts';
+import { HeapSampler, type MetricsTarget } from './heap-trend.ts';
+import { HelmOverlapWatch } from './helm-processes.ts';
+import { checkKeyTtls } from './redis-ttl.ts';
+import { TenantGuard } from './tenant-guard.ts';
+
+export type InvariantCheck = { name: string; ran: number; detail: string };
+export type Watch = { guard: TenantGuard; heap: HeapSampler; helm: HelmOverlapWatch; done: Promise<void> };
+export type WatchTargets = { metricsUrls: () => MetricsTarget[]; workers: () => Array<{ index: number; pid: number }> };
+
+const VIEW_EVERY_MS = 3_000;
+const HEAP_EVERY_MS = 10_000;
+const HELM_EVERY_MS = 200;
+
+/**
+ * The continuous checks: the workers' Helm processes five times a second (one mutator), a view of
+ * every tenant every few seconds (no loss) and each process's heap every ten. A view that fails
+ * (the API server restarting) is skipped, not fatal.
+ */
+export function watchInvariants(deps: ServiceDeps, ledger: Ledger, signal: AbortSignal, targets: WatchTargets): Watch {
+  const guard = new TenantGuard(ledger);
+  const heap = new HeapSampler();
+  const helm = new HelmOverlapWatch();
+  const every = async (ms: number, tick: () => Promise<void>) => {
+    while (!signal.aborted) {
+      await tick().catch(() => undefined);
+      await sleep(ms, undefined, { signal }).catch(() => undefined);
+    }
+  };
+  const done = Promise.all([
+    every(HELM_EVERY_MS, async () => helm.sample(targets.workers())),
+    every(VIEW_EVERY_MS, async () => guard.observe(await clusterView(deps))),
+    every(HEAP_EVERY_MS, () => heap.sample(targets.metricsUrls())),
+  ]).then(() => undefined);
+  return { guard, heap, helm, done };
+}
+
+/** Why the system is not at rest yet, or undefined once it is: nothing queued or running, nothing half-done in the cluster. */
+async function unsettled(deps: ServiceDeps): Promise<string | undefined> {
+  const counts = await deps.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+  const busy = Object.entries(counts).filter(([, n]) => n > 0);
+  if (busy.length > 0) return `jobs ${busy.map(([state, n]) => `${n} ${state}`).join(', ')}`;
+  for (const view of (await clusterView(deps)).values()) {
+    const record = view.record;
+    if (!record || record.terminating) return `${view.tenantId} terminating`;
+    if (record.operation && (record.operation.state === 'queued' || record.operation.state === 'active'))
+      return `${view.tenantId} ${record.operation.type} ${record.operation.state}`;
+    if (isPending(latestRevision(view)?.status ?? '')) return `${view.tenantId} release pending`;
+    if (record.expiresAt && Date.parse(record.expiresAt) <= Date.now()) return `${view.tenantId} expired, not yet removed`;
+  }
+  return undefined;
+}
+
+/** Waits, up to `ms`, until the system is at rest; resolves what still moved at the deadline, if anything. */
+export async function awaitSettled(deps: ServiceDeps, ms: number): Promise<string | undefined> {
+  const deadline = Date.now() + ms;
+  let reason: string | undefined = 'not checked';
+  while (Date.now() < deadline) {
+    reason = await unsettled(deps).catch((error: unknown) => `unreadable: ${String(error)}`);
+    if (reason === undefined) return undefined;
+    await sleep(2_000);
+  }
+  return reason;
+}
+
+/** The checks made once the system is at rest, each reported with what it covered. */
+export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch): Promise<InvariantCheck[]> {
+  const views = await clusterView(deps);
+  const failure = async (jobId: string) => {
+    const last = (await deps.history.read(jobId)).findLast((e) => e.type === 'failed');
+    return last?.type === 'failed' && last.data.message ? last.data.message : undefined;
+  };
+  const converged = await checkConvergence(ledger, views, failure);
+  let pending = 0;
+  let anotherOperation = 0;
+  for (const view of views.values()) {
+    const latest = latestRevision(view);
+    if (latest && isPending(latest.status)) {
+      pending += 1;
+      ledger.violate('no-pending', `${view.tenantId}: release left ${latest.status} at revision ${latest.revision}`);
+    }
+    const history = await deps.helm.history(`${deps.config.platform.releasePrefix}${view.tenantId}`, view.namespace);
+    for (const h of history.filter((r) => /another operation .* in progress/i.test(r.description))) {
+      anotherOperation += 1;
+      ledger.violate('one-mutator', `${view.tenantId}: revision ${h.revision} ${h.status}: ${h.description}`);
+    }
+  }
+  for (const overlap of watch.helm.overlaps) ledger.violate('one-mutator', overlap);
+  const tracked = new Set(ledger.accepted.map((a) => a.tenantId));
+  const orphans = [...views.keys()].filter((id) => !tracked.has(id));
+  for (const id of orphans) ledger.violate('no-orphan', `namespace of ${id}, which no accepted request asked for`);
+  const ttl = await checkKeyTtls(deps.redis, deps.config.queue.prefix);
+  for (const key of ttl.undocumented) ledger.violate('redis-ttl', `${key} has no TTL and is not in the documented set`);
+  const heap = watch.heap.verdicts();
+  for (const h of heap.filter((v) => v.growing))
+    ledger.violate('heap-trend', `${h.name} (pid ${h.pid}): heap floor ${h.firstFloorMb} → ${h.lastFloorMb} MB over ${h.minutes} min`);
+  const sse = ledger.sse;
+  return [
+    {
+      name: 'converged',
+      ran: converged.tenants,
+      detail: `${converged.converged} at their latest intent (${converged.expired} removed by expiry), ${converged.failedWithReason} failed with a reason`,
+    },
+    { name: 'no-loss', ran: watch.guard.views, detail: `${watch.guard.views} views of every tenant's namespace, database and Secrets` },
+    {
+      name: 'one-mutator',
+      ran: watch.guard.views + views.size,
+      detail: `pending revisions on every view; ${anotherOperation} "another operation in progress" in Helm's histories`,
+    },
+    { name: 'no-pending', ran: views.size, detail: `${pending} releases left pending-*` },
+    { name: 'no-orphan', ran: views.size, detail: `${orphans.length} namespaces no request asked for` },
+    {
+      name: 'sse-no-gap-or-repeat',
+      ran: sse.follows,
+      detail: `${sse.events} events, ${sse.resumes} resumes, ${sse.checked} follows compared with the whole stream`,
+    },
+    { name: 'redis-ttl', ran: ttl.keys, detail: `${ttl.persistent} keys without a TTL, ${ttl.undocumented.length} outside the documented set` },
+    {
+      name: 'heap-trend',
+      ran: watch.heap.series.size,
+      detail:
+        heap.map((h) => `${h.name}/${h.pid} ${h.firstFloorMb}→${h.lastFloorMb} MB in ${h.minutes} min`).join('; ') ||
+        `${watch.heap.series.size} processes sampled, none lived the 10 minutes a trend needs`,
+    },
+  ];
+}

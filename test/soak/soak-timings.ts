@@ -1,0 +1,12 @@
+/**
+ * The soak's clock, shared by the fleet's configuration, the faults and the checks: a paused
+ * worker must outlast the tenant lease, and an expired tenant is hibernated within a sweep and
+ * removed a grace period later, well inside the settle phase.
+ */
+export const SOAK_TIMINGS = {
+  leaseTtlMs: 3_000,
+  /** How long a paused worker stays stopped: past its lease, so another worker may take the tenant. */
+  pauseMs: 6_000,
+  expirySweepSeconds: 5,
+  expiryGraceSeconds: 20,
+} as const;

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { TenantRecord } from '../../../src/domain/tenant-record.ts';
+import type { TenantView } from '../../soak/invariants/cluster-view.ts';
+import { checkConvergence } from '../../soak/invariants/convergence.ts';
+import { Ledger, type Accepted } from '../../soak/ledger.ts';
+
+const view = (tenantId: string, o: { tier?: TenantRecord['tier']; hibernated?: boolean; release?: string; expiresAt?: string | null } = {}): TenantView => ({
+  tenantId,
+  namespace: `sk-${tenantId}`,
+  namespaceUid: `uid-${tenantId}`,
+  record: {
+    tenantId,
+    namespace: `sk-${tenantId}`,
+    tier: o.tier ?? 'free',
+    companyName: 'Soak',
+    ownerEmail: 'o@soak.example',
+    ownerName: 'O',
+    customDomain: null,
+    stripeCustomerId: null,
+    stripeSubscriptionId: null,
+    expiresAt: o.expiresAt ?? null,
+    createdAt: new Date().toISOString(),
+    desired: { tier: o.tier ?? 'free', customDomain: null, resourceOverrides: {}, hibernated: o.hibernated ?? false },
+    operation: null,
+    terminating: false,
+  },
+  revisions: [{ revision: 1, status: o.release ?? 'deployed' }],
+  database: { uid: 'db', hibernated: o.hibernated ?? false },
+  secrets: new Map(),
+});
+
+const accepted = (tenantId: string, operation: Accepted['operation'], intent: Accepted['intent'], extra: Partial<Accepted> = {}): Accepted => ({
+  at: Date.now(),
+  tenantId,
+  operation,
+  jobId: `job-${tenantId}-${operation}`,
+  intent,
+  via: 0,
+  ...extra,
+});
+const noFailure = async () => undefined;
+
+describe('the soak convergence check', () => {
+  it('passes a tenant at its latest intent and one removed as asked', async () => {
+    const ledger = new Ledger();
+    ledger.accept(accepted('a', 'provision', { kind: 'present', tier: 'free', hibernated: false }));
+    ledger.accept(accepted('a', 'hibernate', { kind: 'present', tier: 'free', hibernated: true }));
+    ledger.accept(accepted('b', 'provision', { kind: 'present', tier: 'free', hibernated: false }));
+    ledger.accept(accepted('b', 'deprovision', { kind: 'removed' }));
+    const finding = await checkConvergence(ledger, new Map([['a', view('a', { hibernated: true })]]), noFailure);
+    expect(ledger.violations).toEqual([]);
+    expect(finding).toMatchObject({ tenants: 2, converged: 2 });
+  });
+
+  it('reports a tenant short of its latest intent, a lost one, and a release left pending', async () => {
+    const ledger = new Ledger();
+    ledger.accept(accepted('a', 'update', { kind: 'present', tier: 'professional', hibernated: false }));
+    ledger.accept(accepted('b', 'provision', { kind: 'present', tier: 'free', hibernated: false }));
+    ledger.accept(accepted('c', 'provision', { kind: 'present', tier: 'free', hibernated: false }));
+    await checkConvergence(
+      ledger,
+      new Map([
+        ['a', view('a')],
+        ['c', view('c', { release: 'pending-upgrade' })],
+      ]),
+      noFailure,
+    );
+    expect(ledger.violations.map((v) => v.detail.split(':')[0])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('takes a failed provision that says why, an ambiguous intent as it or the one before, and an expired trial as removed', async () => {
+    const ledger = new Ledger();
+    ledger.accept(accepted('failed', 'provision', { kind: 'present', tier: 'free', hibernated: false }));
+    ledger.accept(accepted('amb', 'provision', { kind: 'present', tier: 'free', hibernated: false }));
+    ledger.accept(accepted('amb', 'hibernate', { kind: 'present', tier: 'free', hibernated: true }, { ambiguous: true, jobId: null }));
+    ledger.accept(accepted('trial', 'provision', { kind: 'present', tier: 'demo', hibernated: false }));
+    ledger.expired.set('trial', Date.now());
+    const failure = async (jobId: string) => (jobId === 'job-failed-provision' ? 'deploy-database: timed out' : undefined);
+    const finding = await checkConvergence(ledger, new Map([['amb', view('amb')]]), failure);
+    expect(ledger.violations).toEqual([]);
+    expect(finding).toMatchObject({ tenants: 3, converged: 2, failedWithReason: 1, expired: 1 });
+  });
+});
