@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import { ConflictError } from '../domain/errors.ts';
-import { dependencyCall, REDIS_DEADLINE_MS } from '../services/dependency.ts';
+import { asDependencyError, dependencyCall, REDIS_DEADLINE_MS } from '../services/dependency.ts';
 import type { EventLedger } from './event-ledger.ts';
 import { snapshotOf } from './subscription-snapshot.ts';
 import { SubscriptionBusyError } from './subscription-lock.ts';
@@ -77,7 +77,8 @@ export function createStripeWebhook(deps: StripeWebhookDeps): StripeWebhook {
       } catch (error) {
         await claim.release().catch((cause: unknown) => log.warn({ err: cause }, 'could not release the event marker; it expires'));
         if (error instanceof SubscriptionBusyError) throw busy(error.message);
-        throw error;
+        // The queue or the cluster out of reach (a Redis failover) is a 503 Stripe retries, as on every route.
+        throw asDependencyError('Redis or the Kubernetes API', error);
       }
       await dependencyCall('Redis', claim.complete(), REDIS_DEADLINE_MS);
       log.info({ ...result, decision: undefined, reason: result.decision.reason }, 'stripe subscription event processed');

@@ -24,9 +24,14 @@ export async function dependencyCall<T>(what: string, work: Promise<T>, ms: numb
   try {
     return await withDeadline(work, ms, what);
   } catch (error) {
-    if (isDomainError(error)) throw error;
-    const status = kubeStatus(error);
-    if (status !== undefined && status < 500 && status !== 429 && status !== 409) throw error;
-    throw unavailable(what, error);
+    throw asDependencyError(what, error);
   }
+}
+
+/** dependencyCall's classification alone, for work that must not be cut short by a deadline. */
+export function asDependencyError(what: string, error: unknown): unknown {
+  if (isDomainError(error)) return error;
+  const status = kubeStatus(error);
+  if (status !== undefined && status < 500 && status !== 429 && status !== 409) return error;
+  return unavailable(what, error);
 }

@@ -43,12 +43,15 @@ describe('POST /api/webhooks/stripe: deduplication', () => {
     if (busy) expect(busy.headers.get('retry-after')).toBe('5');
   });
 
-  it("releases the event when queueing fails (nothing half-created stays), so Stripe's redelivery acts (once) on the same tenant", async () => {
+  it("answers 503 and releases the event when queueing fails (nothing half-created stays), so Stripe's redelivery acts (once) on the same tenant", async () => {
     const t = setup();
     t.stripe.subscriptions.set('sub_unit1', subscriptionJson());
     const body = eventBody('customer.subscription.created', subscriptionJson());
     t.producer.failNext = true;
-    expect((await t.deliver(body)).status).toBe(500);
+    // An unreachable queue (the soak found it in a Redis failover) is a 503 as on every other route, never a 500.
+    const failed = await t.deliver(body);
+    expect(failed.status).toBe(503);
+    expect(await failed.json()).toMatchObject({ detail: expect.stringContaining('unavailable') });
     expect(t.producer.jobs).toEqual([]);
     // The core withdrew the namespace no job would ever converge.
     expect(t.store.deleted).toHaveLength(1);
