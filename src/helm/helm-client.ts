@@ -35,6 +35,12 @@ export interface HelmClient {
   uninstall(release: string, namespace: string, signal?: AbortSignal): Promise<void>;
   /** `helm version --short`, asked once per process; `signal` gives up this caller's wait (see sharedCall). */
   version(signal?: AbortSignal): Promise<string>;
+  /**
+   * The same client, whose Helm children are SIGKILLed the moment `kill` aborts, with no grace: for
+   * a job whose tenant lease is lost, when another holder may run Helm on the tenant next. Absent
+   * from fakes that start no process.
+   */
+  withKillSwitch?(kill: AbortSignal): HelmClient;
 }
 
 export type HelmClientOptions = {
@@ -65,9 +71,10 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
   const env: NodeJS.ProcessEnv = { ...helmEnvironment(options.env), ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}) };
 
   // Argument arrays only, never a shell; values travel in a file, never on the command line.
-  async function run(command: string, args: string[], signal?: AbortSignal): Promise<string> {
+  // `signal` winds Helm down (SIGTERM, SIGKILL after the grace); `killSwitch` kills it at once.
+  async function run(command: string, args: string[], signal?: AbortSignal, killSwitch?: AbortSignal): Promise<string> {
     const started = performance.now();
-    const result = await execa(options.binary, args, {
+    const child = execa(options.binary, args, {
       env,
       extendEnv: false,
       reject: false,
@@ -77,6 +84,10 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
       forceKillAfterDelay: killGraceMs,
       maxBuffer: 64 * 1024 * 1024,
     });
+    const killNow = () => child.kill('SIGKILL');
+    if (killSwitch?.aborted) killNow();
+    killSwitch?.addEventListener('abort', killNow, { once: true });
+    const result = await child.finally(() => killSwitch?.removeEventListener('abort', killNow));
     const ok = result.exitCode === 0 && !result.isCanceled;
     options.onInvoke?.(command, ok ? 'ok' : 'error', performance.now() - started);
     if (!ok) throw new HelmError(command, result.exitCode, String(result.stderr), result.isCanceled);
@@ -100,7 +111,12 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
   const forceConflicts = '--force-conflicts';
   const notFound = (error: unknown) => error instanceof HelmError && /release: not found|not found/i.test(error.stderr);
 
-  return {
+  // The binary does not change under a running process: ask once (each Helm start costs ~100 ms).
+  // A caller that gives up (an API deadline) must neither kill the run others wait for nor leave a
+  // cancelled answer cached: sharedCall aborts the child only when every waiter has given up.
+  const version = sharedCall(async (signal) => (await run('version', ['version', '--short'], signal)).trim());
+
+  const client = (killSwitch?: AbortSignal): HelmClient => ({
     upgradeInstall: (req) =>
       withValuesFile(req.values, async (file) =>
         toRelease(
@@ -123,17 +139,23 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
                 'json',
               ],
               req.signal,
+              killSwitch,
             ),
           ) as RawRelease,
         ),
       ),
     template: (req) =>
       withValuesFile(req.values, (file) =>
-        run('template', ['template', req.release, ...chartArgs(req.chart), '--namespace', req.namespace, '--values', file, '--validate'], req.signal),
+        run(
+          'template',
+          ['template', req.release, ...chartArgs(req.chart), '--namespace', req.namespace, '--values', file, '--validate'],
+          req.signal,
+          killSwitch,
+        ),
       ),
     status: async (release, namespace, signal) => {
       try {
-        return toRelease(JSON.parse(await run('status', ['status', release, '--namespace', namespace, '--output', 'json'], signal)) as RawRelease);
+        return toRelease(JSON.parse(await run('status', ['status', release, '--namespace', namespace, '--output', 'json'], signal, killSwitch)) as RawRelease);
       } catch (error) {
         if (notFound(error)) return undefined;
         throw error;
@@ -141,7 +163,9 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
     },
     history: async (release, namespace, signal) => {
       try {
-        const raw = JSON.parse(await run('history', ['history', release, '--namespace', namespace, '--output', 'json', '--max', '20'], signal)) as RawHistory[];
+        const raw = JSON.parse(
+          await run('history', ['history', release, '--namespace', namespace, '--output', 'json', '--max', '20'], signal, killSwitch),
+        ) as RawHistory[];
         return raw.map((h) => ({ name: release, namespace, revision: h.revision, status: h.status, description: h.description ?? '' }));
       } catch (error) {
         if (notFound(error)) return [];
@@ -149,20 +173,20 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
       }
     },
     rollback: async (release, namespace, revision, signal) => {
-      await run('rollback', ['rollback', release, String(revision), '--namespace', namespace, forceConflicts], signal);
+      await run('rollback', ['rollback', release, String(revision), '--namespace', namespace, forceConflicts], signal, killSwitch);
     },
     uninstall: async (release, namespace, signal) => {
       try {
-        await run('uninstall', ['uninstall', release, '--namespace', namespace], signal);
+        await run('uninstall', ['uninstall', release, '--namespace', namespace], signal, killSwitch);
       } catch (error) {
         if (!notFound(error)) throw error;
       }
     },
-    // The binary does not change under a running process: ask once (each Helm start costs ~100 ms).
-    // A caller that gives up (an API deadline) must neither kill the run others wait for nor leave a
-    // cancelled answer cached: sharedCall aborts the child only when every waiter has given up.
-    version: sharedCall(async (signal) => (await run('version', ['version', '--short'], signal)).trim()),
-  };
+    // Read-only and shared by every job of the process: it needs no kill switch.
+    version,
+    withKillSwitch: (kill) => client(killSwitch ? AbortSignal.any([killSwitch, kill]) : kill),
+  });
+  return client();
 }
 
 // Helm gets only what it needs from the environment: never the service's own secrets

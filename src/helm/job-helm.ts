@@ -10,12 +10,15 @@ export type JobHelm = {
 /**
  * Wraps the shared client for one job. A cancelled step stops waiting at once, but its Helm child
  * runs on for up to the kill grace after SIGTERM (it marks the release failed): the job must not
- * give its tenant's lease up before that child is gone, or the next holder's Helm meets it. Each
+ * give its tenant's lease up before that child is gone, or the next holder's Helm meets it. When
+ * the lease is lost (`lost` aborts) there is nothing left to give up: the children are SIGKILLed
+ * at once, before the lease can expire in Redis, since another job may take the tenant then. Each
  * call's promise settles only once its process has exited (execa waits for it), so tracking the
  * calls tracks the children. Calls made without a signal (a rollback in a catch block, a
  * compensation) get `signal`, so no Helm call under a lease outlives the job's deadline.
  */
-export function jobHelm(helm: HelmClient, signal: AbortSignal): JobHelm {
+export function jobHelm(shared: HelmClient, signal: AbortSignal, lost?: AbortSignal): JobHelm {
+  const helm = lost && shared.withKillSwitch ? shared.withKillSwitch(lost) : shared;
   const running = new Set<Promise<unknown>>();
   const track = <T>(call: Promise<T>): Promise<T> => {
     const settled = call.then(

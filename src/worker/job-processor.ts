@@ -78,8 +78,9 @@ export function createJobProcessor(deps: ProcessorDeps) {
     const keeper = keepLease(deps.leases, lease, AbortSignal.any([signal ?? never, deadline.signal]), scoped.logger, {
       marginMs: Math.floor(deps.leases.ttlMs * deps.config.queue.tenantLease.marginFraction),
     });
-    // Every Helm call of the job carries its signal; the lease is released only once they all exited.
-    const helm = jobHelm(deps.helm, keeper.signal);
+    // Every Helm call of the job carries its signal; the lease is released only once they all exited,
+    // and a lost lease kills them at once.
+    const helm = jobHelm(deps.helm, keeper.signal, keeper.lost);
     let undoHelm: JobHelm | undefined;
     const result: Record<string, unknown> = {};
     const metrics = deps.metrics;
@@ -105,12 +106,15 @@ export function createJobProcessor(deps: ProcessorDeps) {
       const permanent = isPermanentFailure(error);
       if (leaseLost(error) || (keeper.signal.aborted && !permanent)) {
         await reporter.log('warn', step, `${name} interrupted at ${step}: ${message}; it will run again`).catch(() => undefined);
+        // Back in the queue only once no Helm of this attempt runs: with the lease lost, any worker
+        // (this one too) could take the job and the tenant at once and meet a Helm still winding down.
+        await helm.idle();
         return await waitTurn(job, token, retryMs, error);
       }
       if (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         // Compensation runs once the job's signal may have aborted, so it gets its own: the lease, and a deadline.
         const undoSignal = AbortSignal.any([keeper.lost, AbortSignal.timeout(deps.config.timeouts.deployChart * 1000)]);
-        undoHelm = jobHelm(deps.helm, undoSignal);
+        undoHelm = jobHelm(deps.helm, undoSignal, keeper.lost);
         const undo = undoHelm.helm;
         const undone = await keeper
           .assertHeld()
