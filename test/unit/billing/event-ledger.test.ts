@@ -14,6 +14,9 @@ describe('event ledger', () => {
 
   it('claims an event once; a second delivery during processing is in progress; after completion a duplicate', async () => {
     const { redis, ledger } = setup();
+    // A fixed clock: the TTL read back must not depend on a millisecond passing between write and read.
+    const now = Date.now();
+    redis.now = () => now;
     const first = await ledger.claim('evt_1');
     expect(first.kind).toBe('claimed');
     expect((await ledger.claim('evt_1')).kind).toBe('in-progress');
