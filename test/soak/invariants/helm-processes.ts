@@ -45,7 +45,9 @@ export function helmMutations(workers: Array<{ index: number; pid: number }>): H
     const at = args.findIndex((a) => MUTATING.has(a));
     if (at < 0) continue;
     const ns = args.indexOf('--namespace');
-    out.push({ pid: child.pid, worker: child.worker, command: args[at]!, release: args[at + 1] ?? '?', namespace: ns >= 0 ? (args[ns + 1] ?? '?') : '?' });
+    // `upgrade --install <release> <chart>`: the release is the first argument after the command that is not a flag.
+    const release = args.slice(at + 1).find((a) => !a.startsWith('-')) ?? '?';
+    out.push({ pid: child.pid, worker: child.worker, command: args[at]!, release, namespace: ns >= 0 ? (args[ns + 1] ?? '?') : '?' });
   }
   return out;
 }

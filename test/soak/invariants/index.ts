@@ -108,8 +108,8 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
     { name: 'no-loss', ran: watch.guard.views, detail: `${watch.guard.views} views of every tenant's namespace, database and Secrets` },
     {
       name: 'one-mutator',
-      ran: watch.guard.views + views.size,
-      detail: `pending revisions on every view; ${anotherOperation} "another operation in progress" in Helm's histories`,
+      ran: watch.helm.samples,
+      detail: `${watch.helm.samples} samples of the workers' Helm processes (${watch.helm.mutationsSeen} mutations seen), ${watch.helm.overlaps.length} on one release at once; ${anotherOperation} "another operation in progress" in Helm's histories`,
     },
     { name: 'no-pending', ran: views.size, detail: `${pending} releases left pending-*` },
     { name: 'no-orphan', ran: views.size, detail: `${orphans.length} namespaces no request asked for` },
