@@ -25,11 +25,14 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const report = await runSoak({ minutes, seed, log: (line) => console.log(`soak: ${line}`) });
+  // Ctrl-C or a SIGTERM ends the run and stops every process it started.
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort(new Error(`${signal}: the soak was stopped`)));
+  const report = await runSoak({ minutes, seed, log: (line) => console.log(`soak: ${line}`), signal: stop.signal });
   const out = values.out ?? join(REPO, 'bench', 'results', `soak-${minutes}m-seed${seed}.json`);
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 20) }, null, 2));
+  console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 20), timeline: undefined }, null, 2));
   console.log(`soak: ${report.passed ? 'every invariant held' : `${report.violations.length} violations`}; summary in ${out}; rerun: ${report.rerun}`);
   if (!report.passed) process.exitCode = 1;
 }

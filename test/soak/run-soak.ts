@@ -17,7 +17,14 @@ import { Ledger } from './ledger.ts';
 import { seededRandom } from './seeded-random.ts';
 import { soakReport, type JobEnd, type SoakReport } from './soak-report.ts';
 
-export type SoakOptions = { minutes: number; seed: number; log?: (line: string) => void; settleMs?: number };
+export type SoakOptions = {
+  minutes: number;
+  seed: number;
+  log?: (line: string) => void;
+  settleMs?: number;
+  /** Ends the run early (Ctrl-C): everything started is stopped, and no report is made. */
+  signal?: AbortSignal;
+};
 
 /** When each accepted job ended, from its durable history (the stream id of its last event is the time). */
 async function jobEnds(deps: ServiceDeps, ledger: Ledger): Promise<Map<string, JobEnd>> {
@@ -50,6 +57,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const logDir = await mkdtemp(join(tmpdir(), `tp-soak-${options.seed}-`));
   log(`seed ${options.seed}, ${options.minutes} min, ${schedule.length} faults scheduled; logs in ${logDir}`);
   const fleet = await startFleet({ logDir, log });
+  const stopped = options.signal ?? new AbortController().signal;
   const deps = serviceDeps(fleet.config, fleet.kubeconfig);
   const ledger = new Ledger();
   const drive = new AbortController();
@@ -78,7 +86,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ]);
     for (const fault of schedule) {
       const wait = startedAt + fault.atMs - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await sleep(wait, undefined, { signal: stopped });
       if (Date.now() - startedAt >= driveMs) break;
       const at = Date.now();
       const done = await injectFault(fleet, fault, faultRng);
@@ -86,7 +94,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       log(`${Math.round((at - startedAt) / 1000)} s: ${done.kind} ${done.detail} (back in ${done.recoveredAt - at} ms)`);
     }
     const left = startedAt + driveMs - Date.now();
-    if (left > 0) await sleep(left);
+    if (left > 0) await sleep(left, undefined, { signal: stopped });
     drive.abort();
     await drivers;
     const settleStarted = Date.now();

@@ -22,6 +22,11 @@ export type SoakReport = {
   faultToConvergenceMs: { samples: number; p50: number | null; p99: number | null; max: number | null };
   invariants: Record<string, { ran: number; violations: number; detail: string }>;
   violations: Ledger['violations'];
+  /** Every fault and every 503 window, in ms since the drive started, for the timeline. */
+  timeline: {
+    faults: Array<{ atMs: number; kind: string; detail: string; recoveredMs: number }>;
+    unavailable: Array<{ api: number; fromMs: number; ms: number }>;
+  };
   passed: boolean;
   rerun: string;
 };
@@ -48,11 +53,15 @@ export function faultToConvergence(ledger: Ledger, ends: Map<string, JobEnd>): n
   return samples.sort((a, b) => a - b);
 }
 
-/** A 503 window belongs to the fault under way when it opened (from its start to 10 s after the fleet was whole again). */
+/**
+ * A 503 window belongs to the latest fault injected before it opened, if that fault was still under
+ * way (from its start to 10 s after the fleet was whole again); otherwise to none.
+ */
 function longestByFault(ledger: Ledger): Record<string, number> {
   const out: Record<string, number> = {};
   for (const w of ledger.unavailable) {
-    const cause = ledger.faults.find((f) => f.at <= w.from && w.from <= f.recoveredAt + 10_000)?.kind ?? 'none';
+    const latest = ledger.faults.findLast((f) => f.at <= w.from);
+    const cause = latest && w.from <= latest.recoveredAt + 10_000 ? latest.kind : 'none';
     out[cause] = Math.max(out[cause] ?? 0, w.to - w.from);
   }
   return out;
@@ -114,6 +123,10 @@ export function soakReport(o: {
     faultToConvergenceMs: { samples: convergence.length, p50: quantile(convergence, 0.5), p99: quantile(convergence, 0.99), max: convergence.at(-1) ?? null },
     invariants: invariantTable(ledger, o.checks),
     violations: ledger.violations,
+    timeline: {
+      faults: ledger.faults.map((f) => ({ atMs: f.at - o.startedAt, kind: f.kind, detail: f.detail, recoveredMs: f.recoveredAt - f.at })),
+      unavailable: ledger.unavailable.map((w) => ({ api: w.api, fromMs: w.from - o.startedAt, ms: w.to - w.from })),
+    },
     passed: ledger.violations.length === 0,
     rerun: `npm run soak -- --minutes ${o.minutes} --seed ${o.seed}`,
   };
