@@ -25,7 +25,8 @@ function mismatch(intent: Intent, view: TenantView | undefined): string | undefi
  * - or its last operation failed and says why (a failed provision is compensated: no namespace, and
  *   its provision job's history ends `failed` with a reason);
  * - an ambiguous latest intent (the client never learnt whether it was taken) accepts the one before too;
- * - a tenant whose trial expired (the clock driver) may be hibernated or removed instead.
+ * - a tenant whose trial expired (the clock driver) may be hibernated or removed instead, and one
+ *   upgraded after its expiry keeps the sweep's hibernation unless a later request said otherwise.
  */
 export async function checkConvergence(
   ledger: Ledger,
@@ -43,6 +44,13 @@ export async function checkConvergence(
     if (latest.ambiguous) allowed.push(accepted.at(-2)?.intent ?? { kind: 'removed' });
     const expired = ledger.expired.has(tenantId) || (view?.record?.expiresAt ? Date.parse(view.record.expiresAt) <= Date.now() : false);
     if (expired && latest.intent.kind === 'present' && latest.intent.tier === 'demo') allowed.push({ kind: 'removed' }, { ...latest.intent, hibernated: true });
+    // The expiry sweep hibernates on its own: a tier change after it (a demo tenant upgraded) keeps
+    // that hibernation, and the client that sent it could not know. Only a later hibernate, resume
+    // or billing decision makes the hibernation a promise again.
+    const expiredAt = ledger.expired.get(tenantId);
+    const hibernationSaid = accepted.some((a) => expiredAt !== undefined && a.at > expiredAt && a.operation !== 'update');
+    if (expiredAt !== undefined && !hibernationSaid && latest.intent.kind === 'present')
+      allowed.push({ ...latest.intent, hibernated: !latest.intent.hibernated });
     const reasons = allowed.map((intent) => mismatch(intent, view));
     if (reasons.includes(undefined)) {
       finding.converged += 1;

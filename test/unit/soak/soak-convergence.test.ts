@@ -80,4 +80,22 @@ describe('the soak convergence check', () => {
     expect(ledger.violations).toEqual([]);
     expect(finding).toMatchObject({ tenants: 3, converged: 2, failedWithReason: 1, expired: 1 });
   });
+
+  it('accepts the hibernation the expiry sweep made under a later tier change, but not under a later resume', async () => {
+    const ledger = new Ledger();
+    const at = Date.now();
+    ledger.accept(accepted('up', 'provision', { kind: 'present', tier: 'demo', hibernated: false }, { at: at - 3 }));
+    ledger.expired.set('up', at - 2);
+    ledger.accept(accepted('up', 'update', { kind: 'present', tier: 'enterprise', hibernated: false }, { at: at - 1 }));
+    ledger.accept(accepted('woke', 'provision', { kind: 'present', tier: 'demo', hibernated: false }, { at: at - 4 }));
+    ledger.expired.set('woke', at - 3);
+    ledger.accept(accepted('woke', 'update', { kind: 'present', tier: 'enterprise', hibernated: false }, { at: at - 2 }));
+    ledger.accept(accepted('woke', 'resume', { kind: 'present', tier: 'enterprise', hibernated: false }, { at: at - 1 }));
+    const views = new Map([
+      ['up', view('up', { tier: 'enterprise', hibernated: true })],
+      ['woke', view('woke', { tier: 'enterprise', hibernated: true })],
+    ]);
+    await checkConvergence(ledger, views, noFailure);
+    expect(ledger.violations.map((v) => v.detail.split(':')[0])).toEqual(['woke']);
+  });
 });
