@@ -15,6 +15,9 @@ import { SOAK_TIMINGS } from './soak-timings.ts';
 
 const APIS = 2;
 const WORKERS = 3;
+// Under the soak's own load (and beside a test run) Node takes long to start: a restarted process
+// gets this long to be ready, as a Kubernetes startup probe would give it.
+const START_TIMEOUT_MS = 120_000;
 
 type ApiProcess = Awaited<ReturnType<typeof startApiProcess>>;
 type ApiSlot = { index: number; port: number; process: ApiProcess | null };
@@ -103,6 +106,7 @@ export async function startFleet(options: { logDir: string; log?: (line: string)
         logDir: options.logDir,
         name: `api-${slot.index}`,
         port: slot.port || undefined,
+        readyTimeoutMs: START_TIMEOUT_MS,
       });
       slot.port = slot.process.port;
     };
@@ -110,8 +114,8 @@ export async function startFleet(options: { logDir: string; log?: (line: string)
       const child = spawnWorker({ kubeconfig: sandbox.kubeconfig, redisUrl: '', prefix, configFile, logDir: options.logDir, name: `worker-${slot.index}` });
       slot.process = child;
       slot.metricsUrl = null;
-      await waitForLogLine(child.log, child.pid, 'worker started');
-      const listening = await waitForLogLine(child.log, child.pid, 'health server listening');
+      await waitForLogLine(child.log, child.pid, 'worker started', START_TIMEOUT_MS);
+      const listening = await waitForLogLine(child.log, child.pid, 'health server listening', START_TIMEOUT_MS);
       slot.metricsUrl = `${String(listening['url'])}/metrics`;
     };
     for (let index = 0; index < APIS; index++) apis.push({ index, port: 0, process: null });

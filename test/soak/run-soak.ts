@@ -89,9 +89,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (wait > 0) await sleep(wait, undefined, { signal: stopped });
       if (Date.now() - startedAt >= driveMs) break;
       const at = Date.now();
-      const done = await injectFault(fleet, fault, faultRng);
-      if (done.injected) ledger.faults.push({ at, kind: done.kind, detail: done.detail, recoveredAt: done.recoveredAt });
-      log(`${Math.round((at - startedAt) / 1000)} s: ${done.kind} ${done.detail} (back in ${done.recoveredAt - at} ms)`);
+      try {
+        const done = await injectFault(fleet, fault, faultRng);
+        if (done.injected) ledger.faults.push({ at, kind: done.kind, detail: done.detail, recoveredAt: done.recoveredAt });
+        log(`${Math.round((at - startedAt) / 1000)} s: ${done.kind} ${done.detail} (back in ${done.recoveredAt - at} ms)`);
+      } catch (error) {
+        // The fleet did not come back (a process that would not start): a finding, and the run goes on.
+        ledger.violate('harness', `${fault.kind} at ${Math.round((at - startedAt) / 1000)} s: the fleet did not recover: ${String(error)}`);
+        log(`${Math.round((at - startedAt) / 1000)} s: ${fault.kind} did not recover: ${String(error)}`);
+      }
     }
     const left = startedAt + driveMs - Date.now();
     if (left > 0) await sleep(left, undefined, { signal: stopped });

@@ -11,7 +11,16 @@ import { TEST_JWT_SECRET } from './service-deps.ts';
  * composition root, so its Redis connections are the ones the config (CONFIG_FILE: sentinels)
  * makes. Output goes to `<logDir>/<name>.log` (`api.log` by default), appended across restarts.
  */
-export async function startApiProcess(o: { kubeconfig: string; configFile: string; prefix: string; logDir: string; name?: string; port?: number }) {
+export async function startApiProcess(o: {
+  kubeconfig: string;
+  configFile: string;
+  prefix: string;
+  logDir: string;
+  name?: string;
+  port?: number;
+  /** How long the process may take to answer /readyz (a loaded machine starts Node slowly). */
+  readyTimeoutMs?: number;
+}) {
   const port = o.port ?? (await freePort());
   const log = join(o.logDir, `${o.name ?? 'api'}.log`);
   const fd = openSync(log, 'a');
@@ -32,7 +41,7 @@ export async function startApiProcess(o: { kubeconfig: string; configFile: strin
   closeSync(fd);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
   while (
     !(await fetch(`${baseUrl}/readyz`).then(
       (r) => r.ok,
