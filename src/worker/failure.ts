@@ -1,6 +1,6 @@
 import { ZodError } from 'zod';
 import { HelmError } from '../helm/helm-error.ts';
-import { isPermanentKubeError } from '../kubernetes/kube-errors.ts';
+import { isPermanentKubeError, kubeStatus } from '../kubernetes/kube-errors.ts';
 import { StepFailedError } from './step-runner.ts';
 
 /** A failure that will repeat however often the job is retried (bad input, a withdrawn intent). */
@@ -31,4 +31,36 @@ export function isPermanentFailure(error: unknown): boolean {
   if (cause instanceof PermanentError || cause instanceof ZodError) return true;
   if (cause instanceof HelmError) return cause.permanent;
   return isPermanentKubeError(cause);
+}
+
+// Node's fetch (client-node 2.x) fails with "fetch failed" and the socket error as its cause; Helm
+// says "kubernetes cluster unreachable" or shows the dial error.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
+const HELM_UNREACHABLE =
+  /kubernetes cluster unreachable|connection refused|connection reset by peer|no route to host|i\/o timeout|the server is currently unable to handle the request|apiserver is shutting down/i;
+
+/**
+ * The Kubernetes API could not be reached at all (refused, reset, unresolvable, or answering 503
+ * while it restarts): nothing is wrong with the job, the control plane is away.
+ */
+export function isClusterUnreachable(error: unknown): boolean {
+  let cause: unknown = error instanceof StepFailedError ? error.cause : error;
+  if (cause instanceof HelmError) return HELM_UNREACHABLE.test(cause.stderr);
+  if (kubeStatus(cause) === 503) return true;
+  for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -4,7 +4,7 @@ import { JOB_CATALOG, isJobName, type ProvisionJob } from '../jobs/job-catalog.t
 import type { JobHistory } from '../jobs/job-history.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { jobHelm, type JobHelm } from '../helm/job-helm.ts';
-import { isPermanentFailure, JobDeadlineError } from './failure.ts';
+import { isClusterUnreachable, isPermanentFailure, JobDeadlineError } from './failure.ts';
 import { createJobReporter } from './job-reporter.ts';
 import { keepLease, LeaseLostError } from './lease-keeper.ts';
 import type { OperationDeps } from '../lifecycle/plans/plan-deps.ts';
@@ -16,6 +16,8 @@ import type { TenantLeases } from './tenant-lease.ts';
 export type ProcessorDeps = OperationDeps & { history: JobHistory; leases: TenantLeases; metrics?: Metrics | undefined };
 
 const never = new AbortController().signal;
+/** How often a job retries while the Kubernetes API is unreachable. */
+const CLUSTER_RETRY_MS = 2_000;
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const leaseLost = (error: unknown) => error instanceof LeaseLostError || (error instanceof StepFailedError && error.cause instanceof LeaseLostError);
 
@@ -104,6 +106,20 @@ export function createJobProcessor(deps: ProcessorDeps) {
       const error = deadline.signal.aborted && !leaseLost(caught) ? new StepFailedError(step, deadline.signal.reason) : caught;
       const message = describe(error);
       const permanent = isPermanentFailure(error);
+      // The API server away (a restart, an upgrade): the job waits without spending an attempt,
+      // for as long as a whole job may take from its creation; after that it fails as any other.
+      const waitedMs = Date.now() - job.timestamp;
+      if (!permanent && isClusterUnreachable(error) && waitedMs < deps.config.timeouts.provisioning * 1000) {
+        await reporter
+          .log(
+            'warn',
+            step,
+            `${name} paused at ${step}: the Kubernetes API is unreachable (${message}); trying again in ${CLUSTER_RETRY_MS} ms without spending an attempt`,
+          )
+          .catch(() => undefined);
+        await helm.idle();
+        return await waitTurn(job, token, CLUSTER_RETRY_MS, error);
+      }
       if (leaseLost(error) || (keeper.signal.aborted && !permanent)) {
         await reporter.log('warn', step, `${name} interrupted at ${step}: ${message}; it will run again`).catch(() => undefined);
         // Back in the queue only once no Helm of this attempt runs: with the lease lost, any worker

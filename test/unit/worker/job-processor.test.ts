@@ -161,3 +161,37 @@ describe("job processor: the whole job's deadline and the Helm children it leave
     expect(await leases.holder(tenantId)).toBeUndefined();
   });
 });
+
+describe('job processor while the Kubernetes API is away', () => {
+  // The soak found it: a kube-apiserver restart (20-30 s) burnt every attempt of the jobs that met it
+  // within seconds, so they failed and the reconcile sweep had to queue their work again.
+  const unreachable = () => new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }) });
+
+  it('puts the job back without spending an attempt or failing it, within timeouts.provisioning of its creation', async () => {
+    const { deps, events, leases, intents } = setup();
+    intents.read = async () => {
+      throw unreachable();
+    };
+    const { job, delayed } = fakeJob('hibernate');
+    (job as { timestamp: number }).timestamp = Date.now() - 60_000;
+    const error = await createJobProcessor(deps)(job, 'token').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DelayedError);
+    expect(delayed).toHaveLength(1);
+    expect(events.some((e) => e.type === 'failed')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: 'log', data: { message: expect.stringContaining('Kubernetes API is unreachable') } });
+    expect(await leases.holder(payload.tenantId)).toBeUndefined();
+  });
+
+  it('spends attempts as any failure once the job is older than timeouts.provisioning', async () => {
+    const { deps, events, intents } = setup();
+    intents.read = async () => {
+      throw unreachable();
+    };
+    const { job, delayed } = fakeJob('hibernate');
+    (job as { timestamp: number }).timestamp = Date.now() - (config.timeouts.provisioning + 1) * 1000;
+    const error = await createJobProcessor(deps)(job, 'token').catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(DelayedError);
+    expect(delayed).toHaveLength(0);
+    expect(events.at(-1)).toMatchObject({ type: 'log', data: { message: expect.stringContaining('will retry') } });
+  });
+});
