@@ -25,9 +25,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  // Ctrl-C or a SIGTERM ends the run and stops every process it started.
+  // Ctrl-C or a SIGTERM ends the run and stops every process it started; a second one (a wrapper
+  // forwarding it) must not kill the process before that is done, so the handlers stay.
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort(new Error(`${signal}: the soak was stopped`)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort(new Error(`${signal}: the soak was stopped`)));
   const report = await runSoak({ minutes, seed, log: (line) => console.log(`soak: ${line}`), signal: stop.signal });
   const out = values.out ?? join(REPO, 'bench', 'results', `soak-${minutes}m-seed${seed}.json`);
   await mkdir(dirname(out), { recursive: true });
