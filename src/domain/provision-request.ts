@@ -27,6 +27,8 @@ const personText = (max: number, example: string) =>
     .refine((text) => !text.startsWith('-'), 'must not start with "-"')
     .openapi({ example, pattern: PERSON_TEXT_PATTERN });
 
+const OWNER_EMAIL = new RegExp(`^(?=[^@]{1,64}@)${z.regexes.email.source.slice(1)}`);
+
 const stripeId = (prefix: string, example: string) =>
   z
     .string()
@@ -37,8 +39,10 @@ const stripeId = (prefix: string, example: string) =>
 export const ProvisionRequest = z
   .strictObject({
     companyName: personText(100, 'Acme Auto Repair'),
-    // zod's own email regex, stated in the document: `format: email` alone admits addresses zod refuses.
-    ownerEmail: z.email().max(254).openapi({ example: 'owner@acmeauto.com', pattern: z.regexes.email.source }),
+    // zod's own email regex, stated in the document (`format: email` alone admits addresses zod
+    // refuses), with the local part bounded to 64 characters as RFC 5321 and `format: email`
+    // checkers bound it: Schemathesis sent a 103-character one that the API accepted.
+    ownerEmail: z.email({ pattern: OWNER_EMAIL }).max(254).openapi({ example: 'owner@acmeauto.com', pattern: OWNER_EMAIL.source }),
     ownerFirstName: personText(100, 'Ada'),
     ownerLastName: personText(100, 'Lovelace'),
     subscriptionTier: TierName.openapi({ example: 'professional' }),

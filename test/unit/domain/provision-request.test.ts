@@ -135,4 +135,10 @@ describe('UpdateRequest', () => {
     expect(errorsOf({ companyName: 'x' }, UpdateRequest).map((e) => e.path)).toContain('companyName');
     expect(errorsOf({ customDomain: 'acme.example', tier: 'demo' }, UpdateRequest).map((e) => e.path)).toEqual(['tier']);
   });
+
+  it('refuses an owner email whose local part is longer than 64 characters (RFC 5321), and takes one of 64', () => {
+    const local = (n: number) => 'a'.repeat(n);
+    expect(errorsOf({ ...minimal, ownerEmail: `${local(65)}@acme.test` }).map((e) => e.path)).toEqual(['ownerEmail']);
+    expect(errorsOf({ ...minimal, ownerEmail: `${local(64)}@acme.test` })).toEqual([]);
+  });
 });
