@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { MalformedInputError } from '../domain/errors.ts';
+import { DependencyUnavailableError, MalformedInputError } from '../domain/errors.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import { TierName } from '../domain/tiers.ts';
 import { kubeStatus } from '../kubernetes/kube-errors.ts';
@@ -86,9 +86,13 @@ async function readPage(registry: Pick<TenantStore, 'list'>, options: Parameters
   try {
     return await dependencyCall('The Kubernetes API', registry.list(options), CLUSTER_DEADLINE_MS);
   } catch (error) {
-    // The API server forgets continue tokens after a while (410 Gone) and rejects foreign ones (400).
+    // The API server forgets continue tokens after a while (410 Gone) and rejects foreign ones (400);
+    // one naming a resource version it has not reached yet (a forged cursor) times out with 504
+    // ResourceVersionTooLarge, which is the cursor's fault, not an outage (Schemathesis found it).
     const status = kubeStatus(error);
-    if (options.continue !== undefined && (status === 410 || status === 400)) {
+    const original = error instanceof DependencyUnavailableError ? error.cause : error;
+    const tooLarge = kubeStatus(original) === 504 && /ResourceVersionTooLarge|Too large resource version/.test(String((original as { body?: unknown }).body));
+    if (options.continue !== undefined && (status === 410 || status === 400 || tooLarge)) {
       throw new MalformedInputError('The cursor is invalid or has expired; list again from the first page', { cause: error });
     }
     throw error;
