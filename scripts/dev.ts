@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { execa, type ResultPromise } from 'execa';
+import { onShutdownSignal } from '../src/composition/shutdown-signals.ts';
 import { defaultSandboxDir, down, health, readState, up } from '../test/sandbox/cluster.ts';
 import { sandboxBinaries } from '../test/sandbox/versions.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
@@ -163,8 +164,11 @@ async function main(): Promise<number> {
     await stopAll(keep);
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  // A `once` listener would let execa's child cleanup re-raise the signal before stop() ran.
+  onShutdownSignal(
+    () => void stop(),
+    () => process.exit(1),
+  );
 
   const base = `http://127.0.0.1:${port}`;
   const token = await mintDevToken(secret);

@@ -4,6 +4,7 @@ import { startApi } from './composition/api-process.ts';
 import { startHealthServer } from './composition/health-server.ts';
 import { Releasers } from './composition/releasers.ts';
 import { createSharedServices } from './composition/shared-services.ts';
+import { onShutdownSignal } from './composition/shutdown-signals.ts';
 import { startWorkers } from './composition/worker-process.ts';
 import { ConfigError } from './config/config-error.ts';
 import { loadConfig } from './config/load-config.ts';
@@ -53,8 +54,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
         process.exit(0);
       });
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  onShutdownSignal(shutdown, (signal) => {
+    logger.warn({ signal }, 'second signal; exiting without waiting');
+    process.exit(1);
+  });
 }
 
 main(process.argv.slice(2), process.env).catch((error: unknown) => {
