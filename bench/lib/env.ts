@@ -48,7 +48,11 @@ export async function benchCluster(profile: 'fast' | 'delayed', options: { keep?
   if (profile === 'fast' && shared) return { kubeconfig: shared, owned: false, profile: 'fast (shared)', stop: async () => undefined };
   const name = profile === 'fast' ? 'fast' : 'bench-delayed';
   if (profile === 'delayed') (PROFILES as Record<string, SandboxProfile>)[name] = DELAYED_PROFILE;
-  const dir = join(tmpdir(), `tp-bench-sandbox-${profile}`);
+  // up() adopts a healthy sandbox already in its directory: a fixed one is shared only when it is
+  // meant to be kept between runs; otherwise a benchmark running beside another (another person's)
+  // would join that one's cluster, and whichever ends first would take it down under the other.
+  const keep = options.keep || Boolean(process.env.BENCH_KEEP_SANDBOX);
+  const dir = keep ? join(tmpdir(), `tp-bench-sandbox-${profile}`) : await mkdtemp(join(tmpdir(), `tp-bench-sandbox-${profile}-`));
   log(`sandbox (${profile}) in ${dir}: up`);
   const started = Date.now();
   const state = await up({ dir, profile: name as ProfileName, nodes: 2 });
@@ -58,7 +62,7 @@ export async function benchCluster(profile: 'fast' | 'delayed', options: { keep?
     owned: true,
     profile,
     stop: async () => {
-      if (options.keep || process.env.BENCH_KEEP_SANDBOX) return;
+      if (keep) return;
       log(`sandbox (${profile}): down`);
       await down(dir);
     },
