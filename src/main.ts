@@ -1,11 +1,8 @@
 // The composition root: the only module besides the config loader that reads process.env. It
 // builds every dependency once and passes it down; `provisioner api|worker|all`.
-import { startApi } from './composition/api-process.ts';
-import { startHealthServer } from './composition/health-server.ts';
 import { Releasers } from './composition/releasers.ts';
 import { createSharedServices } from './composition/shared-services.ts';
 import { onShutdownSignal } from './composition/shutdown-signals.ts';
-import { startWorkers } from './composition/worker-process.ts';
 import { ConfigError } from './config/config-error.ts';
 import { loadConfig } from './config/load-config.ts';
 
@@ -20,14 +17,22 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     return;
   }
   const config = loadConfig({ env, argv: argv.slice(1) });
+  // Each mode loads only its own modules: a worker never loads the HTTP API, Bull Board or the
+  // OpenAPI document (issue 13, worker memory). Loaded before anything connects, so a module that
+  // fails to load leaves nothing open.
+  const [workers, api, health] = await Promise.all([
+    mode === 'api' ? undefined : import('./composition/worker-process.ts'),
+    mode === 'worker' ? undefined : import('./composition/api-process.ts'),
+    mode === 'worker' ? import('./composition/health-server.ts') : undefined,
+  ]);
   const releasers = new Releasers();
   const shared = createSharedServices(config, env, releasers);
   const { logger } = shared;
 
-  if (mode === 'worker' || mode === 'all') startWorkers(shared, releasers);
-  if (mode === 'api' || mode === 'all') await startApi(shared, releasers);
-  else {
-    startHealthServer(
+  if (workers) workers.startWorkers(shared, releasers);
+  if (api) await api.startApi(shared, releasers);
+  if (health) {
+    health.startHealthServer(
       {
         redis: shared.historyRedis,
         kube: shared.kube,
