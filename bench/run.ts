@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, { item: number; run: () => Promise<unknown> }> 
   sse: { item: 4, run: async () => (await import('./benchmarks/sse.ts')).sse() },
   http: { item: 5, run: async () => (await import('./benchmarks/http.ts')).http() },
   kube: { item: 6, run: async () => (await import('./benchmarks/kube.ts')).kube() },
+  scale: { item: 7, run: async () => (await import('./benchmarks/scale.ts')).scale() },
 };
 
 const usage = `usage: npm run bench [-- <name|item>...]
@@ -18,7 +19,8 @@ const usage = `usage: npm run bench [-- <name|item>...]
     .join(', ')}
   env: BENCH_KUBECONFIG=<file>  reuse a running sandbox for the fast-profile benchmarks (default: a private one)
        BENCH_KEEP_SANDBOX=1     leave private sandboxes running for the next run
-       BENCH_RUNS, BENCH_TENANTS, BENCH_SUBSCRIBERS  sizes (see docs/benchmarks.md)`;
+       BENCH_RUNS, BENCH_TENANTS, BENCH_SUBSCRIBERS  sizes (see docs/benchmarks.md)
+       BENCH_SCALE_TENANTS, BENCH_SCALE_TIER_CHANGES, BENCH_SCALE_CONCURRENCY  item 7 (1000, 100, 8)`;
 
 async function main(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) {

@@ -21,16 +21,22 @@ const secret = () => randomBytes(32).toString('base64url');
 
 /**
  * Writes the inputs (namespace with the service's Pod Security labels, the three Secrets the chart
- * references) and the values file built by the worker's own builder and serializer.
+ * references) and the values file built by the worker's own builder and serializer. A tier with
+ * backups also needs `backupCredentials`: the platform Secret's `data`, copied as the worker does.
  */
-export async function prepareBare(config: Config, tenantId: string, tier: TierName = 'free'): Promise<BareTenant> {
+export async function prepareBare(
+  config: Config,
+  tenantId: string,
+  tier: TierName = 'free',
+  options: { backupCredentials?: Record<string, string> } = {},
+): Promise<BareTenant> {
   const namespace = namespaceFor(config.platform.namespacePrefix, tenantId);
   const release = releaseFor(config.platform.releasePrefix, tenantId);
   const desired = { tier, customDomain: null, resourceOverrides: {}, hibernated: false };
   const { values, yaml } = tenantChartValues(config, { tenantId, companyName: `Bench ${tenantId}`, expiresAt: null }, desired);
-  if (values.backup.enabled) throw new Error(`the bare baseline covers tiers without backups; ${tier} has them`);
+  if (values.backup.enabled && !options.backupCredentials) throw new Error(`${tier} has backups: the bare baseline needs backupCredentials`);
   const names = tenantSecretNames(tenantId);
-  const docs = [
+  const docs: Array<Record<string, unknown>> = [
     {
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -58,6 +64,9 @@ export async function prepareBare(config: Config, tenantId: string, tier: TierNa
       stringData: { [KEYS.admin.username]: config.provisioning.adminUsername, [KEYS.admin.password]: secret() },
     },
   ];
+  if (values.backup.enabled) {
+    docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: names.backupCredentials, namespace }, type: 'Opaque', data: options.backupCredentials! });
+  }
   const dir = await mkdtemp(join(tmpdir(), 'tp-bench-bare-'));
   const inputs = join(dir, 'inputs.yaml');
   const valuesFile = join(dir, 'values.yaml');
