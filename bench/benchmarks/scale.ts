@@ -30,12 +30,12 @@ import {
   startService,
   totalOf,
   type Accepted,
-  type KubeCounts,
 } from '../lib/env.ts';
 import { cpuOf, cpuSecondsOf, pidsMentioning, reapedChildrenSeconds } from '../lib/cpu-time.ts';
 import { finishedCount, runSweep, waitForJobs, type SweepRun } from '../lib/queue-watch.ts';
 import { REPO_DIR, cpuMeter, log, machine, median, round, summary, toolVersions, writeResult, type BenchResult, type Target } from '../lib/report.ts';
-import { walkTenantPages, type PageWalks } from '../lib/tenant-pages.ts';
+import { batchFigures, describeStage, stage, stageFigures, sumCounts, timedPool, type Batch, type Memory, type Stage } from '../lib/scale-figures.ts';
+import { walkTenantPages } from '../lib/tenant-pages.ts';
 
 const MB = 1_000_000;
 /** Chosen from runs at 4, 8 and 12 on this 2-core machine (docs/benchmarks.md, item 7). */
@@ -45,18 +45,6 @@ const INTAKE_IN_FLIGHT = 4;
 const LIMITS = [50, 500] as const;
 /** Flux helm-controller's published figure: 1,000 HelmReleases in 8 min 01 s. */
 const FLUX_PER_SECOND = 1000 / 481;
-
-type Batch = {
-  tenants: number;
-  makespanMs: number;
-  failures: number;
-  rejected: number;
-  retried: number;
-  errors: string[];
-  intakeMs: number[];
-  runMs: number[];
-  requests: KubeCounts;
-};
 
 export async function scale(): Promise<BenchResult> {
   const tenants = Number(process.env.BENCH_SCALE_TENANTS ?? 1000);
@@ -343,83 +331,4 @@ export async function scale(): Promise<BenchResult> {
   };
   await writeResult(result);
   return result;
-}
-
-type Memory = { apiRssMB: number; workerRssMB: number; redisUsedMemoryMB: number };
-type SweepFigures = { ms: number; wallMs: number; requests: number; byKind: KubeCounts; report: unknown; failedReason?: string };
-type Stage = { memory: Memory; sweeps: Record<SweepName, SweepFigures>; pages: PageWalks };
-
-function stage(memory: Memory, sweeps: Record<SweepName, SweepRun>, pages: PageWalks): Stage {
-  const figures = (s: SweepRun): SweepFigures => ({
-    ms: round(s.ms),
-    wallMs: round(s.wallMs),
-    requests: totalOf(s.requests),
-    byKind: s.requests,
-    report: brief(s.report),
-    ...(s.failedReason ? { failedReason: s.failedReason } : {}),
-  });
-  return { memory, sweeps: { 'expiry-sweep': figures(sweeps['expiry-sweep']), 'reconcile-sweep': figures(sweeps['reconcile-sweep']) }, pages };
-}
-
-function stageFigures(s: Stage) {
-  const pages = Object.fromEntries(
-    Object.keys(s.pages.service).map((k) => [k, { service: summary(s.pages.service[k]!), apiServer: summary(s.pages.bare[k]!) }]),
-  );
-  return {
-    memory: s.memory,
-    sweeps: s.sweeps,
-    listing: {
-      tenants: s.pages.tenants,
-      pages,
-      requestsPerPage: round(s.pages.requests / Math.max(1, s.pages.servicePages), 2),
-    },
-  };
-}
-
-const describeStage = (s: Stage) =>
-  `expiry ${round(s.sweeps['expiry-sweep'].ms)} ms / ${s.sweeps['expiry-sweep'].requests} req, reconcile ${round(s.sweeps['reconcile-sweep'].ms)} ms / ${s.sweeps['reconcile-sweep'].requests} req, ` +
-  `list p99 ${summary(Object.values(s.pages.service).flat()).p99} ms, API ${s.memory.apiRssMB} MB, worker ${s.memory.workerRssMB} MB, Redis ${s.memory.redisUsedMemoryMB} MB`;
-
-function batchFigures(b: Batch) {
-  return {
-    tenants: b.tenants,
-    makespanSeconds: round(b.makespanMs / 1000),
-    tenantsPerSecond: round(b.tenants / (b.makespanMs / 1000), 2),
-    failures: b.failures,
-    rejected: b.rejected,
-    retried: b.retried,
-    intakeMs: summary(b.intakeMs),
-    jobRunMs: summary(b.runMs),
-    kubernetesRequestsPerTenant: round(totalOf(b.requests) / b.tenants, 1),
-    kubernetesRequestsByKind: Object.fromEntries(Object.entries(b.requests).map(([k, v]) => [k, round(v / b.tenants, 2)])),
-    errors: b.errors.slice(0, 5),
-  };
-}
-
-/** A sweep's report with its tenant lists replaced by their lengths. */
-const brief = (report: unknown) =>
-  report && typeof report === 'object' ? Object.fromEntries(Object.entries(report).map(([k, v]) => [k, Array.isArray(v) ? v.length : v])) : report;
-
-function sumCounts(a: KubeCounts, b: KubeCounts): KubeCounts {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
-  return out;
-}
-
-async function timedPool<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<number>,
-  into: { makespanMs: number; failures: number; tenantMs: number[]; errors: string[] },
-) {
-  const t0 = now();
-  await pool(items, limit, async (item) => {
-    try {
-      into.tenantMs.push(await work(item));
-    } catch (error) {
-      into.failures += 1;
-      into.errors.push(String(error).slice(0, 300));
-    }
-  });
-  into.makespanMs = now() - t0;
 }
