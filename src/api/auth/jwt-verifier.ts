@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { AuthConfig } from '../../config/auth-config.schema.ts';
 import { ProblemError } from '../errors/problem-error.ts';
+import { createVerifiedTokens } from './verified-tokens.ts';
 
 /** Who called: the verified `sub` and the roles the token carries. */
 export interface Principal {
@@ -14,6 +15,16 @@ export type JwtVerifier = (token: string) => Promise<Principal>;
 export interface JwtVerifierOptions {
   /** Key lookup for JWKS mode; defaults to fetching `auth.jwksUrl`. Tests pass `createLocalJWKSet(...)`. */
   getKey?: JWTVerifyGetKey;
+  /** Verified tokens remembered (by hash, until their `exp`); 0 verifies every request. Default 10,000. */
+  cacheEntries?: number;
+  /**
+   * The longest a verification is reused before the token is verified again (default 60 s): a key
+   * withdrawn from the JWKS stops being honoured within this (jose's remote key set itself is
+   * re-fetched only every 10 minutes).
+   */
+  cacheMaxAgeMs?: number;
+  /** The wall clock `exp`, `nbf` and the cache are read on (tests); the system clock by default. */
+  now?: () => number;
 }
 
 const REALM = 'Bearer realm="tenant-provisioner"';
@@ -30,11 +41,23 @@ export function createJwtVerifier(auth: AuthConfig, options: JwtVerifierOptions 
     ...(auth.audience === undefined ? {} : { audience: auth.audience }),
   };
 
+  // A poll or a dashboard sends the same token many times a second; each verification is ~100 µs of
+  // WebCrypto. Only successful verifications are kept (see verified-tokens.ts).
+  const verified = createVerifiedTokens<Principal>({
+    maxEntries: options.cacheEntries ?? 10_000,
+    maxAgeMs: options.cacheMaxAgeMs ?? 60_000,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const now = options.now;
+
   return async (token) => {
+    const known = verified.get(token);
+    if (known) return known;
     if (!isCanonicalCompactJws(token)) throw invalidToken('The token is malformed or its signature is invalid');
     let payload: JWTPayload;
     try {
-      payload = jwks ? (await jwtVerify(token, jwks, verifyOptions)).payload : (await jwtVerify(token, secret as Uint8Array, verifyOptions)).payload;
+      const checks = now ? { ...verifyOptions, currentDate: new Date(now()) } : verifyOptions;
+      payload = jwks ? (await jwtVerify(token, jwks, checks)).payload : (await jwtVerify(token, secret as Uint8Array, checks)).payload;
     } catch (error) {
       throw verificationProblem(error, jwks !== undefined);
     }
@@ -50,7 +73,10 @@ export function createJwtVerifier(auth: AuthConfig, options: JwtVerifierOptions 
         headers: { 'WWW-Authenticate': `${REALM}, error="insufficient_scope"` },
       });
     }
-    return { subject: payload.sub, roles: validRoles };
+    const principal: Principal = Object.freeze({ subject: payload.sub, roles: Object.freeze([...validRoles]) });
+    // `exp` is required and checked by jose: a number of seconds.
+    verified.set(token, principal, (payload.exp as number) * 1000);
+    return principal;
   };
 }
 
