@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Job, JobState, Queue } from 'bullmq';
 import { JobError, JobLogEntry, JobProgress, type JobEvent } from '../jobs/job-events.schema.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
+import { readJobSnapshot } from '../jobs/job-snapshot.ts';
 
 const JOB_STATES = ['queued', 'active', 'completed', 'failed'] as const;
 export type PublicJobState = (typeof JOB_STATES)[number];
@@ -53,10 +54,10 @@ export async function loadJob(queue: JobQueue, jobId: string): Promise<{ job: Jo
 }
 
 export async function readJobView(queue: JobQueue, history: Pick<JobHistory, 'read'>, jobId: string): Promise<JobView | undefined> {
-  const found = await loadJob(queue, jobId);
-  if (!found) return undefined;
-  const { job, state } = found;
-  const events = await history.read(jobId);
+  const snapshot = await readJobSnapshot(queue, history, jobId);
+  const state = snapshot && publicJobState(snapshot.state);
+  if (!state) return undefined;
+  const { job, events } = snapshot;
   const log = events.flatMap((event) => (event.type === 'log' ? [event.data] : []));
   const failed = events.findLast((event) => event.type === 'failed');
   const progress = JobProgress.safeParse(job.progress);
