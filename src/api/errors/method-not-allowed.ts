@@ -15,8 +15,16 @@ export type RouteEntry = { method: string; path: string };
  * ids are reserved). `routes` is read per request: the document is complete only after mounting.
  */
 export function methodNotAllowed(routes: () => readonly RouteEntry[]): MiddlewareHandler {
+  // Compiled again only when the routes changed (they stop changing once every router is mounted).
+  let source: readonly RouteEntry[] = [];
+  let templates: Template[] = [];
   return async (c, next) => {
-    const allowed = allowedMethods(routes(), c.req.path);
+    const current = routes();
+    if (current.length !== source.length || current.some((route, i) => route !== source[i])) {
+      source = current;
+      templates = current.map(compile);
+    }
+    const allowed = matchingMethods(templates, c.req.path);
     if (allowed.length === 0 || allowed.includes(c.req.method.toUpperCase())) return next();
     return problemResponse(
       c,
@@ -33,31 +41,42 @@ export function methodNotAllowed(routes: () => readonly RouteEntry[]): Middlewar
  * wherever GET is (Hono answers HEAD with the GET handler). Empty when no route path matches.
  */
 export function allowedMethods(routes: readonly RouteEntry[], path: string): string[] {
+  return matchingMethods(routes.map(compile), path);
+}
+
+// An OpenAPI path template split into segments; null for a `{name}` segment (one non-empty segment).
+type Template = { method: string; segments: readonly (string | null)[] };
+
+const compile = (route: RouteEntry): Template => ({
+  method: route.method.toUpperCase(),
+  segments: route.path.split('/').map((segment) => (/^\{[^}]+\}$/.test(segment) ? null : segment)),
+});
+
+function matchingMethods(templates: readonly Template[], path: string): string[] {
+  const got = path.split('/');
   let best = -1;
   let methods = new Set<string>();
-  for (const route of routes) {
-    const literals = literalSegments(route.path, path);
+  for (const template of templates) {
+    const literals = literalSegments(template.segments, got);
     if (literals === undefined || literals < best) continue;
     if (literals > best) {
       best = literals;
       methods = new Set();
     }
-    methods.add(route.method.toUpperCase());
+    methods.add(template.method);
   }
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods].sort();
 }
 
-// OpenAPI path templates: `{name}` is one non-empty segment. Returns how many segments matched
-// literally, or undefined when `template` does not match `path`.
-function literalSegments(template: string, path: string): number | undefined {
-  const want = template.split('/');
-  const got = path.split('/');
+// How many segments matched literally, or undefined when the template does not match.
+function literalSegments(want: readonly (string | null)[], got: readonly string[]): number | undefined {
   if (want.length !== got.length) return undefined;
   let literals = 0;
-  for (const [i, segment] of want.entries()) {
+  for (let i = 0; i < want.length; i += 1) {
+    const segment = want[i];
     const actual = got[i]!;
-    if (/^\{[^}]+\}$/.test(segment)) {
+    if (segment === null) {
       if (actual === '') return undefined;
     } else if (segment === actual) literals += 1;
     else return undefined;
