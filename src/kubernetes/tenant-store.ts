@@ -11,6 +11,16 @@ import {
 import type { TierName } from '../domain/tiers.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { ensureTenantAccess, type TenantAccess } from './tenant-access.ts';
+import {
+  fullIndexLabels,
+  INDEXED_LABEL,
+  indexedUnder,
+  indexedValuesOf,
+  indexLabels,
+  indexSelector,
+  type IndexedValues,
+  type TenantIndex,
+} from './tenant-index.ts';
 import { toTenantRecord } from './tenant-record-codec.ts';
 
 export class TenantExistsError extends Error {
@@ -54,6 +64,16 @@ export interface TenantStore {
   list(options: { limit: number; continue?: string | undefined; tier?: TierName | undefined }): Promise<TenantPage>;
   /** Every managed tenant, a page at a time. */
   all(options?: { tier?: TierName; pageSize?: number }): AsyncIterable<TenantRecord>;
+  /**
+   * The tenants whose index label matches `value` (tenant-index.ts): one label-selected list, not a
+   * walk over every namespace. The caller compares the annotation itself.
+   */
+  findBy(index: TenantIndex, value: string): Promise<TenantRecord[]>;
+  /**
+   * Writes the index labels of tenants whose namespaces predate the index (each patch conditioned
+   * on the version it was computed from); returns how many it labelled. Idempotent.
+   */
+  backfillIndex(): Promise<number>;
   /** Applies `change` only if the namespace is still at `resourceVersion` (else IntentConflictError); returns the new version. */
   write(tenantId: string, resourceVersion: string, change: IntentChange): Promise<string>;
   /**
@@ -116,6 +136,36 @@ export function createTenantStore(core: CoreV1Api, namespacePrefix: string, acce
     async get(tenantId) {
       return (await read(tenantId))?.tenant;
     },
+    async findBy(index, value) {
+      const [indexed, unindexed] = await Promise.all([
+        core.listNamespace({ labelSelector: `${selector},${indexSelector(index, value)}` }),
+        // Empty once the backfill has run; until then a tenant made before the index is still found.
+        core.listNamespace({ labelSelector: `${selector},!${INDEXED_LABEL}` }),
+      ]);
+      const tenants = (items: V1Namespace[]) => items.map(toTenantRecord).filter((t): t is TenantRecord => t !== undefined && ownedHere(t));
+      return [...tenants(indexed.items), ...tenants(unindexed.items).filter((t) => indexedUnder(t, index, value))];
+    },
+    async backfillIndex() {
+      let labelled = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await core.listNamespace({ labelSelector: `${selector},!${INDEXED_LABEL}`, limit: 200, _continue: cursor });
+        for (const ns of page.items) {
+          const tenant = toTenantRecord(ns);
+          if (!tenant || !ownedHere(tenant)) continue;
+          const body = { metadata: { resourceVersion: ns.metadata?.resourceVersion, labels: fullIndexLabels(indexedValuesOf(tenant)) } };
+          try {
+            await core.patchNamespace({ name: tenant.namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+            labelled++;
+          } catch (error) {
+            // Changed (its writer labels it) or gone since the list: the next sweep looks again.
+            if (!isConflict(error) && !isNotFound(error)) throw error;
+          }
+        }
+        cursor = page.metadata?._continue || undefined;
+      } while (cursor !== undefined);
+      return labelled;
+    },
     async *all(options = {}) {
       let cursor: string | undefined;
       do {
@@ -154,10 +204,12 @@ export function createTenantStore(core: CoreV1Api, namespacePrefix: string, acce
 
 function intentMetadata(change: IntentChange) {
   const annotations: Record<string, string | null> = {};
-  const labels: Record<string, string> = {};
+  let labels: Record<string, string | null> = {};
+  const indexed: IndexedValues = {};
   if (change.desired) {
     annotations[A.desiredState] = JSON.stringify(change.desired);
     annotations[A.customDomain] = change.desired.customDomain;
+    indexed.customDomain = change.desired.customDomain;
     // The tier label is what listings filter on; it follows the desired tier.
     labels[L.tier] = change.desired.tier;
   }
@@ -166,7 +218,11 @@ function intentMetadata(change: IntentChange) {
   if (change.stripe) {
     annotations[A.stripeCustomerId] = change.stripe.customerId;
     annotations[A.stripeSubscriptionId] = change.stripe.subscriptionId;
+    indexed.stripeCustomerId = change.stripe.customerId;
+    indexed.stripeSubscriptionId = change.stripe.subscriptionId;
   }
+  // The index labels change in the same conditional write as the values they index.
+  labels = { ...labels, ...indexLabels(indexed) };
   return { annotations, ...(Object.keys(labels).length ? { labels } : {}) };
 }
 
@@ -182,6 +238,7 @@ function newNamespace(name: string, tenant: NewTenant): V1Namespace {
         // Tenant workloads must meet the restricted Pod Security Standard.
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/warn': 'restricted',
+        ...presentLabels(fullIndexLabels(indexedValuesOf(tenant))),
       },
       annotations: {
         [A.desiredState]: JSON.stringify(tenant.desired),
@@ -198,3 +255,6 @@ function newNamespace(name: string, tenant: NewTenant): V1Namespace {
     },
   };
 }
+
+const presentLabels = (labels: Record<string, string | null>) =>
+  Object.fromEntries(Object.entries(labels).filter((entry): entry is [string, string] => entry[1] !== null));

@@ -17,7 +17,7 @@ import { intakeVerdict, isPending } from './transitions.ts';
 /** What recording an intent needs; an update's preflight needs more (LifecycleDeps). */
 export type IntakeDeps = {
   config: PreflightDeps['config'];
-  tenants: Pick<TenantStore, 'read' | 'write' | 'all'>;
+  tenants: Pick<TenantStore, 'read' | 'write' | 'all' | 'findBy' | 'backfillIndex'>;
   producer: JobProducer;
   now?: (() => Date) | undefined;
   newJobId?: () => string;

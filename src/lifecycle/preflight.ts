@@ -17,7 +17,7 @@ export type PreflightDeps = {
   /** How long `helm template` may run before it is killed (default PREFLIGHT_RENDER_MS). */
   renderDeadlineMs?: number | undefined;
   workloads: Pick<TenantWorkloads, 'readDatabase'>;
-  tenants: Pick<TenantStore, 'all'>;
+  tenants: Pick<TenantStore, 'findBy'>;
 };
 
 /** Below the API's own deadline for a lifecycle request (3 × 10 s), so the render is over before the answer. */
@@ -83,12 +83,11 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
   return [];
 }
 
-async function domainOwner(tenants: Pick<TenantStore, 'all'>, domain: string, self: string): Promise<string | undefined> {
+// One label-selected list (tenant-index.ts), however many tenants there are.
+async function domainOwner(tenants: Pick<TenantStore, 'findBy'>, domain: string, self: string): Promise<string | undefined> {
   const wanted = domain.toLowerCase();
-  for await (const t of tenants.all()) {
-    if (t.tenantId !== self && [t.customDomain, t.desired.customDomain].some((d) => d?.toLowerCase() === wanted)) return t.tenantId;
-  }
-  return undefined;
+  const owners = await tenants.findBy('customDomain', domain);
+  return owners.find((t) => t.tenantId !== self && [t.customDomain, t.desired.customDomain].some((d) => d?.toLowerCase() === wanted))?.tenantId;
 }
 
 function currentStorage(config: Config, tenant: TenantRecord): string | undefined {

@@ -23,7 +23,14 @@ export type ReconcileDeps = LifecycleDeps & {
   logger: Logger;
 };
 
-export type ReconcileReport = { checked: number; requeued: string[]; retried: string[]; repaired: Array<{ tenantId: string; reason: string }> };
+export type ReconcileReport = {
+  checked: number;
+  requeued: string[];
+  retried: string[];
+  repaired: Array<{ tenantId: string; reason: string }>;
+  /** Namespaces from before the lookup index that this sweep labelled (tenant-index.ts). */
+  reindexed: number;
+};
 
 const pending = (t: TenantRecord) => t.operation !== null && (t.operation.state === 'queued' || t.operation.state === 'active');
 
@@ -56,7 +63,13 @@ async function observe(deps: ReconcileDeps, t: TenantRecord): Promise<ObservedSh
 export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileReport> {
   const now = deps.now?.() ?? new Date();
   const { lostIntentAfterSeconds, stuckAfterSeconds } = deps.config.provisioning.reconcile;
-  const report: ReconcileReport = { checked: 0, requeued: [], retried: [], repaired: [] };
+  const report: ReconcileReport = { checked: 0, requeued: [], retried: [], repaired: [], reindexed: 0 };
+  try {
+    // One empty list once every namespace is labelled; until then lookups also walk the unlabelled.
+    report.reindexed = await deps.tenants.backfillIndex();
+  } catch (error) {
+    deps.logger.warn({ err: error }, 'reconcile: the lookup index backfill failed; lookups still find unlabelled tenants');
+  }
   for await (const t of deps.tenants.all()) {
     if (!ownTenant(deps.config, t)) continue;
     report.checked++;
@@ -79,6 +92,6 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
       deps.logger.warn({ err: error, tenantId: t.tenantId }, 'reconcile: tenant skipped');
     }
   }
-  if (report.requeued.length + report.retried.length + report.repaired.length > 0) deps.logger.info(report, 'reconcile sweep acted');
+  if (report.requeued.length + report.retried.length + report.repaired.length + report.reindexed > 0) deps.logger.info(report, 'reconcile sweep acted');
   return report;
 }

@@ -61,7 +61,7 @@ async function failsWithin(call: () => Promise<unknown>, ms: number) {
 }
 
 describe('a Kubernetes API server that never answers', () => {
-  it('fails the billing lookup (a paged namespace listing) at the request deadline instead of hanging', async () => {
+  it('fails the billing lookup (label-selected namespace lists) at the request deadline instead of hanging', async () => {
     const find = createTenantFinder(createTenantStore(kube.core, 'hung-'));
     const ms = await failsWithin(() => find('cus_1', 'sub_1'), 3_000);
     expect(ms).toBeGreaterThanOrEqual(350);

@@ -1,3 +1,4 @@
+import { indexedUnder, type TenantIndex } from '../../../../src/kubernetes/tenant-index.ts';
 import type { CoreV1Api, V1Deployment } from '@kubernetes/client-node';
 import type { TenantRecord } from '../../../../src/domain/tenant-record.ts';
 import type { Kubernetes } from '../../../../src/kubernetes/kube-client.ts';
@@ -81,6 +82,15 @@ export class FakeRegistry implements TenantStore {
     if (change.stripe) Object.assign(record, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });
     this.versions.set(tenantId, version + 1);
     return String(version + 1);
+  }
+
+  async findBy(index: TenantIndex, value: string) {
+    return (await this.list({ limit: Number.MAX_SAFE_INTEGER })).items.filter((t) => indexedUnder(t, index, value));
+  }
+
+  /** Every record here is indexed as it is written: nothing predates the index. */
+  async backfillIndex() {
+    return 0;
   }
 
   async *all(options: { tier?: TenantRecord['tier'] } = {}) {

@@ -1,3 +1,4 @@
+import { indexedUnder, type TenantIndex } from '../../../../src/kubernetes/tenant-index.ts';
 import type { NewTenant, TenantRecord } from '../../../../src/domain/tenant-record.ts';
 import { IntentConflictError, TenantExistsError, type IntentChange, type TenantStore } from '../../../../src/kubernetes/tenant-store.ts';
 
@@ -59,6 +60,15 @@ export class FakeIntents implements TenantStore {
     const all = [...this.tenants.values()].map((e) => structuredClone(e.tenant));
     const start = Number(options.continue ?? 0);
     return { items: all.slice(start, start + options.limit), continue: start + options.limit < all.length ? String(start + options.limit) : undefined };
+  }
+
+  async findBy(index: TenantIndex, value: string) {
+    return (await this.list({ limit: Number.MAX_SAFE_INTEGER })).items.filter((t) => indexedUnder(t, index, value));
+  }
+
+  /** Every record here is indexed as it is written: nothing predates the index. */
+  async backfillIndex() {
+    return 0;
   }
 
   async *all() {
