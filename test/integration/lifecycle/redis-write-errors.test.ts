@@ -10,6 +10,7 @@ import { startRedisServer, type RedisServer } from '../../support/redis-server.t
 import { serviceDeps, testConfig, type ServiceDeps } from '../../support/service-deps.ts';
 import { requestProvision, tenantShape, waitForJob } from '../../support/tenants.ts';
 import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
+import { holdPods, releasePods } from '../../support/pod-hold.ts';
 
 const kubeconfig = inject('kubeconfig');
 const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rw')), { queue: { concurrency: 2 } }));
@@ -20,7 +21,6 @@ let deps: ServiceDeps;
 let spawned = 0;
 const workers: WorkerProcess[] = [];
 const created: string[] = [];
-const QUOTA = 'hold-readiness';
 
 beforeAll(async () => {
   // A Redis of this file's own: it is made read-only and out of memory, which the shared one must not be.
@@ -68,7 +68,7 @@ async function provisionsThrough(outage: { start: () => Promise<unknown>; end: (
   for (let i = 0; i < 2; i++) {
     const t = await requestProvision(deps, 'free', { prefix: 'rw' });
     created.push(t.tenantId);
-    await deps.kube.core.createNamespacedResourceQuota({ namespace: t.namespace, body: { metadata: { name: QUOTA }, spec: { hard: { pods: '0' } } } });
+    await holdPods(deps.kube, t.namespace);
     accepted.push(t);
   }
   // Started after the quotas exist, so no pod of these tenants can slip in before them.
@@ -96,7 +96,7 @@ async function provisionsThrough(outage: { start: () => Promise<unknown>; end: (
     await outage.end();
     outageOn = false;
     const endedAt = Date.now();
-    await Promise.all(accepted.map((t) => deps.kube.core.deleteNamespacedResourceQuota({ namespace: t.namespace, name: QUOTA })));
+    await Promise.all(accepted.map((t) => releasePods(deps.kube, t.namespace)));
 
     for (const t of accepted) expect(await waitForJob(deps.queue, t.jobId, 120_000), t.tenantId).toBe('completed');
     const doneMs = Date.now() - endedAt;

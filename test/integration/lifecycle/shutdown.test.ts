@@ -7,6 +7,7 @@ import { eventually } from '../../support/kube.ts';
 import { testConfig } from '../../support/service-deps.ts';
 import { requestProvision, tenantShape, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
+import { holdPods, releasePods } from '../../support/pod-hold.ts';
 
 const kubeconfig = inject('kubeconfig');
 const configFile = writeConfigOverride(
@@ -26,7 +27,7 @@ describe('graceful shutdown of a worker process', () => {
     const t = await requestProvision(deps, 'free', { prefix: 'sd' });
     created.push(t.tenantId);
     // No pod may start in this namespace, so the job is certainly waiting for its API rollout when SIGTERM comes.
-    await deps.kube.core.createNamespacedResourceQuota({ namespace: t.namespace, body: { metadata: { name: 'hold' }, spec: { hard: { pods: '0' } } } });
+    await holdPods(deps.kube, t.namespace);
     await eventually(
       'wait-for-api to start',
       async () => (await deps.history.read(t.jobId)).some((e) => e.type === 'progress' && e.data.message === 'wait-for-api started') || undefined,
@@ -45,7 +46,7 @@ describe('graceful shutdown of a worker process', () => {
     const interrupted = (await deps.history.read(t.jobId)).some((e) => e.type === 'log' && /interrupted at wait-for-api/.test(e.data.message));
     expect(interrupted).toBe(true);
 
-    await deps.kube.core.deleteNamespacedResourceQuota({ namespace: t.namespace, name: 'hold' });
+    await releasePods(deps.kube, t.namespace);
     const second = worker('second');
     try {
       expect(await waitForJob(deps.queue, t.jobId, 60_000)).toBe('completed');

@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,11 +12,11 @@ import { testConfig } from '../../support/service-deps.ts';
 import { requestProvision, tenantShape, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 import { describeSamples, healthUrl, judgeOutage, sampleHealth, SETTLE_MS, type OutageWindow } from './support/outage-probes.ts';
+import { holdPods, releasePods } from '../../support/pod-hold.ts';
 
 const kubeconfig = inject('kubeconfig');
 const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('ro')), { queue: { concurrency: 3 } }));
 const logDir = mkdtempSync(join(tmpdir(), 'tp-redis-outage-'));
-const QUOTA = 'hold-readiness';
 const OUTAGE_MS = 6_000;
 let redis: RedisServer;
 let redisDir: string;
@@ -61,7 +61,7 @@ describe('Redis outages while a worker process runs provisions', () => {
       const t = await requestProvision(deps, 'free', { prefix: 'ro' });
       created.push(t.tenantId);
       // Zero pods: the API rollout waits, so every job is inside its readiness wait when Redis goes.
-      await deps.kube.core.createNamespacedResourceQuota({ namespace: t.namespace, body: { metadata: { name: QUOTA }, spec: { hard: { pods: '0' } } } });
+      await holdPods(deps.kube, t.namespace);
       accepted.push(t);
     }
     const worker = harness.spawnWorker('worker');
@@ -113,8 +113,16 @@ describe('Redis outages while a worker process runs provisions', () => {
       await sampler.stop();
     }
 
-    await Promise.all(accepted.map((t) => deps.kube.core.deleteNamespacedResourceQuota({ namespace: t.namespace, name: QUOTA })));
-    for (const t of accepted) expect(await waitForJob(deps.queue, t.jobId, 120_000), t.tenantId).toBe('completed');
+    await Promise.all(accepted.map((t) => releasePods(deps.kube, t.namespace)));
+    for (const t of accepted) {
+      const state = await waitForJob(deps.queue, t.jobId, 120_000).catch(async (error: unknown) => {
+        // A job that never finishes says why only in the worker's log and its own history.
+        const tail = (await readFile(worker.log, 'utf8')).split('\n').slice(-60).join('\n');
+        const history = (await deps.history.read(t.jobId).catch(() => [])).slice(-15).map((e) => JSON.stringify(e));
+        throw new Error(`${String(error)}\njob history (last 15):\n${history.join('\n')}\nworker log (last 60 lines):\n${tail}`);
+      });
+      expect(state, t.tenantId).toBe('completed');
+    }
     for (const t of accepted) {
       expect(await tenantShape(deps, t.tenantId), t.tenantId).toMatchObject({ namespaces: 1, release: { status: 'deployed' } });
     }
