@@ -4,6 +4,7 @@ import { createJobProducer } from '../jobs/job-producer.ts';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
 import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
 import { scheduleSweeps } from '../jobs/sweep-schedules.ts';
+import { watchTenants } from '../kubernetes/tenant-cache.ts';
 import { drainWorkers } from '../worker/drain.ts';
 import { createMaintenanceWorker } from '../worker/maintenance-worker.ts';
 import { createOperationsWorker } from '../worker/operations-worker.ts';
@@ -39,8 +40,11 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
     { ...operationDeps, history, leases, metrics },
     { connection, prefix, concurrency: config.queue.concurrency, redisOutage: outages.redis },
   );
+  // The sweeps walk a watch-fed cache of the tenants (tenant-cache.ts), not a list of every namespace per run.
+  const tenantCache = watchTenants(kube, { store: registry, logger });
+  releasers.add('tenant cache', () => tenantCache.stop());
   const sweeper = createMaintenanceWorker(
-    { ...operationDeps, leases, queue: operations, producer },
+    { ...operationDeps, tenants: { ...registry, all: tenantCache.all }, leases, queue: operations, producer },
     { connection, prefix, redisOutage: outages.redis, outages: Object.values(outages) },
   );
   const billing = createBillingWorker(

@@ -89,7 +89,9 @@ export interface TenantStore {
   delete(tenantId: string, expected?: { resourceVersion: string }): Promise<'deleting' | 'absent' | 'changed'>;
 }
 
-const selector = `${L.managedBy}=${MANAGED_BY}`;
+/** Every namespace of any installation of the service; each store keeps only its own prefix (ownedHere). */
+export const MANAGED_NAMESPACES = `${L.managedBy}=${MANAGED_BY}`;
+const selector = MANAGED_NAMESPACES;
 
 export type TenantAccessOptions = { clients: Parameters<typeof ensureTenantAccess>[0]; tenantAccess: TenantAccess | null };
 
