@@ -29,7 +29,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const shared = createSharedServices(config, env, releasers);
   const { logger } = shared;
 
-  if (workers) workers.startWorkers(shared, releasers);
+  if (workers) workers.startWorkers(shared, releasers, env);
   if (api) await api.startApi(shared, releasers);
   if (health) {
     health.startHealthServer(

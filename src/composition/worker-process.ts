@@ -4,8 +4,10 @@ import { createJobProducer } from '../jobs/job-producer.ts';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
 import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
 import { scheduleSweeps } from '../jobs/sweep-schedules.ts';
+import { resolveHelmRoute } from '../helm/helm-route.ts';
 import { watchTenants } from '../kubernetes/tenant-cache.ts';
 import { drainWorkers } from '../worker/drain.ts';
+import { createJobFences } from '../worker/job-fence.ts';
 import { createMaintenanceWorker } from '../worker/maintenance-worker.ts';
 import { createOperationsWorker } from '../worker/operations-worker.ts';
 import { createTenantLeases } from '../worker/tenant-lease.ts';
@@ -15,7 +17,7 @@ import { leaseReplicas, redisConnection } from './redis-connections.ts';
 import type { SharedServices } from './shared-services.ts';
 
 /** The operations worker and the sweeper (expiry, reconcile), drained first on shutdown. */
-export function startWorkers(shared: SharedServices, releasers: Releasers): { operations: Queue } {
+export function startWorkers(shared: SharedServices, releasers: Releasers, env: NodeJS.ProcessEnv): { operations: Queue } {
   const { config, logger, kube, registry, claims, workloads, helm, history, historyRedis, metrics, outages } = shared;
   const prefix = config.queue.prefix;
   const connection = redisConnection(config.redis, 'durable');
@@ -36,8 +38,12 @@ export function startWorkers(shared: SharedServices, releasers: Releasers): { op
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
   const operationDeps = { config, logger, kube, tenants: registry, claims, workloads, helm };
   const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
+  // Each job's Helm reaches the API server through a fence of its own, gated by the job's lease.
+  const helmRoute = resolveHelmRoute(config.kubernetes, env);
+  releasers.add('helm route', async () => helmRoute.dispose());
+  const fences = createJobFences(helmRoute, metrics);
   const worker = createOperationsWorker(
-    { ...operationDeps, history, leases, metrics },
+    { ...operationDeps, history, leases, metrics, fences },
     { connection, prefix, concurrency: config.queue.concurrency, redisOutage: outages.redis },
   );
   // The sweeps walk a watch-fed cache of the tenants (tenant-cache.ts), not a list of every namespace per run.

@@ -41,7 +41,16 @@ export interface HelmClient {
    * from fakes that start no process.
    */
   withKillSwitch?(kill: AbortSignal): HelmClient;
+  /**
+   * The same client, whose Helm children reach the API server as `connection` says on every call
+   * (`version` aside: it asks no server): a job's API fence. Absent from fakes that start no process.
+   */
+  withConnection?(connection: HelmConnection): HelmClient;
 }
+
+/** How Helm children reach the API server: global flags (`--kube-apiserver`, …) and environment variables added to Helm's own. */
+export type HelmConnection = { flags: readonly string[]; env: Readonly<Record<string, string>> };
+const DIRECT: HelmConnection = { flags: [], env: {} };
 
 export type HelmClientOptions = {
   binary: string;
@@ -72,10 +81,10 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
 
   // Argument arrays only, never a shell; values travel in a file, never on the command line.
   // `signal` winds Helm down (SIGTERM, SIGKILL after the grace); `killSwitch` kills it at once.
-  async function run(command: string, args: string[], signal?: AbortSignal, killSwitch?: AbortSignal): Promise<string> {
+  async function run(command: string, args: string[], signal?: AbortSignal, killSwitch?: AbortSignal, connection = DIRECT): Promise<string> {
     const started = performance.now();
-    const child = execa(options.binary, args, {
-      env,
+    const child = execa(options.binary, [...args, ...connection.flags], {
+      env: { ...env, ...connection.env },
       extendEnv: false,
       reject: false,
       stdin: 'ignore',
@@ -116,7 +125,7 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
   // cancelled answer cached: sharedCall aborts the child only when every waiter has given up.
   const version = sharedCall(async (signal) => (await run('version', ['version', '--short'], signal)).trim());
 
-  const client = (killSwitch?: AbortSignal): HelmClient => ({
+  const client = (killSwitch?: AbortSignal, connection = DIRECT): HelmClient => ({
     upgradeInstall: (req) =>
       withValuesFile(req.values, async (file) =>
         toRelease(
@@ -140,6 +149,7 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
               ],
               req.signal,
               killSwitch,
+              connection,
             ),
           ) as RawRelease,
         ),
@@ -151,11 +161,14 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
           ['template', req.release, ...chartArgs(req.chart), '--namespace', req.namespace, '--values', file, '--validate'],
           req.signal,
           killSwitch,
+          connection,
         ),
       ),
     status: async (release, namespace, signal) => {
       try {
-        return toRelease(JSON.parse(await run('status', ['status', release, '--namespace', namespace, '--output', 'json'], signal, killSwitch)) as RawRelease);
+        return toRelease(
+          JSON.parse(await run('status', ['status', release, '--namespace', namespace, '--output', 'json'], signal, killSwitch, connection)) as RawRelease,
+        );
       } catch (error) {
         if (notFound(error)) return undefined;
         throw error;
@@ -164,7 +177,7 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
     history: async (release, namespace, signal) => {
       try {
         const raw = JSON.parse(
-          await run('history', ['history', release, '--namespace', namespace, '--output', 'json', '--max', '20'], signal, killSwitch),
+          await run('history', ['history', release, '--namespace', namespace, '--output', 'json', '--max', '20'], signal, killSwitch, connection),
         ) as RawHistory[];
         return raw.map((h) => ({ name: release, namespace, revision: h.revision, status: h.status, description: h.description ?? '' }));
       } catch (error) {
@@ -173,18 +186,19 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
       }
     },
     rollback: async (release, namespace, revision, signal) => {
-      await run('rollback', ['rollback', release, String(revision), '--namespace', namespace, forceConflicts], signal, killSwitch);
+      await run('rollback', ['rollback', release, String(revision), '--namespace', namespace, forceConflicts], signal, killSwitch, connection);
     },
     uninstall: async (release, namespace, signal) => {
       try {
-        await run('uninstall', ['uninstall', release, '--namespace', namespace], signal, killSwitch);
+        await run('uninstall', ['uninstall', release, '--namespace', namespace], signal, killSwitch, connection);
       } catch (error) {
         if (!notFound(error)) throw error;
       }
     },
     // Read-only and shared by every job of the process: it needs no kill switch.
     version,
-    withKillSwitch: (kill) => client(killSwitch ? AbortSignal.any([killSwitch, kill]) : kill),
+    withKillSwitch: (kill) => client(killSwitch ? AbortSignal.any([killSwitch, kill]) : kill, connection),
+    withConnection: (next) => client(killSwitch, next),
   });
   return client();
 }

@@ -1,4 +1,4 @@
-import type { HelmClient } from './helm-client.ts';
+import type { HelmClient, HelmConnection } from './helm-client.ts';
 
 /** A job's view of Helm: every call carries the job's signal, and the job can wait for its children. */
 export type JobHelm = {
@@ -16,9 +16,16 @@ export type JobHelm = {
  * call's promise settles only once its process has exited (execa waits for it), so tracking the
  * calls tracks the children. Calls made without a signal (a rollback in a catch block, a
  * compensation) get `signal`, so no Helm call under a lease outlives the job's deadline.
+ *
+ * The kill comes when the worker's event loop runs: a child that resumes first (a whole process
+ * group thawed after SIGSTOP) could still reach the API server. `fenced` sends every call through
+ * the job's API fence (api-fence.ts), which refuses what arrives once the lease is no longer valid.
  */
-export function jobHelm(shared: HelmClient, signal: AbortSignal, lost?: AbortSignal): JobHelm {
-  const helm = lost && shared.withKillSwitch ? shared.withKillSwitch(lost) : shared;
+export function jobHelm(shared: HelmClient, signal: AbortSignal, lost?: AbortSignal, fenced?: HelmConnection): JobHelm {
+  const killable = lost && shared.withKillSwitch ? shared.withKillSwitch(lost) : shared;
+  const helm = fenced ? killable.withConnection?.(fenced) : killable;
+  // A fence the client cannot use would leave the children talking to the API server unfenced.
+  if (!helm) throw new Error('this Helm client cannot be sent through an API fence');
   const running = new Set<Promise<unknown>>();
   const track = <T>(call: Promise<T>): Promise<T> => {
     const settled = call.then(

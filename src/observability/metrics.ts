@@ -33,6 +33,8 @@ export interface Metrics {
   sseSubscribed(): () => void;
   /** Matches `HelmClientOptions.onInvoke`. */
   helmInvoked(command: string, outcome: Outcome, durationMs: number): void;
+  /** What a job's API fence refused once its lease was no longer valid: chunks and connections of Helm's. */
+  apiFenceRefused(refused: { chunks: number; connections: number }): void;
   /** Matches the observer of `observedApiClient` / `ObservedWatch`. */
   kubernetesRequest(request: KubeRequestObservation): void;
   /** One failure seen by a listener of a dependency ('redis', 'kubernetes'), outage or not. */
@@ -103,6 +105,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
     registers,
   });
+  const fenceRefusals = new Counter({
+    name: `${PREFIX}api_fence_refusals_total`,
+    help: "Helm's chunks and connections (kind) a job's API fence refused because the job's tenant lease was no longer valid.",
+    labelNames: ['kind'] as const,
+    registers,
+  });
   const dependencyErrors = new Counter({
     name: `${PREFIX}dependency_errors_total`,
     help: 'Connection and request failures seen by the listeners of a dependency (redis, kubernetes).',
@@ -117,6 +125,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   // Start every job series at zero so rate() and absent() behave before the first job.
   for (const state of JOB_STATES) jobs.inc({ operation: 'provision', state }, 0);
+  for (const kind of ['chunk', 'connection']) fenceRefusals.inc({ kind }, 0);
 
   return {
     registry,
@@ -137,6 +146,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     helmInvoked: (command, outcome, durationMs) => {
       helmInvocations.inc({ command, outcome });
       helmDuration.observe({ command, outcome }, seconds(durationMs));
+    },
+    apiFenceRefused: ({ chunks, connections }) => {
+      fenceRefusals.inc({ kind: 'chunk' }, chunks);
+      fenceRefusals.inc({ kind: 'connection' }, connections);
     },
     kubernetesRequest: ({ verb, group, resource, code }) => kubeRequests.inc({ verb, group, resource, code }),
     dependencyError: (dependency) => dependencyErrors.inc({ dependency }),

@@ -5,6 +5,7 @@ import type { JobHistory } from '../jobs/job-history.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { jobHelm, type JobHelm } from '../helm/job-helm.ts';
 import { isClusterUnreachable, isPermanentFailure, JobDeadlineError } from './failure.ts';
+import type { JobFences } from './job-fence.ts';
 import { createJobReporter } from './job-reporter.ts';
 import { keepLease, LeaseLostError } from './lease-keeper.ts';
 import type { OperationDeps } from '../lifecycle/plans/plan-deps.ts';
@@ -13,7 +14,13 @@ import { payloadRefMismatch } from '../lifecycle/tenant-ref.ts';
 import { runSteps, StepFailedError } from './step-runner.ts';
 import type { TenantLeases } from './tenant-lease.ts';
 
-export type ProcessorDeps = OperationDeps & { history: JobHistory; leases: TenantLeases; metrics?: Metrics | undefined };
+export type ProcessorDeps = OperationDeps & {
+  history: JobHistory;
+  leases: TenantLeases;
+  metrics?: Metrics | undefined;
+  /** The worker's API fences; absent only where Helm is a stand-in that reaches no API server. */
+  fences?: JobFences | undefined;
+};
 
 const never = new AbortController().signal;
 /** How often a job retries while the Kubernetes API is unreachable. */
@@ -80,9 +87,16 @@ export function createJobProcessor(deps: ProcessorDeps) {
     const keeper = keepLease(deps.leases, lease, AbortSignal.any([signal ?? never, deadline.signal]), scoped.logger, {
       marginMs: Math.floor(deps.leases.ttlMs * deps.config.queue.tenantLease.marginFraction),
     });
+    // No Helm of this lease reaches the API server but through its fence; without one, no Helm runs.
+    const fence = await deps.fences?.open({ lease, keeper, logger: scoped.logger }).catch(async (error: unknown) => {
+      clearTimeout(deadlineTimer);
+      keeper.stop();
+      await deps.leases.release(lease).catch(() => undefined);
+      throw error;
+    });
     // Every Helm call of the job carries its signal; the lease is released only once they all exited,
     // and a lost lease kills them at once.
-    const helm = jobHelm(deps.helm, keeper.signal, keeper.lost);
+    const helm = jobHelm(deps.helm, keeper.signal, keeper.lost, fence?.connection);
     let undoHelm: JobHelm | undefined;
     const result: Record<string, unknown> = {};
     const metrics = deps.metrics;
@@ -130,7 +144,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
       if (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         // Compensation runs once the job's signal may have aborted, so it gets its own: the lease, and a deadline.
         const undoSignal = AbortSignal.any([keeper.lost, AbortSignal.timeout(deps.config.timeouts.deployChart * 1000)]);
-        undoHelm = jobHelm(deps.helm, undoSignal, keeper.lost);
+        undoHelm = jobHelm(deps.helm, undoSignal, keeper.lost, fence?.connection);
         const undo = undoHelm.helm;
         const undone = await keeper
           .assertHeld()
@@ -150,6 +164,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
       clearTimeout(deadlineTimer);
       // A cancelled Helm runs on for up to its kill grace: the tenant stays ours until it has exited.
       await Promise.all([helm.idle(), undoHelm?.idle()]);
+      await fence?.close();
       keeper.stop();
       await deps.leases.release(lease).catch((e: unknown) => scoped.logger.warn({ err: e }, 'could not release the tenant lease; it expires by itself'));
     }

@@ -16,6 +16,13 @@ export type LeaseKeeper = {
   lost: AbortSignal;
   /** Throws LeaseLostError unless the lease is still the tenant's current one; the step runner's guard. */
   assertHeld(): Promise<void>;
+  /**
+   * Synchronous and local: not lost, and now is before the time the holder must give the lease up.
+   * For checks that cannot wait for Redis (the API fence asks it on every chunk). It may answer true
+   * for a lease another holder took that the keeper has not yet heard of, never after Redis could
+   * have let another holder in.
+   */
+  heldNow(): boolean;
   /** Stops renewing. Call it only once nothing of the job runs any more (Helm children included). */
   stop(): void;
 };
@@ -105,6 +112,8 @@ export function keepLease(leases: TenantLeases, lease: Lease, parent: AbortSigna
       if (Date.now() >= validUntil) expired();
       if (lost.signal.aborted) throw lost.signal.reason;
     },
+    // Read from the clock, not from the deadline timer: a stalled event loop runs the timer late.
+    heldNow: () => !lost.signal.aborted && Date.now() < validUntil,
     stop: () => {
       clearInterval(timer);
       clearTimeout(deadline);

@@ -110,7 +110,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const settleMs = Date.now() - settleStarted;
     watching.abort();
     await Promise.all([watch.done, probe]);
-    const checks = await checkFinal(deps, ledger, watch);
+    const checks = await checkFinal(deps, ledger, watch, fleet.logDir);
     return soakReport({ seed: options.seed, minutes: options.minutes, startedAt, driveMs, settleMs, ledger, ends: await jobEnds(deps, ledger), checks });
   } finally {
     drive.abort();

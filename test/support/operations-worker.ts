@@ -1,14 +1,20 @@
 import { QueueEvents, type Job, type Worker } from 'bullmq';
 import { redisConnection, redisOptions } from '../../src/composition/redis-connections.ts';
+import { resolveHelmRoute } from '../../src/helm/helm-route.ts';
+import { createJobFences } from '../../src/worker/job-fence.ts';
 import { createOperationsWorker } from '../../src/worker/operations-worker.ts';
 import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
 import type { Config } from '../../src/config/config.schema.ts';
 import type { ServiceDeps } from './service-deps.ts';
 
-/** A real BullMQ worker on the test's queue prefix, and a way to await a job's end. */
+/** A real BullMQ worker on the test's queue prefix, its Helm through API fences as in production, and a way to await a job's end. */
 export async function startWorker(deps: ServiceDeps, config: Config = deps.config) {
   const connection = redisConnection(config.redis, 'durable');
-  const worker: Worker = createOperationsWorker({ ...deps, tenants: deps.registry, config }, { connection, prefix: config.queue.prefix, concurrency: 4 });
+  const fences = createJobFences(resolveHelmRoute(config.kubernetes, process.env));
+  const worker: Worker = createOperationsWorker(
+    { ...deps, tenants: deps.registry, config, fences },
+    { connection, prefix: config.queue.prefix, concurrency: 4 },
+  );
   void worker.run();
   const events = new QueueEvents(OPERATIONS_QUEUE, { connection: redisOptions(config.redis, 'durable'), prefix: config.queue.prefix });
   await events.waitUntilReady();

@@ -53,8 +53,10 @@ export function helmMutations(workers: Array<{ index: number; pid: number }>): H
 }
 
 /**
- * At most one mutation per tenant at any instant, seen where it happens: sampled several times a
- * second, two live Helm processes changing one release (from any workers) are two mutators.
+ * Two live Helm processes changing one release (from any workers), sampled several times a second.
+ * A figure, not the one-mutator verdict: a worker thawed after SIGSTOP resumes with its Helm child
+ * beside the new holder's until its deadline timer kills it, and what that child sends is refused
+ * by its API fence. The verdict is the fences' forwarding windows (fence-windows.ts).
  */
 export class HelmOverlapWatch {
   samples = 0;

@@ -3,6 +3,7 @@ import type { ServiceDeps } from '../../support/service-deps.ts';
 import type { Ledger } from '../ledger.ts';
 import { clusterView, isPending, latestRevision } from './cluster-view.ts';
 import { checkConvergence } from './convergence.ts';
+import { overlappingWindows, readFenceWindows } from './fence-windows.ts';
 import { HeapSampler, type MetricsTarget } from './heap-trend.ts';
 import { HelmOverlapWatch } from './helm-processes.ts';
 import { checkKeyTtls } from './redis-ttl.ts';
@@ -17,7 +18,7 @@ const HEAP_EVERY_MS = 10_000;
 const HELM_EVERY_MS = 200;
 
 /**
- * The continuous checks: the workers' Helm processes five times a second (one mutator), a view of
+ * The continuous checks: the workers' Helm processes five times a second (a figure of one mutator), a view of
  * every tenant every few seconds (no loss) and each process's heap every ten. A view that fails
  * (the API server restarting) is skipped, not fatal.
  */
@@ -67,8 +68,14 @@ export async function awaitSettled(deps: ServiceDeps, ms: number): Promise<strin
   return reason;
 }
 
-/** The checks made once the system is at rest, each reported with what it covered. */
-export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch): Promise<InvariantCheck[]> {
+/**
+ * The checks made once the system is at rest, each reported with what it covered. One mutator is
+ * judged where a mutation happens, at the API server: the forwarding windows of the workers' API
+ * fences (read from their logs in `logDir`), and Helm's own histories. Two Helm processes alive on
+ * one release (the /proc sampler) are only a figure: a thawed worker's child resumes beside the
+ * new holder's, and its fence refuses what it sends.
+ */
+export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch, logDir: string): Promise<InvariantCheck[]> {
   const views = await clusterView(deps);
   const failure = async (jobId: string) => {
     const last = (await deps.history.read(jobId)).findLast((e) => e.type === 'failed');
@@ -89,7 +96,9 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
       ledger.violate('one-mutator', `${view.tenantId}: revision ${h.revision} ${h.status}: ${h.description}`);
     }
   }
-  for (const overlap of watch.helm.overlaps) ledger.violate('one-mutator', overlap);
+  const fences = readFenceWindows(logDir);
+  const forwarding = overlappingWindows(fences);
+  for (const overlap of forwarding) ledger.violate('one-mutator', overlap);
   const tracked = new Set(ledger.accepted.map((a) => a.tenantId));
   const orphans = [...views.keys()].filter((id) => !tracked.has(id));
   for (const id of orphans) ledger.violate('no-orphan', `namespace of ${id}, which no accepted request asked for`);
@@ -108,8 +117,12 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
     { name: 'no-loss', ran: watch.guard.views, detail: `${watch.guard.views} views of every tenant's namespace, database and Secrets` },
     {
       name: 'one-mutator',
-      ran: watch.helm.samples,
-      detail: `${watch.helm.samples} samples of the workers' Helm processes (${watch.helm.mutationsSeen} mutations seen), ${watch.helm.overlaps.length} on one release at once; ${anotherOperation} "another operation in progress" in Helm's histories`,
+      ran: fences.length,
+      detail:
+        `${fences.length} API fences closed (${fences.filter((f) => f.forwardedFrom !== undefined).length} forwarded, ` +
+        `${fences.reduce((sum, f) => sum + f.refused, 0)} chunks or connections refused), ${forwarding.length} forwarding windows of two lease tokens overlapping on one tenant; ` +
+        `${anotherOperation} "another operation in progress" in Helm's histories; not a violation: ${watch.helm.overlaps.length} of ${watch.helm.samples} samples ` +
+        `(${watch.helm.mutationsSeen} Helm mutations seen) found two Helm processes alive at once on one release, as after a thaw, ${forwarding.length === 0 ? 'none of them forwarded beside the other' : 'see the overlaps'}`,
     },
     { name: 'no-pending', ran: views.size, detail: `${pending} releases left pending-*` },
     { name: 'no-orphan', ran: views.size, detail: `${orphans.length} namespaces no request asked for` },

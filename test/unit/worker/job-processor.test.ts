@@ -160,6 +160,49 @@ describe("job processor: the whole job's deadline and the Helm children it leave
     expect(heldWhenChildExited).toBe(1);
     expect(await leases.holder(tenantId)).toBeUndefined();
   });
+
+  it("sends the job's Helm through a fence opened under its lease, closed once the child exited and before the lease is released", async () => {
+    const seen: string[] = [];
+    let childExited = false;
+    const child = helmChild(50, async () => void (childExited = true));
+    const setup = removal(child.uninstall);
+    const connection = { flags: ['--kube-apiserver', 'https://127.0.0.1:1'], env: {} };
+    const helm = {
+      uninstall: child.uninstall,
+      withConnection: (c: unknown) => (seen.push(c === connection ? 'fenced' : 'other'), { uninstall: child.uninstall }),
+    };
+    const fences = {
+      open: async ({ lease }: { lease: { token: number } }) => {
+        seen.push(`open ${lease.token}`);
+        return {
+          connection,
+          close: async () => void seen.push(`close: child exited ${childExited}, lease ${await setup.leases.holder(tenantId)}`),
+        };
+      },
+    };
+    const deps = { ...setup.deps, helm, fences } as unknown as ProcessorDeps;
+    const cancel = new AbortController();
+    const run = createJobProcessor(deps)(setup.job, 'token', cancel.signal).catch((e: unknown) => e);
+    while (child.started.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    cancel.abort(new Error('worker shutting down'));
+    expect(await run).toBeInstanceOf(DelayedError);
+    expect(seen).toEqual(['open 1', 'fenced', 'close: child exited true, lease 1']);
+    expect(await setup.leases.holder(tenantId)).toBeUndefined();
+  });
+
+  it('gives the lease back and runs no Helm when its fence cannot open', async () => {
+    const child = helmChild(0);
+    const setup = removal(child.uninstall);
+    const fences = {
+      open: async () => {
+        throw new Error('EMFILE: too many open files');
+      },
+    };
+    const error = await createJobProcessor({ ...setup.deps, fences } as unknown as ProcessorDeps)(setup.job, 'token').catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/EMFILE/);
+    expect(child.started).toEqual([]);
+    expect(await setup.leases.holder(tenantId)).toBeUndefined();
+  });
 });
 
 describe('job processor while the Kubernetes API is away', () => {

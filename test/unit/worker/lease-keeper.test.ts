@@ -91,4 +91,26 @@ describe('tenant lease and keeper', () => {
     await keeper.assertHeld();
     keeper.stop();
   });
+
+  it('answers heldNow from the clock: false once validity ended, even before the deadline timer ran, and once lost', async () => {
+    const leases = new FakeLeases(300);
+    const lease = (await leases.acquire('t'))!;
+    const keeper = keepLease(leases, lease, new AbortController().signal, logger, { marginMs: 100 });
+    leases.failRenewals = true;
+    expect(keeper.heldNow()).toBe(true);
+    // The event loop blocked past the validity (acquired + 300 − 100 ms): no timer ran, the answer is still no.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    expect(keeper.lost.aborted).toBe(false);
+    expect(keeper.heldNow()).toBe(false);
+    keeper.stop();
+
+    // Lost to a later token while well inside its validity.
+    const taken = new FakeLeases(300);
+    const other = keepLease(taken, (await taken.acquire('u'))!, new AbortController().signal, logger);
+    expect(other.heldNow()).toBe(true);
+    await taken.steal('u');
+    await expect(other.assertHeld()).rejects.toBeInstanceOf(LeaseLostError);
+    expect(other.heldNow()).toBe(false);
+    other.stop();
+  });
 });

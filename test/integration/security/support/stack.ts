@@ -48,7 +48,7 @@ export async function startStack(o: StackOptions) {
   const logger = createLogger({ level: 'debug', pretty: false, destination: { write: (line: string) => void logs.push(line) } });
   const releasers = new Releasers();
   const shared = { ...createSharedServices(config, process.env, releasers), logger };
-  if (o.worker) startWorkers(shared, releasers);
+  if (o.worker) startWorkers(shared, releasers, process.env);
   const api = o.api ? await startApi(shared, releasers) : undefined;
   const baseUrl = api ? await listeningUrl(logs) : '';
 
