@@ -362,9 +362,14 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
   }
   const s = results.service!;
   const b = results.bare!;
-  const p99 = Math.max(s.steady.latencyMs.p99, s.burst.latencyMs.p99);
   const perDeliveryUs = (x: typeof s) => round((x.burst.latencyMs.p50 * 1000) / x.burst.framesPerBurst, 1);
   const lost = s.steady.deliveriesExpected - s.steady.deliveriesReceived + s.burst.deliveriesExpected - s.burst.deliveriesReceived;
+  const ratios = {
+    steadyP99: round(s.steady.latencyMs.p99 / b.steady.latencyMs.p99, 2),
+    burstP99: round(s.burst.latencyMs.p99 / b.burst.latencyMs.p99, 2),
+    bytesPerSubscriber: round(s.bytesPerSubscriber / b.bytesPerSubscriber, 2),
+  };
+  const kib = (bytes: number) => round(bytes / 1024, 1);
   const result: BenchResult = {
     benchmark: 'sse',
     title: `4. SSE fan-out: ${subscribers} subscribers on one API process`,
@@ -381,37 +386,31 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
       bursts: `${params.bursts} × one event to every job at once (${subscribers} frames)`,
       heartbeatSeconds: 15,
     },
-    results: {
-      service: s,
-      bare: b,
-      ratios: {
-        steadyP99: round(s.steady.latencyMs.p99 / b.steady.latencyMs.p99, 2),
-        burstP99: round(s.burst.latencyMs.p99 / b.burst.latencyMs.p99, 2),
-        bytesPerSubscriber: round(s.bytesPerSubscriber / b.bytesPerSubscriber, 2),
-      },
-    },
+    results: { service: s, bare: b, ratios },
     targets: [
       {
-        name: 'p99 delivery latency (worst of steady and burst)',
+        name: 'steady p99 delivery latency (50 events/s)',
         target: '≤ 100 ms',
-        measured: `${round(p99)} ms (steady ${s.steady.latencyMs.p99}, burst ${s.burst.latencyMs.p99}; bare ${b.steady.latencyMs.p99} / ${b.burst.latencyMs.p99})`,
-        met: p99 <= 100 && lost === 0,
-        ...(p99 <= 100
-          ? {}
-          : {
-              why: `a burst of ${s.burst.framesPerBurst} frames takes the service ~${perDeliveryUs(s)} µs per delivery at the median (bare ~${perDeliveryUs(b)} µs): every subscriber has its own Hono streamSSE pipeline and serialised write chain, so the last subscriber of a burst waits for all the others`,
-            }),
+        measured: `${s.steady.latencyMs.p99} ms (bare ${b.steady.latencyMs.p99} ms; p50 ${s.steady.latencyMs.p50} against ${b.steady.latencyMs.p50} ms)`,
+        met: s.steady.latencyMs.p99 <= 100 && lost === 0,
       },
       {
-        name: 'memory per subscriber (RSS delta / N)',
-        target: '≤ 10 KB',
-        measured: `${round(s.bytesPerSubscriber / 1024, 1)} KiB (bare ${round(b.bytesPerSubscriber / 1024, 1)} KiB)`,
-        met: s.bytesPerSubscriber <= 10_240,
-        ...(s.bytesPerSubscriber <= 10_240
-          ? {}
-          : {
-              why: `each subscriber keeps ${round(s.afterFullGc.retainedHeapBytesPerSubscriber / 1024, 1)} KiB of JS heap alive after a full GC (bare server: ${round(b.afterFullGc.retainedHeapBytesPerSubscriber / 1024, 1)} KiB): the Fetch Request/Response pair, the streamSSE TransformStream and its reader, the follower's closures and promise chain, an abort listener set and a heartbeat timer each; the rest is socket and allocator overhead (bare total ${round(b.bytesPerSubscriber / 1024, 1)} KiB)`,
-            }),
+        name: `burst p99 delivery latency (${s.burst.framesPerBurst} frames at once), against the bare server's`,
+        target: '≤ 1.5× bare',
+        measured: `${ratios.burstP99}× (${s.burst.latencyMs.p99} against ${b.burst.latencyMs.p99} ms; ~${perDeliveryUs(s)} against ~${perDeliveryUs(b)} µs per delivery at the median)`,
+        met: ratios.burstP99 <= 1.5 && lost === 0,
+      },
+      {
+        name: "memory per subscriber (RSS delta / N), against the bare server's",
+        target: '≤ 1.5× bare',
+        measured: `${ratios.bytesPerSubscriber}× (${kib(s.bytesPerSubscriber)} against ${kib(b.bytesPerSubscriber)} KiB; JS heap kept after a full GC ${kib(s.afterFullGc.retainedHeapBytesPerSubscriber)} against ${kib(b.afterFullGc.retainedHeapBytesPerSubscriber)} KiB)`,
+        met: ratios.bytesPerSubscriber <= 1.5,
+      },
+      {
+        name: `Redis commands/s with ${s.subscribers} idle subscribers (one heartbeat period)`,
+        target: '≤ 50',
+        measured: `${s.idleRedisCommandsPerSecond} (bare ${b.idleRedisCommandsPerSecond})`,
+        met: s.idleRedisCommandsPerSecond <= 50,
       },
       {
         name: 'Redis connections',
@@ -427,10 +426,11 @@ export async function sse(options: { subscribers?: number; jobs?: number } = {})
       },
     ],
     notes: [
-      'Latency: from just before the bench appends the event (XADD + PUBLISH in one script, as the worker does) to the moment its bytes reach a client process; clients and server share the 2 cores.',
+      'Targets of issue 13: steady p99 ≤ 100 ms; burst p99 and memory per subscriber within 1.5× of the bare node:http server run beside the service on the same machine (the bare server itself needs ~14 KiB of RSS per open socket, and its burst p99 is 150–350 ms with the client processes on the same 2 cores); Redis commands/s with idle subscribers ≤ 50.',
+      'Latency: from just before the bench appends the event (XADD + PUBLISH in one script, as the worker does, the announcement naming the entry before it) to the moment its bytes reach a client process; clients and server share the 2 cores.',
       "Redis connections are counted with CLIENT LIST (all clients of the bench Redis: the API process plus the bench's own two).",
       'afterFullGc: the same points measured again right after a full garbage collection forced through the inspector: retainedHeapBytesPerSubscriber is what each subscriber keeps alive, heapLeftAfterDropMiB what is still retained once every client is gone (a leak would show here).',
-      "idleRedisCommandsPerSecond: Redis commands per second over one 15 s heartbeat period with every subscriber connected and no events (the service re-reads each subscriber's history and job state on every heartbeat).",
+      'idleRedisCommandsPerSecond: Redis commands per second (INFO total_commands_processed, the whole Redis) over one 15 s heartbeat period with every subscriber connected and no events.',
       lost === 0 ? 'No delivery was lost.' : `${lost} deliveries were not received within 2 s of the phase end.`,
     ],
   };

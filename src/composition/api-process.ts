@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAdminRoutes } from '../api/admin/admin.routes.ts';
 import { BILLING_SCHEDULES_QUEUE, createBillingSchedules } from '../billing/billing-schedules.ts';
@@ -8,12 +8,13 @@ import { createJwtVerifier } from '../api/auth/jwt-verifier.ts';
 import { OPERATIONS_QUEUE } from '../jobs/job-catalog.ts';
 import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
 import { createJobEventHub, type JobEventHub } from '../jobs/job-event-hub.ts';
+import { queueEndings } from '../jobs/job-endings.ts';
 import { createJobProducer } from '../jobs/job-producer.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { buildApiServices } from './api-services.ts';
 import { reportRedis } from './outages.ts';
 import type { Releasers } from './releasers.ts';
-import { redisConnection } from './redis-connections.ts';
+import { redisConnection, redisOptions } from './redis-connections.ts';
 import type { SharedServices } from './shared-services.ts';
 
 /** Counts SSE subscribers for the metrics without the hub knowing about metrics. */
@@ -42,7 +43,11 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
   releasers.add('queue', () => queue.close());
   const subscriber = redisConnection(config.redis, 'subscriber');
   reportRedis(subscriber, 'redis (subscriber)', outages.redis);
-  const hub = await createJobEventHub(subscriber, shared.history.channel);
+  // Finished jobs end their open SSE streams even when no terminal event was recorded (job-endings.ts).
+  const queueEvents = new QueueEvents(OPERATIONS_QUEUE, { connection: redisOptions(config.redis, 'durable'), prefix: config.queue.prefix });
+  queueEvents.on('error', (error) => outages.redis.failure('queue events (api)', error));
+  releasers.add('queue events', () => queueEvents.close());
+  const hub = await createJobEventHub(subscriber, shared.history.channel, { endings: queueEndings(queueEvents) });
   releasers.add('event hub', () => hub.close());
   const verifier = createJwtVerifier(config.auth);
   // The webhook is always mounted (it answers 503 until a webhook secret is configured).

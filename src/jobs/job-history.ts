@@ -3,10 +3,11 @@ import type { JobEvent, JobEventType, StoredJobEvent } from './job-events.schema
 
 /**
  * The durable per-job event history: one Redis stream per job (ids increase per job, so they are
- * the SSE event ids), and one pub/sub channel on which every append is announced with its id (a
- * wake-up for readers, which then read the stream: pub/sub alone may lose or repeat a message).
- * Append and announce happen in one script, so a subscriber that reads the history after
- * subscribing misses nothing.
+ * the SSE event ids), and one pub/sub channel on which every append is announced with its id, the
+ * entry itself and `prev`, the id of the entry before it. Pub/sub alone may lose or repeat a
+ * message: a reader takes an announced entry as it is only when `prev` is the last id it has, and
+ * reads the stream otherwise. Append and announce happen in one script, so a subscriber that reads
+ * the history after subscribing misses nothing.
  */
 export interface JobHistory {
   append(jobId: string, event: JobEvent): Promise<StoredJobEvent>;
@@ -21,10 +22,20 @@ export interface JobHistory {
  */
 export const historyStreamKey = (prefix: string, jobId: string) => `${prefix}:job-history:${jobId}`;
 
+/**
+ * What an announcement names as `prev` when its entry is the first of the history: `0-0`, which no
+ * stream entry can have (XADD refuses it), read as "before everything" by a reader that has nothing.
+ */
+export const HISTORY_START = '0-0';
+
+// The last entry is read in the same script as the XADD, so `prev` is exactly the entry before.
 const APPEND = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local prev = '${HISTORY_START}'
+if last[1] then prev = last[1][1] end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'type', ARGV[1], 'data', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', KEYS[2], '{"jobId":' .. ARGV[5] .. ',"id":"' .. id .. '","type":"' .. ARGV[1] .. '","data":' .. ARGV[2] .. '}')
+redis.call('PUBLISH', KEYS[2], '{"jobId":' .. ARGV[5] .. ',"id":"' .. id .. '","prev":"' .. prev .. '","type":"' .. ARGV[1] .. '","data":' .. ARGV[2] .. '}')
 return id`;
 
 export type JobHistoryOptions = { prefix: string; retentionSeconds?: number; maxEvents?: number };
@@ -51,6 +62,9 @@ export function createJobHistory(redis: Redis, options: JobHistoryOptions): JobH
 // A Record, so that a new JobEvent type cannot be left out here.
 const KNOWN_TYPES: Record<JobEventType, true> = { progress: true, log: true, completed: true, failed: true };
 
+/** Whether this service knows the event type (a newer worker may write one it does not). */
+export const isKnownEventType = (type: unknown): type is JobEventType => typeof type === 'string' && Object.hasOwn(KNOWN_TYPES, type);
+
 /**
  * XRANGE entries of a job's stream as events. The stream is the service's own: only `append` writes
  * it, with a typed event, so entries are not put through the schema again on every read (39 parses
@@ -61,7 +75,7 @@ export function decodeHistory(jobId: string, entries: [id: string, fields: strin
   const events: StoredJobEvent[] = [];
   for (const [id, fields] of entries) {
     const type = fields[1];
-    if (type === undefined || !Object.hasOwn(KNOWN_TYPES, type)) continue;
+    if (!isKnownEventType(type)) continue;
     events.push({ type, data: JSON.parse(fields[3] ?? 'null'), id, jobId } as StoredJobEvent);
   }
   return events;

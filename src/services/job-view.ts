@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Job, JobState, Queue } from 'bullmq';
 import { JobError, JobLogEntry, JobProgress, type JobEvent } from '../jobs/job-events.schema.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
-import { readJobSnapshot } from '../jobs/job-snapshot.ts';
+import { readJobSnapshot, type JobSnapshot } from '../jobs/job-snapshot.ts';
 
 const JOB_STATES = ['queued', 'active', 'completed', 'failed'] as const;
 export type PublicJobState = (typeof JOB_STATES)[number];
@@ -46,13 +46,6 @@ function publicJobState(state: JobState | 'unknown'): PublicJobState | undefined
   }
 }
 
-export async function loadJob(queue: JobQueue, jobId: string): Promise<{ job: Job; state: PublicJobState } | undefined> {
-  const job = await queue.getJob(jobId);
-  if (!job) return undefined;
-  const state = publicJobState(await job.getState());
-  return state ? { job, state } : undefined;
-}
-
 export async function readJobView(queue: JobQueue, history: Pick<JobHistory, 'read'>, jobId: string): Promise<JobView | undefined> {
   const snapshot = await readJobSnapshot(queue, history, jobId);
   const state = snapshot && publicJobState(snapshot.state);
@@ -82,10 +75,9 @@ export async function readJobView(queue: JobQueue, history: Pick<JobHistory, 're
  * The terminal event of a finished job, from BullMQ's own record. Used when the job is finished but
  * its history has no terminal event (the worker stopped between finishing the job and recording it).
  */
-export async function terminalEventOf(queue: JobQueue, jobId: string): Promise<JobEvent | undefined> {
-  const found = await loadJob(queue, jobId);
-  if (found?.state === 'completed') return { type: 'completed', data: asRecord(found.job.returnvalue) ?? {} };
-  if (found?.state === 'failed') return { type: 'failed', data: failureOf(found.job) };
+export function terminalEventOf({ job, state }: Pick<JobSnapshot, 'job' | 'state'>): JobEvent | undefined {
+  if (state === 'completed') return { type: 'completed', data: asRecord(job.returnvalue) ?? {} };
+  if (state === 'failed') return { type: 'failed', data: failureOf(job) };
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JobView } from '../../../src/api/jobs/jobs.schemas.ts';
@@ -187,13 +187,22 @@ describe('SSE against the real Redis history and hub', () => {
     await eventually('subscribers released', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
   });
 
-  it("reads the history once per announcement for all of a job's subscribers in this process", async () => {
+  it("takes an announced entry that follows the last one sent without a read, and reads once per gap for all of a job's subscribers in this process", async () => {
     const jobId = await newJob();
     const key = `${api.config.queue.prefix}:job-history:${jobId}`;
     const subscribers = 20;
     const clients = Array.from({ length: subscribers }, () => new AbortController());
     const responses = await Promise.all(clients.map((c) => api.call(`/api/jobs/${jobId}/events`, { signal: c.signal })));
-    const readings = responses.map((res) => readSse(res.body!, (m) => m.length > 0));
+    let firsts = 0;
+    let firstAll!: () => void;
+    const allHaveFirst = new Promise<void>((resolve) => (firstAll = resolve));
+    const readings = responses.map((res) => {
+      let counted = false;
+      return readSse(res.body!, (m) => {
+        if (m.length > 0 && !counted && (counted = true) && ++firsts === subscribers) firstAll();
+        return m.length >= 3;
+      });
+    });
     await eventually(`${subscribers} subscribers`, async () => (api.hub.subscriberCount() === subscribers ? true : undefined), 5_000);
     await sleep(100);
     // monitor() opens a connection of its own: both are closed below.
@@ -204,16 +213,52 @@ describe('SSE against the real Redis history and hub', () => {
       if (args[0]?.toLowerCase() === 'xrange' && args[1] === key) reads.push(args);
     });
     try {
-      const sent = await api.history.append(jobId, progress(1));
+      // The first entry's announcement names the start of the history as the entry before it.
+      const first = await api.history.append(jobId, progress(1));
+      await allHaveFirst;
+      expect(reads).toHaveLength(0);
+      // An entry never announced: the next announcement names it, so every follower reads after `first`.
+      const lost = await appendUnannounced(jobId, progress(2));
+      const third = await api.history.append(jobId, progress(3));
       const seen = await Promise.all(readings);
-      expect(seen.every((m) => m.length === 1 && m[0]!.id === sent.id)).toBe(true);
+      expect(seen.every((m) => m.map((e) => e.id).join() === [first.id, lost, third.id].join())).toBe(true);
       expect(reads).toHaveLength(1);
+      expect(reads[0]![2]).toBe(`(${first.id}`);
     } finally {
       monitor.disconnect();
       client.disconnect();
       for (const c of clients) c.abort();
     }
     await eventually('subscribers released', async () => (api.hub.subscriberCount() === 0 ? true : undefined), 5_000);
+  });
+
+  it('ends an open stream when BullMQ fails the job without a terminal event in its history, with no heartbeat', async () => {
+    const jobId = await newJob();
+    const last = await api.history.append(jobId, progress(3));
+    const res = await api.call(`/api/jobs/${jobId}/events`);
+    const reading = readSse(res.body!, () => false, 10_000);
+    await eventually('the stream to subscribe', async () => (api.hub.subscriberCount() === 1 ? true : undefined), 5_000);
+    // A real BullMQ worker that fails the job without recording anything: a worker that lost its history connection.
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const worker = new Worker(
+      OPERATIONS_QUEUE,
+      async (job) => {
+        if (job.id === jobId) throw new UnrecoverableError('helm lost its release lock');
+        return {};
+      },
+      { connection, prefix: api.config.queue.prefix },
+    );
+    try {
+      const seen = await reading;
+      expect(seen).toEqual([
+        { event: 'progress', id: last.id, data: JSON.stringify(progress(3).data) },
+        { event: 'failed', id: eventIdAfter(last.id), data: JSON.stringify({ step: 'unknown', message: 'helm lost its release lock' }) },
+      ]);
+    } finally {
+      await worker.close();
+      await connection.quit();
+    }
+    expect(api.hub.subscriberCount()).toBe(0);
   });
 
   it('answers 404 for a job Redis does not have', async () => {

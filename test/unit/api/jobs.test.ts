@@ -180,6 +180,16 @@ describe('GET /api/jobs/{jobId}/events', () => {
     expect(t.events.hub.subscriberCount()).toBe(0);
   });
 
+  it('answers HEAD with the stream headers only, following nothing', async () => {
+    const t = await testApp();
+    seedJob(t, 'j1', 'active');
+    const res = await t.call('/api/jobs/j1/events', { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(await res.text()).toBe('');
+    expect(t.events.hub.subscriberCount()).toBe(0);
+  });
+
   it('ends open streams when the process shuts down', async () => {
     const shutdown = new AbortController();
     const t = await testApp({ deps: { shutdown: shutdown.signal } });

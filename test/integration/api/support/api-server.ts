@@ -1,13 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { createApp } from '../../../../src/api/app.ts';
 import { createJwtVerifier } from '../../../../src/api/auth/jwt-verifier.ts';
 import { buildApiServices } from '../../../../src/composition/api-services.ts';
-import { redisConnection } from '../../../../src/composition/redis-connections.ts';
+import { redisConnection, redisOptions } from '../../../../src/composition/redis-connections.ts';
 import type { Config } from '../../../../src/config/config.schema.ts';
 import { createHelmClient } from '../../../../src/helm/helm-client.ts';
 import { OPERATIONS_QUEUE } from '../../../../src/jobs/job-catalog.ts';
+import { queueEndings } from '../../../../src/jobs/job-endings.ts';
 import { createJobEventHub } from '../../../../src/jobs/job-event-hub.ts';
 import { createJobHistory } from '../../../../src/jobs/job-history.ts';
 import { createJobProducer } from '../../../../src/jobs/job-producer.ts';
@@ -22,7 +23,7 @@ import { mintToken } from '../../../unit/api/support/tokens.ts';
 
 /**
  * The real API on a loopback port, wired like src/main.ts: real Redis (a queue prefix of its own),
- * BullMQ, the event hub, the sandbox cluster and the Helm binary.
+ * BullMQ, the event hub (told of finished jobs by QueueEvents), the sandbox cluster and the Helm binary.
  */
 export async function startApi(options: { kubeconfig: string; redisUrl: string; config?: (config: Config) => void }) {
   const config = structuredClone(testConfig({ kubeconfig: options.kubeconfig, redisUrl: options.redisUrl }));
@@ -38,7 +39,10 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
   const subscriber = redisConnection(config.redis, 'subscriber');
   subscriber.on('error', () => undefined);
   const history = createJobHistory(durable, { prefix: config.queue.prefix });
-  const hub = await createJobEventHub(subscriber, history.channel);
+  const queueEvents = new QueueEvents(OPERATIONS_QUEUE, { connection: redisOptions(config.redis, 'durable'), prefix: config.queue.prefix });
+  queueEvents.on('error', () => undefined);
+  await queueEvents.waitUntilReady();
+  const hub = await createJobEventHub(subscriber, history.channel, { endings: queueEndings(queueEvents) });
   const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
   queue.on('error', () => undefined);
   const shutdown = new AbortController();
@@ -87,6 +91,7 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
       shutdown.abort();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await hub.close();
+      await queueEvents.close();
       await queue.close().catch(() => undefined);
       redis.disconnect();
       await durable.quit().catch(() => durable.disconnect());
