@@ -27,6 +27,8 @@ export type EventLedgerOptions = {
 };
 
 const DONE = 'done';
+/** The default `processingSeconds`. */
+export const EVENT_PROCESSING_SECONDS = 120;
 
 /**
  * Event ids in Redis, one key per event. A delivery claims the id with SET NX on a processing marker,
@@ -36,7 +38,7 @@ const DONE = 'done';
  */
 export function createEventLedger(redis: BillingRedis, options: EventLedgerOptions): EventLedger {
   const retentionMs = options.retentionSeconds * 1000;
-  const processingMs = (options.processingSeconds ?? 120) * 1000;
+  const processingMs = (options.processingSeconds ?? EVENT_PROCESSING_SECONDS) * 1000;
   const keyOf = (eventId: string) => `${options.prefix}:${eventId}`;
 
   return {

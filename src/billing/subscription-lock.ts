@@ -29,8 +29,11 @@ export type SubscriptionLockOptions = {
  * subscription (say `updated` and `deleted`) would otherwise read the same tenant, decide apart and
  * queue conflicting jobs; serialised, the second reads what the first recorded and decides from that.
  */
+/** The default `ttlMs`. */
+export const SUBSCRIPTION_LOCK_TTL_MS = 120_000;
+
 export function createSubscriptionLocks(redis: BillingRedis, options: SubscriptionLockOptions): SubscriptionLocks {
-  const ttlMs = options.ttlMs ?? 120_000;
+  const ttlMs = options.ttlMs ?? SUBSCRIPTION_LOCK_TTL_MS;
   const waitMs = options.waitMs ?? 10_000;
   const pollMs = options.pollMs ?? 50;
 

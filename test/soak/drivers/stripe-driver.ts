@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Stripe from 'stripe';
+import { EVENT_PROCESSING_SECONDS } from '../../../src/billing/event-ledger.ts';
+import { SUBSCRIPTION_LOCK_TTL_MS } from '../../../src/billing/subscription-lock.ts';
 import type { Intent } from '../ledger.ts';
 import type { Random } from '../seeded-random.ts';
 import type { DriverContext } from './driver-context.ts';
@@ -9,8 +11,14 @@ import { applyEvent, type SubscriptionEvent } from './stripe-model.ts';
 
 const SUBSCRIPTIONS = 4;
 const TICK_MS: [number, number] = [2_000, 6_000];
-/** After the drive: how long an event Stripe would still redeliver (sent, never acknowledged) is retried. */
-const FLUSH_MS = 30_000;
+/**
+ * After the drive: how long an event Stripe would still redeliver (sent, never acknowledged) is
+ * retried. Longer than the service may hold an event whose delivery failed mid-way (a Redis failover
+ * refusing the release of its processing marker or subscription lock: redeliveries get 409 until
+ * those expire), as Stripe goes on redelivering for days: with a shorter flush (30 s) such an event
+ * was left half-applied, update done and resume not, and counted as not converged.
+ */
+const FLUSH_MS = Math.max(EVENT_PROCESSING_SECONDS * 1000, SUBSCRIPTION_LOCK_TTL_MS) + 30_000;
 
 type Pending = { event: SubscriptionEvent; body: string; acknowledged: number; applied: boolean };
 type Slot = { rng: Random; sub: Subscription; outbox: Pending[]; redeliver: Pending | null; promised: string | null };
