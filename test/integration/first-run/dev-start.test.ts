@@ -1,36 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { down, health, readState, up } from '../../sandbox/cluster.ts';
 import { freePort } from '../../sandbox/ports.ts';
+import { daemons, root, type Proc } from './support/daemons.ts';
 
 // `npm run dev` on a machine where Redis cannot be had. It runs scripts/dev.ts as a child with a
 // private sandbox directory (SANDBOX_DIR) and a PATH of our making, so the default sandbox other
 // runs use is never touched, and it checks that the failed start leaves no process behind.
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const DAEMONS = new Set(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'redis-server']);
-
-type Proc = { pid: number; name: string; args: string };
-
-/** Every live sandbox or Redis process on the machine, read from /proc. */
-function daemons(): Proc[] {
-  const found: Proc[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      const name = basename(argv[0] ?? '');
-      if (DAEMONS.has(name)) found.push({ pid: Number(entry), name, args: argv.join(' ') });
-    } catch {
-      /* exited while we looked */
-    }
-  }
-  return found;
-}
 
 type Start = { exitCode: number | undefined; stderrLines: string[]; leftBehind: Proc[]; sandboxState: boolean; ms: number };
 

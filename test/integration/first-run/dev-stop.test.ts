@@ -1,0 +1,51 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { down } from '../../sandbox/cluster.ts';
+import { freePort } from '../../sandbox/ports.ts';
+import { daemons, root } from './support/daemons.ts';
+
+// Ctrl-C on a running `npm run dev`, as a terminal delivers it: SIGINT to the whole process group
+// (the script and the service it started), after which the script passes SIGTERM on to the service.
+// The service must drain (one request, not two), and the script must stop its Redis.
+let sandboxDir: string | undefined;
+afterAll(async () => {
+  if (sandboxDir) await down(sandboxDir);
+});
+
+describe('Ctrl-C on a running npm run dev', () => {
+  it('drains the service instead of killing it, and leaves only the sandbox up', { timeout: 240_000 }, async () => {
+    sandboxDir = await mkdtemp(join(tmpdir(), 'tp-dev-stop-'));
+    const [redisPort, port] = [await freePort(), await freePort()];
+    const before = new Set(daemons().map((p) => p.pid));
+    const dev = execa(process.execPath, ['scripts/dev.ts'], {
+      cwd: root,
+      env: { SANDBOX_DIR: sandboxDir, REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(port), TP_NO_INSTALL: '1' },
+      // Its own process group, as a shell gives a foreground job: the signal goes to the group.
+      detached: true,
+      reject: false,
+      all: true,
+      timeout: 220_000,
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      dev.all!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('tenant-provisioner is running')) resolve();
+      });
+      void dev.then(() => reject(new Error(`npm run dev ended before it was running:\n${output.slice(-3000)}`)));
+    });
+    process.kill(-dev.pid!, 'SIGINT');
+    const result = await dev;
+
+    expect(result.exitCode, output.slice(-3000)).toBe(0);
+    expect(output).toMatch(/"signal":"SIGINT","msg":"shutting down"/);
+    expect(output).not.toMatch(/second signal/);
+    expect(output).toMatch(/"msg":"stopped"/);
+    // Its Redis is stopped; the sandbox stays up for the next start, by design.
+    const left = daemons().filter((p) => !before.has(p.pid) && p.args.includes(`--port ${redisPort}`));
+    expect(left).toEqual([]);
+  });
+});
