@@ -10,6 +10,7 @@ import { createTenantStore } from '../../../src/kubernetes/tenant-store.ts';
 import type { KubeRequestObservation } from '../../../src/observability/kube-request.ts';
 import { freePort } from '../../sandbox/ports.ts';
 import { eventually, uniqueName } from '../../support/kube.ts';
+import { newTenant } from '../../support/new-tenant.ts';
 
 // The sweeps' tenant cache against the sandbox's real API server: a real list and watch.
 const kubeconfig = inject('kubeconfig');
@@ -28,18 +29,7 @@ afterAll(async () => {
 
 function tenant(n: string, tier: 'free' | 'professional' = 'free'): NewTenant {
   ids.push(n);
-  return {
-    tenantId: n,
-    companyName: `Shop ${n}`,
-    ownerEmail: 'owner@example.com',
-    ownerName: 'Ada Lovelace',
-    customDomain: null,
-    stripeCustomerId: null,
-    stripeSubscriptionId: null,
-    expiresAt: null,
-    desired: { tier, customDomain: null, resourceOverrides: {}, hibernated: false },
-    operation: { type: 'provision', jobId: `j-${n}`, state: 'queued', at: new Date().toISOString() },
-  };
+  return newTenant(n, { tier });
 }
 
 const collect = async (cache: TenantCache, query?: Parameters<TenantCache['all']>[0]) => {

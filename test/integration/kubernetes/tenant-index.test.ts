@@ -5,6 +5,7 @@ import { createTenantFinder } from '../../../src/billing/tenant-finder.ts';
 import { INDEXED_LABEL, TENANT_INDEX_LABELS } from '../../../src/kubernetes/tenant-index.ts';
 import { createTenantStore } from '../../../src/kubernetes/tenant-store.ts';
 import { kubeClients, uniqueName } from '../../support/kube.ts';
+import { newTenant } from '../../support/new-tenant.ts';
 
 // The lookup index against the sandbox's real API server: label selectors are the API server's.
 const kubeconfig = inject('kubeconfig');
@@ -22,19 +23,7 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 async function tenant(n: string, over: Partial<NewTenant> = {}) {
   const tenantId = `t${n}`;
   ids.push(tenantId);
-  return store.create({
-    tenantId,
-    companyName: `Shop ${n}`,
-    ownerEmail: 'owner@example.com',
-    ownerName: 'Ada Lovelace',
-    customDomain: null,
-    stripeCustomerId: null,
-    stripeSubscriptionId: null,
-    expiresAt: null,
-    desired: { tier: 'free', customDomain: over.customDomain ?? null, resourceOverrides: {}, hibernated: false },
-    operation: { type: 'provision', jobId: `j-${tenantId}`, state: 'queued', at: new Date().toISOString() },
-    ...over,
-  });
+  return store.create(newTenant(tenantId, over));
 }
 
 const found = async (...args: Parameters<typeof store.findBy>) => (await store.findBy(...args)).map((t) => t.tenantId).sort();

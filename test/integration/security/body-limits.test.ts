@@ -7,6 +7,7 @@ import { TEST_JWT_SECRET } from '../../support/service-deps.ts';
 import { mintToken } from '../../unit/api/support/tokens.ts';
 import { sendChunked } from './support/chunked.ts';
 import { startStack, type Stack } from './support/stack.ts';
+import { newTenant } from '../../support/new-tenant.ts';
 
 // A 10 MB chunked body (no Content-Length: the server can only count while reading) to every route
 // that takes a body, on the service as composed for production over real Redis and the sandbox:
@@ -26,18 +27,12 @@ beforeAll(async () => {
   stack = await startStack({ kubeconfig, redisUrl, api: true, override: ownPrefixes('bl'), env: { STRIPE_WEBHOOK_SECRET: 'whsec_body_limit_test' } });
   token = await mintToken({ sub: 'body-limit@example.com' }, TEST_JWT_SECRET);
   tenantId = `bl-${Math.random().toString(16).slice(2, 8)}`;
-  await stack.shared.registry.create({
-    tenantId,
-    companyName: 'Body Limit Garage',
-    ownerEmail: 'owner@example.com',
-    ownerName: 'Ada Lovelace',
-    customDomain: null,
-    stripeCustomerId: null,
-    stripeSubscriptionId: null,
-    expiresAt: null,
-    desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
-    operation: { type: 'provision', jobId: 'seed', state: 'completed', at: new Date().toISOString() },
-  });
+  await stack.shared.registry.create(
+    newTenant(tenantId, {
+      companyName: 'Body Limit Garage',
+      operation: { type: 'provision', jobId: 'seed', state: 'completed', at: new Date().toISOString() },
+    }),
+  );
 });
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { ownPrefixes } from '../../support/config-override.ts';
 import { forgedTokens, rsaIssuer, validToken, type ForgedToken, type TokenClaims, type TokenKeys } from '../../unit/security/support/forged-tokens.ts';
 import { TEST_JWT_SECRET } from '../../support/service-deps.ts';
 import { startStack, type Stack } from './support/stack.ts';
+import { newTenant } from '../../support/new-tenant.ts';
 
 // The forged-token matrix against the service as composed for production (src/composition), once
 // with an HS256 secret and once with an RS256 key set fetched over HTTP: on every route of the
@@ -50,18 +51,9 @@ async function setUp(name: string, keys: TokenKeys, env: Record<string, string>)
   });
   // Real targets: a tenant namespace and a queued job (no worker runs, so the job stays queued).
   const tenantId = `mx-${name}-${Math.random().toString(16).slice(2, 6)}`;
-  await stack.shared.registry.create({
-    tenantId,
-    companyName: 'Matrix Garage',
-    ownerEmail: 'owner@example.com',
-    ownerName: 'Ada Lovelace',
-    customDomain: null,
-    stripeCustomerId: null,
-    stripeSubscriptionId: null,
-    expiresAt: null,
-    desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: false },
-    operation: { type: 'provision', jobId: 'seed', state: 'completed', at: new Date().toISOString() },
-  });
+  await stack.shared.registry.create(
+    newTenant(tenantId, { companyName: 'Matrix Garage', operation: { type: 'provision', jobId: 'seed', state: 'completed', at: new Date().toISOString() } }),
+  );
   await ensureTenantSecrets(stack.shared.kube.core, {
     namespace: stack.shared.registry.namespaceOf(tenantId),
     tenantId,
