@@ -89,7 +89,7 @@ async function start(started: Started[], needRedis: boolean, step: <T>(run: () =
   if (needRedis) {
     const url = new URL(redisUrl);
     await mkdir(join(dir, 'redis'), { recursive: true });
-    const redis = await step(() => startRedisServer({ port: Number(url.port || 6379), dir: join(dir, 'redis') }));
+    const redis = await step(() => startRedisServer({ port: Number(url.port || 6379), dir: join(dir, 'redis'), ownProcessGroup: true }));
     started.push({ what: 'redis-server', stop: redis.stop });
     console.log(`started redis-server on ${redis.url} (append-only, noeviction)`);
   }

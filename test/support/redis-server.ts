@@ -25,8 +25,14 @@ function ping(port: number): Promise<boolean> {
 /**
  * Starts redis-server on a free port (or `port`, to restart one in place) in `dir`, or a new temp dir;
  * `args` are added to the command line (a replica's `--replicaof`).
+ *
+ * `ownProcessGroup` keeps a terminal's Ctrl-C, which reaches the whole foreground group, from stopping
+ * Redis under a service that is still draining into it; whoever started it then stops it, and an exit
+ * without `stop` still takes it down.
  */
-export async function startRedisServer(options: { port?: number; dir?: string; args?: readonly string[] } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  options: { port?: number; dir?: string; args?: readonly string[]; ownProcessGroup?: boolean } = {},
+): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tp-redis-')));
   let child: ResultPromise | undefined = execa(
@@ -52,8 +58,11 @@ export async function startRedisServer(options: { port?: number; dir?: string; a
       'warning',
       ...(options.args ?? []),
     ],
-    { reject: false, stdio: 'ignore' },
+    { reject: false, stdio: 'ignore', detached: options.ownProcessGroup ?? false },
   );
+  // execa's own cleanup skips a detached child.
+  const killOnExit = () => child?.kill('SIGKILL');
+  if (options.ownProcessGroup) process.once('exit', killOnExit);
   const deadline = Date.now() + 10_000;
   while (!(await ping(port))) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on ${port}`);
@@ -64,6 +73,7 @@ export async function startRedisServer(options: { port?: number; dir?: string; a
     child.kill(signal);
     await child;
     child = undefined;
+    process.off('exit', killOnExit);
   };
   return {
     url: `redis://127.0.0.1:${port}`,

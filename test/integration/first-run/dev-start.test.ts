@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { down, health, readState, up } from '../../sandbox/cluster.ts';
 import { freePort } from '../../sandbox/ports.ts';
-import { daemons, root, type Proc } from './support/daemons.ts';
+import { daemons, isRedisOn, root, type Proc } from './support/daemons.ts';
 
 // `npm run dev` on a machine where Redis cannot be had. It runs scripts/dev.ts as a child with a
 // private sandbox directory (SANDBOX_DIR) and a PATH of our making, so the default sandbox other
@@ -48,7 +48,7 @@ async function startDev(bin: string, sandboxDir?: string): Promise<Start> {
   });
   const ms = Date.now() - started;
   // Ours: started during this run and naming our sandbox directory or our Redis port.
-  const leftBehind = daemons().filter((p) => !before.has(p.pid) && (p.args.includes(sandboxDir) || p.args.includes(`--port ${redisPort}`)));
+  const leftBehind = daemons().filter((p) => !before.has(p.pid) && (p.args.includes(sandboxDir) || isRedisOn(p, redisPort)));
   return {
     exitCode: result.exitCode,
     stderrLines: String(result.stderr)
