@@ -76,6 +76,13 @@ export const Config = z
             sweepSeconds: seconds("How often one replica compares every tenant's desired state with the cluster (a BullMQ job scheduler)"),
             lostIntentAfterSeconds: seconds('A queued or active operation marker whose job Redis no longer has is re-enqueued after this long'),
             stuckAfterSeconds: seconds('A release left pending-* this long, with no job holding the tenant, is repaired'),
+            tenantsAtOnce: z
+              .int()
+              .min(1)
+              .max(64)
+              .describe(
+                "Tenants a sweep compares with the cluster at once (4 reads each); bounds the sweep's time over a large fleet without a burst of requests",
+              ),
           })
           .describe('Drift repair: a request answered 202 is never lost'),
       })

@@ -12,6 +12,7 @@ import { tenantObjectNames } from '../../lifecycle/plans/plan-deps.ts';
 import type { TenantLeases } from '../tenant-lease.ts';
 import { tenantChartValues } from '../../lifecycle/tenant-values.ts';
 import { findDrift, type ObservedShape } from './drift.ts';
+import { eachAtMost } from './each-at-most.ts';
 import { recoverLostIntent } from './lost-intents.ts';
 import { ownTenant } from '../../lifecycle/tenant-ref.ts';
 
@@ -62,7 +63,7 @@ async function observe(deps: ReconcileDeps, t: TenantRecord): Promise<ObservedSh
  */
 export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileReport> {
   const now = deps.now?.() ?? new Date();
-  const { lostIntentAfterSeconds, stuckAfterSeconds } = deps.config.provisioning.reconcile;
+  const { lostIntentAfterSeconds, stuckAfterSeconds, tenantsAtOnce } = deps.config.provisioning.reconcile;
   const report: ReconcileReport = { checked: 0, requeued: [], retried: [], repaired: [], reindexed: 0 };
   try {
     // One empty list once every namespace is labelled; until then lookups also walk the unlabelled.
@@ -70,28 +71,29 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
   } catch (error) {
     deps.logger.warn({ err: error }, 'reconcile: the lookup index backfill failed; lookups still find unlabelled tenants');
   }
-  for await (const t of deps.tenants.all()) {
-    if (!ownTenant(deps.config, t)) continue;
+  const check = async (t: TenantRecord) => {
+    if (!ownTenant(deps.config, t)) return;
     report.checked++;
     try {
       if (pending(t)) {
-        if ((now.getTime() - Date.parse(t.operation!.at)) / 1000 < lostIntentAfterSeconds) continue;
+        if ((now.getTime() - Date.parse(t.operation!.at)) / 1000 < lostIntentAfterSeconds) return;
         const done = await recoverLostIntent({ ...deps, releasePrefix: deps.config.platform.releasePrefix }, t, t.operation!);
         if (done) report[done].push(t.tenantId);
-        continue;
+        return;
       }
-      if (t.terminating || t.operation?.state === 'failed' || (await deps.leases.holder(t.tenantId)) !== undefined) continue;
+      if (t.terminating || t.operation?.state === 'failed' || (await deps.leases.holder(t.tenantId)) !== undefined) return;
       const v = tenantChartValues(deps.config, { tenantId: t.tenantId, companyName: t.companyName, expiresAt: t.expiresAt }, t.desired).values;
       const expected = { hibernated: v.hibernated, postgresInstances: v.postgres.instances, apiReplicas: v.api.replicas, webReplicas: v.web.replicas };
       const reason = findDrift(expected, await observe(deps, t), now, stuckAfterSeconds);
-      if (!reason) continue;
+      if (!reason) return;
       await requestRepair(deps, t.tenantId, { jobId: repairJobId(t) });
       report.repaired.push({ tenantId: t.tenantId, reason });
     } catch (error) {
       // One tenant's trouble must not stop the sweep for the others.
       deps.logger.warn({ err: error, tenantId: t.tenantId }, 'reconcile: tenant skipped');
     }
-  }
+  };
+  await eachAtMost(deps.tenants.all(), tenantsAtOnce, check);
   if (report.requeued.length + report.retried.length + report.repaired.length + report.reindexed > 0) deps.logger.info(report, 'reconcile sweep acted');
   return report;
 }
