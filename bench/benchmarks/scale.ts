@@ -244,9 +244,9 @@ export async function scale(): Promise<BenchResult> {
       const [s, n] = [atSmall!.sweeps[name], atN!.sweeps[name]];
       return {
         name: `${name} over ${tenants} tenants`,
-        target: '≤ 5 s',
+        target: `≤ 5 s, and no more Kubernetes requests than at ${small} tenants (it acts on none here)`,
         measured: `${round(n.ms / 1000, 2)} s, ${n.requests} Kubernetes requests (at ${small}: ${round(s.ms / 1000, 2)} s, ${s.requests} requests)`,
-        met: n.ms <= 5_000 && !n.failedReason,
+        met: n.ms <= 5_000 && !n.failedReason && n.requests <= s.requests,
       };
     }),
     ...(['api', 'worker'] as const).map((p) => {

@@ -6,6 +6,7 @@ import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
 import { scheduleSweeps } from '../jobs/sweep-schedules.ts';
 import { resolveHelmRoute } from '../helm/helm-route.ts';
 import { watchTenants } from '../kubernetes/tenant-cache.ts';
+import { watchWorkloads } from '../kubernetes/workload-cache.ts';
 import { drainWorkers } from '../worker/drain.ts';
 import { createJobFences } from '../worker/job-fence.ts';
 import { createMaintenanceWorker } from '../worker/maintenance-worker.ts';
@@ -49,8 +50,11 @@ export function startWorkers(shared: SharedServices, releasers: Releasers, env: 
   // The sweeps walk a watch-fed cache of the tenants (tenant-cache.ts), not a list of every namespace per run.
   const tenantCache = watchTenants(kube, { store: registry, logger });
   releasers.add('tenant cache', () => tenantCache.stop());
+  // ...and compares them with Deployments and Clusters from two more watches, where RBAC grants them.
+  const workloadCache = watchWorkloads(kube, { logger });
+  releasers.add('workload cache', () => workloadCache.stop());
   const sweeper = createMaintenanceWorker(
-    { ...operationDeps, tenants: { ...registry, all: tenantCache.all }, leases, queue: operations, producer },
+    { ...operationDeps, tenants: { ...registry, all: tenantCache.all }, leases, queue: operations, producer, workloadCache },
     { connection, prefix, redisOutage: outages.redis, outages: Object.values(outages) },
   );
   const billing = createBillingWorker(

@@ -81,7 +81,7 @@ export const Config = z
               .min(1)
               .max(64)
               .describe(
-                "Tenants a sweep compares with the cluster at once (4 reads each); bounds the sweep's time over a large fleet without a burst of requests",
+                "Tenants a sweep compares with the cluster at once (4 reads each when the workload watches are not permitted); bounds the sweep's time over a large fleet without a burst of requests",
               ),
           })
           .describe('Drift repair: a request answered 202 is never lost'),

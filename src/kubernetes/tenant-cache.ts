@@ -1,6 +1,7 @@
-import { ListWatch, type V1Namespace } from '@kubernetes/client-node';
+import type { V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { TenantRecord } from '../domain/tenant-record.ts';
+import { followList } from './follow-list.ts';
 import type { Kubernetes } from './kube-client.ts';
 import { toTenantRecord } from './tenant-record-codec.ts';
 import { MANAGED_NAMESPACES, type TenantStore } from './tenant-store.ts';
@@ -28,59 +29,25 @@ export type TenantCacheOptions = {
  * cache is not trusted and `all` reads pages from the API server as before, until the watch is back.
  */
 export function watchTenants(kube: Pick<Kubernetes, 'core' | 'watch'>, options: TenantCacheOptions): TenantCache {
-  const { store, logger } = options;
-  const firstRestartMs = options.restartMs ?? 1_000;
-  const informer = new ListWatch<V1Namespace>(
-    '/api/v1/namespaces',
-    kube.watch,
-    () => kube.core.listNamespace({ labelSelector: MANAGED_NAMESPACES }),
-    false,
-    MANAGED_NAMESPACES,
-  );
-  let followingSince: number | undefined;
-  let lastErrorAt = 0;
-  let restartMs = firstRestartMs;
-  let stopped = false;
-  let restart: NodeJS.Timeout | undefined;
-
-  const start = async () => {
-    const startedAt = Date.now();
-    try {
-      await informer.start();
-      // ListWatch reports a failed list through its error callbacks and still resolves.
-      if (lastErrorAt < startedAt && !stopped) {
-        followingSince = Date.now();
-        restartMs = firstRestartMs;
-      }
-    } catch (error) {
-      failed(error);
-    }
-  };
-  const failed = (error: unknown) => {
-    lastErrorAt = Date.now();
-    if (followingSince !== undefined) logger.warn({ err: error }, 'tenant cache: the namespace watch failed; sweeps list pages until it is back');
-    followingSince = undefined;
-    if (stopped || restart) return;
-    restart = setTimeout(() => {
-      restart = undefined;
-      void start();
-    }, restartMs);
-    restart.unref();
-    restartMs = Math.min(restartMs * 2, 30_000);
-  };
-  informer.on('error', failed);
-  void start();
-
+  const { store } = options;
+  const namespaces = followList<V1Namespace>(kube, {
+    path: '/api/v1/namespaces',
+    labelSelector: MANAGED_NAMESPACES,
+    list: () => kube.core.listNamespace({ labelSelector: MANAGED_NAMESPACES }),
+    what: 'tenant cache',
+    logger: options.logger,
+    ...(options.restartMs === undefined ? {} : { restartMs: options.restartMs }),
+  });
   const ownedHere = (t: TenantRecord) => t.namespace === store.namespaceOf(t.tenantId);
 
   return {
-    following: () => followingSince !== undefined,
+    following: namespaces.following,
     async *all(query = {}) {
-      if (followingSince === undefined) {
+      if (!namespaces.following()) {
         yield* store.all(query);
         return;
       }
-      const tenants = informer
+      const tenants = namespaces
         .list()
         .map(toTenantRecord)
         .filter((t): t is TenantRecord => t !== undefined && ownedHere(t) && (!query.tier || t.tier === query.tier))
@@ -88,11 +55,6 @@ export function watchTenants(kube: Pick<Kubernetes, 'core' | 'watch'>, options: 
         .sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
       yield* tenants;
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(restart);
-      followingSince = undefined;
-      await informer.stop();
-    },
+    stop: namespaces.stop,
   };
 }

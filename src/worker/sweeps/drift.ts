@@ -13,19 +13,26 @@ export type ObservedShape = {
 
 const PENDING = /^pending-/;
 
-/**
- * Why a tenant whose last operation completed no longer matches its desired state, or undefined.
- * Pure, so every rule is unit-tested. Replica counts compare specs (what the release asks for),
- * not readiness, so a rollout in progress is not drift; hibernated means 0 API and Web replicas.
- */
-export function findDrift(expected: ExpectedShape, observed: ObservedShape, now: Date, stuckAfterSeconds: number): string | undefined {
-  const release = observed.release;
+/** What the cluster's workloads show, without the release: what a watch-fed cache can answer. */
+export type ObservedWorkloads = Omit<ObservedShape, 'release'>;
+
+/** Why the release's own state is wrong (missing, failed, stuck pending-*), or undefined. */
+export function findReleaseDrift(release: ReleaseRecord | undefined, now: Date, stuckAfterSeconds: number): string | undefined {
   if (!release) return 'release missing';
   if (PENDING.test(release.status)) {
     const age = release.modifiedAt ? (now.getTime() - release.modifiedAt.getTime()) / 1000 : Infinity;
     return age >= stuckAfterSeconds ? `release stuck in ${release.status} for ${Math.round(age)} s` : undefined;
   }
   if (release.status !== 'deployed') return `release ${release.status} at revision ${release.revision}`;
+  return undefined;
+}
+
+/**
+ * Why the workloads differ from the desired state, or undefined. Replica counts compare specs
+ * (what the release asks for), not readiness, so a rollout in progress is not drift; hibernated
+ * means 0 API and Web replicas.
+ */
+export function findWorkloadDrift(expected: ExpectedShape, observed: ObservedWorkloads): string | undefined {
   const db = observed.database;
   if (!db) return 'database cluster missing';
   if (db.hibernated !== expected.hibernated)
@@ -35,4 +42,15 @@ export function findDrift(expected: ExpectedShape, observed: ObservedShape, now:
   if (observed.apiReplicas !== want(expected.apiReplicas)) return `API has ${observed.apiReplicas ?? 'no'} replicas, desired ${want(expected.apiReplicas)}`;
   if (observed.webReplicas !== want(expected.webReplicas)) return `Web has ${observed.webReplicas ?? 'no'} replicas, desired ${want(expected.webReplicas)}`;
   return undefined;
+}
+
+/**
+ * Why a tenant whose last operation completed no longer matches its desired state, or undefined.
+ * Pure, so every rule is unit-tested. A release that is not `deployed` wins over what the
+ * workloads show; a release still pending-* but younger than `stuckAfterSeconds` is an upgrade in
+ * progress, not drift.
+ */
+export function findDrift(expected: ExpectedShape, observed: ObservedShape, now: Date, stuckAfterSeconds: number): string | undefined {
+  if (!observed.release || observed.release.status !== 'deployed') return findReleaseDrift(observed.release, now, stuckAfterSeconds);
+  return findWorkloadDrift(expected, observed);
 }

@@ -4,14 +4,16 @@ import type { Logger } from 'pino';
 import { releaseFor } from '../../domain/tenant-id.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import { requestRepair, type LifecycleDeps } from '../../lifecycle/intake.ts';
-import { CNPG_HIBERNATION } from '../../kubernetes/readiness.ts';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { CNPG_HIBERNATION, type CnpgCluster } from '../../kubernetes/readiness.ts';
+import type { WorkloadCache } from '../../kubernetes/workload-cache.ts';
 import type { Kubernetes } from '../../kubernetes/kube-client.ts';
 import { latestReleaseRecord } from '../../kubernetes/release-records.ts';
 import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
 import { tenantObjectNames } from '../../lifecycle/plans/plan-deps.ts';
 import type { TenantLeases } from '../tenant-lease.ts';
 import { tenantChartValues } from '../../lifecycle/tenant-values.ts';
-import { findDrift, type ObservedShape } from './drift.ts';
+import { findDrift, findWorkloadDrift, type ExpectedShape, type ObservedShape, type ObservedWorkloads } from './drift.ts';
 import { eachAtMost } from './each-at-most.ts';
 import { recoverLostIntent } from './lost-intents.ts';
 import { ownTenant } from '../../lifecycle/tenant-ref.ts';
@@ -22,7 +24,11 @@ export type ReconcileDeps = LifecycleDeps & {
   leases: Pick<TenantLeases, 'holder'>;
   queue: Pick<Queue, 'getJob'>;
   logger: Logger;
+  /** Deployments and Clusters from watches (workload-cache.ts); per-tenant reads while it does not follow. */
+  workloadCache?: ObservedWorkloadCache;
 };
+
+type ObservedWorkloadCache = Pick<WorkloadCache, 'following' | 'database' | 'deployment'>;
 
 export type ReconcileReport = {
   checked: number;
@@ -46,12 +52,40 @@ async function observe(deps: ReconcileDeps, t: TenantRecord): Promise<ObservedSh
     deps.workloads.readDeployment(t.namespace, names.api),
     deps.workloads.readDeployment(t.namespace, names.web),
   ]);
+  return { release, ...workloadShape(db, api, web) };
+}
+
+function workloadShape(db: CnpgCluster | undefined, api: V1Deployment | undefined, web: V1Deployment | undefined): ObservedWorkloads {
   return {
-    release,
     database: db && { instances: db.spec?.instances, hibernated: db.metadata?.annotations?.[CNPG_HIBERNATION] === 'on' },
     apiReplicas: api?.spec?.replicas,
     webReplicas: web?.spec?.replicas,
   };
+}
+
+/**
+ * Drift as the watch-fed cache shows it: no request for a tenant whose workloads are as desired.
+ * Its release is read only when they are not, to name the cause, so a release failed or left
+ * pending by hand while every object still matches waits for the next operation's release recovery.
+ */
+async function driftFromCache(
+  deps: ReconcileDeps,
+  cache: ObservedWorkloadCache,
+  t: TenantRecord,
+  expected: ExpectedShape,
+  now: Date,
+  stuckAfterSeconds: number,
+) {
+  const names = tenantObjectNames(t.tenantId);
+  const workloads = workloadShape(
+    cache.database(t.namespace, names.database),
+    cache.deployment(t.namespace, names.api),
+    cache.deployment(t.namespace, names.web),
+  );
+  const drift = findWorkloadDrift(expected, workloads);
+  if (!drift) return undefined;
+  const release = await latestReleaseRecord(deps.kube.core, t.namespace, releaseFor(deps.config.platform.releasePrefix, t.tenantId));
+  return findDrift(expected, { release, ...workloads }, now, stuckAfterSeconds);
 }
 
 /**
@@ -83,8 +117,16 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
       }
       if (t.terminating || t.operation?.state === 'failed' || (await deps.leases.holder(t.tenantId)) !== undefined) return;
       const v = tenantChartValues(deps.config, { tenantId: t.tenantId, companyName: t.companyName, expiresAt: t.expiresAt }, t.desired).values;
-      const expected = { hibernated: v.hibernated, postgresInstances: v.postgres.instances, apiReplicas: v.api.replicas, webReplicas: v.web.replicas };
-      const reason = findDrift(expected, await observe(deps, t), now, stuckAfterSeconds);
+      const expected: ExpectedShape = {
+        hibernated: v.hibernated,
+        postgresInstances: v.postgres.instances,
+        apiReplicas: v.api.replicas,
+        webReplicas: v.web.replicas,
+      };
+      const cache = deps.workloadCache?.following() ? deps.workloadCache : undefined;
+      const reason = cache
+        ? await driftFromCache(deps, cache, t, expected, now, stuckAfterSeconds)
+        : findDrift(expected, await observe(deps, t), now, stuckAfterSeconds);
       if (!reason) return;
       await requestRepair(deps, t.tenantId, { jobId: repairJobId(t) });
       report.repaired.push({ tenantId: t.tenantId, reason });

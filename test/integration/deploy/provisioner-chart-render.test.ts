@@ -79,7 +79,7 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
     ]);
     const bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') as unknown as { roleRef: { name: string } }[];
     // The tenant role is bound by the service per tenant namespace, never by the chart.
-    expect(bindings.map((b) => b.roleRef.name).sort()).toEqual(['tp-backup-credentials', 'tp-cluster', 'tp-domain-claims']);
+    expect(bindings.map((b) => b.roleRef.name).sort()).toEqual(['tp-backup-credentials', 'tp-cluster', 'tp-domain-claims', 'tp-workload-reads']);
     expect(rulesOf(objects, 'Role', 'tp-backup-credentials')).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['backup-s3-credentials'] },
     ]);
@@ -87,6 +87,15 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
     expect(rulesOf(objects, 'Role', 'tp-domain-claims')).toEqual([
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update', 'delete'] },
     ]);
+  });
+
+  it('reads Deployments and database Clusters cluster-wide only by list and watch, and not at all when told not to', async () => {
+    expect(rulesOf(objects, 'ClusterRole', 'tp-workload-reads')).toEqual([
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
+      { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: ['list', 'watch'] },
+    ]);
+    const without = await render({ ...BASE, rbac: { admissionPolicy: { enabled: true }, workloadReads: { enabled: false } } });
+    expect(without.filter((o) => o.metadata.name === 'tp-workload-reads')).toEqual([]);
   });
 
   it('has no wildcard anywhere', () => {
@@ -109,7 +118,7 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
       { policyName: 'tp-rolebindings', validationActions: ['Deny'] },
       { policyName: 'tp-domain-claims', validationActions: ['Deny'] },
     ]);
-    const without = await render({ ...BASE, rbac: { admissionPolicy: { enabled: false } } });
+    const without = await render({ ...BASE, rbac: { admissionPolicy: { enabled: false }, workloadReads: { enabled: true } } });
     expect(without.some((o) => o.kind === 'ValidatingAdmissionPolicy')).toBe(false);
   });
 

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { TENANT_LABELS } from '../../../src/domain/tenant-record.ts';
 import { createTenantStore } from '../../../src/kubernetes/tenant-store.ts';
+import { watchWorkloads } from '../../../src/kubernetes/workload-cache.ts';
 import { reconcileTenants } from '../../../src/worker/sweeps/reconcile-sweep.ts';
+import { eventually } from '../../support/kube.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig } from '../../support/service-deps.ts';
 import { requestProvision, sweepDeps, tenantShape, waitForJob } from '../../support/tenants.ts';
@@ -64,6 +66,56 @@ describe('reconciler', () => {
       JSON.stringify((await deps.history.read(repair)).filter((e) => e.type === 'log').map((e) => e.type === 'log' && e.data.message)),
     ).toBe('completed');
     expect(await tenantShape(deps, t.tenantId)).toMatchObject({ database: { hibernated: false, readyInstances: 1 }, release: { status: 'deployed' } });
+  });
+
+  it('with the workload watches following, reads nothing for a tenant as desired and names drift from the cache', async () => {
+    const { deps } = harness;
+    const t = await requestProvision(deps, 'free', { prefix: 'rw' });
+    created.push(t.tenantId);
+    expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
+    const cache = watchWorkloads(deps.kube, { logger: deps.logger });
+    try {
+      await eventually('the workload cache to follow', async () => (cache.following() ? true : undefined));
+      // Every per-tenant read the sweep could make, counted for this tenant's namespace.
+      const reads: string[] = [];
+      const base = sweepDeps(deps);
+      const counted = {
+        ...base,
+        workloadCache: cache,
+        workloads: {
+          readDatabase: (ns: string, name: string) => (ns === t.namespace && reads.push(`database ${name}`), base.workloads.readDatabase(ns, name)),
+          readDeployment: (ns: string, name: string) => (ns === t.namespace && reads.push(`deployment ${name}`), base.workloads.readDeployment(ns, name)),
+        },
+        kube: {
+          core: new Proxy(deps.kube.core, {
+            get: (target, key, receiver) => {
+              const value = Reflect.get(target, key, receiver);
+              if (typeof value !== 'function') return value;
+              return (arg: { namespace?: string }, ...rest: unknown[]) => {
+                if (arg?.namespace === t.namespace) reads.push(String(key));
+                return value.call(target, arg, ...rest);
+              };
+            },
+          }),
+        },
+      };
+      await eventually('the cache to hold the tenant', async () => (cache.deployment(t.namespace, `${t.tenantId}-api`) ? true : undefined));
+      expect((await reconcileTenants(counted)).repaired.filter((r) => r.tenantId === t.tenantId)).toEqual([]);
+      expect(reads).toEqual([]);
+
+      await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web`, body: { spec: { replicas: 2 } } }, merge);
+      await eventually('the cache to see the change', async () =>
+        cache.deployment(t.namespace, `${t.tenantId}-web`)?.spec?.replicas === 2 ? true : undefined,
+      );
+      const [found] = (await reconcileTenants(counted)).repaired.filter((r) => r.tenantId === t.tenantId);
+      expect(found?.reason).toBe('Web has 2 replicas, desired 1');
+      // Only the release, to name the cause; the workloads came from the watches.
+      expect(reads).toEqual(['listNamespacedSecret']);
+      const repair = (await deps.registry.get(t.tenantId))!.operation!.jobId;
+      expect(await waitForJob(deps.queue, repair, 30_000)).toBe('completed');
+    } finally {
+      await cache.stop();
+    }
   });
 
   it('leaves alone a tenant whose last operation failed (it waits for a person or a new request)', async () => {

@@ -1,8 +1,11 @@
-import type { V1PolicyRule } from '@kubernetes/client-node';
+import { AuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { claimName, createDomainClaims } from '../../../src/kubernetes/domain-claims.ts';
 import { createKubernetes } from '../../../src/kubernetes/kube-client.ts';
 import { createTenantWorkloads } from '../../../src/kubernetes/tenant-workloads.ts';
+import { watchWorkloads } from '../../../src/kubernetes/workload-cache.ts';
 import { WatchForbiddenError } from '../../../src/kubernetes/watch-until.ts';
 import { isPermanentFailure } from '../../../src/worker/failure.ts';
 import { FAST_LIFECYCLE, mergeOverride } from '../../support/config-override.ts';
@@ -292,6 +295,70 @@ describe("least privilege: the service as the provisioner chart's ServiceAccount
     });
   }, 180_000);
 
+  it("needs both verbs of each rule of its workload-reads role: the sweep's watches follow with them and never without one", async () => {
+    const name = `${install.names.release}-workload-reads`;
+    const original = (await install.admin.rbac.readClusterRole({ name })).rules!;
+    expect(original).toEqual([
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
+      { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs: ['list', 'watch'] },
+    ]);
+    const authorization = install.admin.kc.makeApiClient(AuthorizationV1Api);
+    const { namespace: ns, serviceAccount } = install.names;
+    const mayClusterWide = async (rule: V1PolicyRule, verb: string) =>
+      (
+        await authorization.createSubjectAccessReview({
+          body: {
+            spec: {
+              user: `system:serviceaccount:${ns}:${serviceAccount}`,
+              groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
+              resourceAttributes: { verb, group: rule.apiGroups![0]!, resource: rule.resources![0]! },
+            },
+          },
+        })
+      ).status?.allowed === true;
+    const setRules = async (rules: V1PolicyRule[], rule: V1PolicyRule, verb: string, allowed: boolean) => {
+      const role = await install.admin.rbac.readClusterRole({ name });
+      await install.admin.rbac.replaceClusterRole({ name, body: { ...role, rules } });
+      await eventually(`${verb} ${rule.resources![0]} to be ${allowed ? 'allowed' : 'refused'}`, async () =>
+        (await mayClusterWide(rule, verb)) === allowed ? true : undefined,
+      );
+    };
+    // Follows within a few seconds as the ServiceAccount, or (false) not in that time.
+    const follows = async () => {
+      const cache = watchWorkloads(createKubernetes({ source: 'kubeconfig', kubeconfig: install.kubeconfig }), {
+        logger: pino({ level: 'silent' }),
+        restartMs: 200,
+      });
+      try {
+        for (const deadline = Date.now() + 6_000; Date.now() < deadline; await sleep(100)) if (cache.following()) return true;
+        return false;
+      } finally {
+        await cache.stop();
+      }
+    };
+    expect(await follows()).toBe(true);
+    const results: Record<string, boolean> = {};
+    try {
+      for (const [i, rule] of original.entries()) {
+        for (const verb of rule.verbs) {
+          const without = original.map((r, j) => (j === i ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r));
+          await setRules(without, rule, verb, false);
+          results[`${rule.resources![0]} without ${verb}`] = await follows();
+          await setRules(original, rule, verb, true);
+        }
+      }
+    } finally {
+      const role = await install.admin.rbac.readClusterRole({ name });
+      await install.admin.rbac.replaceClusterRole({ name, body: { ...role, rules: original } });
+    }
+    expect(results).toEqual({
+      'deployments without list': false,
+      'deployments without watch': false,
+      'clusters without list': false,
+      'clusters without watch': false,
+    });
+  }, 180_000);
+
   it('reports an RBAC refusal met while waiting for readiness as a permanent failure, not as a readiness timeout', async () => {
     // A Deployment that never becomes ready (no node matches), in a namespace where the tenant role is
     // bound, and a tenant role without "watch" on Deployments (Helm never watches; the worker's rollout wait does).
@@ -314,6 +381,13 @@ describe("least privilege: the service as the provisioner chart's ServiceAccount
     const original = (await a.rbac.readClusterRole({ name: names.tenantRole })).rules!;
     const deployments = original.find((r) => r.resources?.includes('deployments'))!;
     const watchOnly = { ...deployments, verbs: ['watch'] };
+    // The workload-reads role grants the same watch cluster-wide; it is withheld too for the while.
+    const reads = await a.rbac.readClusterRole({ name: `${names.release}-workload-reads` });
+    const readRules = reads.rules!;
+    await a.rbac.replaceClusterRole({
+      name: reads.metadata!.name!,
+      body: { ...reads, rules: readRules.map((r) => (r.resources?.includes('deployments') ? { ...r, verbs: r.verbs.filter((v) => v !== 'watch') } : r)) },
+    });
     await install.setTenantRules(
       original.map((r) => (r === deployments ? { ...r, verbs: r.verbs.filter((v) => v !== 'watch') } : r)),
       watchOnly,
@@ -333,6 +407,8 @@ describe("least privilege: the service as the provisioner chart's ServiceAccount
       // So the job fails at once, without its retries, saying why.
       expect(isPermanentFailure(error)).toBe(true);
     } finally {
+      const current = await a.rbac.readClusterRole({ name: reads.metadata!.name! });
+      await a.rbac.replaceClusterRole({ name: reads.metadata!.name!, body: { ...current, rules: readRules } });
       await install.setTenantRules(original, watchOnly, true);
     }
   }, 120_000);
