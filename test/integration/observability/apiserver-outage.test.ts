@@ -65,10 +65,12 @@ describe('Kubernetes API server stopped during a readiness wait', () => {
       // Killed: a SIGTERM'd API server stops answering at once but takes its grace period to exit.
       await stopDaemon(apiserver, 0);
       await sleep(OUTAGE_MS - (Date.now() - start));
-      // The outage ends when the restart begins; the restart (a second or two until its /readyz
-      // answers) falls in the settling time after it.
-      window = { name: 'apiserver stopped', start, end: Date.now() };
+      // The outage ends when the restart begins; the service is judged from when the restarted API
+      // server answers its /readyz (1–2 s here when the machine is quiet, 5 s and more under load:
+      // a fixed allowance for it made the test fail on a busy machine while the service was fine).
+      const end = Date.now();
       await restartApiserver(dir);
+      window = { name: 'apiserver stopped', start, end, back: Date.now() };
       await sleep(2 * SETTLE_MS);
     } finally {
       await sampler.stop();
@@ -80,7 +82,7 @@ describe('Kubernetes API server stopped during a readiness wait', () => {
     const r = judgeOutage(window, sampler.samples, worker.log);
     const context = describeSamples(sampler.samples, window.start);
     console.warn(
-      `${window.name} ${window.end - window.start} ms: ${r.lines} log lines ${JSON.stringify(r.messages)}; /readyz 503 from +${r.notReadyFromMs} ms for ${r.notReadyMs} ms, 200 again ${r.readyAfterMs} ms after the end`,
+      `${window.name} ${window.end - window.start} ms, serving again ${window.back - window.end} ms later: ${r.lines} log lines ${JSON.stringify(r.messages)}; /readyz 503 from +${r.notReadyFromMs} ms for ${r.notReadyMs} ms, 200 again ${r.readyAfterMs} ms after it was back`,
     );
     console.warn(`samples: ${context}`);
     expect(r.lines, `log lines ${JSON.stringify(r.messages)}`).toBeLessThanOrEqual(50);

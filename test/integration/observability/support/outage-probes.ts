@@ -94,24 +94,31 @@ export function describeSamples(samples: Sample[], since: number): string {
 export const NOTICE_MS = 3_000;
 export const SETTLE_MS = 5_000;
 
-export type OutageWindow = { name: string; start: number; end: number };
+/**
+ * `end` is when the fault is undone; `back`, when the dependency answers again, if that takes a
+ * while of its own (a restarted API server needs seconds to serve, more on a loaded machine, and
+ * the service can only recover after that). Recovery is judged from `back`, or from `end`.
+ */
+export type OutageWindow = { name: string; start: number; end: number; back?: number };
 
 /**
  * What the samples and the worker's log say about one outage: the log lines from its start until
- * SETTLE_MS after its end, the samples well inside it (`during`) and those after it has settled.
+ * SETTLE_MS after the dependency is back, the samples well inside it (`during`) and those after it
+ * has settled.
  */
 export function judgeOutage(window: OutageWindow, samples: Sample[], log: string) {
-  const lines = linesBetween(log, window.start, window.end + SETTLE_MS);
+  const back = window.back ?? window.end;
+  const lines = linesBetween(log, window.start, back + SETTLE_MS);
   const during = samples.filter((s) => s.at >= window.start + NOTICE_MS && s.at < window.end);
-  const after = samples.filter((s) => s.at >= window.end + SETTLE_MS && s.at < window.end + 2 * SETTLE_MS);
-  const firstReady = samples.find((s) => s.at >= window.end && s.readyz === 200);
-  const notReady = samples.filter((s) => s.at >= window.start && s.at < window.end + SETTLE_MS && s.readyz === 503);
+  const after = samples.filter((s) => s.at >= back + SETTLE_MS && s.at < back + 2 * SETTLE_MS);
+  const firstReady = samples.find((s) => s.at >= back && s.readyz === 200);
+  const notReady = samples.filter((s) => s.at >= window.start && s.at < back + SETTLE_MS && s.readyz === 503);
   return {
     lines: lines.length,
     messages: [...new Set(lines.map((l) => l.msg))],
     during,
     after,
-    readyAfterMs: firstReady ? firstReady.at - window.end : undefined,
+    readyAfterMs: firstReady ? firstReady.at - back : undefined,
     notReadyMs: notReady.length > 0 ? notReady.at(-1)!.at - notReady[0]!.at : 0,
     notReadyFromMs: notReady[0] ? notReady[0].at - window.start : undefined,
   };
