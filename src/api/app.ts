@@ -30,6 +30,8 @@ import { requestContext } from './middleware/request-context.ts';
 import { mountApiDocs } from './openapi/docs.ts';
 import { createProvisioningRouter } from './provisioning/provisioning.router.ts';
 import { createTenantsRouter } from './tenants/tenants.router.ts';
+import { createFleetRouter } from './fleet/fleet.router.ts';
+import type { FleetTarget } from '../domain/tenant-version.ts';
 import { createStripeWebhookRoutes } from './webhooks/webhooks.router.ts';
 
 export type { AppEnv } from './app-env.ts';
@@ -48,6 +50,8 @@ export type ApiReads = {
   redis: Pick<Redis, 'ping'>;
   /** 6 hex characters for suggested tenant ids. */
   randomHex: () => string;
+  /** The configured chart and app version (GET /api/fleet compares the fleet with it). */
+  fleetTarget: () => FleetTarget;
 };
 
 /** The services the routes call, built by the composition root (`buildApiServices` in src/composition). */
@@ -120,6 +124,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     ),
   );
   app.route('/api/tenants', createTenantsRouter(reads.registry, guard));
+  app.route('/api/fleet', createFleetRouter({ registry: reads.registry, target: reads.fleetTarget }, guard));
   app.route(
     '/api/jobs',
     createJobsRouter(

@@ -20,6 +20,8 @@ import type { OutageReporter } from '../observability/outage-reporter.ts';
 import { createIdempotencyStore } from '../services/idempotency-store.ts';
 import { createProvisioningService } from '../services/provisioning-service.ts';
 import { createRateLimiter } from '../services/rate-limiter.ts';
+import { configuredTarget } from '../helm/chart-version.ts';
+import type { FleetTarget } from '../domain/tenant-version.ts';
 
 /** The adapters the API's services are built from: real clients in the process, fakes of the same interfaces in unit tests. */
 export type ApiAdapters = {
@@ -53,6 +55,8 @@ export type ApiAdapters = {
   redisOutage?: Pick<OutageReporter, 'isDown'> | undefined;
   /** Billing's delayed actions (grace, retention); the Stripe webhook is mounted when given. */
   billingSchedules?: BillingSchedules | undefined;
+  /** The version GET /api/fleet compares with; by default the configured chart's and images' (chart-version.ts). */
+  fleetTarget?: (() => FleetTarget) | undefined;
   /** The Stripe API for the webhook; by default from `billing.apiKey` (none without one). */
   stripeApi?: StripeApi | null | undefined;
 };
@@ -122,6 +126,7 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
       hub: adapters.hub,
       redis: readinessPing(redis, adapters.redisOutage),
       randomHex,
+      fleetTarget: adapters.fleetTarget ?? configuredTarget(config.platform),
     },
   };
 }

@@ -6,6 +6,7 @@ import { MAINTENANCE_QUEUE } from '../jobs/sweep-catalog.ts';
 import { scheduleSweeps } from '../jobs/sweep-schedules.ts';
 import { resolveHelmRoute } from '../helm/helm-route.ts';
 import { watchTenants } from '../kubernetes/tenant-cache.ts';
+import { configuredTarget } from '../helm/chart-version.ts';
 import { watchWorkloads } from '../kubernetes/workload-cache.ts';
 import { drainWorkers } from '../worker/drain.ts';
 import { createJobFences } from '../worker/job-fence.ts';
@@ -54,7 +55,16 @@ export function startWorkers(shared: SharedServices, releasers: Releasers, env: 
   const workloadCache = watchWorkloads(kube, { logger });
   releasers.add('workload cache', () => workloadCache.stop());
   const sweeper = createMaintenanceWorker(
-    { ...operationDeps, tenants: { ...registry, all: tenantCache.all }, leases, queue: operations, producer, workloadCache },
+    {
+      ...operationDeps,
+      tenants: { ...registry, all: tenantCache.all },
+      leases,
+      queue: operations,
+      producer,
+      workloadCache,
+      metrics,
+      fleetTarget: configuredTarget(config.platform),
+    },
     { connection, prefix, redisOutage: outages.redis, outages: Object.values(outages) },
   );
   const billing = createBillingWorker(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { TierName } from './tiers.ts';
+import type { RunningVersion, VersionPin } from './tenant-version.ts';
 
 /**
  * Kubernetes is the registry of tenants: a tenant exists when its namespace does, and the
@@ -24,6 +25,10 @@ export const TENANT_ANNOTATIONS = {
   stripeSubscriptionId: 'tenant-provisioner.io/stripe-subscription-id',
   expiresAt: 'tenant-provisioner.io/expires-at',
   createdAt: 'tenant-provisioner.io/created-at',
+  /** What the worker last deployed (tenant-version.ts); absent until a deploy records it. */
+  runningVersion: 'tenant-provisioner.io/running-version',
+  /** The version rollouts must leave the tenant on, with who pinned it and why. */
+  versionPin: 'tenant-provisioner.io/version-pin',
 } as const;
 
 /** What the tenant should look like; the worker converges the cluster to it. */
@@ -72,10 +77,13 @@ export type TenantRecord = {
   desired: DesiredState;
   operation: OperationMarker | null;
   terminating: boolean;
+  /** Optional so records built before versions were recorded (and tests' literals) stay valid: absent reads as null. */
+  running?: RunningVersion | null;
+  pin?: VersionPin | null;
 };
 
 /** Everything needed to record a new tenant's intent. */
-export type NewTenant = Omit<TenantRecord, 'namespace' | 'operation' | 'terminating' | 'tier' | 'createdAt'> & {
+export type NewTenant = Omit<TenantRecord, 'namespace' | 'operation' | 'terminating' | 'tier' | 'createdAt' | 'running' | 'pin'> & {
   /** When the intent was recorded, by the intake's clock; defaults to now. */
   createdAt?: string;
   operation: OperationMarker;

@@ -16,7 +16,15 @@ export type HelmReleaseStatus =
   | 'pending-upgrade'
   | 'pending-rollback';
 
-export type HelmRelease = { name: string; namespace: string; revision: number; status: HelmReleaseStatus; description: string };
+export type HelmRelease = {
+  name: string;
+  namespace: string;
+  revision: number;
+  status: HelmReleaseStatus;
+  description: string;
+  /** The chart the revision was made from, as Helm records it (absent from history entries and fakes that omit it). */
+  chart?: { name: string; version: string; appVersion: string | undefined };
+};
 
 export type ChartRef = { path: string; version?: string | undefined };
 export type InstallRequest = { release: string; namespace: string; chart: ChartRef; values: string; signal?: AbortSignal };
@@ -64,7 +72,13 @@ export type HelmClientOptions = {
   env: NodeJS.ProcessEnv;
 };
 
-type RawRelease = { name: string; namespace: string; version: number; info: { status: HelmReleaseStatus; description?: string } };
+type RawRelease = {
+  name: string;
+  namespace: string;
+  version: number;
+  info: { status: HelmReleaseStatus; description?: string };
+  chart?: { metadata?: { name?: string; version?: string; appVersion?: string } };
+};
 type RawHistory = { revision: number; status: HelmReleaseStatus; description?: string };
 
 const toRelease = (raw: RawRelease): HelmRelease => ({
@@ -73,6 +87,9 @@ const toRelease = (raw: RawRelease): HelmRelease => ({
   revision: raw.version,
   status: raw.info.status,
   description: raw.info.description ?? '',
+  ...(raw.chart?.metadata?.name && raw.chart.metadata.version
+    ? { chart: { name: raw.chart.metadata.name, version: raw.chart.metadata.version, appVersion: raw.chart.metadata.appVersion } }
+    : {}),
 });
 
 export function createHelmClient(options: HelmClientOptions): HelmClient {

@@ -1,6 +1,7 @@
 import type { V1Namespace } from '@kubernetes/client-node';
 import { DesiredState, MANAGED_BY, OperationMarker, TENANT_ANNOTATIONS as A, TENANT_LABELS as L, type TenantRecord } from '../domain/tenant-record.ts';
 import { TierName } from '../domain/tiers.ts';
+import { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
 
 /** The tenant a managed namespace records, or undefined for a namespace that is not a (readable) tenant. */
 export function toTenantRecord(ns: V1Namespace): TenantRecord | undefined {
@@ -24,8 +25,13 @@ export function toTenantRecord(ns: V1Namespace): TenantRecord | undefined {
     desired,
     operation: safeJson(annotations[A.operation], OperationMarker) ?? null,
     terminating: Boolean(ns.metadata?.deletionTimestamp),
+    // Present only when recorded; an unreadable record reads as none, so the version is unknown, never guessed.
+    ...optional('running', safeJson(annotations[A.runningVersion], RunningVersion)),
+    ...optional('pin', safeJson(annotations[A.versionPin], VersionPin)),
   };
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 
 function safeJson<T>(text: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | undefined {
   if (!text) return undefined;

@@ -9,6 +9,7 @@ import {
   type TenantRecord,
 } from '../domain/tenant-record.ts';
 import type { TierName } from '../domain/tiers.ts';
+import type { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { ensureTenantAccess, type TenantAccess } from './tenant-access.ts';
 import {
@@ -44,6 +45,9 @@ export type IntentChange = {
   operation?: OperationMarker | null;
   expiresAt?: string | null;
   stripe?: { customerId: string | null; subscriptionId: string | null };
+  /** What the worker deployed (observed, not intent, but written under the same precondition). */
+  running?: RunningVersion;
+  pin?: VersionPin | null;
 };
 
 export type VersionedTenant = { tenant: TenantRecord; resourceVersion: string };
@@ -217,6 +221,8 @@ function intentMetadata(change: IntentChange) {
   }
   if (change.operation !== undefined) annotations[A.operation] = change.operation ? JSON.stringify(change.operation) : null;
   if (change.expiresAt !== undefined) annotations[A.expiresAt] = change.expiresAt;
+  if (change.running) annotations[A.runningVersion] = JSON.stringify(change.running);
+  if (change.pin !== undefined) annotations[A.versionPin] = change.pin ? JSON.stringify(change.pin) : null;
   if (change.stripe) {
     annotations[A.stripeCustomerId] = change.stripe.customerId;
     annotations[A.stripeSubscriptionId] = change.stripe.subscriptionId;

@@ -18,12 +18,19 @@ const MARKER_TRANSITIONS: Readonly<Record<MarkerState, readonly MarkerState[]>> 
 /** What the intake does with a request for an operation, given what the tenant is doing now. */
 export type IntakeVerdict = 'accept' | 'replay' | 'refuse';
 
-const ALIVE: Readonly<Record<OperationType, IntakeVerdict>> = {
+/**
+ * What the intake is asked for: an operation (a job follows) or `pin`, a change of intent alone
+ * (the version rollouts must leave the tenant on; no job: nothing in the cluster changes).
+ */
+export type IntakeRequest = OperationType | 'pin';
+
+const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   provision: 'refuse',
   update: 'accept',
   hibernate: 'accept',
   resume: 'accept',
   deprovision: 'accept',
+  pin: 'accept',
 };
 
 /**
@@ -32,19 +39,19 @@ const ALIVE: Readonly<Record<OperationType, IntakeVerdict>> = {
  * worker coalesces queued changes to the latest intent, and a failed one is replaced by the next
  * request). A provision is never accepted for a tenant that exists: its id is taken.
  */
-export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<OperationType, IntakeVerdict>>>> = {
+export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<IntakeRequest, IntakeVerdict>>>> = {
   provisioning: ALIVE,
   ready: ALIVE,
   degraded: ALIVE,
   hibernated: ALIVE,
   failed: ALIVE,
-  deprovisioning: { provision: 'refuse', update: 'refuse', hibernate: 'refuse', resume: 'refuse', deprovision: 'replay' },
+  deprovisioning: { provision: 'refuse', update: 'refuse', hibernate: 'refuse', resume: 'refuse', deprovision: 'replay', pin: 'refuse' },
 };
 
 export const isPending = (m: OperationMarker | null | undefined): m is OperationMarker => !!m && (m.state === 'queued' || m.state === 'active');
 
 /** The verdict for `operation` on `tenant` as its record shows it (readiness does not change it). */
-export function intakeVerdict(tenant: Pick<TenantRecord, 'terminating' | 'operation' | 'desired'>, operation: OperationType): IntakeVerdict {
+export function intakeVerdict(tenant: Pick<TenantRecord, 'terminating' | 'operation' | 'desired'>, operation: IntakeRequest): IntakeVerdict {
   return INTAKE_TRANSITIONS[nominalTenantPhase(tenant)][operation];
 }
 

@@ -41,6 +41,8 @@ export interface Metrics {
   dependencyError(dependency: string): void;
   /** Whether the dependency is available: 0 from an outage's confirmed start to its end. */
   dependencyUp(dependency: string, up: boolean): void;
+  /** What the last reconcile sweep of this process found: tenants off their target version, and with none recorded. */
+  versionDrift(counts: { drifted: number; unknown: number }): void;
 }
 
 const PREFIX = 'tenant_provisioner_';
@@ -123,9 +125,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['dependency'] as const,
     registers,
   });
+  const versionDrift = new Gauge({
+    name: `${PREFIX}version_drift_tenants`,
+    help:
+      'Tenants the last reconcile sweep of this process found off their target version (state="drifted": the configured version, or their pin) ' +
+      'or with no recorded version (state="unknown"). Reported, never repaired by the sweep.',
+    labelNames: ['state'] as const,
+    registers,
+  });
   // Start every job series at zero so rate() and absent() behave before the first job.
   for (const state of JOB_STATES) jobs.inc({ operation: 'provision', state }, 0);
   for (const kind of ['chunk', 'connection']) fenceRefusals.inc({ kind }, 0);
+
+  for (const state of ['drifted', 'unknown']) versionDrift.set({ state }, 0);
 
   return {
     registry,
@@ -157,6 +169,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       // The counter's series starts at zero with the gauge, so rate() works before the first error.
       dependencyErrors.inc({ dependency }, 0);
       dependencyUp.set({ dependency }, up ? 1 : 0);
+    },
+    versionDrift: ({ drifted, unknown }) => {
+      versionDrift.set({ state: 'drifted' }, drifted);
+      versionDrift.set({ state: 'unknown' }, unknown);
     },
   };
 }

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { DependencyUnavailableError, MalformedInputError } from '../domain/errors.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import { TierName } from '../domain/tiers.ts';
+import { TenantVersion, versionOf, VersionPin } from '../domain/tenant-version.ts';
 import { kubeStatus } from '../kubernetes/kube-errors.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
@@ -46,6 +47,8 @@ export const TenantSummary = z
     companyName: z.string(),
     createdAt: z.string(),
     expiresAt: z.string().nullable(),
+    version: TenantVersion.openapi({ description: 'What the worker last deployed; chart and app "unknown" until a deploy records it' }),
+    pin: VersionPin.nullable().openapi({ description: 'The version rollouts leave this tenant on, or null' }),
   })
   .openapi('TenantSummary');
 export type TenantSummary = z.infer<typeof TenantSummary>;
@@ -108,5 +111,7 @@ function summarize(tenant: TenantRecord): TenantSummary {
     companyName: tenant.companyName,
     createdAt: tenant.createdAt,
     expiresAt: tenant.expiresAt,
+    version: versionOf(tenant.running),
+    pin: tenant.pin ?? null,
   };
 }

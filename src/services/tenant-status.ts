@@ -4,6 +4,7 @@ import type { Config } from '../config/config.schema.ts';
 import { releaseFor } from '../domain/tenant-id.ts';
 import { OperationMarker, type TenantRecord } from '../domain/tenant-record.ts';
 import { TierName } from '../domain/tiers.ts';
+import { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import { databaseReadiness, deploymentReadiness, type CnpgCluster } from '../kubernetes/readiness.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
@@ -36,6 +37,8 @@ export const TenantStatus = z
     stripeCustomerId: z.string().nullable(),
     stripeSubscriptionId: z.string().nullable(),
     operation: OperationMarker.nullable(),
+    running: RunningVersion.nullable().openapi({ description: 'What the worker last deployed (chart, images, values hash); null until a deploy records it' }),
+    pin: VersionPin.nullable().openapi({ description: 'The version rollouts leave this tenant on, or null' }),
   })
   .openapi('TenantStatus');
 export type TenantStatus = z.infer<typeof TenantStatus>;
@@ -94,6 +97,8 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
     stripeCustomerId: tenant.stripeCustomerId,
     stripeSubscriptionId: tenant.stripeSubscriptionId,
     operation: tenant.operation,
+    running: tenant.running ?? null,
+    pin: tenant.pin ?? null,
   };
 }
 

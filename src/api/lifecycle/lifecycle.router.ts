@@ -3,12 +3,13 @@ import type { MiddlewareHandler } from 'hono';
 import { acceptedBody } from '../../lifecycle/accepted.ts';
 import { requestHibernate, requestResume, requestUpdate, type LifecycleAccepted, type LifecycleDeps } from '../../lifecycle/intake.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
+import { requestPin, requestUnpin } from '../../lifecycle/pin-intake.ts';
 import { createRouter, type AppEnv } from '../app-env.ts';
 import { lifecycleRoutes, type LifecycleRoutes } from './lifecycle.routes.ts';
 
 type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
 
-/** `PUT /api/provisioning/{tenantId}`, `…/hibernate`, `…/resume` over the lifecycle intake. */
+/** `PUT /api/provisioning/{tenantId}`, `…/hibernate`, `…/resume`, `…/pin` over the lifecycle intake. */
 export function createLifecycleRouter(deps: LifecycleDeps, guard: MiddlewareHandler[]) {
   const routes = lifecycleRoutes(deps.config.platform.baseDomain);
   const router = createRouter();
@@ -27,7 +28,16 @@ export function createLifecycleRouter(deps: LifecycleDeps, guard: MiddlewareHand
     const accepted = await run(requestResume(deps, c.req.valid('param').tenantId));
     return c.json(accepted, 202, { Location: accepted.links.job });
   };
+  const cluster = <T>(work: Promise<T>) => dependencyCall('The Kubernetes API', work, CLUSTER_DEADLINE_MS * 3);
+  const pin: Handler<LifecycleRoutes['pin']> = async (c) =>
+    c.json(await cluster(requestPin(deps, c.req.valid('param').tenantId, c.req.valid('json'), c.var.principal.subject)), 200);
+  const unpin: Handler<LifecycleRoutes['unpin']> = async (c) => {
+    await cluster(requestUnpin(deps, c.req.valid('param').tenantId));
+    return c.body(null, 204);
+  };
   router.openapi(routes.update, update);
+  router.openapi(routes.pin, pin);
+  router.openapi(routes.unpin, unpin);
   router.openapi(routes.hibernate, hibernate);
   router.openapi(routes.resume, resume);
   return router;

@@ -1,8 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import { updateRequestSchema } from '../../domain/provision-request.ts';
+import { PinRequest, VersionPin } from '../../domain/tenant-version.ts';
 import { API_PROBLEMS, errorResponses } from '../errors/problem.openapi.ts';
 import { BEARER_SECURITY } from '../openapi/security.ts';
-import { UPDATE_EXAMPLE } from '../openapi/examples.ts';
+import { PIN_EXAMPLE, UPDATE_EXAMPLE, VERSION_PIN_EXAMPLE } from '../openapi/examples.ts';
 import { acceptedResponse as accepted, OPERATION_IDS } from '../openapi/links.ts';
 import { TenantIdParams } from '../provisioning/provisioning.schemas.ts';
 
@@ -55,6 +56,38 @@ export function lifecycleRoutes(baseDomain: string) {
       description: "Wakes the database and restores the tier's replica counts.",
       request: { params: TenantIdParams },
       responses: { 202: accepted, ...problems },
+    }),
+    pin: createRoute({
+      method: 'put',
+      path: '/{tenantId}/pin',
+      operationId: OPERATION_IDS.pin,
+      tags,
+      security: BEARER_SECURITY,
+      summary: 'Pin a tenant to a version',
+      description:
+        'Rollouts skip a pinned tenant; the reconciler reports it as drifted while it runs another version, and repairs nothing. ' +
+        'Recorded on the tenant with who pinned it and when; pinning again to the same version for the same reason keeps the first record. ' +
+        'No job: nothing is deployed. 409 while the tenant is being removed.',
+      request: {
+        params: TenantIdParams,
+        body: { content: { 'application/json': { schema: PinRequest, example: PIN_EXAMPLE } }, required: true },
+      },
+      responses: {
+        200: { description: "The tenant's pin", content: { 'application/json': { schema: VersionPin, example: VERSION_PIN_EXAMPLE } } },
+        ...problems,
+        ...errorResponses('bad_request'),
+      },
+    }),
+    unpin: createRoute({
+      method: 'delete',
+      path: '/{tenantId}/pin',
+      operationId: OPERATION_IDS.unpin,
+      tags,
+      security: BEARER_SECURITY,
+      summary: "Remove a tenant's pin",
+      description: 'Later rollouts include the tenant again. Idempotent: a tenant without a pin answers 204 too.',
+      request: { params: TenantIdParams },
+      responses: { 204: { description: 'The tenant has no pin' }, ...problems },
     }),
   };
 }

@@ -15,6 +15,9 @@ export const OPERATION_IDS = {
   hibernate: 'hibernateTenant',
   resume: 'resumeTenant',
   listTenants: 'listTenants',
+  fleet: 'getFleetVersions',
+  pin: 'pinTenantVersion',
+  unpin: 'unpinTenantVersion',
   getJob: 'getJob',
   jobEvents: 'followJobEvents',
   stripeWebhook: 'receiveStripeEvent',
@@ -40,6 +43,8 @@ export const JOB_LINKS = {
   HibernateTenant: byTenantId(OPERATION_IDS.hibernate, 'Hibernate the tenant'),
   ResumeTenant: byTenantId(OPERATION_IDS.resume, 'Resume the tenant'),
   DeprovisionTenant: byTenantId(OPERATION_IDS.deprovision, 'Remove the tenant'),
+  PinTenantVersion: byTenantId(OPERATION_IDS.pin, 'Pin the tenant to a version (rollouts skip it)'),
+  UnpinTenantVersion: byTenantId(OPERATION_IDS.unpin, "Remove the tenant's pin"),
 };
 
 export const ACCEPTED_EXAMPLE: JobAccepted = {

@@ -8,6 +8,7 @@ import { tenantRef } from '../tenant-ref.ts';
 import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
+import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
 
 export type ConvergeResult = {
   tenantId: string;
@@ -40,6 +41,7 @@ export function convergeSteps(
   const names = tenantObjectNames(job.tenantId);
   let tenant: TenantRecord | undefined;
   let valuesYaml = '';
+  let values: ReturnType<typeof tenantChartValues>['values'] | undefined;
   const gone = () => tenant === undefined;
   const wait = (seconds: number, note: (m: string, l?: 'debug') => Promise<void>, signal: AbortSignal) => ({
     timeoutMs: seconds * 1000,
@@ -69,6 +71,7 @@ export function convergeSteps(
         if (!tenant) return 'skipped';
         const built = tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired);
         valuesYaml = built.yaml;
+        values = built.values;
         const v = built.values;
         Object.assign(result, {
           tier: tenant.desired.tier,
@@ -109,6 +112,8 @@ export function convergeSteps(
             signal,
           });
           result.release = { name: release.name, revision: release.revision };
+          // What was deployed, from Helm's answer and the values it was given (the fleet's version skew).
+          await recordRunningVersion(tenants, job.tenantId, runningVersionOf(release, values!, valuesYaml, deps.now?.() ?? new Date()));
           if (!tenant!.desired.hibernated && (await removeStrayHibernation(deps.kube, job.namespace, names.database, signal))) {
             await note('removed a cnpg.io/hibernation annotation the release does not own (set by hand)', 'warn');
           }

@@ -10,6 +10,7 @@ import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
 import { callOptions } from '../../kubernetes/kube-call.ts';
 import { recordMarker } from '../markers.ts';
 import { tenantRef } from '../tenant-ref.ts';
+import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
 
 /** What a finished provision reports (the seed's TenantProvisioningResult, minus any password). */
 export type ProvisionResult = {
@@ -92,6 +93,7 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
           signal,
         });
         result.release = { name: release.name, revision: release.revision };
+        await recordRunningVersion(tenants, job.tenantId, runningVersionOf(release, values!, valuesYaml, deps.now?.() ?? new Date()));
         return `release ${release.name} revision ${release.revision} ${release.status}`;
       },
     },

@@ -17,6 +17,10 @@ import { findDrift, findWorkloadDrift, type ExpectedShape, type ObservedShape, t
 import { eachAtMost } from './each-at-most.ts';
 import { recoverLostIntent } from './lost-intents.ts';
 import { ownTenant } from '../../lifecycle/tenant-ref.ts';
+import type { FleetTarget } from '../../domain/tenant-version.ts';
+import { configuredTarget } from '../../helm/chart-version.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { countDrift, emptyDriftReport, versionDrift, type VersionDriftReport } from './version-drift.ts';
 
 export type ReconcileDeps = LifecycleDeps & {
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
@@ -24,6 +28,9 @@ export type ReconcileDeps = LifecycleDeps & {
   leases: Pick<TenantLeases, 'holder'>;
   queue: Pick<Queue, 'getJob'>;
   logger: Logger;
+  /** The configured version tenants are compared with; by default the configured chart's and images'. */
+  fleetTarget?: (() => FleetTarget) | undefined;
+  metrics?: Pick<Metrics, 'versionDrift'> | undefined;
   /** Deployments and Clusters from watches (workload-cache.ts); per-tenant reads while it does not follow. */
   workloadCache?: ObservedWorkloadCache;
 };
@@ -37,6 +44,8 @@ export type ReconcileReport = {
   repaired: Array<{ tenantId: string; reason: string }>;
   /** Namespaces from before the lookup index that this sweep labelled (tenant-index.ts). */
   reindexed: number;
+  /** Tenants not on their target version: reported only; moving them is a rollout's job, not the sweep's. */
+  versionDrift: VersionDriftReport;
 };
 
 const pending = (t: TenantRecord) => t.operation !== null && (t.operation.state === 'queued' || t.operation.state === 'active');
@@ -98,7 +107,8 @@ async function driftFromCache(
 export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileReport> {
   const now = deps.now?.() ?? new Date();
   const { lostIntentAfterSeconds, stuckAfterSeconds, tenantsAtOnce } = deps.config.provisioning.reconcile;
-  const report: ReconcileReport = { checked: 0, requeued: [], retried: [], repaired: [], reindexed: 0 };
+  const report: ReconcileReport = { checked: 0, requeued: [], retried: [], repaired: [], reindexed: 0, versionDrift: emptyDriftReport() };
+  const target = (deps.fleetTarget ?? configuredTarget(deps.config.platform))();
   try {
     // One empty list once every namespace is labelled; until then lookups also walk the unlabelled.
     report.reindexed = await deps.tenants.backfillIndex();
@@ -108,6 +118,8 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
   const check = async (t: TenantRecord) => {
     if (!ownTenant(deps.config, t)) return;
     report.checked++;
+    // From the namespace the sweep already has: no request. A tenant leaving the fleet is not drift.
+    if (!t.terminating) countDrift(report.versionDrift, versionDrift(t, target));
     try {
       if (pending(t)) {
         if ((now.getTime() - Date.parse(t.operation!.at)) / 1000 < lostIntentAfterSeconds) return;
@@ -136,6 +148,17 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
     }
   };
   await eachAtMost(deps.tenants.all(), tenantsAtOnce, check);
+  deps.metrics?.versionDrift(report.versionDrift);
+  const drift = report.versionDrift;
+  if (drift.drifted > 0) {
+    const shown = drift.tenants.map(
+      (d) => `${d.tenantId} ${d.running.chart}/${d.running.app} → ${d.target.chart ?? '*'}/${d.target.app}${d.pinned ? ' (pinned)' : ''}`,
+    );
+    deps.logger.warn(
+      { drifted: drift.drifted, unknown: drift.unknown, target, tenants: shown },
+      'reconcile: tenants off their target version (reported, not repaired: a rollout moves them)',
+    );
+  }
   if (report.requeued.length + report.retried.length + report.repaired.length + report.reindexed > 0) deps.logger.info(report, 'reconcile sweep acted');
   return report;
 }

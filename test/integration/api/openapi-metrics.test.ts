@@ -32,6 +32,8 @@ describe('/openapi.json', () => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
     expect(operations.sort()).toEqual(
       [
+        'DELETE /api/provisioning/{tenantId}/pin',
+        'GET /api/fleet',
         'GET /api/jobs/{jobId}',
         'GET /api/jobs/{jobId}/events',
         'GET /api/provisioning/generate-id',
@@ -47,6 +49,7 @@ describe('/openapi.json', () => {
         'POST /api/provisioning/{tenantId}/resume',
         'POST /api/webhooks/stripe',
         'PUT /api/provisioning/{tenantId}',
+        'PUT /api/provisioning/{tenantId}/pin',
       ].sort(),
     );
     for (const [path, methods] of Object.entries(doc.paths)) {
@@ -83,5 +86,18 @@ describe('/metrics', () => {
     expect(metrics).toMatch(/tenant_provisioner_sse_subscribers \d+/);
     expect(sample(/tenant_provisioner_kubernetes_requests_total\{verb="create",group="",resource="namespaces",code="201"\} (\d+)/)).toBe(1);
     expect(metrics).toMatch(/tenant_provisioner_helm_invocations_total\{command="upgrade",outcome="ok"\} 1/);
+    // Every process starts the version-drift gauge at zero; the sweep sets it.
+    expect(metrics).toMatch(/tenant_provisioner_version_drift_tenants\{state="drifted"\} \d+/);
+
+    // What the worker recorded of that deploy, read back by the status and the fleet view.
+    const auth = { headers: { Authorization: `Bearer ${token}` } };
+    const status = (await (await fetch(`${service.baseUrl}/api/provisioning/${tenantId}/status`, auth)).json()) as { running: { app: string; chart: unknown } };
+    expect(status.running).toMatchObject({ chart: { name: 'mechanicbuddy-tenant' }, revision: 1, valuesHash: expect.stringMatching(/^sha256:/) });
+    const fleet = (await (await fetch(`${service.baseUrl}/api/fleet`, auth)).json()) as {
+      target: { app: string };
+      versions: Array<{ version: { app: string }; tenants: number }>;
+    };
+    expect(fleet.target.app).toBe(status.running.app);
+    expect(fleet.versions.find((v) => v.version.app === status.running.app)?.tenants).toBeGreaterThanOrEqual(1);
   });
 });

@@ -90,6 +90,7 @@ const VALID_BODIES: Record<string, unknown> = {
     subscriptionTier: 'free',
   },
   UpdateRequest: { subscriptionTier: 'professional' },
+  PinRequest: { version: { chart: '0.1.0', app: 'forged' }, reason: 'forged pin' },
 };
 
 /** Every bearer operation of the served OpenAPI document, with real ids and bodies that would succeed. */
@@ -234,6 +235,8 @@ describe.each(['hs', 'rs'])('forged tokens (%s)', (name) => {
     expect(await m.stack.queue!.getJobState(m.jobId)).toBe('waiting');
     const tenant = await m.stack.shared.registry.get(m.tenantId);
     expect(tenant).toMatchObject({ tier: 'free', terminating: false, operation: { jobId: 'seed', state: 'completed' } });
+    // No forged pin was recorded (a pin writes the namespace and queues nothing, so the queue cannot show it).
+    expect(tenant?.pin).toBeUndefined();
     const prefix = m.stack.config.platform.namespacePrefix;
     const namespaces = await m.stack.shared.kube.core.listNamespace();
     expect(namespaces.items.map((n) => n.metadata!.name!).filter((n) => n.startsWith(prefix))).toEqual([m.stack.shared.registry.namespaceOf(m.tenantId)]);

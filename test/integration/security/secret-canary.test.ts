@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SESSION_COOKIE } from '../../../src/api/auth/session-cookie.ts';
-import { MANAGED_BY, TENANT_LABELS } from '../../../src/domain/tenant-record.ts';
+import { MANAGED_BY, TENANT_ANNOTATIONS, TENANT_LABELS } from '../../../src/domain/tenant-record.ts';
 import { tenantSecretNames } from '../../../src/domain/tenant-secrets.ts';
 import { OPERATIONS_QUEUE } from '../../../src/jobs/job-catalog.ts';
 import { sandboxBinaries } from '../../sandbox/versions.ts';
@@ -178,6 +178,15 @@ describe('secret canary', () => {
     await call(`/api/jobs/${failing.jobId}`);
     await call(`/api/jobs/${tenant.jobId}`);
     await call(`/api/provisioning/${tenant.tenantId}/status`);
+    // Versions: the record each deploy wrote (images, values hash), the fleet view, a pin and its removal.
+    const pinBody = JSON.stringify({ version: { chart: '0.1.0', app: 'canary' }, reason: 'canary pin' });
+    expect((await call(`/api/provisioning/${tenant.tenantId}/pin`, { method: 'PUT', body: pinBody })).status).toBe(200);
+    expect((await call('/api/fleet')).status).toBe(200);
+    expect((await call('/api/tenants')).status).toBe(200);
+    expect((await call(`/api/provisioning/${tenant.tenantId}/pin`, { method: 'DELETE' })).status).toBe(204);
+    const annotations = (await admin.core.readNamespace({ name: tenant.namespace })).metadata?.annotations ?? {};
+    expect(annotations[TENANT_ANNOTATIONS.runningVersion]).toContain('valuesHash');
+    bodies.push({ where: `namespace ${tenant.namespace} annotations`, text: JSON.stringify(annotations) });
     expect((await call(`/api/provisioning/${tenant.tenantId}`, { method: 'PUT', body: JSON.stringify({ subscriptionTier: 'free' }) })).status).toBe(422);
     expect((await call(`/api/provisioning/${failing.tenantId}/status`)).status).toBe(404);
     expect((await call(`/api/provisioning/${failing.tenantId}/credentials`)).status).toBe(404);

@@ -91,7 +91,9 @@ describe('links and examples', () => {
       'getTenantCredentials',
       'getTenantStatus',
       'hibernateTenant',
+      'pinTenantVersion',
       'resumeTenant',
+      'unpinTenantVersion',
       'updateTenant',
     ]);
   });

@@ -40,6 +40,7 @@ describe('/openapi.json and /docs', () => {
     const doc = (await (await t.call('/openapi.json', { token: null })).json()) as OpenApiDoc;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/fleet',
       '/api/jobs/{jobId}',
       '/api/jobs/{jobId}/events',
       '/api/provisioning/generate-id',
@@ -49,6 +50,7 @@ describe('/openapi.json and /docs', () => {
       '/api/provisioning/{tenantId}/credentials',
       '/api/provisioning/{tenantId}/deprovision',
       '/api/provisioning/{tenantId}/hibernate',
+      '/api/provisioning/{tenantId}/pin',
       '/api/provisioning/{tenantId}/resume',
       '/api/provisioning/{tenantId}/status',
       '/api/tenants',
@@ -65,7 +67,7 @@ describe('/openapi.json and /docs', () => {
     expect(Object.keys(doc.paths['/api/provisioning/provision']!['post']!.responses)).toEqual(expect.arrayContaining(['202', '409', '413', '422', '503']));
     expect(doc.paths['/api/provisioning/provision']!['post']!.parameters).toEqual([expect.objectContaining({ name: 'idempotency-key', in: 'header' })]);
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['ProvisionRequest', 'JobAccepted', 'TenantStatus', 'Job', 'Problem', 'TenantList']),
+      expect.arrayContaining(['ProvisionRequest', 'JobAccepted', 'TenantStatus', 'Job', 'Problem', 'TenantList', 'FleetVersions', 'PinRequest', 'VersionPin']),
     );
   });
 

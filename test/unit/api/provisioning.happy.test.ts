@@ -170,6 +170,8 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
       stripeCustomerId: 'cus_1',
       stripeSubscriptionId: null,
       operation: { type: 'provision', jobId: 'job-acme-main', state: 'completed', at: '2026-01-01T00:01:00.000Z' },
+      running: null,
+      pin: null,
     });
   });
 

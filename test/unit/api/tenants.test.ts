@@ -22,6 +22,8 @@ describe('GET /api/tenants', () => {
       companyName: 'Company shop-0',
       createdAt: '2026-01-01T00:00:00.000Z',
       expiresAt: null,
+      version: { chart: 'unknown', app: 'unknown' },
+      pin: null,
     });
     const second = await list(t, `?limit=2&cursor=${first.nextCursor}`);
     const third = await list(t, `?limit=2&cursor=${second.nextCursor}`);

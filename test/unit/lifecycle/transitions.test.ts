@@ -15,9 +15,16 @@ describe('the lifecycle transitions', () => {
 
   it('have a verdict for every phase and operation; a tenant being removed accepts only its own removal again', () => {
     for (const phase of TENANT_PHASES)
-      expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual(['deprovision', 'hibernate', 'provision', 'resume', 'update']);
+      expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual(['deprovision', 'hibernate', 'pin', 'provision', 'resume', 'update']);
     const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
-    expect(['update', 'hibernate', 'resume', 'provision'].map((op) => intakeVerdict(removing, op as never))).toEqual(['refuse', 'refuse', 'refuse', 'refuse']);
+    expect(['update', 'hibernate', 'resume', 'provision', 'pin'].map((op) => intakeVerdict(removing, op as never))).toEqual([
+      'refuse',
+      'refuse',
+      'refuse',
+      'refuse',
+      'refuse',
+    ]);
+    expect(intakeVerdict(tenantRecord(), 'pin')).toBe('accept');
     expect(intakeVerdict(removing, 'deprovision')).toBe('replay');
     expect(intakeVerdict({ ...tenantRecord(), terminating: true }, 'update')).toBe('refuse');
     const failed = tenantRecord({ operation: { type: 'update', jobId: 'u', state: 'failed', at } });

@@ -80,6 +80,8 @@ export class FakeRegistry implements TenantStore {
     if (change.operation !== undefined) record.operation = change.operation;
     if (change.expiresAt !== undefined) record.expiresAt = change.expiresAt;
     if (change.stripe) Object.assign(record, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });
+    if (change.running) record.running = structuredClone(change.running);
+    if (change.pin !== undefined) record.pin = change.pin;
     this.versions.set(tenantId, version + 1);
     return String(version + 1);
   }

@@ -30,6 +30,8 @@ export class FakeIntents implements TenantStore {
     if (change.operation !== undefined) t.operation = change.operation;
     if (change.expiresAt !== undefined) t.expiresAt = change.expiresAt;
     if (change.stripe) Object.assign(t, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });
+    if (change.running) t.running = structuredClone(change.running);
+    if (change.pin !== undefined) t.pin = change.pin;
     entry.version++;
     this.writes++;
     return String(entry.version);

@@ -1,0 +1,38 @@
+import type { ChartValues } from '../domain/chart-values.ts';
+import { appVersionOf, imageReference, valuesHash, type RunningVersion } from '../domain/tenant-version.ts';
+import type { HelmRelease } from '../helm/helm-client.ts';
+import type { TenantStore } from '../kubernetes/tenant-store.ts';
+import { changeIntent } from './change-intent.ts';
+
+/**
+ * What a successful `helm upgrade --install` deployed: the chart from Helm's own answer (what it
+ * installed, not what the configuration names), the images and the hash of the values it was given.
+ */
+export function runningVersionOf(release: HelmRelease, values: Pick<ChartValues, 'images'>, valuesYaml: string, at: Date): RunningVersion {
+  const { images } = values;
+  return {
+    chart: { name: release.chart?.name ?? 'unknown', version: release.chart?.version ?? 'unknown' },
+    app: appVersionOf(images),
+    images: Object.fromEntries(Object.entries(images).map(([component, image]) => [component, imageReference(image)])),
+    valuesHash: valuesHash(valuesYaml),
+    revision: release.revision,
+    at: at.toISOString(),
+  };
+}
+
+/**
+ * Records what the job deployed on the tenant's namespace, conditioned like every other write on it.
+ * Only the holder of the tenant's lease deploys, but the lease is checked between steps: a job that
+ * deployed, paused past its lease and recorded late must not write over the newer holder's record.
+ * Such a record has both an older revision and an earlier time than the one recorded; a release
+ * installed anew (revisions from 1 again, after an uninstall) has a later time and is written.
+ * Resolves whether it was written; a tenant gone meanwhile is not an error.
+ */
+export async function recordRunningVersion(tenants: Pick<TenantStore, 'read' | 'write'>, tenantId: string, running: RunningVersion): Promise<boolean> {
+  const outcome = await changeIntent(tenants, tenantId, (tenant) => {
+    const recorded = tenant.running;
+    if (recorded && recorded.revision > running.revision && Date.parse(recorded.at) > Date.parse(running.at)) return { result: false };
+    return { change: { running }, result: true };
+  });
+  return outcome?.result ?? false;
+}
