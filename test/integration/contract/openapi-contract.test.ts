@@ -88,7 +88,8 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
     expect(report.complete).toBe(true);
     expect(report.test_cases.with_failures).toBe(0);
     expect(report.test_cases.errored).toBe(0);
-    expect(report.operations).toMatchObject({ total: 15, selected: 15, tested: 15, errored: 0 });
+    // 15, and GET /api/fleet, PUT and DELETE …/{tenantId}/pin.
+    expect(report.operations).toMatchObject({ total: 18, selected: 18, tested: 18, errored: 0 });
     for (const phase of ['examples', 'coverage', 'fuzzing', 'stateful']) expect(report.phases[phase], phase).toEqual({ status: 'success', skip_reason: null });
     // Every pattern of the document is usable, and nothing was answered 429.
     expect(report.warnings['unsupported_regex']).toEqual([]);
@@ -112,8 +113,8 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
       'unsupported_method',
       'use_after_free',
     ]);
-    // The document's links (202 → job, events, status; job → the tenant operations) were followed.
-    expect(run.links).toBe(5 * 3 + 6);
+    // The document's links (202 → job, events, status; job → the tenant operations, pin and unpin included) were followed.
+    expect(run.links).toBe(5 * 3 + 8);
     // provision → job, events, status at least, and onward from the job.
     expect(run.coveredLinks, run.output.slice(-3_000)).toBeGreaterThanOrEqual(5);
   });
