@@ -9,6 +9,7 @@ import {
   type TenantRecord,
 } from '../domain/tenant-record.ts';
 import type { TierName } from '../domain/tiers.ts';
+import { ConflictError } from '../domain/errors.ts';
 import type { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { ensureTenantAccess, type TenantAccess } from './tenant-access.ts';
@@ -31,11 +32,14 @@ export class TenantExistsError extends Error {
   }
 }
 
-/** Another writer changed the namespace between our read and our write. */
-export class IntentConflictError extends Error {
+/**
+ * Another writer changed the namespace between our read and our write. A conflict (409 at the API)
+ * when the lifecycle core's retries run out under a stream of writers: asking again is safe.
+ */
+export class IntentConflictError extends ConflictError {
+  override readonly name: string = 'IntentConflictError';
   constructor(tenantId: string) {
-    super(`tenant ${tenantId} changed concurrently`);
-    this.name = 'IntentConflictError';
+    super(`tenant ${tenantId} changed concurrently; try again`, { retryAfterSeconds: 1 });
   }
 }
 

@@ -44,9 +44,11 @@ export function provisioningRoutes(platform: Parameters<typeof provisionRequestS
       tags,
       security: BEARER_SECURITY,
       summary: 'Remove a tenant',
-      description: 'Queues the removal of the release and the namespace. Asking again while it runs returns the same job.',
+      description:
+        'Queues the removal of the release and the namespace. Asking again while it runs returns the same job. ' +
+        '409 (with Retry-After) only when other writes to the tenant keep winning the race to record the removal.',
       request: { params: TenantIdParams },
-      responses: { 202: acceptedResponse, ...errorResponses('validation_failed', 'not_found', 'dependency_unavailable', ...API_PROBLEMS) },
+      responses: { 202: acceptedResponse, ...errorResponses('validation_failed', 'not_found', 'conflict', 'dependency_unavailable', ...API_PROBLEMS) },
     }),
     status: createRoute({
       method: 'get',

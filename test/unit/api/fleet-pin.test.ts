@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { IntentConflictError } from '../../../src/kubernetes/tenant-store.ts';
 import type { FleetVersions } from '../../../src/services/fleet-versions.ts';
 import { problemOf, testApp } from './support/harness.ts';
 
@@ -46,6 +47,24 @@ describe('PUT and DELETE /api/provisioning/{tenantId}/pin', () => {
     const bad = await problemOf(await t.call('/api/provisioning/leaving/pin', { method: 'PUT', body: { version: { chart: '0.1.0' } } }), 422);
     expect(bad.errors?.map((e) => e.path).sort()).toEqual(['reason', 'version.app']);
     expect(t.registry.calls.filter((c) => c.startsWith('write'))).toEqual([]);
+  });
+});
+
+describe('conflicting writes', () => {
+  it('answer 409 with Retry-After once the intake has decided again five times and lost each race, for a pin as for an update', async () => {
+    const t = await testApp();
+    t.registry.seed('busy');
+    let attempts = 0;
+    t.registry.write = async (tenantId) => {
+      attempts++;
+      throw new IntentConflictError(tenantId);
+    };
+    const res = await t.call('/api/provisioning/busy/pin', { method: 'PUT', body: { version: { chart: '0.1.0', app: 'v1' }, reason: 'r' } });
+    expect((await problemOf(res, 409)).detail).toBe('tenant busy changed concurrently; try again');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(attempts).toBe(5);
+    await problemOf(await t.call('/api/provisioning/busy', { method: 'PUT', body: { resourceOverrides: { apiReplicas: 2 } } }), 409);
+    expect(t.queue.jobs.size).toBe(0);
   });
 });
 
