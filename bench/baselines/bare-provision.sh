@@ -15,7 +15,7 @@ helm upgrade --install "$release" "$chart" --namespace "$ns" --values "$values" 
 kubectl wait --namespace "$ns" --timeout=300s "cluster.postgresql.cnpg.io/$id-postgres" \
   --for=jsonpath='{.status.phase}'='Cluster in healthy state' >/dev/null &
 db=$!
-kubectl wait --namespace "$ns" --timeout=300s "deployment/$id-api" "deployment/$id-web" --for=condition=Available >/dev/null &
+kubectl wait --namespace "$ns" --timeout=300s "deployment/$id-api-blue" "deployment/$id-web-blue" --for=condition=Available >/dev/null &
 apps=$!
 wait "$db"
 wait "$apps"

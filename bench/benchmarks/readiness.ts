@@ -131,8 +131,8 @@ export async function readiness(options: { runs?: number } = {}): Promise<BenchR
             `cluster.postgresql.cnpg.io/${tenantId}-postgres`,
             '--for=jsonpath={.status.phase}=Cluster in healthy state',
           );
-          baseline.api = kubectlWait(cluster.kubeconfig, ns, `deployment/${tenantId}-api`, '--for=condition=Available');
-          baseline.web = kubectlWait(cluster.kubeconfig, ns, `deployment/${tenantId}-web`, '--for=condition=Available');
+          baseline.api = kubectlWait(cluster.kubeconfig, ns, `deployment/${tenantId}-api-blue`, '--for=condition=Available');
+          baseline.web = kubectlWait(cluster.kubeconfig, ns, `deployment/${tenantId}-web-blue`, '--for=condition=Available');
         }
         if (p.step === 'wait-for-database' && started) waitWindowStart = scrape(service.metricsUrl).then(kubeRequestCounts);
         if (p.step === 'wait-for-web' && !started) waitWindowEnd = scrape(service.metricsUrl).then(kubeRequestCounts);

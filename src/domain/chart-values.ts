@@ -21,6 +21,13 @@ const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowe
 const Port = z.int().min(1).max(65535);
 const Cidr = z.union([z.cidrv4(), z.cidrv6()]);
 
+/** A blue-green slot of the API and Web: the chart runs one Deployment of each per slot. */
+export const Slot = z.enum(['blue', 'green']);
+export type Slot = z.infer<typeof Slot>;
+
+/** The slot a new tenant starts on, and the one a tenant deployed before slots runs after its next deploy. */
+export const FIRST_SLOT: Slot = 'blue';
+
 /** The platform part of the input: the same for every tenant, from the service's configuration. */
 export const ChartPlatformSettings = z.object({
   baseDomain: Hostname,
@@ -80,6 +87,7 @@ export const ChartValuesInput = z
       /** Stamped once at provision and passed on every upgrade, so an upgrade never extends a demo. */
       expiresAt: z.iso.datetime({ offset: true }).nullable(),
       hibernated: z.boolean().default(false),
+      activeSlot: Slot.default(FIRST_SLOT),
       // The API's own schema: what it accepts, this accepts (and the reverse).
       resourceOverrides: ResourceOverrides.prefault({}),
     }),
@@ -108,6 +116,7 @@ export type ContainerResources = {
 /** The values object the chart accepts (its values.schema.json is the authority). */
 export type ChartValues = {
   tenant: { id: string; companyName: string; tier: TierName; expiresAt: string | null; mechanicLimit: number | null };
+  activeSlot: Slot;
   hibernated: boolean;
   images: { api: ImageRef; web: ImageRef; migrations: ImageRef; postgres: ImageRef };
   ingress: { className: string; host: string; customDomain: string | null; clusterIssuer: string };
@@ -224,6 +233,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
       expiresAt: tenant.expiresAt,
       mechanicLimit,
     },
+    activeSlot: tenant.activeSlot,
     hibernated: tenant.hibernated,
     images: {
       api: { ...platform.images.api },

@@ -10,6 +10,7 @@ import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { tenantObjectNames } from './plans/plan-deps.ts';
 import { tenantChartValues } from './tenant-values.ts';
+import { FIRST_SLOT } from '../domain/chart-values.ts';
 
 export type PreflightDeps = {
   config: Config;
@@ -43,7 +44,7 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
     return fieldErrorsFrom(error).map((e) => ({ ...e, path: e.path.replace(/^tenant\./, '') }));
   }
   const errors: FieldError[] = [];
-  const live = (await deps.workloads.readDatabase(tenant.namespace, tenantObjectNames(tenant.tenantId).database)) as LiveStorage | undefined;
+  const live = (await deps.workloads.readDatabase(tenant.namespace, tenantObjectNames(tenant.tenantId, FIRST_SLOT).database)) as LiveStorage | undefined;
   const next = built.values.postgres.storage;
   // Against the live volume and the currently desired one: an accepted, still queued growth may be
   // applied at any moment, so going below it is a shrink too.

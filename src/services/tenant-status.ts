@@ -12,6 +12,8 @@ import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { withDeadlineSignal } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
 import { deriveTenantPhase, TENANT_PHASES } from '../lifecycle/phases.ts';
+import { tenantObjectNames } from '../lifecycle/plans/plan-deps.ts';
+import { FIRST_SLOT } from '../domain/chart-values.ts';
 
 const ComponentStatus = z.object({ ready: z.boolean(), replicas: z.int(), readyReplicas: z.int() });
 export type ComponentStatus = z.infer<typeof ComponentStatus>;
@@ -50,18 +52,11 @@ export type TenantStatusDeps = {
   helm: Pick<HelmClient, 'status'>;
 };
 
-/** Object names the tenant chart (charts/mechanicbuddy-tenant) gives a tenant's components. */
-const componentNames = (tenantId: string) => ({
-  database: `${tenantId}-postgres`,
-  api: `${tenantId}-api`,
-  web: `${tenantId}-web`,
-});
-
 /** The tenant as the cluster sees it right now, or undefined when there is no such tenant. */
 export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string): Promise<TenantStatus | undefined> {
   const tenant = await dependencyCall('The Kubernetes API', deps.registry.get(tenantId), CLUSTER_DEADLINE_MS);
   if (!tenant) return undefined;
-  const names = componentNames(tenantId);
+  const names = tenantObjectNames(tenantId, FIRST_SLOT);
   const ns = tenant.namespace;
   const releaseName = releaseFor(deps.config.platform.releasePrefix, tenantId);
   const [release, cluster, api, web] = await Promise.all([

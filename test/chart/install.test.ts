@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { NetworkingV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { serializeChartValues, type ChartValues } from '../../src/domain/chart-values.ts';
@@ -54,10 +59,10 @@ async function prepareNamespace(tier: TierName, tenantId: string, values: ChartV
   return namespace;
 }
 
-async function upgradeInstall(namespace: string, values: ChartValues) {
+async function upgradeInstall(namespace: string, values: ChartValues | Omit<ChartValues, 'activeSlot'>, chart = CHART_DIR) {
   // Like the worker: no --wait (readiness is observed below), values from a file, never --set.
-  const result = await withValuesFile(serializeChartValues(values), (file) =>
-    helm(['upgrade', '--install', namespace, CHART_DIR, '--namespace', namespace, '-f', file], { KUBECONFIG: kubeconfig }),
+  const result = await withValuesFile(serializeChartValues(values as ChartValues), (file) =>
+    helm(['upgrade', '--install', namespace, chart, '--namespace', namespace, '-f', file], { KUBECONFIG: kubeconfig }),
   );
   expect(result.stderr, result.stderr).not.toMatch(/Error/);
   expect(result.exitCode).toBe(0);
@@ -128,8 +133,8 @@ describe.each(TIER_NAMES)('helm upgrade --install on the sandbox, %s tier', (tie
     await upgradeInstall(namespace, values);
     const cluster = await waitForDatabase(namespace, `${tenantId}-postgres`);
     expect(cluster.spec.instances).toBe(values.postgres.instances);
-    await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
-    await waitForDeployment(namespace, `${tenantId}-web`, values.web.replicas);
+    await waitForDeployment(namespace, `${tenantId}-api-blue`, values.api.replicas);
+    await waitForDeployment(namespace, `${tenantId}-web-blue`, values.web.replicas);
     const ingress = await networking.readNamespacedIngress({ namespace, name: `${tenantId}-ingress` });
     expect(ingress.spec?.tls).toHaveLength(2);
     const backups = await kube.custom.listNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace, plural: 'scheduledbackups' });
@@ -139,16 +144,60 @@ describe.each(TIER_NAMES)('helm upgrade --install on the sandbox, %s tier', (tie
     expect(Object.keys(before.pods)).toHaveLength(values.api.replicas + values.web.replicas);
     expect(Object.keys(before.secrets)).toHaveLength(values.backup.enabled ? 4 : 3);
     await upgradeInstall(namespace, values);
-    await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
-    await waitForDeployment(namespace, `${tenantId}-web`, values.web.replicas);
+    await waitForDeployment(namespace, `${tenantId}-api-blue`, values.api.replicas);
+    await waitForDeployment(namespace, `${tenantId}-web-blue`, values.web.replicas);
     await waitForDatabase(namespace, `${tenantId}-postgres`);
     expect(await snapshot(namespace)).toEqual(before);
 
     // And the comparison above can see a change: new config, new ReplicaSets; Secrets still untouched.
     await upgradeInstall(namespace, { ...values, tenant: { ...values.tenant, companyName: 'Acme Auto & Sons' } });
-    await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
+    await waitForDeployment(namespace, `${tenantId}-api-blue`, values.api.replicas);
     const after = await snapshot(namespace);
     expect(Object.keys(after.replicaSets)).not.toEqual(Object.keys(before.replicaSets));
     expect(after.secrets).toEqual(before.secrets);
+  });
+});
+
+/** The tenant chart as it was before blue-green slots (one Deployment per component), from git history. */
+const BEFORE_SLOTS = 'e1c89f1';
+
+async function chartBeforeSlots(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chart-before-slots-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const run = promisify(execFile);
+  await run('git', ['archive', '--format=tar', '-o', join(dir, 'chart.tar'), BEFORE_SLOTS, 'charts/mechanicbuddy-tenant'], {
+    cwd: join(CHART_DIR, '../..'),
+  });
+  await run('tar', ['-xf', join(dir, 'chart.tar'), '-C', dir]);
+  return join(dir, 'charts/mechanicbuddy-tenant');
+}
+
+describe('helm upgrade from the chart before blue-green slots', () => {
+  it('replaces <id>-api and <id>-web with the blue slot, and the Services follow the new pods', async () => {
+    const tenantId = uniqueName('c-slot');
+    const values = valuesForTier(tiers, 'demo', { tenantId });
+    const namespace = await prepareNamespace('demo', tenantId, values);
+    const { activeSlot: _slot, ...oldValues } = values;
+    await upgradeInstall(namespace, oldValues, await chartBeforeSlots());
+    await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
+    await waitForDeployment(namespace, `${tenantId}-web`, values.web.replicas);
+    const oldPods = (await kube.core.listNamespacedPod({ namespace })).items.map((p) => p.metadata!.name!);
+
+    await upgradeInstall(namespace, values);
+    await waitForDeployment(namespace, `${tenantId}-api-blue`, values.api.replicas);
+    await waitForDeployment(namespace, `${tenantId}-web-blue`, values.web.replicas);
+    const deployments = (await kube.apps.listNamespacedDeployment({ namespace })).items.map((d) => d.metadata!.name!).sort();
+    expect(deployments).toEqual([`${tenantId}-api-blue`, `${tenantId}-web-blue`]);
+    for (const component of ['api', 'web']) {
+      const service = await kube.core.readNamespacedService({ namespace, name: `${tenantId}-${component}` });
+      expect(service.spec?.selector).toMatchObject({ 'app.kubernetes.io/component': component, 'tenant-provisioner.io/slot': 'blue' });
+    }
+    // The old Deployments' pods are garbage-collected with them; only slot pods remain.
+    await eventually('the old pods gone', async () => {
+      const pods = (await kube.core.listNamespacedPod({ namespace })).items.map((p) => p.metadata!.name!);
+      return pods.some((name) => oldPods.includes(name)) ? undefined : pods;
+    });
+    const pods = (await kube.core.listNamespacedPod({ namespace })).items;
+    expect(pods.map((p) => p.metadata!.labels!['tenant-provisioner.io/slot'])).toEqual(pods.map(() => 'blue'));
   });
 });

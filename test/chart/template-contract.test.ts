@@ -66,7 +66,7 @@ describe('helm template, contract for every tenant', () => {
       });
     }
     for (const { name, pod } of podSpecs(objects)) {
-      expect(name).toMatch(/-(api|web)$/);
+      expect(name).toMatch(/-(api|web)-(blue|green)$/);
       expect(pod).toBeDefined();
     }
     const cluster = findObject(objects, 'Cluster', `${id}-postgres`);
@@ -103,7 +103,7 @@ describe('helm template, contract for every tenant', () => {
   });
 
   it('migrates in an init container after the database accepts connections, with no Helm hooks', () => {
-    const api = findObject(objects, 'Deployment', `${id}-api`);
+    const api = findObject(objects, 'Deployment', `${id}-api-blue`);
     expect(api.spec.template.spec.initContainers.map((c: Container) => c.name)).toEqual(['wait-for-database', 'migrate']);
     expect(api.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
     expect(objects.filter((o) => o.metadata.annotations?.['helm.sh/hook'])).toEqual([]);
@@ -129,11 +129,11 @@ describe('helm template, contract for every tenant', () => {
     expect(await renderChart(values)).toEqual(objects);
     const checksum = (list: K8sObject[], name: string) => findObject(list, 'Deployment', name).spec.template.metadata.annotations['checksum/config'];
     const renamed = await renderChart({ ...values, tenant: { ...values.tenant, companyName: 'Acme Auto & Sons' } });
-    expect(checksum(renamed, `${id}-api`)).not.toBe(checksum(objects, `${id}-api`));
-    expect(checksum(renamed, `${id}-web`)).not.toBe(checksum(objects, `${id}-web`));
+    expect(checksum(renamed, `${id}-api-blue`)).not.toBe(checksum(objects, `${id}-api-blue`));
+    expect(checksum(renamed, `${id}-web-blue`)).not.toBe(checksum(objects, `${id}-web-blue`));
     const mechanics = await renderChart({ ...values, tenant: { ...values.tenant, mechanicLimit: 30 } });
-    expect(checksum(mechanics, `${id}-api`)).not.toBe(checksum(objects, `${id}-api`));
-    expect(checksum(mechanics, `${id}-web`)).toBe(checksum(objects, `${id}-web`));
+    expect(checksum(mechanics, `${id}-api-blue`)).not.toBe(checksum(objects, `${id}-api-blue`));
+    expect(checksum(mechanics, `${id}-web-blue`)).toBe(checksum(objects, `${id}-web-blue`));
   });
 
   it('keeps YAML look-alike strings as strings end to end', async () => {
@@ -144,7 +144,7 @@ describe('helm template, contract for every tenant', () => {
 
   it('hibernates: no pods, PostgreSQL hibernated with its volumes, no disruption budgets', async () => {
     const hibernated = await renderChart(valuesForTier(tiers, 'enterprise', { hibernated: true }));
-    for (const name of ['acme-enterprise-api', 'acme-enterprise-web']) {
+    for (const name of ['acme-enterprise-api-blue', 'acme-enterprise-web-blue']) {
       expect(findObject(hibernated, 'Deployment', name).spec.replicas).toBe(0);
     }
     const cluster = findObject(hibernated, 'Cluster', 'acme-enterprise-postgres');

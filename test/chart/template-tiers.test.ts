@@ -41,7 +41,7 @@ describe.each(TIER_NAMES)('helm template, %s tier', (tier) => {
   });
 
   it.each(['api', 'web'] as const)(`runs the %s with ${SEED[tier].replicas} replica(s) and the tier's memory`, (component) => {
-    const deployment = findObject(objects, 'Deployment', `${id}-${component}`);
+    const deployment = findObject(objects, 'Deployment', `${id}-${component}-blue`);
     const limits = tiers[tier][component];
     expect(deployment.spec.replicas).toBe(SEED[tier].replicas);
     const container = deployment.spec.template.spec.containers[0];

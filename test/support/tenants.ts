@@ -91,8 +91,8 @@ export async function tenantShape(d: ServiceDeps, tenantId: string) {
   const [release, db, api, web, namespaces] = await Promise.all([
     d.helm.status(releaseFor(d.config.platform.releasePrefix, tenantId), namespace),
     d.workloads.readDatabase(namespace, `${tenantId}-postgres`),
-    d.workloads.readDeployment(namespace, `${tenantId}-api`),
-    d.workloads.readDeployment(namespace, `${tenantId}-web`),
+    d.workloads.readDeployment(namespace, `${tenantId}-api-blue`),
+    d.workloads.readDeployment(namespace, `${tenantId}-web-blue`),
     d.kube.core.listNamespace({ labelSelector: `${TENANT_LABELS.tenantId}=${tenantId}` }),
   ]);
   return {

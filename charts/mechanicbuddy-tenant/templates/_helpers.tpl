@@ -37,14 +37,26 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/*
 Pod labels: no chart version, so publishing a new chart version alone restarts nothing; the
-image tag is the version that matters for a pod. Call with (dict "root" $ "component" "api" "image" $img).
+image tag is the version that matters for a pod.
+Call with (dict "root" $ "component" "api" "image" $img "slot" "blue").
 */}}
 {{- define "mbt.podLabels" -}}
-{{ include "mbt.selectorLabels" . }}
+{{ include "mbt.slotSelectorLabels" . }}
 app.kubernetes.io/version: {{ .image.tag | quote }}
 app.kubernetes.io/part-of: mechanicbuddy
 tenant-provisioner.io/tenant-id: {{ .root.Values.tenant.id }}
 tenant-provisioner.io/tier: {{ .root.Values.tenant.tier }}
+{{- end -}}
+
+{{/*
+Blue-green slots. A Deployment's selector and its pods carry the slot besides the component, so
+two slots of one component can run side by side; Services select the active slot, while
+NetworkPolicies and PodDisruptionBudgets select by component and so cover both slots.
+Call with (dict "root" $ "component" "api" "slot" "blue").
+*/}}
+{{- define "mbt.slotSelectorLabels" -}}
+{{ include "mbt.selectorLabels" . }}
+tenant-provisioner.io/slot: {{ .slot }}
 {{- end -}}
 
 {{- define "mbt.image" -}}

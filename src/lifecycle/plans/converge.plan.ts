@@ -9,6 +9,7 @@ import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
 import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
+import { FIRST_SLOT } from '../../domain/chart-values.ts';
 
 export type ConvergeResult = {
   tenantId: string;
@@ -38,7 +39,8 @@ export function convergeSteps(
   const { config, tenants, workloads, helm } = deps;
   const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const t = config.timeouts;
-  const names = tenantObjectNames(job.tenantId);
+  // Every tenant runs on its first slot until blue-green upgrades record another one.
+  const names = tenantObjectNames(job.tenantId, FIRST_SLOT);
   let tenant: TenantRecord | undefined;
   let valuesYaml = '';
   let values: ReturnType<typeof tenantChartValues>['values'] | undefined;

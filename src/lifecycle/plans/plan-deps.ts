@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Slot } from '../../domain/chart-values.ts';
 import type { Config } from '../../config/config.schema.ts';
 import type { HelmClient } from '../../helm/helm-client.ts';
 import type { DomainClaims } from '../../kubernetes/domain-claims.ts';
@@ -19,7 +20,10 @@ export type OperationDeps = {
   now?: () => Date;
 };
 
-/** Kubernetes object names the tenant chart renders (charts/mechanicbuddy-tenant/templates/_helpers.tpl). */
-export function tenantObjectNames(tenantId: string) {
-  return { database: `${tenantId}-postgres`, api: `${tenantId}-api`, web: `${tenantId}-web` };
+/**
+ * Kubernetes object names the tenant chart renders (charts/mechanicbuddy-tenant/templates): the
+ * database, and the API and Web Deployments of one blue-green slot.
+ */
+export function tenantObjectNames(tenantId: string, slot: Slot) {
+  return { database: `${tenantId}-postgres`, api: `${tenantId}-api-${slot}`, web: `${tenantId}-web-${slot}` };
 }

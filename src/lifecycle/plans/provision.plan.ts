@@ -11,6 +11,7 @@ import { callOptions } from '../../kubernetes/kube-call.ts';
 import { recordMarker } from '../markers.ts';
 import { tenantRef } from '../tenant-ref.ts';
 import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
+import { FIRST_SLOT } from '../../domain/chart-values.ts';
 
 /** What a finished provision reports (the seed's TenantProvisioningResult, minus any password). */
 export type ProvisionResult = {
@@ -36,7 +37,8 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
   // Where the tenant lives comes from its id, never from the payload's strings.
   const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const t = config.timeouts;
-  const names = tenantObjectNames(job.tenantId);
+  // A provision starts on the first slot (the values builder's default).
+  const names = tenantObjectNames(job.tenantId, FIRST_SLOT);
   let desired: DesiredState = job.desired;
   let expiresAt = job.expiresAt;
   let valuesYaml = '';

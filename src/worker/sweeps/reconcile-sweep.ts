@@ -21,6 +21,7 @@ import type { FleetTarget } from '../../domain/tenant-version.ts';
 import { configuredTarget } from '../../helm/chart-version.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { countDrift, emptyDriftReport, versionDrift, type VersionDriftReport } from './version-drift.ts';
+import { FIRST_SLOT } from '../../domain/chart-values.ts';
 
 export type ReconcileDeps = LifecycleDeps & {
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
@@ -54,7 +55,7 @@ const pending = (t: TenantRecord) => t.operation !== null && (t.operation.state 
 const repairJobId = (t: TenantRecord) => `repair-${t.tenantId}-${createHash('sha256').update(JSON.stringify(t.operation)).digest('hex').slice(0, 16)}`;
 
 async function observe(deps: ReconcileDeps, t: TenantRecord): Promise<ObservedShape> {
-  const names = tenantObjectNames(t.tenantId);
+  const names = tenantObjectNames(t.tenantId, FIRST_SLOT);
   const [release, db, api, web] = await Promise.all([
     latestReleaseRecord(deps.kube.core, t.namespace, releaseFor(deps.config.platform.releasePrefix, t.tenantId)),
     deps.workloads.readDatabase(t.namespace, names.database),
@@ -85,7 +86,7 @@ async function driftFromCache(
   now: Date,
   stuckAfterSeconds: number,
 ) {
-  const names = tenantObjectNames(t.tenantId);
+  const names = tenantObjectNames(t.tenantId, FIRST_SLOT);
   const workloads = workloadShape(
     cache.database(t.namespace, names.database),
     cache.deployment(t.namespace, names.api),

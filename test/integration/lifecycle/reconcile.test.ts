@@ -30,7 +30,7 @@ describe('reconciler', () => {
     expect(await waitForJob(deps.queue, t.jobId)).toBe('completed');
     expect((await reconcileTenants(sweepDeps(deps))).repaired).toEqual([]);
 
-    await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-api`, body: { spec: { replicas: 3 } } }, merge);
+    await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-api-blue`, body: { spec: { replicas: 3 } } }, merge);
     const reports = await Promise.all([1, 2, 3].map(() => reconcileTenants(sweepDeps(deps))));
     const repairs = reports.flatMap((r) => r.repaired).filter((r) => r.tenantId === t.tenantId);
     expect(repairs.length).toBeGreaterThanOrEqual(1);
@@ -99,13 +99,13 @@ describe('reconciler', () => {
           }),
         },
       };
-      await eventually('the cache to hold the tenant', async () => (cache.deployment(t.namespace, `${t.tenantId}-api`) ? true : undefined));
+      await eventually('the cache to hold the tenant', async () => (cache.deployment(t.namespace, `${t.tenantId}-api-blue`) ? true : undefined));
       expect((await reconcileTenants(counted)).repaired.filter((r) => r.tenantId === t.tenantId)).toEqual([]);
       expect(reads).toEqual([]);
 
-      await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web`, body: { spec: { replicas: 2 } } }, merge);
+      await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web-blue`, body: { spec: { replicas: 2 } } }, merge);
       await eventually('the cache to see the change', async () =>
-        cache.deployment(t.namespace, `${t.tenantId}-web`)?.spec?.replicas === 2 ? true : undefined,
+        cache.deployment(t.namespace, `${t.tenantId}-web-blue`)?.spec?.replicas === 2 ? true : undefined,
       );
       const [found] = (await reconcileTenants(counted)).repaired.filter((r) => r.tenantId === t.tenantId);
       expect(found?.reason).toBe('Web has 2 replicas, desired 1');
@@ -127,7 +127,7 @@ describe('reconciler', () => {
     await deps.registry.write(t.tenantId, current.resourceVersion, {
       operation: { type: 'update', jobId: 'u-failed', state: 'failed', at: new Date().toISOString(), step: 'upgrade-release', message: 'chart rejected' },
     });
-    await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web`, body: { spec: { replicas: 2 } } }, merge);
+    await deps.kube.apps.patchNamespacedDeployment({ namespace: t.namespace, name: `${t.tenantId}-web-blue`, body: { spec: { replicas: 2 } } }, merge);
     expect((await reconcileTenants(sweepDeps(deps))).repaired.filter((r) => r.tenantId === t.tenantId)).toEqual([]);
   });
 

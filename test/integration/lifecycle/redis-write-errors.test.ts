@@ -87,8 +87,8 @@ async function provisionsThrough(outage: { start: () => Promise<unknown>; end: (
       accepted.map((t) =>
         deps.kube.apps.replaceNamespacedDeploymentScale({
           namespace: t.namespace,
-          name: `${t.tenantId}-api`,
-          body: { metadata: { name: `${t.tenantId}-api`, namespace: t.namespace }, spec: { replicas: 2 } },
+          name: `${t.tenantId}-api-blue`,
+          body: { metadata: { name: `${t.tenantId}-api-blue`, namespace: t.namespace }, spec: { replicas: 2 } },
         }),
       ),
     );

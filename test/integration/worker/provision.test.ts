@@ -104,7 +104,7 @@ describe('provision and deprovision through the worker', () => {
 
     const db = await deps.workloads.readDatabase(payload.namespace, `${tenantId}-postgres`);
     expect(db?.status?.readyInstances).toBe(instances);
-    const api = await deps.workloads.readDeployment(payload.namespace, `${tenantId}-api`);
+    const api = await deps.workloads.readDeployment(payload.namespace, `${tenantId}-api-blue`);
     expect(api?.status?.readyReplicas).toBe(replicas);
     const tenant = await deps.registry.get(tenantId);
     expect(tenant?.operation).toMatchObject({ type: 'provision', jobId, state: 'completed' });

@@ -145,8 +145,8 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
       description: '',
     });
     t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
-    t.cluster.deployments.set('tenant-acme-main/acme-main-api', readyDeployment('acme-main-api', 2));
-    t.cluster.deployments.set('tenant-acme-main/acme-main-web', readyDeployment('acme-main-web', 2));
+    t.cluster.deployments.set('tenant-acme-main/acme-main-api-blue', readyDeployment('acme-main-api-blue', 2));
+    t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', readyDeployment('acme-main-web-blue', 2));
     const res = await t.call('/api/provisioning/acme-main/status');
     expect(res.status).toBe(200);
     expect((await res.json()) as TenantStatus).toEqual({
@@ -199,10 +199,10 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
       description: '',
     });
     t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
-    t.cluster.deployments.set('tenant-acme-main/acme-main-api', readyDeployment('acme-main-api', 2));
-    const down = readyDeployment('acme-main-web', 2);
+    t.cluster.deployments.set('tenant-acme-main/acme-main-api-blue', readyDeployment('acme-main-api-blue', 2));
+    const down = readyDeployment('acme-main-web-blue', 2);
     down.status!.readyReplicas = 1;
-    t.cluster.deployments.set('tenant-acme-main/acme-main-web', down);
+    t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', down);
     const body = (await (await t.call('/api/provisioning/acme-main/status')).json()) as TenantStatus;
     expect(body).toMatchObject({ phase: 'degraded', ready: false, web: { ready: false, replicas: 2, readyReplicas: 1 } });
   });

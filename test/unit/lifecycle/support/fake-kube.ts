@@ -98,7 +98,7 @@ export function fakeWorkloads(cluster: FakeCluster, config: Config): TenantWorkl
     async readDeployment(namespace: string, name: string) {
       await world.step(`read deployment ${namespace}/${name}`);
       const live = deployed(namespace);
-      return live && { spec: { replicas: name.endsWith('-api') ? live.api : live.web } };
+      return live && { spec: { replicas: name.includes('-api-') ? live.api : live.web } };
     },
     async waitForDatabase(namespace: string, _name: string, o: WaitOptions) {
       const live = await readiness('database', namespace, o);
@@ -112,7 +112,7 @@ export function fakeWorkloads(cluster: FakeCluster, config: Config): TenantWorkl
     },
     async waitForDeployment(namespace: string, name: string, o: WaitOptions) {
       const live = await readiness(`deployment ${name}`, namespace, o);
-      const replicas = name.endsWith('-api') ? live.api : live.web;
+      const replicas = name.includes('-api-') ? live.api : live.web;
       return { replicas, readyReplicas: replicas };
     },
     async waitForNamespaceGone(namespace: string, o: WaitOptions) {
