@@ -7,7 +7,7 @@ import { Hostname, KubernetesName } from './dns-names.ts';
 import { ImageRef } from './image.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { TenantId } from './tenant-id.ts';
-import { TierLimits, TierName, type ComputeResources } from './tiers.ts';
+import { ReplicaCount, TierLimits, TierName, type ComputeResources } from './tiers.ts';
 
 /**
  * Values for charts/mechanicbuddy-tenant, built from platform settings, a tier and a tenant.
@@ -27,6 +27,16 @@ export type Slot = z.infer<typeof Slot>;
 
 /** The slot a new tenant starts on, and the one a tenant deployed before slots runs after its next deploy. */
 export const FIRST_SLOT: Slot = 'blue';
+
+/**
+ * The slot that is not active, while a switch window keeps it running: the images it runs (the
+ * version it had or will have) and its replicas. The Services never select it.
+ */
+export const InactiveSlot = z.strictObject({
+  images: z.strictObject({ api: ImageRef, web: ImageRef, migrations: ImageRef }),
+  replicas: z.strictObject({ api: ReplicaCount, web: ReplicaCount }),
+});
+export type InactiveSlot = z.infer<typeof InactiveSlot>;
 
 /** The platform part of the input: the same for every tenant, from the service's configuration. */
 export const ChartPlatformSettings = z.object({
@@ -88,6 +98,7 @@ export const ChartValuesInput = z
       expiresAt: z.iso.datetime({ offset: true }).nullable(),
       hibernated: z.boolean().default(false),
       activeSlot: Slot.default(FIRST_SLOT),
+      inactiveSlot: InactiveSlot.nullable().default(null),
       // The API's own schema: what it accepts, this accepts (and the reverse).
       resourceOverrides: ResourceOverrides.prefault({}),
     }),
@@ -117,6 +128,7 @@ export type ContainerResources = {
 export type ChartValues = {
   tenant: { id: string; companyName: string; tier: TierName; expiresAt: string | null; mechanicLimit: number | null };
   activeSlot: Slot;
+  inactiveSlot: InactiveSlot | null;
   hibernated: boolean;
   images: { api: ImageRef; web: ImageRef; migrations: ImageRef; postgres: ImageRef };
   ingress: { className: string; host: string; customDomain: string | null; clusterIssuer: string };
@@ -223,6 +235,13 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
     { count: instances, resources: tier.postgres },
     { count: apiReplicas, resources: tier.api },
     { count: webReplicas, resources: tier.web },
+    // A switch window runs both slots: the quota must admit the inactive one's pods too.
+    ...(tenant.inactiveSlot
+      ? [
+          { count: tenant.inactiveSlot.replicas.api, resources: tier.api },
+          { count: tenant.inactiveSlot.replicas.web, resources: tier.web },
+        ]
+      : []),
   ];
 
   return {
@@ -234,6 +253,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
       mechanicLimit,
     },
     activeSlot: tenant.activeSlot,
+    inactiveSlot: tenant.inactiveSlot,
     hibernated: tenant.hibernated,
     images: {
       api: { ...platform.images.api },

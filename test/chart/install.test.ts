@@ -59,7 +59,7 @@ async function prepareNamespace(tier: TierName, tenantId: string, values: ChartV
   return namespace;
 }
 
-async function upgradeInstall(namespace: string, values: ChartValues | Omit<ChartValues, 'activeSlot'>, chart = CHART_DIR) {
+async function upgradeInstall(namespace: string, values: ChartValues | Omit<ChartValues, 'activeSlot' | 'inactiveSlot'>, chart = CHART_DIR) {
   // Like the worker: no --wait (readiness is observed below), values from a file, never --set.
   const result = await withValuesFile(serializeChartValues(values as ChartValues), (file) =>
     helm(['upgrade', '--install', namespace, chart, '--namespace', namespace, '-f', file], { KUBECONFIG: kubeconfig }),
@@ -177,7 +177,7 @@ describe('helm upgrade from the chart before blue-green slots', () => {
     const tenantId = uniqueName('c-slot');
     const values = valuesForTier(tiers, 'demo', { tenantId });
     const namespace = await prepareNamespace('demo', tenantId, values);
-    const { activeSlot: _slot, ...oldValues } = values;
+    const { activeSlot: _slot, inactiveSlot: _inactive, ...oldValues } = values;
     await upgradeInstall(namespace, oldValues, await chartBeforeSlots());
     await waitForDeployment(namespace, `${tenantId}-api`, values.api.replicas);
     await waitForDeployment(namespace, `${tenantId}-web`, values.web.replicas);

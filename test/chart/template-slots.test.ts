@@ -43,6 +43,36 @@ describe('tenant chart: blue-green slots', () => {
     }
   });
 
+  it('runs the inactive slot beside the active one only during a switch window, with its own images and replicas', async () => {
+    const base = valuesForTier(tiers, 'enterprise');
+    const next = { repository: 'ghcr.io/mechanicbuddy/api', tag: 'next' };
+    const window = await renderChart({
+      ...base,
+      inactiveSlot: {
+        images: { api: next, web: { ...base.images.web, tag: 'next' }, migrations: { ...base.images.migrations, tag: 'next' } },
+        replicas: { api: 1, web: 2 },
+      },
+    });
+    expect(deployments(window)).toEqual([`${id}-api-blue`, `${id}-api-green`, `${id}-web-blue`, `${id}-web-green`]);
+    const green = findObject(window, 'Deployment', `${id}-api-green`);
+    expect(green.spec.replicas).toBe(1);
+    expect(findObject(window, 'Deployment', `${id}-web-green`).spec.replicas).toBe(2);
+    expect(green.spec.template.spec.containers[0].image).toBe('ghcr.io/mechanicbuddy/api:next');
+    expect(green.spec.template.spec.initContainers.map((c: { image: string }) => c.image.split(':').at(-1))).toEqual(['17.5', 'next']);
+    expect(green.spec.template.metadata.labels).toMatchObject({ [SLOT]: 'green', 'app.kubernetes.io/version': 'next' });
+    // The active slot and the Services are as they were: the window switches nothing.
+    const blueApi = findObject(window, 'Deployment', `${id}-api-blue`);
+    expect(blueApi).toEqual(findObject(blue, 'Deployment', `${id}-api-blue`));
+    expect(findObject(window, 'Service', `${id}-api`)).toEqual(findObject(blue, 'Service', `${id}-api`));
+    // Hibernation stops both slots.
+    const asleep = await renderChart({
+      ...base,
+      hibernated: true,
+      inactiveSlot: { images: { api: next, web: base.images.web, migrations: base.images.migrations }, replicas: { api: 1, web: 1 } },
+    });
+    expect(asleep.filter((o) => o.kind === 'Deployment').map((d) => d.spec.replicas)).toEqual([0, 0, 0, 0]);
+  });
+
   it('selects both slots in NetworkPolicies and PodDisruptionBudgets (by component, never by slot)', () => {
     // Every label selector in them: pod selectors, peers' selectors, the budgets' selectors.
     const selectors = blue

@@ -111,6 +111,28 @@ describe('buildChartValues', () => {
     });
   });
 
+  it('starts on blue with no inactive slot, and sizes the quota for both slots during a switch window', () => {
+    const values = buildChartValues(input());
+    expect([values.activeSlot, values.inactiveSlot]).toEqual(['blue', null]);
+    const next = { repository: 'ghcr.io/mechanicbuddy/api', tag: '1.5.0' };
+    const inactiveSlot = {
+      images: { api: next, web: { ...next, repository: 'ghcr.io/mechanicbuddy/web' }, migrations: { ...next, repository: 'ghcr.io/mechanicbuddy/dbup' } },
+      replicas: { api: 1, web: 2 },
+    };
+    const window = buildChartValues(input({ activeSlot: 'blue', inactiveSlot }));
+    expect(window.inactiveSlot).toEqual(inactiveSlot);
+    expect(window.inactiveSlot).not.toBe(inactiveSlot);
+    // The busiest stack above plus (1+1) api and (2+1) web of the inactive slot.
+    expect(window.quota).toEqual({
+      requests: { cpu: '2350m', memory: '5Gi', storage: '100Gi' },
+      limits: { cpu: '10', memory: '10Gi' },
+      pods: 13,
+      persistentVolumeClaims: 2,
+    });
+    expect(() => buildChartValues(input({ activeSlot: 'purple' as 'blue' }))).toThrow(ZodError);
+    expect(() => buildChartValues(input({ inactiveSlot: { ...inactiveSlot, replicas: { api: 0, web: 1 } } }))).toThrow(ZodError);
+  });
+
   it('references the Secrets of the shared contract, never their contents', () => {
     const values = buildChartValues(input());
     const names = tenantSecretNames('acme-auto');

@@ -59,6 +59,20 @@ Call with (dict "root" $ "component" "api" "slot" "blue").
 tenant-provisioner.io/slot: {{ .slot }}
 {{- end -}}
 
+{{/*
+The slots that run, as a JSON list of {slot, images, replicas}: the active slot with the chart's
+images and replicas, and during a switch window the other slot with inactiveSlot's.
+*/}}
+{{- define "mbt.slots" -}}
+{{- $replicas := dict "api" .Values.api.replicas "web" .Values.web.replicas -}}
+{{- $slots := list (dict "slot" .Values.activeSlot "images" .Values.images "replicas" $replicas) -}}
+{{- with .Values.inactiveSlot -}}
+{{- $other := ternary "green" "blue" (eq $.Values.activeSlot "blue") -}}
+{{- $slots = append $slots (dict "slot" $other "images" .images "replicas" .replicas) -}}
+{{- end -}}
+{{- toJson $slots -}}
+{{- end -}}
+
 {{- define "mbt.image" -}}
 {{- printf "%s:%s" .repository .tag -}}
 {{- end -}}
