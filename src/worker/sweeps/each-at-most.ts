@@ -5,18 +5,12 @@
  * that throws stops the walk and rejects, like a plain loop would.
  */
 export async function eachAtMost<T>(source: AsyncIterable<T>, limit: number, visit: (item: T) => Promise<void>): Promise<void> {
+  // Lanes share one iterator; an async generator (every tenant source) queues calls to `next` that
+  // overlap, so each item still goes to exactly one lane.
   const iterator = source[Symbol.asyncIterator]();
   let failed = false;
-  // One iterator shared by the lanes; each `next` is awaited before the lane asks again, and the
-  // lanes' calls are serialised here so an async generator never sees two at once.
-  let pulling: Promise<unknown> = Promise.resolve();
-  const next = (): Promise<IteratorResult<T>> => {
-    const result = pulling.then(() => iterator.next());
-    pulling = result.catch(() => undefined);
-    return result;
-  };
   const lane = async () => {
-    for (let step = await next(); !step.done && !failed; step = await next()) {
+    for (let step = await iterator.next(); !step.done && !failed; step = await iterator.next()) {
       try {
         await visit(step.value);
       } catch (error) {

@@ -13,7 +13,7 @@ import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
 import { tenantObjectNames } from '../../lifecycle/plans/plan-deps.ts';
 import type { TenantLeases } from '../tenant-lease.ts';
 import { tenantChartValues } from '../../lifecycle/tenant-values.ts';
-import { findDrift, findWorkloadDrift, type ExpectedShape, type ObservedShape, type ObservedWorkloads } from './drift.ts';
+import { findDrift, findWorkloadDrift, type ExpectedShape, type ObservedWorkloads } from './drift.ts';
 import { eachAtMost } from './each-at-most.ts';
 import { recoverLostIntent } from './lost-intents.ts';
 import { ownTenant } from '../../lifecycle/tenant-ref.ts';
@@ -54,17 +54,6 @@ const pending = (t: TenantRecord) => t.operation !== null && (t.operation.state 
 /** A deterministic id per observed intent, so two sweeps at once enqueue one repair; hashed so ids never nest. */
 const repairJobId = (t: TenantRecord) => `repair-${t.tenantId}-${createHash('sha256').update(JSON.stringify(t.operation)).digest('hex').slice(0, 16)}`;
 
-async function observe(deps: ReconcileDeps, t: TenantRecord): Promise<ObservedShape> {
-  const names = tenantObjectNames(t.tenantId, FIRST_SLOT);
-  const [release, db, api, web] = await Promise.all([
-    latestReleaseRecord(deps.kube.core, t.namespace, releaseFor(deps.config.platform.releasePrefix, t.tenantId)),
-    deps.workloads.readDatabase(t.namespace, names.database),
-    deps.workloads.readDeployment(t.namespace, names.api),
-    deps.workloads.readDeployment(t.namespace, names.web),
-  ]);
-  return { release, ...workloadShape(db, api, web) };
-}
-
 function workloadShape(db: CnpgCluster | undefined, api: V1Deployment | undefined, web: V1Deployment | undefined): ObservedWorkloads {
   return {
     database: db && { instances: db.spec?.instances, hibernated: db.metadata?.annotations?.[CNPG_HIBERNATION] === 'on' },
@@ -74,28 +63,32 @@ function workloadShape(db: CnpgCluster | undefined, api: V1Deployment | undefine
 }
 
 /**
- * Drift as the watch-fed cache shows it: no request for a tenant whose workloads are as desired.
- * Its release is read only when they are not, to name the cause, so a release failed or left
- * pending by hand while every object still matches waits for the next operation's release recovery.
+ * Why the tenant's cluster state differs from `expected`, or undefined. From the watch-fed cache
+ * while it follows: no request for a tenant whose workloads are as desired, and its release read
+ * only when they are not, to name the cause (so a release failed or left pending by hand while
+ * every object still matches waits for the next operation's release recovery). Otherwise the
+ * release and the three objects are read.
  */
-async function driftFromCache(
-  deps: ReconcileDeps,
-  cache: ObservedWorkloadCache,
-  t: TenantRecord,
-  expected: ExpectedShape,
-  now: Date,
-  stuckAfterSeconds: number,
-) {
+async function driftOf(deps: ReconcileDeps, t: TenantRecord, expected: ExpectedShape, now: Date, stuckAfterSeconds: number): Promise<string | undefined> {
   const names = tenantObjectNames(t.tenantId, FIRST_SLOT);
-  const workloads = workloadShape(
-    cache.database(t.namespace, names.database),
-    cache.deployment(t.namespace, names.api),
-    cache.deployment(t.namespace, names.web),
-  );
-  const drift = findWorkloadDrift(expected, workloads);
-  if (!drift) return undefined;
-  const release = await latestReleaseRecord(deps.kube.core, t.namespace, releaseFor(deps.config.platform.releasePrefix, t.tenantId));
-  return findDrift(expected, { release, ...workloads }, now, stuckAfterSeconds);
+  const readRelease = () => latestReleaseRecord(deps.kube.core, t.namespace, releaseFor(deps.config.platform.releasePrefix, t.tenantId));
+  const cache = deps.workloadCache?.following() ? deps.workloadCache : undefined;
+  if (cache) {
+    const workloads = workloadShape(
+      cache.database(t.namespace, names.database),
+      cache.deployment(t.namespace, names.api),
+      cache.deployment(t.namespace, names.web),
+    );
+    if (!findWorkloadDrift(expected, workloads)) return undefined;
+    return findDrift(expected, { release: await readRelease(), ...workloads }, now, stuckAfterSeconds);
+  }
+  const [release, db, api, web] = await Promise.all([
+    readRelease(),
+    deps.workloads.readDatabase(t.namespace, names.database),
+    deps.workloads.readDeployment(t.namespace, names.api),
+    deps.workloads.readDeployment(t.namespace, names.web),
+  ]);
+  return findDrift(expected, { release, ...workloadShape(db, api, web) }, now, stuckAfterSeconds);
 }
 
 /**
@@ -136,10 +129,7 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
         apiReplicas: v.api.replicas,
         webReplicas: v.web.replicas,
       };
-      const cache = deps.workloadCache?.following() ? deps.workloadCache : undefined;
-      const reason = cache
-        ? await driftFromCache(deps, cache, t, expected, now, stuckAfterSeconds)
-        : findDrift(expected, await observe(deps, t), now, stuckAfterSeconds);
+      const reason = await driftOf(deps, t, expected, now, stuckAfterSeconds);
       if (!reason) return;
       await requestRepair(deps, t.tenantId, { jobId: repairJobId(t) });
       report.repaired.push({ tenantId: t.tenantId, reason });
