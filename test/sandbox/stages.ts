@@ -46,18 +46,29 @@ async function readStages(file: string): Promise<Stage[]> {
 const isApiPod =
   "has(self.metadata.labels) && 'app.kubernetes.io/component' in self.metadata.labels && " + "self.metadata.labels['app.kubernetes.io/component'] == 'api'";
 
+/**
+ * A pod running an image tagged `bad` (in any container or init container) never becomes ready:
+ * it stands for a broken release, or a failing migration since the API's migrations run as its
+ * init container, so blue-green upgrade tests can deploy a slot that must not take traffic.
+ * KWOK hands the selector a typed Pod, so absent initContainers are an empty list, not an error; an
+ * error would fail the match of every stage for that pod, pod-delete included.
+ */
+export const NO_BAD_IMAGE = "!self.spec.containers.exists(c, c.image.endsWith(':bad')) && " + "!self.spec.initContainers.exists(c, c.image.endsWith(':bad'))";
+
 function withDelay(stage: Stage, delay: Delay): Stage {
   return delay.durationMilliseconds === 0 && !delay.jitterDurationMilliseconds ? stage : { ...stage, spec: { ...stage.spec, delay } };
 }
 
-function withSelector(stage: Stage, name: string, cel: string): Stage {
-  const expressions = [...(stage.spec.selector?.matchExpressions ?? []), { cel: { expression: cel } }];
+/** The stage renamed, with CEL conditions added to its selector (KWOK ANDs them with the rest). */
+function withSelector(stage: Stage, name: string, ...cel: string[]): Stage {
+  const expressions = [...(stage.spec.selector?.matchExpressions ?? []), ...cel.map((expression) => ({ cel: { expression } }))];
   return { metadata: { name }, spec: { ...stage.spec, selector: { ...stage.spec.selector, matchExpressions: expressions } } };
 }
 
 /**
  * The KWOK configuration: KWOK's own node and pod stages from the pinned module (pod readiness
- * split so API pods can take longer), plus our CloudNativePG and cert-manager stages.
+ * split so API pods can take longer, and never for a pod with a `bad` image), plus our CloudNativePG
+ * and cert-manager stages.
  */
 export async function kwokConfig(profile: SandboxProfile, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const upstream = kwokStagesDir(env);
@@ -68,8 +79,8 @@ export async function kwokConfig(profile: SandboxProfile, env: NodeJS.ProcessEnv
         stages.push(stage);
         continue;
       }
-      stages.push(withDelay(withSelector(stage, 'pod-ready-api', isApiPod), profile.apiPodReady));
-      stages.push(withDelay(withSelector(stage, 'pod-ready', `!(${isApiPod})`), profile.podReady));
+      stages.push(withDelay(withSelector(stage, 'pod-ready-api', isApiPod, NO_BAD_IMAGE), profile.apiPodReady));
+      stages.push(withDelay(withSelector(stage, 'pod-ready', `!(${isApiPod})`, NO_BAD_IMAGE), profile.podReady));
     }
   }
   const delays: Record<string, Delay> = {

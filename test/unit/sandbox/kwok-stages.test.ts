@@ -1,0 +1,85 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { UPSTREAM_KWOK_STAGES } from '../../sandbox/build.ts';
+import { kwokStagesDir } from '../../sandbox/build.ts';
+import { NO_BAD_IMAGE, PROFILES, kwokConfig } from '../../sandbox/stages.ts';
+
+// KWOK's own stages come from the sandbox build cache, which a fresh checkout does not have yet, so
+// the cache root points at a scratch copy of their shape: each upstream file with its stage names
+// and pod-ready's three upstream selector expressions. Our stages are read from the repository.
+type Expression = { key?: string; operator?: string; values?: string[]; cel?: { expression: string } };
+type Stage = { kind: string; metadata: { name: string }; spec: { selector?: { matchExpressions?: Expression[] }; delay?: unknown } };
+
+const upstreamSelectors: Record<keyof typeof UPSTREAM_KWOK_STAGES, Record<string, Expression[]>> = {
+  'node-initialize.yaml': { 'node-initialize': [{ key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: 'NotIn', values: ['True'] }] },
+  'node-heartbeat-with-lease.yaml': { 'node-heartbeat-with-lease': [{ key: '.status.phase', operator: 'In', values: ['Running'] }] },
+  'pod-ready.yaml': {
+    'pod-ready': [
+      { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' },
+      { key: '.status.phase', operator: 'In', values: ['Pending'] },
+      { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: 'NotIn', values: ['True'] },
+    ],
+  },
+  'pod-complete.yaml': { 'pod-complete': [{ key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' }] },
+  'pod-delete.yaml': { 'pod-delete': [{ key: '.metadata.deletionTimestamp', operator: 'Exists' }] },
+};
+
+let cacheRoot: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  cacheRoot = await mkdtemp(join(tmpdir(), 'tp-kwok-stages-'));
+  env = { SANDBOX_CACHE_DIR: cacheRoot };
+  await mkdir(kwokStagesDir(env), { recursive: true });
+  for (const [file, stages] of Object.entries(upstreamSelectors)) {
+    const docs = Object.entries(stages).map(([name, matchExpressions]) =>
+      JSON.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Stage', metadata: { name }, spec: { selector: { matchExpressions } } }),
+    );
+    await writeFile(join(kwokStagesDir(env), file), docs.join('\n---\n'));
+  }
+});
+
+afterAll(async () => {
+  await rm(cacheRoot, { recursive: true, force: true });
+});
+
+async function stages(profile: keyof typeof PROFILES): Promise<Map<string, Stage>> {
+  const docs = parseAllDocuments(await kwokConfig(PROFILES[profile], env)).map((d) => d.toJSON() as Stage);
+  return new Map(docs.map((s) => [s.metadata.name, s]));
+}
+
+const celOf = (stage: Stage | undefined) => (stage?.spec.selector?.matchExpressions ?? []).flatMap((e) => (e.cel ? [e.cel.expression] : []));
+
+describe('kwokConfig: pods with a bad image never become ready', () => {
+  it('adds NO_BAD_IMAGE to both ready stages, beside the API split and the upstream expressions', async () => {
+    const byName = await stages('fast');
+    const api = byName.get('pod-ready-api');
+    const other = byName.get('pod-ready');
+    for (const stage of [api, other]) {
+      expect(celOf(stage)).toContain(NO_BAD_IMAGE);
+      expect(stage?.spec.selector?.matchExpressions?.filter((e) => e.key)).toEqual(upstreamSelectors['pod-ready.yaml']['pod-ready']);
+    }
+    expect(celOf(api)).toHaveLength(2);
+    expect(celOf(other)).toHaveLength(2);
+    expect(celOf(other).find((c) => c !== NO_BAD_IMAGE)).toMatch(/^!\(.*'api'\)$/);
+  });
+
+  it('leaves every other stage without the condition (pod-delete, pod-complete, nodes, CloudNativePG, cert-manager)', async () => {
+    const byName = await stages('fast');
+    const others = [...byName.values()].filter((s) => !['pod-ready', 'pod-ready-api'].includes(s.metadata.name));
+    expect(others.map((s) => s.metadata.name)).toEqual(expect.arrayContaining(['pod-delete', 'pod-complete', 'node-initialize', 'cnpg-cluster-healthy']));
+    for (const stage of others) expect(JSON.stringify(stage.spec.selector ?? {}), stage.metadata.name).not.toContain(':bad');
+  });
+
+  it('keeps the condition when the realistic profile adds delays to the ready stages', async () => {
+    const byName = await stages('realistic');
+    for (const name of ['pod-ready-api', 'pod-ready']) {
+      expect(celOf(byName.get(name))).toContain(NO_BAD_IMAGE);
+      expect(byName.get(name)?.spec.delay).toBeDefined();
+    }
+    expect(celOf(byName.get('pod-delete'))).toEqual([]);
+  });
+});
