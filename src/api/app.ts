@@ -123,7 +123,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
       guard,
     ),
   );
-  app.route('/api/tenants', createTenantsRouter(reads.registry, guard));
+  app.route('/api/tenants', createTenantsRouter({ registry: reads.registry, lifecycle: services.lifecycle }, guard));
   app.route('/api/fleet', createFleetRouter({ registry: reads.registry, target: reads.fleetTarget }, guard));
   app.route(
     '/api/jobs',

@@ -85,6 +85,13 @@ export const Config = z
               ),
           })
           .describe('Drift repair: a request answered 202 is never lost'),
+        blueGreen: z
+          .strictObject({
+            windowSeconds: seconds(
+              'After a blue-green switch, how long the previous slot keeps running so POST /api/tenants/{id}/rollback is a selector change; counted from the last deploy, then the reconcile sweep scales it to zero',
+            ),
+          })
+          .describe('Blue-green releases'),
       })
       .describe('Provisioning and lifecycle policy'),
     queue: z

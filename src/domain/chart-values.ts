@@ -5,6 +5,7 @@ import { tenantSecretNames } from './tenant-secrets.ts';
 import { checkCustomDomain } from './custom-domain.ts';
 import { Hostname, KubernetesName } from './dns-names.ts';
 import { ImageRef } from './image.ts';
+import { FIRST_SLOT, Slot, StackImages } from './slots.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { TenantId } from './tenant-id.ts';
 import { ReplicaCount, TierLimits, TierName, type ComputeResources } from './tiers.ts';
@@ -21,19 +22,12 @@ const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowe
 const Port = z.int().min(1).max(65535);
 const Cidr = z.union([z.cidrv4(), z.cidrv6()]);
 
-/** A blue-green slot of the API and Web: the chart runs one Deployment of each per slot. */
-export const Slot = z.enum(['blue', 'green']);
-export type Slot = z.infer<typeof Slot>;
-
-/** The slot a new tenant starts on, and the one a tenant deployed before slots runs after its next deploy. */
-export const FIRST_SLOT: Slot = 'blue';
-
 /**
  * The slot that is not active, while a switch window keeps it running: the images it runs (the
  * version it had or will have) and its replicas. The Services never select it.
  */
 export const InactiveSlot = z.strictObject({
-  images: z.strictObject({ api: ImageRef, web: ImageRef, migrations: ImageRef }),
+  images: StackImages,
   replicas: z.strictObject({ api: ReplicaCount, web: ReplicaCount }),
 });
 export type InactiveSlot = z.infer<typeof InactiveSlot>;
@@ -97,6 +91,8 @@ export const ChartValuesInput = z
       /** Stamped once at provision and passed on every upgrade, so an upgrade never extends a demo. */
       expiresAt: z.iso.datetime({ offset: true }).nullable(),
       hibernated: z.boolean().default(false),
+      /** The release the active slot runs; null: the platform's images. */
+      images: StackImages.nullable().default(null),
       activeSlot: Slot.default(FIRST_SLOT),
       inactiveSlot: InactiveSlot.nullable().default(null),
       // The API's own schema: what it accepts, this accepts (and the reverse).
@@ -256,9 +252,9 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
     inactiveSlot: tenant.inactiveSlot,
     hibernated: tenant.hibernated,
     images: {
-      api: { ...platform.images.api },
-      web: { ...platform.images.web },
-      migrations: { ...platform.images.migrations },
+      api: { ...(tenant.images ?? platform.images).api },
+      web: { ...(tenant.images ?? platform.images).web },
+      migrations: { ...(tenant.images ?? platform.images).migrations },
       postgres: { ...platform.images.postgres },
     },
     ingress: {

@@ -99,7 +99,8 @@ export class TenantNotFoundError extends NotFoundError {
 export class TenantConflictError extends ConflictError {
   override readonly name: string = 'TenantConflictError';
   readonly tenantId: string;
-  readonly reason: 'deprovisioning';
+  /** `no-switch-window`: a rollback asked of a tenant with no previous slot kept running. */
+  readonly reason: 'deprovisioning' | 'no-switch-window';
   constructor(tenantId: string, reason: TenantConflictError['reason'], message: string) {
     super(message);
     this.tenantId = tenantId;

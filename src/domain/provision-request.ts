@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { CustomDomain, customDomainJsonSchema, customDomainRule } from './custom-domain.ts';
+import { ImageRef } from './image.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { TenantId } from './tenant-id.ts';
 import { TierName } from './tiers.ts';
@@ -59,10 +60,15 @@ const UPDATE_FIELDS = {
   subscriptionTier: TierName.optional().openapi({ example: 'enterprise' }),
   customDomain: CustomDomain.nullable().optional().openapi({ description: 'null removes the custom domain' }),
   resourceOverrides: ResourceOverrides.optional(),
+  appVersion: ImageRef.shape.tag.optional().openapi({
+    example: '2026.12.1',
+    description:
+      'The application release to run: this tag of the configured API, Web and migrations images. On a running tenant it is a blue-green switch: the new slot is deployed and migrated beside the serving one and takes the traffic only once ready.',
+  }),
 };
-const SOME_CHANGE = 'must change at least one of subscriptionTier, customDomain or resourceOverrides';
+const SOME_CHANGE = 'must change at least one of subscriptionTier, customDomain, resourceOverrides or appVersion';
 
-/** Body of a tenant update: change tier, set or remove (`null`) the custom domain, adjust resources. */
+/** Body of a tenant update: change tier, set or remove (`null`) the custom domain, adjust resources, ship a release. */
 export const UpdateRequest = z
   .strictObject(UPDATE_FIELDS)
   .refine((update) => Object.keys(update).length > 0, SOME_CHANGE)

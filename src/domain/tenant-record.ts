@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ResourceOverrides } from './resource-overrides.ts';
+import { Slot, StackImages } from './slots.ts';
 import { TierName } from './tiers.ts';
 import type { RunningVersion, VersionPin } from './tenant-version.ts';
 
@@ -37,10 +38,19 @@ export const DesiredState = z.strictObject({
   customDomain: z.string().nullable(),
   resourceOverrides: ResourceOverrides,
   hibernated: z.boolean(),
+  /** The release the active slot runs; absent: the configured platform images. */
+  images: StackImages.optional(),
+  /** The slot the Services select; absent: the first (blue). */
+  slot: Slot.optional(),
+  /**
+   * The slot switched away from, kept running for the switch window so a rollback is a selector
+   * change: it must name the other slot. Absent outside a window.
+   */
+  previous: z.strictObject({ slot: Slot, images: StackImages }).optional(),
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
-const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate', 'resume'] as const;
+const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate', 'resume', 'rollback'] as const;
 export const OperationType = z.enum(OPERATION_TYPES);
 export type OperationType = z.infer<typeof OperationType>;
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import type { ImageRef } from './image.ts';
+import { Slot, type StackImages } from './slots.ts';
 
 /** What a tenant runs, said the way the fleet is counted: its chart version and its app version. */
 export const TenantVersion = z
@@ -38,6 +39,8 @@ export const RunningVersion = z
     images: z.record(z.string(), z.string()).openapi({ example: { api: 'ghcr.io/mechanicbuddy/api:f44547f' } }),
     valuesHash: z.string().openapi({ example: 'sha256:3b0c…' }),
     revision: z.int().min(1),
+    /** The slot the Services select; absent in records written before blue-green (blue). */
+    slot: Slot.optional(),
     at: z.iso.datetime(),
   })
   .openapi('RunningVersion');
@@ -59,8 +62,6 @@ export const PinRequest = z
   .strictObject({ version: TenantVersion, reason: z.string().trim().min(1).max(500).openapi({ example: 'Customer certifying this release' }) })
   .openapi('PinRequest');
 export type PinRequest = z.infer<typeof PinRequest>;
-
-type StackImages = { api: ImageRef; web: ImageRef; migrations: ImageRef };
 
 /**
  * The app version of a set of stack images: their tag when API, Web and migrations agree (the

@@ -46,6 +46,8 @@ export const JOB_CATALOG = {
   update: ConvergeJob,
   hibernate: ConvergeJob,
   resume: ConvergeJob,
+  /** Back to the slot kept by a blue-green switch window: the Services' selectors only, no Helm. */
+  rollback: ConvergeJob,
 } as const;
 export type JobName = keyof typeof JOB_CATALOG;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOB_CATALOG)[N]>;

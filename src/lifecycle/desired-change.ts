@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.schema.ts';
 import type { FieldError } from '../domain/field-error.ts';
 import type { UpdateRequest } from '../domain/provision-request.ts';
+import { FIRST_SLOT, imagesAtVersion, otherSlot, sameImages, stackImagesOf, type StackImages } from '../domain/slots.ts';
 import type { DesiredState, TenantRecord } from '../domain/tenant-record.ts';
 
 export type PlannedUpdate = { desired: DesiredState; expiresAt: string | null; refusals: FieldError[] };
@@ -14,13 +15,18 @@ export type PlannedUpdate = { desired: DesiredState; expiresAt: string | null; r
  * demo → paid upgrade), and moving into a trial tier is refused, because an expiry is stamped once
  * at provision and never recomputed.
  */
-export function planUpdate(config: Pick<Config, 'tiers'>, tenant: Pick<TenantRecord, 'desired' | 'expiresAt'>, change: UpdateRequest): PlannedUpdate {
+export function planUpdate(
+  config: Pick<Config, 'tiers' | 'platform'>,
+  tenant: Pick<TenantRecord, 'desired' | 'expiresAt' | 'running'>,
+  change: UpdateRequest,
+): PlannedUpdate {
   const current = tenant.desired;
   const desired: DesiredState = {
     tier: change.subscriptionTier ?? current.tier,
     customDomain: change.customDomain === undefined ? current.customDomain : change.customDomain,
     resourceOverrides: change.resourceOverrides ?? current.resourceOverrides,
     hibernated: current.hibernated,
+    ...releaseOf(config.platform.images, tenant, change.appVersion),
   };
   const refusals: FieldError[] = [];
   const trial = config.tiers[desired.tier].expiresAfterDays !== null;
@@ -29,6 +35,32 @@ export function planUpdate(config: Pick<Config, 'tiers'>, tenant: Pick<TenantRec
   }
   return { desired, expiresAt: trial ? tenant.expiresAt : null, refusals };
 }
+
+type Release = Pick<DesiredState, 'images' | 'slot' | 'previous'>;
+
+/**
+ * The release part of the desired state after an update that may name an app version. A new
+ * version for a tenant that runs (deployed, not hibernated) goes to the slot that is not serving,
+ * with the serving one kept as `previous`, so the worker stages it beside what serves and switches
+ * only once it is ready. A tenant with nothing serving just changes images in place. While a switch
+ * is pending, another version re-targets the pending slot, and the serving version cancels it.
+ */
+function releaseOf(platformImages: StackImages, tenant: Pick<TenantRecord, 'desired' | 'running'>, appVersion: string | undefined): Release {
+  const current = tenant.desired;
+  const carried: Release = withoutUndefined({ images: current.images, slot: current.slot, previous: current.previous });
+  const currentImages = current.images ?? stackImagesOf(platformImages);
+  if (appVersion === undefined) return carried;
+  const images = imagesAtVersion(platformImages, appVersion);
+  if (sameImages(images, currentImages)) return carried;
+  if (!tenant.running || current.hibernated) return { ...carried, images };
+  const serving = tenant.running.slot ?? FIRST_SLOT;
+  const pending = current.slot ?? FIRST_SLOT;
+  if (serving === pending) return { images, slot: otherSlot(serving), previous: { slot: serving, images: currentImages } };
+  if (current.previous && sameImages(images, current.previous.images)) return { images, slot: serving };
+  return { ...carried, images };
+}
+
+const withoutUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 export function sameDesired(a: DesiredState, b: DesiredState): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));

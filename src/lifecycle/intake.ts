@@ -5,6 +5,7 @@ import type { DesiredState, OperationMarker, OperationReason, TenantRecord } fro
 import type { JobProducer } from '../jobs/job-producer.ts';
 import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { IntentChange, TenantStore } from '../kubernetes/tenant-store.ts';
+import { rolledBack, windowExpired, withoutWindow } from './blue-green.ts';
 import { changeIntent } from './change-intent.ts';
 import { planUpdate, sameDesired } from './desired-change.ts';
 import { ChangeRejectedError } from '../domain/errors.ts';
@@ -28,7 +29,7 @@ export type LifecycleDeps = IntakeDeps &
     claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
   };
 
-export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'deprovision';
+export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'rollback' | 'deprovision';
 
 /** What `202 Accepted` needs. `replayed`: an equal request was already pending; this is its job. */
 export type LifecycleAccepted = {
@@ -195,4 +196,54 @@ export async function recordStripeIds(
       : { change: { stripe: { customerId: ids.customerId, subscriptionId: ids.subscriptionId } }, result: undefined },
   );
   if (!outcome) throw new TenantNotFoundError(tenantId);
+}
+
+/**
+ * `POST /api/tenants/{tenantId}/rollback`: inside a blue-green switch window, the Services select the
+ * previous slot again (no Helm, no pod started). 409 when there is no window: no switch made, the
+ * previous slot scaled away, or the tenant hibernated. Asking again while one is pending returns it.
+ */
+export async function requestRollback(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
+  return submit(
+    deps,
+    tenantId,
+    'rollback',
+    async (t) => {
+      if (isPending(t.operation) && t.operation.type === 'rollback') return { desired: t.desired };
+      const desired = rolledBack(deps.config.platform.images, t);
+      if (!desired) {
+        throw new TenantConflictError(
+          tenantId,
+          'no-switch-window',
+          `Tenant ${tenantId} has no previous release running to roll back to (no switch window open, or a switch still in progress)`,
+        );
+      }
+      return { desired };
+    },
+    options,
+  );
+}
+
+/**
+ * The reconcile sweep closing a blue-green switch window: an update to the same desired state
+ * without the previous slot, whose Deployments the upgrade removes. Decided again inside the
+ * conditional write, so a rollback or a new release since the sweep read the tenant is not undone.
+ */
+export async function requestCloseWindow(
+  deps: IntakeDeps,
+  tenantId: string,
+  options: Required<Pick<IntakeOptions, 'jobId'>> & { now: Date; windowSeconds: number },
+) {
+  return submit(
+    deps,
+    tenantId,
+    'update',
+    async (t) => {
+      if (isPending(t.operation) || !windowExpired(t, options.now, options.windowSeconds)) {
+        throw new IntentLapsedError(tenantId, 'its switch window is no longer open and due');
+      }
+      return { desired: withoutWindow(t.desired) };
+    },
+    { jobId: options.jobId, reason: 'reconcile' },
+  );
 }

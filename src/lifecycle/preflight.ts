@@ -10,7 +10,7 @@ import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { tenantObjectNames } from './plans/plan-deps.ts';
 import { tenantChartValues } from './tenant-values.ts';
-import { FIRST_SLOT } from '../domain/chart-values.ts';
+import { FIRST_SLOT } from '../domain/slots.ts';
 
 export type PreflightDeps = {
   config: Config;

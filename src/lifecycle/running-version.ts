@@ -6,9 +6,10 @@ import { changeIntent } from './change-intent.ts';
 
 /**
  * What a successful `helm upgrade --install` deployed: the chart from Helm's own answer (what it
- * installed, not what the configuration names), the images and the hash of the values it was given.
+ * installed, not what the configuration names), the active slot's images, the slot the Services
+ * select and the hash of the values it was given.
  */
-export function runningVersionOf(release: HelmRelease, values: Pick<ChartValues, 'images'>, valuesYaml: string, at: Date): RunningVersion {
+export function runningVersionOf(release: HelmRelease, values: Pick<ChartValues, 'images' | 'activeSlot'>, valuesYaml: string, at: Date): RunningVersion {
   const { images } = values;
   return {
     chart: { name: release.chart?.name ?? 'unknown', version: release.chart?.version ?? 'unknown' },
@@ -16,8 +17,24 @@ export function runningVersionOf(release: HelmRelease, values: Pick<ChartValues,
     images: Object.fromEntries(Object.entries(images).map(([component, image]) => [component, imageReference(image)])),
     valuesHash: valuesHash(valuesYaml),
     revision: release.revision,
+    slot: values.activeSlot,
     at: at.toISOString(),
   };
+}
+
+/**
+ * What runs after a rollback changed the Services' selectors with no Helm call: the release's chart
+ * and revision as recorded, the rolled-back-to slot's images and the values the desired state now
+ * renders (the next upgrade applies exactly those).
+ */
+export function switchedRunningVersion(
+  running: RunningVersion,
+  values: Pick<ChartValues, 'images' | 'activeSlot'>,
+  valuesYaml: string,
+  at: Date,
+): RunningVersion {
+  const release = { chart: { name: running.chart.name, version: running.chart.version }, revision: running.revision } as HelmRelease;
+  return runningVersionOf(release, values, valuesYaml, at);
 }
 
 /**

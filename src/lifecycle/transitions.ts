@@ -29,6 +29,7 @@ const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   update: 'accept',
   hibernate: 'accept',
   resume: 'accept',
+  rollback: 'accept',
   deprovision: 'accept',
   pin: 'accept',
 };
@@ -45,7 +46,7 @@ export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<In
   degraded: ALIVE,
   hibernated: ALIVE,
   failed: ALIVE,
-  deprovisioning: { provision: 'refuse', update: 'refuse', hibernate: 'refuse', resume: 'refuse', deprovision: 'replay', pin: 'refuse' },
+  deprovisioning: { provision: 'refuse', update: 'refuse', hibernate: 'refuse', resume: 'refuse', rollback: 'refuse', deprovision: 'replay', pin: 'refuse' },
 };
 
 export const isPending = (m: OperationMarker | null | undefined): m is OperationMarker => !!m && (m.state === 'queued' || m.state === 'active');

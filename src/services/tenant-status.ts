@@ -13,7 +13,7 @@ import { withDeadlineSignal } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
 import { deriveTenantPhase, TENANT_PHASES } from '../lifecycle/phases.ts';
 import { tenantObjectNames } from '../lifecycle/plans/plan-deps.ts';
-import { FIRST_SLOT } from '../domain/chart-values.ts';
+import { servingSlot } from '../lifecycle/blue-green.ts';
 
 const ComponentStatus = z.object({ ready: z.boolean(), replicas: z.int(), readyReplicas: z.int() });
 export type ComponentStatus = z.infer<typeof ComponentStatus>;
@@ -56,7 +56,8 @@ export type TenantStatusDeps = {
 export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string): Promise<TenantStatus | undefined> {
   const tenant = await dependencyCall('The Kubernetes API', deps.registry.get(tenantId), CLUSTER_DEADLINE_MS);
   if (!tenant) return undefined;
-  const names = tenantObjectNames(tenantId, FIRST_SLOT);
+  // The slot the Services select is the one whose health is the tenant's.
+  const names = tenantObjectNames(tenantId, servingSlot(tenant));
   const ns = tenant.namespace;
   const releaseName = releaseFor(deps.config.platform.releasePrefix, tenantId);
   const [release, cluster, api, web] = await Promise.all([

@@ -1,13 +1,14 @@
 import type { TierName } from '../../src/domain/tiers.ts';
 
 /** What a client was promised: the state a tenant must reach because a request for it was accepted. */
-export type Intent = { kind: 'present'; tier: TierName; hibernated: boolean } | { kind: 'removed' };
+/** `app`: the app version promised by a release or a rollback; absent until one was accepted (the configured one). */
+export type Intent = { kind: 'present'; tier: TierName; hibernated: boolean; app?: string | undefined } | { kind: 'removed' };
 
 export type Accepted = {
   at: number;
   tenantId: string;
   /** The route's operation, or 'stripe' for a webhook the service took (200). */
-  operation: 'provision' | 'update' | 'hibernate' | 'resume' | 'deprovision' | 'stripe';
+  operation: 'provision' | 'update' | 'release' | 'rollback' | 'hibernate' | 'resume' | 'deprovision' | 'stripe';
   jobId: string | null;
   intent: Intent;
   /** Which API process answered (index into the fleet's APIs), -1 for none. */

@@ -133,6 +133,15 @@ describe('buildChartValues', () => {
     expect(() => buildChartValues(input({ inactiveSlot: { ...inactiveSlot, replicas: { api: 0, web: 1 } } }))).toThrow(ZodError);
   });
 
+  it("runs the tenant's release on the active slot when it names one, PostgreSQL always the platform's", () => {
+    const next = { repository: 'ghcr.io/mechanicbuddy/api', tag: '1.5.0' };
+    const images = { api: next, web: { ...next, repository: 'ghcr.io/mechanicbuddy/web' }, migrations: { ...next, repository: 'ghcr.io/mechanicbuddy/dbup' } };
+    const values = buildChartValues(input({ images }));
+    expect(values.images).toEqual({ ...images, postgres: buildChartValues(input()).images.postgres });
+    expect(values.images.api).not.toBe(next);
+    expect(buildChartValues(input({ images: null })).images.api.tag).toBe('1.4.2');
+  });
+
   it('references the Secrets of the shared contract, never their contents', () => {
     const values = buildChartValues(input());
     const names = tenantSecretNames('acme-auto');

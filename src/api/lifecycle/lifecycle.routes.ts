@@ -23,11 +23,14 @@ export function lifecycleRoutes(baseDomain: string) {
       operationId: OPERATION_IDS.update,
       tags,
       security: BEARER_SECURITY,
-      summary: "Change a tenant's tier, custom domain or resources",
+      summary: "Change a tenant's tier, custom domain, resources or application release",
       description:
         "A preflight renders the new release first and refuses with 422 what the tenant's current state rules out " +
         '(a paid tenant into the trial tier, shrinking a volume, values the chart rejects). ' +
-        'Demo to a paid tier happens in place and clears the expiry. A failed upgrade rolls back; nothing is uninstalled.',
+        'Demo to a paid tier happens in place and clears the expiry. A failed upgrade rolls back; nothing is uninstalled. ' +
+        'A new `appVersion` on a running tenant is a blue-green switch: the release is deployed on the other slot, migrated ' +
+        "(the API's init container) and checked ready beside the serving one, then the Services switch to it; the old slot keeps " +
+        'running for the switch window (see rollback). A release that never becomes ready is abandoned and the old slot keeps serving.',
       request: {
         params: TenantIdParams,
         body: { content: { 'application/json': { schema: updateRequestSchema(baseDomain), example: UPDATE_EXAMPLE } }, required: true },
@@ -92,3 +95,20 @@ export function lifecycleRoutes(baseDomain: string) {
   };
 }
 export type LifecycleRoutes = ReturnType<typeof lifecycleRoutes>;
+
+/** `POST /api/tenants/{tenantId}/rollback`, mounted under /api/tenants beside the tenant list. */
+export const rollbackRoute = createRoute({
+  method: 'post',
+  path: '/{tenantId}/rollback',
+  operationId: OPERATION_IDS.rollback,
+  tags,
+  security: BEARER_SECURITY,
+  summary: 'Switch a tenant back to its previous release',
+  description:
+    'Inside the switch window of a blue-green release (the previous slot still running), the Services select the previous slot ' +
+    'again: no Helm upgrade and no pod start, so it completes in seconds. The slot rolled back from stays running for the rest of the ' +
+    'window, so calling it again switches forward. Refused with 409 when there is no window (none open, already closed, a switch still ' +
+    'in progress, or the tenant hibernated); a slot that is not ready fails the job and nothing is switched.',
+  request: { params: TenantIdParams },
+  responses: { 202: accepted, ...problems },
+});

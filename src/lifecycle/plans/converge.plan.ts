@@ -9,7 +9,9 @@ import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
 import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
-import { FIRST_SLOT } from '../../domain/chart-values.ts';
+import { FIRST_SLOT } from '../../domain/slots.ts';
+import { appVersionOf } from '../../domain/tenant-version.ts';
+import { pendingSwitch, stagedLayout, type PendingSwitch } from '../blue-green.ts';
 
 export type ConvergeResult = {
   tenantId: string;
@@ -39,11 +41,14 @@ export function convergeSteps(
   const { config, tenants, workloads, helm } = deps;
   const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const t = config.timeouts;
-  // Every tenant runs on its first slot until blue-green upgrades record another one.
-  const names = tenantObjectNames(job.tenantId, FIRST_SLOT);
   let tenant: TenantRecord | undefined;
+  // A new release on a running tenant is a blue-green switch: staged on the other slot first.
+  let pending: PendingSwitch | undefined;
+  // The slot whose Deployments must become ready: the one the desired state serves from.
+  let names = tenantObjectNames(job.tenantId, FIRST_SLOT);
   let valuesYaml = '';
   let values: ReturnType<typeof tenantChartValues>['values'] | undefined;
+  let settled: ReturnType<typeof tenantChartValues> | undefined;
   const gone = () => tenant === undefined;
   const wait = (seconds: number, note: (m: string, l?: 'debug') => Promise<void>, signal: AbortSignal) => ({
     timeoutMs: seconds * 1000,
@@ -63,7 +68,10 @@ export function convergeSteps(
         await tenants.ensureAccess(job.tenantId, signal);
         await recordMarker(tenants, job.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
         const d = tenant.desired;
-        return `desired: tier ${d.tier}, ${d.hibernated ? 'hibernated' : 'running'}, domain ${d.customDomain ?? 'none'}`;
+        pending = pendingSwitch(config.platform.images, tenant);
+        names = tenantObjectNames(job.tenantId, d.slot ?? FIRST_SLOT);
+        const release = pending ? `; switching from ${pending.from} to ${pending.to} (${appVersionOf(pending.next)})` : '';
+        return `desired: tier ${d.tier}, ${d.hibernated ? 'hibernated' : 'running'}, domain ${d.customDomain ?? 'none'}${release}`;
       },
     },
     {
@@ -71,7 +79,9 @@ export function convergeSteps(
       timeoutSeconds: t.defaultStep,
       async run({ note, signal }) {
         if (!tenant) return 'skipped';
-        const built = tenantChartValues(config, { tenantId: tenant.tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired);
+        settled = tenantChartValues(config, tenant, tenant.desired);
+        // Staged: the serving slot renders exactly as it runs, so deploying the new one changes nothing that serves.
+        const built = pending ? tenantChartValues(config, tenant, tenant.desired, stagedLayout(pending)) : settled;
         valuesYaml = built.yaml;
         values = built.values;
         const v = built.values;
@@ -158,6 +168,24 @@ export function convergeSteps(
         },
       }),
     ),
+    {
+      name: 'switch-traffic',
+      timeoutSeconds: t.deployChart,
+      async run({ signal }) {
+        if (!tenant || !pending) return 'no blue-green switch';
+        // Only the Services' selectors change: both slots' Deployments render as they run now.
+        const release = await helm.upgradeInstall({
+          release: job.release,
+          namespace: job.namespace,
+          chart: config.platform.chart,
+          values: settled!.yaml,
+          signal,
+        });
+        result.release = { name: release.name, revision: release.revision };
+        await recordRunningVersion(tenants, job.tenantId, runningVersionOf(release, settled!.values, settled!.yaml, deps.now?.() ?? new Date()));
+        return `the Services select ${pending.to} (${appVersionOf(pending.next)}); ${pending.from} keeps running for the switch window (revision ${release.revision})`;
+      },
+    },
     {
       name: 'record-result',
       timeoutSeconds: t.defaultStep,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Slot } from '../../domain/chart-values.ts';
+import type { Slot } from '../../domain/slots.ts';
 import type { Config } from '../../config/config.schema.ts';
 import type { HelmClient } from '../../helm/helm-client.ts';
 import type { DomainClaims } from '../../kubernetes/domain-claims.ts';
@@ -22,8 +22,11 @@ export type OperationDeps = {
 
 /**
  * Kubernetes object names the tenant chart renders (charts/mechanicbuddy-tenant/templates): the
- * database, and the API and Web Deployments of one blue-green slot.
+ * database, and the API and Web Deployments of one blue-green slot; the Services the Ingress routes
+ * to (slotServiceNames) select one slot.
  */
+export const slotServiceNames = (tenantId: string) => [`${tenantId}-api`, `${tenantId}-web`];
+
 export function tenantObjectNames(tenantId: string, slot: Slot) {
   return { database: `${tenantId}-postgres`, api: `${tenantId}-api-${slot}`, web: `${tenantId}-web-${slot}` };
 }

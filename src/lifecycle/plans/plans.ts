@@ -1,4 +1,5 @@
 import type { ConvergeJob, DeprovisionJob, JobName, ProvisionJob } from '../../jobs/job-catalog.ts';
+import { abandonRollback, abandonSwitch } from '../blue-green.ts';
 import { rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { recordMarker } from '../markers.ts';
@@ -8,6 +9,7 @@ import { convergeSteps } from './converge.plan.ts';
 import { deprovisionSteps } from './deprovision.plan.ts';
 import type { OperationDeps } from './plan-deps.ts';
 import { provisionSteps } from './provision.plan.ts';
+import { rollbackSteps } from './rollback.plan.ts';
 
 export type TenantPayload = ProvisionJob | DeprovisionJob | ConvergeJob;
 
@@ -22,6 +24,8 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
     case 'hibernate':
     case 'resume':
       return convergeSteps(deps, jobId, name, payload, result);
+    case 'rollback':
+      return rollbackSteps(deps, jobId, payload, result);
   }
 }
 
@@ -29,7 +33,8 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
  * Undoes what a job that will not be retried left behind, while still holding the tenant's lease.
  * A provision that never deployed is removed (unless kept for inspection; see removal.ts); a change
  * to a live tenant goes back to its last deployed revision and is never uninstalled, so no database
- * or volume is lost to a failed job. `signal` bounds the Helm calls (the caller gives it a deadline).
+ * or volume is lost to a failed job. A failed blue-green switch leaves the serving slot serving and
+ * removes the staged one. `signal` bounds the Helm calls (the caller gives it a deadline).
  */
 export async function compensate(
   deps: OperationDeps,
@@ -44,7 +49,11 @@ export async function compensate(
   let done = 'kept for inspection';
   if (name === 'update' || name === 'hibernate' || name === 'resume') {
     done = (await rollBackToLastDeployed(deps.helm, ref.release, ref.namespace, signal)) ?? 'release left as it was (deployed, or never deployed)';
+    // A blue-green switch that did not happen is given up, so the sweep does not stage it for ever.
+    const abandoned = await abandonSwitch(deps, ref, jobId, signal);
+    if (abandoned) done = `${done}; ${abandoned}`;
   }
+  if (name === 'rollback') done = (await abandonRollback(deps, ref, jobId, signal)) ?? 'nothing to undo';
   await recordMarker(deps.tenants, ref.tenantId, { type: name, jobId, state: 'failed', at: new Date().toISOString(), ...failure });
   return done;
 }

@@ -11,7 +11,7 @@ import { callOptions } from '../../kubernetes/kube-call.ts';
 import { recordMarker } from '../markers.ts';
 import { tenantRef } from '../tenant-ref.ts';
 import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
-import { FIRST_SLOT } from '../../domain/chart-values.ts';
+import { FIRST_SLOT } from '../../domain/slots.ts';
 
 /** What a finished provision reports (the seed's TenantProvisioningResult, minus any password). */
 export type ProvisionResult = {

@@ -3,7 +3,9 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { releaseFor } from '../../domain/tenant-id.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
-import { requestRepair, type LifecycleDeps } from '../../lifecycle/intake.ts';
+import { requestCloseWindow, requestRepair, type LifecycleDeps } from '../../lifecycle/intake.ts';
+import { windowExpired } from '../../lifecycle/blue-green.ts';
+import { IntentLapsedError } from '../../lifecycle/errors.ts';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { CNPG_HIBERNATION, type CnpgCluster } from '../../kubernetes/readiness.ts';
 import type { WorkloadCache } from '../../kubernetes/workload-cache.ts';
@@ -21,7 +23,7 @@ import type { FleetTarget } from '../../domain/tenant-version.ts';
 import { configuredTarget } from '../../helm/chart-version.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { countDrift, emptyDriftReport, versionDrift, type VersionDriftReport } from './version-drift.ts';
-import { FIRST_SLOT } from '../../domain/chart-values.ts';
+import { FIRST_SLOT } from '../../domain/slots.ts';
 
 export type ReconcileDeps = LifecycleDeps & {
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
@@ -43,6 +45,8 @@ export type ReconcileReport = {
   requeued: string[];
   retried: string[];
   repaired: Array<{ tenantId: string; reason: string }>;
+  /** Tenants whose blue-green switch window ended: an update scales the previous slot away. */
+  windowsClosed: string[];
   /** Namespaces from before the lookup index that this sweep labelled (tenant-index.ts). */
   reindexed: number;
   /** Tenants not on their target version: reported only; moving them is a rollout's job, not the sweep's. */
@@ -70,7 +74,8 @@ function workloadShape(db: CnpgCluster | undefined, api: V1Deployment | undefine
  * release and the three objects are read.
  */
 async function driftOf(deps: ReconcileDeps, t: TenantRecord, expected: ExpectedShape, now: Date, stuckAfterSeconds: number): Promise<string | undefined> {
-  const names = tenantObjectNames(t.tenantId, FIRST_SLOT);
+  // The desired slot: a switch not yet made shows as its Deployments missing, and is converged.
+  const names = tenantObjectNames(t.tenantId, t.desired.slot ?? FIRST_SLOT);
   const readRelease = () => latestReleaseRecord(deps.kube.core, t.namespace, releaseFor(deps.config.platform.releasePrefix, t.tenantId));
   const cache = deps.workloadCache?.following() ? deps.workloadCache : undefined;
   if (cache) {
@@ -101,7 +106,8 @@ async function driftOf(deps: ReconcileDeps, t: TenantRecord, expected: ExpectedS
 export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileReport> {
   const now = deps.now?.() ?? new Date();
   const { lostIntentAfterSeconds, stuckAfterSeconds, tenantsAtOnce } = deps.config.provisioning.reconcile;
-  const report: ReconcileReport = { checked: 0, requeued: [], retried: [], repaired: [], reindexed: 0, versionDrift: emptyDriftReport() };
+  const report: ReconcileReport = { checked: 0, requeued: [], retried: [], repaired: [], windowsClosed: [], reindexed: 0, versionDrift: emptyDriftReport() };
+  const { windowSeconds } = deps.config.provisioning.blueGreen;
   const target = (deps.fleetTarget ?? configuredTarget(deps.config.platform))();
   try {
     // One empty list once every namespace is labelled; until then lookups also walk the unlabelled.
@@ -122,6 +128,16 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
         return;
       }
       if (t.terminating || t.operation?.state === 'failed' || (await deps.leases.holder(t.tenantId)) !== undefined) return;
+      if (windowExpired(t, now, windowSeconds)) {
+        // One job per window: its id names the deploy the window is counted from.
+        const jobId = `close-window-${t.tenantId}-${Date.parse(t.running!.at)}`;
+        const closed = await requestCloseWindow(deps, t.tenantId, { jobId, now, windowSeconds }).catch((error: unknown) => {
+          if (error instanceof IntentLapsedError) return undefined;
+          throw error;
+        });
+        if (closed) report.windowsClosed.push(t.tenantId);
+        return;
+      }
       const v = tenantChartValues(deps.config, { tenantId: t.tenantId, companyName: t.companyName, expiresAt: t.expiresAt }, t.desired).values;
       const expected: ExpectedShape = {
         hibernated: v.hibernated,
@@ -150,6 +166,7 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
       'reconcile: tenants off their target version (reported, not repaired: a rollout moves them)',
     );
   }
-  if (report.requeued.length + report.retried.length + report.repaired.length + report.reindexed > 0) deps.logger.info(report, 'reconcile sweep acted');
+  if (report.requeued.length + report.retried.length + report.repaired.length + report.windowsClosed.length + report.reindexed > 0)
+    deps.logger.info(report, 'reconcile sweep acted');
   return report;
 }

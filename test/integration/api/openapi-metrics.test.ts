@@ -47,6 +47,7 @@ describe('/openapi.json', () => {
         'POST /api/provisioning/{tenantId}/deprovision',
         'POST /api/provisioning/{tenantId}/hibernate',
         'POST /api/provisioning/{tenantId}/resume',
+        'POST /api/tenants/{tenantId}/rollback',
         'POST /api/webhooks/stripe',
         'PUT /api/provisioning/{tenantId}',
         'PUT /api/provisioning/{tenantId}/pin',

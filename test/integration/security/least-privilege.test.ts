@@ -18,14 +18,16 @@ import { startStack, type Stack } from './support/stack.ts';
 // Least privilege, end to end. charts/tenant-provisioner is installed on the RBAC sandbox and the
 // whole service (API and worker, Helm included) runs with a kubeconfig holding a TokenRequest token
 // of its ServiceAccount, with platform.tenantAccess set, as the chart's pods would. The lifecycle a
-// customer goes through (provision, update to a backup tier, hibernate, resume, deprovision) passes;
+// customer goes through (provision, update to a backup tier, a blue-green release and its rollback,
+// hibernate, resume, deprovision) passes;
 // removing any one rule of the tenant ClusterRole makes it fail; and that identity still cannot
 // delete kube-system, list Secrets cluster-wide or bind a ClusterRole. provisioner-chart.test.ts
 // covers the chart's pods and the wider refusal matrix with hand-made calls; this is the service's
 // own code under the same identity.
 const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
-const OPERATIONS = ['provision', 'update', 'hibernate', 'resume', 'deprovision'] as const;
+// `release` is an update to a new app version (a blue-green switch); `rollback` switches the Services back.
+const OPERATIONS = ['provision', 'update', 'release', 'rollback', 'hibernate', 'resume', 'deprovision'] as const;
 /**
  * KNOWN DEFECT, reported for removal from charts/tenant-provisioner/templates/rbac-tenant.yaml (and
  * its README table): read rules no code path uses, so removing them breaks nothing. This list is a
@@ -88,9 +90,11 @@ async function lifecycle(label: string): Promise<Outcome> {
     const path =
       op === 'provision'
         ? '/api/provisioning/provision'
-        : op === 'update'
+        : op === 'update' || op === 'release'
           ? `/api/provisioning/${outcome.tenantId}`
-          : `/api/provisioning/${outcome.tenantId}/${op}`;
+          : op === 'rollback'
+            ? `/api/tenants/${outcome.tenantId}/rollback`
+            : `/api/provisioning/${outcome.tenantId}/${op}`;
     const body =
       op === 'provision'
         ? {
@@ -102,8 +106,10 @@ async function lifecycle(label: string): Promise<Outcome> {
           }
         : op === 'update'
           ? { subscriptionTier: 'enterprise' }
-          : undefined;
-    const accepted = await call(path, { method: op === 'update' ? 'PUT' : 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
+          : op === 'release'
+            ? { appVersion: 'v2' }
+            : undefined;
+    const accepted = await call(path, { method: op === 'update' || op === 'release' ? 'PUT' : 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
     if (accepted.status !== 202) return { ...outcome, failed: `${op} refused at intake: ${accepted.status} ${accepted.text.slice(0, 300)}` };
     const { tenantId, links } = JSON.parse(accepted.text) as { tenantId: string; links: { events: string } };
     outcome.tenantId = tenantId;
@@ -155,7 +161,7 @@ async function claimPath(label: string): Promise<string> {
 const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
 
 describe("least privilege: the service as the provisioner chart's ServiceAccount", () => {
-  it('provisions, updates to a backup tier, hibernates, resumes and deprovisions a tenant', async () => {
+  it('provisions, updates to a backup tier, releases a new version blue-green, rolls it back, hibernates, resumes and deprovisions a tenant', async () => {
     const outcome = await lifecycle('full');
     expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS] });
     // Nothing it tried was refused, even where a refusal would have been tolerated.

@@ -137,7 +137,8 @@ describe('secret canary', () => {
     expect(failedTranscript).toMatch(/"step":"deploy-chart".*cannot be imported/);
     transcripts.push({ where: `SSE ${failing.jobId} (failed provision)`, text: failedTranscript });
 
-    // 2. A tenant through its life: provision, update (tier and custom domain), hibernate, resume.
+    // 2. A tenant through its life: provision, update (tier and custom domain), a blue-green release and
+    // its rollback, hibernate, resume.
     const tenant = await accept('/api/provisioning/provision', {
       method: 'POST',
       body: JSON.stringify({
@@ -161,6 +162,8 @@ describe('secret canary', () => {
         `/api/provisioning/${tenant.tenantId}`,
         { method: 'PUT', body: JSON.stringify({ subscriptionTier: 'enterprise', customDomain: 'shop.canary-garage.test' }) },
       ],
+      ['release', `/api/provisioning/${tenant.tenantId}`, { method: 'PUT', body: JSON.stringify({ appVersion: 'canary-v2' }) }],
+      ['rollback', `/api/tenants/${tenant.tenantId}/rollback`, { method: 'POST' }],
       ['hibernate', `/api/provisioning/${tenant.tenantId}/hibernate`, { method: 'POST' }],
       ['resume', `/api/provisioning/${tenant.tenantId}/resume`, { method: 'POST' }],
     ] as const) {
@@ -171,7 +174,7 @@ describe('secret canary', () => {
       await call(`/api/jobs/${accepted.jobId}`);
     }
     // Backup tiers get a copy of the platform's object-store credentials: not tenant secrets, and not generated.
-    // Nothing was rotated by the update, hibernation or resumption.
+    // Nothing was rotated by the update, the release, the rollback, hibernation or resumption.
     expect(await secretsOf(tenant.namespace, tenant.tenantId)).toEqual(expect.arrayContaining(canaries.slice(5)));
 
     // 3. Reads and refusals: job views, status, a refused update, unknown tenants, a bad token, Bull Board, metrics.

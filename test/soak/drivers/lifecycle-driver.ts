@@ -12,10 +12,14 @@ const THINK_MS: [number, number] = [8_000, 30_000];
 const PROVISION_TIERS: readonly TierName[] = ['free', 'free', 'demo', 'demo', 'professional', 'enterprise'];
 // Downgrades (a smaller volume) and moves into the trial tier are refused with 422: normal refusals.
 const UPDATE_TIERS: readonly TierName[] = ['free', 'professional', 'professional', 'enterprise', 'demo'];
-const OPERATIONS = ['update', 'update', 'update', 'hibernate', 'hibernate', 'resume', 'resume', 'deprovision'] as const;
+// `release`: an update to a new app version, a blue-green switch on a running tenant; `rollback`
+// switches back inside the window (409 without one: a normal refusal).
+const OPERATIONS = ['update', 'update', 'update', 'release', 'release', 'rollback', 'hibernate', 'hibernate', 'resume', 'resume', 'deprovision'] as const;
 
 type Operation = Accepted['operation'];
-type Slot = { index: number; rng: Random; generation: number; tenantId: string | null; desired: { tier: TierName; hibernated: boolean } };
+type Desired = { tier: TierName; hibernated: boolean; app?: string | undefined };
+/** `window`: the app version a rollback goes back to, while a release's switch window is open as far as this client knows. */
+type Slot = { index: number; rng: Random; generation: number; tenantId: string | null; desired: Desired; window?: { app: string | undefined } | undefined };
 
 /**
  * About 30 tenant slots, each one tenant at a time through provision, tier changes, hibernate,
@@ -48,7 +52,7 @@ async function request(ctx: DriverContext, slot: Slot, operation: Operation, pat
   const headers: Record<string, string> = init.body === undefined ? {} : { 'content-type': 'application/json' };
   if (init.key) headers['idempotency-key'] = init.key;
   const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-  const method = operation === 'update' ? 'PUT' : 'POST';
+  const method = operation === 'update' || operation === 'release' ? 'PUT' : 'POST';
   // A provision retried while its first attempt is still being handled is told 409 with Retry-After.
   const retry = (o: Outcome) => transient(o) || (operation === 'provision' && o.status === 409 && o.headers.has('retry-after'));
   const { final, lostAnswer } = await withRetries(ctx, slot.rng, () => send(ctx, slot.rng, path, { method, ...(body ? { body } : {}), headers }), retry);
@@ -68,6 +72,7 @@ async function provision(ctx: DriverContext, slot: Slot): Promise<void> {
   const tenantId = `lc${String(index).padStart(2, '0')}-${slot.generation}-${rng.int(0, 0xffffff).toString(16).padStart(6, '0')}`;
   slot.tenantId = tenantId;
   slot.desired = { tier, hibernated: false };
+  slot.window = undefined;
   const body = {
     companyName: `Soak Lifecycle ${index}`,
     ownerEmail: `owner${index}@soak.example`,
@@ -87,15 +92,35 @@ async function change(ctx: DriverContext, slot: Slot, operation: (typeof OPERATI
   const base = `/api/provisioning/${slot.tenantId}`;
   if (operation === 'deprovision') return retire(ctx, slot);
   const next = { ...slot.desired };
+  let window = slot.window;
   let body: unknown;
   if (operation === 'update') body = { subscriptionTier: (next.tier = slot.rng.pick(UPDATE_TIERS)) };
-  else next.hibernated = operation === 'hibernate';
-  const path = operation === 'update' ? base : `${base}/${operation}`;
+  else if (operation === 'release') {
+    body = { appVersion: (next.app = `soak-${slot.rng.int(1, 6)}`) };
+    // Hibernated, the release changes images in place: no window to roll back in.
+    window = next.hibernated || next.app === slot.desired.app ? window : { app: slot.desired.app };
+  } else if (operation === 'rollback') {
+    // A demo tenant's trial may expire and be hibernated by the sweep unseen: then what the window holds is not this client's to know.
+    next.app = slot.desired.tier === 'demo' ? undefined : window?.app;
+    window = { app: slot.desired.app };
+  } else next.hibernated = operation === 'hibernate';
+  const path =
+    operation === 'update' || operation === 'release' ? base : operation === 'rollback' ? `/api/tenants/${slot.tenantId}/rollback` : `${base}/${operation}`;
   const done = await request(ctx, slot, operation, path, { kind: 'present', ...next }, body === undefined ? {} : { body });
   if (done.accepted) {
     slot.desired = next;
-    return followUp(ctx, slot, done.jobId);
+    slot.window = window;
+    if (operation !== 'release' && operation !== 'rollback') return followUp(ctx, slot, done.jobId);
+    // A switch is followed to its end, so the next request never overlaps it; one that failed was
+    // given up by the service (the serving slot kept), which leaves this client unsure of the version.
+    if ((await awaitJob(ctx, slot.rng, done.jobId, 180_000)) !== 'completed') {
+      slot.desired = { ...next, app: undefined };
+      slot.window = undefined;
+    }
+    return;
   }
+  // No window (never released, hibernated, a switch still under way): the rollback is refused, nothing changes.
+  if (operation === 'rollback' && done.status === 409) return;
   if (done.ambiguous) return retire(ctx, slot);
   // 404: the tenant is gone (a failed provision was compensated); 409: someone else is removing it.
   if (done.status === 404) slot.tenantId = null;

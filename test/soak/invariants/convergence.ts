@@ -16,6 +16,8 @@ function mismatch(intent: Intent, view: TenantView | undefined): string | undefi
   if (release?.status !== 'deployed') return `release ${release ? `revision ${release.revision} ${release.status}` : 'missing'}`;
   if (!view.database) return 'no database';
   if (view.database.hibernated !== intent.hibernated) return `database ${view.database.hibernated ? '' : 'not '}hibernated`;
+  if (intent.app !== undefined && view.record.running?.app !== intent.app)
+    return `running app ${view.record.running?.app ?? 'unknown'}, promised ${intent.app}`;
   return undefined;
 }
 
@@ -48,7 +50,7 @@ export async function checkConvergence(
     // that hibernation, and the client that sent it could not know. Only a later hibernate, resume
     // or billing decision makes the hibernation a promise again.
     const expiredAt = ledger.expired.get(tenantId);
-    const hibernationSaid = accepted.some((a) => expiredAt !== undefined && a.at > expiredAt && a.operation !== 'update');
+    const hibernationSaid = accepted.some((a) => expiredAt !== undefined && a.at > expiredAt && a.operation !== 'update' && a.operation !== 'release');
     if (expiredAt !== undefined && !hibernationSaid && latest.intent.kind === 'present')
       allowed.push({ ...latest.intent, hibernated: !latest.intent.hibernated });
     const reasons = allowed.map((intent) => mismatch(intent, view));

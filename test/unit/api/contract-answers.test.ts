@@ -93,6 +93,7 @@ describe('links and examples', () => {
       'hibernateTenant',
       'pinTenantVersion',
       'resumeTenant',
+      'rollbackTenant',
       'unpinTenantVersion',
       'updateTenant',
     ]);

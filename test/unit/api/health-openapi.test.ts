@@ -54,6 +54,7 @@ describe('/openapi.json and /docs', () => {
       '/api/provisioning/{tenantId}/resume',
       '/api/provisioning/{tenantId}/status',
       '/api/tenants',
+      '/api/tenants/{tenantId}/rollback',
       '/healthz',
       '/readyz',
     ]);

@@ -28,13 +28,14 @@ describe('tenant versions', () => {
       description: '',
       chart: { name: 'mb-tenant', version: '0.3.1', appVersion: 'x' },
     };
-    const running = runningVersionOf(release, { images: images('v2') }, 'a: 1\n', new Date('2026-03-01T00:00:00Z'));
+    const running = runningVersionOf(release, { images: images('v2'), activeSlot: 'green' }, 'a: 1\n', new Date('2026-03-01T00:00:00Z'));
     expect(running).toEqual({
       chart: { name: 'mb-tenant', version: '0.3.1' },
       app: 'v2',
       images: { api: 'ghcr.io/mb/api:v2', web: 'ghcr.io/mb/web:v2', migrations: 'ghcr.io/mb/dbup:v2', postgres: 'ghcr.io/cloudnative-pg/postgresql:17.5' },
       valuesHash: valuesHash('a: 1\n'),
       revision: 4,
+      slot: 'green',
       at: '2026-03-01T00:00:00.000Z',
     });
     expect(valuesHash('a: 1\n')).toMatch(/^sha256:[0-9a-f]{64}$/);

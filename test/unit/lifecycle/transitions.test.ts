@@ -15,9 +15,10 @@ describe('the lifecycle transitions', () => {
 
   it('have a verdict for every phase and operation; a tenant being removed accepts only its own removal again', () => {
     for (const phase of TENANT_PHASES)
-      expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual(['deprovision', 'hibernate', 'pin', 'provision', 'resume', 'update']);
+      expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual(['deprovision', 'hibernate', 'pin', 'provision', 'resume', 'rollback', 'update']);
     const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
-    expect(['update', 'hibernate', 'resume', 'provision', 'pin'].map((op) => intakeVerdict(removing, op as never))).toEqual([
+    expect(['update', 'hibernate', 'resume', 'rollback', 'provision', 'pin'].map((op) => intakeVerdict(removing, op as never))).toEqual([
+      'refuse',
       'refuse',
       'refuse',
       'refuse',

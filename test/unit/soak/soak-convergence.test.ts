@@ -68,6 +68,27 @@ describe('the soak convergence check', () => {
     expect(ledger.violations.map((v) => v.detail.split(':')[0])).toEqual(['a', 'b', 'c']);
   });
 
+  it('holds a tenant to the app version a release or rollback promised, and checks none before one', async () => {
+    const ledger = new Ledger();
+    const running = (app: string) => ({
+      chart: { name: 'c', version: '0.2.0' },
+      app,
+      images: {},
+      valuesHash: 'sha256:0',
+      revision: 2,
+      at: new Date().toISOString(),
+    });
+    ledger.accept(accepted('rel', 'release', { kind: 'present', tier: 'free', hibernated: false, app: 'v2' }));
+    ledger.accept(accepted('back', 'rollback', { kind: 'present', tier: 'free', hibernated: false, app: 'v1' }));
+    ledger.accept(accepted('plain', 'provision', { kind: 'present', tier: 'free', hibernated: false }));
+    const at = (id: string, app: string) => {
+      const v = view(id);
+      return [id, { ...v, record: { ...v.record!, running: running(app) } }] as const;
+    };
+    await checkConvergence(ledger, new Map([at('rel', 'v1'), at('back', 'v1'), at('plain', 'v9')]), noFailure);
+    expect(ledger.violations.map((v) => v.detail)).toEqual([expect.stringMatching(/^rel: running app v1, promised v2/)]);
+  });
+
   it('takes a failed provision that says why, an ambiguous intent as it or the one before, and an expired trial as removed', async () => {
     const ledger = new Ledger();
     ledger.accept(accepted('failed', 'provision', { kind: 'present', tier: 'free', hibernated: false }));
