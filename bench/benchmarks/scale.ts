@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
-import { MAINTENANCE_QUEUE, type SweepName } from '../../src/jobs/sweep-catalog.ts';
+import { MAINTENANCE_QUEUE } from '../../src/jobs/sweep-catalog.ts';
+import type { MeasuredSweep } from '../lib/scale-figures.ts';
 import { prepareBare, runBare } from '../lib/bare.ts';
 import {
   BENCH_CONFIG_BASE,
@@ -151,7 +152,7 @@ export async function scale(): Promise<BenchResult> {
       redisUsedMemoryMB: round(Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / MB, 2),
     };
   };
-  const sweeps = async (): Promise<Record<SweepName, SweepRun>> => ({
+  const sweeps = async (): Promise<Record<MeasuredSweep, SweepRun>> => ({
     'expiry-sweep': await runSweep(maintenance, 'expiry-sweep', worker.metricsUrl),
     'reconcile-sweep': await runSweep(maintenance, 'reconcile-sweep', worker.metricsUrl),
   });

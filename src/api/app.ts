@@ -24,6 +24,8 @@ import { createOnError, notFoundHandler } from './errors/problem.handlers.ts';
 import { createHealthRouter } from './health/health.router.ts';
 import { createJobsRouter } from './jobs/jobs.router.ts';
 import { createLifecycleRouter } from './lifecycle/lifecycle.router.ts';
+import { createRolloutsRouter } from './rollouts/rollouts.router.ts';
+import type { RolloutDeps } from '../lifecycle/rollouts.ts';
 import { limitBody } from './middleware/body-limit.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
@@ -60,6 +62,8 @@ export type ApiServices = {
   provisioning: ProvisioningService;
   /** The lifecycle intake's dependencies: update, hibernate and resume. */
   lifecycle: LifecycleDeps;
+  /** Fleet rollouts: planned here, moved by the worker's rollout sweep, both through the lifecycle intake. */
+  rollouts: RolloutDeps;
   /** Mounted at /api/webhooks unless undefined; null answers 503 (no webhook secret configured). */
   stripeWebhook: StripeWebhook | null | undefined;
   reads: ApiReads;
@@ -124,6 +128,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     ),
   );
   app.route('/api/tenants', createTenantsRouter({ registry: reads.registry, lifecycle: services.lifecycle }, guard));
+  app.route('/api/rollouts', createRolloutsRouter(services.rollouts, guard));
   app.route('/api/fleet', createFleetRouter({ registry: reads.registry, target: reads.fleetTarget }, guard));
   app.route(
     '/api/jobs',

@@ -63,6 +63,7 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
     logger,
     registry: shared.registry,
     claims: shared.claims,
+    rollouts: shared.rollouts,
     workloads: shared.workloads,
     helm: shared.helm,
     kube: shared.kube,

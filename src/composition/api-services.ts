@@ -13,6 +13,7 @@ import type { JobHistory } from '../jobs/job-history.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
 import type { DomainClaims } from '../kubernetes/domain-claims.ts';
+import type { RolloutStore } from '../kubernetes/rollout-store.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -31,6 +32,8 @@ export type ApiAdapters = {
   registry: TenantStore;
   /** Custom-domain ownership: claimed by the intake, read by validate. */
   claims: Pick<DomainClaims, 'claim' | 'release' | 'owner'>;
+  /** Fleet rollouts, recorded in the cluster (rollout-store.ts). */
+  rollouts: RolloutStore;
   /** Only readDatabase and readDeployment are used (status, update preflight). */
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
   /** status (tenant status), version (validate) and template (the update preflight): the API never installs anything. */
@@ -114,6 +117,7 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
     rateLimiter,
     provisioning,
     lifecycle,
+    rollouts: { ...lifecycle, tenants: registry, rollouts: adapters.rollouts, workloads: adapters.workloads, logger: adapters.logger, now },
     stripeWebhook,
     reads: {
       registry,

@@ -2,6 +2,7 @@ import type { Config } from '../config/config.schema.ts';
 import { createHelmClient } from '../helm/helm-client.ts';
 import { createJobHistory } from '../jobs/job-history.ts';
 import { createDomainClaims } from '../kubernetes/domain-claims.ts';
+import { createRolloutStore } from '../kubernetes/rollout-store.ts';
 import { createKubernetes } from '../kubernetes/kube-client.ts';
 import { createTenantStore } from '../kubernetes/tenant-store.ts';
 import { createTenantWorkloads } from '../kubernetes/tenant-workloads.ts';
@@ -34,6 +35,7 @@ export function createSharedServices(config: Config, env: NodeJS.ProcessEnv, rel
   });
   const workloads = createTenantWorkloads(kube);
   const claims = createDomainClaims(kube.core, { namespace: config.platform.claimsNamespace, tenantNamespace: registry.namespaceOf });
+  const rollouts = createRolloutStore(kube.core, config.platform.claimsNamespace, config.platform.namespacePrefix);
   const helm = createHelmClient({
     binary: config.helm.binary,
     kubeconfig: config.kubernetes.source === 'kubeconfig' ? config.kubernetes.kubeconfig : undefined,
@@ -46,6 +48,6 @@ export function createSharedServices(config: Config, env: NodeJS.ProcessEnv, rel
   releasers.add('history redis', () => historyRedis.quit());
   const redisCheck = redisWriteProbe(historyRedis, config.queue.prefix);
   const history = createJobHistory(historyRedis, { prefix: config.queue.prefix });
-  return { config, logger, metrics, outages, kube, registry, claims, workloads, helm, historyRedis, history };
+  return { config, logger, metrics, outages, kube, registry, claims, rollouts, workloads, helm, historyRedis, history };
 }
 export type SharedServices = ReturnType<typeof createSharedServices>;

@@ -20,7 +20,7 @@ import type { SharedServices } from './shared-services.ts';
 
 /** The operations worker and the sweeper (expiry, reconcile), drained first on shutdown. */
 export function startWorkers(shared: SharedServices, releasers: Releasers, env: NodeJS.ProcessEnv): { operations: Queue } {
-  const { config, logger, kube, registry, claims, workloads, helm, history, historyRedis, metrics, outages } = shared;
+  const { config, logger, kube, registry, claims, rollouts, workloads, helm, history, historyRedis, metrics, outages } = shared;
   const prefix = config.queue.prefix;
   const connection = redisConnection(config.redis, 'durable');
   reportRedis(connection, 'redis (worker)', outages.redis);
@@ -64,6 +64,7 @@ export function startWorkers(shared: SharedServices, releasers: Releasers, env: 
       workloadCache,
       metrics,
       fleetTarget: configuredTarget(config.platform),
+      rollouts,
     },
     { connection, prefix, redisOutage: outages.redis, outages: Object.values(outages) },
   );

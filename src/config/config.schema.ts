@@ -92,6 +92,11 @@ export const Config = z
             ),
           })
           .describe('Blue-green releases'),
+        rollouts: z
+          .strictObject({
+            tickSeconds: seconds('How often one replica moves every running rollout a step (a BullMQ job scheduler)'),
+          })
+          .describe('Fleet rollouts (POST /api/rollouts)'),
       })
       .describe('Provisioning and lifecycle policy'),
     queue: z

@@ -120,3 +120,16 @@ export class ChangeRejectedError extends ValidationError {
     this.tenantId = tenantId;
   }
 }
+
+/** No rollout by that id. */
+export class RolloutNotFoundError extends NotFoundError {
+  override readonly name: string = 'RolloutNotFoundError';
+  constructor(rolloutId: string) {
+    super(`No rollout ${rolloutId}`);
+  }
+}
+
+/** The rollout's state does not allow the request (resuming one that is not paused, pausing one that ended). */
+export class RolloutConflictError extends ConflictError {
+  override readonly name: string = 'RolloutConflictError';
+}

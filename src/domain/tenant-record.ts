@@ -55,7 +55,7 @@ export const OperationType = z.enum(OPERATION_TYPES);
 export type OperationType = z.infer<typeof OperationType>;
 
 /** Who asked for an operation, as far as the lifecycle needs to know. */
-export const OperationReason = z.enum(['api', 'billing', 'expiry', 'reconcile']);
+export const OperationReason = z.enum(['api', 'billing', 'expiry', 'reconcile', 'rollout']);
 export type OperationReason = z.infer<typeof OperationReason>;
 
 /** The last operation asked of a tenant and how it went, so status can tell provisioning from failed. */

@@ -12,6 +12,8 @@ export const SWEEP_CATALOG = {
   'expiry-sweep': z.strictObject({}),
   /** Compares desired with observed state and re-enqueues lost intents and repairs. */
   'reconcile-sweep': z.strictObject({}),
+  /** Moves every running rollout one step: settles its wave, bakes, starts tenants up to maxParallel. */
+  'rollout-sweep': z.strictObject({}),
 } as const;
 export type SweepName = keyof typeof SWEEP_CATALOG;
 export const isSweepName = (name: string): name is SweepName => name in SWEEP_CATALOG;

@@ -12,6 +12,7 @@ export async function scheduleSweeps(queue: Queue, config: Pick<Config, 'provisi
   const every: Record<SweepName, number> = {
     'expiry-sweep': config.provisioning.expiry.sweepSeconds * 1000,
     'reconcile-sweep': config.provisioning.reconcile.sweepSeconds * 1000,
+    'rollout-sweep': config.provisioning.rollouts.tickSeconds * 1000,
   };
   for (const [name, ms] of Object.entries(every) as Array<[SweepName, number]>) {
     await queue.upsertJobScheduler(

@@ -4,6 +4,7 @@ import type { OutageReporter } from '../observability/outage-reporter.ts';
 import { workerErrorListener, type RedisOutageListener } from './worker-errors.ts';
 import { sweepExpired } from './sweeps/expiry-sweep.ts';
 import { reconcileTenants, type ReconcileDeps } from './sweeps/reconcile-sweep.ts';
+import { tickRollouts, type RolloutDeps } from '../lifecycle/rollouts.ts';
 
 /**
  * Runs the sweep jobs the schedulers produce, one at a time per process. A sweep only reads the
@@ -21,7 +22,7 @@ export type MaintenanceWorkerOptions = {
   outages?: ReadonlyArray<Pick<OutageReporter, 'dependency' | 'isDown'>> | undefined;
 };
 
-export function createMaintenanceWorker(deps: ReconcileDeps, options: MaintenanceWorkerOptions): Worker {
+export function createMaintenanceWorker(deps: ReconcileDeps & Pick<RolloutDeps, 'rollouts'>, options: MaintenanceWorkerOptions): Worker {
   const worker = new Worker(
     MAINTENANCE_QUEUE,
     async (job: Job) => {
@@ -29,6 +30,7 @@ export function createMaintenanceWorker(deps: ReconcileDeps, options: Maintenanc
       const down = (options.outages ?? []).filter((o) => o.isDown()).map((o) => o.dependency);
       if (down.length > 0) return `skipped: ${down.join(' and ')} unavailable`;
       const logger = deps.logger.child({ jobId: job.id, jobName: job.name });
+      if (job.name === 'rollout-sweep') return tickRollouts({ ...deps, logger });
       return job.name === 'expiry-sweep' ? sweepExpired({ ...deps, logger }) : reconcileTenants({ ...deps, logger });
     },
     {

@@ -40,6 +40,8 @@ export class Ledger {
   sse = { follows: 0, resumes: 0, events: 0, checked: 0, abandoned: 0 };
   /** Reads of the admin page (session cookie) and the API (tenants, status, jobs). */
   readers = { requests: 0, admin: 0, api: 0 };
+  /** Rollouts the rollout driver started, by how each ended (or `running`/`paused` when the drive stopped it). */
+  rollouts = { started: 0, paused: 0, aborted: 0, ends: {} as Record<string, number> };
   /** Windows during which an API answered 503, per API index: [start, end] in ms since epoch. */
   readonly unavailable: Array<{ api: number; from: number; to: number }> = [];
   /** Demo tenants whose expiry the clock driver moved to the present (a fast clock): tenant → when. */

@@ -8,6 +8,7 @@ import { driveClock } from './drivers/clock-driver.ts';
 import type { DriverContext } from './drivers/driver-context.ts';
 import { driveLifecycle } from './drivers/lifecycle-driver.ts';
 import { driveReaders } from './drivers/reader-driver.ts';
+import { driveRollouts } from './drivers/rollout-driver.ts';
 import { driveSse } from './drivers/sse-driver.ts';
 import { driveStripe } from './drivers/stripe-driver.ts';
 import { faultSchedule, injectFault } from './faults.ts';
@@ -80,6 +81,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const drivers = Promise.all([
       recorded(ledger, 'lifecycle driver', driveLifecycle(ctx('lifecycle'))),
       recorded(ledger, 'stripe driver', driveStripe(ctx('stripe'))),
+      recorded(ledger, 'rollout driver', driveRollouts(ctx('rollouts'))),
       recorded(ledger, 'sse driver', driveSse(ctx('sse'))),
       recorded(ledger, 'reader driver', driveReaders(ctx('readers'))),
       recorded(ledger, 'clock driver', driveClock(ctx('clock'), deps.registry)),

@@ -13,6 +13,7 @@ export type SoakReport = {
   jobs: { completed: number; failed: number; unfinished: number };
   sse: Ledger['sse'];
   readers: Ledger['readers'];
+  rollouts: Ledger['rollouts'];
   faults: Record<string, number>;
   redisFailovers: number;
   longest503Ms: number;
@@ -115,6 +116,7 @@ export function soakReport(o: {
     },
     sse: ledger.sse,
     readers: ledger.readers,
+    rollouts: ledger.rollouts,
     faults: countBy(ledger.faults, (f) => f.kind),
     redisFailovers: ledger.faults.filter((f) => f.kind === 'kill-redis-primary').length,
     longest503Ms: windows.length ? Math.max(...windows) : 0,

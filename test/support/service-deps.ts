@@ -1,3 +1,4 @@
+import { createRolloutStore } from '../../src/kubernetes/rollout-store.ts';
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { redisConnection } from '../../src/composition/redis-connections.ts';
@@ -42,6 +43,7 @@ export function serviceDeps(config: Config, kubeconfig: string) {
   const queue = new Queue(OPERATIONS_QUEUE, { connection: redis, prefix: config.queue.prefix });
   const producer = createJobProducer(queue, config.queue);
   const leases = createTenantLeases(redis, { prefix: config.queue.prefix, ttlMs: config.queue.tenantLease.ttlMs });
+  const rollouts = createRolloutStore(kube.core, config.platform.claimsNamespace, config.platform.namespacePrefix);
   return {
     config,
     logger,
@@ -54,6 +56,7 @@ export function serviceDeps(config: Config, kubeconfig: string) {
     queue,
     producer,
     leases,
+    rollouts,
     async close() {
       await queue.close();
       await redis.quit();

@@ -1,3 +1,4 @@
+import type { RolloutDeps } from '../../src/lifecycle/rollouts.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
@@ -19,14 +20,15 @@ export const lifecycleDeps = (d: ServiceDeps): LifecycleDeps => ({
   workloads: d.workloads,
 });
 
-/** What the sweeps (expiry, reconcile) are built from, as the worker process builds them. */
-export const sweepDeps = (d: ServiceDeps): ReconcileDeps => ({
+/** What the sweeps (expiry, reconcile, rollouts) are built from, as the worker process builds them. */
+export const sweepDeps = (d: ServiceDeps): ReconcileDeps & Pick<RolloutDeps, 'rollouts'> => ({
   ...lifecycleDeps(d),
   workloads: d.workloads,
   kube: d.kube,
   leases: d.leases,
   queue: d.queue,
   logger: d.logger,
+  rollouts: d.rollouts,
 });
 
 /** Records a tenant's intent and queues its provision, as the API's intake does. */

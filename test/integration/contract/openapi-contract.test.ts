@@ -88,8 +88,8 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
     expect(report.complete).toBe(true);
     expect(report.test_cases.with_failures).toBe(0);
     expect(report.test_cases.errored).toBe(0);
-    // 15, and GET /api/fleet, PUT and DELETE …/{tenantId}/pin.
-    expect(report.operations).toMatchObject({ total: 18, selected: 18, tested: 18, errored: 0 });
+    // 15, GET /api/fleet, PUT and DELETE …/{tenantId}/pin, POST /api/tenants/{tenantId}/rollback and the six of /api/rollouts.
+    expect(report.operations).toMatchObject({ total: 25, selected: 25, tested: 25, errored: 0 });
     for (const phase of ['examples', 'coverage', 'fuzzing', 'stateful']) expect(report.phases[phase], phase).toEqual({ status: 'success', skip_reason: null });
     // Every pattern of the document is usable, and nothing was answered 429.
     expect(report.warnings['unsupported_regex']).toEqual([]);
@@ -113,8 +113,9 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
       'unsupported_method',
       'use_after_free',
     ]);
-    // The document's links (202 → job, events, status; job → the tenant operations, pin and unpin included) were followed.
-    expect(run.links).toBe(5 * 3 + 8);
+    // The document's links were followed: six 202s → job, events, status; the job → the nine tenant operations
+    // (pin, unpin and rollback included); and five rollout answers → get, pause, abort.
+    expect(run.links).toBe(6 * 3 + 9 + 5 * 3);
     // provision → job, events, status at least, and onward from the job.
     expect(run.coveredLinks, run.output.slice(-3_000)).toBeGreaterThanOrEqual(5);
   });

@@ -66,7 +66,7 @@ describe('hibernate, resume and expiry', () => {
       await scheduleSweeps(maintenance, config);
       // Two replicas starting: upserting the same schedulers again leaves one of each.
       await scheduleSweeps(maintenance, config);
-      expect((await maintenance.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['expiry-sweep', 'reconcile-sweep']);
+      expect((await maintenance.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['expiry-sweep', 'reconcile-sweep', 'rollout-sweep']);
       void sweeper.run();
       const hibernated = await eventually(
         'expiry hibernation',

@@ -220,7 +220,7 @@ describe("least privilege: the service as the provisioner chart's ServiceAccount
     expect(await stack.shared.registry.delete(tenantId)).toBe('deleting');
   });
 
-  it('writes no ConfigMap in its own namespace but custom-domain claims, lists none, and writes claims nowhere else', async () => {
+  it('writes no ConfigMap in its own namespace but custom-domain claims and rollout records, lists none, and writes claims nowhere else', async () => {
     const { sa, names } = install;
     const refused = (work: Promise<unknown>) =>
       work.then(
@@ -258,6 +258,23 @@ describe("least privilege: the service as the provisioner chart's ServiceAccount
       claimInKubeSystem: await refused(sa.core.createNamespacedConfigMap({ namespace: 'kube-system', dryRun: 'All', body: claimLike })),
       listConfigMapsClusterWide: await refused(sa.core.listConfigMapForAllNamespaces()),
       claimHere: await refused(sa.core.createNamespacedConfigMap({ namespace: names.namespace, dryRun: 'All', body: claimLike })),
+      // Rollout records (rollout-store.ts) are the other ConfigMaps it writes here, and only when labelled as one.
+      rolloutHere: await refused(
+        sa.core.createNamespacedConfigMap({
+          namespace: names.namespace,
+          dryRun: 'All',
+          body: {
+            metadata: {
+              name: 'rollout-0123456789',
+              labels: { 'app.kubernetes.io/managed-by': 'tenant-provisioner', 'tenant-provisioner.io/rollout': 'record' },
+            },
+            data: {},
+          },
+        }),
+      ),
+      unlabelledRollout: await refused(
+        sa.core.createNamespacedConfigMap({ namespace: names.namespace, dryRun: 'All', body: { metadata: { name: 'rollout-0123456789' }, data: {} } }),
+      ),
     }).toEqual({
       readOwnConfig: 'allowed',
       rewriteOwnConfig: 403,
@@ -268,6 +285,8 @@ describe("least privilege: the service as the provisioner chart's ServiceAccount
       claimInKubeSystem: 403,
       listConfigMapsClusterWide: 403,
       claimHere: 'allowed',
+      rolloutHere: 'allowed',
+      unlabelledRollout: 403,
     });
   });
 

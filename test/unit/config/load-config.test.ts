@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       expiry: { sweepSeconds: 300, policy: 'hibernate-then-deprovision', deprovisionAfterSeconds: 14 * 86_400 },
       reconcile: { sweepSeconds: 120, lostIntentAfterSeconds: 60, stuckAfterSeconds: 600, tenantsAtOnce: 8 },
       blueGreen: { windowSeconds: 3600 },
+      rollouts: { tickSeconds: 5 },
     });
     expect(config.queue.prefix).toBe('tp');
     expect(config.http.bodyLimitBytes).toBe(1024 * 1024);

@@ -1,3 +1,4 @@
+import { createRolloutStore } from '../../../../src/kubernetes/rollout-store.ts';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Queue, QueueEvents } from 'bullmq';
@@ -53,6 +54,7 @@ export async function startApi(options: { kubeconfig: string; redisUrl: string; 
     logger,
     registry,
     claims,
+    rollouts: createRolloutStore(kube.core, config.platform.claimsNamespace, config.platform.namespacePrefix),
     workloads: createTenantWorkloads(kube),
     helm: createHelmClient({ binary: sandboxBinaries().helm, kubeconfig: options.kubeconfig, env: process.env }),
     kube,

@@ -8,6 +8,7 @@ import { testConfig } from './config.ts';
 import { FakeClaims, FakeHelm, FakeRegistry, fakeKube, fakeWorkloads } from './fake-cluster.ts';
 import { fakeJobEvents } from './fake-events.ts';
 import { FakeQueue } from './fake-queue.ts';
+import { FakeRollouts } from './fake-rollouts.ts';
 import { FakeRedis } from './fake-redis.ts';
 import { mintToken } from './tokens.ts';
 
@@ -41,11 +42,13 @@ export async function testApp(options: { config?: (config: Config) => void; deps
   const logger = createLogger({ level: 'debug', pretty: false, destination: { write: (line: string) => void logLines.push(line) } });
   const { shutdown, ...adapters } = options.deps ?? {};
   const claims = new FakeClaims();
+  const rollouts = new FakeRollouts();
   const services = buildApiServices({
     config,
     logger,
     registry,
     claims,
+    rollouts,
     workloads: cluster.workloads,
     helm,
     kube: kube.kube,
@@ -73,7 +76,7 @@ export async function testApp(options: { config?: (config: Config) => void; deps
     return app.request(path, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body === undefined ? {} : { body }) });
   };
 
-  return { app, call, config, registry, claims, queue, redis, events, helm, cluster, kube, logLines, token };
+  return { app, call, config, registry, claims, rollouts, queue, redis, events, helm, cluster, kube, logLines, token };
 }
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
 

@@ -1,0 +1,148 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { Rollout, RolloutRequest, RolloutState } from '../../domain/rollout.ts';
+import { API_PROBLEMS, errorResponses } from '../errors/problem.openapi.ts';
+import { OPERATION_IDS } from '../openapi/links.ts';
+import { BEARER_SECURITY } from '../openapi/security.ts';
+
+const tags = ['Rollouts'];
+const problems = errorResponses('not_found', 'conflict', 'dependency_unavailable', ...API_PROBLEMS);
+
+export const RolloutIdParams = z.object({
+  rolloutId: z
+    .string()
+    .regex(/^[a-f0-9]{10}$/, 'must be a rollout id')
+    .openapi({ param: { name: 'rolloutId', in: 'path' }, example: '9f2c4e1a7b' }),
+});
+
+export const RolloutSummary = z.object({ id: z.string(), state: RolloutState, createdAt: z.string(), appVersion: z.string() }).openapi('RolloutSummary');
+export const RolloutList = z.object({ items: z.array(RolloutSummary) }).openapi('RolloutList');
+
+const ROLLOUT_EXAMPLE: RolloutRequest = {
+  target: { appVersion: '2026.12.1' },
+  selector: { tiers: ['professional', 'enterprise'], exclude: ['acme-auto-3f9a1c'] },
+  strategy: { canary: { count: 1 }, waves: ['10%', '50%', '100%'], maxParallel: 10, bakeSeconds: 300, maxFailures: '2%', progressDeadlineSeconds: 900 },
+};
+
+const RECORD_EXAMPLE: Rollout = {
+  id: '9f2c4e1a7b',
+  createdAt: '2026-12-01T09:00:00.000Z',
+  createdBy: 'ops@mechanicbuddy.app',
+  request: ROLLOUT_EXAMPLE,
+  waves: [
+    { name: 'canary', tenantIds: ['bay-motors-1a2b3c'], canary: true },
+    { name: 'wave-1', tenantIds: ['city-garage-4d5e6f', 'quick-fix-7a8b9c'], canary: false },
+  ],
+  skipped: [{ tenantId: 'acme-auto-3f9a1c', reason: 'excluded' }],
+  state: 'running',
+  waveIndex: 1,
+  bakeUntil: null,
+  tenants: {
+    'bay-motors-1a2b3c': {
+      state: 'succeeded',
+      jobId: 'rollout-9f2c4e1a7b-bay-motors-1a2b3c',
+      startedAt: '2026-12-01T09:00:05.000Z',
+      finishedAt: '2026-12-01T09:01:10.000Z',
+    },
+    'city-garage-4d5e6f': { state: 'updating', jobId: 'rollout-9f2c4e1a7b-city-garage-4d5e6f', startedAt: '2026-12-01T09:06:15.000Z' },
+    'quick-fix-7a8b9c': { state: 'waiting' },
+  },
+  updatedAt: '2026-12-01T09:06:15.000Z',
+};
+
+const rolloutBody = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: Rollout, example: RECORD_EXAMPLE } },
+  links: {
+    GetRollout: { operationId: OPERATION_IDS.getRollout, parameters: { rolloutId: '$response.body#/id' }, description: 'Follow its progress' },
+    PauseRollout: { operationId: OPERATION_IDS.pauseRollout, parameters: { rolloutId: '$response.body#/id' }, description: 'Pause it' },
+    AbortRollout: { operationId: OPERATION_IDS.abortRollout, parameters: { rolloutId: '$response.body#/id' }, description: 'Abort it' },
+  },
+});
+
+export const createRolloutRoute = createRoute({
+  method: 'post',
+  path: '/',
+  operationId: OPERATION_IDS.createRollout,
+  tags,
+  security: BEARER_SECURITY,
+  summary: 'Roll a release out to the fleet',
+  description:
+    'Plans once, over the tenants as they are now: the selection (tiers, tenant ids, exclusions; pinned, leaving and up-to-date tenants skipped, ' +
+    'with the reason), the canaries first, then cumulative waves. The rollout sweep then moves it: each tenant gets a blue-green update ' +
+    'through the lifecycle intake, at most maxParallel at once; a finished wave bakes, and the next starts only if every tenant of it stayed ' +
+    'healthy. A failed canary, a spent failure budget or an unhealthy tenant during a bake halts it. The plan and its progress live in the ' +
+    'cluster, so the rollout survives the loss of any process or of Redis.',
+  request: { body: { content: { 'application/json': { schema: RolloutRequest, example: ROLLOUT_EXAMPLE } }, required: true } },
+  responses: {
+    202: rolloutBody('Accepted: the plan, running'),
+    // 409: a named canary is not in the selection (pinned, excluded, being removed, already on the target, or no such tenant).
+    ...errorResponses('validation_failed', 'bad_request', 'conflict', 'payload_too_large', 'dependency_unavailable', ...API_PROBLEMS),
+  },
+});
+
+export const listRolloutsRoute = createRoute({
+  method: 'get',
+  path: '/',
+  operationId: OPERATION_IDS.listRollouts,
+  tags,
+  security: BEARER_SECURITY,
+  summary: 'List rollouts',
+  description: 'Every rollout, oldest first, with its state.',
+  responses: {
+    200: {
+      description: 'The rollouts',
+      content: {
+        'application/json': {
+          schema: RolloutList,
+          example: { items: [{ id: RECORD_EXAMPLE.id, state: 'running', createdAt: RECORD_EXAMPLE.createdAt, appVersion: '2026.12.1' }] },
+        },
+      },
+    },
+    ...errorResponses('dependency_unavailable', ...API_PROBLEMS),
+  },
+});
+
+export const getRolloutRoute = createRoute({
+  method: 'get',
+  path: '/{rolloutId}',
+  operationId: OPERATION_IDS.getRollout,
+  tags,
+  security: BEARER_SECURITY,
+  summary: 'A rollout: its plan and progress',
+  description: 'The waves, each tenant’s state (waiting, updating, succeeded, failed with the reason), the current wave and its bake.',
+  request: { params: RolloutIdParams },
+  responses: { 200: rolloutBody('The rollout'), ...errorResponses('validation_failed', 'not_found', 'dependency_unavailable', ...API_PROBLEMS) },
+});
+
+const stateChange = (action: 'pause' | 'resume' | 'abort', operationId: string, summary: string, description: string) =>
+  createRoute({
+    method: 'post',
+    path: `/{rolloutId}/${action}`,
+    operationId,
+    tags,
+    security: BEARER_SECURITY,
+    summary,
+    description,
+    request: { params: RolloutIdParams },
+    responses: { 200: rolloutBody('The rollout, changed'), ...errorResponses('validation_failed'), ...problems },
+  });
+
+export const pauseRolloutRoute = stateChange(
+  'pause',
+  OPERATION_IDS.pauseRollout,
+  'Pause a rollout',
+  'No tenant is started until it resumes; updates already started finish. 409 unless running; pausing a paused rollout changes nothing.',
+);
+export const resumeRolloutRoute = stateChange(
+  'resume',
+  OPERATION_IDS.resumeRollout,
+  'Resume a paused rollout',
+  'It goes on where it was. 409 once it has ended; resuming a running rollout changes nothing.',
+);
+export const abortRolloutRoute = stateChange(
+  'abort',
+  OPERATION_IDS.abortRollout,
+  'Abort a rollout',
+  'For good: no tenant is started again. Updates already started finish, each a whole blue-green switch or given up, so every tenant ' +
+    'is left on the new version or on its previous one, healthy. 409 once it has ended.',
+);

@@ -1,0 +1,53 @@
+import { countOf, type RolloutRequest, type RolloutWave } from '../domain/rollout.ts';
+import type { TenantRecord } from '../domain/tenant-record.ts';
+import { isPending } from './transitions.ts';
+
+export type RolloutCandidate = Pick<TenantRecord, 'tenantId' | 'tier' | 'terminating' | 'pin' | 'running' | 'operation'>;
+export type RolloutPlan = { waves: RolloutWave[]; skipped: Array<{ tenantId: string; reason: string }> };
+
+/** A tenant runs the target: its recorded app version is it and nothing is pending that could change that. */
+export const runsVersion = (t: Pick<TenantRecord, 'running' | 'operation'>, appVersion: string) => t.running?.app === appVersion && !isPending(t.operation);
+
+/**
+ * The frozen plan of a rollout over the tenants as they are now, in tenant-id order: who is
+ * selected, who is skipped and why (pinned, being removed, excluded, already on the target, not a
+ * tenant), the canaries first (named, else the first N), then waves whose sizes are cumulative
+ * counts or percentages of the tenants after the canaries, the last reaching all of them.
+ * Pure; throws RangeError for named canaries outside the selection.
+ */
+export function planRollout(request: RolloutRequest, tenants: readonly RolloutCandidate[]): RolloutPlan {
+  const { selector, strategy, target } = request;
+  const skipped: RolloutPlan['skipped'] = [];
+  const byId = new Map(tenants.map((t) => [t.tenantId, t]));
+  for (const id of selector.tenantIds ?? []) if (!byId.has(id)) skipped.push({ tenantId: id, reason: 'no such tenant' });
+  const excluded = new Set(selector.exclude);
+  const selected: string[] = [];
+  for (const t of [...tenants].sort((a, b) => a.tenantId.localeCompare(b.tenantId))) {
+    if (selector.tenantIds && !selector.tenantIds.includes(t.tenantId)) continue;
+    if (selector.tiers && !selector.tiers.includes(t.tier)) continue;
+    const reason = excluded.has(t.tenantId)
+      ? 'excluded'
+      : t.terminating
+        ? 'being removed'
+        : t.pin
+          ? `pinned to ${t.pin.version.chart}/${t.pin.version.app}`
+          : runsVersion(t, target.appVersion)
+            ? 'already on the target'
+            : undefined;
+    if (reason) skipped.push({ tenantId: t.tenantId, reason });
+    else selected.push(t.tenantId);
+  }
+  const named = strategy.canary.tenantIds;
+  const outside = named?.filter((id) => !selected.includes(id)) ?? [];
+  if (outside.length > 0) throw new RangeError(`canary tenants not in the selection: ${outside.join(', ')}`);
+  const canaries = named ?? selected.slice(0, strategy.canary.count);
+  const rest = selected.filter((id) => !canaries.includes(id));
+  const waves: RolloutWave[] = canaries.length > 0 ? [{ name: 'canary', tenantIds: canaries, canary: true }] : [];
+  let done = 0;
+  for (const size of [...strategy.waves, '100%' as const]) {
+    const upTo = Math.max(done, countOf(size, rest.length));
+    if (upTo > done) waves.push({ name: `wave-${waves.filter((w) => !w.canary).length + 1}`, tenantIds: rest.slice(done, upTo), canary: false });
+    done = upTo;
+  }
+  return { waves, skipped };
+}

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isDomainError, RolloutConflictError, RolloutNotFoundError } from '../domain/errors.ts';
+import { isFinished, type Rollout, type RolloutRequest, type RolloutState } from '../domain/rollout.ts';
+import type { TenantRecord } from '../domain/tenant-record.ts';
+import { databaseReadiness, deploymentReadiness } from '../kubernetes/readiness.ts';
+import type { RolloutStore } from '../kubernetes/rollout-store.ts';
+import { IntentConflictError, type TenantStore } from '../kubernetes/tenant-store.ts';
+import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
+import { servingSlot } from './blue-green.ts';
+import { requestUpdate, type LifecycleDeps } from './intake.ts';
+import { tenantObjectNames } from './plans/plan-deps.ts';
+import { advanceRollout, type TenantObservation } from './rollout-progress.ts';
+import { planRollout, runsVersion } from './rollout-plan.ts';
+
+export type RolloutDeps = LifecycleDeps & {
+  tenants: Pick<TenantStore, 'read' | 'write' | 'all' | 'findBy' | 'backfillIndex'>;
+  rollouts: RolloutStore;
+  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
+  logger: Logger;
+  newRolloutId?: () => string;
+};
+
+/** `POST /api/rollouts`: plans over the tenants as they are now and records the rollout; the rollout sweep moves it. */
+export async function createRollout(deps: RolloutDeps, request: RolloutRequest, createdBy: string): Promise<Rollout> {
+  const tenants: TenantRecord[] = [];
+  for await (const t of deps.tenants.all()) tenants.push(t);
+  let plan: ReturnType<typeof planRollout>;
+  try {
+    plan = planRollout(request, tenants);
+  } catch (error) {
+    // A named canary that is pinned, excluded, leaving or already updated: the fleet's state, not the request, is in the way.
+    if (error instanceof RangeError) throw new RolloutConflictError(error.message);
+    throw error;
+  }
+  const at = (deps.now?.() ?? new Date()).toISOString();
+  const empty = plan.waves.length === 0;
+  const rollout: Rollout = {
+    id: (deps.newRolloutId ?? (() => randomBytes(5).toString('hex')))(),
+    createdAt: at,
+    createdBy,
+    request,
+    ...plan,
+    state: empty ? 'completed' : 'running',
+    ...(empty ? { reason: 'no tenant to update' } : {}),
+    waveIndex: 0,
+    bakeUntil: null,
+    tenants: Object.fromEntries(plan.waves.flatMap((w) => w.tenantIds).map((id) => [id, { state: 'waiting' as const }])),
+    updatedAt: at,
+  };
+  await deps.rollouts.create(rollout);
+  return rollout;
+}
+
+const MOVES: Record<'pause' | 'resume' | 'abort', { from: RolloutState[]; to: RolloutState }> = {
+  pause: { from: ['running'], to: 'paused' },
+  resume: { from: ['paused'], to: 'running' },
+  abort: { from: ['running', 'paused'], to: 'aborted' },
+};
+
+/**
+ * Pause, resume or abort. Pausing and aborting start nobody new; updates already started finish
+ * on their own (a blue-green switch either completes or is given up), so no tenant is left half-switched.
+ */
+export async function changeRolloutState(deps: Pick<RolloutDeps, 'rollouts' | 'now'>, id: string, action: keyof typeof MOVES, by: string): Promise<Rollout> {
+  for (let round = 0; round < 5; round++) {
+    const found = await deps.rollouts.read(id);
+    if (!found) throw new RolloutNotFoundError(id);
+    const { rollout } = found;
+    const move = MOVES[action];
+    if (rollout.state === move.to) return rollout;
+    if (!move.from.includes(rollout.state)) throw new RolloutConflictError(`Rollout ${id} is ${rollout.state}: it cannot ${action}`);
+    const next: Rollout = {
+      ...rollout,
+      state: move.to,
+      ...(action === 'abort' ? { reason: `aborted by ${by}` } : {}),
+      updatedAt: (deps.now?.() ?? new Date()).toISOString(),
+    };
+    try {
+      await deps.rollouts.write(next, found.resourceVersion);
+      return next;
+    } catch (error) {
+      if (!(error instanceof IntentConflictError)) throw error;
+    }
+  }
+  throw new RolloutConflictError(`Rollout ${id} changed concurrently; try again`, { retryAfterSeconds: 1 });
+}
+
+/** Database, API and Web of the serving slot ready (hibernated: as hibernation leaves them). */
+async function healthy(deps: Pick<RolloutDeps, 'workloads'>, t: TenantRecord): Promise<boolean> {
+  const names = tenantObjectNames(t.tenantId, servingSlot(t));
+  const [db, api, web] = await Promise.all([
+    deps.workloads.readDatabase(t.namespace, names.database),
+    deps.workloads.readDeployment(t.namespace, names.api),
+    deps.workloads.readDeployment(t.namespace, names.web),
+  ]);
+  const workloadsReady = deploymentReadiness(api).done && deploymentReadiness(web).done;
+  return workloadsReady && (t.desired.hibernated || databaseReadiness(db).done);
+}
+
+async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly string[]): Promise<Map<string, TenantObservation>> {
+  const seen = new Map<string, TenantObservation>();
+  for (const id of tenantIds) {
+    const progress = rollout.tenants[id];
+    const t = (await deps.tenants.read(id))?.tenant;
+    if (!t || t.terminating) {
+      seen.set(id, { exists: false, onTarget: false, ours: 'absent' });
+      continue;
+    }
+    const marker = t.operation;
+    const ours =
+      marker && progress?.jobId === marker.jobId
+        ? marker.state
+        : marker && progress?.startedAt && Date.parse(marker.at) >= Date.parse(progress.startedAt)
+          ? 'replaced'
+          : 'absent';
+    seen.set(id, {
+      exists: true,
+      onTarget: runsVersion(t, rollout.request.target.appVersion),
+      ours,
+      message: marker?.message ? `${marker.step ?? 'update'}: ${marker.message}` : undefined,
+      healthy: progress?.state === 'succeeded' ? await healthy(deps, t) : undefined,
+    });
+  }
+  return seen;
+}
+
+/**
+ * One tick of one rollout: observe its current wave, decide (advanceRollout), record the decision
+ * conditionally, and only then ask for the updates it started, each under a fixed job id, so two
+ * ticks at once (two replicas) start nobody twice and never exceed maxParallel: the loser's write
+ * fails. An update the intake refuses fails that tenant at once.
+ */
+export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollout | undefined> {
+  const found = await deps.rollouts.read(id);
+  if (!found || found.rollout.state !== 'running') return found?.rollout;
+  const { rollout } = found;
+  const wave = rollout.waves[rollout.waveIndex];
+  const seen = await observe(deps, rollout, wave?.tenantIds ?? []);
+  const now = deps.now?.() ?? new Date();
+  const decision = advanceRollout(rollout, (tenantId) => seen.get(tenantId) ?? { exists: false, onTarget: false, ours: 'absent' }, now);
+  let resourceVersion: string;
+  try {
+    resourceVersion = await deps.rollouts.write(decision.rollout, found.resourceVersion);
+  } catch (error) {
+    if (error instanceof IntentConflictError) return undefined;
+    throw error;
+  }
+  const refused: Array<[string, string]> = [];
+  for (const tenantId of decision.start) {
+    const jobId = decision.rollout.tenants[tenantId]!.jobId!;
+    await requestUpdate(deps, tenantId, { appVersion: rollout.request.target.appVersion }, { jobId, reason: 'rollout' }).catch((error: unknown) => {
+      // A refusal (404, 409, 422) is that tenant's failure; anything else is retried by the next tick.
+      if (isDomainError(error) && error.kind !== 'dependency_unavailable' && !(error instanceof IntentConflictError)) refused.push([tenantId, error.message]);
+      else deps.logger.warn({ err: error, rolloutId: id, tenantId }, 'rollout: update not requested; the next tick asks again');
+    });
+  }
+  if (refused.length === 0) return decision.rollout;
+  const at = now.toISOString();
+  const next: Rollout = structuredClone(decision.rollout);
+  for (const [tenantId, message] of refused)
+    next.tenants[tenantId] = { ...next.tenants[tenantId]!, state: 'failed', finishedAt: at, message: message.slice(0, 500) };
+  await deps.rollouts.write(next, resourceVersion).catch((error: unknown) => {
+    if (!(error instanceof IntentConflictError)) throw error;
+  });
+  return next;
+}
+
+/** The rollout sweep: one tick of every running rollout; one rollout's trouble does not stop the others. */
+export async function tickRollouts(deps: RolloutDeps): Promise<{ ticked: number; running: number }> {
+  const active = (await deps.rollouts.list()).filter((r) => !isFinished(r.state) && r.state !== 'paused');
+  let ticked = 0;
+  for (const summary of active) {
+    try {
+      await tickRollout(deps, summary.id);
+      ticked += 1;
+    } catch (error) {
+      deps.logger.warn({ err: error, rolloutId: summary.id }, 'rollout tick failed; the next sweep tries again');
+    }
+  }
+  return { ticked, running: active.length };
+}

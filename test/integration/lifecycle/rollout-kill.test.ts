@@ -1,0 +1,62 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, inject, it } from 'vitest';
+import { RolloutRequest, type Rollout } from '../../../src/domain/rollout.ts';
+import { createRollout, type RolloutDeps } from '../../../src/lifecycle/rollouts.ts';
+import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
+import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
+import { lifecycleDeps, requestProvision, waitForJob } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
+
+const kubeconfig = inject('kubeconfig');
+const redisUrl = inject('redisUrl');
+// Spawned workers run the rollout sweep on its scheduler, once a second.
+const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rk')), { provisioning: { rollouts: { tickSeconds: 1 } } }));
+const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: configFile } });
+const logDir = mkdtempSync(join(tmpdir(), 'tp-rollout-kill-'));
+const harness = useWorkerHarness({ kubeconfig, config, workers: 0, processes: { configFile, logDir } });
+
+const rolloutDeps = (d: ServiceDeps): RolloutDeps => ({
+  ...lifecycleDeps(d),
+  tenants: d.registry,
+  rollouts: d.rollouts,
+  workloads: d.workloads,
+  logger: d.logger,
+});
+
+async function until(d: ServiceDeps, id: string, done: (r: Rollout) => boolean, timeoutMs = 240_000): Promise<Rollout> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
+    const { rollout } = (await d.rollouts.read(id))!;
+    if (done(rollout)) return rollout;
+  }
+  throw new Error(`rollout ${id}: condition not met within ${timeoutMs} ms (logs in ${logDir})`);
+}
+
+describe('a rollout survives kill -9 of its worker', () => {
+  it('killed mid-wave and again during a bake, the next worker picks the rollout up where it was and finishes it', async () => {
+    const { deps } = harness;
+    let worker = harness.spawnWorker('w1');
+    const provisions = await Promise.all(Array.from({ length: 4 }, () => requestProvision(deps, 'free', { prefix: 'rk' })));
+    harness.created.push(...provisions.map((p) => p.tenantId));
+    for (const p of provisions) expect(await waitForJob(deps.queue, p.jobId, 180_000)).toBe('completed');
+
+    const request = RolloutRequest.parse({ target: { appVersion: 'v2' }, strategy: { canary: { count: 0 }, waves: ['50%'], maxParallel: 2, bakeSeconds: 5 } });
+    const { id } = await createRollout(rolloutDeps(deps), request, 'ops');
+    // Mid-wave: two tenants updating.
+    await until(deps, id, (r) => Object.values(r.tenants).filter((t) => t.state === 'updating').length === 2);
+    await worker.kill9();
+    worker = harness.spawnWorker('w2');
+    // During the bake of the first wave.
+    const baking = await until(deps, id, (r) => r.bakeUntil !== null && r.waveIndex === 0);
+    expect(baking.state).toBe('running');
+    await worker.kill9();
+    worker = harness.spawnWorker('w3');
+    const done = await until(deps, id, (r) => r.state !== 'running');
+    expect(done).toMatchObject({ state: 'completed', waveIndex: 2 });
+    expect(Object.values(done.tenants).map((t) => t.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    for (const p of provisions) expect((await deps.registry.get(p.tenantId))!.running).toMatchObject({ app: 'v2', slot: 'green' });
+    await worker.terminate();
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, inject, it } from 'vitest';
+import type { Rollout, RolloutRequest } from '../../../src/domain/rollout.ts';
+import { RolloutRequest as RolloutRequestSchema } from '../../../src/domain/rollout.ts';
+import { createRollout, tickRollout, type RolloutDeps } from '../../../src/lifecycle/rollouts.ts';
+import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
+import type { ServiceDeps } from '../../support/service-deps.ts';
+import { testConfig } from '../../support/service-deps.ts';
+import { lifecycleDeps, requestProvision, secretSnapshot, waitForJob } from '../../support/tenants.ts';
+import { useWorkerHarness } from '../../support/worker-harness.ts';
+
+const kubeconfig = inject('kubeconfig');
+const redisUrl = inject('redisUrl');
+// Its own namespace prefix: a rollout plans over every tenant this configuration sees.
+const override = mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('ro')), {
+  queue: { attempts: 1, concurrency: 4 },
+  timeouts: { waitForApi: 12, waitForWeb: 12 },
+});
+const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(override) } });
+const harness = useWorkerHarness({ kubeconfig, config, workers: 2 });
+
+const rolloutDeps = (d: ServiceDeps): RolloutDeps => ({
+  ...lifecycleDeps(d),
+  tenants: d.registry,
+  rollouts: d.rollouts,
+  workloads: d.workloads,
+  logger: d.logger,
+});
+
+/** Ticks this rollout as the rollout sweep does (once a second here), until it ends; returns each tick's record. */
+async function drive(d: ServiceDeps, id: string, timeoutMs = 240_000): Promise<Rollout[]> {
+  const seen: Rollout[] = [];
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1_000))) {
+    await tickRollout(rolloutDeps(d), id);
+    const { rollout } = (await d.rollouts.read(id))!;
+    seen.push(rollout);
+    if (rollout.state !== 'running') return seen;
+  }
+  throw new Error(`rollout ${id} still running after ${timeoutMs} ms`);
+}
+
+const request = (body: object): RolloutRequest => RolloutRequestSchema.parse(body);
+let fleet: string[] = [];
+
+describe('fleet rollout', () => {
+  it('rolls v2 out to six tenants: the canary alone first, then waves of at most maxParallel, baked; all end on v2 with their Secrets untouched', async () => {
+    const { deps } = harness;
+    const provisions = await Promise.all(Array.from({ length: 6 }, () => requestProvision(deps, 'free', { prefix: 'ro' })));
+    harness.created.push(...provisions.map((p) => p.tenantId));
+    for (const p of provisions) expect(await waitForJob(deps.queue, p.jobId, 180_000)).toBe('completed');
+    fleet = provisions.map((p) => p.tenantId).sort();
+    const secrets = await Promise.all(provisions.map((p) => secretSnapshot(deps, p.namespace)));
+
+    const rollout = await createRollout(
+      rolloutDeps(deps),
+      request({ target: { appVersion: 'v2' }, strategy: { waves: ['40%'], maxParallel: 2, bakeSeconds: 2 } }),
+      'ops',
+    );
+    expect(rollout.waves.map((w) => w.tenantIds.length)).toEqual([1, 2, 3]);
+    const ticks = await drive(deps, rollout.id);
+    const done = ticks.at(-1)!;
+    expect(done).toMatchObject({ state: 'completed', reason: 'every wave passed' });
+    expect(Object.values(done.tenants).map((t) => t.state)).toEqual(fleet.map(() => 'succeeded'));
+    // Never more than maxParallel updating at once, as recorded at every tick.
+    expect(Math.max(...ticks.map((r) => Object.values(r.tenants).filter((t) => t.state === 'updating').length))).toBeLessThanOrEqual(2);
+    // The canary finished and baked before anyone else started; each wave after the one before it.
+    const [canary, ...rest] = done.waves;
+    const startOf = (id: string) => Date.parse(done.tenants[id]!.startedAt!);
+    const endOf = (id: string) => Date.parse(done.tenants[id]!.finishedAt!);
+    for (const [before, after] of [
+      [canary!, rest[0]!],
+      [rest[0]!, rest[1]!],
+    ] as const) {
+      expect(Math.min(...after.tenantIds.map(startOf))).toBeGreaterThanOrEqual(Math.max(...before.tenantIds.map(endOf)) + 2_000);
+    }
+    for (const [i, p] of provisions.entries()) {
+      const record = (await deps.registry.get(p.tenantId))!;
+      expect(record.running, p.tenantId).toMatchObject({ app: 'v2', slot: 'green' });
+      expect(record.operation).toMatchObject({ state: 'completed', reason: 'rollout', jobId: `rollout-${rollout.id}-${p.tenantId}` });
+      expect(await secretSnapshot(deps, p.namespace)).toEqual(secrets[i]);
+    }
+  });
+
+  it('halts when the canary of a bad release fails: the canary keeps serving v2 with the same pods, the others are not touched', async () => {
+    const { deps } = harness;
+    expect(fleet).toHaveLength(6);
+    const ns = (id: string) => deps.registry.namespaceOf(id);
+    const podsOf = async (id: string) =>
+      (await deps.kube.core.listNamespacedPod({ namespace: ns(id), labelSelector: 'tenant-provisioner.io/slot=green' })).items
+        .map((p) => p.metadata?.uid)
+        .sort();
+    const deploymentVersions = async (id: string) =>
+      (await deps.kube.apps.listNamespacedDeployment({ namespace: ns(id) })).items.map((d) => `${d.metadata?.name}@${d.metadata?.resourceVersion}`).sort();
+    const before = await Promise.all(fleet.map(async (id) => ({ pods: await podsOf(id), deployments: await deploymentVersions(id) })));
+    const revisions = await Promise.all(fleet.map(async (id) => (await deps.helm.status(`${config.platform.releasePrefix}${id}`, ns(id)))!.revision));
+
+    const rollout = await createRollout(
+      rolloutDeps(deps),
+      request({ target: { appVersion: 'bad' }, strategy: { maxParallel: 3, bakeSeconds: 0, maxFailures: 5 } }),
+      'ops',
+    );
+    const halted = (await drive(deps, rollout.id)).at(-1)!;
+    const canary = rollout.waves[0]!.tenantIds[0]!;
+    expect(halted).toMatchObject({ state: 'halted', reason: expect.stringMatching(new RegExp(`^canary ${canary} failed: wait-for-api`)) });
+    expect(
+      Object.entries(halted.tenants)
+        .filter(([, t]) => t.state !== 'waiting')
+        .map(([id]) => id),
+    ).toEqual([canary]);
+    // The canary is back on its serving release: green (v2) serves with the pods it had; blue (bad) is gone.
+    const record = (await deps.registry.get(canary))!;
+    expect(record.running).toMatchObject({ app: 'v2', slot: 'green' });
+    expect(await podsOf(canary)).toEqual(before[fleet.indexOf(canary)]!.pods);
+    // Everyone else: the same release revision and the same Deployment objects.
+    for (const [i, id] of fleet.entries()) {
+      if (id === canary) continue;
+      expect(await deploymentVersions(id), id).toEqual(before[i]!.deployments);
+      expect((await deps.helm.status(`${config.platform.releasePrefix}${id}`, ns(id)))!.revision).toBe(revisions[i]);
+    }
+  });
+});
