@@ -1,3 +1,4 @@
+import type { DryRunDeps } from '../lifecycle/dry-run.ts';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Queue } from 'bullmq';
 import type { MiddlewareHandler } from 'hono';
@@ -12,7 +13,6 @@ import type { Kubernetes } from '../kubernetes/kube-client.ts';
 import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
-import type { LifecycleDeps } from '../lifecycle/intake.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProvisioningService } from '../services/provisioning-service.ts';
 import type { RateLimiter } from '../services/rate-limiter.ts';
@@ -44,7 +44,7 @@ export type ApiReads = {
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
   /** Who holds a custom domain (validate). */
   claims: Pick<DomainClaims, 'owner'>;
-  helm: Pick<HelmClient, 'status' | 'version' | 'template'>;
+  helm: Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'>;
   kube: Pick<Kubernetes, 'core' | 'version'>;
   queue: Pick<Queue, 'getJob'>;
   history: Pick<JobHistory, 'read'>;
@@ -60,8 +60,8 @@ export type ApiReads = {
 export type ApiServices = {
   rateLimiter: RateLimiter;
   provisioning: ProvisioningService;
-  /** The lifecycle intake's dependencies: update, hibernate and resume. */
-  lifecycle: LifecycleDeps;
+  /** The lifecycle intake's dependencies: update (its dry run too), hibernate and resume. */
+  lifecycle: DryRunDeps;
   /** Fleet rollouts: planned here, moved by the worker's rollout sweep, both through the lifecycle intake. */
   rollouts: RolloutDeps;
   /** Mounted at /api/webhooks unless undefined; null answers 503 (no webhook secret configured). */

@@ -1,3 +1,4 @@
+import type { DryRunDeps } from '../lifecycle/dry-run.ts';
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -37,7 +38,7 @@ export type ApiAdapters = {
   /** Only readDatabase and readDeployment are used (status, update preflight). */
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
   /** status (tenant status), version (validate) and template (the update preflight): the API never installs anything. */
-  helm: Pick<HelmClient, 'status' | 'version' | 'template'>;
+  helm: Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'>;
   /** core for credentials, version for /readyz and validate. */
   kube: Pick<Kubernetes, 'core' | 'version'>;
   /** The OPERATIONS_QUEUE, for reading jobs. */
@@ -96,7 +97,7 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
     now,
   });
   // The routes' update/hibernate/resume and billing's every step go through the same core intake.
-  const lifecycle: BillingLifecycleDeps = {
+  const lifecycle: BillingLifecycleDeps & DryRunDeps = {
     config,
     helm: adapters.helm,
     workloads: adapters.workloads,

@@ -38,6 +38,8 @@ export interface HelmClient {
   /** The release's current state, or undefined when there is no such release. */
   status(release: string, namespace: string, signal?: AbortSignal): Promise<HelmRelease | undefined>;
   history(release: string, namespace: string, signal?: AbortSignal): Promise<HelmRelease[]>;
+  /** `helm get manifest`: what the current revision applied, or undefined when there is no such release. */
+  manifest(release: string, namespace: string, signal?: AbortSignal): Promise<string | undefined>;
   rollback(release: string, namespace: string, revision: number, signal?: AbortSignal): Promise<void>;
   /** Idempotent: a release that does not exist is already uninstalled. */
   uninstall(release: string, namespace: string, signal?: AbortSignal): Promise<void>;
@@ -186,6 +188,14 @@ export function createHelmClient(options: HelmClientOptions): HelmClient {
         return toRelease(
           JSON.parse(await run('status', ['status', release, '--namespace', namespace, '--output', 'json'], signal, killSwitch, connection)) as RawRelease,
         );
+      } catch (error) {
+        if (notFound(error)) return undefined;
+        throw error;
+      }
+    },
+    manifest: async (release, namespace, signal) => {
+      try {
+        return await run('get manifest', ['get', 'manifest', release, '--namespace', namespace], signal, killSwitch, connection);
       } catch (error) {
         if (notFound(error)) return undefined;
         throw error;

@@ -44,6 +44,7 @@ export function jobHelm(shared: HelmClient, signal: AbortSignal, lost?: AbortSig
       template: (req) => track(helm.template({ ...req, signal: withJob(req.signal) })),
       status: (release, namespace, own) => track(helm.status(release, namespace, withJob(own))),
       history: (release, namespace, own) => track(helm.history(release, namespace, withJob(own))),
+      manifest: (release, namespace, own) => track(helm.manifest(release, namespace, withJob(own))),
       rollback: (release, namespace, revision, own) => track(helm.rollback(release, namespace, revision, withJob(own))),
       uninstall: (release, namespace, own) => track(helm.uninstall(release, namespace, withJob(own))),
       // Shared by every job of the process (asked once); read-only, so its child needs no lease.

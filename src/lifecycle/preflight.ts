@@ -22,7 +22,7 @@ export type PreflightDeps = {
 };
 
 /** Below the API's own deadline for a lifecycle request (3 × 10 s), so the render is over before the answer. */
-const PREFLIGHT_RENDER_MS = 20_000;
+export const PREFLIGHT_RENDER_MS = 20_000;
 
 type LiveStorage = { spec?: { storage?: { size?: string; storageClass?: string } } };
 

@@ -1,7 +1,8 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { acceptedBody } from '../../lifecycle/accepted.ts';
-import { requestHibernate, requestResume, requestUpdate, type LifecycleAccepted, type LifecycleDeps } from '../../lifecycle/intake.ts';
+import { dryRunUpdate, type DryRunDeps } from '../../lifecycle/dry-run.ts';
+import { requestHibernate, requestResume, requestUpdate, type LifecycleAccepted } from '../../lifecycle/intake.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { requestPin, requestUnpin } from '../../lifecycle/pin-intake.ts';
 import { createRouter, type AppEnv } from '../app-env.ts';
@@ -10,14 +11,16 @@ import { lifecycleRoutes, type LifecycleRoutes } from './lifecycle.routes.ts';
 type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
 
 /** `PUT /api/provisioning/{tenantId}`, `…/hibernate`, `…/resume`, `…/pin` over the lifecycle intake. */
-export function createLifecycleRouter(deps: LifecycleDeps, guard: MiddlewareHandler[]) {
+export function createLifecycleRouter(deps: DryRunDeps, guard: MiddlewareHandler[]) {
   const routes = lifecycleRoutes(deps.config.platform.baseDomain);
   const router = createRouter();
   router.use('*', ...guard);
   // The intake's refusals are domain errors: they pass the dependency call unchanged and onError maps them.
   const run = async (work: Promise<LifecycleAccepted>) => acceptedBody(await dependencyCall('The Kubernetes API', work, CLUSTER_DEADLINE_MS * 3));
   const update: Handler<LifecycleRoutes['update']> = async (c) => {
-    const accepted = await run(requestUpdate(deps, c.req.valid('param').tenantId, c.req.valid('json')));
+    const { tenantId } = c.req.valid('param');
+    if (c.req.valid('query').dryRun === 'true') return c.json(await cluster(dryRunUpdate(deps, tenantId, c.req.valid('json'))), 200);
+    const accepted = await run(requestUpdate(deps, tenantId, c.req.valid('json')));
     return c.json(accepted, 202, { Location: accepted.links.job });
   };
   const hibernate: Handler<LifecycleRoutes['hibernate']> = async (c) => {

@@ -1,4 +1,5 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
+import { UpdateDryRun } from '../../lifecycle/dry-run.ts';
 import { updateRequestSchema } from '../../domain/provision-request.ts';
 import { PinRequest, VersionPin } from '../../domain/tenant-version.ts';
 import { API_PROBLEMS, errorResponses } from '../errors/problem.openapi.ts';
@@ -8,6 +9,28 @@ import { acceptedResponse as accepted, OPERATION_IDS } from '../openapi/links.ts
 import { TenantIdParams } from '../provisioning/provisioning.schemas.ts';
 
 const tags = ['Lifecycle'];
+
+const DRY_RUN_EXAMPLE: UpdateDryRun = {
+  tenantId: 'acme-auto-3f9a1c',
+  dryRun: true,
+  switch: { from: 'blue', to: 'green' },
+  changes: [
+    { kind: 'Deployment', name: 'acme-auto-3f9a1c-api-green', action: 'create', paths: [] },
+    { kind: 'Deployment', name: 'acme-auto-3f9a1c-web-green', action: 'create', paths: [] },
+    { kind: 'Service', name: 'acme-auto-3f9a1c-api', action: 'update', paths: ['spec.selector.tenant-provisioner.io/slot'] },
+  ],
+};
+
+export const DryRunQuery = z.object({
+  dryRun: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({
+      param: { name: 'dryRun', in: 'query' },
+      example: 'true',
+      description: 'true: answer 200 with the object diff against the live release and change nothing',
+    }),
+});
 const problems = errorResponses('validation_failed', 'not_found', 'conflict', 'payload_too_large', 'dependency_unavailable', ...API_PROBLEMS);
 
 /**
@@ -33,10 +56,19 @@ export function lifecycleRoutes(baseDomain: string) {
         'running for the switch window (see rollback). A release that never becomes ready is abandoned and the old slot keeps serving.',
       request: {
         params: TenantIdParams,
+        query: DryRunQuery,
         body: { content: { 'application/json': { schema: updateRequestSchema(baseDomain), example: UPDATE_EXAMPLE } }, required: true },
       },
       // 400: a body that is not JSON.
-      responses: { 202: accepted, ...problems, ...errorResponses('bad_request') },
+      responses: {
+        200: {
+          description: 'dryRun=true: what the update would change, object by object; nothing was changed',
+          content: { 'application/json': { schema: UpdateDryRun, example: DRY_RUN_EXAMPLE } },
+        },
+        202: accepted,
+        ...problems,
+        ...errorResponses('bad_request'),
+      },
     }),
     hibernate: createRoute({
       method: 'post',

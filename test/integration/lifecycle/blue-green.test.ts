@@ -1,6 +1,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
 import { TenantConflictError } from '../../../src/domain/errors.ts';
+import { dryRunUpdate } from '../../../src/lifecycle/dry-run.ts';
 import { requestRollback, requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { FAST_LIFECYCLE, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
 import type { ServiceDeps } from '../../support/service-deps.ts';
@@ -185,5 +186,40 @@ describe('blue-green release of one tenant', () => {
     expect((await deps.registry.get(t.tenantId))!.desired.previous).toBeUndefined();
     await expect(requestRollback(lifecycleDeps(deps), t.tenantId)).rejects.toBeInstanceOf(TenantConflictError);
     expect(ours(await reconcileTenants(later))).toEqual([]);
+  });
+
+  it("dry-runs a release: the diff names green's Deployments and the Services' selectors, and no object changes", async () => {
+    const { deps } = harness;
+    const t = await provisioned();
+    const objects = async () => {
+      const [deployments, services, configMaps, secrets] = await Promise.all([
+        deps.kube.apps.listNamespacedDeployment({ namespace: t.namespace }),
+        deps.kube.core.listNamespacedService({ namespace: t.namespace }),
+        deps.kube.core.listNamespacedConfigMap({ namespace: t.namespace }),
+        deps.kube.core.listNamespacedSecret({ namespace: t.namespace }),
+      ]);
+      return [deployments, services, configMaps, secrets].flatMap((l) => l.items.map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`)).sort();
+    };
+    const before = {
+      objects: await objects(),
+      record: await deps.registry.get(t.tenantId),
+      revision: (await deps.helm.status(t.release, t.namespace))!.revision,
+    };
+    const plan = await dryRunUpdate({ ...lifecycleDeps(deps), helm: deps.helm }, t.tenantId, { appVersion: 'v5' });
+    expect(plan.switch).toEqual({ from: 'blue', to: 'green' });
+    expect(plan.changes).toEqual(
+      expect.arrayContaining([
+        { kind: 'Deployment', name: `${t.tenantId}-api-green`, action: 'create', paths: [] },
+        { kind: 'Deployment', name: `${t.tenantId}-web-green`, action: 'create', paths: [] },
+        { kind: 'Service', name: `${t.tenantId}-api`, action: 'update', paths: ['spec.selector.tenant-provisioner.io/slot'] },
+      ]),
+    );
+    // Blue renders as it runs: a dry run of the switch does not touch it.
+    expect(plan.changes.find((c) => c.name === `${t.tenantId}-api-blue`)).toBeUndefined();
+    expect({
+      objects: await objects(),
+      record: await deps.registry.get(t.tenantId),
+      revision: (await deps.helm.status(t.release, t.namespace))!.revision,
+    }).toEqual(before);
   });
 });

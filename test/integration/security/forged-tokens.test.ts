@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SESSION_COOKIE } from '../../../src/api/auth/session-cookie.ts';
+import { RolloutRequest } from '../../../src/domain/rollout.ts';
 import { OPERATIONS_QUEUE } from '../../../src/jobs/job-catalog.ts';
 import { ensureTenantSecrets } from '../../../src/kubernetes/tenant-secrets.ts';
 import { ownPrefixes } from '../../support/config-override.ts';
@@ -36,7 +38,7 @@ const PUBLIC = [
 ];
 
 type Target = { method: string; path: string; body?: string; carrier: 'bearer' | 'cookie'; kind: string };
-type Mode = { name: string; keys: TokenKeys; stack: Stack; tenantId: string; jobId: string };
+type Mode = { name: string; keys: TokenKeys; stack: Stack; tenantId: string; jobId: string; rolloutId: string };
 
 let jwksServer: Server;
 const modes: Mode[] = [];
@@ -61,7 +63,23 @@ async function setUp(name: string, keys: TokenKeys, env: Record<string, string>)
     adminUsername: 'admin',
   });
   const job = await stack.queue!.add('provision', { tenantId }, { jobId: `job-${tenantId}` });
-  return { name, keys, stack, tenantId, jobId: job.id! };
+  // A real, paused rollout: a forged resume, abort or new rollout would show in its state or the list.
+  const rolloutId = randomBytes(5).toString('hex');
+  const at = new Date().toISOString();
+  await stack.shared.rollouts.create({
+    id: rolloutId,
+    createdAt: at,
+    createdBy: 'matrix',
+    request: RolloutRequest.parse({ target: { appVersion: 'v2' }, selector: { tenantIds: [tenantId] } }),
+    waves: [{ name: 'canary', tenantIds: [tenantId], canary: true }],
+    skipped: [],
+    state: 'paused',
+    waveIndex: 0,
+    bakeUntil: null,
+    tenants: { [tenantId]: { state: 'waiting' } },
+    updatedAt: at,
+  });
+  return { name, keys, stack, tenantId, jobId: job.id!, rolloutId };
 }
 
 beforeAll(async () => {
@@ -91,6 +109,7 @@ const VALID_BODIES: Record<string, unknown> = {
   },
   UpdateRequest: { subscriptionTier: 'professional' },
   PinRequest: { version: { chart: '0.1.0', app: 'forged' }, reason: 'forged pin' },
+  RolloutRequest: { target: { appVersion: 'forged' } },
 };
 
 /** Every bearer operation of the served OpenAPI document, with real ids and bodies that would succeed. */
@@ -108,7 +127,9 @@ async function apiTargets(m: Mode): Promise<{ targets: Target[]; open: string[] 
         continue;
       }
       const schema = op.requestBody ? Object.values(op.requestBody.content)[0]?.schema.$ref?.split('/').at(-1) : undefined;
-      const filled = path.replace('{tenantId}', m.tenantId).replace('{jobId}', m.jobId) + (path.endsWith('/generate-id') ? '?companyName=Forged%20Garage' : '');
+      const filled =
+        path.replace('{tenantId}', m.tenantId).replace('{jobId}', m.jobId).replace('{rolloutId}', m.rolloutId) +
+        (path.endsWith('/generate-id') ? '?companyName=Forged%20Garage' : '');
       targets.push({
         method: method.toUpperCase(),
         path: filled,
@@ -237,6 +258,8 @@ describe.each(['hs', 'rs'])('forged tokens (%s)', (name) => {
     expect(tenant).toMatchObject({ tier: 'free', terminating: false, operation: { jobId: 'seed', state: 'completed' } });
     // No forged pin was recorded (a pin writes the namespace and queues nothing, so the queue cannot show it).
     expect(tenant?.pin).toBeUndefined();
+    // No forged rollout was created, and the paused one was neither resumed nor aborted.
+    expect((await m.stack.shared.rollouts.list()).map((r) => [r.id, r.state])).toEqual([[m.rolloutId, 'paused']]);
     const prefix = m.stack.config.platform.namespacePrefix;
     const namespaces = await m.stack.shared.kube.core.listNamespace();
     expect(namespaces.items.map((n) => n.metadata!.name!).filter((n) => n.startsWith(prefix))).toEqual([m.stack.shared.registry.namespaceOf(m.tenantId)]);

@@ -187,6 +187,20 @@ describe('secret canary', () => {
     expect((await call('/api/fleet')).status).toBe(200);
     expect((await call('/api/tenants')).status).toBe(200);
     expect((await call(`/api/provisioning/${tenant.tenantId}/pin`, { method: 'DELETE' })).status).toBe(204);
+    // A rollout over the tenant (paused at once, so it starts nobody) and a dry run: their answers are checked like the rest.
+    const rollout = await call('/api/rollouts', {
+      method: 'POST',
+      body: JSON.stringify({ target: { appVersion: 'canary-v3' }, selector: { tenantIds: [tenant.tenantId] } }),
+    });
+    expect(rollout.status).toBe(202);
+    const rolloutId = (JSON.parse(rollout.text) as { id: string }).id;
+    expect((await call(`/api/rollouts/${rolloutId}/pause`, { method: 'POST' })).status).toBe(200);
+    expect((await call(`/api/rollouts/${rolloutId}`)).status).toBe(200);
+    expect((await call('/api/rollouts')).status).toBe(200);
+    expect((await call(`/api/rollouts/${rolloutId}/abort`, { method: 'POST' })).status).toBe(200);
+    expect((await call(`/api/provisioning/${tenant.tenantId}?dryRun=true`, { method: 'PUT', body: JSON.stringify({ appVersion: 'canary-v4' }) })).status).toBe(
+      200,
+    );
     const annotations = (await admin.core.readNamespace({ name: tenant.namespace })).metadata?.annotations ?? {};
     expect(annotations[TENANT_ANNOTATIONS.runningVersion]).toContain('valuesHash');
     bodies.push({ where: `namespace ${tenant.namespace} annotations`, text: JSON.stringify(annotations) });

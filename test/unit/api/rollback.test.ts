@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { imagesAtVersion, stackImagesOf } from '../../../src/domain/slots.ts';
 import { problemOf, testApp } from './support/harness.ts';
+import { runningVersion } from './support/running-version.ts';
 
-const running = (slot: 'blue' | 'green', app: string) => ({
-  chart: { name: 'mechanicbuddy-tenant', version: '0.2.0' },
-  app,
-  images: {},
-  valuesHash: 'sha256:00',
-  revision: 3,
-  slot,
-  at: '2026-03-01T00:00:00.000Z',
-});
+const running = (slot: 'blue' | 'green', app: string) => runningVersion(app, { slot, revision: 3 });
 
 describe('POST /api/tenants/{tenantId}/rollback', () => {
   it('inside a switch window: 202 with a job, the intent swapped back to the previous slot and its release, the window kept', async () => {

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/domain/rollout.ts';
 import { problemOf, testApp } from './support/harness.ts';
+import { runningVersion } from './support/running-version.ts';
 
-const running = (app: string) => ({
-  chart: { name: 'mechanicbuddy-tenant', version: '0.2.0' },
-  app,
-  images: {},
-  valuesHash: 'sha256:00',
-  revision: 2,
-  at: '2026-03-01T00:00:00.000Z',
-});
+const running = (app: string) => runningVersion(app);
 
 async function fleet() {
   const t = await testApp();

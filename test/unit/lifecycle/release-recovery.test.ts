@@ -17,6 +17,7 @@ function fakeHelm(history: Array<[number, HelmReleaseStatus]>) {
       throw new Error('not used');
     },
     template: async () => '',
+    manifest: async () => undefined,
     version: async () => 'v4.3.1',
   };
   return { helm, calls, signals };

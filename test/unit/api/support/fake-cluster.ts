@@ -164,7 +164,7 @@ export function readyDeployment(name: string, replicas = 1): V1Deployment {
   };
 }
 
-export class FakeHelm implements Pick<HelmClient, 'status' | 'version' | 'template'> {
+export class FakeHelm implements Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'> {
   readonly releases = new Map<string, HelmRelease>();
   versionError: Error | undefined;
   async status(release: string, namespace: string) {
@@ -174,8 +174,14 @@ export class FakeHelm implements Pick<HelmClient, 'status' | 'version' | 'templa
     if (this.versionError) throw this.versionError;
     return 'v4.0.0';
   }
+  /** What `template` renders and `manifest` reads back, settable by a test (a dry run compares them). */
+  rendered = '';
+  live: string | undefined = undefined;
   async template() {
-    return '';
+    return this.rendered;
+  }
+  async manifest() {
+    return this.live;
   }
 }
 

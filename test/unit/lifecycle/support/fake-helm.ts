@@ -126,6 +126,10 @@ export class FakeHelm implements HelmClient {
     return '';
   }
 
+  async manifest(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async version(): Promise<string> {
     return 'v4.0.0';
   }
