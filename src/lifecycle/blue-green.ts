@@ -107,11 +107,11 @@ export async function abandonSwitch(deps: OperationDeps, ref: TenantRef, jobId: 
   const outcome = await changeIntent(deps.tenants, ref.tenantId, (t) => {
     const pending = t.operation?.jobId === jobId && !t.terminating ? pendingSwitch(deps.config.platform.images, t) : undefined;
     if (!pending) return { result: undefined };
-    return { change: { desired: withoutSwitch(t.desired, pending) }, result: { tenant: t, pending } };
+    const desired = withoutSwitch(t.desired, pending);
+    return { change: { desired }, result: { tenant: t, pending, desired } };
   });
   if (!outcome?.result) return undefined;
-  const { tenant, pending } = outcome.result;
-  const desired = withoutSwitch(tenant.desired, pending);
+  const { tenant, pending, desired } = outcome.result;
   const built = tenantChartValues(deps.config, tenant, desired);
   const release = await deps.helm.upgradeInstall({
     release: ref.release,

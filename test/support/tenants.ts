@@ -20,6 +20,15 @@ export const lifecycleDeps = (d: ServiceDeps): LifecycleDeps => ({
   workloads: d.workloads,
 });
 
+/** What the rollout service is built from (the API's and the rollout sweep's), bound to a test's real dependencies. */
+export const rolloutDeps = (d: ServiceDeps): RolloutDeps => ({
+  ...lifecycleDeps(d),
+  tenants: d.registry,
+  rollouts: d.rollouts,
+  workloads: d.workloads,
+  logger: d.logger,
+});
+
 /** What the sweeps (expiry, reconcile, rollouts) are built from, as the worker process builds them. */
 export const sweepDeps = (d: ServiceDeps): ReconcileDeps & Pick<RolloutDeps, 'rollouts'> => ({
   ...lifecycleDeps(d),

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { RolloutRequest, type Rollout } from '../../../src/domain/rollout.ts';
-import { createRollout, type RolloutDeps } from '../../../src/lifecycle/rollouts.ts';
+import { createRollout } from '../../../src/lifecycle/rollouts.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
-import { lifecycleDeps, requestProvision, waitForJob } from '../../support/tenants.ts';
+import { requestProvision, rolloutDeps, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -17,14 +17,6 @@ const configFile = writeConfigOverride(mergeOverride(mergeOverride(FAST_LIFECYCL
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: configFile } });
 const logDir = mkdtempSync(join(tmpdir(), 'tp-rollout-kill-'));
 const harness = useWorkerHarness({ kubeconfig, config, workers: 0, processes: { configFile, logDir } });
-
-const rolloutDeps = (d: ServiceDeps): RolloutDeps => ({
-  ...lifecycleDeps(d),
-  tenants: d.registry,
-  rollouts: d.rollouts,
-  workloads: d.workloads,
-  logger: d.logger,
-});
 
 async function until(d: ServiceDeps, id: string, done: (r: Rollout) => boolean, timeoutMs = 240_000): Promise<Rollout> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {

@@ -1,11 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { Rollout, RolloutRequest } from '../../../src/domain/rollout.ts';
 import { RolloutRequest as RolloutRequestSchema } from '../../../src/domain/rollout.ts';
-import { createRollout, tickRollout, type RolloutDeps } from '../../../src/lifecycle/rollouts.ts';
+import { createRollout, tickRollout } from '../../../src/lifecycle/rollouts.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import type { ServiceDeps } from '../../support/service-deps.ts';
 import { testConfig } from '../../support/service-deps.ts';
-import { lifecycleDeps, requestProvision, secretSnapshot, waitForJob } from '../../support/tenants.ts';
+import { requestProvision, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -17,14 +17,6 @@ const override = mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('ro')),
 });
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(override) } });
 const harness = useWorkerHarness({ kubeconfig, config, workers: 2 });
-
-const rolloutDeps = (d: ServiceDeps): RolloutDeps => ({
-  ...lifecycleDeps(d),
-  tenants: d.registry,
-  rollouts: d.rollouts,
-  workloads: d.workloads,
-  logger: d.logger,
-});
 
 /** Ticks this rollout as the rollout sweep does (once a second here), until it ends; returns each tick's record. */
 async function drive(d: ServiceDeps, id: string, timeoutMs = 240_000): Promise<Rollout[]> {
