@@ -96,6 +96,12 @@ export async function secretSnapshot(d: ServiceDeps, namespace: string): Promise
   return Object.fromEntries(list.items.map((s) => [s.metadata!.name!, { resourceVersion: s.metadata!.resourceVersion!, data: s.data }]));
 }
 
+/** The tenant's database object and its spec's generation: a change to either means the database was touched. */
+export async function databaseSnapshot(d: ServiceDeps, tenantId: string) {
+  const db = await d.workloads.readDatabase(namespaceFor(d.config.platform.namespacePrefix, tenantId), `${tenantId}-postgres`);
+  return { uid: (db?.metadata as { uid?: string } | undefined)?.uid, generation: (db?.metadata as { generation?: number } | undefined)?.generation };
+}
+
 /** What the cluster shows of a tenant: release, database and the two Deployments. */
 export async function tenantShape(d: ServiceDeps, tenantId: string) {
   const namespace = namespaceFor(d.config.platform.namespacePrefix, tenantId);
