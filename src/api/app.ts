@@ -26,6 +26,7 @@ import { createJobsRouter } from './jobs/jobs.router.ts';
 import { createLifecycleRouter } from './lifecycle/lifecycle.router.ts';
 import { createRolloutsRouter } from './rollouts/rollouts.router.ts';
 import type { RolloutDeps } from '../lifecycle/rollouts.ts';
+import type { RolloutDryRunDeps } from '../lifecycle/rollout-dry-run.ts';
 import { limitBody } from './middleware/body-limit.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
@@ -63,7 +64,7 @@ export type ApiServices = {
   /** The lifecycle intake's dependencies: update (its dry run too), hibernate and resume. */
   lifecycle: DryRunDeps;
   /** Fleet rollouts: planned here, moved by the worker's rollout sweep, both through the lifecycle intake. */
-  rollouts: RolloutDeps;
+  rollouts: RolloutDeps & RolloutDryRunDeps;
   /** Mounted at /api/webhooks unless undefined; null answers 503 (no webhook secret configured). */
   stripeWebhook: StripeWebhook | null | undefined;
   reads: ApiReads;

@@ -11,7 +11,7 @@ import { servingSlot } from './blue-green.ts';
 import { requestUpdate, type LifecycleDeps } from './intake.ts';
 import { tenantObjectNames } from './plans/plan-deps.ts';
 import { advanceRollout, type TenantObservation } from './rollout-progress.ts';
-import { planRollout, runsVersion } from './rollout-plan.ts';
+import { planRollout, runsVersion, type RolloutPlan } from './rollout-plan.ts';
 
 export type RolloutDeps = LifecycleDeps & {
   tenants: Pick<TenantStore, 'read' | 'write' | 'all' | 'findBy' | 'backfillIndex'>;
@@ -21,18 +21,22 @@ export type RolloutDeps = LifecycleDeps & {
   newRolloutId?: () => string;
 };
 
-/** `POST /api/rollouts`: plans over the tenants as they are now and records the rollout; the rollout sweep moves it. */
-export async function createRollout(deps: RolloutDeps, request: RolloutRequest, createdBy: string): Promise<Rollout> {
+/** The plan a rollout would freeze over the tenants as they are now (reads only); its dry run shares it. */
+export async function planFleetRollout(deps: Pick<RolloutDeps, 'tenants'>, request: RolloutRequest): Promise<RolloutPlan> {
   const tenants: TenantRecord[] = [];
   for await (const t of deps.tenants.all()) tenants.push(t);
-  let plan: ReturnType<typeof planRollout>;
   try {
-    plan = planRollout(request, tenants);
+    return planRollout(request, tenants);
   } catch (error) {
     // A named canary that is pinned, excluded, leaving or already updated: the fleet's state, not the request, is in the way.
     if (error instanceof RangeError) throw new RolloutConflictError(error.message);
     throw error;
   }
+}
+
+/** `POST /api/rollouts`: plans over the tenants as they are now and records the rollout; the rollout sweep moves it. */
+export async function createRollout(deps: RolloutDeps, request: RolloutRequest, createdBy: string): Promise<Rollout> {
+  const plan = await planFleetRollout(deps, request);
   const at = (deps.now?.() ?? new Date()).toISOString();
   const empty = plan.waves.length === 0;
   const rollout: Rollout = {

@@ -15,8 +15,14 @@ const DRY_RUN_EXAMPLE: UpdateDryRun = {
   dryRun: true,
   switch: { from: 'blue', to: 'green' },
   changes: [
-    { kind: 'Deployment', name: 'acme-auto-3f9a1c-api-green', action: 'create', paths: [] },
-    { kind: 'Deployment', name: 'acme-auto-3f9a1c-web-green', action: 'create', paths: [] },
+    {
+      kind: 'Deployment',
+      name: 'acme-auto-3f9a1c-api-green',
+      action: 'create',
+      paths: [],
+      images: ['ghcr.io/cloudnative-pg/postgresql:17.5', 'ghcr.io/mechanicbuddy/dbup:2026.12.1', 'ghcr.io/mechanicbuddy/api:2026.12.1'],
+    },
+    { kind: 'Deployment', name: 'acme-auto-3f9a1c-web-green', action: 'create', paths: [], images: ['ghcr.io/mechanicbuddy/web:2026.12.1'] },
     { kind: 'Service', name: 'acme-auto-3f9a1c-api', action: 'update', paths: ['spec.selector.tenant-provisioner.io/slot'] },
   ],
 };

@@ -1,17 +1,20 @@
 import type { MiddlewareHandler } from 'hono';
+import { dryRunRollout, type RolloutDryRunDeps } from '../../lifecycle/rollout-dry-run.ts';
 import { changeRolloutState, createRollout, type RolloutDeps } from '../../lifecycle/rollouts.ts';
 import { RolloutNotFoundError } from '../../domain/errors.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter } from '../app-env.ts';
+import { rolloutDryRunBody } from './rollout-dry-run.ts';
 import { abortRolloutRoute, createRolloutRoute, getRolloutRoute, listRolloutsRoute, pauseRolloutRoute, resumeRolloutRoute } from './rollouts.routes.ts';
 
 /** `/api/rollouts`: create, read, list, pause, resume and abort fleet rollouts. */
-export function createRolloutsRouter(deps: RolloutDeps, guard: MiddlewareHandler[]) {
+export function createRolloutsRouter(deps: RolloutDeps & RolloutDryRunDeps, guard: MiddlewareHandler[]) {
   const router = createRouter();
   router.use('*', ...guard);
   // Planning lists every tenant: a longer deadline than one read.
   const cluster = <T>(work: Promise<T>) => dependencyCall('The Kubernetes API', work, CLUSTER_DEADLINE_MS * 3);
   router.openapi(createRolloutRoute, async (c) => {
+    if (c.req.valid('query').dryRun === 'true') return c.json(rolloutDryRunBody(await cluster(dryRunRollout(deps, c.req.valid('json'))), c.var.logger), 200);
     const rollout = await cluster(createRollout(deps, c.req.valid('json'), c.var.principal.subject));
     return c.json(rollout, 202, { Location: `/api/rollouts/${rollout.id}` });
   });

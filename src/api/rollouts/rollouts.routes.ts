@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { Rollout, RolloutRequest, RolloutState } from '../../domain/rollout.ts';
 import { API_PROBLEMS, errorResponses } from '../errors/problem.openapi.ts';
 import { OPERATION_IDS } from '../openapi/links.ts';
+import { ROLLOUT_DRY_RUN_EXAMPLE, RolloutDryRun, RolloutDryRunQuery } from './rollout-dry-run.ts';
 import { BEARER_SECURITY } from '../openapi/security.ts';
 
 const tags = ['Rollouts'];
@@ -71,9 +72,20 @@ export const createRolloutRoute = createRoute({
     'with the reason), the canaries first, then cumulative waves. The rollout sweep then moves it: each tenant gets a blue-green update ' +
     'through the lifecycle intake, at most maxParallel at once; a finished wave bakes, and the next starts only if every tenant of it stayed ' +
     'healthy. A failed canary, a spent failure budget or an unhealthy tenant during a bake halts it. The plan and its progress live in the ' +
-    'cluster, so the rollout survives the loss of any process or of Redis.',
-  request: { body: { content: { 'application/json': { schema: RolloutRequest, example: ROLLOUT_EXAMPLE } }, required: true } },
+    'cluster, so the rollout survives the loss of any process or of Redis. ' +
+    'With dryRun=true it answers 200 with the same plan (the same refusals) and, for the first planned tenants in wave order, ' +
+    'the object diff of their update against the live release, as PUT /api/provisioning/{tenantId}?dryRun=true renders it; a tenant whose ' +
+    'render fails carries its problem, the others still render. At most a few render at once, under one deadline; tenants past the limit ' +
+    'or the deadline are listed as not rendered, with the reason. Nothing is recorded and no job is queued.',
+  request: {
+    query: RolloutDryRunQuery,
+    body: { content: { 'application/json': { schema: RolloutRequest, example: ROLLOUT_EXAMPLE } }, required: true },
+  },
   responses: {
+    200: {
+      description: 'dryRun=true: the plan and each planned tenant’s diff; nothing was recorded or queued',
+      content: { 'application/json': { schema: RolloutDryRun, example: ROLLOUT_DRY_RUN_EXAMPLE } },
+    },
     202: rolloutBody('Accepted: the plan, running'),
     // 409: a named canary is not in the selection (pinned, excluded, being removed, already on the target, or no such tenant).
     ...errorResponses('validation_failed', 'bad_request', 'conflict', 'payload_too_large', 'dependency_unavailable', ...API_PROBLEMS),

@@ -16,7 +16,7 @@ import { tenantObjectNames } from '../../lifecycle/plans/plan-deps.ts';
 import type { TenantLeases } from '../tenant-lease.ts';
 import { tenantChartValues } from '../../lifecycle/tenant-values.ts';
 import { findDrift, findWorkloadDrift, type ExpectedShape, type ObservedWorkloads } from './drift.ts';
-import { eachAtMost } from './each-at-most.ts';
+import { eachAtMost } from '../../domain/each-at-most.ts';
 import { recoverLostIntent } from './lost-intents.ts';
 import { ownTenant } from '../../lifecycle/tenant-ref.ts';
 import type { FleetTarget } from '../../domain/tenant-version.ts';

@@ -206,11 +206,19 @@ describe('blue-green release of one tenant', () => {
       revision: (await deps.helm.status(t.release, t.namespace))!.revision,
     };
     const plan = await dryRunUpdate({ ...lifecycleDeps(deps), helm: deps.helm }, t.tenantId, { appVersion: 'v5' });
+    const pg = config.platform.images.postgres;
     expect(plan.switch).toEqual({ from: 'blue', to: 'green' });
     expect(plan.changes).toEqual(
       expect.arrayContaining([
-        { kind: 'Deployment', name: `${t.tenantId}-api-green`, action: 'create', paths: [] },
-        { kind: 'Deployment', name: `${t.tenantId}-web-green`, action: 'create', paths: [] },
+        {
+          kind: 'Deployment',
+          name: `${t.tenantId}-api-green`,
+          action: 'create',
+          paths: [],
+          // The wait for the database (the pinned PostgreSQL image) stays; the migrations and the API are the release's.
+          images: [`${pg.repository}:${pg.tag}`, `${config.platform.images.migrations.repository}:v5`, `${config.platform.images.api.repository}:v5`],
+        },
+        { kind: 'Deployment', name: `${t.tenantId}-web-green`, action: 'create', paths: [], images: [`${config.platform.images.web.repository}:v5`] },
         { kind: 'Service', name: `${t.tenantId}-api`, action: 'update', paths: ['spec.selector.tenant-provisioner.io/slot'] },
       ]),
     );

@@ -201,6 +201,13 @@ describe('secret canary', () => {
     expect((await call(`/api/provisioning/${tenant.tenantId}?dryRun=true`, { method: 'PUT', body: JSON.stringify({ appVersion: 'canary-v4' }) })).status).toBe(
       200,
     );
+    // The rollout's dry run: the plan and the tenant's rendered diff (its values hold the Secrets' names, never their data).
+    const rolloutDryRun = await call('/api/rollouts?dryRun=true', {
+      method: 'POST',
+      body: JSON.stringify({ target: { appVersion: 'canary-v5' }, selector: { tenantIds: [tenant.tenantId] } }),
+    });
+    expect(rolloutDryRun.status, rolloutDryRun.text).toBe(200);
+    expect((JSON.parse(rolloutDryRun.text) as { tenants: Array<{ tenantId: string }> }).tenants.map((t) => t.tenantId)).toEqual([tenant.tenantId]);
     const annotations = (await admin.core.readNamespace({ name: tenant.namespace })).metadata?.annotations ?? {};
     expect(annotations[TENANT_ANNOTATIONS.runningVersion]).toContain('valuesHash');
     bodies.push({ where: `namespace ${tenant.namespace} annotations`, text: JSON.stringify(annotations) });

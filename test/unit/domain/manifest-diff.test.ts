@@ -11,13 +11,23 @@ describe('diffManifests', () => {
     const live = service('blue') + deployment('t-api-blue', 'v1') + deployment('t-old', 'v1');
     const next = service('green') + deployment('t-api-blue', 'v1') + deployment('t-api-green', 'v2');
     expect(diffManifests(live, next)).toEqual([
-      { kind: 'Deployment', name: 't-api-green', action: 'create', paths: [] },
+      { kind: 'Deployment', name: 't-api-green', action: 'create', paths: [], images: ['ghcr.io/mb/api:v2'] },
       { kind: 'Deployment', name: 't-old', action: 'delete', paths: [] },
       { kind: 'Service', name: 't-api', action: 'update', paths: ['spec.selector.slot'] },
     ]);
     expect(diffManifests(live, live)).toEqual([]);
     expect(diffManifests(deployment('d', 'v1'), deployment('d', 'v2'))).toEqual([
-      { kind: 'Deployment', name: 'd', action: 'update', paths: ['spec.template.spec.containers[0].image'] },
+      { kind: 'Deployment', name: 'd', action: 'update', paths: ['spec.template.spec.containers[0].image'], images: ['ghcr.io/mb/api:v2'] },
+    ]);
+    // A workload whose images stay says nothing of them; init containers' images come first.
+    const scaled = deployment('d', 'v1').replace('replicas: 2', 'replicas: 3');
+    expect(diffManifests(deployment('d', 'v1'), scaled)).toEqual([{ kind: 'Deployment', name: 'd', action: 'update', paths: ['spec.replicas'] }]);
+    const migrated = deployment('d', 'v2').replace(
+      '      containers:',
+      '      initContainers:\n        - name: migrate\n          image: ghcr.io/mb/migrations:v2\n      containers:',
+    );
+    expect(diffManifests('', migrated)).toEqual([
+      { kind: 'Deployment', name: 'd', action: 'create', paths: [], images: ['ghcr.io/mb/migrations:v2', 'ghcr.io/mb/api:v2'] },
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { eachAtMost } from '../../../../src/worker/sweeps/each-at-most.ts';
+import { eachAtMost } from '../../../src/domain/each-at-most.ts';
 
 async function* numbers(n: number, pulled: number[] = []) {
   for (let i = 0; i < n; i++) {
