@@ -129,7 +129,14 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     ),
   );
   app.route('/api/tenants', createTenantsRouter({ registry: reads.registry, lifecycle: services.lifecycle }, guard));
-  app.route('/api/rollouts', createRolloutsRouter(services.rollouts, guard));
+  app.route(
+    '/api/rollouts',
+    createRolloutsRouter(services.rollouts, guard, {
+      pollMs: config.provisioning.rollouts.tickSeconds * 1000,
+      heartbeatMs: config.sse.heartbeatSeconds * 1000,
+      shutdown: deps.shutdown,
+    }),
+  );
   app.route('/api/fleet', createFleetRouter({ registry: reads.registry, target: reads.fleetTarget }, guard));
   app.route(
     '/api/jobs',

@@ -1,4 +1,3 @@
-import { type OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
@@ -6,7 +5,7 @@ import type { JobEvent, StoredJobEvent } from '../../jobs/job-events.schema.ts';
 import { JobFollower, type FollowerOutput, type FollowOutcome, type JobEventSources, type JobEventsCursor } from '../../services/job-follower.ts';
 import type { AppEnv } from '../app-env.ts';
 import { HeartbeatWheel, type Beating } from './heartbeat-wheel.ts';
-import { HEARTBEAT_FRAME, NodeWire, SSE_HEADERS, frameCache, sseFrame, webWire, type SseWire, type WireEvents } from './sse-wire.ts';
+import { HEARTBEAT_FRAME, SSE_HEADERS, frameCache, openSseWire, sseFrame, type SseWire, type WireEvents } from './sse-wire.ts';
 
 /** What every stream of the process shares. */
 type Shared = { wheel: HeartbeatWheel<EventStream>; frameOf: (event: StoredJobEvent) => Uint8Array };
@@ -55,19 +54,6 @@ class EventStream implements FollowerOutput, WireEvents, Beating {
   }
 }
 
-/** The Node response under a request served by @hono/node-server; undefined elsewhere (app.request). */
-function nodeResponseOf(c: Context<AppEnv>): ServerResponse | undefined {
-  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
-  return outgoing instanceof ServerResponse ? outgoing : undefined;
-}
-
-/** The headers the middleware set on the context (request id, rate limit), and the stream's own. */
-function headersOf(c: Context<AppEnv>): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = {};
-  c.newResponse(null, 200, SSE_HEADERS).headers.forEach((value, name) => (headers[name] = value));
-  return headers;
-}
-
 export type JobEventStreamsOptions = {
   heartbeatMs: number;
   /** Ends every open stream (clients resume elsewhere with Last-Event-ID). */
@@ -95,22 +81,16 @@ export function createJobEventStreams(options: JobEventStreamsOptions) {
     open(c: Context<AppEnv>, sources: JobEventSources, cursor: JobEventsCursor): Response {
       // HEAD (answered by the GET handler) gets the headers only: nothing would read the stream.
       if (c.req.method === 'HEAD') return c.body(null, 200, SSE_HEADERS);
-      const res = nodeResponseOf(c);
-      // Gone while the history was read: its 'close' has been and will not come again.
-      if (res?.destroyed) return RESPONSE_ALREADY_SENT;
       const stream = new EventStream(shared, sources.jobId, c.var.logger);
-      let answer: Response = RESPONSE_ALREADY_SENT;
-      if (res) stream.wire = new NodeWire(res, headersOf(c), stream);
-      else {
-        const web = webWire(stream);
-        stream.wire = web.wire;
-        answer = c.body(web.body, 200, SSE_HEADERS);
-      }
+      const opened = openSseWire(c, stream);
+      // Gone while the history was read: nothing to follow.
+      if (!opened) return RESPONSE_ALREADY_SENT;
+      stream.wire = opened.wire;
       stream.slot = shared.wheel.add(stream);
       const follower = (stream.follower = new JobFollower(sources, cursor, stream));
       if (options.shutdown?.aborted) follower.abort();
       else follower.start(cursor.backlog);
-      return answer;
+      return opened.answer;
     },
   };
 }

@@ -1,5 +1,8 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { JobEvent, StoredJobEvent } from '../../jobs/job-events.schema.ts';
+import { type OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context } from 'hono';
+import type { StoredJobEvent } from '../../jobs/job-events.schema.ts';
+import type { AppEnv } from '../app-env.ts';
 
 /** One client's connection, as the event streams write to it. */
 export interface SseWire {
@@ -17,7 +20,7 @@ export const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control
 export const HEARTBEAT_FRAME = Buffer.from(': heartbeat\n\n');
 
 /** One event's bytes (JSON has no raw line breaks, so `data` is one line). */
-export const sseFrame = (type: JobEvent['type'], id: string, data: string): Uint8Array => Buffer.from(`event: ${type}\ndata: ${data}\nid: ${id}\n\n`);
+export const sseFrame = (type: string, id: string, data: string): Uint8Array => Buffer.from(`event: ${type}\ndata: ${data}\nid: ${id}\n\n`);
 
 /**
  * Frames by history entry: a hub announcement and a coalesced history read hand every follower of
@@ -94,4 +97,30 @@ export function webWire(events: WireEvents): { wire: SseWire; body: ReadableStre
     },
   };
   return { wire, body };
+}
+
+/** The Node response under a request served by @hono/node-server; undefined elsewhere (app.request). */
+function nodeResponseOf(c: Context<AppEnv>): ServerResponse | undefined {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  return outgoing instanceof ServerResponse ? outgoing : undefined;
+}
+
+/** The headers the middleware set on the context (request id, rate limit), and the stream's own. */
+function headersOf(c: Context<AppEnv>): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  c.newResponse(null, 200, SSE_HEADERS).headers.forEach((value, name) => (headers[name] = value));
+  return headers;
+}
+
+/**
+ * Opens the client's wire: under @hono/node-server the frames go straight to the Node response and
+ * the handler answers RESPONSE_ALREADY_SENT; elsewhere the answer is a web stream of the same frames.
+ * Undefined when the client went away before (its 'close' has been and will not come again).
+ */
+export function openSseWire(c: Context<AppEnv>, events: WireEvents): { wire: SseWire; answer: Response } | undefined {
+  const res = nodeResponseOf(c);
+  if (res?.destroyed) return undefined;
+  if (res) return { wire: new NodeWire(res, headersOf(c), events), answer: RESPONSE_ALREADY_SENT };
+  const web = webWire(events);
+  return { wire: web.wire, answer: c.body(web.body, 200, SSE_HEADERS) };
 }

@@ -21,6 +21,7 @@ export const OPERATION_IDS = {
   pauseRollout: 'pauseRollout',
   resumeRollout: 'resumeRollout',
   abortRollout: 'abortRollout',
+  rolloutEvents: 'followRolloutEvents',
   listTenants: 'listTenants',
   fleet: 'getFleetVersions',
   pin: 'pinTenantVersion',

@@ -5,10 +5,13 @@ import { RolloutNotFoundError } from '../../domain/errors.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter } from '../app-env.ts';
 import { rolloutDryRunBody } from './rollout-dry-run.ts';
+import { rolloutEventsHandler, type RolloutEventsOptions } from './rollout-events.ts';
+import { rolloutEventsRoute } from './rollout-events.routes.ts';
+import { RolloutProgress } from './rollout-progress.schema.ts';
 import { abortRolloutRoute, createRolloutRoute, getRolloutRoute, listRolloutsRoute, pauseRolloutRoute, resumeRolloutRoute } from './rollouts.routes.ts';
 
-/** `/api/rollouts`: create, read, list, pause, resume and abort fleet rollouts. */
-export function createRolloutsRouter(deps: RolloutDeps & RolloutDryRunDeps, guard: MiddlewareHandler[]) {
+/** `/api/rollouts`: create, read, list, pause, resume and abort fleet rollouts, and follow one (server-sent events). */
+export function createRolloutsRouter(deps: RolloutDeps & RolloutDryRunDeps, guard: MiddlewareHandler[], events: Omit<RolloutEventsOptions, 'logger'>) {
   const router = createRouter();
   router.use('*', ...guard);
   // Planning lists every tenant: a longer deadline than one read.
@@ -31,5 +34,7 @@ export function createRolloutsRouter(deps: RolloutDeps & RolloutDryRunDeps, guar
   router.openapi(pauseRolloutRoute, async (c) => c.json(await change('pause')(c), 200));
   router.openapi(resumeRolloutRoute, async (c) => c.json(await change('resume')(c), 200));
   router.openapi(abortRolloutRoute, async (c) => c.json(await change('abort')(c), 200));
+  router.openapi(rolloutEventsRoute, rolloutEventsHandler(deps.rollouts, { ...events, logger: deps.logger }));
+  router.openAPIRegistry.register('RolloutProgress', RolloutProgress);
   return router;
 }

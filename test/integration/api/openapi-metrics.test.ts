@@ -50,6 +50,7 @@ describe('/openapi.json', () => {
         'POST /api/tenants/{tenantId}/rollback',
         'GET /api/rollouts',
         'GET /api/rollouts/{rolloutId}',
+        'GET /api/rollouts/{rolloutId}/events',
         'POST /api/rollouts',
         'POST /api/rollouts/{rolloutId}/pause',
         'POST /api/rollouts/{rolloutId}/resume',

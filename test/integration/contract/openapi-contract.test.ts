@@ -88,8 +88,8 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
     expect(report.complete).toBe(true);
     expect(report.test_cases.with_failures).toBe(0);
     expect(report.test_cases.errored).toBe(0);
-    // 15, GET /api/fleet, PUT and DELETE …/{tenantId}/pin, POST /api/tenants/{tenantId}/rollback and the six of /api/rollouts.
-    expect(report.operations).toMatchObject({ total: 25, selected: 25, tested: 25, errored: 0 });
+    // 15, GET /api/fleet, PUT and DELETE …/{tenantId}/pin, POST /api/tenants/{tenantId}/rollback and the seven of /api/rollouts (its events included).
+    expect(report.operations).toMatchObject({ total: 26, selected: 26, tested: 26, errored: 0 });
     for (const phase of ['examples', 'coverage', 'fuzzing', 'stateful']) expect(report.phases[phase], phase).toEqual({ status: 'success', skip_reason: null });
     // Every pattern of the document is usable, and nothing was answered 429.
     expect(report.warnings['unsupported_regex']).toEqual([]);

@@ -198,6 +198,10 @@ describe('secret canary', () => {
     expect((await call(`/api/rollouts/${rolloutId}`)).status).toBe(200);
     expect((await call('/api/rollouts')).status).toBe(200);
     expect((await call(`/api/rollouts/${rolloutId}/abort`, { method: 'POST' })).status).toBe(200);
+    // Its event stream: the aborted rollout's final snapshot, then the stream closes.
+    const rolloutTranscript = (await call(`/api/rollouts/${rolloutId}/events`)).text;
+    expect(rolloutTranscript).toMatch(/^event: finished\ndata: \{"rolloutId":"[a-f0-9]{10}".*"state":"aborted"/);
+    transcripts.push({ where: `SSE rollout ${rolloutId}`, text: rolloutTranscript });
     expect((await call(`/api/provisioning/${tenant.tenantId}?dryRun=true`, { method: 'PUT', body: JSON.stringify({ appVersion: 'canary-v4' }) })).status).toBe(
       200,
     );

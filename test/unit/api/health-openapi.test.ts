@@ -56,6 +56,7 @@ describe('/openapi.json and /docs', () => {
       '/api/rollouts',
       '/api/rollouts/{rolloutId}',
       '/api/rollouts/{rolloutId}/abort',
+      '/api/rollouts/{rolloutId}/events',
       '/api/rollouts/{rolloutId}/pause',
       '/api/rollouts/{rolloutId}/resume',
       '/api/tenants',
