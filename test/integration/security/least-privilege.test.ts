@@ -26,8 +26,9 @@ import { startStack, type Stack } from './support/stack.ts';
 // own code under the same identity.
 const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
-// `release` is an update to a new app version (a blue-green switch); `rollback` switches the Services back.
-const OPERATIONS = ['provision', 'update', 'release', 'rollback', 'hibernate', 'resume', 'deprovision'] as const;
+// `release` is an update to a new app version (a blue-green switch); `rollback` switches the Services back;
+// `rollout` moves the tenant to a third version through POST /api/rollouts (records in the provisioner's namespace).
+const OPERATIONS = ['provision', 'update', 'release', 'rollback', 'rollout', 'hibernate', 'resume', 'deprovision'] as const;
 /**
  * KNOWN DEFECT, reported for removal from charts/tenant-provisioner/templates/rbac-tenant.yaml (and
  * its README table): read rules no code path uses, so removing them breaks nothing. This list is a
@@ -61,6 +62,7 @@ beforeAll(async () => {
         claimsNamespace: names.namespace,
         backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } },
       },
+      provisioning: { rollouts: { tickSeconds: 1 } },
       // A failure here should be quick to see; nothing in the sandbox takes this long.
       timeouts: { validate: 30, deployChart: 60, waitForDatabase: 60, waitForApi: 60, waitForWeb: 60, defaultStep: 30, provisioning: 300, deprovision: 120 },
     }),
@@ -87,6 +89,12 @@ async function call(path: string, init: RequestInit = {}) {
 async function lifecycle(label: string): Promise<Outcome> {
   const outcome: Outcome = { completed: [] };
   for (const op of OPERATIONS) {
+    if (op === 'rollout') {
+      const failed = await rolloutOf(outcome.tenantId!);
+      if (failed) return { ...outcome, failed: `rollout ${failed}` };
+      outcome.completed.push(op);
+      continue;
+    }
     const path =
       op === 'provision'
         ? '/api/provisioning/provision'
@@ -131,6 +139,21 @@ async function lifecycle(label: string): Promise<Outcome> {
   return gone ? outcome : { ...outcome, failed: `deprovision left namespace ${namespace}` };
 }
 
+/** A rollout of this one tenant over HTTP, ticked by the worker's sweep; says how it failed, or undefined once completed. */
+async function rolloutOf(tenantId: string): Promise<string | undefined> {
+  const body = { target: { appVersion: 'v3' }, selector: { tenantIds: [tenantId] }, strategy: { canary: { count: 0 }, bakeSeconds: 0 } };
+  const created = await call('/api/rollouts', { method: 'POST', body: JSON.stringify(body) });
+  if (created.status !== 202) return `refused: ${created.status} ${created.text.slice(0, 300)}`;
+  const { id } = JSON.parse(created.text) as { id: string };
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline; await sleep(500)) {
+    const read = await call(`/api/rollouts/${id}`);
+    if (read.status !== 200) return `read: ${read.status} ${read.text.slice(0, 300)}`;
+    const { state, reason } = JSON.parse(read.text) as { state: string; reason?: string };
+    if (state !== 'running') return state === 'completed' ? undefined : `${state}: ${reason}`;
+  }
+  return 'still running after 90 s';
+}
+
 /**
  * The custom-domain claim path as the ServiceAccount: claim (create), a rival told the owner (get
  * after 409), the rival taking over the orphaned claim (update), and its release (delete). Says
@@ -161,13 +184,13 @@ async function claimPath(label: string): Promise<string> {
 const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
 
 describe("least privilege: the service as the provisioner chart's ServiceAccount", () => {
-  it('provisions, updates to a backup tier, releases a new version blue-green, rolls it back, hibernates, resumes and deprovisions a tenant', async () => {
+  it('provisions, updates to a backup tier, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes and deprovisions a tenant', async () => {
     const outcome = await lifecycle('full');
     expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS] });
     // Nothing it tried was refused, even where a refusal would have been tolerated.
     // A whole-number 403 only: a timestamp's milliseconds ("35.403Z") are not a refusal.
     expect(stack.logs.filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 
   it('cannot delete kube-system, list Secrets cluster-wide or bind a ClusterRole, even inside its own tenant namespace', async () => {
     const { sa, names } = install;
