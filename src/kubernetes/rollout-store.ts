@@ -17,8 +17,12 @@ export type RolloutSummary = { id: string; state: RolloutState; createdAt: strin
 export interface RolloutStore {
   create(rollout: Rollout): Promise<void>;
   read(id: string): Promise<{ rollout: Rollout; resourceVersion: string } | undefined>;
-  /** Writes only if the record is still at `resourceVersion` (else IntentConflictError); keeps the index's state in step. */
-  write(rollout: Rollout, resourceVersion: string): Promise<string>;
+  /**
+   * Writes only if the record is still at `resourceVersion` (else IntentConflictError); keeps the
+   * index's state in step. `previous`, the state the caller read: when it is the state written, the
+   * index is not read again (a running rollout's ticks would otherwise read it on every write).
+   */
+  write(rollout: Rollout, resourceVersion: string, previous?: RolloutState): Promise<string>;
   list(): Promise<RolloutSummary[]>;
 }
 
@@ -79,7 +83,7 @@ export function createRolloutStore(core: CoreV1Api, namespace: string, namespace
       if (!cm) return undefined;
       return { rollout: Rollout.parse(JSON.parse(cm.data?.['rollout.json'] ?? 'null')), resourceVersion: cm.metadata!.resourceVersion! };
     },
-    async write(rollout, resourceVersion) {
+    async write(rollout, resourceVersion, previous) {
       let written: V1ConfigMap;
       try {
         written = await core.replaceNamespacedConfigMap({ namespace, name: rolloutConfigMapName(rollout.id), body: body(rollout, resourceVersion) });
@@ -87,6 +91,7 @@ export function createRolloutStore(core: CoreV1Api, namespace: string, namespace
         if (isConflict(error)) throw new IntentConflictError(rollout.id);
         throw error;
       }
+      if (previous === rollout.state) return written.metadata!.resourceVersion!;
       const listed = (await readIndex()).entries.find((e) => e.id === rollout.id);
       if (listed?.state !== rollout.state) await index(summary(rollout));
       return written.metadata!.resourceVersion!;

@@ -44,9 +44,12 @@ export type LifecycleAccepted = {
 /**
  * `jobId`: a fixed id makes a repeated request (two sweeps at once) one job, as BullMQ ignores a
  * second add. `reason`: who asks; an `expiry` request is recorded only while the expiry still
- * demands it, decided inside the same conditional write.
+ * demands it, decided inside the same conditional write. `render: false` (a fleet rollout's own
+ * requests): the update's preflight does not render the chart, which the job's upgrade renders and
+ * the API server validates anyway; with no client waiting for a 422, that second Helm child per
+ * tenant only lengthened the rollout, and a tenant whose render fails fails its job instead.
  */
-export type IntakeOptions = { jobId?: string; reason?: OperationReason };
+export type IntakeOptions = { jobId?: string; reason?: OperationReason; render?: boolean };
 
 type Target = { desired: DesiredState; expiresAt?: string | null } | undefined;
 
@@ -140,7 +143,7 @@ export async function requestUpdate(deps: LifecycleDeps, tenantId: string, chang
       const plan = planUpdate(deps.config, tenant, change);
       if (plan.refusals.length > 0) throw new ChangeRejectedError(tenantId, plan.refusals);
       const unchanged = sameDesired(plan.desired, tenant.desired) && plan.expiresAt === tenant.expiresAt;
-      const reasons = unchanged ? [] : await preflightUpdate(deps, tenant, plan.desired, plan.expiresAt);
+      const reasons = unchanged ? [] : await preflightUpdate(deps, tenant, plan.desired, plan.expiresAt, { render: options.render ?? true });
       if (reasons.length > 0) throw new ChangeRejectedError(tenantId, reasons);
       const host = plan.desired.customDomain;
       replaced = tenant.desired.customDomain !== host ? tenant.desired.customDomain : null;

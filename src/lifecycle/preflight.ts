@@ -33,7 +33,13 @@ type LiveStorage = { spec?: { storage?: { size?: string; storageClass?: string }
  * Returns the reasons; empty means the update may be queued. Transient failures (Helm or the API
  * server unreachable) are thrown, not reported as the client's fault.
  */
-export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord, desired: DesiredState, expiresAt: string | null): Promise<FieldError[]> {
+export async function preflightUpdate(
+  deps: PreflightDeps,
+  tenant: TenantRecord,
+  desired: DesiredState,
+  expiresAt: string | null,
+  options: { render?: boolean } = {},
+): Promise<FieldError[]> {
   const { config } = deps;
   let built: ReturnType<typeof tenantChartValues>;
   try {
@@ -66,7 +72,7 @@ export async function preflightUpdate(deps: PreflightDeps, tenant: TenantRecord,
     const owner = await domainOwner(deps.tenants, desired.customDomain, tenant.tenantId);
     if (owner) errors.push({ path: 'customDomain', message: `is already used by tenant ${owner}` });
   }
-  if (errors.length > 0) return errors;
+  if (errors.length > 0 || options.render === false) return errors;
   try {
     // Killed, not abandoned, when it overruns: the API answers within its own deadline, and a Helm
     // child must not outlive the request that started it.

@@ -44,9 +44,9 @@ export function classifyRelease(current: HelmRelease | undefined, history: reado
  * `signal` (the step's) bounds every Helm call.
  */
 export async function recoverRelease(helm: HelmClient, release: string, namespace: string, signal: AbortSignal): Promise<string | undefined> {
-  const current = await helm.status(release, namespace, signal);
-  if (!current) return undefined;
-  const action = classifyRelease(current, await helm.history(release, namespace, signal));
+  // One Helm child, not two: the history's last entry is the release `helm status` would show.
+  const history = await helm.history(release, namespace, signal);
+  const action = classifyRelease(history.at(-1), history);
   if (action.kind === 'uninstall') await helm.uninstall(release, namespace, signal);
   if (action.kind === 'rollback') await helm.rollback(release, namespace, action.revision, signal);
   return action.kind === 'none' ? undefined : action.reason;

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { countOf, type Rollout, type RolloutTenant } from '../domain/rollout.ts';
 import type { OperationMarker } from '../domain/tenant-record.ts';
 
@@ -84,3 +85,6 @@ export function advanceRollout(rollout: Rollout, observe: (tenantId: string) => 
   }
   return { rollout: { ...next, updatedAt: at }, start };
 }
+
+/** Equal but for `updatedAt`, which every decision stamps: a tick that decided nothing. */
+export const sameRollout = (a: Rollout, b: Rollout) => isDeepStrictEqual({ ...a, updatedAt: '' }, { ...b, updatedAt: '' });

@@ -10,7 +10,7 @@ import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { servingSlot } from './blue-green.ts';
 import { requestUpdate, type LifecycleDeps } from './intake.ts';
 import { tenantObjectNames } from './plans/plan-deps.ts';
-import { advanceRollout, type TenantObservation } from './rollout-progress.ts';
+import { advanceRollout, sameRollout, type TenantObservation } from './rollout-progress.ts';
 import { planRollout, runsVersion, type RolloutPlan } from './rollout-plan.ts';
 
 export type RolloutDeps = LifecycleDeps & {
@@ -81,7 +81,7 @@ export async function changeRolloutState(deps: Pick<RolloutDeps, 'rollouts' | 'n
       updatedAt: (deps.now?.() ?? new Date()).toISOString(),
     };
     try {
-      await deps.rollouts.write(next, found.resourceVersion);
+      await deps.rollouts.write(next, found.resourceVersion, found.rollout.state);
       return next;
     } catch (error) {
       if (!(error instanceof IntentConflictError)) throw error;
@@ -143,28 +143,37 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
   const seen = await observe(deps, rollout, wave?.tenantIds ?? []);
   const now = deps.now?.() ?? new Date();
   const decision = advanceRollout(rollout, (tenantId) => seen.get(tenantId) ?? { exists: false, onTarget: false, ours: 'absent' }, now);
+  // Nothing decided (updating, baking): no write, so the record, its resourceVersion and the SSE
+  // followers change only when the rollout does, not once per tick.
+  if (decision.start.length === 0 && sameRollout(decision.rollout, rollout)) return rollout;
   let resourceVersion: string;
   try {
-    resourceVersion = await deps.rollouts.write(decision.rollout, found.resourceVersion);
+    resourceVersion = await deps.rollouts.write(decision.rollout, found.resourceVersion, rollout.state);
   } catch (error) {
     if (error instanceof IntentConflictError) return undefined;
     throw error;
   }
   const refused: Array<[string, string]> = [];
-  for (const tenantId of decision.start) {
-    const jobId = decision.rollout.tenants[tenantId]!.jobId!;
-    await requestUpdate(deps, tenantId, { appVersion: rollout.request.target.appVersion }, { jobId, reason: 'rollout' }).catch((error: unknown) => {
-      // A refusal (404, 409, 422) is that tenant's failure; anything else is retried by the next tick.
-      if (isDomainError(error) && error.kind !== 'dependency_unavailable' && !(error instanceof IntentConflictError)) refused.push([tenantId, error.message]);
-      else deps.logger.warn({ err: error, rolloutId: id, tenantId }, 'rollout: update not requested; the next tick asks again');
-    });
-  }
+  // At once: each request renders the chart in its preflight, and a wave's tenants wait for the slowest, not the sum.
+  await Promise.all(
+    decision.start.map(async (tenantId) => {
+      const jobId = decision.rollout.tenants[tenantId]!.jobId!;
+      await requestUpdate(deps, tenantId, { appVersion: rollout.request.target.appVersion }, { jobId, reason: 'rollout', render: false }).catch(
+        (error: unknown) => {
+          // A refusal (404, 409, 422) is that tenant's failure; anything else is retried by the next tick.
+          if (isDomainError(error) && error.kind !== 'dependency_unavailable' && !(error instanceof IntentConflictError))
+            refused.push([tenantId, error.message]);
+          else deps.logger.warn({ err: error, rolloutId: id, tenantId }, 'rollout: update not requested; the next tick asks again');
+        },
+      );
+    }),
+  );
   if (refused.length === 0) return decision.rollout;
   const at = now.toISOString();
   const next: Rollout = structuredClone(decision.rollout);
   for (const [tenantId, message] of refused)
     next.tenants[tenantId] = { ...next.tenants[tenantId]!, state: 'failed', finishedAt: at, message: message.slice(0, 500) };
-  await deps.rollouts.write(next, resourceVersion).catch((error: unknown) => {
+  await deps.rollouts.write(next, resourceVersion, decision.rollout.state).catch((error: unknown) => {
     if (!(error instanceof IntentConflictError)) throw error;
   });
   return next;

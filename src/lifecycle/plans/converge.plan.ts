@@ -2,14 +2,15 @@ import type { TenantRecord } from '../../domain/tenant-record.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
 import { removeStrayHibernation } from '../../kubernetes/database-hibernation.ts';
 import { ensureTenantInputs } from './tenant-inputs.ts';
-import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
+import { slotServiceNames, tenantObjectNames, type OperationDeps } from './plan-deps.ts';
+import { setServiceSelectorLabel } from '../../kubernetes/service-selector.ts';
 import { recordMarker } from '../markers.ts';
 import { tenantRef } from '../tenant-ref.ts';
 import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
-import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
-import { FIRST_SLOT } from '../../domain/slots.ts';
+import { recordRunningVersion, runningVersionOf, switchedRunningVersion } from '../running-version.ts';
+import { FIRST_SLOT, SLOT_LABEL } from '../../domain/slots.ts';
 import { appVersionOf } from '../../domain/tenant-version.ts';
 import { pendingSwitch, stagedLayout, type PendingSwitch } from '../blue-green.ts';
 
@@ -49,6 +50,8 @@ export function convergeSteps(
   let valuesYaml = '';
   let values: ReturnType<typeof tenantChartValues>['values'] | undefined;
   let settled: ReturnType<typeof tenantChartValues> | undefined;
+  // What the upgrade deployed, as recorded: the switch records the same release serving the other slot.
+  let deployed: ReturnType<typeof runningVersionOf> | undefined;
   const gone = () => tenant === undefined;
   const wait = (seconds: number, note: (m: string, l?: 'debug') => Promise<void>, signal: AbortSignal) => ({
     timeoutMs: seconds * 1000,
@@ -125,7 +128,8 @@ export function convergeSteps(
           });
           result.release = { name: release.name, revision: release.revision };
           // What was deployed, from Helm's answer and the values it was given (the fleet's version skew).
-          await recordRunningVersion(tenants, job.tenantId, runningVersionOf(release, values!, valuesYaml, deps.now?.() ?? new Date()));
+          deployed = runningVersionOf(release, values!, valuesYaml, deps.now?.() ?? new Date());
+          await recordRunningVersion(tenants, job.tenantId, deployed);
           if (!tenant!.desired.hibernated && (await removeStrayHibernation(deps.kube, job.namespace, names.database, signal))) {
             await note('removed a cnpg.io/hibernation annotation the release does not own (set by hand)', 'warn');
           }
@@ -170,20 +174,17 @@ export function convergeSteps(
     ),
     {
       name: 'switch-traffic',
-      timeoutSeconds: t.deployChart,
+      timeoutSeconds: t.defaultStep,
       async run({ signal }) {
         if (!tenant || !pending) return 'no blue-green switch';
-        // Only the Services' selectors change: both slots' Deployments render as they run now.
-        const release = await helm.upgradeInstall({
-          release: job.release,
-          namespace: job.namespace,
-          chart: config.platform.chart,
-          values: settled!.yaml,
-          signal,
-        });
-        result.release = { name: release.name, revision: release.revision };
-        await recordRunningVersion(tenants, job.tenantId, runningVersionOf(release, settled!.values, settled!.yaml, deps.now?.() ?? new Date()));
-        return `the Services select ${pending.to} (${appVersionOf(pending.next)}); ${pending.from} keeps running for the switch window (revision ${release.revision})`;
+        // Only the Services' selectors change, as a rollback changes them: no second Helm upgrade (a
+        // Helm child costs seconds of CPU per tenant, a fleet rollout's makespan). The release still
+        // renders the staged selectors; the next upgrade renders the switched ones from the desired state.
+        for (const service of slotServiceNames(job.tenantId)) await setServiceSelectorLabel(deps.kube, job.namespace, service, SLOT_LABEL, pending.to, signal);
+        const before = deployed ?? tenant.running;
+        if (before)
+          await recordRunningVersion(tenants, job.tenantId, switchedRunningVersion(before, settled!.values, settled!.yaml, deps.now?.() ?? new Date()));
+        return `the Services select ${pending.to} (${appVersionOf(pending.next)}); ${pending.from} keeps running for the switch window`;
       },
     },
     {

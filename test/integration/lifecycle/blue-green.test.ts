@@ -68,11 +68,11 @@ describe('blue-green release of one tenant', () => {
     expect(after.green).toMatchObject({ api: { tag: 'v2', replicas: 2, ready: 2 }, web: { tag: 'v2', replicas: 2, ready: 2 } });
     // Blue keeps its pods, untouched, for a rollback within the window.
     expect(after.blue).toEqual({ ...before.blue, pods: before.blue.pods });
-    // Two upgrades: the staged release, then the switch.
-    expect((await deps.helm.status(t.release, t.namespace))!.revision).toBe(revision + 2);
+    // One upgrade, the staged release; the switch changes the Services' selectors, not the release.
+    expect((await deps.helm.status(t.release, t.namespace))!.revision).toBe(revision + 1);
     const record = (await deps.registry.get(t.tenantId))!;
     expect(record.desired).toMatchObject({ slot: 'green', images: { api: { tag: 'v2' } }, previous: { slot: 'blue', images: { api: { tag: oldTag } } } });
-    expect(record.running).toMatchObject({ slot: 'green', app: 'v2', revision: revision + 2 });
+    expect(record.running).toMatchObject({ slot: 'green', app: 'v2', revision: revision + 1 });
     const events = await deps.history.read(accepted.jobId);
     expect(events.some((e) => e.type === 'progress' && e.data.step === 'switch-traffic')).toBe(true);
     expect(await secretSnapshot(deps, t.namespace)).toEqual(secrets);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RolloutRequest, type Rollout } from '../../../src/domain/rollout.ts';
-import { advanceRollout, type TenantObservation } from '../../../src/lifecycle/rollout-progress.ts';
+import { advanceRollout, sameRollout, type TenantObservation } from '../../../src/lifecycle/rollout-progress.ts';
 import { planRollout, type RolloutCandidate } from '../../../src/lifecycle/rollout-plan.ts';
 
 const tenant = (tenantId: string, o: Partial<RolloutCandidate> = {}): RolloutCandidate => ({
@@ -110,6 +110,21 @@ describe('advanceRollout', () => {
     const firstOther = log.findIndex((s) => s.some((id) => id !== ids(9)[0]));
     expect(log[0]).toEqual([ids(9)[0]]);
     expect(firstOther).toBeGreaterThanOrEqual(2 + 4);
+  });
+
+  it('decides nothing while a tenant updates or a wave bakes, so the tick writes nothing; a finished tenant is a change', () => {
+    const r = rollout({ strategy: { canary: { count: 0 }, bakeSeconds: 60 } }, 1);
+    const at = (s: number) => new Date(Date.parse('2026-12-01T00:00:00.000Z') + s * 1_000);
+    const started = advanceRollout(r, () => ({ exists: true, onTarget: false, ours: 'absent' }), at(0));
+    expect(started.start).toEqual(ids(1));
+    const updating = advanceRollout(started.rollout, () => ({ exists: true, onTarget: false, ours: 'active' }), at(5));
+    expect(updating.start).toEqual([]);
+    expect(sameRollout(updating.rollout, started.rollout)).toBe(true);
+    const done = advanceRollout(updating.rollout, () => ({ exists: true, onTarget: true, ours: 'completed', healthy: true }), at(10));
+    expect(sameRollout(done.rollout, updating.rollout)).toBe(false);
+    expect(done.rollout.bakeUntil).not.toBeNull();
+    const baking = advanceRollout(done.rollout, () => ({ exists: true, onTarget: true, ours: 'completed', healthy: true }), at(20));
+    expect(sameRollout(baking.rollout, done.rollout)).toBe(true);
   });
 
   it('halts when a canary fails, starting nobody else', () => {

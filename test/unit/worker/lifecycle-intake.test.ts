@@ -86,6 +86,21 @@ describe('lifecycle intake', () => {
     expect(enqueued).toEqual([]);
   });
 
+  it("leaves the chart render to the job when asked (a rollout's requests), and still refuses what it checks without Helm", async () => {
+    let renders = 0;
+    const { deps, intents, enqueued } = setup({ liveStorage: '200Gi', template: async () => (renders++, 'rendered') });
+    intents.put(tenantRecord({ tier: 'enterprise', desired: { tier: 'enterprise', customDomain: null, resourceOverrides: {}, hibernated: false } }));
+    const release = await requestUpdate(deps, 'acme-abc123', { appVersion: 'v2' }, { jobId: 'rollout-r1-acme-abc123', reason: 'rollout', render: false });
+    expect(release).toMatchObject({ jobId: 'rollout-r1-acme-abc123', state: 'queued' });
+    expect(enqueued.map((e) => e.jobId)).toEqual(['rollout-r1-acme-abc123']);
+    const shrink = await requestUpdate(deps, 'acme-abc123', { subscriptionTier: 'professional' }, { render: false }).catch((e: unknown) => e);
+    expect((shrink as ChangeRejectedError).errors[0]?.message).toContain('200Gi to 50Gi');
+    expect(renders).toBe(0);
+    // The API's own requests still render before answering.
+    await requestUpdate(deps, 'acme-abc123', { appVersion: 'v3' });
+    expect(renders).toBe(1);
+  });
+
   it('answers 404 and 409 with typed errors', async () => {
     const { deps, intents } = setup();
     await expect(requestHibernate(deps, 'nobody-000000')).rejects.toBeInstanceOf(TenantNotFoundError);
