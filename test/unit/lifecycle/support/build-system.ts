@@ -7,7 +7,7 @@ import { createJobProducer } from '../../../../src/jobs/job-producer.ts';
 import { applySteps } from '../../../../src/billing/billing-intake.ts';
 import type { BillingStep } from '../../../../src/billing/billing-decision.ts';
 import { IntentConflictError, TenantExistsError, type TenantStore } from '../../../../src/kubernetes/tenant-store.ts';
-import { requestHibernate, requestResume, requestUpdate, type LifecycleDeps } from '../../../../src/lifecycle/intake.ts';
+import { requestHibernate, requestResume, requestRollback, requestUpdate, type LifecycleDeps } from '../../../../src/lifecycle/intake.ts';
 import { createLogger } from '../../../../src/observability/logger.ts';
 import { createIdempotencyStore } from '../../../../src/services/idempotency-store.ts';
 import { followJobEvents } from '../../../../src/services/job-event-stream.ts';
@@ -39,6 +39,10 @@ export type System = {
     hibernate(tenantId: string): Promise<unknown>;
     resume(tenantId: string): Promise<unknown>;
     deprovision(tenantId: string): Promise<unknown>;
+    /** `PUT …/{tenantId}` with only `appVersion`: a blue-green release. */
+    release(tenantId: string, appVersion: string): Promise<unknown>;
+    /** `POST /api/tenants/{tenantId}/rollback`. */
+    rollback(tenantId: string): Promise<unknown>;
   };
   /** Billing's actions after a Stripe event was decided: the path from the webhook into the intake. */
   billing: {
@@ -112,6 +116,8 @@ export function buildSystem(cluster: FakeCluster, queue: FakeQueue, config: Conf
       hibernate: (tenantId) => requestHibernate(lifecycle, tenantId),
       resume: (tenantId) => requestResume(lifecycle, tenantId),
       deprovision: (tenantId) => provisioning.deprovision(tenantId, context(logger)),
+      release: (tenantId, appVersion) => requestUpdate(lifecycle, tenantId, { appVersion }),
+      rollback: (tenantId) => requestRollback(lifecycle, tenantId),
     },
     billing: {
       changeTier: (tenantId, tier, eventId) => billingStep({ type: 'update', tenantId, tier, clearExpiry: true }, eventId),

@@ -1,8 +1,12 @@
 import type { TenantRecord } from '../../../../src/domain/tenant-record.ts';
 import type { Actor, World } from './world.ts';
 
-/** What a deployed revision runs: the parts of the values the invariants compare with the intent. */
-export type ReleaseShape = { tier: string; hibernated: boolean; customDomain: string | null };
+/**
+ * What a deployed revision runs: the parts of the values the invariants compare with the intent,
+ * and the blue-green slots the chart renders (one API and one Web Deployment per slot, running the
+ * app version named; the Services select `active`).
+ */
+export type ReleaseShape = { tier: string; hibernated: boolean; customDomain: string | null; active: string; slots: Record<string, string> };
 export type Revision = { revision: number; status: string; shape: ReleaseShape | undefined };
 
 /**
@@ -16,6 +20,8 @@ export type Namespace = {
   release: Revision[];
   /** This incarnation's release reached `deployed` once: from then on it holds customer data. */
   everDeployed: boolean;
+  /** The slot each Service selects: Helm applies the rendered one, a switch or rollback patches it. */
+  services: Map<string, string>;
 };
 
 /**

@@ -1,15 +1,32 @@
 import { parse } from 'yaml';
 import type { HelmClient, HelmRelease, InstallRequest } from '../../../../src/helm/helm-client.ts';
 import { HelmError } from '../../../../src/helm/helm-error.ts';
-import type { FakeCluster, ReleaseShape, Revision } from './fake-cluster.ts';
+import type { FakeCluster, Namespace, ReleaseShape, Revision } from './fake-cluster.ts';
 
 const cancelled = (command: string) => new HelmError(command, undefined, '', true);
 const aborted = (signal: AbortSignal | undefined) =>
   new Promise<'aborted'>((resolve) => (signal?.aborted ? resolve('aborted') : signal?.addEventListener('abort', () => resolve('aborted'), { once: true })));
 
+type Values = {
+  tenant: { tier: string };
+  hibernated: boolean;
+  ingress: { customDomain: string | null };
+  activeSlot: string;
+  inactiveSlot: { images: { api: { tag: string } } } | null;
+  images: { api: { tag: string } };
+};
+
+/** What the chart renders from the values: the active slot with the chart's images, and the other slot during a window. */
 function shapeOf(values: string): ReleaseShape {
-  const v = parse(values) as { tenant: { tier: string }; hibernated: boolean; ingress: { customDomain: string | null } };
-  return { tier: v.tenant.tier, hibernated: v.hibernated, customDomain: v.ingress.customDomain };
+  const v = parse(values) as Values;
+  const slots: Record<string, string> = { [v.activeSlot]: v.images.api.tag };
+  if (v.inactiveSlot) slots[v.activeSlot === 'blue' ? 'green' : 'blue'] = v.inactiveSlot.images.api.tag;
+  return { tier: v.tenant.tier, hibernated: v.hibernated, customDomain: v.ingress.customDomain, active: v.activeSlot, slots };
+}
+
+/** Helm applies the Services as rendered (server-side, --force-conflicts): a patched selector is taken back. */
+function applyServices(ns: Namespace, tenantId: string, shape: ReleaseShape | undefined) {
+  if (shape) for (const component of ['api', 'web']) ns.services.set(`${tenantId}-${component}`, shape.active);
 }
 
 /**
@@ -74,6 +91,7 @@ export class FakeHelm implements HelmClient {
         for (const r of ns.release) if (r.status === 'deployed') r.status = 'superseded';
         rev.status = 'deployed';
         ns.everDeployed = true;
+        applyServices(ns, tenantId, rev.shape);
         return this.toRelease(req.release, req.namespace, rev);
       };
     });
@@ -93,6 +111,7 @@ export class FakeHelm implements HelmClient {
         }
         for (const r of ns.release) if (r.status === 'deployed') r.status = 'superseded';
         rev.status = 'deployed';
+        applyServices(ns, this.cluster.tenantOfNamespace(namespace), rev.shape);
       };
     });
   }
@@ -106,6 +125,7 @@ export class FakeHelm implements HelmClient {
         this.cluster.destroying(tenantId, `helm uninstall (database and volumes) of release ${release}`);
         ns.release = [];
         ns.everDeployed = false;
+        ns.services.clear();
       }
       return () => undefined;
     });

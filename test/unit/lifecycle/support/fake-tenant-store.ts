@@ -1,5 +1,6 @@
 import type { DesiredState, OperationMarker, TenantRecord } from '../../../../src/domain/tenant-record.ts';
 import type { TierName } from '../../../../src/domain/tiers.ts';
+import type { RunningVersion } from '../../../../src/domain/tenant-version.ts';
 import { kubeError } from '../../api/support/fake-cluster.ts';
 import type { FakeCluster, Namespace } from './fake-cluster.ts';
 
@@ -11,6 +12,8 @@ export type IntentChange = {
   operation?: OperationMarker | null;
   expiresAt?: string | null;
   stripe?: { customerId: string | null; subscriptionId: string | null };
+  /** What the worker deployed: the slot serving decides whether a release is a blue-green switch. */
+  running?: RunningVersion;
 };
 export type NewTenant = Omit<TenantRecord, 'namespace' | 'tier' | 'createdAt' | 'terminating'> & { createdAt?: string };
 type Annotations = Partial<Record<'customDomain' | 'stripeCustomerId' | 'stripeSubscriptionId' | 'expiresAt' | 'operation', string | null>>;
@@ -73,6 +76,7 @@ export class FakeTenantStore {
     if (change.desired) Object.assign(t, { desired: copy(change.desired), tier: change.desired.tier, customDomain: change.desired.customDomain });
     if (change.operation !== undefined) t.operation = copy(change.operation);
     if (change.expiresAt !== undefined) t.expiresAt = change.expiresAt;
+    if (change.running) t.running = copy(change.running);
     if (change.stripe) this.writeStripe(tenantId, ns.record, change.stripe.customerId, change.stripe.subscriptionId);
     ns.version++;
     this.intentFrom(tenantId, change.operation);
@@ -104,7 +108,7 @@ export class FakeTenantStore {
       createdAt: tenant.createdAt ?? new Date().toISOString(),
       terminating: false,
     };
-    this.cluster.namespaces.set(tenant.tenantId, { record, version: 1, secrets: new Map(), release: [], everDeployed: false });
+    this.cluster.namespaces.set(tenant.tenantId, { record, version: 1, secrets: new Map(), release: [], everDeployed: false, services: new Map() });
     this.cluster.stripe.set(tenant.tenantId, { customer: tenant.stripeCustomerId, subscription: tenant.stripeSubscriptionId });
     this.intentFrom(tenant.tenantId, tenant.operation);
     return copy(record);

@@ -1,5 +1,6 @@
 import { expectedEvents, sseMismatch } from '../../services/support/sse-client.ts';
-import type { Run } from './run-scenario.ts';
+import { FIRST_SLOT } from '../../../../src/domain/slots.ts';
+import { scenarioConfig, type Run } from './run-scenario.ts';
 import type { Violation } from './world.ts';
 
 const ENDED = new Set(['completed', 'failed']);
@@ -7,7 +8,8 @@ const ENDED = new Set(['completed', 'failed']);
 /**
  * Invariant 3: every accepted request's job ended, and each tenant ended at its latest accepted
  * intent (alive: namespace, Secrets and a deployed release with the desired tier, domain and
- * hibernation; removed: no namespace), unless that intent's job failed with a reason.
+ * hibernation, serving the desired slot (6); removed: no namespace), unless that intent's job
+ * failed with a reason.
  */
 function endedAtIntent(run: Run): Violation[] {
   const out: Violation[] = [];
@@ -49,8 +51,31 @@ function endedAtIntent(run: Run): Violation[] {
         invariant: '3 every 202 ended',
         detail: `${at}, runs ${JSON.stringify(current.shape)} but wants ${JSON.stringify({ tier: d.tier, hibernated: d.hibernated, customDomain: d.customDomain })}`,
       });
-    }
+    } else out.push(...servesDesiredSlot(run, tenantId, at));
   }
+  return out;
+}
+
+/**
+ * Invariant 6, at the end: the Services select the slot the desired state names, and the release
+ * renders that slot's Deployments running the desired app version (a release or rollback that
+ * completed switched traffic; one that failed was given up back to what served).
+ */
+function servesDesiredSlot(run: Run, tenantId: string, at: string): Violation[] {
+  const ns = run.cluster.namespaces.get(tenantId)!;
+  const d = ns.record.desired;
+  const slot = d.slot ?? FIRST_SLOT;
+  const app = d.images?.api.tag ?? scenarioConfig.platform.images.api.tag;
+  const out: Violation[] = [];
+  for (const [service, selected] of ns.services) {
+    if (selected !== slot) out.push({ invariant: '6 traffic to the desired slot', detail: `${at}, has ${service} selecting ${selected}, not ${slot}` });
+  }
+  const rendered = ns.release.at(-1)?.shape?.slots[slot];
+  if (rendered !== app)
+    out.push({
+      invariant: '6 traffic to the desired slot',
+      detail: `${at}, wants ${app} on ${slot} but the release renders ${rendered ?? 'no Deployments'} there`,
+    });
   return out;
 }
 

@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Scheduler } from 'fast-check';
 import { vi } from 'vitest';
 import type { Config } from '../../../../src/config/config.schema.ts';
+import { FIRST_SLOT, imagesAtVersion, stackImagesOf } from '../../../../src/domain/slots.ts';
 import type { DesiredState } from '../../../../src/domain/tenant-record.ts';
 import { testConfig } from '../../api/support/config.ts';
 import { sseClient, type SseClient } from '../../services/support/sse-client.ts';
@@ -29,18 +30,32 @@ export type Run = { world: World; cluster: FakeCluster; queue: FakeQueue; system
 
 type Running = { actor: Actor; job: QueuedJob; stop: () => void };
 
-const shape = (d: DesiredState) => ({ tier: d.tier, hibernated: d.hibernated, customDomain: d.customDomain });
+const app = scenarioConfig.platform.images.api.tag;
+const shape = (d: DesiredState) => ({
+  tier: d.tier,
+  hibernated: d.hibernated,
+  customDomain: d.customDomain,
+  active: d.slot ?? FIRST_SLOT,
+  slots: { [d.slot ?? FIRST_SLOT]: d.images?.api.tag ?? app, ...(d.previous ? { [d.previous.slot]: d.previous.images.api.tag } : {}) },
+});
 
 /** A tenant provisioned before the run: namespace, Secrets, a deployed release, its completed provision job. */
 function seed(run: Run, tenantId: string, start: Exclude<Start, 'absent'>) {
   const { cluster, queue, world } = run;
   const config = scenarioConfig;
-  const tier = start === 'free' ? 'free' : 'demo';
+  const tier = start === 'free' || start === 'switched' ? 'free' : 'demo';
   const expiresAt = start === 'demo-expired' ? new Date(T0 - 30_000).toISOString() : start === 'demo-expiring' ? new Date(T0 + 15_000).toISOString() : null;
-  const desired: DesiredState = { tier, customDomain: null, resourceOverrides: {}, hibernated: false };
+  const platformImages = stackImagesOf(config.platform.images);
+  // Switched a minute ago: green serves v2, blue keeps the platform's version for the window.
+  const release =
+    start === 'switched'
+      ? { slot: 'green' as const, images: imagesAtVersion(platformImages, 'v2'), previous: { slot: FIRST_SLOT, images: platformImages } }
+      : {};
+  const desired: DesiredState = { tier, customDomain: null, resourceOverrides: {}, hibernated: false, ...release };
+  const slot = desired.slot ?? FIRST_SLOT;
   const jobId = `seed-${tenantId}`;
   const namespace = `${config.platform.namespacePrefix}${tenantId}`;
-  const release = `${config.platform.releasePrefix}${tenantId}`;
+  const releaseName = `${config.platform.releasePrefix}${tenantId}`;
   const facts = {
     companyName: `Company ${tenantId}`,
     ownerEmail: 'owner@example.com',
@@ -60,11 +75,22 @@ function seed(run: Run, tenantId: string, start: Exclude<Start, 'absent'>) {
       desired,
       terminating: false,
       operation: { type: 'provision', jobId, state: 'completed', at: new Date(T0 - 3_500_000).toISOString() },
+      // As the last deploy recorded it: a release of a new version switches to the other slot.
+      running: {
+        chart: { name: 'mechanicbuddy-tenant', version: '0.1.0' },
+        app: desired.images?.api.tag ?? app,
+        images: { api: `ghcr.io/mechanicbuddy/api:${desired.images?.api.tag ?? app}` },
+        valuesHash: 'sha256:seeded',
+        revision: 1,
+        slot,
+        at: new Date(start === 'switched' ? T0 - 60_000 : T0 - 3_500_000).toISOString(),
+      },
     },
     version: 1,
     secrets: new Map([`${tenantId}-db`, `${tenantId}-app`, `${tenantId}-admin`].map((name, i) => [name, `seeded-${i}`])),
     release: [{ revision: 1, status: 'deployed', shape: shape(desired) }],
     everDeployed: true,
+    services: new Map([`${tenantId}-api`, `${tenantId}-web`].map((name) => [name, slot])),
   });
   cluster.stripe.set(tenantId, { customer: null, subscription: null });
   world.recordIntent(tenantId, true, 'provision', jobId, desired);
@@ -76,7 +102,7 @@ function seed(run: Run, tenantId: string, start: Exclude<Start, 'absent'>) {
     attempts: config.queue.attempts,
     addedBy: 'setup',
     returnvalue: { tenantId },
-    data: { tenantId, namespace, release, requestedAt: new Date(T0 - 3_600_000).toISOString(), desired, ...facts },
+    data: { tenantId, namespace, release: releaseName, requestedAt: new Date(T0 - 3_600_000).toISOString(), desired, ...facts },
   });
 }
 
@@ -164,6 +190,10 @@ async function execute(run: Run, running: Map<string, Running>, c: Command): Pro
       return intake(run, 'http', what, () =>
         system.http.update(id(c.t), { ...(c.tier ? { tier: c.tier } : {}), ...(c.domain !== undefined ? { customDomain: c.domain } : {}) }),
       );
+    case 'release':
+      return intake(run, 'http', what, () => system.http.release(id(c.t), c.version));
+    case 'rollback':
+      return intake(run, 'http', what, () => system.http.rollback(id(c.t)));
     case 'hibernate':
     case 'resume':
     case 'deprovision':

@@ -1,13 +1,18 @@
 import fc from 'fast-check';
 
-/** Tenant ids of a run (2 or 3 are used), and how each starts. */
+/**
+ * Tenant ids of a run (2 or 3 are used), and how each starts. `switched`: a paying tenant just
+ * released to v2 on green, blue still running its previous version (its switch window open).
+ */
 export const TENANT_IDS = ['alpha-00000a', 'bravo-00000b', 'charl-00000c'] as const;
-export type Start = 'absent' | 'demo-expired' | 'demo-expiring' | 'free';
+export type Start = 'absent' | 'demo-expired' | 'demo-expiring' | 'free' | 'switched';
 
 export type Command =
   | { k: 'provision'; t: number; tier: 'demo' | 'free'; domain: boolean; stripe: boolean }
   | { k: 'update'; t: number; tier: 'free' | undefined; domain: string | null | undefined }
   | { k: 'hibernate' | 'resume' | 'deprovision'; t: number }
+  | { k: 'release'; t: number; version: 'v2' | 'v3' | 'bad' }
+  | { k: 'rollback'; t: number }
   | { k: 'stripe'; t: number; action: 'upgrade' | 'link' | 'hibernate' | 'resume' | 'cancel'; event: number }
   | { k: 'expiry-sweep' | 'reconcile-sweep' | 'work' | 'lease-expiry' | 'tick' }
   | { k: 'rerun' | 'kill' | 'sse'; n: number }
@@ -17,7 +22,8 @@ export type Command =
 export type Scenario = { starts: Start[]; commands: Command[] };
 
 const t = fc.nat({ max: 2 });
-const command: fc.Arbitrary<Command> = fc.oneof(
+// Weighted as fc.oneof takes them; the order is part of a recorded seed's replay, so new commands go last.
+const commands: fc.WeightedArbitrary<Command>[] = [
   {
     weight: 3,
     arbitrary: fc.record({
@@ -54,13 +60,27 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('kill' as const, 'sse' as const), n: fc.nat({ max: 7 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constantFrom('redis-errors' as const, 'pubsub-drops' as const), n: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('helm-fails' as const), t, permanent: fc.boolean() }) },
-);
+];
+// A blue-green release ('bad': a version whose pods never become ready) and a rollback in its window.
+const blueGreenCommands: fc.WeightedArbitrary<Command>[] = [
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('release' as const), t, version: fc.constantFrom('v2' as const, 'v3' as const, 'bad' as const) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('rollback' as const), t }) },
+];
 
-export const scenarios: fc.Arbitrary<Scenario> = fc.record({
-  // Demos are where expiry, upgrades and removal meet: most runs have one.
-  starts: fc.array(fc.constantFrom<Start>('absent', 'demo-expired', 'demo-expired', 'demo-expiring', 'free'), { minLength: 2, maxLength: 3 }),
-  commands: fc.array(command, { minLength: 4, maxLength: 24 }),
-});
+// Demos are where expiry, upgrades and removal meet: most runs have one.
+const startsBefore: Start[] = ['absent', 'demo-expired', 'demo-expired', 'demo-expiring', 'free'];
+
+const scenariosOf = (starts: Start[], command: fc.Arbitrary<Command>): fc.Arbitrary<Scenario> =>
+  fc.record({
+    starts: fc.array(fc.constantFrom(...starts), { minLength: 2, maxLength: 3 }),
+    commands: fc.array(command, { minLength: 4, maxLength: 24 }),
+  });
+
+// A tenant inside its switch window: a rollback is possible from the first instant of the run.
+export const scenarios = scenariosOf([...startsBefore, 'switched'], fc.oneof(...commands, ...blueGreenCommands));
+
+/** The scenarios before releases and rollbacks were commands: what seeds recorded then replay against. */
+export const scenariosWithoutReleases = scenariosOf(startsBefore, fc.oneof(...commands));
 
 export function describeCommand(c: Command): string {
   return Object.entries(c)
