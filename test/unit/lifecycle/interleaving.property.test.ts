@@ -31,9 +31,11 @@ describe('lifecycle interleavings', () => {
     vi.useRealTimers();
   });
 
+  // 26-36 s alone since releases and rollbacks joined the scenario, 83 s beside the other lifecycle
+  // tests: a loaded CI machine needs the margin.
   it('keeps every invariant over 600 scheduled runs', async () => {
     await fc.assert(everyInvariantHolds(), { numRuns: 600 });
-  }, 120_000);
+  }, 300_000);
 
   // Found by the run above in CI: a worker killed inside "create Secret" was counted as a mutator for
   // ever, so the job's next holder (after the lease ran out) broke invariant 2 on every call.
