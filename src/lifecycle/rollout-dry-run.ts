@@ -65,13 +65,7 @@ export async function dryRunRollout(deps: RolloutDryRunDeps, request: RolloutReq
     }
   }
   const rendered = placed.slice(0, limits.maxTenants);
-  await eachAtMost(
-    (async function* () {
-      yield* rendered;
-    })(),
-    limits.concurrency,
-    render,
-  );
+  await eachAtMost(rendered, limits.concurrency, render);
   const beyond = `beyond the first ${limits.maxTenants} planned tenants a dry run renders`;
   const tenants = placed.map((p) => outcomes.get(p.tenantId) ?? { ...p, outcome: 'not-rendered' as const, reason: beyond });
   return { request, ...plan, limits, tenants };

@@ -10,7 +10,8 @@ import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { servingSlot } from './blue-green.ts';
 import { requestUpdate, type LifecycleDeps } from './intake.ts';
 import { tenantObjectNames } from './plans/plan-deps.ts';
-import { advanceRollout, sameRollout, type TenantObservation } from './rollout-progress.ts';
+import { advanceRollout, sameRollout, type TenantObservation, type TickDecision } from './rollout-progress.ts';
+import { eachAtMost } from '../domain/each-at-most.ts';
 import { planRollout, runsVersion, type RolloutPlan } from './rollout-plan.ts';
 
 export type RolloutDeps = LifecycleDeps & {
@@ -102,14 +103,18 @@ async function healthy(deps: Pick<RolloutDeps, 'workloads'>, t: TenantRecord): P
   return workloadsReady && (t.desired.hibernated || databaseReadiness(db).done);
 }
 
-async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly string[]): Promise<Map<string, TenantObservation>> {
+/** Tenants a tick reads at once: a bake over a wave of hundreds takes a few round trips, not hundreds. */
+const OBSERVE_AT_ONCE = 8;
+
+/** Each tenant's marker and version as the rollout's update left them, and, with `health`, whether it is healthy. */
+async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly string[], health: boolean): Promise<Map<string, TenantObservation>> {
   const seen = new Map<string, TenantObservation>();
-  for (const id of tenantIds) {
+  await eachAtMost(tenantIds, OBSERVE_AT_ONCE, async (id) => {
     const progress = rollout.tenants[id];
     const t = (await deps.tenants.read(id))?.tenant;
     if (!t || t.terminating) {
       seen.set(id, { exists: false, onTarget: false, ours: 'absent' });
-      continue;
+      return;
     }
     const marker = t.operation;
     const ours =
@@ -123,10 +128,34 @@ async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly 
       onTarget: runsVersion(t, rollout.request.target.appVersion),
       ours,
       message: marker?.message ? `${marker.step ?? 'update'}: ${marker.message}` : undefined,
-      healthy: progress?.state === 'succeeded' ? await healthy(deps, t) : undefined,
+      healthy: health ? await healthy(deps, t) : undefined,
     });
-  }
+  });
   return seen;
+}
+
+/**
+ * Decides one tick over only what the decision reads: the tenants being updated, then, when the
+ * wave has nobody left to wait for (its bake), the health of those that succeeded, deciding again
+ * with it. Reading the whole wave on every tick (a tenant read, and three more for each that had
+ * succeeded, one after another) made a tick over a 200-tenant wave take seconds while ten updated.
+ */
+async function decide(deps: RolloutDeps, rollout: Rollout, now: Date): Promise<TickDecision> {
+  const wave = rollout.waves[rollout.waveIndex];
+  const ids = wave?.tenantIds ?? [];
+  const seen = await observe(
+    deps,
+    rollout,
+    ids.filter((id) => rollout.tenants[id]?.state === 'updating'),
+    false,
+  );
+  const lookup = (tenantId: string) => seen.get(tenantId) ?? { exists: false, onTarget: false, ours: 'absent' as const };
+  const first = advanceRollout(rollout, lookup, now);
+  const settled = ids.length > 0 && ids.every((id) => ['succeeded', 'failed'].includes(first.rollout.tenants[id]?.state ?? 'waiting'));
+  if (!settled || first.rollout.state === 'halted') return first;
+  const succeeded = ids.filter((id) => first.rollout.tenants[id]?.state === 'succeeded');
+  for (const [id, o] of await observe(deps, rollout, succeeded, true)) seen.set(id, o);
+  return advanceRollout(rollout, lookup, now);
 }
 
 /**
@@ -139,10 +168,8 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
   const found = await deps.rollouts.read(id);
   if (!found || found.rollout.state !== 'running') return found?.rollout;
   const { rollout } = found;
-  const wave = rollout.waves[rollout.waveIndex];
-  const seen = await observe(deps, rollout, wave?.tenantIds ?? []);
   const now = deps.now?.() ?? new Date();
-  const decision = advanceRollout(rollout, (tenantId) => seen.get(tenantId) ?? { exists: false, onTarget: false, ours: 'absent' }, now);
+  const decision = await decide(deps, rollout, now);
   // Nothing decided (updating, baking): no write, so the record, its resourceVersion and the SSE
   // followers change only when the rollout does, not once per tick.
   if (decision.start.length === 0 && sameRollout(decision.rollout, rollout)) return rollout;
