@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, { item: number; run: () => Promise<unknown> }> 
   http: { item: 5, run: async () => (await import('./benchmarks/http.ts')).http() },
   kube: { item: 6, run: async () => (await import('./benchmarks/kube.ts')).kube() },
   scale: { item: 7, run: async () => (await import('./benchmarks/scale.ts')).scale() },
+  rollout: { item: 8, run: async () => (await import('./benchmarks/rollout.ts')).rollout() },
 };
 
 const usage = `usage: npm run bench [-- <name|item>...]
@@ -20,7 +21,8 @@ const usage = `usage: npm run bench [-- <name|item>...]
   env: BENCH_KUBECONFIG=<file>  reuse a running sandbox for the fast-profile benchmarks (default: a private one)
        BENCH_KEEP_SANDBOX=1     leave private sandboxes running for the next run
        BENCH_RUNS, BENCH_TENANTS, BENCH_SUBSCRIBERS  sizes (see docs/benchmarks.md)
-       BENCH_SCALE_TENANTS, BENCH_SCALE_TIER_CHANGES, BENCH_SCALE_CONCURRENCY  item 7 (1000, 100, 8)`;
+       BENCH_SCALE_TENANTS, BENCH_SCALE_TIER_CHANGES, BENCH_SCALE_CONCURRENCY  item 7 (1000, 100, 8)
+       BENCH_ROLLOUT_TENANTS, BENCH_ROLLOUT_PARALLEL  item 8 (200, 10)`;
 
 async function main(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) {
