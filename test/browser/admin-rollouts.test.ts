@@ -90,11 +90,12 @@ describe('admin page: rollouts', () => {
     await page.click('#refresh-rollouts');
     await page.click(`tr[data-rollout="${rolloutId}"]`);
     await page.waitForSelector('#rollout:not([hidden])');
-    // Every text the page showed for the tenants' progress, as the stream delivered it (no reload).
+    // Every text the page showed for the tenants' progress, as the stream delivered it (no reload),
+    // from what it shows when the observer starts: the canary may already be updating by then.
     // (A script string: this file is typed without the DOM library.)
     await page.evaluate(`{
       const totals = document.getElementById('rollout-totals');
-      window.seen = [];
+      window.seen = [totals.textContent];
       new MutationObserver(() => window.seen.push(totals.textContent)).observe(totals, { childList: true, characterData: true, subtree: true });
     }`);
     const wave = (name: string) => page.locator(`.wave[data-wave="${name}"] [role=progressbar]`);
