@@ -2,7 +2,6 @@
 // per tenant: stage the new slot, wait for it, switch the Services), against a bare loop of
 // `helm upgrade` + `kubectl rollout status` over N other tenants at the same parallelism. Both sides
 // start from tenants on the configured version and move them to the same new tag, on one sandbox.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +14,7 @@ import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
 import type { Rollout } from '../../src/domain/rollout.ts';
 import { imagesAtVersion, stackImagesOf } from '../../src/domain/slots.ts';
 import { tenantChartValues } from '../../src/lifecycle/tenant-values.ts';
-import { bareEnv, prepareBare, runBare, type BareTenant } from '../lib/bare.ts';
+import { prepareBare, runBare, runScript, type BareTenant } from '../lib/bare.ts';
 import {
   BENCH_CONFIG_BASE,
   api,
@@ -215,16 +214,9 @@ async function bareUpgrade(config: Config, tenant: BareTenant, kubeconfig: strin
   const dir = await mkdtemp(join(tmpdir(), 'tp-bench-upgrade-'));
   const values = join(dir, 'values.yaml');
   await writeFile(values, yaml, { mode: 0o600 });
-  const started = now();
   try {
-    await new Promise<void>((resolve, reject) => {
-      const args = [BARE_UPGRADE, tenant.tenantId, tenant.namespace, tenant.release, join(REPO_DIR, config.platform.chart.path), values];
-      const child = spawn('sh', args, { cwd: REPO_DIR, env: bareEnv(kubeconfig), stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bare upgrade of ${tenant.tenantId} failed (${code}): ${stderr.trim()}`))));
-    });
-    return now() - started;
+    const args = [tenant.tenantId, tenant.namespace, tenant.release, join(REPO_DIR, config.platform.chart.path), values];
+    return await runScript(BARE_UPGRADE, args, kubeconfig, `bare upgrade of ${tenant.tenantId}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -83,17 +83,21 @@ export function bareEnv(kubeconfig: string): NodeJS.ProcessEnv {
 }
 
 /** Runs the bare script for one tenant; resolves with its wall time in ms (rejects on failure). */
-export function runBare(tenant: BareTenant, kubeconfig: string): Promise<number> {
+export async function runBare(tenant: BareTenant, kubeconfig: string): Promise<number> {
+  try {
+    return await runScript(BARE_SCRIPT, tenant.args, kubeconfig, `bare provision of ${tenant.tenantId}`);
+  } finally {
+    void rm(tenant.dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one baseline shell script with the pinned tools; resolves with its wall time in ms, rejects with its stderr. */
+export function runScript(script: string, args: readonly string[], kubeconfig: string, what: string): Promise<number> {
   const started = now();
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', [BARE_SCRIPT, ...tenant.args], { cwd: REPO_DIR, env: bareEnv(kubeconfig), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('sh', [script, ...args], { cwd: REPO_DIR, env: bareEnv(kubeconfig), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => {
-      const ms = now() - started;
-      void rm(tenant.dir, { recursive: true, force: true });
-      if (code === 0) resolve(ms);
-      else reject(new Error(`bare provision of ${tenant.tenantId} failed (${code}): ${stderr.trim()}`));
-    });
+    child.on('exit', (code) => (code === 0 ? resolve(now() - started) : reject(new Error(`${what} failed (${code}): ${stderr.trim()}`))));
   });
 }

@@ -59,9 +59,10 @@ export async function recoverRelease(helm: HelmClient, release: string, namespac
  * Helm call without a deadline could hold the tenant's lease for ever.
  */
 export async function rollBackToLastDeployed(helm: HelmClient, release: string, namespace: string, signal: AbortSignal): Promise<string | undefined> {
-  const current = await helm.status(release, namespace, signal);
+  const history = await helm.history(release, namespace, signal);
+  const current = history.at(-1);
   if (!current || current.status === 'deployed') return undefined;
-  const live = lastDeployedRevision(await helm.history(release, namespace, signal));
+  const live = lastDeployedRevision(history);
   if (live === undefined) return undefined;
   await helm.rollback(release, namespace, live, signal);
   return `release ${release} was ${current.status} at revision ${current.revision}; rolled back to revision ${live}`;
