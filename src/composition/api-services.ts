@@ -35,8 +35,8 @@ export type ApiAdapters = {
   claims: Pick<DomainClaims, 'claim' | 'release' | 'owner'>;
   /** Fleet rollouts, recorded in the cluster (rollout-store.ts). */
   rollouts: RolloutStore;
-  /** Only readDatabase and readDeployment are used (status, update preflight). */
-  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
+  /** Only reads are used (status, update preflight, a rollout's health gate: readCertificate). */
+  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate'>;
   /** status (tenant status), version (validate) and template (the update preflight): the API never installs anything. */
   helm: Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'>;
   /** core for credentials, version for /readyz and validate. */

@@ -66,3 +66,28 @@ export function deploymentReadiness(deployment: V1Deployment | undefined): Obser
   if (rolledOut) return { done: true, value: { replicas, readyReplicas } };
   return { done: false, reason: `${name} ${readyReplicas}/${replicas} replicas ready` };
 }
+
+/** The part of a cert-manager `Certificate` that readiness depends on. */
+export type Certificate = {
+  metadata?: { name?: string; namespace?: string; generation?: number };
+  spec?: { secretName?: string; dnsNames?: string[] };
+  status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string; observedGeneration?: number }> };
+};
+
+/**
+ * Issued the way cert-manager reports it: Ready=True, and, when the condition names the generation
+ * it is about, the current one (after a spec change the old True says nothing about the new
+ * dnsNames). cert-manager sets observedGeneration; a condition without it is taken at its word.
+ */
+export function certificateReadiness(certificate: Certificate | undefined): Observation<true> {
+  if (!certificate) return { done: false, reason: 'certificate not created yet' };
+  const name = certificate.metadata?.name ?? 'certificate';
+  const ready = certificate.status?.conditions?.find((c) => c.type === 'Ready');
+  if (!ready) return { done: false, reason: `${name} not issued yet` };
+  if (ready.status !== 'True')
+    return { done: false, reason: `${name} not ready: ${ready.reason ?? ready.status}${ready.message ? ` (${ready.message})` : ''}` };
+  const generation = certificate.metadata?.generation;
+  if (ready.observedGeneration !== undefined && generation !== undefined && ready.observedGeneration < generation)
+    return { done: false, reason: `${name} not re-issued for generation ${generation} yet` };
+  return { done: true, value: true };
+}

@@ -2,12 +2,21 @@ import type { V1Deployment, V1Namespace } from '@kubernetes/client-node';
 import { callOptions } from './kube-call.ts';
 import type { Kubernetes } from './kube-client.ts';
 import { isNotFound } from './kube-errors.ts';
-import { databaseHibernation, databaseReadiness, deploymentReadiness, type CnpgCluster, type DatabaseSummary, type DeploymentSummary } from './readiness.ts';
+import {
+  databaseHibernation,
+  databaseReadiness,
+  deploymentReadiness,
+  type Certificate,
+  type CnpgCluster,
+  type DatabaseSummary,
+  type DeploymentSummary,
+} from './readiness.ts';
 import { watchUntil, type Observation } from './watch-until.ts';
 
 export type WaitOptions = { timeoutMs: number; signal?: AbortSignal | undefined; onChange?: (reason: string) => void };
 
 const CNPG = { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters' } as const;
+const CERTIFICATES = { group: 'cert-manager.io', version: 'v1', plural: 'certificates' } as const;
 
 const orUndefined = async <T>(read: Promise<T>): Promise<T | undefined> => {
   try {
@@ -24,6 +33,9 @@ export function createTenantWorkloads(kube: Kubernetes) {
     orUndefined(kube.custom.getNamespacedCustomObject({ ...CNPG, namespace, name }, callOptions(signal)) as Promise<CnpgCluster>);
   const readDeployment = (namespace: string, name: string, signal?: AbortSignal) =>
     orUndefined(kube.apps.readNamespacedDeployment({ namespace, name }, callOptions(signal)));
+  /** A cert-manager Certificate the tenant chart renders; undefined (404) when it is not there. */
+  const readCertificate = (namespace: string, name: string, signal?: AbortSignal) =>
+    orUndefined(kube.custom.getNamespacedCustomObject({ ...CERTIFICATES, namespace, name }, callOptions(signal)) as Promise<Certificate>);
 
   const waitDatabase = (namespace: string, name: string, check: (c: CnpgCluster | undefined) => Observation<DatabaseSummary>, what: string, o: WaitOptions) =>
     watchUntil<CnpgCluster & { metadata?: { name?: string } }, DatabaseSummary>({
@@ -39,6 +51,7 @@ export function createTenantWorkloads(kube: Kubernetes) {
   return {
     readDatabase,
     readDeployment,
+    readCertificate,
     waitForDatabase: (namespace: string, name: string, o: WaitOptions) => waitDatabase(namespace, name, databaseReadiness, `database ${name}`, o),
     waitForDatabaseHibernated: (namespace: string, name: string, o: WaitOptions) =>
       waitDatabase(namespace, name, databaseHibernation, `database ${name} hibernation`, o),

@@ -3,13 +3,10 @@ import type { Logger } from 'pino';
 import { isDomainError, RolloutConflictError, RolloutNotFoundError } from '../domain/errors.ts';
 import { isFinished, type Rollout, type RolloutRequest, type RolloutState } from '../domain/rollout.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
-import { databaseReadiness, deploymentReadiness } from '../kubernetes/readiness.ts';
 import type { RolloutStore } from '../kubernetes/rollout-store.ts';
 import { IntentConflictError, type TenantStore } from '../kubernetes/tenant-store.ts';
-import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
-import { servingSlot } from './blue-green.ts';
 import { requestUpdate, type LifecycleDeps } from './intake.ts';
-import { tenantObjectNames } from './plans/plan-deps.ts';
+import { rolloutHealthy, type RolloutHealthDeps } from './rollout-health.ts';
 import { advanceRollout, sameRollout, type TenantObservation, type TickDecision } from './rollout-progress.ts';
 import { eachAtMost } from '../domain/each-at-most.ts';
 import { planRollout, runsVersion, type RolloutPlan } from './rollout-plan.ts';
@@ -17,7 +14,7 @@ import { planRollout, runsVersion, type RolloutPlan } from './rollout-plan.ts';
 export type RolloutDeps = LifecycleDeps & {
   tenants: Pick<TenantStore, 'read' | 'write' | 'all' | 'findBy' | 'backfillIndex'>;
   rollouts: RolloutStore;
-  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
+  workloads: RolloutHealthDeps['workloads'];
   logger: Logger;
   newRolloutId?: () => string;
 };
@@ -91,18 +88,6 @@ export async function changeRolloutState(deps: Pick<RolloutDeps, 'rollouts' | 'n
   throw new RolloutConflictError(`Rollout ${id} changed concurrently; try again`, { retryAfterSeconds: 1 });
 }
 
-/** Database, API and Web of the serving slot ready (hibernated: as hibernation leaves them). */
-async function healthy(deps: Pick<RolloutDeps, 'workloads'>, t: TenantRecord): Promise<boolean> {
-  const names = tenantObjectNames(t.tenantId, servingSlot(t));
-  const [db, api, web] = await Promise.all([
-    deps.workloads.readDatabase(t.namespace, names.database),
-    deps.workloads.readDeployment(t.namespace, names.api),
-    deps.workloads.readDeployment(t.namespace, names.web),
-  ]);
-  const workloadsReady = deploymentReadiness(api).done && deploymentReadiness(web).done;
-  return workloadsReady && (t.desired.hibernated || databaseReadiness(db).done);
-}
-
 /** Tenants a tick reads at once: a bake over a wave of hundreds takes a few round trips, not hundreds. */
 const OBSERVE_AT_ONCE = 8;
 
@@ -128,7 +113,7 @@ async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly 
       onTarget: runsVersion(t, rollout.request.target.appVersion),
       ours,
       message: marker?.message ? `${marker.step ?? 'update'}: ${marker.message}` : undefined,
-      healthy: health ? await healthy(deps, t) : undefined,
+      healthy: health ? await rolloutHealthy(deps, t) : undefined,
     });
   });
   return seen;

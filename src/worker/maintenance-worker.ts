@@ -22,7 +22,7 @@ export type MaintenanceWorkerOptions = {
   outages?: ReadonlyArray<Pick<OutageReporter, 'dependency' | 'isDown'>> | undefined;
 };
 
-export function createMaintenanceWorker(deps: ReconcileDeps & Pick<RolloutDeps, 'rollouts'>, options: MaintenanceWorkerOptions): Worker {
+export function createMaintenanceWorker(deps: ReconcileDeps & Pick<RolloutDeps, 'rollouts' | 'workloads'>, options: MaintenanceWorkerOptions): Worker {
   const worker = new Worker(
     MAINTENANCE_QUEUE,
     async (job: Job) => {

@@ -41,7 +41,8 @@ describe('helm template, contract for every tenant', () => {
       { hosts: ['acme-professional.mechanicbuddy.app'], secretName: `${id}-tls` },
       { hosts: ['shop.acme-auto.example'], secretName: `${id}-custom-domain-tls` },
     ]);
-    expect(ingress.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
+    // The chart renders the Certificates itself (below); ingress-shim would create rival ones.
+    expect(ingress.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBeUndefined();
     const paths = ingress.spec.rules[0].http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [p.path, p.backend.service.name]);
     expect(paths).toEqual([
       ['/api', `${id}-api`],
@@ -52,6 +53,21 @@ describe('helm template, contract for every tenant', () => {
     const plain = findObject(withoutDomain, 'Ingress', `${id}-ingress`);
     expect(plain.spec.rules).toHaveLength(1);
     expect(plain.spec.tls).toEqual([{ hosts: ['acme-professional.mechanicbuddy.app'], secretName: `${id}-tls` }]);
+  });
+
+  it('renders one Certificate per TLS entry, named after its Secret and issued by the platform ClusterIssuer', async () => {
+    const issuerRef = { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'letsencrypt-prod' };
+    const certificates = objects.filter((o) => o.kind === 'Certificate');
+    expect(certificates.map((c) => [c.apiVersion, c.metadata.name, c.spec])).toEqual([
+      ['cert-manager.io/v1', `${id}-tls`, { secretName: `${id}-tls`, dnsNames: ['acme-professional.mechanicbuddy.app'], issuerRef }],
+      ['cert-manager.io/v1', `${id}-custom-domain-tls`, { secretName: `${id}-custom-domain-tls`, dnsNames: ['shop.acme-auto.example'], issuerRef }],
+    ]);
+    // Every Secret the Ingress serves has exactly one Certificate writing it.
+    const ingress = findObject(objects, 'Ingress', `${id}-ingress`);
+    expect(certificates.map((c) => c.spec.secretName)).toEqual(ingress.spec.tls.map((t: { secretName: string }) => t.secretName));
+
+    const withoutDomain = await renderChart(valuesForTier(tiers, 'professional'));
+    expect(withoutDomain.filter((o) => o.kind === 'Certificate').map((c) => c.metadata.name)).toEqual([`${id}-tls`]);
   });
 
   it('labels every object with app.kubernetes.io/* and the tenant id', () => {

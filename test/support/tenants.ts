@@ -30,7 +30,7 @@ export const rolloutDeps = (d: ServiceDeps): RolloutDeps => ({
 });
 
 /** What the sweeps (expiry, reconcile, rollouts) are built from, as the worker process builds them. */
-export const sweepDeps = (d: ServiceDeps): ReconcileDeps & Pick<RolloutDeps, 'rollouts'> => ({
+export const sweepDeps = (d: ServiceDeps): ReconcileDeps & Pick<RolloutDeps, 'rollouts' | 'workloads'> => ({
   ...lifecycleDeps(d),
   workloads: d.workloads,
   kube: d.kube,

@@ -27,6 +27,7 @@ export type OperationDeps = {
  */
 export const slotServiceNames = (tenantId: string) => [`${tenantId}-api`, `${tenantId}-web`];
 
+/** The objects a tenant's health is read from; `certificate` is the tenant host's (not the custom domain's), slot-independent. */
 export function tenantObjectNames(tenantId: string, slot: Slot) {
-  return { database: `${tenantId}-postgres`, api: `${tenantId}-api-${slot}`, web: `${tenantId}-web-${slot}` };
+  return { database: `${tenantId}-postgres`, api: `${tenantId}-api-${slot}`, web: `${tenantId}-web-${slot}`, certificate: `${tenantId}-tls` };
 }

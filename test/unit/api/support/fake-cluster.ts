@@ -3,7 +3,7 @@ import type { CoreV1Api, V1Deployment } from '@kubernetes/client-node';
 import type { TenantRecord } from '../../../../src/domain/tenant-record.ts';
 import type { Kubernetes } from '../../../../src/kubernetes/kube-client.ts';
 import type { HelmClient, HelmRelease } from '../../../../src/helm/helm-client.ts';
-import type { CnpgCluster } from '../../../../src/kubernetes/readiness.ts';
+import type { Certificate, CnpgCluster } from '../../../../src/kubernetes/readiness.ts';
 import { IntentConflictError, TenantExistsError, type IntentChange, type TenantStore } from '../../../../src/kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../../../../src/kubernetes/tenant-workloads.ts';
 import { tenantSecretNames } from '../../../../src/domain/tenant-secrets.ts';
@@ -141,11 +141,13 @@ export class FakeRegistry implements TenantStore {
 export function fakeWorkloads() {
   const databases = new Map<string, CnpgCluster>();
   const deployments = new Map<string, V1Deployment>();
-  const workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'> = {
+  const certificates = new Map<string, Certificate>();
+  const workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate'> = {
     readDatabase: async (namespace, name) => databases.get(`${namespace}/${name}`),
     readDeployment: async (namespace, name) => deployments.get(`${namespace}/${name}`),
+    readCertificate: async (namespace, name) => certificates.get(`${namespace}/${name}`),
   };
-  return { workloads, databases, deployments };
+  return { workloads, databases, deployments, certificates };
 }
 
 export function readyDatabase(instances = 1): CnpgCluster {
@@ -162,6 +164,11 @@ export function readyDeployment(name: string, replicas = 1): V1Deployment {
     spec: { replicas, selector: {}, template: {} },
     status: { observedGeneration: 1, replicas, readyReplicas: replicas, updatedReplicas: replicas, availableReplicas: replicas },
   };
+}
+
+/** A cert-manager Certificate as issued: Ready=True about its current generation. */
+export function readyCertificate(name: string, generation = 1): Certificate {
+  return { metadata: { name, generation }, status: { conditions: [{ type: 'Ready', status: 'True', observedGeneration: generation }] } };
 }
 
 export class FakeHelm implements Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'> {
