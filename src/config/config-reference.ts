@@ -12,6 +12,8 @@ function typeName(schema: AnySchema): string {
   const type = String(def['type']);
   if (type === 'optional') return `${typeName(def['innerType'] as AnySchema)} (optional)`;
   if (type === 'nullable') return `${typeName(def['innerType'] as AnySchema)} or null`;
+  // A default is documented in the description; the type is the inner one's.
+  if (type === 'default' || type === 'prefault') return typeName(def['innerType'] as AnySchema);
   if (type === 'enum') return Object.values(def['entries'] as Record<string, string>).join(' \\| ');
   if (type === 'array') return `list of ${typeName(def['element'] as AnySchema)}`;
   if (type === 'literal') return JSON.stringify((def['values'] as unknown[])[0]);

@@ -4,6 +4,7 @@ import { TiersConfig } from '../domain/tiers.ts';
 import { AuthConfig } from './auth-config.schema.ts';
 import { PlatformConfig, TimeoutsConfig } from './platform-config.schema.ts';
 import { RedisConfig } from './redis-config.schema.ts';
+import { SmokeCheckConfig } from './smoke-check-config.schema.ts';
 
 const seconds = (what: string) => z.int().min(1).max(86_400).describe(`${what}, in seconds`);
 
@@ -90,6 +91,7 @@ export const Config = z
             windowSeconds: seconds(
               'After a blue-green switch, how long the previous slot keeps running so POST /api/tenants/{id}/rollback is a selector change; counted from the last deploy, then the reconcile sweep scales it to zero',
             ),
+            smokeCheck: SmokeCheckConfig,
           })
           .describe('Blue-green releases'),
         rollouts: z

@@ -54,6 +54,8 @@ export const ChartPlatformSettings = z.object({
       objectStorePorts: z.array(Port).min(1).default([443]),
     })
     .prefault({}),
+  /** A blue-green smoke check is configured: the chart renders the staged slot's Services and lets the check's pod reach them. */
+  smokeCheck: z.boolean().default(false),
   backup: z
     .object({
       /** e.g. `s3://backups/tenants`; each tenant writes below `{prefix}/{tenantId}`. */
@@ -145,6 +147,8 @@ export type ChartValues = {
     kubernetesApi: { cidrs: string[]; ports: number[] };
     objectStore: { cidrs: string[]; ports: number[] };
   };
+  /** Present only when enabled, so a platform without a smoke check renders the values it always did. */
+  smokeCheck?: { enabled: true };
   backup: {
     enabled: boolean;
     destinationPath: string | null;
@@ -280,6 +284,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
       kubernetesApi: { cidrs: [...platform.networkPolicy.kubernetesApiCidrs], ports: [...platform.networkPolicy.kubernetesApiPorts] },
       objectStore: { cidrs: [...platform.networkPolicy.objectStoreCidrs], ports: [...platform.networkPolicy.objectStorePorts] },
     },
+    ...(platform.smokeCheck ? { smokeCheck: { enabled: true as const } } : {}),
     backup: {
       enabled: tier.backupEnabled,
       destinationPath: tier.backupEnabled && backup.destinationPrefix !== null ? `${backup.destinationPrefix.replace(/\/+$/, '')}/${tenant.tenantId}` : null,

@@ -2,6 +2,7 @@ import { observedApiClient, ObservedWatch, type KubeRequestObserver } from '../o
 import {
   AppsV1Api,
   AuthorizationV1Api,
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -23,6 +24,8 @@ export type Kubernetes = {
   kc: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
+  /** Jobs: the blue-green smoke check (smoke-check-job.ts). */
+  batch: BatchV1Api;
   custom: CustomObjectsApi;
   rbac: RbacAuthorizationV1Api;
   authorization: AuthorizationV1Api;
@@ -53,6 +56,7 @@ export function createKubernetes(source: KubernetesSource, options: KubernetesOp
     kc,
     core: client(CoreV1Api),
     apps: client(AppsV1Api),
+    batch: client(BatchV1Api),
     custom: client(CustomObjectsApi),
     rbac: client(RbacAuthorizationV1Api),
     authorization: client(AuthorizationV1Api),

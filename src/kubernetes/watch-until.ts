@@ -5,7 +5,7 @@ import { isForbidden, isNotFound } from './kube-errors.ts';
 /** What a readiness check says about the object it was shown (undefined: the object does not exist). */
 export type Observation<T> = { done: true; value: T } | { done: false; reason: string };
 
-class WatchTimeoutError extends Error {
+export class WatchTimeoutError extends Error {
   constructor(what: string, seconds: number, lastReason: string) {
     super(`${what} not ready after ${seconds} s: ${lastReason}`);
     this.name = 'WatchTimeoutError';

@@ -25,8 +25,9 @@ export function tenantChartValues(
 ): { values: ChartValues; yaml: string } {
   const build = (inactiveSlot: ChartValues['inactiveSlot']) =>
     buildChartValues({
-      // The platform section of the configuration is the chart's platform input as it stands.
-      platform: config.platform,
+      // The platform section of the configuration is the chart's platform input as it stands, plus
+      // whether the staged slot must be reachable by a smoke check.
+      platform: { ...config.platform, smokeCheck: config.provisioning.blueGreen.smokeCheck !== null },
       tierName: desired.tier,
       tierLimits: config.tiers[desired.tier],
       tenant: {

@@ -55,6 +55,47 @@ const isApiPod =
  */
 export const NO_BAD_IMAGE = "!self.spec.containers.exists(c, c.image.endsWith(':bad')) && " + "!self.spec.initContainers.exists(c, c.image.endsWith(':bad'))";
 
+/**
+ * A Job's pod with a `bad` image ends Failed (exit 1) instead of never starting, so a smoke check
+ * configured with a `:bad` image is a failing check; any other Job pod runs and ends Succeeded
+ * through KWOK's own pod-ready and pod-complete stages. Derived from pod-complete (a Job's pod, no
+ * deletion pending) but from Pending, since a `bad` pod never becomes ready. KWOK's CEL does not
+ * know the OwnerReference type, so the Job owner stays pod-complete's own expression.
+ */
+function podFailStage(podComplete: Stage): Stage {
+  const expressions = [
+    ...(podComplete.spec.selector?.matchExpressions ?? []).filter((e) => (e as { key?: string }).key !== '.status.phase'),
+    { key: '.status.phase', operator: 'In', values: ['Pending'] },
+  ];
+  const statusTemplate = [
+    '{{ $now := Now }}',
+    'containerStatuses:',
+    '{{ range .spec.containers }}',
+    '- image: {{ .image | Quote }}',
+    '  name: {{ .name | Quote }}',
+    '  ready: false',
+    '  restartCount: 0',
+    '  started: false',
+    '  state:',
+    '    terminated:',
+    '      exitCode: 1',
+    '      finishedAt: {{ $now | Quote }}',
+    '      reason: Error',
+    '      startedAt: {{ $now | Quote }}',
+    '{{ end }}',
+    'phase: Failed',
+    '',
+  ].join('\n');
+  return {
+    metadata: { name: 'pod-fail-bad-job' },
+    spec: {
+      ...podComplete.spec,
+      selector: { matchExpressions: [...expressions, { cel: { expression: `!(${NO_BAD_IMAGE})` } }] },
+      next: { statusTemplate },
+    },
+  };
+}
+
 function withDelay(stage: Stage, delay: Delay): Stage {
   return delay.durationMilliseconds === 0 && !delay.jitterDurationMilliseconds ? stage : { ...stage, spec: { ...stage.spec, delay } };
 }
@@ -67,14 +108,15 @@ function withSelector(stage: Stage, name: string, ...cel: string[]): Stage {
 
 /**
  * The KWOK configuration: KWOK's own node and pod stages from the pinned module (pod readiness
- * split so API pods can take longer, and never for a pod with a `bad` image), plus our CloudNativePG
- * and cert-manager stages.
+ * split so API pods can take longer, and never for a pod with a `bad` image; a Job's pod with a `bad`
+ * image fails), plus our CloudNativePG and cert-manager stages.
  */
 export async function kwokConfig(profile: SandboxProfile, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const upstream = kwokStagesDir(env);
   const stages: Stage[] = [];
   for (const file of Object.keys(UPSTREAM_KWOK_STAGES)) {
     for (const stage of await readStages(join(upstream, file))) {
+      if (stage.metadata.name === 'pod-complete') stages.push(podFailStage(stage));
       if (stage.metadata.name !== 'pod-ready') {
         stages.push(stage);
         continue;

@@ -1,6 +1,8 @@
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
 import { removeStrayHibernation } from '../../kubernetes/database-hibernation.ts';
+import { createSmokeChecks } from '../../kubernetes/smoke-check-job.ts';
+import { runSmokeCheck, smokeStepSeconds } from '../smoke-check.ts';
 import { ensureTenantInputs } from './tenant-inputs.ts';
 import { slotServiceNames, tenantObjectNames, type OperationDeps } from './plan-deps.ts';
 import { setServiceSelectorLabel } from '../../kubernetes/service-selector.ts';
@@ -42,6 +44,7 @@ export function convergeSteps(
   const { config, tenants, workloads, helm } = deps;
   const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const t = config.timeouts;
+  const { smokeCheck } = config.provisioning.blueGreen;
   let tenant: TenantRecord | undefined;
   // A new release on a running tenant is a blue-green switch: staged on the other slot first.
   let pending: PendingSwitch | undefined;
@@ -172,6 +175,21 @@ export function convergeSteps(
         },
       }),
     ),
+    // Readiness says the pods started; a configured smoke check asks the staged slot over HTTP before
+    // it takes traffic. Without one the plan has no such step (no progress events for nothing).
+    ...(smokeCheck
+      ? [
+          {
+            name: 'smoke-check',
+            timeoutSeconds: smokeStepSeconds(smokeCheck),
+            async run({ signal, note }) {
+              if (!tenant) return 'skipped';
+              const smokeChecks = createSmokeChecks(deps.kube);
+              return runSmokeCheck(smokeCheck, smokeChecks, job, jobId, pending, { signal, onChange: (reason) => void note(reason, 'debug') });
+            },
+          } satisfies Step,
+        ]
+      : []),
     {
       name: 'switch-traffic',
       timeoutSeconds: t.defaultStep,

@@ -19,7 +19,7 @@ import { startStack, type Stack } from './support/stack.ts';
 // whole service (API and worker, Helm included) runs with a kubeconfig holding a TokenRequest token
 // of its ServiceAccount, with platform.tenantAccess set, as the chart's pods would. The lifecycle a
 // customer goes through (provision, update to a backup tier, a blue-green release and its rollback,
-// hibernate, resume, deprovision) passes;
+// hibernate, resume, deprovision; each switch after its smoke-check Job) passes;
 // removing any one rule of the tenant ClusterRole makes it fail; and that identity still cannot
 // delete kube-system, list Secrets cluster-wide or bind a ClusterRole. provisioner-chart.test.ts
 // covers the chart's pods and the wider refusal matrix with hand-made calls; this is the service's
@@ -63,7 +63,11 @@ beforeAll(async () => {
         claimsNamespace: names.namespace,
         backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } },
       },
-      provisioning: { rollouts: { tickSeconds: 1 } },
+      // Every blue-green switch (release, rollout) runs the smoke check's Job first: batch/jobs is proven needed.
+      provisioning: {
+        rollouts: { tickSeconds: 1 },
+        blueGreen: { smokeCheck: { image: { repository: 'curlimages/curl', tag: '8.11.1' }, timeoutSeconds: 10 } },
+      },
       // A failure here should be quick to see; nothing in the sandbox takes this long.
       timeouts: { validate: 30, deployChart: 60, waitForDatabase: 60, waitForApi: 60, waitForWeb: 60, defaultStep: 30, provisioning: 300, deprovision: 120 },
     }),

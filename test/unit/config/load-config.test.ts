@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       adminUsername: 'admin',
       expiry: { sweepSeconds: 300, policy: 'hibernate-then-deprovision', deprovisionAfterSeconds: 14 * 86_400 },
       reconcile: { sweepSeconds: 120, lostIntentAfterSeconds: 60, stuckAfterSeconds: 600, tenantsAtOnce: 8 },
-      blueGreen: { windowSeconds: 3600 },
+      blueGreen: { windowSeconds: 3600, smokeCheck: null },
       rollouts: { tickSeconds: 5 },
     });
     expect(config.queue.prefix).toBe('tp');

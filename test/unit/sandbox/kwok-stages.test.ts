@@ -69,9 +69,21 @@ describe('kwokConfig: pods with a bad image never become ready', () => {
 
   it('leaves every other stage without the condition (pod-delete, pod-complete, nodes, CloudNativePG, cert-manager)', async () => {
     const byName = await stages('fast');
-    const others = [...byName.values()].filter((s) => !['pod-ready', 'pod-ready-api'].includes(s.metadata.name));
+    const others = [...byName.values()].filter((s) => !['pod-ready', 'pod-ready-api', 'pod-fail-bad-job'].includes(s.metadata.name));
     expect(others.map((s) => s.metadata.name)).toEqual(expect.arrayContaining(['pod-delete', 'pod-complete', 'node-initialize', 'cnpg-cluster-healthy']));
     for (const stage of others) expect(JSON.stringify(stage.spec.selector ?? {}), stage.metadata.name).not.toContain(':bad');
+  });
+
+  it("fails a Job's pod with a bad image (a failing smoke check), from Pending, as pod-complete's Job pods otherwise succeed", async () => {
+    const byName = await stages('fast');
+    const fail = byName.get('pod-fail-bad-job') as (Stage & { spec: { next: { statusTemplate: string } } }) | undefined;
+    expect(fail?.spec.selector?.matchExpressions?.filter((e) => e.key)).toEqual([
+      ...(upstreamSelectors['pod-complete.yaml']['pod-complete'] ?? []),
+      { key: '.status.phase', operator: 'In', values: ['Pending'] },
+    ]);
+    expect(celOf(fail)).toEqual([`!(${NO_BAD_IMAGE})`]);
+    expect(fail?.spec.next.statusTemplate).toMatch(/exitCode: 1[\s\S]*phase: Failed/);
+    expect(byName.get('pod-complete')).toBeDefined();
   });
 
   it('keeps the condition when the realistic profile adds delays to the ready stages', async () => {
