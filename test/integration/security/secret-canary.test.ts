@@ -76,7 +76,9 @@ beforeAll(async () => {
   helm = await recordingHelm(sandboxBinaries().helm);
   token = await mintToken({ sub: 'canary@example.com' }, TEST_JWT_SECRET);
   const shared = { QUEUE_PREFIX: `c${randomBytes(4).toString('hex')}`, HELM_BINARY: helm.binary };
-  const override = mergeOverride(FAST_LIFECYCLE, ownPrefixes('cn'));
+  // The releases run the blue-green smoke check, so its step's log lines (debug included) are scanned too.
+  const smokeCheck = { image: { repository: 'curlimages/curl', tag: '8.11.1' }, timeoutSeconds: 10 };
+  const override = mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('cn')), { provisioning: { blueGreen: { smokeCheck } } });
   apiStack = await startStack({ kubeconfig, redisUrl, api: true, override, env: shared });
   // The worker starts later: the failing provision's namespace must be prepared before a worker takes its job.
   startWorker = () => startStack({ kubeconfig, redisUrl, worker: true, override, env: shared });
