@@ -1,5 +1,6 @@
 import type { V1Namespace } from '@kubernetes/client-node';
 import { DesiredState, MANAGED_BY, OperationMarker, TENANT_ANNOTATIONS as A, TENANT_LABELS as L, type TenantRecord } from '../domain/tenant-record.ts';
+import { tenantLabelsOf } from '../domain/tenant-labels.ts';
 import { TierName } from '../domain/tiers.ts';
 import { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
 
@@ -25,6 +26,7 @@ export function toTenantRecord(ns: V1Namespace): TenantRecord | undefined {
     desired,
     operation: safeJson(annotations[A.operation], OperationMarker) ?? null,
     terminating: Boolean(ns.metadata?.deletionTimestamp),
+    labels: tenantLabelsOf(labels),
     // Present only when recorded; an unreadable record reads as none, so the version is unknown, never guessed.
     ...optional('running', safeJson(annotations[A.runningVersion], RunningVersion)),
     ...optional('pin', safeJson(annotations[A.versionPin], VersionPin)),

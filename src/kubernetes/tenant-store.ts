@@ -8,6 +8,7 @@ import {
   type OperationMarker,
   type TenantRecord,
 } from '../domain/tenant-record.ts';
+import { labelPatch, storedLabels, type TenantLabels } from '../domain/tenant-labels.ts';
 import type { TierName } from '../domain/tiers.ts';
 import { ConflictError } from '../domain/errors.ts';
 import type { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
@@ -52,6 +53,8 @@ export type IntentChange = {
   /** What the worker deployed (observed, not intent, but written under the same precondition). */
   running?: RunningVersion;
   pin?: VersionPin | null;
+  /** The tenant's labels go from the set `from` (as read) to `to`: the write adds, changes and removes the difference. */
+  labels?: { from: TenantLabels; to: TenantLabels };
 };
 
 export type VersionedTenant = { tenant: TenantRecord; resourceVersion: string };
@@ -69,7 +72,8 @@ export interface TenantStore {
   create(tenant: NewTenant): Promise<TenantRecord>;
   get(tenantId: string): Promise<TenantRecord | undefined>;
   read(tenantId: string): Promise<VersionedTenant | undefined>;
-  list(options: { limit: number; continue?: string | undefined; tier?: TierName | undefined }): Promise<TenantPage>;
+  /** One page; `labels`: only tenants carrying all of them (a label selector, so the API server filters). */
+  list(options: { limit: number; continue?: string | undefined; tier?: TierName | undefined; labels?: TenantLabels | undefined }): Promise<TenantPage>;
   /** Every managed tenant, a page at a time. */
   all(options?: { tier?: TierName; pageSize?: number }): AsyncIterable<TenantRecord>;
   /**
@@ -122,8 +126,9 @@ export function createTenantStore(core: CoreV1Api, namespacePrefix: string, acce
     }
   };
 
-  const list: TenantStore['list'] = async ({ limit, continue: token, tier }) => {
-    const labelSelector = tier ? `${selector},${L.tier}=${tier}` : selector;
+  const list: TenantStore['list'] = async ({ limit, continue: token, tier, labels }) => {
+    const terms = [selector, ...(tier ? [`${L.tier}=${tier}`] : []), ...Object.entries(storedLabels(labels ?? {})).map(([k, v]) => `${k}=${v}`)];
+    const labelSelector = terms.join(',');
     const page = await core.listNamespace({ labelSelector, limit, _continue: token });
     return {
       items: page.items.map(toTenantRecord).filter((t): t is TenantRecord => t !== undefined && ownedHere(t)),
@@ -234,7 +239,7 @@ function intentMetadata(change: IntentChange) {
     indexed.stripeSubscriptionId = change.stripe.subscriptionId;
   }
   // The index labels change in the same conditional write as the values they index.
-  labels = { ...labels, ...indexLabels(indexed) };
+  labels = { ...labels, ...indexLabels(indexed), ...(change.labels ? labelPatch(change.labels.from, change.labels.to) : {}) };
   return { annotations, ...(Object.keys(labels).length ? { labels } : {}) };
 }
 
@@ -251,6 +256,7 @@ function newNamespace(name: string, tenant: NewTenant): V1Namespace {
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/warn': 'restricted',
         ...presentLabels(fullIndexLabels(indexedValuesOf(tenant))),
+        ...storedLabels(tenant.labels ?? {}),
       },
       annotations: {
         [A.desiredState]: JSON.stringify(tenant.desired),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TenantConflictError, TenantNotFoundError } from '../domain/errors.ts';
 import type { UpdateRequest } from '../domain/provision-request.ts';
+import { sameLabels, type TenantLabels } from '../domain/tenant-labels.ts';
 import type { DesiredState, OperationMarker, OperationReason, TenantRecord } from '../domain/tenant-record.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
 import type { DomainClaims } from '../kubernetes/domain-claims.ts';
@@ -51,7 +52,8 @@ export type LifecycleAccepted = {
  */
 export type IntakeOptions = { jobId?: string; reason?: OperationReason; render?: boolean };
 
-type Target = { desired: DesiredState; expiresAt?: string | null } | undefined;
+/** What the operation is to leave the tenant at; `labels`: its whole new label set, recorded with the intent. */
+type Target = { desired: DesiredState; expiresAt?: string | null; labels?: TenantLabels } | undefined;
 
 /**
  * Records the request as the tenant's intent (desired state and operation marker, written with
@@ -72,7 +74,9 @@ async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOp
       throw new IntentLapsedError(tenantId, `its expiry no longer calls for ${operation} (expires at ${tenant.expiresAt ?? 'never'})`);
     }
     next = await target(tenant);
-    if (isPending(marker) && marker.type === operation && (!next || sameDesired(next.desired, tenant.desired))) return { result: marker };
+    const labels = next?.labels;
+    const relabel = labels !== undefined && !sameLabels(tenant.labels ?? {}, labels);
+    if (isPending(marker) && marker.type === operation && !relabel && (!next || sameDesired(next.desired, tenant.desired))) return { result: marker };
     const operationMarker: OperationMarker = {
       type: operation,
       jobId,
@@ -83,6 +87,7 @@ async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOp
     const change: IntentChange = { operation: operationMarker };
     if (next) change.desired = next.desired;
     if (next?.expiresAt !== undefined) change.expiresAt = next.expiresAt;
+    if (relabel) change.labels = { from: tenant.labels ?? {}, to: labels };
     return { change, result: operationMarker };
   });
   if (!outcome) throw new TenantNotFoundError(tenantId);
@@ -121,14 +126,17 @@ async function withdraw(deps: IntakeDeps, tenantId: string, ours: OperationMarke
     const change: IntentChange = { operation: before.operation };
     if (wrote && sameDesired(t.desired, wrote.desired)) change.desired = before.desired;
     if (wrote?.expiresAt !== undefined && t.expiresAt === wrote.expiresAt) change.expiresAt = before.expiresAt;
+    if (wrote?.labels && sameLabels(t.labels ?? {}, wrote.labels)) change.labels = { from: wrote.labels, to: before.labels ?? {} };
     return { change, result: undefined };
   }).catch(() => undefined);
 }
 
 /**
  * `PUT /api/provisioning/{tenantId}`: change tier, custom domain (null removes it) and resource
- * overrides. Refuses with ChangeRejectedError what the preflight finds impossible, TenantNotFoundError
- * for no tenant, TenantConflictError while it is being removed. Demo to a paid tier clears the expiry.
+ * overrides; new labels are recorded in the same conditional write as the intent (an update of
+ * labels alone is `requestLabels`, which queues no job). Refuses with ChangeRejectedError what the
+ * preflight finds impossible, TenantNotFoundError for no tenant, TenantConflictError while it is
+ * being removed. Demo to a paid tier clears the expiry.
  */
 export async function requestUpdate(deps: LifecycleDeps, tenantId: string, change: UpdateRequest, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
   // A new custom domain is claimed atomically before the intent that names it is recorded, and
@@ -153,7 +161,7 @@ export async function requestUpdate(deps: LifecycleDeps, tenantId: string, chang
           throw new ChangeRejectedError(tenantId, [{ path: 'customDomain', message: `is already used by tenant ${outcome.ownedBy}` }]);
         if (outcome === 'claimed') claimed = host;
       }
-      return { desired: plan.desired, expiresAt: plan.expiresAt };
+      return { desired: plan.desired, expiresAt: plan.expiresAt, ...(change.labels ? { labels: change.labels } : {}) };
     },
     options,
   ).catch(async (error: unknown) => {

@@ -68,7 +68,15 @@ export async function requestProvision(
   const claimed = await claimDomain(deps, desired.customDomain, tenantId);
   let replayed = false;
   try {
-    await deps.tenants.create({ tenantId, ...facts, customDomain: desired.customDomain, desired, operation: marker, createdAt: at });
+    await deps.tenants.create({
+      tenantId,
+      ...facts,
+      customDomain: desired.customDomain,
+      desired,
+      operation: marker,
+      createdAt: at,
+      labels: request.labels ?? {},
+    });
   } catch (error) {
     if (!(error instanceof TenantExistsError)) throw error;
     const existing = (await deps.tenants.read(tenantId))?.tenant;

@@ -19,10 +19,11 @@ const MARKER_TRANSITIONS: Readonly<Record<MarkerState, readonly MarkerState[]>> 
 export type IntakeVerdict = 'accept' | 'replay' | 'refuse';
 
 /**
- * What the intake is asked for: an operation (a job follows) or `pin`, a change of intent alone
- * (the version rollouts must leave the tenant on; no job: nothing in the cluster changes).
+ * What the intake is asked for: an operation (a job follows) or a change of intent alone, with no
+ * job because nothing the release renders changes: `pin` (the version rollouts must leave the tenant
+ * on) and `labels` (the tenant's own labels, namespace metadata).
  */
-export type IntakeRequest = OperationType | 'pin';
+export type IntakeRequest = OperationType | 'pin' | 'labels';
 
 const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   provision: 'refuse',
@@ -32,6 +33,7 @@ const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   rollback: 'accept',
   deprovision: 'accept',
   pin: 'accept',
+  labels: 'accept',
 };
 
 /**
@@ -46,7 +48,16 @@ export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<In
   degraded: ALIVE,
   hibernated: ALIVE,
   failed: ALIVE,
-  deprovisioning: { provision: 'refuse', update: 'refuse', hibernate: 'refuse', resume: 'refuse', rollback: 'refuse', deprovision: 'replay', pin: 'refuse' },
+  deprovisioning: {
+    provision: 'refuse',
+    update: 'refuse',
+    hibernate: 'refuse',
+    resume: 'refuse',
+    rollback: 'refuse',
+    deprovision: 'replay',
+    pin: 'refuse',
+    labels: 'refuse',
+  },
 };
 
 export const isPending = (m: OperationMarker | null | undefined): m is OperationMarker => !!m && (m.state === 'queued' || m.state === 'active');

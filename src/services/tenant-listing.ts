@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { DependencyUnavailableError, MalformedInputError } from '../domain/errors.ts';
+import { LABEL_FILTER_PATTERN, parseLabelFilter } from '../domain/tenant-labels.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import { TierName } from '../domain/tiers.ts';
 import { TenantVersion, versionOf, VersionPin } from '../domain/tenant-version.ts';
@@ -15,6 +16,20 @@ export const TenantListQuery = z.object({
     .enum(TENANT_PHASES)
     .optional()
     .openapi({ param: { name: 'phase', in: 'query' }, example: 'ready' }),
+  label: z
+    .string()
+    .max(4096)
+    .superRefine((text, ctx) => {
+      const parsed = parseLabelFilter(text);
+      if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
+    })
+    .optional()
+    .openapi({
+      param: { name: 'label', in: 'query' },
+      description: 'Only tenants carrying every one of these labels: `key=value`, comma-separated (a label selector, so the API server filters)',
+      example: 'team=north',
+      pattern: LABEL_FILTER_PATTERN,
+    }),
   limit: z.coerce
     .number()
     .int()
@@ -49,6 +64,7 @@ export const TenantSummary = z
     expiresAt: z.string().nullable(),
     version: TenantVersion.openapi({ description: 'What the worker last deployed; chart and app "unknown" until a deploy records it' }),
     pin: VersionPin.nullable().openapi({ description: 'The version rollouts leave this tenant on, or null' }),
+    labels: z.record(z.string(), z.string()).openapi({ description: "The tenant's own labels", example: { team: 'north' } }),
   })
   .openapi('TenantSummary');
 export type TenantSummary = z.infer<typeof TenantSummary>;
@@ -66,15 +82,18 @@ export type TenantList = z.infer<typeof TenantList>;
 const MAX_PAGES_PER_REQUEST = 10;
 
 /**
- * One page of tenants. The tier filter is a label selector (the API server filters); the phase
+ * One page of tenants. The tier and label filters are a label selector (the API server filters); the phase
  * filter is applied here, asking each following page for only as many namespaces as are still
  * missing, so a page never overshoots `limit` and the continue token never skips a tenant.
  */
 export async function listTenants(registry: Pick<TenantStore, 'list'>, query: TenantListQuery): Promise<TenantList> {
   const items: TenantSummary[] = [];
   let cursor = query.cursor;
+  const filter = query.label === undefined ? undefined : parseLabelFilter(query.label);
+  if (filter && 'labels' in filter && filter.contradictory) return { items: [], nextCursor: null };
+  const labels = filter && 'labels' in filter ? filter.labels : undefined;
   for (let page = 0; page < MAX_PAGES_PER_REQUEST; page += 1) {
-    const result = await readPage(registry, { limit: query.limit - items.length, continue: cursor, tier: query.tier });
+    const result = await readPage(registry, { limit: query.limit - items.length, continue: cursor, tier: query.tier, labels });
     for (const tenant of result.items) {
       const summary = summarize(tenant);
       if (query.phase === undefined || summary.phase === query.phase) items.push(summary);
@@ -113,5 +132,6 @@ function summarize(tenant: TenantRecord): TenantSummary {
     expiresAt: tenant.expiresAt,
     version: versionOf(tenant.running),
     pin: tenant.pin ?? null,
+    labels: tenant.labels ?? {},
   };
 }

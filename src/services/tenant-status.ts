@@ -41,6 +41,9 @@ export const TenantStatus = z
     operation: OperationMarker.nullable(),
     running: RunningVersion.nullable().openapi({ description: 'What the worker last deployed (chart, images, values hash); null until a deploy records it' }),
     pin: VersionPin.nullable().openapi({ description: 'The version rollouts leave this tenant on, or null' }),
+    labels: z
+      .record(z.string(), z.string())
+      .openapi({ description: "The tenant's own labels (keys as sent, without the namespace's storage prefix)", example: { team: 'north' } }),
   })
   .openapi('TenantStatus');
 export type TenantStatus = z.infer<typeof TenantStatus>;
@@ -95,6 +98,7 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
     operation: tenant.operation,
     running: tenant.running ?? null,
     pin: tenant.pin ?? null,
+    labels: tenant.labels ?? {},
   };
 }
 

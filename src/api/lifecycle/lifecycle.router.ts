@@ -4,6 +4,7 @@ import { acceptedBody } from '../../lifecycle/accepted.ts';
 import { dryRunUpdate, type DryRunDeps } from '../../lifecycle/dry-run.ts';
 import { requestHibernate, requestResume, requestUpdate, type LifecycleAccepted } from '../../lifecycle/intake.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
+import { isLabelsOnly, requestLabels } from '../../lifecycle/labels-intake.ts';
 import { requestPin, requestUnpin } from '../../lifecycle/pin-intake.ts';
 import { createRouter, type AppEnv } from '../app-env.ts';
 import { lifecycleRoutes, type LifecycleRoutes } from './lifecycle.routes.ts';
@@ -19,8 +20,13 @@ export function createLifecycleRouter(deps: DryRunDeps, guard: MiddlewareHandler
   const run = async (work: Promise<LifecycleAccepted>) => acceptedBody(await dependencyCall('The Kubernetes API', work, CLUSTER_DEADLINE_MS * 3));
   const update: Handler<LifecycleRoutes['update']> = async (c) => {
     const { tenantId } = c.req.valid('param');
-    if (c.req.valid('query').dryRun === 'true') return c.json(await cluster(dryRunUpdate(deps, tenantId, c.req.valid('json'))), 200);
-    const accepted = await run(requestUpdate(deps, tenantId, c.req.valid('json')));
+    const change = c.req.valid('json');
+    if (c.req.valid('query').dryRun === 'true') return c.json(await cluster(dryRunUpdate(deps, tenantId, change)), 200);
+    if (isLabelsOnly(change)) {
+      await cluster(requestLabels(deps, tenantId, change.labels));
+      return c.body(null, 204);
+    }
+    const accepted = await run(requestUpdate(deps, tenantId, change));
     return c.json(accepted, 202, { Location: accepted.links.job });
   };
   const hibernate: Handler<LifecycleRoutes['hibernate']> = async (c) => {

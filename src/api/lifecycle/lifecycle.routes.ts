@@ -59,7 +59,8 @@ export function lifecycleRoutes(baseDomain: string) {
         'Demo to a paid tier happens in place and clears the expiry. A failed upgrade rolls back; nothing is uninstalled. ' +
         'A new `appVersion` on a running tenant is a blue-green switch: the release is deployed on the other slot, migrated ' +
         "(the API's init container) and checked ready beside the serving one, then the Services switch to it; the old slot keeps " +
-        'running for the switch window (see rollback). A release that never becomes ready is abandoned and the old slot keeps serving.',
+        'running for the switch window (see rollback). A release that never becomes ready is abandoned and the old slot keeps serving. ' +
+        "`labels` replace the tenant's labels at once (namespace metadata, nothing deployed): a body with labels alone answers 204 and queues no job.",
       request: {
         params: TenantIdParams,
         query: DryRunQuery,
@@ -72,6 +73,7 @@ export function lifecycleRoutes(baseDomain: string) {
           content: { 'application/json': { schema: UpdateDryRun, example: DRY_RUN_EXAMPLE } },
         },
         202: accepted,
+        204: { description: "Only labels were sent: the tenant's labels are replaced; nothing to deploy, so no job" },
         ...problems,
         ...errorResponses('bad_request'),
       },

@@ -16,6 +16,7 @@ export const PROVISION_EXAMPLE = {
   ownerFirstName: 'Ada',
   ownerLastName: 'Lovelace',
   subscriptionTier: 'professional',
+  labels: { team: 'north' },
 } satisfies ProvisionRequest;
 
 export const UPDATE_EXAMPLE = { subscriptionTier: 'enterprise', resourceOverrides: { apiReplicas: 2 } } satisfies UpdateRequest;
@@ -56,7 +57,7 @@ export const FLEET_EXAMPLE: FleetVersions = {
     { version: { chart: '0.1.0', app: 'f44547f' }, tenants: 2, pinned: 1, byTier: { demo: 0, free: 0, professional: 1, enterprise: 1 }, onTarget: false },
     { version: { chart: 'unknown', app: 'unknown' }, tenants: 1, pinned: 0, byTier: { demo: 0, free: 1, professional: 0, enterprise: 0 }, onTarget: false },
   ],
-  pinned: [{ tenantId: 'acme-auto-3f9a1c', tier: 'enterprise', running: { chart: '0.1.0', app: 'f44547f' }, pin: VERSION_PIN_EXAMPLE }],
+  pinned: [{ tenantId: 'acme-auto-3f9a1c', tier: 'enterprise', running: { chart: '0.1.0', app: 'f44547f' }, pin: VERSION_PIN_EXAMPLE, labels: {} }],
 };
 
 export const TENANT_STATUS_EXAMPLE: TenantStatus = {
@@ -78,6 +79,7 @@ export const TENANT_STATUS_EXAMPLE: TenantStatus = {
   operation: { type: 'provision', jobId: '0b6a8f0e-5f0c-4d37-9c59-0f7f6d3b6c1d', state: 'completed', reason: 'api', at: '2026-03-01T12:01:30.000Z' },
   running: RUNNING_EXAMPLE,
   pin: null,
+  labels: { team: 'north' },
 };
 
 export const TENANT_LIST_EXAMPLE: TenantList = {
@@ -92,6 +94,7 @@ export const TENANT_LIST_EXAMPLE: TenantList = {
       expiresAt: null,
       version: { chart: '0.1.0', app: 'f44547f' },
       pin: VERSION_PIN_EXAMPLE,
+      labels: { team: 'north' },
     },
   ],
   nextCursor: null,

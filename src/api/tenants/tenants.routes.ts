@@ -13,7 +13,7 @@ export const listTenantsRoute = createRoute({
   security: BEARER_SECURITY,
   summary: 'List tenants',
   description:
-    "One page of tenants, filtered by tier (by the API server) and phase. Phase comes from each tenant's records, without reading its workloads. " +
+    "One page of tenants, filtered by tier and labels (by the API server) and phase. Phase comes from each tenant's records, without reading its workloads. " +
     'A cursor is opaque: one this API did not hand out, or one the API server has forgotten (after a few minutes), is a 400; list again from the first page.',
   request: { query: TenantListQuery },
   responses: {

@@ -5,6 +5,7 @@ import { JobEventsQuery } from '../../../src/api/jobs/jobs.schemas.ts';
 import { HOSTNAME_PATTERN, KubernetesName } from '../../../src/domain/dns-names.ts';
 import { ProvisionRequest } from '../../../src/domain/provision-request.ts';
 import { TenantId } from '../../../src/domain/tenant-id.ts';
+import { TenantLabels } from '../../../src/domain/tenant-labels.ts';
 import { CustomDomain } from '../../../src/domain/custom-domain.ts';
 import { testApp } from './support/harness.ts';
 
@@ -132,6 +133,22 @@ describe('documented patterns agree with the zod schemas', () => {
     (v) => TenantListQuery.safeParse({ cursor: v }).success,
     over('aZ9_=+/.-%» ', 10),
     (v) => v.length === 0,
+  );
+  agree(
+    'a tenant list label filter',
+    () => parameter('/api/tenants', 'get', 'label'),
+    (v) => TenantListQuery.safeParse({ label: v }).success,
+    fc
+      .array(fc.constantFrom('a', 'Z', '0', '-', '_', '.', '/', '=', ',', 'kubernetes.io', 'k8s.io', 'example.com', ' '), { maxLength: 10 })
+      .map((p) => p.join('')),
+  );
+  agree(
+    'a tenant label key',
+    () => (doc.components.schemas.ProvisionRequest!.properties.labels as { propertyNames: { pattern: string } }).propertyNames.pattern,
+    (key) => TenantLabels.safeParse({ [key]: '' }).success,
+    fc
+      .array(fc.constantFrom('a', 'Z', '0', '-', '_', '.', '/', 'kubernetes.io', 'tenant-provisioner.io', 'x'.repeat(60), 'é'), { maxLength: 6 })
+      .map((p) => p.join('')),
   );
   it('the documented hostname pattern is the one custom domains use', () => expect(property('ProvisionRequest', 'customDomain')).toBe(HOSTNAME_PATTERN));
 });

@@ -24,6 +24,7 @@ describe('GET /api/tenants', () => {
       expiresAt: null,
       version: { chart: 'unknown', app: 'unknown' },
       pin: null,
+      labels: {},
     });
     const second = await list(t, `?limit=2&cursor=${first.nextCursor}`);
     const third = await list(t, `?limit=2&cursor=${second.nextCursor}`);
@@ -51,6 +52,9 @@ describe('GET /api/tenants', () => {
     expect((await problemOf(await t.call('/api/tenants?tier=gold'), 422)).errors?.[0]?.path).toBe('tier');
     expect((await problemOf(await t.call('/api/tenants?limit=0'), 422)).errors?.[0]?.path).toBe('limit');
     expect((await problemOf(await t.call('/api/tenants?phase=sleeping'), 422)).errors?.[0]?.path).toBe('phase');
+    const reserved = await problemOf(await t.call('/api/tenants?label=kubernetes.io/os=linux'), 422);
+    expect(reserved.errors).toEqual([{ path: 'label', message: 'key kubernetes.io/os uses the reserved prefix kubernetes.io' }]);
+    expect((await problemOf(await t.call('/api/tenants?label=team'), 422)).errors?.[0]?.path).toBe('label');
     expect((await problemOf(await t.call('/api/tenants?cursor=stale'), 400)).detail).toMatch(/cursor/);
   });
 });

@@ -32,6 +32,7 @@ export class FakeIntents implements TenantStore {
     if (change.stripe) Object.assign(t, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });
     if (change.running) t.running = structuredClone(change.running);
     if (change.pin !== undefined) t.pin = change.pin;
+    if (change.labels) t.labels = structuredClone(change.labels.to);
     entry.version++;
     this.writes++;
     return String(entry.version);
