@@ -35,6 +35,13 @@ export const PlatformConfig = z
       .strictObject({
         path: z.string().min(1).describe('Chart to install: a local directory (relative to the working directory) or an oci:// reference'),
         version: z.string().min(1).optional().describe('Chart version to pin when the chart comes from a registry'),
+        archiveDir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'With a local chart: a directory of its other packaged versions ({name}-{version}.tgz, as `helm package` writes them) that an update or a rollout may name; a registry chart serves every version itself',
+          ),
       })
       .describe('The Helm chart of the tenant stack'),
     images: z

@@ -2,7 +2,9 @@ import { z } from '@hono/zod-openapi';
 import { CustomDomain, customDomainJsonSchema, customDomainRule } from './custom-domain.ts';
 import { ImageRef } from './image.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
+import { ChartVersion } from './tenant-version.ts';
 import { TenantId } from './tenant-id.ts';
+import { LABEL_RULES, TenantLabels } from './tenant-labels.ts';
 import { TierName } from './tiers.ts';
 
 // Names end up in namespace annotations, logs and emails: one line of printable text, never option-like.
@@ -52,6 +54,9 @@ export const ProvisionRequest = z
     stripeCustomerId: stripeId('cus', 'cus_NffrFeUfNV2Hib').optional(),
     stripeSubscriptionId: stripeId('sub', 'sub_1MowQVLkdIwHu7ixeRlqHVzs').optional(),
     resourceOverrides: ResourceOverrides.optional(),
+    labels: TenantLabels.optional().openapi({
+      description: `The tenant's own labels, to list tenants and select rollouts by; absent: none. Stored on its namespace (see the README). ${LABEL_RULES}`,
+    }),
   })
   .openapi('ProvisionRequest');
 export type ProvisionRequest = z.infer<typeof ProvisionRequest>;
@@ -65,8 +70,16 @@ const UPDATE_FIELDS = {
     description:
       'The application release to run: this tag of the configured API, Web and migrations images. On a running tenant it is a blue-green switch: the new slot is deployed and migrated beside the serving one and takes the traffic only once ready.',
   }),
+  chartVersion: ChartVersion.optional().openapi({
+    example: '0.2.0',
+    description:
+      'The tenant chart version to install: the configured chart when it is that version, else the packaged archive of it (platform.chart.archiveDir) or, for a registry chart, that version from the registry. With an appVersion it goes with the new release (a switch given up goes back to the serving chart); alone it is an upgrade in place.',
+  }),
+  labels: TenantLabels.optional().openapi({
+    description: `The tenant's labels: replaces the whole set, like resourceOverrides (send {} to remove them all). Labels are namespace metadata, recorded at once: an update of labels alone answers 204 and queues no job; with other fields they are recorded with the update's intent. ${LABEL_RULES}`,
+  }),
 };
-const SOME_CHANGE = 'must change at least one of subscriptionTier, customDomain, resourceOverrides or appVersion';
+const SOME_CHANGE = 'must change at least one of subscriptionTier, customDomain, resourceOverrides, appVersion, chartVersion or labels';
 
 /** Body of a tenant update: change tier, set or remove (`null`) the custom domain, adjust resources, ship a release. */
 export const UpdateRequest = z

@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { ImageRef } from './image.ts';
 import { TenantId } from './tenant-id.ts';
+import { LABEL_RULES, TenantLabels } from './tenant-labels.ts';
+import { ChartVersion } from './tenant-version.ts';
 import { TierName } from './tiers.ts';
 
 /** A number of tenants, or a percentage of a set (`"25%"`, rounded up, at least one when the set is not empty). */
@@ -9,16 +11,44 @@ export const TenantCount = z
   .openapi({ example: '25%' });
 export type TenantCount = z.infer<typeof TenantCount>;
 
+const TARGET_FIELDS = {
+  appVersion: ImageRef.shape.tag
+    .optional()
+    .openapi({ example: '2026.12.1', description: 'The tag of the configured API, Web and migrations images: a blue-green switch per tenant' }),
+  chartVersion: ChartVersion.optional().openapi({
+    example: '0.3.0',
+    description:
+      'The tenant chart version (the configured chart, a packaged archive of it, or a registry version): with an appVersion it travels with the new release, alone it upgrades in place',
+  }),
+};
+
+/** What a rollout ships: an app version, a tenant-chart version, or both. */
 export const RolloutTarget = z
-  .strictObject({
-    appVersion: ImageRef.shape.tag.openapi({ example: '2026.12.1', description: 'The tag of the configured API, Web and migrations images' }),
-  })
-  .openapi('RolloutTarget');
+  .strictObject(TARGET_FIELDS)
+  .refine((t) => t.appVersion !== undefined || t.chartVersion !== undefined, 'must name an appVersion, a chartVersion or both')
+  .openapi('RolloutTarget', { minProperties: 1 });
+export type RolloutTarget = z.infer<typeof RolloutTarget>;
+
+/** The versions a target names, without the ones it leaves out: the update a rollout asks of each tenant. */
+export function updateOf(target: RolloutTarget): { appVersion?: string; chartVersion?: string } {
+  return {
+    ...(target.appVersion === undefined ? {} : { appVersion: target.appVersion }),
+    ...(target.chartVersion === undefined ? {} : { chartVersion: target.chartVersion }),
+  };
+}
+
+/** How a target reads in messages and lists: `app 2026.12.1`, `chart 0.3.0` or both. */
+export function describeTarget(target: RolloutTarget): string {
+  return [target.appVersion && `app ${target.appVersion}`, target.chartVersion && `chart ${target.chartVersion}`].filter(Boolean).join(', ');
+}
 
 export const RolloutSelector = z
   .strictObject({
     tiers: z.array(TierName).min(1).optional().openapi({ description: 'Only tenants of these tiers' }),
     tenantIds: z.array(TenantId).min(1).max(10_000).optional().openapi({ description: 'Only these tenants' }),
+    labels: TenantLabels.optional().openapi({
+      description: `Only tenants carrying every one of these labels with these values (like matchLabels); the others are not selected. ${LABEL_RULES}`,
+    }),
     exclude: z.array(TenantId).max(10_000).default([]).openapi({ description: 'Never these tenants' }),
   })
   .openapi('RolloutSelector', { description: 'Which tenants; pinned tenants are always skipped' });

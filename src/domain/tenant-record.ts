@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { Slot, StackImages } from './slots.ts';
+import { ChartVersion } from './tenant-version.ts';
+import type { TenantLabels } from './tenant-labels.ts';
 import { TierName } from './tiers.ts';
 import type { RunningVersion, VersionPin } from './tenant-version.ts';
 
 /**
  * Kubernetes is the registry of tenants: a tenant exists when its namespace does, and the
- * namespace's labels and annotations below carry everything the service knows about it.
+ * namespace's labels and annotations below carry everything the service knows about it. The
+ * tenant's own labels are namespace labels too, under LABEL_DOMAIN (tenant-labels.ts).
  */
 export const TENANT_LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
@@ -46,7 +49,9 @@ export const DesiredState = z.strictObject({
    * The slot switched away from, kept running for the switch window so a rollback is a selector
    * change: it must name the other slot. Absent outside a window.
    */
-  previous: z.strictObject({ slot: Slot, images: StackImages }).optional(),
+  previous: z.strictObject({ slot: Slot, images: StackImages, chartVersion: ChartVersion.optional() }).optional(),
+  /** The tenant chart's version to install; absent: the configured chart. */
+  chartVersion: ChartVersion.optional(),
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
@@ -90,6 +95,8 @@ export type TenantRecord = {
   /** Optional so records built before versions were recorded (and tests' literals) stay valid: absent reads as null. */
   running?: RunningVersion | null;
   pin?: VersionPin | null;
+  /** The tenant's own labels (tenant-labels.ts), stored as namespace labels under our domain; absent reads as none. */
+  labels?: TenantLabels;
 };
 
 /** Everything needed to record a new tenant's intent. */

@@ -3,15 +3,18 @@ import { z } from '@hono/zod-openapi';
 import type { ImageRef } from './image.ts';
 import { Slot, type StackImages } from './slots.ts';
 
+/** A Helm chart version (SemVer as Helm writes it, `+` included). */
+export const ChartVersion = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/, 'must be a chart version such as 0.2.0')
+  .openapi({ example: '0.2.0' });
+
 /** What a tenant runs, said the way the fleet is counted: its chart version and its app version. */
 export const TenantVersion = z
   .strictObject({
-    chart: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/, 'must be a chart version such as 0.2.0')
-      .openapi({ example: '0.1.0' }),
+    chart: ChartVersion,
     app: z
       .string()
       .min(1)
@@ -94,6 +97,23 @@ export type FleetTarget = { chart: string | null; app: string };
 
 export function targetOf(target: FleetTarget, pin: Pick<VersionPin, 'version'> | null | undefined): FleetTarget {
   return pin ? pin.version : target;
+}
+
+/**
+ * The version a tenant is recorded to run: its pin; else the release its desired state names (an
+ * update or a rollout wrote its images and chart version there, and from then on the configured ones
+ * no longer reach it); else the configured target.
+ */
+export function recordedTarget(
+  configured: FleetTarget,
+  tenant: {
+    pin?: Pick<VersionPin, 'version'> | null | undefined;
+    desired?: { images?: StackImages | undefined; chartVersion?: string | undefined } | undefined;
+  },
+): FleetTarget {
+  if (tenant.pin) return tenant.pin.version;
+  const desired = tenant.desired;
+  return { chart: desired?.chartVersion ?? configured.chart, app: desired?.images ? appVersionOf(desired.images) : configured.app };
 }
 
 export function onTarget(version: TenantVersion, target: FleetTarget): boolean {

@@ -1,21 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { PlatformConfig } from '../config/platform-config.schema.ts';
 import { appVersionOf, type FleetTarget } from '../domain/tenant-version.ts';
+import { isRegistryChart, readLocalChart } from './chart-catalog.ts';
 
 /**
  * The version of a chart in a local directory, from its Chart.yaml; null for a registry reference
  * (oci://…) or a chart that cannot be read, whose version then is not compared.
  */
 export function readLocalChartVersion(path: string): string | null {
-  if (/^[a-z]+:\/\//.test(path)) return null;
-  try {
-    const version = (parse(readFileSync(join(path, 'Chart.yaml'), 'utf8')) as { version?: unknown } | null)?.version;
-    return typeof version === 'string' && version !== '' ? version : null;
-  } catch {
-    return null;
-  }
+  return isRegistryChart(path) ? null : (readLocalChart(path)?.version ?? null);
 }
 
 /**

@@ -1,11 +1,12 @@
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
-import { Rollout, type RolloutState } from '../domain/rollout.ts';
+import { Rollout, updateOf, type RolloutState } from '../domain/rollout.ts';
 import { MANAGED_BY, TENANT_LABELS } from '../domain/tenant-record.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { IntentConflictError } from './tenant-store.ts';
 
 /** One line of the rollout list: enough to pick one and read it whole. */
-export type RolloutSummary = { id: string; state: RolloutState; createdAt: string; appVersion: string };
+/** A rollout in the index; its target's versions as it names them (entries from before chart targets have only appVersion). */
+export type RolloutSummary = { id: string; state: RolloutState; createdAt: string; appVersion?: string; chartVersion?: string };
 
 /**
  * Rollouts live in the cluster, in the provisioner's namespace (platform.claimsNamespace): one
@@ -67,7 +68,7 @@ export function createRolloutStore(core: CoreV1Api, namespace: string, namespace
     throw new Error(`the rollout index kept changing under ${ROUNDS} writes`);
   }
 
-  const summary = (r: Rollout): RolloutSummary => ({ id: r.id, state: r.state, createdAt: r.createdAt, appVersion: r.request.target.appVersion });
+  const summary = (r: Rollout): RolloutSummary => ({ id: r.id, state: r.state, createdAt: r.createdAt, ...updateOf(r.request.target) });
   const body = (r: Rollout, resourceVersion?: string): V1ConfigMap => ({
     metadata: { name: rolloutConfigMapName(r.id), labels: labels('record'), ...(resourceVersion ? { resourceVersion } : {}) },
     data: { 'rollout.json': JSON.stringify(r) },

@@ -8,9 +8,14 @@ import { recordRunningVersion, runningVersionOf } from './running-version.ts';
 import type { TenantRef } from './tenant-ref.ts';
 import type { SlotLayout } from './tenant-values.ts';
 import { tenantChartValues } from './tenant-values.ts';
+import { tenantChart } from './tenant-chart.ts';
 
-/** A blue-green switch the desired state asks for and the cluster has not made: `from` serves, `to` is staged. */
-export type PendingSwitch = { from: Slot; to: Slot; serving: StackImages; next: StackImages };
+/**
+ * A blue-green switch the desired state asks for and the cluster has not made: `from` serves, `to` is
+ * staged. `servingChart` is the chart version the serving release was installed from (absent: the
+ * configured chart), which a switch given up goes back to.
+ */
+export type PendingSwitch = { from: Slot; to: Slot; serving: StackImages; next: StackImages; servingChart?: string | undefined };
 
 /** The slot the Services select, as the last deploy recorded it (blue for records older than slots). */
 export const servingSlot = (t: Pick<TenantRecord, 'running'>): Slot => t.running?.slot ?? FIRST_SLOT;
@@ -24,7 +29,7 @@ export function pendingSwitch(platformImages: StackImages, t: Pick<TenantRecord,
   const to = desired.slot ?? FIRST_SLOT;
   const from = servingSlot(t);
   if (!t.running || desired.hibernated || to === from || desired.previous?.slot !== from) return undefined;
-  return { from, to, serving: desired.previous.images, next: desired.images ?? stackImagesOf(platformImages) };
+  return { from, to, serving: desired.previous.images, next: desired.images ?? stackImagesOf(platformImages), servingChart: desired.previous.chartVersion };
 }
 
 /**
@@ -44,13 +49,18 @@ export function rolledBack(platformImages: StackImages, t: Pick<TenantRecord, 'd
 function swapped(platformImages: StackImages, desired: DesiredState): DesiredState | undefined {
   const current = desired.slot ?? FIRST_SLOT;
   if (!desired.previous || desired.previous.slot === current) return undefined;
+  const { chartVersion: _current, ...rest } = desired;
+  // The chart goes with its release: the next upgrade installs the rolled-back-to release's chart.
   return {
-    ...desired,
+    ...rest,
     slot: desired.previous.slot,
     images: desired.previous.images,
-    previous: { slot: current, images: desired.images ?? stackImagesOf(platformImages) },
+    ...withChart(desired.previous.chartVersion),
+    previous: { slot: current, images: desired.images ?? stackImagesOf(platformImages), ...withChart(desired.chartVersion) },
   };
 }
+
+const withChart = (chartVersion: string | undefined) => (chartVersion === undefined ? {} : { chartVersion });
 
 /**
  * After a rollback failed (the previous slot not ready, a Service patch refused): both Services go
@@ -94,7 +104,8 @@ export const stagedLayout = (s: PendingSwitch): SlotLayout => ({ active: s.from,
 
 /** The desired state of a switch given up: the serving slot and its release, with no window. */
 export function withoutSwitch(desired: DesiredState, s: PendingSwitch): DesiredState {
-  return { ...withoutWindow(desired), slot: s.from, images: s.serving };
+  const { chartVersion: _staged, ...rest } = withoutWindow(desired);
+  return { ...rest, slot: s.from, images: s.serving, ...withChart(s.servingChart) };
 }
 
 /**
@@ -116,7 +127,7 @@ export async function abandonSwitch(deps: OperationDeps, ref: TenantRef, jobId: 
   const release = await deps.helm.upgradeInstall({
     release: ref.release,
     namespace: ref.namespace,
-    chart: deps.config.platform.chart,
+    chart: tenantChart(deps.config, desired),
     values: built.yaml,
     signal,
   });

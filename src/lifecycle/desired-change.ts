@@ -26,7 +26,7 @@ export function planUpdate(
     customDomain: change.customDomain === undefined ? current.customDomain : change.customDomain,
     resourceOverrides: change.resourceOverrides ?? current.resourceOverrides,
     hibernated: current.hibernated,
-    ...releaseOf(config.platform.images, tenant, change.appVersion),
+    ...releaseOf(config.platform.images, tenant, change.appVersion, change.chartVersion),
   };
   const refusals: FieldError[] = [];
   const trial = config.tiers[desired.tier].expiresAfterDays !== null;
@@ -36,18 +36,26 @@ export function planUpdate(
   return { desired, expiresAt: trial ? tenant.expiresAt : null, refusals };
 }
 
-type Release = Pick<DesiredState, 'images' | 'slot' | 'previous'>;
+type Release = Pick<DesiredState, 'images' | 'slot' | 'previous' | 'chartVersion'>;
 
 /**
- * The release part of the desired state after an update that may name an app version. A new
- * version for a tenant that runs (deployed, not hibernated) goes to the slot that is not serving,
- * with the serving one kept as `previous`, so the worker stages it beside what serves and switches
- * only once it is ready. A tenant with nothing serving just changes images in place. While a switch
- * is pending, another version re-targets the pending slot, and the serving version cancels it.
+ * The release part of the desired state after an update that may name an app version and a chart
+ * version. A new app version for a tenant that runs (deployed, not hibernated) goes to the slot that
+ * is not serving, with the serving one (and its chart) kept as `previous`, so the worker stages it
+ * beside what serves and switches only once it is ready. A tenant with nothing serving just changes
+ * images in place. While a switch is pending, another version re-targets the pending slot, and the
+ * serving version cancels it (back on the serving chart unless one is named). A chart version
+ * travels with the release; named alone it is an upgrade in place.
  */
-function releaseOf(platformImages: StackImages, tenant: Pick<TenantRecord, 'desired' | 'running'>, appVersion: string | undefined): Release {
+function releaseOf(
+  platformImages: StackImages,
+  tenant: Pick<TenantRecord, 'desired' | 'running'>,
+  appVersion: string | undefined,
+  chartVersion: string | undefined,
+): Release {
   const current = tenant.desired;
-  const carried: Release = withoutUndefined({ images: current.images, slot: current.slot, previous: current.previous });
+  const chart = chartVersion ?? current.chartVersion;
+  const carried: Release = withoutUndefined({ images: current.images, slot: current.slot, previous: current.previous, chartVersion: chart });
   const currentImages = current.images ?? stackImagesOf(platformImages);
   if (appVersion === undefined) return carried;
   const images = imagesAtVersion(platformImages, appVersion);
@@ -55,8 +63,13 @@ function releaseOf(platformImages: StackImages, tenant: Pick<TenantRecord, 'desi
   if (!tenant.running || current.hibernated) return { ...carried, images };
   const serving = tenant.running.slot ?? FIRST_SLOT;
   const pending = current.slot ?? FIRST_SLOT;
-  if (serving === pending) return { images, slot: otherSlot(serving), previous: { slot: serving, images: currentImages } };
-  if (current.previous && sameImages(images, current.previous.images)) return { images, slot: serving };
+  if (serving === pending) {
+    const previous = withoutUndefined({ slot: serving, images: currentImages, chartVersion: current.chartVersion });
+    return withoutUndefined({ images, slot: otherSlot(serving), previous, chartVersion: chart });
+  }
+  if (current.previous && sameImages(images, current.previous.images)) {
+    return withoutUndefined({ images, slot: serving, chartVersion: chartVersion ?? current.previous.chartVersion });
+  }
   return { ...carried, images };
 }
 

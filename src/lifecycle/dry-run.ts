@@ -10,6 +10,7 @@ import type { LifecycleDeps } from './intake.ts';
 import { PREFLIGHT_RENDER_MS, preflightUpdate } from './preflight.ts';
 import { tenantRef } from './tenant-ref.ts';
 import { tenantChartValues } from './tenant-values.ts';
+import { tenantChart } from './tenant-chart.ts';
 
 /** What `PUT /api/provisioning/{tenantId}?dryRun=true` answers: the objects the update would change, and nothing changed. */
 export const UpdateDryRun = z
@@ -49,7 +50,7 @@ export async function dryRunUpdate(deps: DryRunDeps, tenantId: string, change: U
   const signal = AbortSignal.timeout(deps.renderDeadlineMs ?? PREFLIGHT_RENDER_MS);
   const [live, rendered] = await Promise.all([
     deps.helm.manifest(release, namespace, signal),
-    deps.helm.template({ release, namespace, chart: deps.config.platform.chart, values: yaml, signal }),
+    deps.helm.template({ release, namespace, chart: tenantChart(deps.config, plan.desired), values: yaml, signal }),
   ]);
   return { tenantId, dryRun: true, switch: staged ? { from: staged.from, to: staged.to } : null, changes: diffManifests(live ?? '', rendered) };
 }

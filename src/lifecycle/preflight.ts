@@ -4,6 +4,7 @@ import { fieldErrorsFrom, type FieldError } from '../domain/field-error.ts';
 import { byteCount } from '../domain/quantity.ts';
 import { releaseFor } from '../domain/tenant-id.ts';
 import type { DesiredState, TenantRecord } from '../domain/tenant-record.ts';
+import { chartRefFor, unavailableChartVersion } from '../helm/chart-catalog.ts';
 import { HelmError, helmMessage } from '../helm/helm-error.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
@@ -72,14 +73,16 @@ export async function preflightUpdate(
     const owner = await domainOwner(deps.tenants, desired.customDomain, tenant.tenantId);
     if (owner) errors.push({ path: 'customDomain', message: `is already used by tenant ${owner}` });
   }
-  if (errors.length > 0 || options.render === false) return errors;
+  const chart = chartRefFor(config.platform.chart, desired.chartVersion);
+  if (!chart) errors.push({ path: 'chartVersion', message: unavailableChartVersion(config.platform.chart, desired.chartVersion ?? '') });
+  if (errors.length > 0 || !chart || options.render === false) return errors;
   try {
     // Killed, not abandoned, when it overruns: the API answers within its own deadline, and a Helm
     // child must not outlive the request that started it.
     await deps.helm.template({
       release: releaseFor(config.platform.releasePrefix, tenant.tenantId),
       namespace: tenant.namespace,
-      chart: config.platform.chart,
+      chart,
       values: built.yaml,
       signal: AbortSignal.timeout(deps.renderDeadlineMs ?? PREFLIGHT_RENDER_MS),
     });

@@ -1,5 +1,5 @@
 import { eachAtMost } from '../domain/each-at-most.ts';
-import type { RolloutRequest } from '../domain/rollout.ts';
+import { updateOf, type RolloutRequest } from '../domain/rollout.ts';
 import { dryRunUpdate, type DryRunDeps, type UpdateDryRun } from './dry-run.ts';
 import { PREFLIGHT_RENDER_MS } from './preflight.ts';
 import type { RolloutPlan } from './rollout-plan.ts';
@@ -48,7 +48,7 @@ export async function dryRunRollout(deps: RolloutDryRunDeps, request: RolloutReq
   const placed: Placed[] = plan.waves.flatMap((w) => w.tenantIds.map((tenantId) => ({ tenantId, wave: w.name })));
   const outcomes = new Map<string, TenantDryRun>();
   const late = `not rendered within the dry run's deadline of ${limits.deadlineMs / 1000} s`;
-  const change = { appVersion: request.target.appVersion };
+  const change = updateOf(request.target);
   async function render(p: Placed): Promise<void> {
     const remaining = end - Date.now();
     if (remaining <= 0) {

@@ -1,17 +1,29 @@
-import { countOf, type RolloutRequest, type RolloutWave } from '../domain/rollout.ts';
+import { countOf, type RolloutRequest, type RolloutTarget, type RolloutWave } from '../domain/rollout.ts';
+import { matchesLabels } from '../domain/tenant-labels.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import { isPending } from './transitions.ts';
 
-export type RolloutCandidate = Pick<TenantRecord, 'tenantId' | 'tier' | 'terminating' | 'pin' | 'running' | 'operation'>;
+export type RolloutCandidate = Pick<TenantRecord, 'tenantId' | 'tier' | 'terminating' | 'pin' | 'running' | 'operation' | 'labels'>;
 export type RolloutPlan = { waves: RolloutWave[]; skipped: Array<{ tenantId: string; reason: string }> };
 
-/** A tenant runs the target: its recorded app version is it and nothing is pending that could change that. */
-export const runsVersion = (t: Pick<TenantRecord, 'running' | 'operation'>, appVersion: string) => t.running?.app === appVersion && !isPending(t.operation);
+/**
+ * A tenant runs the target: its recorded app version and chart version are the ones the target
+ * names (one it leaves out is not compared) and nothing is pending that could change that.
+ */
+export function runsTarget(t: Pick<TenantRecord, 'running' | 'operation'>, target: RolloutTarget): boolean {
+  const running = t.running;
+  if (!running || isPending(t.operation)) return false;
+  return (
+    (target.appVersion === undefined || running.app === target.appVersion) &&
+    (target.chartVersion === undefined || running.chart.version === target.chartVersion)
+  );
+}
 
 /**
  * The frozen plan of a rollout over the tenants as they are now, in tenant-id order: who is
- * selected, who is skipped and why (pinned, being removed, excluded, already on the target, not a
- * tenant), the canaries first (named, else the first N), then waves whose sizes are cumulative
+ * selected (named, of a selected tier, carrying every selected label; the rest are not listed),
+ * who is skipped and why (pinned, being removed, excluded, already on the target, not a tenant),
+ * the canaries first (named, else the first N), then waves whose sizes are cumulative
  * counts or percentages of the tenants after the canaries, the last reaching all of them.
  * Pure; throws RangeError for named canaries outside the selection.
  */
@@ -25,13 +37,14 @@ export function planRollout(request: RolloutRequest, tenants: readonly RolloutCa
   for (const t of [...tenants].sort((a, b) => a.tenantId.localeCompare(b.tenantId))) {
     if (selector.tenantIds && !selector.tenantIds.includes(t.tenantId)) continue;
     if (selector.tiers && !selector.tiers.includes(t.tier)) continue;
+    if (selector.labels && !matchesLabels(t.labels, selector.labels)) continue;
     const reason = excluded.has(t.tenantId)
       ? 'excluded'
       : t.terminating
         ? 'being removed'
         : t.pin
           ? `pinned to ${t.pin.version.chart}/${t.pin.version.app}`
-          : runsVersion(t, target.appVersion)
+          : runsTarget(t, target)
             ? 'already on the target'
             : undefined;
     if (reason) skipped.push({ tenantId: t.tenantId, reason });

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { countOf, type Rollout, type RolloutTenant } from '../domain/rollout.ts';
+import { countOf, describeTarget, type Rollout, type RolloutTenant } from '../domain/rollout.ts';
 import type { OperationMarker } from '../domain/tenant-record.ts';
 
 /**
@@ -50,7 +50,7 @@ export function advanceRollout(rollout: Rollout, observe: (tenantId: string) => 
     if (!o.exists) finish(id, 'failed', 'the tenant was removed');
     else if (o.ours === 'failed') finish(id, 'failed', o.message ?? 'its update failed');
     else if (o.onTarget && o.ours !== 'queued' && o.ours !== 'active') finish(id, 'succeeded');
-    else if (overdue) finish(id, 'failed', `not on ${target.appVersion} ${strategy.progressDeadlineSeconds} s after its update started`);
+    else if (overdue) finish(id, 'failed', `not on ${describeTarget(target)} ${strategy.progressDeadlineSeconds} s after its update started`);
     else if (o.ours === 'absent') start.push(id);
   }
 

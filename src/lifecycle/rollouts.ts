@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isDomainError, RolloutConflictError, RolloutNotFoundError } from '../domain/errors.ts';
-import { isFinished, type Rollout, type RolloutRequest, type RolloutState } from '../domain/rollout.ts';
+import { isDomainError, RolloutConflictError, RolloutNotFoundError, ValidationError } from '../domain/errors.ts';
+import { isFinished, updateOf, type Rollout, type RolloutRequest, type RolloutState } from '../domain/rollout.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import type { RolloutStore } from '../kubernetes/rollout-store.ts';
 import { IntentConflictError, type TenantStore } from '../kubernetes/tenant-store.ts';
@@ -9,7 +9,8 @@ import { requestUpdate, type LifecycleDeps } from './intake.ts';
 import { rolloutHealthy, type RolloutHealthDeps } from './rollout-health.ts';
 import { advanceRollout, sameRollout, type TenantObservation, type TickDecision } from './rollout-progress.ts';
 import { eachAtMost } from '../domain/each-at-most.ts';
-import { planRollout, runsVersion, type RolloutPlan } from './rollout-plan.ts';
+import { planRollout, runsTarget, type RolloutPlan } from './rollout-plan.ts';
+import { chartRefFor, unavailableChartVersion } from '../helm/chart-catalog.ts';
 
 export type RolloutDeps = LifecycleDeps & {
   tenants: Pick<TenantStore, 'read' | 'write' | 'all' | 'findBy' | 'backfillIndex'>;
@@ -19,8 +20,16 @@ export type RolloutDeps = LifecycleDeps & {
   newRolloutId?: () => string;
 };
 
-/** The plan a rollout would freeze over the tenants as they are now (reads only); its dry run shares it. */
-export async function planFleetRollout(deps: Pick<RolloutDeps, 'tenants'>, request: RolloutRequest): Promise<RolloutPlan> {
+/**
+ * The plan a rollout would freeze over the tenants as they are now (reads only); its dry run shares
+ * it. A chart version the catalog lacks is refused before any tenant is read, as an update naming it is.
+ */
+export async function planFleetRollout(deps: Pick<RolloutDeps, 'tenants' | 'config'>, request: RolloutRequest): Promise<RolloutPlan> {
+  const { chartVersion } = request.target;
+  if (chartVersion !== undefined && !chartRefFor(deps.config.platform.chart, chartVersion)) {
+    const message = unavailableChartVersion(deps.config.platform.chart, chartVersion);
+    throw new ValidationError(`The rollout cannot be made: target.chartVersion ${message}`, [{ path: 'target.chartVersion', message }]);
+  }
   const tenants: TenantRecord[] = [];
   for await (const t of deps.tenants.all()) tenants.push(t);
   try {
@@ -110,7 +119,7 @@ async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly 
           : 'absent';
     seen.set(id, {
       exists: true,
-      onTarget: runsVersion(t, rollout.request.target.appVersion),
+      onTarget: runsTarget(t, rollout.request.target),
       ours,
       message: marker?.message ? `${marker.step ?? 'update'}: ${marker.message}` : undefined,
       healthy: health ? await rolloutHealthy(deps, t) : undefined,
@@ -170,14 +179,11 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
   await Promise.all(
     decision.start.map(async (tenantId) => {
       const jobId = decision.rollout.tenants[tenantId]!.jobId!;
-      await requestUpdate(deps, tenantId, { appVersion: rollout.request.target.appVersion }, { jobId, reason: 'rollout', render: false }).catch(
-        (error: unknown) => {
-          // A refusal (404, 409, 422) is that tenant's failure; anything else is retried by the next tick.
-          if (isDomainError(error) && error.kind !== 'dependency_unavailable' && !(error instanceof IntentConflictError))
-            refused.push([tenantId, error.message]);
-          else deps.logger.warn({ err: error, rolloutId: id, tenantId }, 'rollout: update not requested; the next tick asks again');
-        },
-      );
+      await requestUpdate(deps, tenantId, updateOf(rollout.request.target), { jobId, reason: 'rollout', render: false }).catch((error: unknown) => {
+        // A refusal (404, 409, 422) is that tenant's failure; anything else is retried by the next tick.
+        if (isDomainError(error) && error.kind !== 'dependency_unavailable' && !(error instanceof IntentConflictError)) refused.push([tenantId, error.message]);
+        else deps.logger.warn({ err: error, rolloutId: id, tenantId }, 'rollout: update not requested; the next tick asks again');
+      });
     }),
   );
   if (refused.length === 0) return decision.rollout;

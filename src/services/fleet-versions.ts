@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import { TIER_NAMES, TierName } from '../domain/tiers.ts';
-import { onTarget, targetOf, TenantVersion, versionOf, VersionPin, type FleetTarget } from '../domain/tenant-version.ts';
+import { onTarget, recordedTarget, TenantVersion, versionOf, VersionPin, type FleetTarget } from '../domain/tenant-version.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 
 const TierCounts = z.record(TierName, z.int()).openapi({ example: { demo: 0, free: 3, professional: 5, enterprise: 1 } });
@@ -17,7 +17,9 @@ export const FleetVersion = z
   })
   .openapi('FleetVersion');
 
-export const PinnedTenant = z.object({ tenantId: z.string(), tier: TierName, running: TenantVersion, pin: VersionPin }).openapi('PinnedTenant');
+export const PinnedTenant = z
+  .object({ tenantId: z.string(), tier: TierName, running: TenantVersion, pin: VersionPin, labels: z.record(z.string(), z.string()) })
+  .openapi('PinnedTenant');
 
 /** What `GET /api/fleet` answers: the service returns this schema's type and the route documents it. */
 export const FleetVersions = z
@@ -26,7 +28,9 @@ export const FleetVersions = z
       .object({ chart: z.string().nullable(), app: z.string() })
       .openapi({ description: 'The configured version: chart (null when the configured chart names no version the service can read) and app' }),
     tenants: z.int(),
-    onTarget: z.int().openapi({ description: "Tenants running their target: the configured version, or their pin's" }),
+    onTarget: z.int().openapi({
+      description: "Tenants running their recorded target: their pin's, else the release their last update or rollout named, else the configured version",
+    }),
     versions: z.array(FleetVersion).openapi({ description: 'Most tenants first; a tenant with no recorded version counts under chart and app "unknown"' }),
     pinned: z.array(PinnedTenant),
   })
@@ -54,7 +58,7 @@ export async function fleetVersions(tenants: Pick<TenantStore, 'all'>, target: F
     versions.set(keyOf(version), row);
     row.tenants++;
     row.byTier[tenant.tier]++;
-    if (onTarget(version, targetOf(target, tenant.pin))) settled++;
+    if (onTarget(version, recordedTarget(target, tenant))) settled++;
     if (tenant.pin) {
       row.pinned++;
       pinned.push(pinnedTenant(tenant, tenant.pin));
@@ -70,5 +74,5 @@ export async function fleetVersions(tenants: Pick<TenantStore, 'all'>, target: F
 }
 
 function pinnedTenant(tenant: TenantRecord, pin: VersionPin) {
-  return { tenantId: tenant.tenantId, tier: tenant.tier, running: versionOf(tenant.running), pin };
+  return { tenantId: tenant.tenantId, tier: tenant.tier, running: versionOf(tenant.running), pin, labels: tenant.labels ?? {} };
 }

@@ -11,7 +11,9 @@ import { startSentinelTopology, type SentinelTopology } from '../support/sentine
 import { TEST_JWT_SECRET, testConfig } from '../support/service-deps.ts';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 import { SOAK_BILLING } from './drivers/stripe-model.ts';
-import { SOAK_TIMINGS } from './soak-timings.ts';
+import { SOAK_CHART_VERSION, SOAK_TIMINGS } from './soak-timings.ts';
+import { packageChartVersions, TENANT_CHART } from '../support/chart-archive.ts';
+import { sandboxBinaries } from '../sandbox/versions.ts';
 
 const APIS = 2;
 const WORKERS = 3;
@@ -24,8 +26,9 @@ type ApiSlot = { index: number; port: number; process: ApiProcess | null };
 type WorkerSlot = { index: number; process: WorkerProcess | null; metricsUrl: string | null };
 
 /** The configuration every process of the fleet reads: fast lifecycle timings, sentinels, billing, a fast expiry clock. */
-function fleetOverride(topology: SentinelTopology, stripeSecret: string) {
+function fleetOverride(topology: SentinelTopology, stripeSecret: string, chartArchiveDir: string) {
   return mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('sk')), {
+    platform: { chart: { path: TENANT_CHART, archiveDir: chartArchiveDir } },
     redis: { sentinels: topology.sentinels, name: topology.name },
     queue: { concurrency: 3, tenantLease: { ttlMs: SOAK_TIMINGS.leaseTtlMs, retryMs: 300 } },
     provisioning: {
@@ -88,8 +91,10 @@ export async function startFleet(options: { logDir: string; log?: (line: string)
     const startedAt = Date.now();
     const [sandbox, sentinels] = await Promise.all([up({ dir: sandboxDir, nodes: 1 }), startSentinelTopology({ replicas: 2 })]);
     topology = sentinels;
+    const chartArchiveDir = join(sandboxDir, 'chart-archive');
+    await packageChartVersions(sandboxBinaries().helm, chartArchiveDir, [SOAK_CHART_VERSION]);
     log(`sandbox and sentinels up in ${Date.now() - startedAt} ms`);
-    const configFile = writeConfigOverride(fleetOverride(topology, stripeSecret));
+    const configFile = writeConfigOverride(fleetOverride(topology, stripeSecret, chartArchiveDir));
     const config: Config = testConfig({ kubeconfig: sandbox.kubeconfig, redisUrl: '', env: { CONFIG_FILE: configFile, STRIPE_WEBHOOK_SECRET: stripeSecret } });
     const prefix = config.queue.prefix;
     const token = await new SignJWT({ roles: ['superadmin'] })

@@ -10,3 +10,6 @@ export const SOAK_TIMINGS = {
   expirySweepSeconds: 5,
   expiryGraceSeconds: 20,
 } as const;
+
+/** The other tenant-chart version the fleet can install (packaged beside the sandbox); rollouts move tenants between it and the configured one. */
+export const SOAK_CHART_VERSION = '9.0.0-soak';

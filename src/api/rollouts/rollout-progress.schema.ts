@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { RolloutState, type Rollout, type RolloutTenantState } from '../../domain/rollout.ts';
+import { describeTarget, RolloutState, type Rollout, type RolloutTenantState } from '../../domain/rollout.ts';
 
 /** Tenants of a wave (or of the whole rollout) by their state in it. */
 export const RolloutCounts = z
@@ -13,7 +13,9 @@ export const RolloutWaveProgress = RolloutCounts.extend({ name: z.string(), cana
 export const RolloutProgress = z
   .object({
     rolloutId: z.string(),
-    appVersion: z.string(),
+    target: z.string().openapi({ description: 'What the rollout ships, as read: app 2026.12.1, chart 0.3.0, or both', example: 'app 2026.12.1' }),
+    appVersion: z.string().nullable(),
+    chartVersion: z.string().nullable(),
     state: RolloutState,
     reason: z.string().nullable().openapi({ description: 'Why it halted, was aborted or completed' }),
     currentWave: z
@@ -41,7 +43,9 @@ export function rolloutProgress(rollout: Rollout): RolloutProgress {
   const current = rollout.waves[rollout.waveIndex];
   return {
     rolloutId: rollout.id,
-    appVersion: rollout.request.target.appVersion,
+    target: describeTarget(rollout.request.target),
+    appVersion: rollout.request.target.appVersion ?? null,
+    chartVersion: rollout.request.target.chartVersion ?? null,
     state: rollout.state,
     reason: rollout.reason ?? null,
     currentWave: current ? { index: rollout.waveIndex, name: current.name } : null,

@@ -15,7 +15,15 @@ export const RolloutIdParams = z.object({
     .openapi({ param: { name: 'rolloutId', in: 'path' }, example: '9f2c4e1a7b' }),
 });
 
-export const RolloutSummary = z.object({ id: z.string(), state: RolloutState, createdAt: z.string(), appVersion: z.string() }).openapi('RolloutSummary');
+export const RolloutSummary = z
+  .object({
+    id: z.string(),
+    state: RolloutState,
+    createdAt: z.string(),
+    appVersion: z.string().optional().openapi({ description: "The target's app version, when it names one" }),
+    chartVersion: z.string().optional().openapi({ description: "The target's chart version, when it names one" }),
+  })
+  .openapi('RolloutSummary');
 export const RolloutList = z.object({ items: z.array(RolloutSummary) }).openapi('RolloutList');
 
 const ROLLOUT_EXAMPLE: RolloutRequest = {
@@ -68,8 +76,9 @@ export const createRolloutRoute = createRoute({
   security: BEARER_SECURITY,
   summary: 'Roll a release out to the fleet',
   description:
-    'Plans once, over the tenants as they are now: the selection (tiers, tenant ids, exclusions; pinned, leaving and up-to-date tenants skipped, ' +
-    'with the reason), the canaries first, then cumulative waves. The rollout sweep then moves it: each tenant gets a blue-green update ' +
+    'Ships an app version (a blue-green switch per tenant), a tenant-chart version (an upgrade in place) or both; a chart version the ' +
+    'catalog lacks is refused with 422. Plans once, over the tenants as they are now: the selection (tiers, labels, tenant ids, exclusions; pinned, leaving and up-to-date tenants skipped, ' +
+    'with the reason), the canaries first, then cumulative waves. The rollout sweep then moves it: each tenant gets an update ' +
     'through the lifecycle intake, at most maxParallel at once; a finished wave bakes, and the next starts only if every tenant of it stayed ' +
     'healthy. A failed canary, a spent failure budget or an unhealthy tenant during a bake halts it. The plan and its progress live in the ' +
     'cluster, so the rollout survives the loss of any process or of Redis. ' +

@@ -15,6 +15,8 @@ import { recordRunningVersion, runningVersionOf, switchedRunningVersion } from '
 import { FIRST_SLOT, SLOT_LABEL } from '../../domain/slots.ts';
 import { appVersionOf } from '../../domain/tenant-version.ts';
 import { pendingSwitch, stagedLayout, type PendingSwitch } from '../blue-green.ts';
+import { tenantChart } from '../tenant-chart.ts';
+import { latestReleaseRecord } from '../../kubernetes/release-records.ts';
 
 export type ConvergeResult = {
   tenantId: string;
@@ -113,7 +115,8 @@ export function convergeSteps(
       timeoutSeconds: t.deployChart,
       async run({ signal }) {
         if (gone()) return 'skipped';
-        return (await recoverRelease(helm, job.release, job.namespace, signal)) ?? `release ${job.release} needs no recovery`;
+        const latest = () => latestReleaseRecord(deps.kube.core, job.namespace, job.release, signal);
+        return (await recoverRelease(helm, job.release, job.namespace, signal, latest)) ?? `release ${job.release} needs no recovery`;
       },
     },
     {
@@ -125,7 +128,7 @@ export function convergeSteps(
           const release = await helm.upgradeInstall({
             release: job.release,
             namespace: job.namespace,
-            chart: config.platform.chart,
+            chart: tenantChart(config, tenant!.desired),
             values: valuesYaml,
             signal,
           });

@@ -12,6 +12,8 @@ import { recordMarker } from '../markers.ts';
 import { tenantRef } from '../tenant-ref.ts';
 import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
 import { FIRST_SLOT } from '../../domain/slots.ts';
+import { tenantChart } from '../tenant-chart.ts';
+import { latestReleaseRecord } from '../../kubernetes/release-records.ts';
 
 /** What a finished provision reports (the seed's TenantProvisioningResult, minus any password). */
 export type ProvisionResult = {
@@ -85,12 +87,13 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
       name: 'deploy-chart',
       timeoutSeconds: t.deployChart,
       async run({ signal, note }) {
-        const recovered = await recoverRelease(helm, job.release, job.namespace, signal);
+        const latest = () => latestReleaseRecord(kube.core, job.namespace, job.release, signal);
+        const recovered = await recoverRelease(helm, job.release, job.namespace, signal, latest);
         if (recovered) await note(recovered, 'warn');
         const release = await helm.upgradeInstall({
           release: job.release,
           namespace: job.namespace,
-          chart: config.platform.chart,
+          chart: tenantChart(config, desired),
           values: valuesYaml,
           signal,
         });

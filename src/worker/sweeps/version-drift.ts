@@ -1,7 +1,7 @@
 import type { TenantRecord } from '../../domain/tenant-record.ts';
-import { onTarget, targetOf, UNKNOWN, versionOf, type FleetTarget, type TenantVersion } from '../../domain/tenant-version.ts';
+import { onTarget, recordedTarget, UNKNOWN, versionOf, type FleetTarget, type TenantVersion } from '../../domain/tenant-version.ts';
 
-/** A tenant not on its target: the configured version, or its pin's. */
+/** A tenant not on its recorded target: its pin's, the release its desired state names, or the configured version. */
 export type VersionDrift = { tenantId: string; running: TenantVersion; target: FleetTarget; pinned: boolean };
 
 /** What a sweep reports of versions; `tenants` lists the first drifted ones (the counts are complete). */
@@ -15,10 +15,13 @@ export const LISTED_DRIFT = 50;
  * no recorded version (deployed before versions were recorded) is unknown, not drifted: nothing says
  * it is off target, and its next deploy records it.
  */
-export function versionDrift(tenant: Pick<TenantRecord, 'tenantId' | 'running' | 'pin'>, configured: FleetTarget): VersionDrift | 'unknown' | undefined {
+export function versionDrift(
+  tenant: Pick<TenantRecord, 'tenantId' | 'running' | 'pin' | 'desired'>,
+  configured: FleetTarget,
+): VersionDrift | 'unknown' | undefined {
   const running = versionOf(tenant.running);
   if (running.chart === UNKNOWN && running.app === UNKNOWN) return 'unknown';
-  const target = targetOf(configured, tenant.pin);
+  const target = recordedTarget(configured, tenant);
   return onTarget(running, target) ? undefined : { tenantId: tenant.tenantId, running, target, pinned: Boolean(tenant.pin) };
 }
 

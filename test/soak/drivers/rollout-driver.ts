@@ -1,4 +1,7 @@
+import { readLocalChartVersion } from '../../../src/helm/chart-version.ts';
+import { TENANT_CHART } from '../../support/chart-archive.ts';
 import type { Random } from '../seeded-random.ts';
+import { SOAK_CHART_VERSION } from '../soak-timings.ts';
 import type { DriverContext } from './driver-context.ts';
 import { awaitJob } from './lifecycle-waits.ts';
 import { pause, send, withRetries } from './soak-client.ts';
@@ -8,12 +11,13 @@ const THINK_MS: [number, number] = [10_000, 30_000];
 const POLL_MS: [number, number] = [2_000, 5_000];
 // A rollout of four tenants, two at a time, with 5 s bakes: well inside this unless faults stall it.
 const ROLLOUT_BOUND_MS = 240_000;
+const CONFIGURED_CHART_VERSION = readLocalChartVersion(TENANT_CHART) ?? undefined;
 
 type Rollout = { id: string; state: string };
 
 /**
  * Random rollouts over a few tenants of its own: each ships a new app version (a blue-green switch
- * per tenant) with a canary and waves, and some are paused and resumed or aborted on the way. The
+ * per tenant), a tenant-chart version (in place), or both, with a canary and waves, and some are paused and resumed or aborted on the way. The
  * tenants' promised state (tier, running) is recorded like any provision's, so the convergence check
  * holds them to it; the app version is not promised, since a halted or aborted rollout may leave a
  * tenant on either release. A rollout the drive leaves running is aborted, so the fleet can settle.
@@ -26,8 +30,11 @@ export async function driveRollouts(ctx: DriverContext): Promise<void> {
   while (!ctx.until.aborted) {
     await pause(ctx, rng.int(...THINK_MS));
     if (ctx.until.aborted) break;
+    // An app version, a chart version (the packaged one or back to the configured one) or both.
+    const chart = rng.chance(0.5) ? undefined : rng.chance(0.5) ? SOAK_CHART_VERSION : CONFIGURED_CHART_VERSION;
+    const app = chart === undefined || rng.chance(0.5) ? `soak-rollout-${++version}` : undefined;
     const body = {
-      target: { appVersion: `soak-rollout-${++version}` },
+      target: { ...(app ? { appVersion: app } : {}), ...(chart ? { chartVersion: chart } : {}) },
       selector: { tenantIds: tenants },
       strategy: { canary: { count: 1 }, waves: ['50%'], maxParallel: 2, bakeSeconds: 5, maxFailures: 1, progressDeadlineSeconds: 180 },
     };

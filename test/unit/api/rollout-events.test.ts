@@ -37,7 +37,9 @@ describe('rolloutProgress', () => {
     const progress = rolloutProgress(record());
     expect(progress).toEqual({
       rolloutId: '9f2c4e1a7b',
+      target: 'app v2',
       appVersion: 'v2',
+      chartVersion: null,
       state: 'running',
       reason: null,
       currentWave: { index: 1, name: 'wave-1' },

@@ -24,6 +24,20 @@ function fakeHelm(history: Array<[number, HelmReleaseStatus]>) {
 }
 
 describe('recoverRelease', () => {
+  it("spawns no Helm child when Helm's storage labels say the newest revision is deployed, and reads the history otherwise", async () => {
+    const history = fakeHelm([
+      [1, 'deployed'],
+      [2, 'pending-upgrade'],
+    ]);
+    let helmCalls = 0;
+    const counted: HelmClient = { ...history.helm, history: async (...args) => (helmCalls++, history.helm.history(...args)) };
+    expect(await recoverRelease(counted, 'r', 'n', signal, async () => ({ status: 'deployed' }))).toBeUndefined();
+    expect([helmCalls, history.calls]).toEqual([0, []]);
+    // Pending in storage, or nothing stored there (no release yet, another storage driver): Helm decides.
+    expect(await recoverRelease(counted, 'r', 'n', signal, async () => ({ status: 'pending-upgrade' }))).toContain('rolled back to revision 1');
+    expect(await recoverRelease(counted, 'r', 'n', signal, async () => undefined)).toContain('rolled back to revision 1');
+    expect([helmCalls, history.calls]).toEqual([2, ['rollback 1', 'rollback 1']]);
+  });
   it('does nothing for no release or a deployed one', async () => {
     for (const history of [[], [[1, 'deployed']]] as Array<Array<[number, HelmReleaseStatus]>>) {
       const { helm, calls } = fakeHelm(history);

@@ -52,6 +52,44 @@ describe('planRollout', () => {
     expect(named.skipped).toEqual([{ tenantId: 'zz-none', reason: 'no such tenant' }]);
     expect(() => planRollout(request({ strategy: { canary: { tenantIds: ['a-pinned'] } } }), tenants)).toThrow(/not in the selection: a-pinned/);
   });
+
+  it('selects by labels (every one must match, value included) alongside tiers and ids; non-matching tenants are neither planned nor listed as skipped', () => {
+    const tenants = [
+      tenant('a-north', { labels: { team: 'north', 'example.com/cohort': 'early' } }),
+      tenant('b-north-free', { tier: 'free', labels: { team: 'north', 'example.com/cohort': 'early' } }),
+      tenant('c-north-late', { labels: { team: 'north', 'example.com/cohort': 'late' } }),
+      tenant('d-south', { labels: { team: 'south', 'example.com/cohort': 'early' } }),
+      tenant('e-unlabelled'),
+      tenant('f-north-pinned', {
+        labels: { team: 'north', 'example.com/cohort': 'early' },
+        pin: { version: { chart: '0.2.0', app: 'v1' }, reason: 'r', pinnedBy: 'x', pinnedAt: '2026-12-01T00:00:00.000Z' },
+      }),
+      tenant('g-empty-value', { labels: { team: '' } }),
+    ];
+    const planned = (selector: object) => {
+      const plan = planRollout(request({ selector, strategy: { canary: { count: 0 } } }), tenants);
+      return { planned: plan.waves.flatMap((w) => w.tenantIds), skipped: plan.skipped.map((s) => s.tenantId) };
+    };
+    const early = { team: 'north', 'example.com/cohort': 'early' };
+    expect(planned({ labels: early })).toEqual({ planned: ['a-north', 'b-north-free'], skipped: ['f-north-pinned'] });
+    expect(planned({ labels: { team: 'north' } }).planned).toEqual(['a-north', 'b-north-free', 'c-north-late']);
+    expect(planned({ labels: early, tiers: ['professional'] }).planned).toEqual(['a-north']);
+    expect(planned({ labels: early, tenantIds: ['b-north-free', 'd-south'] })).toEqual({ planned: ['b-north-free'], skipped: [] });
+    expect(planned({ labels: early, exclude: ['a-north'] })).toEqual({ planned: ['b-north-free'], skipped: ['a-north', 'f-north-pinned'] });
+    // An empty value is a value: it matches only a label set to the empty string, not a missing one.
+    expect(planned({ labels: { team: '' } }).planned).toEqual(['g-empty-value']);
+    // No labels in the selector, or an empty set: every tenant, as before labels existed.
+    expect(planned({}).planned).toHaveLength(6);
+    expect(planned({ labels: {} }).planned).toHaveLength(6);
+    expect(planned({ labels: { team: 'west' } })).toEqual({ planned: [], skipped: [] });
+  });
+
+  it('refuses a label selector with a reserved or malformed key through the request schema', () => {
+    expect(RolloutRequest.safeParse({ target: { appVersion: 'v2' }, selector: { labels: { 'kubernetes.io/os': 'linux' } } }).success).toBe(false);
+    expect(RolloutRequest.safeParse({ target: { appVersion: 'v2' }, selector: { labels: { 'team!': 'x' } } }).success).toBe(false);
+    // A request without labels parses as it did: nothing is added to a stored rollout's selector.
+    expect(RolloutRequest.parse({ target: { appVersion: 'v2' } }).selector).toEqual({ exclude: [] });
+  });
 });
 
 function rollout(body: object, n: number): Rollout {
@@ -150,8 +188,8 @@ describe('advanceRollout', () => {
     expect(again.start).toEqual(ids(2));
     const late = advanceRollout(again.rollout, () => ({ exists: true, onTarget: false, ours: 'active' }), new Date('2026-12-01T00:00:11.000Z'));
     expect(Object.values(late.rollout.tenants).map((t) => [t.state, t.message])).toEqual([
-      ['failed', 'not on v2 10 s after its update started'],
-      ['failed', 'not on v2 10 s after its update started'],
+      ['failed', 'not on app v2 10 s after its update started'],
+      ['failed', 'not on app v2 10 s after its update started'],
     ]);
     const paused = { ...r, state: 'paused' as const };
     expect(advanceRollout(paused, () => ({ exists: true, onTarget: false, ours: 'absent' }), new Date())).toEqual({ rollout: paused, start: [] });

@@ -1,4 +1,4 @@
-import type { Rollout } from '../../../../src/domain/rollout.ts';
+import { updateOf, type Rollout } from '../../../../src/domain/rollout.ts';
 import type { RolloutStore, RolloutSummary } from '../../../../src/kubernetes/rollout-store.ts';
 import { IntentConflictError } from '../../../../src/kubernetes/tenant-store.ts';
 
@@ -24,7 +24,7 @@ export class FakeRollouts implements RolloutStore {
   }
   async list(): Promise<RolloutSummary[]> {
     return [...this.records.values()]
-      .map(({ rollout: r }) => ({ id: r.id, state: r.state, createdAt: r.createdAt, appVersion: r.request.target.appVersion }))
+      .map(({ rollout: r }) => ({ id: r.id, state: r.state, createdAt: r.createdAt, ...updateOf(r.request.target) }))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 }
