@@ -26,9 +26,10 @@ export function uniqueName(prefix: string): string {
  * with watches.
  */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  // The monotonic clock: the wall clock of a loaded VM can jump, which ended a wait early in CI.
+  const deadline = performance.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     try {
       const value = await probe();
       if (value !== undefined) return value;

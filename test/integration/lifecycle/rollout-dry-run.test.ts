@@ -2,12 +2,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RolloutDryRun } from '../../../src/api/rollouts/rollout-dry-run.ts';
+import { certificateReadiness } from '../../../src/kubernetes/readiness.ts';
 import { rolloutConfigMapName, rolloutIndexName } from '../../../src/kubernetes/rollout-store.ts';
+import { tenantObjectNames } from '../../../src/lifecycle/plans/plan-deps.ts';
 import { changeRolloutState, createRollout } from '../../../src/lifecycle/rollouts.ts';
 import { RolloutRequest } from '../../../src/domain/rollout.ts';
 import { sandboxBinaries } from '../../sandbox/versions.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
-import { testConfig } from '../../support/service-deps.ts';
+import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
 import { requestProvision, rolloutDeps, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 import { startApi, type ApiServer } from '../api/support/api-server.ts';
@@ -33,6 +35,13 @@ afterAll(async () => {
 });
 
 const run = promisify(execFile);
+
+async function certificateIssued(deps: ServiceDeps, namespace: string, name: string, timeoutMs = 60_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !certificateReadiness(await deps.workloads.readCertificate(namespace, name)).done; ) {
+    if (Date.now() > deadline) throw new Error(`Certificate ${namespace}/${name} not Ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 const kubectl = async (...args: string[]) => (await run(sandboxBinaries().kubectl, ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 64 << 20 })).stdout;
 
 /** Every object in these namespaces (events aside: the cluster writes them on its own), and the namespaces themselves, as kind/name@resourceVersion. */
@@ -58,6 +67,9 @@ describe('rollout dry run', () => {
     const provisions = await Promise.all(Array.from({ length: 3 }, () => requestProvision(deps, 'free', { prefix: 'rd' })));
     harness.created.push(...provisions.map((p) => p.tenantId));
     for (const p of provisions) expect(await waitForJob(deps.queue, p.jobId, 180_000)).toBe('completed');
+    // Provisioning does not wait for cert-manager (ACME may take minutes): the sandbox's issuer marks
+    // the chart's Certificates Ready on its own, which would change them under the comparison below.
+    await Promise.all(provisions.map((p) => certificateIssued(deps, p.namespace, tenantObjectNames(p.tenantId, 'blue').certificate)));
     const ids = provisions.map((p) => p.tenantId).sort();
     // A rollout of this installation, recorded and aborted, so its record and index exist to be left alone.
     const earlier = await createRollout(rolloutDeps(deps), RolloutRequest.parse({ target: { appVersion: 'v0' }, selector: { tenantIds: [ids[0]] } }), 'ops');
@@ -81,7 +93,8 @@ describe('rollout dry run', () => {
     const before = await state();
     expect(before.objects.filter((o) => o.includes(' Deployment/'))).toHaveLength(6);
     expect(before.objects.length).toBeGreaterThan(60);
-    expect(before.revisions).toEqual([1, 1, 1]);
+    // 1 each, or more when a provision job stalled on a loaded machine and ran its upgrade again: what matters is that the dry run adds none.
+    expect(before.revisions.every((r) => r !== undefined && r >= 1)).toBe(true);
 
     const started = Date.now();
     const res = await api.call('/api/rollouts?dryRun=true', { body: { target: { appVersion: 'v7' }, strategy: { waves: ['50%'] } } });
