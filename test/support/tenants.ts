@@ -1,4 +1,5 @@
-import type { RolloutDeps } from '../../src/lifecycle/rollouts.ts';
+import type { Rollout } from '../../src/domain/rollout.ts';
+import { tickRollout, type RolloutDeps } from '../../src/lifecycle/rollouts.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
@@ -131,4 +132,16 @@ export async function tenantShape(d: ServiceDeps, tenantId: string) {
 export async function queueIdle(queue: Queue): Promise<boolean> {
   const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
   return Object.values(counts).every((n) => n === 0);
+}
+
+/** Ticks a rollout once a second, as the rollout sweep does, until it stops running; returns the record after each tick. */
+export async function driveRollout(d: ServiceDeps, id: string, timeoutMs = 240_000): Promise<Rollout[]> {
+  const seen: Rollout[] = [];
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(1_000)) {
+    await tickRollout(rolloutDeps(d), id);
+    const { rollout } = (await d.rollouts.read(id))!;
+    seen.push(rollout);
+    if (rollout.state !== 'running') return seen;
+  }
+  throw new Error(`rollout ${id} still running after ${timeoutMs} ms`);
 }

@@ -1,12 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
 import { RolloutRequest } from '../../../src/domain/rollout.ts';
 import type { Certificate } from '../../../src/kubernetes/readiness.ts';
-import { createRollout, tickRollout } from '../../../src/lifecycle/rollouts.ts';
+import { createRollout } from '../../../src/lifecycle/rollouts.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { eventually } from '../../support/kube.ts';
-import type { ServiceDeps } from '../../support/service-deps.ts';
 import { testConfig } from '../../support/service-deps.ts';
-import { requestProvision, rolloutDeps, waitForJob } from '../../support/tenants.ts';
+import { driveRollout, requestProvision, rolloutDeps, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 // The rollout health gate reads the tenant host's cert-manager Certificate, which the tenant chart
@@ -23,17 +22,6 @@ const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfi
 const harness = useWorkerHarness({ kubeconfig, config, workers: 1 });
 
 const CERTIFICATES = { group: 'cert-manager.io', version: 'v1', plural: 'certificates' } as const;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Ticks the rollout once a second, as the rollout sweep does, until it stops running. */
-async function drive(d: ServiceDeps, id: string, timeoutMs = 90_000) {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(1_000)) {
-    await tickRollout(rolloutDeps(d), id);
-    const { rollout } = (await d.rollouts.read(id))!;
-    if (rollout.state !== 'running') return rollout;
-  }
-  throw new Error(`rollout ${id} still running after ${timeoutMs} ms`);
-}
 
 describe('rollout health gate: the Ingress certificate', () => {
   it("halts at the bake while the tenant host's Certificate is not Ready for its spec, and passes once it is", async () => {
@@ -61,7 +49,7 @@ describe('rollout health gate: the Ingress certificate', () => {
       RolloutRequest.parse({ target: { appVersion: 'v2' }, selector: { tenantIds: [canary, other] }, strategy }),
       'ops',
     );
-    const halted = await drive(deps, first.id);
+    const halted = (await driveRollout(deps, first.id, 90_000)).at(-1)!;
     expect(halted).toMatchObject({ state: 'halted', reason: `canary: ${canary} not healthy during the bake` });
     // The canary's own update went through; the gate kept the next wave from starting.
     expect(halted.tenants[canary]).toMatchObject({ state: 'succeeded' });
@@ -81,7 +69,7 @@ describe('rollout health gate: the Ingress certificate', () => {
       RolloutRequest.parse({ target: { appVersion: 'v3' }, selector: { tenantIds: [canary, other] }, strategy }),
       'ops',
     );
-    const done = await drive(deps, second.id);
+    const done = (await driveRollout(deps, second.id, 90_000)).at(-1)!;
     expect(done).toMatchObject({ state: 'completed', reason: 'every wave passed' });
     expect(Object.values(done.tenants).map((t) => t.state)).toEqual(['succeeded', 'succeeded']);
   }, 150_000);

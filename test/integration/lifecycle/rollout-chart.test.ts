@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChangeRejectedError, ValidationError } from '../../../src/domain/errors.ts';
-import { RolloutRequest, type Rollout } from '../../../src/domain/rollout.ts';
+import { RolloutRequest } from '../../../src/domain/rollout.ts';
 import { requestUpdate } from '../../../src/lifecycle/intake.ts';
-import { createRollout, tickRollout } from '../../../src/lifecycle/rollouts.ts';
+import { createRollout } from '../../../src/lifecycle/rollouts.ts';
 import { sandboxBinaries } from '../../sandbox/versions.ts';
 import { packageChartVersions, TENANT_CHART } from '../../support/chart-archive.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
-import { databaseSnapshot, lifecycleDeps, requestProvision, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
+import { databaseSnapshot, driveRollout, lifecycleDeps, requestProvision, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -32,15 +32,6 @@ const harness = useWorkerHarness({ kubeconfig, config, workers: 1 });
 
 beforeAll(() => packageChartVersions(sandboxBinaries().helm, archiveDir, ['7.0.0', '7.0.1']), 60_000);
 afterAll(() => rm(archiveDir, { recursive: true, force: true }));
-
-async function drive(d: ServiceDeps, id: string, timeoutMs = 240_000): Promise<Rollout> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1_000))) {
-    await tickRollout(rolloutDeps(d), id);
-    const { rollout } = (await d.rollouts.read(id))!;
-    if (rollout.state !== 'running') return rollout;
-  }
-  throw new Error(`rollout ${id} still running after ${timeoutMs} ms`);
-}
 
 const historyCharts = async (d: ServiceDeps, id: string) =>
   (
@@ -69,7 +60,7 @@ describe('rollouts of a tenant-chart version', () => {
       'ops',
     );
     expect(rollout.waves.map((w) => w.tenantIds.length)).toEqual([1, 2]);
-    expect(await drive(deps, rollout.id)).toMatchObject({ state: 'completed', reason: 'every wave passed' });
+    expect((await driveRollout(deps, rollout.id)).at(-1)).toMatchObject({ state: 'completed', reason: 'every wave passed' });
     for (const [i, p] of fleet.entries()) {
       const record = (await deps.registry.get(p.tenantId))!;
       expect(record.running, p.tenantId).toMatchObject({ chart: { name: 'mechanicbuddy-tenant', version: '7.0.0' }, app, slot: 'blue' });
@@ -98,7 +89,7 @@ describe('rollouts of a tenant-chart version', () => {
       'ops',
     );
     const canary = rollout.waves[0]!.tenantIds[0]!;
-    const halted = await drive(deps, rollout.id);
+    const halted = (await driveRollout(deps, rollout.id)).at(-1)!;
     expect(halted).toMatchObject({ state: 'halted', reason: expect.stringMatching(new RegExp(`^canary ${canary} failed`)) });
     const back = (await deps.registry.get(canary))!;
     expect(back.running).toMatchObject({ chart: { version: '7.0.0' }, slot: 'blue' });

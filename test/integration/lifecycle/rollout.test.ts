@@ -1,11 +1,10 @@
 import { describe, expect, inject, it } from 'vitest';
-import type { Rollout, RolloutRequest } from '../../../src/domain/rollout.ts';
+import type { RolloutRequest } from '../../../src/domain/rollout.ts';
 import { RolloutRequest as RolloutRequestSchema } from '../../../src/domain/rollout.ts';
-import { createRollout, tickRollout } from '../../../src/lifecycle/rollouts.ts';
+import { createRollout } from '../../../src/lifecycle/rollouts.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
-import type { ServiceDeps } from '../../support/service-deps.ts';
 import { testConfig } from '../../support/service-deps.ts';
-import { databaseSnapshot, requestProvision, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
+import { databaseSnapshot, driveRollout, requestProvision, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -17,18 +16,6 @@ const override = mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('ro')),
 });
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(override) } });
 const harness = useWorkerHarness({ kubeconfig, config, workers: 2 });
-
-/** Ticks this rollout as the rollout sweep does (once a second here), until it ends; returns each tick's record. */
-async function drive(d: ServiceDeps, id: string, timeoutMs = 240_000): Promise<Rollout[]> {
-  const seen: Rollout[] = [];
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1_000))) {
-    await tickRollout(rolloutDeps(d), id);
-    const { rollout } = (await d.rollouts.read(id))!;
-    seen.push(rollout);
-    if (rollout.state !== 'running') return seen;
-  }
-  throw new Error(`rollout ${id} still running after ${timeoutMs} ms`);
-}
 
 const request = (body: object): RolloutRequest => RolloutRequestSchema.parse(body);
 /** The acceptance's fleet: 60 tenants, at most 10 updating at once (two workers of concurrency 5). */
@@ -55,7 +42,7 @@ describe('fleet rollout', () => {
     // One canary, then 10% and 50% of the other 59 (cumulative), then the rest.
     expect(rollout.waves.map((w) => w.tenantIds.length)).toEqual([1, 6, 24, 29]);
     const started = Date.now();
-    const ticks = await drive(deps, rollout.id, 900_000);
+    const ticks = await driveRollout(deps, rollout.id, 900_000);
     const done = ticks.at(-1)!;
     expect(done).toMatchObject({ state: 'completed', reason: 'every wave passed' });
     expect(Object.values(done.tenants).map((t) => t.state)).toEqual(fleet.map(() => 'succeeded'));
@@ -97,7 +84,7 @@ describe('fleet rollout', () => {
       request({ target: { appVersion: 'bad' }, strategy: { maxParallel: 3, bakeSeconds: 0, maxFailures: 5 } }),
       'ops',
     );
-    const halted = (await drive(deps, rollout.id)).at(-1)!;
+    const halted = (await driveRollout(deps, rollout.id)).at(-1)!;
     const canary = rollout.waves[0]!.tenantIds[0]!;
     expect(halted).toMatchObject({ state: 'halted', reason: expect.stringMatching(new RegExp(`^canary ${canary} failed: wait-for-api`)) });
     expect(
