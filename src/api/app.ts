@@ -42,7 +42,7 @@ export type { AppEnv } from './app-env.ts';
 /** What the read routes (status, validation, credentials, tenant list, jobs, health) read directly. */
 export type ApiReads = {
   registry: TenantStore;
-  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
+  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate'>;
   /** Who holds a custom domain (validate). */
   claims: Pick<DomainClaims, 'owner'>;
   helm: Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'>;

@@ -71,7 +71,11 @@ export function deploymentReadiness(deployment: V1Deployment | undefined): Obser
 export type Certificate = {
   metadata?: { name?: string; namespace?: string; generation?: number };
   spec?: { secretName?: string; dnsNames?: string[] };
-  status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string; observedGeneration?: number }> };
+  status?: {
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string; observedGeneration?: number }>;
+    notAfter?: string;
+    renewalTime?: string;
+  };
 };
 
 /**

@@ -6,7 +6,7 @@ import { OperationMarker, type TenantRecord } from '../domain/tenant-record.ts';
 import { TierName } from '../domain/tiers.ts';
 import { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
-import { databaseReadiness, deploymentReadiness, type CnpgCluster } from '../kubernetes/readiness.ts';
+import { certificateReadiness, databaseReadiness, deploymentReadiness, type Certificate, type CnpgCluster } from '../kubernetes/readiness.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { withDeadlineSignal } from './deadline.ts';
@@ -19,6 +19,15 @@ const ComponentStatus = z.object({ ready: z.boolean(), replicas: z.int(), readyR
 export type ComponentStatus = z.infer<typeof ComponentStatus>;
 const DatabaseStatus = z.object({ ready: z.boolean(), instances: z.int(), readyInstances: z.int(), phase: z.string() });
 export type DatabaseStatus = z.infer<typeof DatabaseStatus>;
+const CertificateStatus = z
+  .object({
+    ready: z.boolean().openapi({ description: 'Issued (Ready=True) for its current spec' }),
+    reason: z.string().nullable().openapi({ description: 'Why it is not ready, as cert-manager reports it; null when ready' }),
+    notAfter: z.string().nullable().openapi({ description: 'When the issued certificate expires' }),
+    renewalTime: z.string().nullable().openapi({ description: 'When cert-manager will renew it' }),
+  })
+  .openapi({ description: "The tenant host's TLS certificate (cert-manager); it does not count towards `ready`, since issuance waits on DNS" });
+export type CertificateStatus = z.infer<typeof CertificateStatus>;
 
 /** What `GET /api/provisioning/{tenantId}/status` answers: the route documents this schema, the service returns its type. */
 export const TenantStatus = z
@@ -32,6 +41,7 @@ export const TenantStatus = z
     database: DatabaseStatus,
     api: ComponentStatus,
     web: ComponentStatus,
+    certificate: CertificateStatus,
     urls: z.object({ tenant: z.string(), api: z.string(), custom: z.string().nullable() }),
     customDomain: z.string().nullable(),
     expiresAt: z.string().nullable(),
@@ -51,7 +61,7 @@ export type TenantStatus = z.infer<typeof TenantStatus>;
 export type TenantStatusDeps = {
   config: Config;
   registry: Pick<TenantStore, 'get'>;
-  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment'>;
+  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate'>;
   helm: Pick<HelmClient, 'status'>;
 };
 
@@ -63,7 +73,7 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
   const names = tenantObjectNames(tenantId, servingSlot(tenant));
   const ns = tenant.namespace;
   const releaseName = releaseFor(deps.config.platform.releasePrefix, tenantId);
-  const [release, cluster, api, web] = await Promise.all([
+  const [release, cluster, api, web, certificate] = await Promise.all([
     // Helm is a child process: its own deadline kills it (the outer one only maps the error to a 503).
     dependencyCall(
       'Helm',
@@ -73,6 +83,7 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
     dependencyCall('The Kubernetes API', deps.workloads.readDatabase(ns, names.database), CLUSTER_DEADLINE_MS),
     dependencyCall('The Kubernetes API', deps.workloads.readDeployment(ns, names.api), CLUSTER_DEADLINE_MS),
     dependencyCall('The Kubernetes API', deps.workloads.readDeployment(ns, names.web), CLUSTER_DEADLINE_MS),
+    dependencyCall('The Kubernetes API', deps.workloads.readCertificate(ns, names.certificate), CLUSTER_DEADLINE_MS),
   ]);
   const database = databaseStatus(cluster);
   const apiStatus = deploymentStatus(api);
@@ -89,6 +100,7 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
     database,
     api: apiStatus,
     web: webStatus,
+    certificate: certificateStatus(certificate),
     urls: tenantUrls(tenant, deps.config.platform.baseDomain),
     customDomain: tenant.customDomain,
     expiresAt: tenant.expiresAt,
@@ -121,5 +133,15 @@ function deploymentStatus(deployment: V1Deployment | undefined): ComponentStatus
     ready: deploymentReadiness(deployment).done,
     replicas: deployment ? (deployment.spec?.replicas ?? 1) : 0,
     readyReplicas: deployment?.status?.readyReplicas ?? 0,
+  };
+}
+
+function certificateStatus(certificate: Certificate | undefined): CertificateStatus {
+  const readiness = certificateReadiness(certificate);
+  return {
+    ready: readiness.done,
+    reason: readiness.done ? null : readiness.reason,
+    notAfter: certificate?.status?.notAfter ?? null,
+    renewalTime: certificate?.status?.renewalTime ?? null,
   };
 }

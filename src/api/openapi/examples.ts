@@ -70,6 +70,7 @@ export const TENANT_STATUS_EXAMPLE: TenantStatus = {
   database: { ready: true, instances: 2, readyInstances: 2, phase: 'Cluster in healthy state' },
   api: { ready: true, replicas: 2, readyReplicas: 2 },
   web: { ready: true, replicas: 2, readyReplicas: 2 },
+  certificate: { ready: true, reason: null, notAfter: '2026-05-30T12:02:10Z', renewalTime: '2026-04-30T12:02:10Z' },
   urls: { tenant: 'https://acme-auto-3f9a1c.mechanicbuddy.app', api: 'https://acme-auto-3f9a1c.mechanicbuddy.app/api', custom: null },
   customDomain: null,
   expiresAt: null,

@@ -154,7 +154,7 @@ describe('a Helm call the API gives up on', () => {
       {
         config: testConfig(),
         registry: { get: async () => tenant },
-        workloads: { readDatabase: async () => undefined, readDeployment: async () => undefined },
+        workloads: { readDatabase: async () => undefined, readDeployment: async () => undefined, readCertificate: async () => undefined },
         helm: helm.client,
       },
       tenant.tenantId,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GeneratedId, JobAccepted, TenantStatus, ValidationReport } from '../../../src/api/provisioning/provisioning.schemas.ts';
 import { JOB_CATALOG } from '../../../src/jobs/job-catalog.ts';
-import { readyDatabase, readyDeployment } from './support/fake-cluster.ts';
+import { readyCertificate, readyDatabase, readyDeployment } from './support/fake-cluster.ts';
 import { NOW, testApp, validProvision } from './support/harness.ts';
 
 describe('POST /api/provisioning/provision (happy)', () => {
@@ -147,6 +147,9 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
     t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
     t.cluster.deployments.set('tenant-acme-main/acme-main-api-blue', readyDeployment('acme-main-api-blue', 2));
     t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', readyDeployment('acme-main-web-blue', 2));
+    const certificate = readyCertificate('acme-main-tls');
+    certificate.status = { ...certificate.status, notAfter: '2026-04-01T00:00:00Z', renewalTime: '2026-03-02T00:00:00Z' };
+    t.cluster.certificates.set('tenant-acme-main/acme-main-tls', certificate);
     const res = await t.call('/api/provisioning/acme-main/status');
     expect(res.status).toBe(200);
     expect((await res.json()) as TenantStatus).toEqual({
@@ -159,6 +162,7 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
       database: { ready: true, instances: 1, readyInstances: 1, phase: 'Cluster in healthy state' },
       api: { ready: true, replicas: 2, readyReplicas: 2 },
       web: { ready: true, replicas: 2, readyReplicas: 2 },
+      certificate: { ready: true, reason: null, notAfter: '2026-04-01T00:00:00Z', renewalTime: '2026-03-02T00:00:00Z' },
       urls: {
         tenant: `https://acme-main.${t.config.platform.baseDomain}`,
         api: `https://acme-main.${t.config.platform.baseDomain}/api`,
@@ -186,6 +190,7 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
       release: null,
       database: { ready: false, instances: 0, readyInstances: 0, phase: 'NotCreated' },
       api: { ready: false, replicas: 0, readyReplicas: 0 },
+      certificate: { ready: false, reason: 'certificate not created yet', notAfter: null, renewalTime: null },
     });
   });
 
@@ -206,6 +211,30 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
     t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', down);
     const body = (await (await t.call('/api/provisioning/acme-main/status')).json()) as TenantStatus;
     expect(body).toMatchObject({ phase: 'degraded', ready: false, web: { ready: false, replicas: 2, readyReplicas: 1 } });
+  });
+
+  it('shows a certificate cert-manager has not issued, with its reason, without making the tenant unready', async () => {
+    const t = await testApp();
+    t.registry.seed('acme-main');
+    t.helm.releases.set('tenant-acme-main/tenant-acme-main', {
+      name: 'tenant-acme-main',
+      namespace: 'tenant-acme-main',
+      revision: 1,
+      status: 'deployed',
+      description: '',
+    });
+    t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
+    t.cluster.deployments.set('tenant-acme-main/acme-main-api-blue', readyDeployment('acme-main-api-blue', 2));
+    t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', readyDeployment('acme-main-web-blue', 2));
+    t.cluster.certificates.set('tenant-acme-main/acme-main-tls', {
+      metadata: { name: 'acme-main-tls', generation: 1 },
+      status: { conditions: [{ type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }] },
+    });
+    const body = (await (await t.call('/api/provisioning/acme-main/status')).json()) as TenantStatus;
+    expect(body).toMatchObject({
+      phase: 'ready',
+      certificate: { ready: false, reason: 'acme-main-tls not ready: DoesNotExist (Issuing certificate as Secret does not exist)', notAfter: null },
+    });
   });
 });
 
