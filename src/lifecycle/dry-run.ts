@@ -7,6 +7,7 @@ import type { HelmClient } from '../helm/helm-client.ts';
 import { pendingSwitch } from './blue-green.ts';
 import { planUpdate } from './desired-change.ts';
 import type { LifecycleDeps } from './intake.ts';
+import { isLabelsOnly } from './labels-intake.ts';
 import { PREFLIGHT_RENDER_MS, preflightUpdate } from './preflight.ts';
 import { tenantRef } from './tenant-ref.ts';
 import { tenantChartValues } from './tenant-values.ts';
@@ -38,6 +39,8 @@ export async function dryRunUpdate(deps: DryRunDeps, tenantId: string, change: U
   if (!found) throw new TenantNotFoundError(tenantId);
   const tenant = found.tenant;
   if (tenant.terminating) throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
+  // Labels are namespace metadata that no release renders: nothing to render or compare.
+  if (isLabelsOnly(change)) return { tenantId, dryRun: true, switch: null, changes: [] };
   const plan = planUpdate(deps.config, tenant, change);
   if (plan.refusals.length > 0) throw new ChangeRejectedError(tenantId, plan.refusals);
   const reasons = await preflightUpdate(deps, tenant, plan.desired, plan.expiresAt);

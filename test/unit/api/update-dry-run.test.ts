@@ -30,4 +30,19 @@ describe('PUT /api/provisioning/{tenantId}?dryRun=true', () => {
     await problemOf(await t.call('/api/provisioning/shop-a?dryRun=yes', { method: 'PUT', body: { appVersion: 'v2' } }), 422);
     expect((await t.call('/api/provisioning/shop-a?dryRun=false', { method: 'PUT', body: { appVersion: 'v2' } })).status).toBe(202);
   });
+
+  it('answers a labels-only change with no object changes and renders nothing: labels are namespace metadata', async () => {
+    const t = await testApp();
+    t.registry.seed('shop-a', { running: running('v1') });
+    const before = structuredClone(t.registry.tenants.get('shop-a'));
+    t.helm.live = service('blue');
+    t.helm.rendered = service('blue');
+    const res = await t.call('/api/provisioning/shop-a?dryRun=true', { method: 'PUT', body: { labels: { team: 'north' } } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ tenantId: 'shop-a', dryRun: true, switch: null, changes: [] });
+    expect(t.helm.templates).toBe(0);
+    expect(t.registry.tenants.get('shop-a')).toEqual(before);
+    // Refused as the change itself would be.
+    await problemOf(await t.call('/api/provisioning/nobody-000000?dryRun=true', { method: 'PUT', body: { labels: { team: 'north' } } }), 404);
+  });
 });

@@ -184,7 +184,9 @@ export class FakeHelm implements Pick<HelmClient, 'status' | 'version' | 'templa
   /** What `template` renders and `manifest` reads back, settable by a test (a dry run compares them). */
   rendered = '';
   live: string | undefined = undefined;
+  templates = 0;
   async template() {
+    this.templates += 1;
     return this.rendered;
   }
   async manifest() {
