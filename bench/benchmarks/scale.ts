@@ -12,6 +12,7 @@ import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
 import { MAINTENANCE_QUEUE } from '../../src/jobs/sweep-catalog.ts';
 import type { MeasuredSweep } from '../lib/scale-figures.ts';
 import { prepareBare, runBare } from '../lib/bare.ts';
+import { chartNodeOptions } from '../lib/chart-node-options.ts';
 import {
   BENCH_CONFIG_BASE,
   api,
@@ -278,6 +279,7 @@ export async function scale(): Promise<BenchResult> {
       tier: 'demo',
       tierChange: 'demo → professional (PUT /api/provisioning/{tenantId})',
       processes: 'node src/main.ts api + node src/main.ts worker',
+      workerNodeOptions: chartNodeOptions('worker') ?? null,
       sandbox: cluster.profile,
       commit,
     },

@@ -18,6 +18,7 @@ import { down, up } from '../../test/sandbox/cluster.ts';
 import { freePort } from '../../test/sandbox/ports.ts';
 import { sandboxBinaries } from '../../test/sandbox/versions.ts';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.ts';
+import { chartNodeOptions } from './chart-node-options.ts';
 import { REPO_DIR, log } from './report.ts';
 
 /** Epoch milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
@@ -92,6 +93,8 @@ export type ServiceOptions = {
   logLevel?: string;
   /** Open the inspector on this loopback port (see inspector.ts: forced GC, memory readings). */
   inspectPort?: number;
+  /** NODE_OPTIONS for the process; by default what the chart gives its mode (chart-node-options.ts). */
+  nodeOptions?: string;
 };
 
 export type Service = {
@@ -132,6 +135,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     LOG_LEVEL: options.logLevel ?? 'warn',
     CONFIG_FILE: configFile,
   };
+  const nodeOptions = options.nodeOptions ?? chartNodeOptions(options.mode);
+  // Set even when empty: an inherited NODE_OPTIONS would otherwise reach the child.
+  if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
   const config = loadConfig({ env });
   const logFile = join(dir, `${options.mode}.log`);
   const out = createWriteStream(logFile);

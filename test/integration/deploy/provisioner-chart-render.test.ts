@@ -145,6 +145,9 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
     expect(api.image).toBe(worker.image);
     expect([api.args, worker.args]).toEqual([['api'], ['worker']]);
     expect(worker.ports).toEqual([{ name: 'health', containerPort: 3001, protocol: 'TCP' }]);
+    // Smaller V8 semi-spaces for the worker only (values.yaml worker.nodeOptions).
+    const nodeOptions = (c: { env: Array<{ name: string; value?: string }> }) => c.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    expect([nodeOptions(api), nodeOptions(worker)]).toEqual([undefined, '--max-semi-space-size=4']);
     expect(worker.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
     expect(api.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(api.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
