@@ -71,8 +71,11 @@ function unknownVariables(environment: Record<string, string>): string[] {
       // An empty environment is not a valid configuration; only the names looked up matter here.
     }
   }
-  return Object.keys(environment).filter((name) => !looked.has(name));
+  return Object.keys(environment).filter((name) => !looked.has(name) && !RUNTIME_VARIABLES.includes(name));
 }
+
+/** Read by Node itself, not by the configuration (the worker's V8 flags, as the chart sets them). */
+const RUNTIME_VARIABLES = ['NODE_OPTIONS'];
 
 const SECRET = { AUTH_JWT_SECRET: 'x'.repeat(48) };
 const environmentOf = (name: string) =>
@@ -91,7 +94,7 @@ describe('docker-compose.yml', () => {
       Object.keys(environmentOf('worker'))
         .filter((n) => !overrides.has(n))
         .sort(),
-    ).toEqual(['CONFIG_FILE', 'KUBECONFIG']);
+    ).toEqual(['CONFIG_FILE', 'KUBECONFIG', 'NODE_OPTIONS']);
   });
 
   it('and so do the override files in deploy/compose (compose -f docker-compose.yml -f …)', () => {
