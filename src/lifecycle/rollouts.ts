@@ -101,7 +101,7 @@ export async function changeRolloutState(deps: Pick<RolloutDeps, 'rollouts' | 'n
 const OBSERVE_AT_ONCE = 8;
 
 /** Each tenant's marker and version as the rollout's update left them, and, with `health`, whether it is healthy. */
-async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly string[], health: boolean): Promise<Map<string, TenantObservation>> {
+async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly string[], health: boolean, now: Date): Promise<Map<string, TenantObservation>> {
   const seen = new Map<string, TenantObservation>();
   await eachAtMost(tenantIds, OBSERVE_AT_ONCE, async (id) => {
     const progress = rollout.tenants[id];
@@ -117,10 +117,12 @@ async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly 
         : marker && progress?.startedAt && Date.parse(marker.at) >= Date.parse(progress.startedAt)
           ? 'replaced'
           : 'absent';
+    const lostAfterMs = deps.config.provisioning.reconcile.lostIntentAfterSeconds * 1000;
     seen.set(id, {
       exists: true,
       onTarget: runsTarget(t, rollout.request.target),
       ours,
+      lost: ours === 'queued' && now.getTime() - Date.parse(marker!.at) >= lostAfterMs,
       message: marker?.message ? `${marker.step ?? 'update'}: ${marker.message}` : undefined,
       healthy: health ? await rolloutHealthy(deps, t) : undefined,
     });
@@ -142,13 +144,14 @@ async function decide(deps: RolloutDeps, rollout: Rollout, now: Date): Promise<T
     rollout,
     ids.filter((id) => rollout.tenants[id]?.state === 'updating'),
     false,
+    now,
   );
   const lookup = (tenantId: string) => seen.get(tenantId) ?? { exists: false, onTarget: false, ours: 'absent' as const };
   const first = advanceRollout(rollout, lookup, now);
   const settled = ids.length > 0 && ids.every((id) => ['succeeded', 'failed'].includes(first.rollout.tenants[id]?.state ?? 'waiting'));
   if (!settled || first.rollout.state === 'halted') return first;
   const succeeded = ids.filter((id) => first.rollout.tenants[id]?.state === 'succeeded');
-  for (const [id, o] of await observe(deps, rollout, succeeded, true)) seen.set(id, o);
+  for (const [id, o] of await observe(deps, rollout, succeeded, true, now)) seen.set(id, o);
   return advanceRollout(rollout, lookup, now);
 }
 
@@ -165,8 +168,12 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
   const now = deps.now?.() ?? new Date();
   const decision = await decide(deps, rollout, now);
   // Nothing decided (updating, baking): no write, so the record, its resourceVersion and the SSE
-  // followers change only when the rollout does, not once per tick.
-  if (decision.start.length === 0 && sameRollout(decision.rollout, rollout)) return rollout;
+  // followers change only when the rollout does, not once per tick. Asking again for a recorded
+  // update needs no write: its job id is fixed, so two ticks doing it queue one job.
+  if (decision.start.length === 0 && sameRollout(decision.rollout, rollout)) {
+    await reaskUpdates(deps, rollout, decision.reask);
+    return rollout;
+  }
   let resourceVersion: string;
   try {
     resourceVersion = await deps.rollouts.write(decision.rollout, found.resourceVersion, rollout.state);
@@ -174,6 +181,7 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
     if (error instanceof IntentConflictError) return undefined;
     throw error;
   }
+  await reaskUpdates(deps, rollout, decision.reask);
   const refused: Array<[string, string]> = [];
   // At once: each request renders the chart in its preflight, and a wave's tenants wait for the slowest, not the sum.
   await Promise.all(
@@ -195,6 +203,23 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
     if (!(error instanceof IntentConflictError)) throw error;
   });
   return next;
+}
+
+/**
+ * Asks again for updates the rollout recorded whose marker stayed `queued` past the lost-intent
+ * window: the intake finds its own marker and queues the job again under its id (a no-op when the
+ * job is there). A failure here is the next tick's to retry; the progress deadline still bounds it.
+ */
+async function reaskUpdates(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly string[]) {
+  await Promise.all(
+    tenantIds.map(async (tenantId) => {
+      const jobId = rollout.tenants[tenantId]!.jobId!;
+      await requestUpdate(deps, tenantId, updateOf(rollout.request.target), { jobId, reason: 'rollout', render: false }).then(
+        () => deps.logger.debug({ rolloutId: rollout.id, tenantId, jobId }, 'rollout: update still queued after the lost-intent window; asked again'),
+        (error: unknown) => deps.logger.warn({ err: error, rolloutId: rollout.id, tenantId }, 'rollout: update not asked again; the next tick tries'),
+      );
+    }),
+  );
 }
 
 /** The rollout sweep: one tick of every running rollout; one rollout's trouble does not stop the others. */

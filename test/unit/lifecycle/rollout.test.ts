@@ -192,6 +192,9 @@ describe('advanceRollout', () => {
       ['failed', 'not on app v2 10 s after its update started'],
     ]);
     const paused = { ...r, state: 'paused' as const };
-    expect(advanceRollout(paused, () => ({ exists: true, onTarget: false, ours: 'absent' }), new Date())).toEqual({ rollout: paused, start: [] });
+    expect(advanceRollout(paused, () => ({ exists: true, onTarget: false, ours: 'absent' }), new Date())).toEqual({ rollout: paused, start: [], reask: [] });
+    // Recorded but still queued past the lost-intent window: asked for again, with no change to record.
+    const stuck = advanceRollout(first.rollout, () => ({ exists: true, onTarget: false, ours: 'queued', lost: true }), new Date('2026-12-01T00:00:05.000Z'));
+    expect([stuck.start, stuck.reask, sameRollout(stuck.rollout, first.rollout)]).toEqual([[], ids(2), true]);
   });
 });
