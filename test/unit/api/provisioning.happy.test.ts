@@ -133,20 +133,25 @@ describe('POST /api/provisioning/{tenantId}/deprovision (happy)', () => {
   });
 });
 
+/** acme-main as deployed and healthy: its release at `revision`, a ready database and both blue Deployments at 2 replicas. */
+function deployAcmeMain(t: Awaited<ReturnType<typeof testApp>>, revision: number) {
+  t.helm.releases.set('tenant-acme-main/tenant-acme-main', {
+    name: 'tenant-acme-main',
+    namespace: 'tenant-acme-main',
+    revision,
+    status: 'deployed',
+    description: '',
+  });
+  t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
+  t.cluster.deployments.set('tenant-acme-main/acme-main-api-blue', readyDeployment('acme-main-api-blue', 2));
+  t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', readyDeployment('acme-main-web-blue', 2));
+}
+
 describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
   it('reads release, database and deployments live and derives ready', async () => {
     const t = await testApp();
     t.registry.seed('acme-main', { customDomain: 'shop.acmeauto.com', stripeCustomerId: 'cus_1' });
-    t.helm.releases.set('tenant-acme-main/tenant-acme-main', {
-      name: 'tenant-acme-main',
-      namespace: 'tenant-acme-main',
-      revision: 2,
-      status: 'deployed',
-      description: '',
-    });
-    t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
-    t.cluster.deployments.set('tenant-acme-main/acme-main-api-blue', readyDeployment('acme-main-api-blue', 2));
-    t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', readyDeployment('acme-main-web-blue', 2));
+    deployAcmeMain(t, 2);
     const certificate = readyCertificate('acme-main-tls');
     certificate.status = { ...certificate.status, notAfter: '2026-04-01T00:00:00Z', renewalTime: '2026-03-02T00:00:00Z' };
     t.cluster.certificates.set('tenant-acme-main/acme-main-tls', certificate);
@@ -197,15 +202,7 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
   it('reports degraded when a completed tenant has a component down', async () => {
     const t = await testApp();
     t.registry.seed('acme-main');
-    t.helm.releases.set('tenant-acme-main/tenant-acme-main', {
-      name: 'tenant-acme-main',
-      namespace: 'tenant-acme-main',
-      revision: 1,
-      status: 'deployed',
-      description: '',
-    });
-    t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
-    t.cluster.deployments.set('tenant-acme-main/acme-main-api-blue', readyDeployment('acme-main-api-blue', 2));
+    deployAcmeMain(t, 1);
     const down = readyDeployment('acme-main-web-blue', 2);
     down.status!.readyReplicas = 1;
     t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', down);
@@ -216,16 +213,7 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
   it('shows a certificate cert-manager has not issued, with its reason, without making the tenant unready', async () => {
     const t = await testApp();
     t.registry.seed('acme-main');
-    t.helm.releases.set('tenant-acme-main/tenant-acme-main', {
-      name: 'tenant-acme-main',
-      namespace: 'tenant-acme-main',
-      revision: 1,
-      status: 'deployed',
-      description: '',
-    });
-    t.cluster.databases.set('tenant-acme-main/acme-main-postgres', readyDatabase(1));
-    t.cluster.deployments.set('tenant-acme-main/acme-main-api-blue', readyDeployment('acme-main-api-blue', 2));
-    t.cluster.deployments.set('tenant-acme-main/acme-main-web-blue', readyDeployment('acme-main-web-blue', 2));
+    deployAcmeMain(t, 1);
     t.cluster.certificates.set('tenant-acme-main/acme-main-tls', {
       metadata: { name: 'acme-main-tls', generation: 1 },
       status: { conditions: [{ type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }] },
