@@ -85,7 +85,6 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
   };
   type WorkerPhase = Awaited<ReturnType<typeof workerPhase>>;
   let baseline: WorkerPhase | undefined;
-  let measured: WorkerPhase | undefined;
   let rssSamples: number[] = [];
   let idleRss = 0;
   let counts: KubeCounts = {};
@@ -101,8 +100,14 @@ export async function kube(options: { tenants?: number; listed?: number } = {}):
   try {
     // Requests per provision and worker memory, as deployed; the same with V8's defaults beside it.
     baseline = await workerPhase('');
-    measured = await workerPhase(workerOptions ?? '');
-    ({ samples: rssSamples, idle: idleRss, apiCounts, workerCounts, failures: provisionFailures, makespan: provisionMakespan } = measured);
+    ({
+      samples: rssSamples,
+      idle: idleRss,
+      apiCounts,
+      workerCounts,
+      failures: provisionFailures,
+      makespan: provisionMakespan,
+    } = await workerPhase(workerOptions ?? ''));
     counts = diffCounts({ ...apiCounts }, {});
     for (const [key, v] of Object.entries(workerCounts)) counts[key] = (counts[key] ?? 0) + v;
     log(`${round(totalOf(counts) / tenants)} Kubernetes requests per provision`);

@@ -103,6 +103,7 @@ const OBSERVE_AT_ONCE = 8;
 /** Each tenant's marker and version as the rollout's update left them, and, with `health`, whether it is healthy. */
 async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly string[], health: boolean, now: Date): Promise<Map<string, TenantObservation>> {
   const seen = new Map<string, TenantObservation>();
+  const lostAfterMs = deps.config.provisioning.reconcile.lostIntentAfterSeconds * 1000;
   await eachAtMost(tenantIds, OBSERVE_AT_ONCE, async (id) => {
     const progress = rollout.tenants[id];
     const t = (await deps.tenants.read(id))?.tenant;
@@ -117,7 +118,6 @@ async function observe(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly 
         : marker && progress?.startedAt && Date.parse(marker.at) >= Date.parse(progress.startedAt)
           ? 'replaced'
           : 'absent';
-    const lostAfterMs = deps.config.provisioning.reconcile.lostIntentAfterSeconds * 1000;
     seen.set(id, {
       exists: true,
       onTarget: runsTarget(t, rollout.request.target),
@@ -186,8 +186,7 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
   // At once: each request renders the chart in its preflight, and a wave's tenants wait for the slowest, not the sum.
   await Promise.all(
     decision.start.map(async (tenantId) => {
-      const jobId = decision.rollout.tenants[tenantId]!.jobId!;
-      await requestUpdate(deps, tenantId, updateOf(rollout.request.target), { jobId, reason: 'rollout', render: false }).catch((error: unknown) => {
+      await askForUpdate(deps, decision.rollout, tenantId).catch((error: unknown) => {
         // A refusal (404, 409, 422) is that tenant's failure; anything else is retried by the next tick.
         if (isDomainError(error) && error.kind !== 'dependency_unavailable' && !(error instanceof IntentConflictError)) refused.push([tenantId, error.message]);
         else deps.logger.warn({ err: error, rolloutId: id, tenantId }, 'rollout: update not requested; the next tick asks again');
@@ -205,6 +204,10 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
   return next;
 }
 
+/** A rollout's update of one tenant, under the job id its record names (so asking twice queues one job). */
+const askForUpdate = (deps: RolloutDeps, rollout: Rollout, tenantId: string) =>
+  requestUpdate(deps, tenantId, updateOf(rollout.request.target), { jobId: rollout.tenants[tenantId]!.jobId!, reason: 'rollout', render: false });
+
 /**
  * Asks again for updates the rollout recorded whose marker stayed `queued` past the lost-intent
  * window: the intake finds its own marker and queues the job again under its id (a no-op when the
@@ -213,9 +216,12 @@ export async function tickRollout(deps: RolloutDeps, id: string): Promise<Rollou
 async function reaskUpdates(deps: RolloutDeps, rollout: Rollout, tenantIds: readonly string[]) {
   await Promise.all(
     tenantIds.map(async (tenantId) => {
-      const jobId = rollout.tenants[tenantId]!.jobId!;
-      await requestUpdate(deps, tenantId, updateOf(rollout.request.target), { jobId, reason: 'rollout', render: false }).then(
-        () => deps.logger.debug({ rolloutId: rollout.id, tenantId, jobId }, 'rollout: update still queued after the lost-intent window; asked again'),
+      await askForUpdate(deps, rollout, tenantId).then(
+        (accepted) =>
+          deps.logger.debug(
+            { rolloutId: rollout.id, tenantId, jobId: accepted.jobId },
+            'rollout: update still queued after the lost-intent window; asked again',
+          ),
         (error: unknown) => deps.logger.warn({ err: error, rolloutId: rollout.id, tenantId }, 'rollout: update not asked again; the next tick tries'),
       );
     }),
