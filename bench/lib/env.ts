@@ -141,7 +141,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const config = loadConfig({ env });
   const logFile = join(dir, `${options.mode}.log`);
   const out = createWriteStream(logFile);
-  const nodeArgs = [...(options.inspectPort ? [`--inspect=127.0.0.1:${options.inspectPort}`] : []), join(REPO_DIR, 'src/main.ts'), options.mode];
+  // BENCH_CPU_PROF_DIR: every service process writes a V8 CPU profile there when it exits (where an
+  // item's time goes; `node bench/lib/profile-top.ts <file>` lists the heaviest functions).
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const inspect = options.inspectPort ? [`--inspect=127.0.0.1:${options.inspectPort}`] : [];
+  const nodeArgs = [...inspect, ...profile, join(REPO_DIR, 'src/main.ts'), options.mode];
   const child = options.raiseOpenFiles
     ? spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, ...nodeArgs], {
         cwd: REPO_DIR,

@@ -27,6 +27,23 @@ async function appendUnannounced(jobId: string, event: JobEvent): Promise<string
   return (await api.durable.xadd(key, '*', 'type', event.type, 'data', JSON.stringify(event.data)))!;
 }
 
+/**
+ * Returns once every follower subscribed so far has finished the reconcile it starts with: a
+ * history read on the API's `durable` connection, then the job's snapshot on its `redis`
+ * connection, each sent on the macrotask after it was asked for (coalesced-reads.ts). A ping sent
+ * after a macrotask on each connection, in that order, is answered after what the followers sent
+ * there; a second round covers a follower whose read was itself waiting for a reply.
+ */
+async function followersSettled() {
+  for (let round = 0; round < 2; round += 1) {
+    for (const connection of [api.durable, api.redis]) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await connection.ping();
+    }
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 async function newJob() {
   const jobId = randomUUID();
   await api.queue.add('provision', { tenantId: 'sse-test' }, { jobId });
@@ -204,7 +221,8 @@ describe('SSE against the real Redis history and hub', () => {
       });
     });
     await eventually(`${subscribers} subscribers`, async () => (api.hub.subscriberCount() === subscribers ? true : undefined), 5_000);
-    await sleep(100);
+    // Not a sleep: a follower still in its first reconcile when the gap is announced reads it on its own.
+    await followersSettled();
     // monitor() opens a connection of its own: both are closed below.
     const client = new Redis(redisUrl);
     const monitor = await client.monitor();
