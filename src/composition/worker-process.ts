@@ -12,6 +12,7 @@ import { drainWorkers } from '../worker/drain.ts';
 import { createJobFences } from '../worker/job-fence.ts';
 import { createMaintenanceWorker } from '../worker/maintenance-worker.ts';
 import { createOperationsWorker } from '../worker/operations-worker.ts';
+import { tickRolloutsWhenUpdatesFinish } from '../worker/rollout-kick.ts';
 import { createTenantLeases } from '../worker/tenant-lease.ts';
 import { reportRedis } from './outages.ts';
 import type { Releasers } from './releasers.ts';
@@ -48,6 +49,7 @@ export function startWorkers(shared: SharedServices, releasers: Releasers, env: 
     { ...operationDeps, history, leases, metrics, fences },
     { connection, prefix, concurrency: config.queue.concurrency, redisOutage: outages.redis },
   );
+  tickRolloutsWhenUpdatesFinish(worker, maintenance, logger);
   // The sweeps walk a watch-fed cache of the tenants (tenant-cache.ts), not a list of every namespace per run.
   const tenantCache = watchTenants(kube, { store: registry, logger });
   releasers.add('tenant cache', () => tenantCache.stop());

@@ -63,6 +63,27 @@ function swapped(platformImages: StackImages, desired: DesiredState): DesiredSta
 const withChart = (chartVersion: string | undefined) => (chartVersion === undefined ? {} : { chartVersion });
 
 /**
+ * Points both of a tenant's Services at one slot: only their selectors change, no Helm call. Both
+ * at once, as they are independent and a fleet rollout's makespan pays each round trip per tenant.
+ * `missingIsFine`: a Service already gone is not an error (a rollback given up on a tenant being removed).
+ */
+export async function switchServicesTo(
+  deps: Pick<OperationDeps, 'kube'>,
+  ref: Pick<TenantRef, 'tenantId' | 'namespace'>,
+  slot: Slot,
+  signal: AbortSignal,
+  missingIsFine = false,
+): Promise<void> {
+  await Promise.all(
+    slotServiceNames(ref.tenantId).map((service) =>
+      setServiceSelectorLabel(deps.kube, ref.namespace, service, SLOT_LABEL, slot, signal).catch((error: unknown) => {
+        if (!missingIsFine || !isNotFound(error)) throw error;
+      }),
+    ),
+  );
+}
+
+/**
  * After a rollback failed (the previous slot not ready, a Service patch refused): both Services go
  * back to the slot the running record says serves, so none is left half-switched, and the intent is
  * swapped back unless a newer request replaced this job's. No Helm call.
@@ -71,11 +92,7 @@ export async function abandonRollback(deps: OperationDeps, ref: TenantRef, jobId
   const found = await deps.tenants.read(ref.tenantId);
   if (!found || found.tenant.terminating) return undefined;
   const serving = servingSlot(found.tenant);
-  for (const service of slotServiceNames(ref.tenantId)) {
-    await setServiceSelectorLabel(deps.kube, ref.namespace, service, SLOT_LABEL, serving, signal).catch((error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
-  }
+  await switchServicesTo(deps, ref, serving, signal, true);
   await changeIntent(deps.tenants, ref.tenantId, (t) => {
     const back =
       t.operation?.jobId === jobId && (t.desired.slot ?? FIRST_SLOT) !== servingSlot(t) ? swapped(deps.config.platform.images, t.desired) : undefined;

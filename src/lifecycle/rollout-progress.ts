@@ -27,6 +27,8 @@ export type TenantObservation = {
 export type TickDecision = { rollout: Rollout; start: string[]; reask: string[] };
 
 export const rolloutJobId = (rolloutId: string, tenantId: string) => `rollout-${rolloutId}-${tenantId}`;
+/** Whether a job is a rollout's update of one tenant (its id from rolloutJobId). */
+export const isRolloutJobId = (jobId: string) => jobId.startsWith('rollout-');
 
 /**
  * One step of a rollout, pure: settle the current wave's updating tenants (succeeded once on the

@@ -4,17 +4,16 @@ import { removeStrayHibernation } from '../../kubernetes/database-hibernation.ts
 import { createSmokeChecks } from '../../kubernetes/smoke-check-job.ts';
 import { runSmokeCheck, smokeStepSeconds } from '../smoke-check.ts';
 import { ensureTenantInputs } from './tenant-inputs.ts';
-import { slotServiceNames, tenantObjectNames, type OperationDeps } from './plan-deps.ts';
-import { setServiceSelectorLabel } from '../../kubernetes/service-selector.ts';
+import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
 import { recordMarker } from '../markers.ts';
 import { tenantRef } from '../tenant-ref.ts';
 import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
 import { recordRunningVersion, runningVersionOf, switchedRunningVersion } from '../running-version.ts';
-import { FIRST_SLOT, SLOT_LABEL } from '../../domain/slots.ts';
+import { FIRST_SLOT } from '../../domain/slots.ts';
 import { appVersionOf } from '../../domain/tenant-version.ts';
-import { pendingSwitch, stagedLayout, type PendingSwitch } from '../blue-green.ts';
+import { pendingSwitch, stagedLayout, switchServicesTo, type PendingSwitch } from '../blue-green.ts';
 import { tenantChart } from '../tenant-chart.ts';
 import { latestReleaseRecord } from '../../kubernetes/release-records.ts';
 
@@ -201,7 +200,7 @@ export function convergeSteps(
         // Only the Services' selectors change, as a rollback changes them: no second Helm upgrade (a
         // Helm child costs seconds of CPU per tenant, a fleet rollout's makespan). The release still
         // renders the staged selectors; the next upgrade renders the switched ones from the desired state.
-        for (const service of slotServiceNames(job.tenantId)) await setServiceSelectorLabel(deps.kube, job.namespace, service, SLOT_LABEL, pending.to, signal);
+        await switchServicesTo(deps, job, pending.to, signal);
         const before = deployed ?? tenant.running;
         if (before)
           await recordRunningVersion(tenants, job.tenantId, switchedRunningVersion(before, settled!.values, settled!.yaml, deps.now?.() ?? new Date()));

@@ -1,16 +1,15 @@
 import type { TenantRecord } from '../../domain/tenant-record.ts';
-import { FIRST_SLOT, SLOT_LABEL, type Slot } from '../../domain/slots.ts';
+import { FIRST_SLOT, type Slot } from '../../domain/slots.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
 import { deploymentReadiness } from '../../kubernetes/readiness.ts';
-import { setServiceSelectorLabel } from '../../kubernetes/service-selector.ts';
 import { PermanentError } from '../../worker/failure.ts';
 import type { Step } from '../../worker/step-runner.ts';
-import { servingSlot } from '../blue-green.ts';
+import { servingSlot, switchServicesTo } from '../blue-green.ts';
 import { recordMarker } from '../markers.ts';
 import { recordRunningVersion, switchedRunningVersion } from '../running-version.ts';
 import { tenantRef } from '../tenant-ref.ts';
 import { tenantChartValues } from '../tenant-values.ts';
-import { slotServiceNames, tenantObjectNames, type OperationDeps } from './plan-deps.ts';
+import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
 
 export type RollbackResult = { tenantId: string; namespace: string; superseded: boolean; from?: Slot; to?: Slot; app?: string };
 
@@ -21,7 +20,7 @@ export type RollbackResult = { tenantId: string; namespace: string; superseded: 
  * (the next upgrade renders the same selectors from the desired state).
  */
 export function rollbackSteps(deps: OperationDeps, jobId: string, payload: ConvergeJob, result: Partial<RollbackResult>): Step[] {
-  const { config, tenants, workloads, kube } = deps;
+  const { config, tenants, workloads } = deps;
   const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const t = config.timeouts;
   let tenant: TenantRecord | undefined;
@@ -67,7 +66,7 @@ export function rollbackSteps(deps: OperationDeps, jobId: string, payload: Conve
       timeoutSeconds: t.defaultStep,
       async run({ signal }) {
         if (!tenant) return 'skipped';
-        for (const service of slotServiceNames(job.tenantId)) await setServiceSelectorLabel(kube, job.namespace, service, SLOT_LABEL, target, signal);
+        await switchServicesTo(deps, job, target, signal);
         const built = tenantChartValues(config, tenant, tenant.desired);
         if (tenant.running) {
           const running = switchedRunningVersion(tenant.running, built.values, built.yaml, deps.now?.() ?? new Date());
