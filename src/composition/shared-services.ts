@@ -29,6 +29,7 @@ export function createSharedServices(config: Config, env: NodeJS.ProcessEnv, rel
     observe: observeKube(metrics, outages.kubernetes),
     requestTimeoutMs: config.timeouts.kubernetesRequest * 1000,
   });
+  releasers.add('kubernetes connections', () => kube.close());
   const registry = createTenantStore(kube.core, config.platform.namespacePrefix, {
     clients: { rbac: kube.rbac, authorization: kube.authorization },
     tenantAccess: config.platform.tenantAccess,

@@ -14,8 +14,10 @@ import {
   setHeaderMiddleware,
   type ApiConstructor,
   type ApiType,
+  type SecurityAuthentication,
 } from '@kubernetes/client-node';
 import { requestDeadline } from './kube-call.ts';
+import { pooledKubeAuth } from './pooled-auth.ts';
 
 export type KubernetesSource = { source: 'kubeconfig'; kubeconfig: string; context?: string | undefined } | { source: 'in-cluster' };
 
@@ -31,6 +33,8 @@ export type Kubernetes = {
   authorization: AuthorizationV1Api;
   version: VersionApi;
   watch: Watch;
+  /** Closes the API clients' shared connections (watches close with their own controllers). */
+  close(): Promise<void>;
 };
 
 export type KubernetesOptions = {
@@ -50,8 +54,9 @@ export function createKubernetes(source: KubernetesSource, options: KubernetesOp
   }
   const deadline = requestDeadline(options.requestTimeoutMs ?? 30_000);
   const observe = options.observe;
+  const auth = pooledKubeAuth(kc);
   const client = <T extends ApiType>(Api: ApiConstructor<T>): T =>
-    observe ? observedApiClient(kc, Api, observe, [deadline]) : plainApiClient(kc, Api, deadline);
+    observe ? observedApiClient(kc, Api, observe, [deadline], auth) : plainApiClient(kc, auth, Api, deadline);
   return {
     kc,
     core: client(CoreV1Api),
@@ -62,17 +67,23 @@ export function createKubernetes(source: KubernetesSource, options: KubernetesOp
     authorization: client(AuthorizationV1Api),
     version: client(VersionApi),
     watch: observe ? new ObservedWatch(kc, observe) : new Watch(kc),
+    close: () => auth.close(),
   };
 }
 
 // `kc.makeApiClient` with our middleware after its User-Agent header.
-function plainApiClient<T extends ApiType>(kc: KubeConfig, Api: ApiConstructor<T>, deadline: ReturnType<typeof requestDeadline>): T {
+function plainApiClient<T extends ApiType>(
+  kc: KubeConfig,
+  auth: SecurityAuthentication,
+  Api: ApiConstructor<T>,
+  deadline: ReturnType<typeof requestDeadline>,
+): T {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('No active cluster in the kubeconfig');
   return new Api(
     createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: kc },
+      authMethods: { default: auth },
       middleware: [setHeaderMiddleware('User-Agent', 'tenant-provisioner'), deadline],
     }),
   );

@@ -11,6 +11,7 @@ import {
   type ObservableMiddleware,
   type RequestContext,
   type ResponseContext,
+  type SecurityAuthentication,
 } from '@kubernetes/client-node';
 import { codeLabel, describeKubeRequest, type KubeRequestObservation } from './kube-request.ts';
 
@@ -34,6 +35,8 @@ export function observedApiClient<T extends ApiType>(
   ApiClass: ApiConstructor<T>,
   observe: KubeRequestObserver,
   middleware: ObservableMiddleware[] = [],
+  // The kubeconfig itself by default; createKubernetes passes its pooled one (pooled-auth.ts).
+  auth: SecurityAuthentication = kc,
 ): T {
   const { server, basePath } = serverOf(kc);
   const inner = new IsomorphicFetchHttpLibrary();
@@ -53,7 +56,7 @@ export function observedApiClient<T extends ApiType>(
   return new ApiClass(
     createConfiguration({
       baseServer: new ServerConfiguration(server, {}),
-      authMethods: { default: kc },
+      authMethods: { default: auth },
       httpApi,
       middleware: [setHeaderMiddleware('User-Agent', USER_AGENT), ...middleware],
     }),
