@@ -1,4 +1,4 @@
-import { ListWatch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, type KubernetesListObject, type KubernetesObject, type Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Kubernetes } from './kube-client.ts';
 import { isForbidden } from './kube-errors.ts';
@@ -23,6 +23,11 @@ export type FollowOptions<T extends KubernetesObject> = {
   logger: Logger;
   /** First pause before a watch that failed is started again; doubles up to 30 s. */
   restartMs?: number;
+  /**
+   * What of each object to keep, listed or watched: the parts its readers use. Must keep
+   * metadata.name, namespace and resourceVersion, which the informer files objects by.
+   */
+  keep?: (object: T) => T;
 };
 
 /**
@@ -33,7 +38,14 @@ export type FollowOptions<T extends KubernetesObject> = {
 export function followList<T extends KubernetesObject>(kube: Pick<Kubernetes, 'watch'>, options: FollowOptions<T>): FollowedList<T> {
   const { logger, what } = options;
   const firstRestartMs = options.restartMs ?? 1_000;
-  const informer = new ListWatch<T>(options.path, kube.watch, options.list, false, options.labelSelector);
+  const { keep } = options;
+  const list = keep
+    ? async () => {
+        const listed = await options.list();
+        return { ...listed, items: listed.items.map(keep) };
+      }
+    : options.list;
+  const informer = new ListWatch<T>(options.path, keep ? keptWatch(kube.watch, keep) : kube.watch, list, false, options.labelSelector);
   let followingSince: number | undefined;
   let lastErrorAt = 0;
   let restartMs = firstRestartMs;
@@ -83,4 +95,17 @@ export function followList<T extends KubernetesObject>(kube: Pick<Kubernetes, 'w
       await informer.stop();
     },
   };
+}
+
+/**
+ * A Watch that hands the informer only what `keep` keeps of each added, modified or deleted object;
+ * errors and bookmarks pass as they came (the informer reads a Status' code and a bookmark's
+ * resourceVersion from them).
+ */
+function keptWatch<T extends KubernetesObject>(watch: Watch, keep: (object: T) => T): Watch {
+  const kept: Pick<Watch, 'watch'> = {
+    watch: (path, query, callback, done) =>
+      watch.watch(path, query, (phase, object, raw) => callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? object : keep(object as T), raw), done),
+  };
+  return kept as Watch;
 }

@@ -2,7 +2,7 @@ import type { KubernetesListObject, V1Deployment } from '@kubernetes/client-node
 import type { Logger } from 'pino';
 import { followList, type FollowedList } from './follow-list.ts';
 import type { Kubernetes } from './kube-client.ts';
-import type { CnpgCluster } from './readiness.ts';
+import { CNPG_HIBERNATION, type CnpgCluster } from './readiness.ts';
 
 /** Every object the tenant chart renders carries it (charts/mechanicbuddy-tenant, mbt.labels). */
 const TENANT_OBJECTS = 'tenant-provisioner.io/tenant-id';
@@ -15,9 +15,26 @@ const TENANT_OBJECTS = 'tenant-provisioner.io/tenant-id';
  */
 export type WorkloadCache = {
   following(): boolean;
-  database(namespace: string, name: string): CnpgCluster | undefined;
-  deployment(namespace: string, name: string): V1Deployment | undefined;
+  database(namespace: string, name: string): CachedDatabase | undefined;
+  deployment(namespace: string, name: string): CachedDeployment | undefined;
   stop(): Promise<void>;
+};
+
+type Filed = { name?: string; namespace?: string; resourceVersion?: string };
+/** What the cache keeps of a Deployment: its replicas (the reconcile sweep compares them). */
+export type CachedDeployment = { metadata?: Filed; spec?: { replicas?: number } };
+/** What the cache keeps of a database Cluster: its instances and the hibernation annotation. */
+export type CachedDatabase = { metadata?: Filed & { annotations?: Record<string, string> }; spec?: { instances?: number } };
+
+// Whole objects would be ~20 KB of heap per Deployment: 39 MB for 1,000 tenants' 2,000 (item 7 of docs/benchmarks.md).
+const filed = (m: Filed | undefined): Filed => ({ name: m?.name, namespace: m?.namespace, resourceVersion: m?.resourceVersion });
+const keepDeployment = (d: V1Deployment): V1Deployment => ({ metadata: filed(d.metadata), spec: { replicas: d.spec?.replicas } }) as V1Deployment;
+const keepDatabase = (c: CnpgCluster): CnpgCluster => {
+  const hibernation = c.metadata?.annotations?.[CNPG_HIBERNATION];
+  return {
+    metadata: { ...filed(c.metadata), ...(hibernation === undefined ? {} : { annotations: { [CNPG_HIBERNATION]: hibernation } }) },
+    spec: { instances: c.spec?.instances },
+  };
 };
 
 export function watchWorkloads(kube: Pick<Kubernetes, 'apps' | 'custom' | 'watch'>, options: { logger: Logger; restartMs?: number }): WorkloadCache {
@@ -27,6 +44,7 @@ export function watchWorkloads(kube: Pick<Kubernetes, 'apps' | 'custom' | 'watch
     path: '/apis/apps/v1/deployments',
     list: () => kube.apps.listDeploymentForAllNamespaces({ labelSelector: TENANT_OBJECTS }),
     what: 'workload cache (Deployments)',
+    keep: keepDeployment,
   });
   const databases: FollowedList<CnpgCluster & { metadata?: { name?: string } }> = followList(kube, {
     ...common,
@@ -36,6 +54,7 @@ export function watchWorkloads(kube: Pick<Kubernetes, 'apps' | 'custom' | 'watch
         KubernetesListObject<CnpgCluster>
       >,
     what: 'workload cache (database Clusters)',
+    keep: keepDatabase,
   });
   return {
     following: () => deployments.following() && databases.following(),

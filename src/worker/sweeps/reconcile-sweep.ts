@@ -6,9 +6,8 @@ import type { TenantRecord } from '../../domain/tenant-record.ts';
 import { requestCloseWindow, requestRepair, type LifecycleDeps } from '../../lifecycle/intake.ts';
 import { windowExpired } from '../../lifecycle/blue-green.ts';
 import { IntentLapsedError } from '../../lifecycle/errors.ts';
-import type { V1Deployment } from '@kubernetes/client-node';
-import { CNPG_HIBERNATION, type CnpgCluster } from '../../kubernetes/readiness.ts';
-import type { WorkloadCache } from '../../kubernetes/workload-cache.ts';
+import { CNPG_HIBERNATION } from '../../kubernetes/readiness.ts';
+import type { CachedDatabase, CachedDeployment, WorkloadCache } from '../../kubernetes/workload-cache.ts';
 import type { Kubernetes } from '../../kubernetes/kube-client.ts';
 import { latestReleaseRecord } from '../../kubernetes/release-records.ts';
 import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
@@ -58,7 +57,8 @@ const pending = (t: TenantRecord) => t.operation !== null && (t.operation.state 
 /** A deterministic id per observed intent, so two sweeps at once enqueue one repair; hashed so ids never nest. */
 const repairJobId = (t: TenantRecord) => `repair-${t.tenantId}-${createHash('sha256').update(JSON.stringify(t.operation)).digest('hex').slice(0, 16)}`;
 
-function workloadShape(db: CnpgCluster | undefined, api: V1Deployment | undefined, web: V1Deployment | undefined): ObservedWorkloads {
+// The cache's slim objects or whole ones read from the API server: only these fields are compared.
+function workloadShape(db: CachedDatabase | undefined, api: CachedDeployment | undefined, web: CachedDeployment | undefined): ObservedWorkloads {
   return {
     database: db && { instances: db.spec?.instances, hibernated: db.metadata?.annotations?.[CNPG_HIBERNATION] === 'on' },
     apiReplicas: api?.spec?.replicas,
