@@ -36,9 +36,8 @@ export type FollowOptions<T extends KubernetesObject> = {
  * A 403 (RBAC that withholds the list) is logged once: the caller's direct reads then serve.
  */
 export function followList<T extends KubernetesObject>(kube: Pick<Kubernetes, 'watch'>, options: FollowOptions<T>): FollowedList<T> {
-  const { logger, what } = options;
+  const { logger, what, keep } = options;
   const firstRestartMs = options.restartMs ?? 1_000;
-  const { keep } = options;
   const list = keep
     ? async () => {
         const listed = await options.list();

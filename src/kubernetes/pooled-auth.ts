@@ -9,7 +9,8 @@ type Dispatcher = ReturnType<RequestContext['getDispatcher']>;
  * handshake with the client certificate on both sides, per namespace create, per status read, per
  * watch restart's list (a CPU profile of the API under intake put TLS set-up at the top of its own
  * code's time). Headers, where a rotating token or exec credentials live, are still applied to
- * every request; only the pool, built by the first request from the kubeconfig's TLS material, is
+ * every request by the kubeconfig itself (it has no public way to apply them alone, so it still
+ * builds an Agent per request, never connected and dropped here); only the pool, built by the first request from the kubeconfig's TLS material, is
  * kept for the clients' life, as client-go keeps one transport per configuration. Watches keep
  * their own connections (Watch builds its request itself).
  */

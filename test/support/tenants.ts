@@ -3,6 +3,7 @@ import { tickRollout, type RolloutDeps } from '../../src/lifecycle/rollouts.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
+import { expect } from 'vitest';
 import { namespaceFor, releaseFor } from '../../src/domain/tenant-id.ts';
 import { MANAGED_BY, TENANT_LABELS } from '../../src/domain/tenant-record.ts';
 import type { TierName } from '../../src/domain/tiers.ts';
@@ -126,6 +127,17 @@ export async function tenantShape(d: ServiceDeps, tenantId: string) {
     api: api && { replicas: api.spec?.replicas, ready: api.status?.readyReplicas ?? 0 },
     web: web && { replicas: web.spec?.replicas, ready: web.status?.readyReplicas ?? 0 },
   };
+}
+
+/**
+ * `count` free tenants provisioned at once and waited for, each checked `completed`; their ids go
+ * to `created`, so the harness deletes them after the file.
+ */
+export async function provisionFreeTenants(h: { deps: ServiceDeps; created: string[] }, count: number, prefix: string, timeoutMs = 180_000) {
+  const provisions = await Promise.all(Array.from({ length: count }, () => requestProvision(h.deps, 'free', { prefix })));
+  h.created.push(...provisions.map((p) => p.tenantId));
+  for (const p of provisions) expect(await waitForJob(h.deps.queue, p.jobId, timeoutMs)).toBe('completed');
+  return provisions;
 }
 
 /** True once no job of this queue waits, runs or is delayed. */

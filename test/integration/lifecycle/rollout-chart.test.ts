@@ -11,7 +11,7 @@ import { sandboxBinaries } from '../../sandbox/versions.ts';
 import { packageChartVersions, TENANT_CHART } from '../../support/chart-archive.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
-import { databaseSnapshot, driveRollout, lifecycleDeps, requestProvision, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
+import { databaseSnapshot, driveRollout, lifecycleDeps, provisionFreeTenants, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -45,9 +45,7 @@ describe('rollouts of a tenant-chart version', () => {
 
   it('upgrades every tenant in place to a packaged chart version: same app, same slot and pods, Secrets and database untouched', async () => {
     const { deps } = harness;
-    const provisions = await Promise.all(Array.from({ length: 3 }, () => requestProvision(deps, 'free', { prefix: 'rc' })));
-    harness.created.push(...provisions.map((p) => p.tenantId));
-    for (const p of provisions) expect(await waitForJob(deps.queue, p.jobId, 300_000)).toBe('completed');
+    const provisions = await provisionFreeTenants(harness, 3, 'rc', 300_000);
     fleet = provisions.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
     const pods = async (ns: string) => (await deps.kube.core.listNamespacedPod({ namespace: ns })).items.map((p) => p.metadata?.uid).sort();
     const untouched = (p: (typeof fleet)[number]) => Promise.all([secretSnapshot(deps, p.namespace), databaseSnapshot(deps, p.tenantId), pods(p.namespace)]);

@@ -10,7 +10,7 @@ import { RolloutRequest } from '../../../src/domain/rollout.ts';
 import { sandboxBinaries } from '../../sandbox/versions.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
-import { requestProvision, rolloutDeps, waitForJob } from '../../support/tenants.ts';
+import { provisionFreeTenants, rolloutDeps } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 import { startApi, type ApiServer } from '../api/support/api-server.ts';
 
@@ -64,9 +64,7 @@ async function objectsIn(namespaces: string[]): Promise<string[]> {
 describe('rollout dry run', () => {
   it('POST /api/rollouts?dryRun=true: each tenant’s diff shows the new image on the other slot; no object, release, rollout or job changes', async () => {
     const { deps } = harness;
-    const provisions = await Promise.all(Array.from({ length: 3 }, () => requestProvision(deps, 'free', { prefix: 'rd' })));
-    harness.created.push(...provisions.map((p) => p.tenantId));
-    for (const p of provisions) expect(await waitForJob(deps.queue, p.jobId, 180_000)).toBe('completed');
+    const provisions = await provisionFreeTenants(harness, 3, 'rd');
     // Provisioning does not wait for cert-manager (ACME may take minutes): the sandbox's issuer marks
     // the chart's Certificates Ready on its own, which would change them under the comparison below.
     await Promise.all(provisions.map((p) => certificateIssued(deps, p.namespace, tenantObjectNames(p.tenantId, 'blue').certificate)));

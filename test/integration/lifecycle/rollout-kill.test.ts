@@ -7,7 +7,7 @@ import { RolloutRequest, type Rollout } from '../../../src/domain/rollout.ts';
 import { createRollout } from '../../../src/lifecycle/rollouts.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
-import { requestProvision, rolloutDeps, waitForJob } from '../../support/tenants.ts';
+import { provisionFreeTenants, rolloutDeps } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -49,9 +49,7 @@ describe('a rollout survives kill -9 of its worker', () => {
   it('killed mid-wave and again during a bake, the next worker picks the rollout up where it was and finishes it', async () => {
     const { deps } = harness;
     let worker = harness.spawnWorker('w1');
-    const provisions = await Promise.all(Array.from({ length: 4 }, () => requestProvision(deps, 'free', { prefix: 'rk' })));
-    harness.created.push(...provisions.map((p) => p.tenantId));
-    for (const p of provisions) expect(await waitForJob(deps.queue, p.jobId, 180_000)).toBe('completed');
+    const provisions = await provisionFreeTenants(harness, 4, 'rk');
     console.warn(`rollout-kill: 4 tenants provisioned at ${elapsed()}`);
 
     const request = RolloutRequest.parse({ target: { appVersion: 'v2' }, strategy: { canary: { count: 0 }, waves: ['50%'], maxParallel: 2, bakeSeconds: 5 } });

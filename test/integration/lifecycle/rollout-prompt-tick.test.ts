@@ -7,7 +7,7 @@ import { RolloutRequest, type Rollout } from '../../../src/domain/rollout.ts';
 import { createRollout, tickRollout } from '../../../src/lifecycle/rollouts.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig } from '../../support/service-deps.ts';
-import { requestProvision, rolloutDeps, waitForJob } from '../../support/tenants.ts';
+import { provisionFreeTenants, rolloutDeps } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -29,9 +29,7 @@ describe('a rollout moves on when an update finishes, not at the next scheduled 
   it('one tick started by hand; the worker ticks after each finished update until the rollout completes', async () => {
     const { deps } = harness;
     const worker = harness.spawnWorker('w1');
-    const provisions = await Promise.all(Array.from({ length: 2 }, () => requestProvision(deps, 'free', { prefix: 'rp' })));
-    harness.created.push(...provisions.map((p) => p.tenantId));
-    for (const p of provisions) expect(await waitForJob(deps.queue, p.jobId, 180_000)).toBe('completed');
+    const provisions = await provisionFreeTenants(harness, 2, 'rp');
 
     // One at a time: the second tenant starts only on a tick after the first one's update finished.
     const request = RolloutRequest.parse({ target: { appVersion: 'v2' }, strategy: { canary: { count: 0 }, waves: ['100%'], maxParallel: 1, bakeSeconds: 0 } });
