@@ -4,6 +4,13 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 
 /**
+ * Readiness waits for files that deploy a `bad` release on purpose: short, so the bad slot fails
+ * within the test, yet long enough for a healthy one on a loaded shared control plane (another
+ * file's fleet rollout queued in the deployment controller). 12 s failed a healthy provision in CI.
+ */
+export const BAD_RELEASE_WAITS = { waitForApi: 30, waitForWeb: 30 };
+
+/**
  * Timings that let a test see a killed worker's job taken again within seconds: BullMQ's lock and
  * stalled check, the tenant lease and the retry backoff, all far below their production values.
  */

@@ -92,6 +92,13 @@ export async function waitForJob(queue: Queue, jobId: string, timeoutMs = 90_000
   throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
 }
 
+/** Fails with the job's failure reason, not just its state, when it did not complete. */
+export async function expectJobCompleted(queue: Queue, jobId: string, timeoutMs?: number): Promise<void> {
+  const state = await waitForJob(queue, jobId, timeoutMs);
+  const reason = state === 'completed' ? undefined : (await queue.getJob(jobId))?.failedReason;
+  expect({ jobId, state, reason }).toEqual({ jobId, state: 'completed', reason: undefined });
+}
+
 /** Every Secret the service created for the tenant: name → resourceVersion and data, to prove none changed. */
 export async function secretSnapshot(d: ServiceDeps, namespace: string): Promise<Record<string, { resourceVersion: string; data: unknown }>> {
   const list = await d.kube.core.listNamespacedSecret({ namespace, labelSelector: `${TENANT_LABELS.managedBy}=${MANAGED_BY}` });
@@ -136,7 +143,7 @@ export async function tenantShape(d: ServiceDeps, tenantId: string) {
 export async function provisionFreeTenants(h: { deps: ServiceDeps; created: string[] }, count: number, prefix: string, timeoutMs = 180_000) {
   const provisions = await Promise.all(Array.from({ length: count }, () => requestProvision(h.deps, 'free', { prefix })));
   h.created.push(...provisions.map((p) => p.tenantId));
-  for (const p of provisions) expect(await waitForJob(h.deps.queue, p.jobId, timeoutMs)).toBe('completed');
+  for (const p of provisions) await expectJobCompleted(h.deps.queue, p.jobId, timeoutMs);
   return provisions;
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { TenantConflictError } from '../../../src/domain/errors.ts';
 import { dryRunUpdate } from '../../../src/lifecycle/dry-run.ts';
 import { requestRollback, requestUpdate } from '../../../src/lifecycle/intake.ts';
-import { FAST_LIFECYCLE, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
+import { BAD_RELEASE_WAITS, FAST_LIFECYCLE, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
 import type { ServiceDeps } from '../../support/service-deps.ts';
 import { testConfig } from '../../support/service-deps.ts';
 import { readTenantStatus } from '../../../src/services/tenant-status.ts';
@@ -14,7 +14,7 @@ import { useWorkerHarness } from '../../support/worker-harness.ts';
 const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
 // One attempt and short readiness waits: a slot that never becomes ready fails fast and is compensated.
-const override = mergeOverride(FAST_LIFECYCLE, { queue: { attempts: 1 }, timeouts: { waitForApi: 12, waitForWeb: 12 } });
+const override = mergeOverride(FAST_LIFECYCLE, { queue: { attempts: 1 }, timeouts: BAD_RELEASE_WAITS });
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(override) } });
 const harness = useWorkerHarness({ kubeconfig, config });
 

@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { RolloutRequest } from '../../../src/domain/rollout.ts';
 import type { Certificate } from '../../../src/kubernetes/readiness.ts';
 import { createRollout } from '../../../src/lifecycle/rollouts.ts';
-import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
+import { BAD_RELEASE_WAITS, FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { eventually } from '../../support/kube.ts';
 import { testConfig } from '../../support/service-deps.ts';
 import { driveRollout, requestProvision, rolloutDeps, waitForJob } from '../../support/tenants.ts';
@@ -16,7 +16,7 @@ const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
 const override = mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rcert')), {
   queue: { attempts: 1, concurrency: 2 },
-  timeouts: { waitForApi: 12, waitForWeb: 12 },
+  timeouts: BAD_RELEASE_WAITS,
 });
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(override) } });
 const harness = useWorkerHarness({ kubeconfig, config, workers: 1 });

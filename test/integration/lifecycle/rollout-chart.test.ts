@@ -9,7 +9,7 @@ import { requestUpdate } from '../../../src/lifecycle/intake.ts';
 import { createRollout } from '../../../src/lifecycle/rollouts.ts';
 import { sandboxBinaries } from '../../sandbox/versions.ts';
 import { packageChartVersions, TENANT_CHART } from '../../support/chart-archive.ts';
-import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
+import { BAD_RELEASE_WAITS, FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
 import { databaseSnapshot, driveRollout, lifecycleDeps, provisionFreeTenants, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
@@ -25,7 +25,7 @@ const archiveDir = await mkdtemp(join(tmpdir(), 'chart-archive-'));
 const override = mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('rc')), {
   platform: { chart: { path: TENANT_CHART, archiveDir } },
   queue: { attempts: 1, concurrency: 3 },
-  timeouts: { waitForApi: 12, waitForWeb: 12 },
+  timeouts: BAD_RELEASE_WAITS,
 });
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(override) } });
 const harness = useWorkerHarness({ kubeconfig, config, workers: 1 });

@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { RolloutRequest } from '../../../src/domain/rollout.ts';
 import { RolloutRequest as RolloutRequestSchema } from '../../../src/domain/rollout.ts';
 import { createRollout } from '../../../src/lifecycle/rollouts.ts';
-import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
+import { BAD_RELEASE_WAITS, FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../../support/config-override.ts';
 import { testConfig } from '../../support/service-deps.ts';
 import { databaseSnapshot, driveRollout, requestProvision, rolloutDeps, secretSnapshot, waitForJob } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
@@ -12,7 +12,7 @@ const redisUrl = inject('redisUrl');
 // Its own namespace prefix: a rollout plans over every tenant this configuration sees.
 const override = mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('ro')), {
   queue: { attempts: 1, concurrency: 5 },
-  timeouts: { waitForApi: 12, waitForWeb: 12 },
+  timeouts: BAD_RELEASE_WAITS,
 });
 const config = testConfig({ kubeconfig, redisUrl, env: { CONFIG_FILE: writeConfigOverride(override) } });
 const harness = useWorkerHarness({ kubeconfig, config, workers: 2 });
