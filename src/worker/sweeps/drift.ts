@@ -1,3 +1,4 @@
+import type { Slot } from '../../domain/slots.ts';
 import type { ReleaseRecord } from '../../kubernetes/release-records.ts';
 
 /** What the cluster should show for a tenant, from its desired state through the values builder. */
@@ -42,6 +43,19 @@ export function findWorkloadDrift(expected: ExpectedShape, observed: ObservedWor
   if (observed.apiReplicas !== want(expected.apiReplicas)) return `API has ${observed.apiReplicas ?? 'no'} replicas, desired ${want(expected.apiReplicas)}`;
   if (observed.webReplicas !== want(expected.webReplicas)) return `Web has ${observed.webReplicas ?? 'no'} replicas, desired ${want(expected.webReplicas)}`;
   return undefined;
+}
+
+/**
+ * Why the Services serve another slot than the desired state names, or undefined: what a job
+ * recorded as deployed (`running.slot`) against the intent. A job that read a desired state which
+ * was then taken back (an intake whose job could not be queued withdraws its intent) deploys a
+ * switch nobody asked for any more; replica counts cannot show it, the running record does,
+ * without a request. Never from configuration, so a changed image tag is no drift here (rollouts
+ * ship those in waves). A tenant with no running record (deployed before it was kept) is not judged.
+ */
+export function findTrafficDrift(desiredSlot: Slot, runningSlot: Slot | undefined): string | undefined {
+  if (runningSlot === undefined || runningSlot === desiredSlot) return undefined;
+  return `Services select the ${runningSlot} slot, desired ${desiredSlot}`;
 }
 
 /**

@@ -46,4 +46,16 @@ describe('lifecycle interleavings', () => {
       endOnFailure: true,
     });
   }, 60_000);
+
+  // Found by the 600 runs in CI: a release's intake wrote green and failed to queue its job (Redis
+  // errors) while a re-run of the tenant's provision had read that desired state; the intake took
+  // its intent back (blue), the provision deployed green. The reconciler now converges a tenant whose
+  // running slot is not its desired one.
+  it('converges a switch deployed from an intent taken back since (seed 1080685082)', async () => {
+    await fc.assert(everyInvariantHolds(), {
+      seed: 1080685082,
+      path: '527:7:10:11:15:19:19:23:23:26:26:26:29:29:32:32:38:38:40:42:42:42:42:42:44:44:45',
+      endOnFailure: true,
+    });
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findDrift, type ExpectedShape, type ObservedShape } from '../../../src/worker/sweeps/drift.ts';
+import { findDrift, findTrafficDrift, type ExpectedShape, type ObservedShape } from '../../../src/worker/sweeps/drift.ts';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const expected: ExpectedShape = { hibernated: false, postgresInstances: 3, apiReplicas: 3, webReplicas: 3 };
@@ -35,5 +35,13 @@ describe('findDrift', () => {
     expect(drift({ database: { instances: 3, hibernated: true }, apiReplicas: 3, webReplicas: 0 }, { ...expected, hibernated: true })).toMatch(
       /API has 3 replicas, desired 0/,
     );
+  });
+});
+
+describe('findTrafficDrift', () => {
+  it('reports Services on another slot than the desired one, and nothing for a tenant with no running record', () => {
+    expect(findTrafficDrift('blue', 'green')).toBe('Services select the green slot, desired blue');
+    expect(findTrafficDrift('green', 'green')).toBeUndefined();
+    expect(findTrafficDrift('blue', undefined)).toBeUndefined();
   });
 });
