@@ -35,6 +35,8 @@ export const DELAYED_PROFILE: SandboxProfile = {
   apiPodReady: { durationMilliseconds: 4_000, jitterDurationMilliseconds: 5_000 },
   podReady: { durationMilliseconds: 6_000, jitterDurationMilliseconds: 7_000 },
   certificateReady: { durationMilliseconds: 100 },
+  backupStart: { durationMilliseconds: 0 },
+  backupFinish: { durationMilliseconds: 200, jitterDurationMilliseconds: 500 },
 };
 
 export type Cluster = { kubeconfig: string; owned: boolean; profile: string; stop(): Promise<void> };

@@ -4,8 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { ensureBinaries } from './build.ts';
+import { ensureBinaries, upstreamCrdFiles } from './build.ts';
 import { adminGet, adminKubeconfig } from './kubeconfig.ts';
+import { startObjectStoreDaemon } from './object-store.ts';
 import { createPki, pkiPaths } from './pki.ts';
 import { freePort } from './ports.ts';
 import { isRunning, logTail, startDaemon, stopDaemon, type Daemon } from './processes.ts';
@@ -23,9 +24,11 @@ export type SandboxState = {
   nodes: number;
   daemons: Daemon[];
   startedAt: string;
+  /** Present when `up --object-store` started versitygw: where it answers and the file with its keys. */
+  objectStore?: { endpoint: string; bucket: string; credentialsFile: string };
 };
 
-export type UpOptions = { dir: string; profile?: ProfileName; nodes?: number; env?: NodeJS.ProcessEnv };
+export type UpOptions = { dir: string; profile?: ProfileName; nodes?: number; objectStore?: boolean; env?: NodeJS.ProcessEnv };
 
 export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.SANDBOX_DIR ?? join(here, '..', '..', '.sandbox'));
@@ -101,14 +104,31 @@ metadata:
   ).join('---\n');
 }
 
+/**
+ * Waits until every CRD is Established and the API server publishes its group-version's OpenAPI v3
+ * document, which trails Established (the more so for CloudNativePG's large schemas): KWOK reads it
+ * at start for each stage's resource and exits when one is missing. Polled rather than `kubectl wait`,
+ * which errors on a CRD created a moment ago that has no conditions yet.
+ */
+async function waitForCrds(state: SandboxState, apiserver: Daemon): Promise<void> {
+  type Crd = { spec: { group: string; versions: Array<{ name: string; served: boolean }> }; status?: { conditions?: Array<{ type: string; status: string }> } };
+  const pki = pkiPaths(join(state.dir, 'pki'));
+  await waitFor('CRDs Established and in OpenAPI v3', apiserver, 60_000, async () => {
+    const { items } = JSON.parse((await kubectl(state.kubeconfig, ['get', 'crd', '-o', 'json'])).stdout) as { items: Crd[] };
+    if (!items.every((c) => c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True'))) return false;
+    const published = Object.keys((JSON.parse((await adminGet(state.server, pki, '/openapi/v3')).body) as { paths: object }).paths);
+    return items.every((c) => c.spec.versions.every((v) => !v.served || published.includes(`apis/${c.spec.group}/${v.name}`)));
+  });
+}
+
 /** Brings the sandbox up in `dir` (reusing it when it is already healthy) and returns its state. */
 export async function up(options: UpOptions): Promise<SandboxState> {
-  const { dir, profile = 'fast', nodes = 2, env = process.env } = options;
+  const { dir, profile = 'fast', nodes = 2, objectStore = false, env = process.env } = options;
   const existing = await readState(dir);
-  if (existing && (await health(existing)).healthy) return existing;
+  if (existing && (await health(existing)).healthy) return objectStore ? withObjectStore(existing, env) : existing;
   if (existing) await down(dir);
 
-  await ensureBinaries(env);
+  await ensureBinaries(env, objectStore ? ['versitygw'] : []);
   const bin = sandboxBinaries(env);
   const logs = join(dir, 'logs');
   await mkdir(logs, { recursive: true });
@@ -156,8 +176,9 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     await writeFile(state.kubeconfig, await adminKubeconfig(state.server, pki), { mode: 0o600 });
     await writeState(state);
 
-    await kubectl(state.kubeconfig, ['apply', '--server-side', '-f', join(here, 'crds')]);
-    await kubectl(state.kubeconfig, ['wait', '--for=condition=Established', 'crd', '--all', '--timeout=30s']);
+    const crds = [join(here, 'crds'), ...upstreamCrdFiles(env)];
+    await kubectl(state.kubeconfig, ['apply', '--server-side', ...crds.flatMap((f) => ['-f', f])]);
+    await waitForCrds(state, daemons.at(-1)!);
     await kubectl(state.kubeconfig, ['apply', '--server-side', '-f', join(here, 'platform.yaml')]);
 
     daemons.push(
@@ -236,11 +257,22 @@ export async function up(options: UpOptions): Promise<SandboxState> {
       30_000,
       async () => (await kubectl(state.kubeconfig, ['get', 'serviceaccount', 'default', '-n', 'default'])).exitCode === 0,
     );
-    return state;
+    return objectStore ? await withObjectStore(state, env) : state;
   } catch (error) {
     await down(dir);
     throw error;
   }
+}
+
+/** Adds versitygw to a running sandbox (`up --object-store`), once; `down` stops it with the rest. */
+async function withObjectStore(state: SandboxState, env: NodeJS.ProcessEnv): Promise<SandboxState> {
+  if (state.objectStore) return state;
+  await ensureBinaries(env, ['versitygw']);
+  const { daemon, info, credentialsFile } = await startObjectStoreDaemon(state.dir);
+  state.daemons.push(daemon);
+  state.objectStore = { endpoint: info.endpoint, bucket: info.bucket, credentialsFile };
+  await writeState(state);
+  return state;
 }
 
 export type Health = { healthy: boolean; daemons: Record<string, boolean>; apiserver: boolean };
@@ -252,7 +284,7 @@ export async function health(state: SandboxState): Promise<Health> {
     (r) => r.status === 200,
     () => false,
   );
-  const expected = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
+  const expected = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', ...(state.objectStore ? ['versitygw'] : [])];
   return { healthy: apiserver && expected.every((n) => daemons[n] === true), daemons, apiserver };
 }
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { UPSTREAM_KWOK_STAGES, kwokStagesDir } from './build.ts';
+import { SANDBOX_VERSIONS } from './versions.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -15,6 +16,10 @@ export type SandboxProfile = {
   apiPodReady: Delay;
   podReady: Delay;
   certificateReady: Delay;
+  /** From a CloudNativePG Backup's creation to `started` (the operator picking the instance). */
+  backupStart: Delay;
+  /** From `started` to `completed` or `failed` (barman-cloud-backup's run). */
+  backupFinish: Delay;
 };
 
 export const PROFILES = {
@@ -25,22 +30,28 @@ export const PROFILES = {
     apiPodReady: { durationMilliseconds: 0 },
     podReady: { durationMilliseconds: 0 },
     certificateReady: { durationMilliseconds: 100 },
+    backupStart: { durationMilliseconds: 0 },
+    backupFinish: { durationMilliseconds: 200, jitterDurationMilliseconds: 500 },
   },
-  /** Demos: the seed's measured times (database 1–3 min, API 30–60 s, Web 15–30 s). */
+  /** Demos: the seed's measured times (database 1–3 min, API 30–60 s, Web 15–30 s; a small database's base backup 20–90 s). */
   realistic: {
     databaseReady: { durationMilliseconds: 60_000, jitterDurationMilliseconds: 180_000 },
     databaseHibernate: { durationMilliseconds: 5_000, jitterDurationMilliseconds: 15_000 },
     apiPodReady: { durationMilliseconds: 30_000, jitterDurationMilliseconds: 60_000 },
     podReady: { durationMilliseconds: 15_000, jitterDurationMilliseconds: 30_000 },
     certificateReady: { durationMilliseconds: 10_000, jitterDurationMilliseconds: 30_000 },
+    backupStart: { durationMilliseconds: 1_000, jitterDurationMilliseconds: 3_000 },
+    backupFinish: { durationMilliseconds: 20_000, jitterDurationMilliseconds: 90_000 },
   },
 } as const satisfies Record<string, SandboxProfile>;
 export type ProfileName = keyof typeof PROFILES;
 
 type Stage = { metadata: { name: string }; spec: Record<string, unknown> & { selector?: { matchExpressions?: unknown[] } } };
 
+// Our stage files may name the pinned Barman Cloud plugin's version, as its metadata carries it.
 async function readStages(file: string): Promise<Stage[]> {
-  return parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJSON() as Stage);
+  const text = (await readFile(file, 'utf8')).replaceAll('@BARMAN_CLOUD_VERSION@', SANDBOX_VERSIONS.barmanCloud.replace(/^v/, ''));
+  return parseAllDocuments(text).map((d) => d.toJSON() as Stage);
 }
 
 const isApiPod =
@@ -109,7 +120,7 @@ function withSelector(stage: Stage, name: string, ...cel: string[]): Stage {
 /**
  * The KWOK configuration: KWOK's own node and pod stages from the pinned module (pod readiness
  * split so API pods can take longer, and never for a pod with a `bad` image; a Job's pod with a `bad`
- * image fails), plus our CloudNativePG and cert-manager stages.
+ * image fails), plus our CloudNativePG (Cluster and Backup) and cert-manager stages.
  */
 export async function kwokConfig(profile: SandboxProfile, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const upstream = kwokStagesDir(env);
@@ -129,8 +140,11 @@ export async function kwokConfig(profile: SandboxProfile, env: NodeJS.ProcessEnv
     'cnpg-cluster-healthy': profile.databaseReady,
     'cnpg-cluster-hibernate': profile.databaseHibernate,
     'certificate-ready': profile.certificateReady,
+    'cnpg-backup-start': profile.backupStart,
+    'cnpg-backup-complete': profile.backupFinish,
+    'cnpg-backup-fail': profile.backupFinish,
   };
-  for (const file of ['cnpg-cluster.yaml', 'certificate.yaml']) {
+  for (const file of ['cnpg-cluster.yaml', 'cnpg-backup.yaml', 'certificate.yaml']) {
     for (const stage of await readStages(join(here, 'stages', file))) {
       const delay = delays[stage.metadata.name];
       stages.push(delay ? withDelay(stage, delay) : stage);

@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import type { UPSTREAM_KWOK_STAGES } from '../../sandbox/build.ts';
 import { kwokStagesDir } from '../../sandbox/build.ts';
 import { NO_BAD_IMAGE, PROFILES, kwokConfig } from '../../sandbox/stages.ts';
+import { SANDBOX_VERSIONS } from '../../sandbox/versions.ts';
 
 // KWOK's own stages come from the sandbox build cache, which a fresh checkout does not have yet, so
 // the cache root points at a scratch copy of their shape: each upstream file with its stage names
@@ -93,5 +94,27 @@ describe('kwokConfig: pods with a bad image never become ready', () => {
       expect(byName.get(name)?.spec.delay).toBeDefined();
     }
     expect(celOf(byName.get('pod-delete'))).toEqual([]);
+  });
+});
+
+describe('kwokConfig: CloudNativePG backups', () => {
+  it('adds the Backup stages with the profile delays and the pinned plugin version in the completed status', async () => {
+    const [fast, realistic] = [await stages('fast'), await stages('realistic')];
+    expect(fast.get('cnpg-backup-start')?.spec.delay).toBeUndefined();
+    expect(fast.get('cnpg-backup-complete')?.spec.delay).toEqual(PROFILES.fast.backupFinish);
+    expect(realistic.get('cnpg-backup-start')?.spec.delay).toEqual(PROFILES.realistic.backupStart);
+    expect(realistic.get('cnpg-backup-fail')?.spec.delay).toEqual(PROFILES.realistic.backupFinish);
+    const complete = JSON.stringify(fast.get('cnpg-backup-complete'));
+    expect(complete).toContain(`version: \\"${SANDBOX_VERSIONS.barmanCloud.slice(1)}\\"`);
+    expect(complete).not.toContain('@BARMAN_CLOUD_VERSION@');
+  });
+
+  it('completes a plugin backup exactly when it does not fail it', async () => {
+    const byName = await stages('fast');
+    const [complete, fail] = [celOf(byName.get('cnpg-backup-complete')), celOf(byName.get('cnpg-backup-fail'))];
+    const succeeds = complete.at(-1);
+    expect(succeeds).toContain("!self.spec.cluster.name.contains('fail-backup')");
+    expect(fail.at(-1)).toBe(`!(${succeeds})`);
+    expect(complete.slice(0, -1)).toEqual(fail.slice(0, -1));
   });
 });
