@@ -34,7 +34,7 @@ export async function prepareBare(
   const release = releaseFor(config.platform.releasePrefix, tenantId);
   const desired = { tier, customDomain: null, resourceOverrides: {}, hibernated: false };
   const { values, yaml } = tenantChartValues(config, { tenantId, companyName: `Bench ${tenantId}`, expiresAt: null }, desired);
-  if (values.backup.enabled && !options.backupCredentials) throw new Error(`${tier} has backups: the bare baseline needs backupCredentials`);
+  if (values.backup.credentialsSecret !== null && !options.backupCredentials) throw new Error(`${tier} has backups: the bare baseline needs backupCredentials`);
   const names = tenantSecretNames(tenantId);
   const docs: Array<Record<string, unknown>> = [
     {
@@ -64,7 +64,7 @@ export async function prepareBare(
       stringData: { [KEYS.admin.username]: config.provisioning.adminUsername, [KEYS.admin.password]: secret() },
     },
   ];
-  if (values.backup.enabled) {
+  if (values.backup.credentialsSecret !== null) {
     docs.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: names.backupCredentials, namespace }, type: 'Opaque', data: options.backupCredentials! });
   }
   const dir = await mkdtemp(join(tmpdir(), 'tp-bench-bare-'));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BillingConfig } from '../billing/billing-config.schema.ts';
+import { requiredCredentialKeys } from '../domain/backup-store.ts';
 import { TiersConfig } from '../domain/tiers.ts';
 import { AuthConfig } from './auth-config.schema.ts';
 import { PlatformConfig, TimeoutsConfig } from './platform-config.schema.ts';
@@ -196,10 +197,18 @@ export const Config = z
       .filter(([, tier]) => tier.backupEnabled)
       .map(([name]) => name);
     if (backupTiers.length === 0) return;
-    for (const field of ['destinationPrefix', 'credentialsSecret'] as const) {
-      if (config.platform.backup[field] === null) {
-        ctx.addIssue({ code: 'custom', path: ['platform', 'backup', field], message: `required because tiers ${backupTiers.join(', ')} have backups enabled` });
-      }
+    const backup = config.platform.backup;
+    const because = `required because tiers ${backupTiers.join(', ')} have backups enabled`;
+    if (backup.destinationPrefix === null) {
+      ctx.addIssue({ code: 'custom', path: ['platform', 'backup', 'destinationPrefix'], message: because });
+    }
+    const keys = requiredCredentialKeys(backup);
+    if (backup.credentialsSecret === null && keys.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['platform', 'backup', 'credentialsSecret'],
+        message: `${because}: provider ${backup.provider} reads ${keys.join(', ')} from it`,
+      });
     }
   })
   .describe('tenant-provisioner configuration');

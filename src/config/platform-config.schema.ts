@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { AzureCredentials, BackupProvider, BackupSchedule, DestinationPrefix, RetentionPolicy, backupStoreProblems } from '../domain/backup-store.ts';
 import { DNS1123_LABEL, Hostname, isDns1123Subdomain } from '../domain/dns-names.ts';
 import { ImageRef } from '../domain/image.ts';
+import { Quantity } from '../domain/quantity.ts';
 import { TENANT_ID_MAX_LENGTH } from '../domain/tenant-id.ts';
 
 const kubernetesName = (what: string) => z.string().refine(isDns1123Subdomain, 'must be a DNS-1123 subdomain (lowercase a-z, 0-9, - and .)').describe(what);
@@ -72,29 +74,66 @@ export const PlatformConfig = z
       ),
     backup: z
       .strictObject({
-        destinationPrefix: z
-          .string()
-          .regex(/^s3:\/\/\S+$/, 'must be an s3:// URL')
-          .nullable()
-          .describe('Object-store prefix of tenant backups; each tenant writes below {prefix}/{tenantId}. Required when a tier has backups'),
-        endpointUrl: z.url().nullable().describe('S3-compatible endpoint (MinIO, R2…); null means AWS S3'),
+        provider: BackupProvider.describe(
+          'Object store of tenant backups, written by the CloudNativePG Barman Cloud plugin: s3 (AWS S3 or any S3-compatible endpoint), gcs (Google Cloud Storage) or azure (Azure Blob Storage)',
+        ),
+        destinationPrefix: DestinationPrefix.nullable().describe(
+          "Object-store prefix of tenant backups in the provider's scheme (s3://bucket/path, gs://bucket/path, https://account.blob.core.windows.net/container/path); each tenant writes below {prefix}/{tenantId}. Required when a tier has backups",
+        ),
+        endpointUrl: z.url().nullable().describe("Endpoint of an S3- or Azure-compatible store (SeaweedFS, R2, Azurite…); null: the provider's own"),
+        endpointCA: z
+          .boolean()
+          .describe("The credentials Secret also holds the endpoint's CA bundle (PEM) under ENDPOINT_CA, for a store whose certificate a private CA signed"),
         credentialsSecret: z
           .strictObject({
             namespace: kubernetesName('Namespace of the source Secret'),
             name: kubernetesName('Name of the source Secret'),
           })
           .nullable()
-          .describe("Secret (keys ACCESS_KEY_ID, ACCESS_SECRET_KEY) copied once into each backup tenant's namespace"),
-        schedule: z
-          .string()
-          .regex(/^\S+( \S+){5}$/, 'must be a six-field cron expression (seconds first)')
-          .describe('ScheduledBackup cron, seconds first'),
-        retentionPolicy: z
-          .string()
-          .regex(/^[1-9][0-9]*[dwm]$/, 'must look like 30d, 4w or 6m')
-          .describe('How long backups are kept'),
+          .describe(
+            "Secret copied once into each backup tenant's namespace as {tenantId}-backup-credentials. Keys by provider: s3 ACCESS_KEY_ID, ACCESS_SECRET_KEY (and ACCESS_REGION with s3.region); gcs APPLICATION_CREDENTIALS (none with gcs.gkeEnvironment); azure per azure.credentials; ENDPOINT_CA with endpointCA. Required when a tier has backups, unless the store needs no key",
+          ),
+        s3: z
+          .strictObject({
+            region: z
+              .boolean()
+              .describe("The credentials Secret also holds ACCESS_REGION, the bucket's region (S3-compatible stores outside AWS often need one)"),
+          })
+          .optional()
+          .describe('With provider s3 only'),
+        gcs: z
+          .strictObject({
+            gkeEnvironment: z
+              .boolean()
+              .describe("Authenticate as the instance pods' GKE workload identity instead of with a service-account key (APPLICATION_CREDENTIALS)"),
+          })
+          .optional()
+          .describe('With provider gcs only'),
+        azure: z
+          .strictObject({
+            credentials: AzureCredentials.describe(
+              'What the credentials Secret holds: connectionString (AZURE_CONNECTION_STRING), storageKey (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY) or storageSasToken (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_SAS_TOKEN)',
+            ),
+          })
+          .optional()
+          .describe('With provider azure only, and required with it'),
+        sidecarResources: z
+          .strictObject({
+            cpuRequest: Quantity.describe('CPU request'),
+            cpuLimit: Quantity.describe('CPU limit'),
+            memoryRequest: Quantity.describe('Memory request'),
+            memoryLimit: Quantity.describe('Memory limit'),
+          })
+          .describe(
+            "The plugin's sidecar in each PostgreSQL instance pod (it archives WAL and takes base backups); counted in backup tiers' ResourceQuota and LimitRange",
+          ),
+        schedule: BackupSchedule.describe('ScheduledBackup cron, seconds first'),
+        retentionPolicy: RetentionPolicy.describe("How long backups are kept when the tier's backupRetention does not say"),
       })
-      .describe('CloudNativePG backups for tiers that have them'),
+      .superRefine((backup, ctx) => {
+        for (const problem of backupStoreProblems(backup)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+      })
+      .describe('Backups of tenant databases for tiers that have them (the Barman Cloud plugin)'),
   })
   .describe('The platform tenants are installed on');
 export type PlatformConfig = z.infer<typeof PlatformConfig>;

@@ -2,13 +2,22 @@ import { z } from 'zod';
 import { stringify } from 'yaml';
 import { byteCount, cpuMillis, formatBytes, formatCpu } from './quantity.ts';
 import { tenantSecretNames } from './tenant-secrets.ts';
+import {
+  AzureCredentials,
+  BackupProvider,
+  BackupSchedule,
+  DestinationPrefix,
+  RetentionPolicy,
+  backupStoreProblems,
+  requiredCredentialKeys,
+} from './backup-store.ts';
 import { checkCustomDomain } from './custom-domain.ts';
 import { Hostname, KubernetesName } from './dns-names.ts';
 import { ImageRef } from './image.ts';
 import { FIRST_SLOT, Slot, StackImages } from './slots.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { TenantId } from './tenant-id.ts';
-import { ReplicaCount, TierLimits, TierName, type ComputeResources } from './tiers.ts';
+import { ComputeResources, ReplicaCount, TierLimits, TierName } from './tiers.ts';
 
 /**
  * Values for charts/mechanicbuddy-tenant, built from platform settings, a tier and a tenant.
@@ -58,23 +67,21 @@ export const ChartPlatformSettings = z.object({
   smokeCheck: z.boolean().default(false),
   backup: z
     .object({
+      provider: BackupProvider.default('s3'),
       /** e.g. `s3://backups/tenants`; each tenant writes below `{prefix}/{tenantId}`. */
-      destinationPrefix: z
-        .string()
-        .regex(/^s3:\/\/\S+$/, 'must be an s3:// URL')
-        .nullable()
-        .default(null),
-      /** For S3-compatible stores (MinIO, R2...); null means AWS S3. */
+      destinationPrefix: DestinationPrefix.nullable().default(null),
+      /** For S3- or Azure-compatible stores (SeaweedFS, R2, Azurite...); null means the provider's own. */
       endpointUrl: z.url().nullable().default(null),
-      /** CloudNativePG cron format, with seconds first. */
-      schedule: z
-        .string()
-        .regex(/^\S+( \S+){5}$/, 'must be a six-field cron expression (seconds first)')
-        .default('0 0 2 * * *'),
-      retentionPolicy: z
-        .string()
-        .regex(/^[1-9][0-9]*[dwm]$/, 'must look like 30d, 4w or 6m')
-        .default('30d'),
+      /** The credentials Secret holds the endpoint's CA bundle too. */
+      endpointCA: z.boolean().default(false),
+      s3: z.object({ region: z.boolean() }).optional(),
+      gcs: z.object({ gkeEnvironment: z.boolean() }).optional(),
+      azure: z.object({ credentials: AzureCredentials }).optional(),
+      /** The plugin's sidecar in each PostgreSQL instance pod. */
+      sidecarResources: ComputeResources.default({ cpuRequest: '50m', cpuLimit: '500m', memoryRequest: '128Mi', memoryLimit: '256Mi' }),
+      schedule: BackupSchedule.default('0 0 2 * * *'),
+      /** Used when the tier sets no backupRetention. */
+      retentionPolicy: RetentionPolicy.default('30d'),
     })
     .prefault({}),
 });
@@ -107,12 +114,17 @@ export const ChartValuesInput = z
     // over another tenant's host, whoever the caller is.
     const domainProblem = input.tenant.customDomain && checkCustomDomain(input.tenant.customDomain, baseDomain);
     if (domainProblem) ctx.addIssue({ code: 'custom', path: ['tenant', 'customDomain'], message: domainProblem });
-    if (input.tierLimits.backupEnabled && backup.destinationPrefix === null) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['platform', 'backup', 'destinationPrefix'],
-        message: `tier ${input.tierName} has backups enabled but no backup destination is configured`,
-      });
+    if (input.tierLimits.backupEnabled) {
+      if (backup.destinationPrefix === null) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['platform', 'backup', 'destinationPrefix'],
+          message: `tier ${input.tierName} has backups enabled but no backup destination is configured`,
+        });
+      }
+      for (const problem of backupStoreProblems(backup)) {
+        ctx.addIssue({ code: 'custom', path: ['platform', 'backup', ...problem.path], message: problem.message });
+      }
     }
   });
 export type ChartValuesInput = z.input<typeof ChartValuesInput>;
@@ -121,6 +133,30 @@ export type ContainerResources = {
   requests: { cpu: string; memory: string };
   limits: { cpu: string; memory: string };
 };
+
+/**
+ * The backup values charts before 0.4.0 (CloudNativePG's in-tree store) do not know, present only
+ * when the tier has backups, as smokeCheck is only when configured: a tenant without backups gets
+ * the values it always did, which any chart version accepts. Only the provider's own section.
+ */
+type PluginBackupValues = {
+  provider: BackupProvider;
+  endpointCA: boolean;
+  s3: { region: boolean };
+  gcs: { gkeEnvironment: boolean };
+  azure: { credentials: AzureCredentials };
+  sidecarResources: ContainerResources;
+};
+
+function pluginBackupValues(backup: z.output<typeof ChartPlatformSettings>['backup']): Partial<PluginBackupValues> {
+  const section =
+    backup.provider === 's3'
+      ? { s3: { region: backup.s3?.region ?? false } }
+      : backup.provider === 'gcs'
+        ? { gcs: { gkeEnvironment: backup.gcs?.gkeEnvironment ?? false } }
+        : { azure: { credentials: backup.azure?.credentials ?? 'connectionString' } };
+  return { provider: backup.provider, endpointCA: backup.endpointCA, ...section, sidecarResources: containerResources(backup.sidecarResources) };
+}
 
 /** The values object the chart accepts (its values.schema.json is the authority). */
 export type ChartValues = {
@@ -149,14 +185,16 @@ export type ChartValues = {
   };
   /** Present only when enabled, so a platform without a smoke check renders the values it always did. */
   smokeCheck?: { enabled: true };
+  /** The tenant's ObjectStore (Barman Cloud plugin) and its ScheduledBackup; see the chart README. */
   backup: {
     enabled: boolean;
     destinationPath: string | null;
     endpointURL: string | null;
+    /** null: the store needs no key (GKE workload identity without a private CA), or no backups. */
     credentialsSecret: string | null;
     schedule: string;
     retentionPolicy: string;
-  };
+  } & Partial<PluginBackupValues>;
   quota: {
     requests: { cpu: string; memory: string; storage: string };
     limits: { cpu: string; memory: string };
@@ -178,7 +216,8 @@ function containerResources(r: ComputeResources): ContainerResources {
   };
 }
 
-type Workload = { count: number; resources: ComputeResources };
+/** `count` pods of one kind, each running `containers`. */
+type Workload = { count: number; containers: ComputeResources[] };
 
 /**
  * Quota = what the stack needs at its busiest moment, not a guess: every Deployment mid-rollout
@@ -187,7 +226,7 @@ type Workload = { count: number; resources: ComputeResources };
  * add nothing. A replacement instance may need one extra volume.
  */
 function deriveQuota(workloads: Workload[], instances: number, storageSize: string): ChartValues['quota'] {
-  const sum = (pick: (r: ComputeResources) => number) => workloads.reduce((t, w) => t + (w.count + 1) * pick(w.resources), 0);
+  const sum = (pick: (r: ComputeResources) => number) => workloads.reduce((t, w) => t + (w.count + 1) * w.containers.reduce((c, r) => c + pick(r), 0), 0);
   return {
     requests: {
       cpu: formatCpu(sum((r) => cpuMillis(r.cpuRequest))),
@@ -203,12 +242,16 @@ function deriveQuota(workloads: Workload[], instances: number, storageSize: stri
   };
 }
 
-/** Per-container bounds: the largest component is the ceiling, the smallest the default. */
-function deriveLimitRange(resources: ComputeResources[], storageSize: string): ChartValues['limitRange'] {
-  const extreme = (pick: (r: ComputeResources) => string, parse: (q: string) => number, max: boolean) =>
-    resources.map(pick).reduce((a, b) => (parse(b) > parse(a) === max ? b : a));
+/**
+ * Per-container bounds: the largest component is the ceiling, the smallest the default. Sidecars
+ * the chart sizes itself (the backup plugin's) raise the ceiling if they must, never the default.
+ */
+function deriveLimitRange(resources: ComputeResources[], sidecars: ComputeResources[], storageSize: string): ChartValues['limitRange'] {
+  const extreme = (pick: (r: ComputeResources) => string, parse: (q: string) => number, max: boolean, list = resources) =>
+    list.map(pick).reduce((a, b) => (parse(b) > parse(a) === max ? b : a));
+  const all = [...resources, ...sidecars];
   return {
-    max: { cpu: extreme((r) => r.cpuLimit, cpuMillis, true), memory: extreme((r) => r.memoryLimit, byteCount, true) },
+    max: { cpu: extreme((r) => r.cpuLimit, cpuMillis, true, all), memory: extreme((r) => r.memoryLimit, byteCount, true, all) },
     default: { cpu: extreme((r) => r.cpuLimit, cpuMillis, false), memory: extreme((r) => r.memoryLimit, byteCount, false) },
     defaultRequest: {
       cpu: extreme((r) => r.cpuRequest, cpuMillis, false),
@@ -231,15 +274,18 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
   const mechanicLimit = overrides.mechanicLimit === undefined ? tier.mechanicLimit : overrides.mechanicLimit;
   const secrets = tenantSecretNames(tenant.tenantId);
   const backup = platform.backup;
-  const workloads = [
-    { count: instances, resources: tier.postgres },
-    { count: apiReplicas, resources: tier.api },
-    { count: webReplicas, resources: tier.web },
+  // With backups the Barman Cloud plugin adds its sidecar to every instance pod (and CloudNativePG's
+  // job pod is counted like one): the quota must admit it, and the LimitRange must not refuse it.
+  const sidecar = tier.backupEnabled ? [platform.backup.sidecarResources] : [];
+  const workloads: Workload[] = [
+    { count: instances, containers: [tier.postgres, ...sidecar] },
+    { count: apiReplicas, containers: [tier.api] },
+    { count: webReplicas, containers: [tier.web] },
     // A switch window runs both slots: the quota must admit the inactive one's pods too.
     ...(tenant.inactiveSlot
       ? [
-          { count: tenant.inactiveSlot.replicas.api, resources: tier.api },
-          { count: tenant.inactiveSlot.replicas.web, resources: tier.web },
+          { count: tenant.inactiveSlot.replicas.api, containers: [tier.api] },
+          { count: tenant.inactiveSlot.replicas.web, containers: [tier.web] },
         ]
       : []),
   ];
@@ -287,14 +333,16 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
     ...(platform.smokeCheck ? { smokeCheck: { enabled: true as const } } : {}),
     backup: {
       enabled: tier.backupEnabled,
+      // Each tenant its own prefix: one tenant's retention or restore never touches another's files.
       destinationPath: tier.backupEnabled && backup.destinationPrefix !== null ? `${backup.destinationPrefix.replace(/\/+$/, '')}/${tenant.tenantId}` : null,
       endpointURL: tier.backupEnabled ? backup.endpointUrl : null,
-      credentialsSecret: tier.backupEnabled ? secrets.backupCredentials : null,
+      credentialsSecret: tier.backupEnabled && requiredCredentialKeys(backup).length > 0 ? secrets.backupCredentials : null,
       schedule: backup.schedule,
-      retentionPolicy: backup.retentionPolicy,
+      retentionPolicy: tier.backupRetention ?? backup.retentionPolicy,
+      ...(tier.backupEnabled ? pluginBackupValues(backup) : {}),
     },
     quota: deriveQuota(workloads, instances, storageSize),
-    limitRange: deriveLimitRange([tier.postgres, tier.api, tier.web], storageSize),
+    limitRange: deriveLimitRange([tier.postgres, tier.api, tier.web], sidecar, storageSize),
   };
 }
 

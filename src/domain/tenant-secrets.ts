@@ -14,7 +14,7 @@ export function tenantSecretNames(tenantId: string) {
     app: `${tenantId}-app-secrets`,
     /** `kubernetes.io/basic-auth`; the first administrator, seeded by the migration step. */
     admin: `${tenantId}-admin-credentials`,
-    /** Opaque; object-store credentials for CloudNativePG backups (backup tiers only). */
+    /** Opaque; a copy of the platform's object-store credentials for the tenant's ObjectStore (backup tiers only). */
     backupCredentials: `${tenantId}-backup-credentials`,
   } as const;
 }
@@ -32,5 +32,20 @@ export const TENANT_SECRET_KEYS = {
     smtpPassword: 'smtp-password',
   },
   admin: { username: 'username', password: 'password' },
-  backupCredentials: { accessKeyId: 'ACCESS_KEY_ID', secretAccessKey: 'ACCESS_SECRET_KEY' },
+  /** Which of these the Secret holds depends on platform.backup (requiredCredentialKeys in backup-store.ts). */
+  backupCredentials: {
+    // s3; region only with platform.backup.s3.region
+    accessKeyId: 'ACCESS_KEY_ID',
+    secretAccessKey: 'ACCESS_SECRET_KEY',
+    region: 'ACCESS_REGION',
+    // gcs: a service-account key (JSON), unless the pods use GKE's workload identity
+    applicationCredentials: 'APPLICATION_CREDENTIALS',
+    // azure: a connection string, or the account with a key or a SAS token
+    connectionString: 'AZURE_CONNECTION_STRING',
+    storageAccount: 'AZURE_STORAGE_ACCOUNT',
+    storageKey: 'AZURE_STORAGE_KEY',
+    storageSasToken: 'AZURE_STORAGE_SAS_TOKEN',
+    // any provider, with platform.backup.endpointCA: the PEM bundle of the endpoint's private CA
+    endpointCA: 'ENDPOINT_CA',
+  },
 } as const;

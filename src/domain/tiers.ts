@@ -1,6 +1,7 @@
 // The OpenAPI-extended z: provision-request.ts calls `TierName.openapi(...)`, and zod 4 gives an
 // instance `.openapi` only if the extension ran before the instance was made, whatever imported first.
 import { z } from '@hono/zod-openapi';
+import { RetentionPolicy } from './backup-store.ts';
 import { Quantity, StorageSize } from './quantity.ts';
 
 /** The one tier vocabulary: API requests, configuration, chart values and billing all use it. */
@@ -8,7 +9,7 @@ export const TIER_NAMES = ['demo', 'free', 'professional', 'enterprise'] as cons
 export const TierName = z.enum(TIER_NAMES);
 export type TierName = z.infer<typeof TierName>;
 
-const ComputeResources = z.strictObject({
+export const ComputeResources = z.strictObject({
   cpuRequest: Quantity,
   cpuLimit: Quantity,
   memoryRequest: Quantity,
@@ -37,6 +38,8 @@ export const TierLimits = z.strictObject({
   web: ComputeResources,
   mechanicLimit: MechanicLimit,
   backupEnabled: z.boolean(),
+  /** How long this tier's backups are kept (30d, 4w, 6m); absent: platform.backup.retentionPolicy. */
+  backupRetention: RetentionPolicy.optional(),
   /** Set once at provision for trial tiers; null means the tenant does not expire. */
   expiresAfterDays: z.int().min(1).nullable(),
 });

@@ -68,11 +68,12 @@ export async function readAdminCredentials(core: CoreV1Api, namespace: string, t
 
 /**
  * Copies the platform's object-store credentials into a backup tenant's namespace, once. A missing
- * source is a configuration error, reported as such (the original referenced a Secret nobody made).
+ * source, or one without a key the tenant's ObjectStore reads (`requiredKeys`), is a configuration
+ * error reported as such, naming keys only (the original referenced a Secret nobody made).
  */
 export async function ensureBackupCredentials(
   core: CoreV1Api,
-  input: { source: { namespace: string; name: string }; namespace: string; tenantId: string },
+  input: { source: { namespace: string; name: string }; requiredKeys: readonly string[]; namespace: string; tenantId: string },
   signal?: AbortSignal,
 ): Promise<boolean> {
   const name = tenantSecretNames(input.tenantId).backupCredentials;
@@ -88,6 +89,12 @@ export async function ensureBackupCredentials(
   } catch (error) {
     if (isNotFound(error)) throw new Error(`backup credentials Secret ${input.source.namespace}/${input.source.name} does not exist`);
     throw error;
+  }
+  const missing = input.requiredKeys.filter((key) => !source.data?.[key]);
+  if (missing.length > 0) {
+    throw new Error(
+      `backup credentials Secret ${input.source.namespace}/${input.source.name} is missing ${missing.join(' and ')}, which the tenant's ObjectStore reads`,
+    );
   }
   const labels = { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: input.tenantId };
   try {

@@ -21,7 +21,7 @@ describe('chart README', () => {
     const v = valuesForTier(tiers, tier);
     const sizes = [v.postgres.instances, v.api.replicas, v.web.replicas, v.postgres.storage.size];
     const memories = [memory(v.postgres.resources), memory(v.api.resources), memory(v.web.resources)];
-    const rest = [v.tenant.mechanicLimit ?? 'unlimited', v.backup.enabled ? 'yes' : 'no'];
+    const rest = [v.tenant.mechanicLimit ?? 'unlimited', v.backup.enabled ? v.backup.retentionPolicy : 'no'];
     expect(readme).toContain(`| ${[tier, ...sizes, ...memories, ...rest].join(' | ')} |`);
     const q = v.quota;
     const quota = [q.requests.cpu, q.requests.memory, q.limits.cpu, q.limits.memory, q.requests.storage, q.pods, q.persistentVolumeClaims];

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChartValues } from '../../src/domain/chart-values.ts';
-import { TENANT_SECRET_KEYS } from '../../src/domain/tenant-secrets.ts';
+import { requiredCredentialKeys } from '../../src/domain/backup-store.ts';
+import { TENANT_SECRET_KEYS, tenantSecretNames } from '../../src/domain/tenant-secrets.ts';
 import type { TiersConfig } from '../../src/domain/tiers.ts';
 import { findObject, renderChart, type K8sObject } from './helm.ts';
 import { loadTiers, valuesForTier } from './tier-values.ts';
@@ -137,8 +138,12 @@ describe('helm template, contract for every tenant', () => {
     );
     expect(used.length).toBeGreaterThan(0);
     for (const ref of used) expect(allowed, ref).toContain(ref);
-    const backup = findObject(objects, 'Cluster', `${id}-postgres`).spec.backup.barmanObjectStore.s3Credentials;
-    expect([backup.accessKeyId.key, backup.secretAccessKey.key]).toEqual(Object.values(TENANT_SECRET_KEYS.backupCredentials));
+    // The ObjectStore reads the tenant's copy of the backup credentials, exactly the keys the service checks the source for.
+    const store = findObject(objects, 'ObjectStore', `${id}-object-store`).spec.configuration;
+    const refs = Object.values(store.s3Credentials as Record<string, { name: string; key: string }>);
+    expect(refs.map((ref) => ref.name)).toEqual(refs.map(() => tenantSecretNames(id).backupCredentials));
+    expect(refs.map((ref) => ref.key)).toEqual(requiredCredentialKeys({ provider: 's3', destinationPrefix: null, endpointCA: false }));
+    expect(refs.map((ref) => ref.key)).toEqual([TENANT_SECRET_KEYS.backupCredentials.accessKeyId, TENANT_SECRET_KEYS.backupCredentials.secretAccessKey]);
   });
 
   it('renders identically twice, and a config change rolls only the pods that read it', async () => {

@@ -6,11 +6,12 @@ import { TIER_NAMES, loadTiers, valuesForTier } from './tier-values.ts';
 
 // The seed's "Subscription Tiers" table, the acceptance this chart must render. Memory and CPU are
 // compared with config/default.yaml itself, so the chart, the service and the config cannot drift.
-const SEED: Record<TierName, { instances: number; replicas: number; storage: string; backup: boolean }> = {
+// Backup retention is ours, not the seed's: what config/default.yaml gives each backup tier.
+const SEED: Record<TierName, { instances: number; replicas: number; storage: string; backup: boolean; retention?: string }> = {
   demo: { instances: 1, replicas: 1, storage: '5Gi', backup: false },
   free: { instances: 1, replicas: 1, storage: '10Gi', backup: false },
-  professional: { instances: 1, replicas: 2, storage: '50Gi', backup: true },
-  enterprise: { instances: 3, replicas: 3, storage: '200Gi', backup: true },
+  professional: { instances: 1, replicas: 2, storage: '50Gi', backup: true, retention: '30d' },
+  enterprise: { instances: 3, replicas: 3, storage: '200Gi', backup: true, retention: '90d' },
 };
 
 let tiers: TiersConfig;
@@ -57,29 +58,41 @@ describe.each(TIER_NAMES)('helm template, %s tier', (tier) => {
     expect(config.data).toMatchObject({ TENANT_TIER: tier, MECHANIC_LIMIT: limit === null ? '' : String(limit), TENANT_EXPIRES_AT: '' });
   });
 
-  it(SEED[tier].backup ? 'schedules backups to its own destination' : 'has no backups', () => {
+  it(SEED[tier].backup ? `archives through the Barman Cloud plugin to its own prefix, kept ${SEED[tier].retention}` : 'has no backups', () => {
     const cluster = findObject(objects, 'Cluster', `${id}-postgres`);
     const scheduled = objects.filter((o) => o.kind === 'ScheduledBackup');
+    const stores = objects.filter((o) => o.kind === 'ObjectStore');
+    // The in-tree store is gone for every tier: CloudNativePG deprecated it in 1.26.
+    expect(cluster.spec.backup).toBeUndefined();
     if (!SEED[tier].backup) {
-      expect(cluster.spec.backup).toBeUndefined();
+      expect(cluster.spec.plugins).toBeUndefined();
       expect(scheduled).toEqual([]);
+      expect(stores).toEqual([]);
       return;
     }
-    expect(cluster.spec.backup).toEqual({
-      retentionPolicy: '30d',
-      barmanObjectStore: {
-        destinationPath: `s3://tenant-backups/tenants/${id}`,
-        endpointURL: 'https://s3.eu-central-1.example.com',
-        s3Credentials: {
-          accessKeyId: { name: `${id}-backup-credentials`, key: 'ACCESS_KEY_ID' },
-          secretAccessKey: { name: `${id}-backup-credentials`, key: 'ACCESS_SECRET_KEY' },
-        },
-        wal: { compression: 'gzip' },
-        data: { compression: 'gzip' },
+    const store = findObject(objects, 'ObjectStore', `${id}-object-store`);
+    expect(store.apiVersion).toBe('barmancloud.cnpg.io/v1');
+    // The retention comes from the tier table (config/default.yaml), not one platform value.
+    expect(store.spec.retentionPolicy).toBe(tiers[tier].backupRetention);
+    expect(store.spec.retentionPolicy).toBe(SEED[tier].retention);
+    expect(store.spec.configuration.destinationPath).toBe(`s3://tenant-backups/tenants/${id}`);
+    expect(cluster.spec.plugins).toEqual([
+      {
+        name: 'barman-cloud.cloudnative-pg.io',
+        isWALArchiver: true,
+        parameters: { barmanObjectName: `${id}-object-store`, serverName: `${id}-postgres` },
       },
-    });
+    ]);
     expect(scheduled).toHaveLength(1);
-    expect(scheduled[0]?.spec).toMatchObject({ schedule: '0 0 2 * * *', method: 'barmanObjectStore', cluster: { name: `${id}-postgres` } });
+    expect(scheduled[0]?.spec).toEqual({
+      schedule: '0 0 2 * * *',
+      immediate: true,
+      backupOwnerReference: 'self',
+      method: 'plugin',
+      pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' },
+      suspend: false,
+      cluster: { name: `${id}-postgres` },
+    });
   });
 
   it('bounds the namespace with the quota and limit range derived from the tier', () => {

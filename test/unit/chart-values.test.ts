@@ -96,10 +96,10 @@ describe('buildChartValues', () => {
 
   it('derives the quota from the stack at its busiest and the limit range from its components', () => {
     const { quota, limitRange } = buildChartValues(input());
-    // (1+1) postgres + (2+1) api + (2+1) web, each at its own size.
+    // (1+1) postgres, each with the backup plugin's sidecar (50m-500m, 128Mi-256Mi), + (2+1) api + (2+1) web.
     expect(quota).toEqual({
-      requests: { cpu: '1550m', memory: '3328Mi', storage: '100Gi' },
-      limits: { cpu: '6500m', memory: '6656Mi' },
+      requests: { cpu: '1650m', memory: '3584Mi', storage: '100Gi' },
+      limits: { cpu: '7500m', memory: '7Gi' },
       pods: 8,
       persistentVolumeClaims: 2,
     });
@@ -124,8 +124,8 @@ describe('buildChartValues', () => {
     expect(window.inactiveSlot).not.toBe(inactiveSlot);
     // The busiest stack above plus (1+1) api and (2+1) web of the inactive slot.
     expect(window.quota).toEqual({
-      requests: { cpu: '2350m', memory: '5Gi', storage: '100Gi' },
-      limits: { cpu: '10', memory: '10Gi' },
+      requests: { cpu: '2450m', memory: '5376Mi', storage: '100Gi' },
+      limits: { cpu: '11', memory: '10752Mi' },
       pods: 13,
       persistentVolumeClaims: 2,
     });
@@ -158,9 +158,59 @@ describe('buildChartValues', () => {
       credentialsSecret: 'acme-auto-backup-credentials',
       schedule: '0 0 2 * * *',
       retentionPolicy: '30d',
+      provider: 's3',
+      endpointCA: false,
+      s3: { region: false },
+      sidecarResources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
     });
-    const noBackup = buildChartValues(input({}, demo)).backup;
-    expect(noBackup).toMatchObject({ enabled: false, destinationPath: null, credentialsSecret: null });
+    // Without backups, exactly the keys every chart version knows: a tenant pinned to a chart from
+    // before the Barman Cloud plugin still installs.
+    expect(buildChartValues(input({}, demo)).backup).toEqual({
+      enabled: false,
+      destinationPath: null,
+      endpointURL: null,
+      credentialsSecret: null,
+      schedule: '0 0 2 * * *',
+      retentionPolicy: '30d',
+    });
+  });
+
+  it("keeps backups for the tier's retention, else the platform's", () => {
+    const raw = input();
+    const platform = { ...raw.platform, backup: { ...raw.platform.backup, retentionPolicy: '4w' } };
+    expect(buildChartValues({ ...raw, platform }).backup.retentionPolicy).toBe('4w');
+    expect(buildChartValues({ ...raw, platform, tierLimits: { ...professional, backupRetention: '6m' } }).backup.retentionPolicy).toBe('6m');
+    expect(() => buildChartValues({ ...raw, tierLimits: { ...professional, backupRetention: '0d' } })).toThrow(/must look like 30d, 4w or 6m/);
+  });
+
+  it('names no credentials Secret for a store that reads none (GKE workload identity)', () => {
+    const raw = input();
+    const gke = { provider: 'gcs', destinationPrefix: 'gs://backups/tenants', gcs: { gkeEnvironment: true } } as const;
+    const values = buildChartValues({ ...raw, platform: { ...raw.platform, backup: gke } });
+    expect(values.backup).toMatchObject({
+      provider: 'gcs',
+      destinationPath: 'gs://backups/tenants/acme-auto',
+      credentialsSecret: null,
+      gcs: { gkeEnvironment: true },
+    });
+    const withCA = buildChartValues({ ...raw, platform: { ...raw.platform, backup: { ...gke, endpointCA: true } } });
+    expect(withCA.backup.credentialsSecret).toBe('acme-auto-backup-credentials');
+  });
+
+  it('counts the backup sidecar in the quota only with backups, and lets the LimitRange admit it', () => {
+    const sidecar = { cpuRequest: '100m', cpuLimit: '2', memoryRequest: '256Mi', memoryLimit: '2Gi' };
+    const raw = input();
+    const withBackups = buildChartValues({ ...raw, platform: { ...raw.platform, backup: { ...raw.platform.backup, sidecarResources: sidecar } } });
+    const without = buildChartValues({ ...raw, tierLimits: { ...professional, backupEnabled: false } });
+    // Two PostgreSQL pods (an instance and CloudNativePG's job pod) each carry one sidecar.
+    expect(withBackups.quota.requests).toEqual({ cpu: '1750m', memory: '3840Mi', storage: '100Gi' });
+    expect(without.quota.requests).toEqual({ cpu: '1550m', memory: '3328Mi', storage: '100Gi' });
+    expect(withBackups.quota.limits).toEqual({ cpu: '10500m', memory: '10752Mi' });
+    expect(withBackups.quota.pods).toBe(without.quota.pods);
+    // A sidecar larger than any component raises the ceiling; the defaults stay the components'.
+    expect(withBackups.limitRange.max).toEqual({ cpu: '2', memory: '2Gi' });
+    expect(withBackups.limitRange.default).toEqual(without.limitRange.default);
+    expect(without.limitRange.max).toEqual({ cpu: '1000m', memory: '1Gi' });
   });
 
   it('refuses a backup tier when the platform has no backup destination', () => {
@@ -168,6 +218,17 @@ describe('buildChartValues', () => {
     const withoutDestination = { ...raw, platform: { ...raw.platform, backup: {} } };
     expect(() => buildChartValues(withoutDestination)).toThrow(ZodError);
     expect(() => buildChartValues(withoutDestination)).toThrow(/professional has backups enabled but no backup destination/);
+  });
+
+  it("refuses a backup tier whose destination is in another provider's scheme", () => {
+    const raw = input();
+    const mismatched = {
+      ...raw,
+      platform: { ...raw.platform, backup: { provider: 'azure', destinationPrefix: 's3://b/t', azure: { credentials: 'storageKey' } } },
+    } as const;
+    expect(() => buildChartValues(mismatched)).toThrow(/must start with https:\/\/ for provider azure/);
+    // Without backups on the tier the destination is never used, so it is not checked.
+    expect(buildChartValues({ ...mismatched, tierLimits: demo, tierName: 'demo' }).backup.enabled).toBe(false);
   });
 
   it('refuses a custom domain under the base domain (another tenant could lose its host)', () => {

@@ -11,6 +11,45 @@ tenants; the prefix keeps names recognisable in logs and matches the seed's name
 {{- printf "%s-postgres" .Values.tenant.id -}}
 {{- end -}}
 
+{{/* The tenant's Barman Cloud ObjectStore (backup tiers). */}}
+{{- define "mbt.objectStoreName" -}}
+{{- printf "%s-object-store" .Values.tenant.id -}}
+{{- end -}}
+
+{{- define "mbt.barmanCloudPlugin" -}}
+barman-cloud.cloudnative-pg.io
+{{- end -}}
+
+{{/*
+The keys the ObjectStore reads from backup.credentialsSecret, as a JSON list: none for GKE's
+workload identity without a private CA. src/domain/backup-store.ts (requiredCredentialKeys) says
+the same for the service; the chart tests hold the two together.
+*/}}
+{{- define "mbt.backupCredentialKeys" -}}
+{{- $b := .Values.backup -}}
+{{- $keys := list -}}
+{{- if eq $b.provider "s3" -}}
+{{- $keys = list "ACCESS_KEY_ID" "ACCESS_SECRET_KEY" -}}
+{{- if $b.s3.region -}}{{- $keys = append $keys "ACCESS_REGION" -}}{{- end -}}
+{{- else if eq $b.provider "gcs" -}}
+{{- if not $b.gcs.gkeEnvironment -}}{{- $keys = append $keys "APPLICATION_CREDENTIALS" -}}{{- end -}}
+{{- else if eq $b.azure.credentials "connectionString" -}}
+{{- $keys = list "AZURE_CONNECTION_STRING" -}}
+{{- else if eq $b.azure.credentials "storageKey" -}}
+{{- $keys = list "AZURE_STORAGE_ACCOUNT" "AZURE_STORAGE_KEY" -}}
+{{- else -}}
+{{- $keys = list "AZURE_STORAGE_ACCOUNT" "AZURE_STORAGE_SAS_TOKEN" -}}
+{{- end -}}
+{{- if $b.endpointCA -}}{{- $keys = append $keys "ENDPOINT_CA" -}}{{- end -}}
+{{- toJson $keys -}}
+{{- end -}}
+
+{{/* A reference to one key of the credentials Secret. Call with (dict "root" $ "key" "ACCESS_KEY_ID"). */}}
+{{- define "mbt.backupSecretRef" -}}
+name: {{ .root.Values.backup.credentialsSecret }}
+key: {{ .key }}
+{{- end -}}
+
 {{/* Labels on every object. The tenant-id label lets the service find a tenant's objects anywhere. */}}
 {{- define "mbt.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}

@@ -1,3 +1,4 @@
+import { requiredCredentialKeys } from '../../domain/backup-store.ts';
 import type { ChartValues } from '../../domain/chart-values.ts';
 import { tenantSecretNames } from '../../domain/tenant-secrets.ts';
 import { ensureBackupCredentials, ensureTenantSecrets } from '../../kubernetes/tenant-secrets.ts';
@@ -25,8 +26,11 @@ export async function ensureTenantInputs(
     },
     signal,
   );
-  if (values.backup.enabled && config.platform.backup.credentialsSecret) {
-    if (await ensureBackupCredentials(kube.core, { source: config.platform.backup.credentialsSecret, namespace, tenantId }, signal)) {
+  // The chart names the Secret only when its ObjectStore reads keys from it (GKE workload identity reads none).
+  const backup = config.platform.backup;
+  if (values.backup.enabled && values.backup.credentialsSecret !== null && backup.credentialsSecret) {
+    const input = { source: backup.credentialsSecret, requiredKeys: requiredCredentialKeys(backup), namespace, tenantId };
+    if (await ensureBackupCredentials(kube.core, input, signal)) {
       created.push(tenantSecretNames(tenantId).backupCredentials);
     }
   }
