@@ -42,7 +42,7 @@ export type { AppEnv } from './app-env.ts';
 /** What the read routes (status, validation, credentials, tenant list, jobs, health) read directly. */
 export type ApiReads = {
   registry: TenantStore;
-  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate'>;
+  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate' | 'listBackups'>;
   /** Who holds a custom domain (validate). */
   claims: Pick<DomainClaims, 'owner'>;
   helm: Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'>;
@@ -128,7 +128,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
       guard,
     ),
   );
-  app.route('/api/tenants', createTenantsRouter({ registry: reads.registry, lifecycle: services.lifecycle }, guard));
+  app.route('/api/tenants', createTenantsRouter({ registry: reads.registry, lifecycle: services.lifecycle, workloads: reads.workloads }, guard));
   app.route(
     '/api/rollouts',
     createRolloutsRouter(services.rollouts, guard, {

@@ -36,7 +36,7 @@ export type ApiAdapters = {
   /** Fleet rollouts, recorded in the cluster (rollout-store.ts). */
   rollouts: RolloutStore;
   /** Only reads are used (status, update preflight, a rollout's health gate: readCertificate). */
-  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate'>;
+  workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate' | 'listBackups'>;
   /** status (tenant status), version (validate) and template (the update preflight): the API never installs anything. */
   helm: Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'>;
   /** core for credentials, version for /readyz and validate. */

@@ -156,6 +156,9 @@ export const TimeoutsConfig = z
       'Deadline of each attempt of a whole tenant job (provision, update, hibernate, resume, deprovision); past it the job fails for good and is compensated',
     ),
     deprovision: seconds('Namespace deletion step of a deprovision job'),
+    backup: seconds(
+      "Wait for a backup to complete (on demand, or the final one before a purge); an on-demand backup job runs beside the tenant's operations, bounded by its own steps, not by timeouts.provisioning",
+    ),
     kubernetesRequest: seconds(
       'Any one Kubernetes API request (watches excepted), so a hung API server fails a sweep, a billing lookup or a step instead of stalling it',
     ),

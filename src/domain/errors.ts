@@ -99,8 +99,11 @@ export class TenantNotFoundError extends NotFoundError {
 export class TenantConflictError extends ConflictError {
   override readonly name: string = 'TenantConflictError';
   readonly tenantId: string;
-  /** `no-switch-window`: a rollback asked of a tenant with no previous slot kept running. */
-  readonly reason: 'deprovisioning' | 'no-switch-window';
+  /**
+   * `no-switch-window`: a rollback asked of a tenant with no previous slot kept running;
+   * `no-backups`: a backup asked of a tenant whose tier has none, or whose database is hibernated.
+   */
+  readonly reason: 'deprovisioning' | 'no-switch-window' | 'no-backups';
   constructor(tenantId: string, reason: TenantConflictError['reason'], message: string) {
     super(message);
     this.tenantId = tenantId;

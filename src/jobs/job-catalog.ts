@@ -37,6 +37,21 @@ export const ConvergeJob = z.strictObject({ ...TenantRef });
 export type ConvergeJob = z.infer<typeof ConvergeJob>;
 
 /**
+ * An on-demand backup of the tenant's database: the CloudNativePG `Backup` object it creates is
+ * named in the payload, so a retried job finds the one it made instead of starting a second.
+ */
+export const BackupJob = z.strictObject({
+  ...TenantRef,
+  backupName: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .max(63),
+  /** A label value on the Backup: `api` (POST /api/tenants/{id}/backups) or `offboarding` (the final one). */
+  requestedBy: z.enum(['api', 'offboarding']),
+});
+export type BackupJob = z.infer<typeof BackupJob>;
+
+/**
  * Each job name with its payload schema. The worker re-validates a payload against this when it
  * takes the job and fails it without retry when it does not parse.
  */
@@ -48,7 +63,16 @@ export const JOB_CATALOG = {
   resume: ConvergeJob,
   /** Back to the slot kept by a blue-green switch window: the Services' selectors only, no Helm. */
   rollback: ConvergeJob,
+  backup: BackupJob,
 } as const;
 export type JobName = keyof typeof JOB_CATALOG;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOB_CATALOG)[N]>;
 export const isJobName = (name: string): name is JobName => name in JOB_CATALOG;
+
+/**
+ * Jobs that run beside the tenant's operation instead of taking its lease: they change neither the
+ * release nor the tenant's record, so an update or a hibernation need not wait behind a backup
+ * that may take as long as the database is large. They never run Helm.
+ */
+const BESIDE_THE_TENANT: ReadonlySet<JobName> = new Set(['backup']);
+export const runsBesideTheTenant = (name: JobName) => BESIDE_THE_TENANT.has(name);

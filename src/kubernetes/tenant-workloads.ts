@@ -2,6 +2,7 @@ import type { V1Deployment, V1Namespace } from '@kubernetes/client-node';
 import { callOptions } from './kube-call.ts';
 import type { Kubernetes } from './kube-client.ts';
 import { isNotFound } from './kube-errors.ts';
+import { createTenantBackups } from './tenant-backups.ts';
 import {
   databaseHibernation,
   databaseReadiness,
@@ -48,10 +49,14 @@ export function createTenantWorkloads(kube: Kubernetes) {
       ...o,
     });
 
+  const backups = createTenantBackups(kube);
+
   return {
     readDatabase,
     readDeployment,
     readCertificate,
+    /** The database's Backup objects, newest first (tenant-backups.ts). */
+    listBackups: backups.list,
     waitForDatabase: (namespace: string, name: string, o: WaitOptions) => waitDatabase(namespace, name, databaseReadiness, `database ${name}`, o),
     waitForDatabaseHibernated: (namespace: string, name: string, o: WaitOptions) =>
       waitDatabase(namespace, name, databaseHibernation, `database ${name} hibernation`, o),

@@ -37,7 +37,7 @@ export type LifecycleAccepted = {
   jobId: string;
   tenantId: string;
   namespace: string;
-  operation: LifecycleOperation | 'provision';
+  operation: LifecycleOperation | 'provision' | 'backup';
   state: 'queued' | 'active';
   replayed: boolean;
 };

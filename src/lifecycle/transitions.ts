@@ -21,9 +21,10 @@ export type IntakeVerdict = 'accept' | 'replay' | 'refuse';
 /**
  * What the intake is asked for: an operation (a job follows) or a change of intent alone, with no
  * job because nothing the release renders changes: `pin` (the version rollouts must leave the tenant
- * on) and `labels` (the tenant's own labels, namespace metadata).
+ * on) and `labels` (the tenant's own labels, namespace metadata); or `backup`, a job beside the
+ * tenant's operation that records no intent.
  */
-export type IntakeRequest = OperationType | 'pin' | 'labels';
+export type IntakeRequest = OperationType | 'pin' | 'labels' | 'backup';
 
 const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   provision: 'refuse',
@@ -34,6 +35,7 @@ const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   deprovision: 'accept',
   pin: 'accept',
   labels: 'accept',
+  backup: 'accept',
 };
 
 /**
@@ -57,6 +59,7 @@ export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<In
     deprovision: 'replay',
     pin: 'refuse',
     labels: 'refuse',
+    backup: 'refuse',
   },
 };
 

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { JOB_CATALOG, isJobName, type ProvisionJob } from '../jobs/job-catalog.ts';
+import { JOB_CATALOG, isJobName, runsBesideTheTenant, type ProvisionJob } from '../jobs/job-catalog.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { jobHelm, type JobHelm } from '../helm/job-helm.ts';
@@ -12,6 +12,7 @@ import type { OperationDeps } from '../lifecycle/plans/plan-deps.ts';
 import { compensate, planFor } from '../lifecycle/plans/plans.ts';
 import { payloadRefMismatch } from '../lifecycle/tenant-ref.ts';
 import { runSteps, StepFailedError } from './step-runner.ts';
+import { runBesideTheTenant } from './beside-tenant-job.ts';
 import type { TenantLeases } from './tenant-lease.ts';
 
 export type ProcessorDeps = OperationDeps & {
@@ -74,6 +75,7 @@ export function createJobProcessor(deps: ProcessorDeps) {
     }
     const scoped = { ...deps, logger: logger.child({ tenantId: payload.tenantId }) };
     const reporter = createJobReporter(job, deps.history, scoped.logger);
+    if (runsBesideTheTenant(name)) return runBesideTheTenant(scoped, job, name, payload, reporter, signal);
 
     const lease = await deps.leases.acquire(payload.tenantId);
     if (!lease) {

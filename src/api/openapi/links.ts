@@ -26,6 +26,8 @@ export const OPERATION_IDS = {
   fleet: 'getFleetVersions',
   pin: 'pinTenantVersion',
   unpin: 'unpinTenantVersion',
+  listBackups: 'listTenantBackups',
+  createBackup: 'createTenantBackup',
   getJob: 'getJob',
   jobEvents: 'followJobEvents',
   stripeWebhook: 'receiveStripeEvent',
@@ -54,6 +56,8 @@ export const JOB_LINKS = {
   DeprovisionTenant: byTenantId(OPERATION_IDS.deprovision, 'Remove the tenant'),
   PinTenantVersion: byTenantId(OPERATION_IDS.pin, 'Pin the tenant to a version (rollouts skip it)'),
   UnpinTenantVersion: byTenantId(OPERATION_IDS.unpin, "Remove the tenant's pin"),
+  ListTenantBackups: byTenantId(OPERATION_IDS.listBackups, "The tenant's backups"),
+  CreateTenantBackup: byTenantId(OPERATION_IDS.createBackup, 'Take a backup of the tenant now'),
 };
 
 export const ACCEPTED_EXAMPLE: JobAccepted = {

@@ -5,11 +5,21 @@ import { requestRollback, type LifecycleDeps } from '../../lifecycle/intake.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter } from '../app-env.ts';
 import { rollbackRoute } from '../lifecycle/lifecycle.routes.ts';
+import { createBackupRoute, listBackupsRoute } from '../backups/backups.routes.ts';
+import { requestBackup } from '../../lifecycle/backup-intake.ts';
+import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
+import { TenantNotFoundError } from '../../domain/errors.ts';
+import { namespaceFor } from '../../domain/tenant-id.ts';
+import { tenantObjectNames } from '../../lifecycle/plans/plan-deps.ts';
+import { FIRST_SLOT } from '../../domain/slots.ts';
 import { tenantsHandlers } from './tenants.handlers.ts';
 import { listTenantsRoute } from './tenants.routes.ts';
 
-/** `/api/tenants`: the tenant list, and a tenant's rollback within its blue-green switch window. */
-export function createTenantsRouter(deps: { registry: Pick<TenantStore, 'list'>; lifecycle: LifecycleDeps }, guard: MiddlewareHandler[]) {
+/** `/api/tenants`: the tenant list, a tenant's rollback within its blue-green switch window, and its backups. */
+export function createTenantsRouter(
+  deps: { registry: Pick<TenantStore, 'list'>; lifecycle: LifecycleDeps; workloads: Pick<TenantWorkloads, 'listBackups'> },
+  guard: MiddlewareHandler[],
+) {
   const router = createRouter();
   router.use('*', ...guard);
   router.openapi(listTenantsRoute, tenantsHandlers(deps.registry).list);
@@ -19,6 +29,23 @@ export function createTenantsRouter(deps: { registry: Pick<TenantStore, 'list'>;
       await dependencyCall('The Kubernetes API', requestRollback(deps.lifecycle, c.req.valid('param').tenantId), CLUSTER_DEADLINE_MS * 3),
     );
     return c.json(accepted, 202, { Location: accepted.links.job });
+  });
+  router.openapi(listBackupsRoute, async (c) => {
+    const { tenantId } = c.req.valid('param');
+    const read = async () => {
+      const found = await deps.lifecycle.tenants.read(tenantId);
+      if (!found) throw new TenantNotFoundError(tenantId);
+      const namespace = namespaceFor(deps.lifecycle.config.platform.namespacePrefix, tenantId);
+      return deps.workloads.listBackups(namespace, tenantObjectNames(tenantId, FIRST_SLOT).database);
+    };
+    const backups = await dependencyCall('The Kubernetes API', read(), CLUSTER_DEADLINE_MS);
+    return c.json({ tenantId, backups }, 200);
+  });
+  router.openapi(createBackupRoute, async (c) => {
+    const request = requestBackup(deps.lifecycle, c.req.valid('param').tenantId);
+    const accepted = await dependencyCall('The Kubernetes API', request, CLUSTER_DEADLINE_MS * 2);
+    const body = { ...acceptedBody(accepted), backupName: accepted.backupName };
+    return c.json(body, 202, { Location: body.links.job });
   });
   return router;
 }

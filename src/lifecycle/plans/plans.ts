@@ -1,4 +1,4 @@
-import type { ConvergeJob, DeprovisionJob, JobName, ProvisionJob } from '../../jobs/job-catalog.ts';
+import type { BackupJob, ConvergeJob, DeprovisionJob, JobName, ProvisionJob } from '../../jobs/job-catalog.ts';
 import { abandonRollback, abandonSwitch } from '../blue-green.ts';
 import { rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
@@ -10,8 +10,9 @@ import { deprovisionSteps } from './deprovision.plan.ts';
 import type { OperationDeps } from './plan-deps.ts';
 import { provisionSteps } from './provision.plan.ts';
 import { rollbackSteps } from './rollback.plan.ts';
+import { backupSteps } from './backup.plan.ts';
 
-export type TenantPayload = ProvisionJob | DeprovisionJob | ConvergeJob;
+export type TenantPayload = ProvisionJob | DeprovisionJob | ConvergeJob | BackupJob;
 
 /** The step plan of each tenant operation; `result` is filled in as the steps run. */
 export function planFor(deps: OperationDeps, name: JobName, jobId: string, payload: TenantPayload, result: Record<string, unknown>): Step[] {
@@ -26,6 +27,8 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
       return convergeSteps(deps, jobId, name, payload, result);
     case 'rollback':
       return rollbackSteps(deps, jobId, payload, result);
+    case 'backup':
+      return backupSteps(deps, payload as BackupJob, result);
   }
 }
 
@@ -44,6 +47,8 @@ export async function compensate(
   failure: { step: string; message: string },
   signal: AbortSignal = AbortSignal.timeout(deps.config.timeouts.deployChart * 1000),
 ): Promise<string> {
+  // Runs beside the tenant's operation: it changed neither release nor record, and the marker is not its own.
+  if (name === 'backup') return 'nothing to undo';
   const ref = tenantRef(deps.config, payload.tenantId);
   if (name === 'provision') return compensateProvision(deps, ref, jobId, failure, signal);
   let done = 'kept for inspection';

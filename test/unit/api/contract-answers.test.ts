@@ -87,10 +87,12 @@ describe('links and examples', () => {
         .sort();
     expect(linksOf('/api/provisioning/provision', 'post', '202')).toEqual(['followJobEvents', 'getJob', 'getTenantStatus']);
     expect(linksOf('/api/jobs/{jobId}', 'get', '200')).toEqual([
+      'createTenantBackup',
       'deprovisionTenant',
       'getTenantCredentials',
       'getTenantStatus',
       'hibernateTenant',
+      'listTenantBackups',
       'pinTenantVersion',
       'resumeTenant',
       'rollbackTenant',

@@ -60,6 +60,7 @@ describe('/openapi.json and /docs', () => {
       '/api/rollouts/{rolloutId}/pause',
       '/api/rollouts/{rolloutId}/resume',
       '/api/tenants',
+      '/api/tenants/{tenantId}/backups',
       '/api/tenants/{tenantId}/rollback',
       '/healthz',
       '/readyz',

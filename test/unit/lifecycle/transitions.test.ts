@@ -15,9 +15,20 @@ describe('the lifecycle transitions', () => {
 
   it('have a verdict for every phase and operation; a tenant being removed accepts only its own removal again', () => {
     for (const phase of TENANT_PHASES)
-      expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual(['deprovision', 'hibernate', 'labels', 'pin', 'provision', 'resume', 'rollback', 'update']);
+      expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual([
+        'backup',
+        'deprovision',
+        'hibernate',
+        'labels',
+        'pin',
+        'provision',
+        'resume',
+        'rollback',
+        'update',
+      ]);
     const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
-    expect(['update', 'hibernate', 'resume', 'rollback', 'provision', 'pin', 'labels'].map((op) => intakeVerdict(removing, op as never))).toEqual([
+    expect(['update', 'hibernate', 'resume', 'rollback', 'provision', 'pin', 'labels', 'backup'].map((op) => intakeVerdict(removing, op as never))).toEqual([
+      'refuse',
       'refuse',
       'refuse',
       'refuse',
@@ -28,6 +39,7 @@ describe('the lifecycle transitions', () => {
     ]);
     expect(intakeVerdict(tenantRecord(), 'pin')).toBe('accept');
     expect(intakeVerdict(tenantRecord(), 'labels')).toBe('accept');
+    expect(intakeVerdict(tenantRecord(), 'backup')).toBe('accept');
     expect(intakeVerdict(removing, 'deprovision')).toBe('replay');
     expect(intakeVerdict({ ...tenantRecord(), terminating: true }, 'update')).toBe('refuse');
     const failed = tenantRecord({ operation: { type: 'update', jobId: 'u', state: 'failed', at } });

@@ -5,6 +5,7 @@ import type { Kubernetes } from '../../../../src/kubernetes/kube-client.ts';
 import type { HelmClient, HelmRelease } from '../../../../src/helm/helm-client.ts';
 import type { Certificate, CnpgCluster } from '../../../../src/kubernetes/readiness.ts';
 import { IntentConflictError, TenantExistsError, type IntentChange, type TenantStore } from '../../../../src/kubernetes/tenant-store.ts';
+import type { BackupSummary } from '../../../../src/kubernetes/tenant-backups.ts';
 import type { TenantWorkloads } from '../../../../src/kubernetes/tenant-workloads.ts';
 import { tenantSecretNames } from '../../../../src/domain/tenant-secrets.ts';
 
@@ -142,12 +143,15 @@ export function fakeWorkloads() {
   const databases = new Map<string, CnpgCluster>();
   const deployments = new Map<string, V1Deployment>();
   const certificates = new Map<string, Certificate>();
-  const workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate'> = {
+  /** Backup summaries by `namespace/cluster`, as the list returns them. */
+  const backups = new Map<string, BackupSummary[]>();
+  const workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate' | 'listBackups'> = {
     readDatabase: async (namespace, name) => databases.get(`${namespace}/${name}`),
     readDeployment: async (namespace, name) => deployments.get(`${namespace}/${name}`),
     readCertificate: async (namespace, name) => certificates.get(`${namespace}/${name}`),
+    listBackups: async (namespace, cluster) => backups.get(`${namespace}/${cluster}`) ?? [],
   };
-  return { workloads, databases, deployments, certificates };
+  return { workloads, databases, deployments, certificates, backups };
 }
 
 export function readyDatabase(instances = 1): CnpgCluster {
