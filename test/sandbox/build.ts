@@ -71,6 +71,11 @@ function crdBuild(component: keyof typeof UPSTREAM_CRDS, env: NodeJS.ProcessEnv)
 function builds(env: NodeJS.ProcessEnv): Build[] {
   const bin = sandboxBinaries(env);
   const go = (cwd: string | undefined, args: string[]) => execa('go', args, { cwd, env: goEnv(env), stdio: 'inherit' });
+  // `go install module@version` into the scratch directory, stripped, with any version stamp given.
+  const goInstall = (module: string, ldflags: string, tmp: string) =>
+    execa('go', ['install', '-trimpath', '-ldflags', `-s -w ${ldflags}`.trim(), module], { env: { ...goEnv(env), GOBIN: tmp }, stdio: 'inherit' }).then(
+      () => undefined,
+    );
   const k8s = SANDBOX_VERSIONS.kubernetes;
   const [major, minor] = k8s.slice(1).split('.');
   const versionFlags = [
@@ -107,10 +112,7 @@ function builds(env: NodeJS.ProcessEnv): Build[] {
       component: 'kwok',
       outputs: [bin.kwok, ...Object.keys(UPSTREAM_KWOK_STAGES).map((f) => join(kwokStagesDir(env), f))],
       run: async (tmp) => {
-        await execa('go', ['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kwok/cmd/kwok@${SANDBOX_VERSIONS.kwok}`], {
-          env: { ...goEnv(env), GOBIN: tmp },
-          stdio: 'inherit',
-        });
+        await goInstall(`sigs.k8s.io/kwok/cmd/kwok@${SANDBOX_VERSIONS.kwok}`, '', tmp);
         const dir = await moduleDir('sigs.k8s.io/kwok', SANDBOX_VERSIONS.kwok, env);
         await mkdir(join(tmp, 'stages'), { recursive: true });
         for (const [name, path] of Object.entries(UPSTREAM_KWOK_STAGES)) {
@@ -121,45 +123,19 @@ function builds(env: NodeJS.ProcessEnv): Build[] {
     {
       component: 'helm',
       outputs: [bin.helm],
-      run: (tmp) =>
-        execa(
-          'go',
-          [
-            'install',
-            '-trimpath',
-            '-ldflags',
-            `-s -w -X helm.sh/helm/v4/internal/version.version=${SANDBOX_VERSIONS.helm}`,
-            `helm.sh/helm/v4/cmd/helm@${SANDBOX_VERSIONS.helm}`,
-          ],
-          { env: { ...goEnv(env), GOBIN: tmp }, stdio: 'inherit' },
-        ).then(() => undefined),
+      run: (tmp) => goInstall(`helm.sh/helm/v4/cmd/helm@${SANDBOX_VERSIONS.helm}`, `-X helm.sh/helm/v4/internal/version.version=${SANDBOX_VERSIONS.helm}`, tmp),
     },
     {
       component: 'stripeMock',
       outputs: [bin.stripeMock],
-      run: (tmp) =>
-        execa('go', ['install', '-trimpath', '-ldflags', '-s -w', `github.com/stripe/stripe-mock@${SANDBOX_VERSIONS.stripeMock}`], {
-          env: { ...goEnv(env), GOBIN: tmp },
-          stdio: 'inherit',
-        }).then(() => undefined),
+      run: (tmp) => goInstall(`github.com/stripe/stripe-mock@${SANDBOX_VERSIONS.stripeMock}`, '', tmp),
     },
     crdBuild('cnpg', env),
     crdBuild('barmanCloud', env),
     {
       component: 'versitygw',
       outputs: [bin.versitygw],
-      run: (tmp) =>
-        execa(
-          'go',
-          [
-            'install',
-            '-trimpath',
-            '-ldflags',
-            `-s -w -X main.Version=${SANDBOX_VERSIONS.versitygw}`,
-            `github.com/versity/versitygw/cmd/versitygw@${SANDBOX_VERSIONS.versitygw}`,
-          ],
-          { env: { ...goEnv(env), GOBIN: tmp }, stdio: 'inherit' },
-        ).then(() => undefined),
+      run: (tmp) => goInstall(`github.com/versity/versitygw/cmd/versitygw@${SANDBOX_VERSIONS.versitygw}`, `-X main.Version=${SANDBOX_VERSIONS.versitygw}`, tmp),
     },
   ];
 }

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { API_PROBLEMS, errorResponses } from '../errors/problem.openapi.ts';
-import { ACCEPTED_EXAMPLE, ACCEPTED_LINKS, OPERATION_IDS } from '../openapi/links.ts';
+import { ACCEPTED_EXAMPLE, acceptedResponse, OPERATION_IDS } from '../openapi/links.ts';
 import { BEARER_SECURITY } from '../openapi/security.ts';
 import { TenantIdParams } from '../provisioning/provisioning.schemas.ts';
 import { BackupAccepted, TenantBackupList } from './backups.schemas.ts';
@@ -67,12 +67,7 @@ export const createBackupRoute = createRoute({
     'behind it. 409 for a tenant being removed, a tier without backups, or a hibernated database (no instance to back up).',
   request: { params: TenantIdParams },
   responses: {
-    202: {
-      description: 'Accepted: the job is queued',
-      headers: { Location: { description: 'The job', schema: { type: 'string' as const } } },
-      content: { 'application/json': { schema: BackupAccepted, example: BACKUP_ACCEPTED_EXAMPLE } },
-      links: ACCEPTED_LINKS,
-    },
+    202: { ...acceptedResponse, content: { 'application/json': { schema: BackupAccepted, example: BACKUP_ACCEPTED_EXAMPLE } } },
     ...errorResponses('validation_failed', 'not_found', 'conflict', 'dependency_unavailable', ...API_PROBLEMS),
   },
 });
