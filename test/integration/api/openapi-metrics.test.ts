@@ -48,6 +48,8 @@ describe('/openapi.json', () => {
         'POST /api/provisioning/{tenantId}/hibernate',
         'POST /api/provisioning/{tenantId}/resume',
         'POST /api/tenants/{tenantId}/rollback',
+        'GET /api/tenants/{tenantId}/backups',
+        'POST /api/tenants/{tenantId}/backups',
         'GET /api/rollouts',
         'GET /api/rollouts/{rolloutId}',
         'GET /api/rollouts/{rolloutId}/events',

@@ -90,8 +90,9 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
     expect(report.complete).toBe(true);
     expect(report.test_cases.with_failures).toBe(0);
     expect(report.test_cases.errored).toBe(0);
-    // 15, GET /api/fleet, PUT and DELETE …/{tenantId}/pin, POST /api/tenants/{tenantId}/rollback and the seven of /api/rollouts (its events included).
-    expect(report.operations).toMatchObject({ total: 26, selected: 26, tested: 26, errored: 0 });
+    // 15, GET /api/fleet, PUT and DELETE …/{tenantId}/pin, POST /api/tenants/{tenantId}/rollback, the seven of /api/rollouts
+    // (its events included) and GET and POST /api/tenants/{tenantId}/backups.
+    expect(report.operations).toMatchObject({ total: 28, selected: 28, tested: 28, errored: 0 });
     for (const phase of ['examples', 'coverage', 'fuzzing', 'stateful']) expect(report.phases[phase], phase).toEqual({ status: 'success', skip_reason: null });
     // Every pattern of the document is usable, and nothing was answered 429.
     expect(report.warnings['unsupported_regex']).toEqual([]);
@@ -115,9 +116,10 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
       'unsupported_method',
       'use_after_free',
     ]);
-    // The document's links were followed: six 202s → job, events, status; the job → the nine tenant operations
-    // (pin, unpin and rollback included); and five rollout answers → get, pause, abort.
-    expect(run.links).toBe(6 * 3 + 9 + 5 * 3);
+    // The document's links were followed: seven 202s (a backup's included) → job, events, status; the job → the
+    // eleven tenant operations (pin, unpin, rollback and the two of backups included); and five rollout answers →
+    // get, pause, abort.
+    expect(run.links).toBe(7 * 3 + 11 + 5 * 3);
     // provision → job, events, status at least, and onward from the job.
     expect(run.coveredLinks, run.output.slice(-3_000)).toBeGreaterThanOrEqual(5);
   });
