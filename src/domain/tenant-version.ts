@@ -44,6 +44,12 @@ export const RunningVersion = z
     revision: z.int().min(1),
     /** The slot the Services select; absent in records written before blue-green (blue). */
     slot: Slot.optional(),
+    /**
+     * The fingerprint of the desired state the deploy applied, so the reconciler can tell a tenant
+     * running a state that is no longer asked for (a job read an intent that was then taken back).
+     * Absent in records written before it was kept: such a tenant is not judged on it.
+     */
+    desiredHash: z.string().optional().openapi({ example: '9f2c…' }),
     at: z.iso.datetime(),
   })
   .openapi('RunningVersion');

@@ -148,6 +148,6 @@ export async function abandonSwitch(deps: OperationDeps, ref: TenantRef, jobId: 
     values: built.yaml,
     signal,
   });
-  await recordRunningVersion(deps.tenants, ref.tenantId, runningVersionOf(release, built.values, built.yaml, deps.now?.() ?? new Date()));
+  await recordRunningVersion(deps.tenants, ref.tenantId, runningVersionOf(release, { desired, ...built }, deps.now?.() ?? new Date()));
   return `switch to ${pending.to} abandoned: ${pending.from} keeps serving; the staged slot is removed (revision ${release.revision})`;
 }

@@ -1,15 +1,24 @@
 import type { ChartValues } from '../domain/chart-values.ts';
+import { fingerprintOf } from '../domain/fingerprint.ts';
+import type { DesiredState } from '../domain/tenant-record.ts';
 import { appVersionOf, imageReference, valuesHash, type RunningVersion } from '../domain/tenant-version.ts';
 import type { HelmRelease } from '../helm/helm-client.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { changeIntent } from './change-intent.ts';
 
+/** What a deploy applied: the desired state it read and the values rendered from it. */
+export type AppliedState = { desired: DesiredState; values: Pick<ChartValues, 'images' | 'activeSlot'>; yaml: string };
+
+/** The fingerprint of a desired state, as the running record keeps it. */
+export const desiredHashOf = (desired: DesiredState) => fingerprintOf(desired);
+
 /**
  * What a successful `helm upgrade --install` deployed: the chart from Helm's own answer (what it
  * installed, not what the configuration names), the active slot's images, the slot the Services
- * select and the hash of the values it was given.
+ * select, the hash of the values it was given and the fingerprint of the desired state they came from.
  */
-export function runningVersionOf(release: HelmRelease, values: Pick<ChartValues, 'images' | 'activeSlot'>, valuesYaml: string, at: Date): RunningVersion {
+export function runningVersionOf(release: HelmRelease, applied: AppliedState, at: Date): RunningVersion {
+  const { values, yaml: valuesYaml } = applied;
   const { images } = values;
   return {
     chart: { name: release.chart?.name ?? 'unknown', version: release.chart?.version ?? 'unknown' },
@@ -18,6 +27,7 @@ export function runningVersionOf(release: HelmRelease, values: Pick<ChartValues,
     valuesHash: valuesHash(valuesYaml),
     revision: release.revision,
     slot: values.activeSlot,
+    desiredHash: desiredHashOf(applied.desired),
     at: at.toISOString(),
   };
 }
@@ -27,14 +37,9 @@ export function runningVersionOf(release: HelmRelease, values: Pick<ChartValues,
  * and revision as recorded, the rolled-back-to slot's images and the values the desired state now
  * renders (the next upgrade applies exactly those).
  */
-export function switchedRunningVersion(
-  running: RunningVersion,
-  values: Pick<ChartValues, 'images' | 'activeSlot'>,
-  valuesYaml: string,
-  at: Date,
-): RunningVersion {
+export function switchedRunningVersion(running: RunningVersion, applied: AppliedState, at: Date): RunningVersion {
   const release = { chart: { name: running.chart.name, version: running.chart.version }, revision: running.revision } as HelmRelease;
-  return runningVersionOf(release, values, valuesYaml, at);
+  return runningVersionOf(release, applied, at);
 }
 
 /**

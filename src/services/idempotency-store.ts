@@ -68,22 +68,6 @@ export function createIdempotencyStore(redis: RedisCommands, options: Idempotenc
   };
 }
 
-/** A stable hash of a JSON value: object keys are sorted, so `{a,b}` and `{b,a}` are the same request. */
-export function fingerprintOf(value: unknown): string {
-  return sha256(canonicalJson(value));
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 function parseEntry(text: string | null): Entry | undefined {
   if (text === null) return undefined;
   try {

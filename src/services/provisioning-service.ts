@@ -14,7 +14,8 @@ import { requestDeprovision } from '../lifecycle/intake.ts';
 import { requestProvision, type ProvisionPlan } from '../lifecycle/provision-intake.ts';
 import { budget, withDeadline } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall, REDIS_DEADLINE_MS, unavailable } from './dependency.ts';
-import { fingerprintOf, type IdempotencyClaim, type IdempotencyStore } from './idempotency-store.ts';
+import { fingerprintOf } from '../domain/fingerprint.ts';
+import type { IdempotencyClaim, IdempotencyStore } from './idempotency-store.ts';
 import type { RedisCommands } from './redis-commands.ts';
 
 export type ProvisioningDeps = {

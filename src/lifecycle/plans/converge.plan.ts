@@ -133,7 +133,7 @@ export function convergeSteps(
           });
           result.release = { name: release.name, revision: release.revision };
           // What was deployed, from Helm's answer and the values it was given (the fleet's version skew).
-          deployed = runningVersionOf(release, values!, valuesYaml, deps.now?.() ?? new Date());
+          deployed = runningVersionOf(release, { desired: tenant!.desired, values: values!, yaml: valuesYaml }, deps.now?.() ?? new Date());
           await recordRunningVersion(tenants, job.tenantId, deployed);
           if (!tenant!.desired.hibernated && (await removeStrayHibernation(deps.kube, job.namespace, names.database, signal))) {
             await note('removed a cnpg.io/hibernation annotation the release does not own (set by hand)', 'warn');
@@ -203,7 +203,11 @@ export function convergeSteps(
         await switchServicesTo(deps, job, pending.to, signal);
         const before = deployed ?? tenant.running;
         if (before)
-          await recordRunningVersion(tenants, job.tenantId, switchedRunningVersion(before, settled!.values, settled!.yaml, deps.now?.() ?? new Date()));
+          await recordRunningVersion(
+            tenants,
+            job.tenantId,
+            switchedRunningVersion(before, { desired: tenant.desired, ...settled! }, deps.now?.() ?? new Date()),
+          );
         return `the Services select ${pending.to} (${appVersionOf(pending.next)}); ${pending.from} keeps running for the switch window`;
       },
     },

@@ -98,7 +98,11 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
           signal,
         });
         result.release = { name: release.name, revision: release.revision };
-        await recordRunningVersion(tenants, job.tenantId, runningVersionOf(release, values!, valuesYaml, deps.now?.() ?? new Date()));
+        await recordRunningVersion(
+          tenants,
+          job.tenantId,
+          runningVersionOf(release, { desired, values: values!, yaml: valuesYaml }, deps.now?.() ?? new Date()),
+        );
         return `release ${release.name} revision ${release.revision} ${release.status}`;
       },
     },

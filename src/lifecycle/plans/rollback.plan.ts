@@ -69,7 +69,7 @@ export function rollbackSteps(deps: OperationDeps, jobId: string, payload: Conve
         await switchServicesTo(deps, job, target, signal);
         const built = tenantChartValues(config, tenant, tenant.desired);
         if (tenant.running) {
-          const running = switchedRunningVersion(tenant.running, built.values, built.yaml, deps.now?.() ?? new Date());
+          const running = switchedRunningVersion(tenant.running, { desired: tenant.desired, ...built }, deps.now?.() ?? new Date());
           await recordRunningVersion(tenants, job.tenantId, running);
           result.app = running.app;
         }

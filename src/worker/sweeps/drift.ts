@@ -1,4 +1,7 @@
-import type { Slot } from '../../domain/slots.ts';
+import { FIRST_SLOT } from '../../domain/slots.ts';
+import type { DesiredState } from '../../domain/tenant-record.ts';
+import type { RunningVersion } from '../../domain/tenant-version.ts';
+import { desiredHashOf } from '../../lifecycle/running-version.ts';
 import type { ReleaseRecord } from '../../kubernetes/release-records.ts';
 
 /** What the cluster should show for a tenant, from its desired state through the values builder. */
@@ -46,16 +49,22 @@ export function findWorkloadDrift(expected: ExpectedShape, observed: ObservedWor
 }
 
 /**
- * Why the Services serve another slot than the desired state names, or undefined: what a job
- * recorded as deployed (`running.slot`) against the intent. A job that read a desired state which
- * was then taken back (an intake whose job could not be queued withdraws its intent) deploys a
- * switch nobody asked for any more; replica counts cannot show it, the running record does,
+ * Why what a job recorded as deployed (the running record) is not what the tenant's intent asks,
+ * or undefined. A job that read a desired state which was then taken back (an intake whose job
+ * could not be queued withdraws its intent) deploys a tier, a domain or a switch nobody asks for
+ * any more; replica counts often cannot show it (two tiers with one replica each), the record does,
  * without a request. Never from configuration, so a changed image tag is no drift here (rollouts
- * ship those in waves). A tenant with no running record (deployed before it was kept) is not judged.
+ * ship those in waves). A tenant with no running record, or one written before the record kept the
+ * desired state's fingerprint, is not judged on what it lacks.
  */
-export function findTrafficDrift(desiredSlot: Slot, runningSlot: Slot | undefined): string | undefined {
-  if (runningSlot === undefined || runningSlot === desiredSlot) return undefined;
-  return `Services select the ${runningSlot} slot, desired ${desiredSlot}`;
+export function findIntentDrift(desired: DesiredState, running: RunningVersion | undefined | null): string | undefined {
+  if (!running) return undefined;
+  const desiredSlot = desired.slot ?? FIRST_SLOT;
+  const runningSlot = running.slot ?? FIRST_SLOT;
+  if (runningSlot !== desiredSlot) return `Services select the ${runningSlot} slot, desired ${desiredSlot}`;
+  if (running.desiredHash !== undefined && running.desiredHash !== desiredHashOf(desired))
+    return `revision ${running.revision} was deployed from a desired state the tenant no longer asks for`;
+  return undefined;
 }
 
 /**

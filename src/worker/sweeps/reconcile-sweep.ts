@@ -14,7 +14,7 @@ import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
 import { tenantObjectNames } from '../../lifecycle/plans/plan-deps.ts';
 import type { TenantLeases } from '../tenant-lease.ts';
 import { tenantChartValues } from '../../lifecycle/tenant-values.ts';
-import { findDrift, findTrafficDrift, findWorkloadDrift, type ExpectedShape, type ObservedWorkloads } from './drift.ts';
+import { findDrift, findIntentDrift, findWorkloadDrift, type ExpectedShape, type ObservedWorkloads } from './drift.ts';
 import { eachAtMost } from '../../domain/each-at-most.ts';
 import { recoverLostIntent } from './lost-intents.ts';
 import { ownTenant } from '../../lifecycle/tenant-ref.ts';
@@ -145,8 +145,7 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
         apiReplicas: v.api.replicas,
         webReplicas: v.web.replicas,
       };
-      const serving = t.running ? (t.running.slot ?? FIRST_SLOT) : undefined;
-      const reason = findTrafficDrift(t.desired.slot ?? FIRST_SLOT, serving) ?? (await driftOf(deps, t, expected, now, stuckAfterSeconds));
+      const reason = findIntentDrift(t.desired, t.running) ?? (await driftOf(deps, t, expected, now, stuckAfterSeconds));
       if (!reason) return;
       await requestRepair(deps, t.tenantId, { jobId: repairJobId(t) });
       report.repaired.push({ tenantId: t.tenantId, reason });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configuredTarget, readLocalChartVersion } from '../../../src/helm/chart-version.ts';
 import { appVersionOf, onTarget, PinRequest, targetOf, valuesHash, versionOf } from '../../../src/domain/tenant-version.ts';
-import { runningVersionOf } from '../../../src/lifecycle/running-version.ts';
+import { desiredHashOf, runningVersionOf } from '../../../src/lifecycle/running-version.ts';
 import { toTenantRecord } from '../../../src/kubernetes/tenant-record-codec.ts';
 import { TENANT_ANNOTATIONS as A, MANAGED_BY, TENANT_LABELS as L } from '../../../src/domain/tenant-record.ts';
 
@@ -28,7 +28,9 @@ describe('tenant versions', () => {
       description: '',
       chart: { name: 'mb-tenant', version: '0.3.1', appVersion: 'x' },
     };
-    const running = runningVersionOf(release, { images: images('v2'), activeSlot: 'green' }, 'a: 1\n', new Date('2026-03-01T00:00:00Z'));
+    const desired = { tier: 'free' as const, customDomain: null, resourceOverrides: {}, hibernated: false, slot: 'green' as const };
+    const applied = { desired, values: { images: images('v2'), activeSlot: 'green' as const }, yaml: 'a: 1\n' };
+    const running = runningVersionOf(release, applied, new Date('2026-03-01T00:00:00Z'));
     expect(running).toEqual({
       chart: { name: 'mb-tenant', version: '0.3.1' },
       app: 'v2',
@@ -36,8 +38,12 @@ describe('tenant versions', () => {
       valuesHash: valuesHash('a: 1\n'),
       revision: 4,
       slot: 'green',
+      desiredHash: desiredHashOf(desired),
       at: '2026-03-01T00:00:00.000Z',
     });
+    // Key order in the stored annotation does not change the fingerprint; a different intent does.
+    expect(desiredHashOf({ hibernated: false, slot: 'green', resourceOverrides: {}, customDomain: null, tier: 'free' })).toBe(running.desiredHash);
+    expect(desiredHashOf({ ...desired, tier: 'demo' })).not.toBe(running.desiredHash);
     expect(valuesHash('a: 1\n')).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(valuesHash('a: 2\n')).not.toBe(valuesHash('a: 1\n'));
     expect(versionOf(running)).toEqual({ chart: '0.3.1', app: 'v2' });

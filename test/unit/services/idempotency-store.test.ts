@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createIdempotencyStore, fingerprintOf } from '../../../src/services/idempotency-store.ts';
+import { fingerprintOf } from '../../../src/domain/fingerprint.ts';
+import { createIdempotencyStore } from '../../../src/services/idempotency-store.ts';
 import { FakeRedis } from '../api/support/fake-redis.ts';
 
 const response = { status: 202, body: { jobId: 'j1' }, headers: { Location: '/api/jobs/j1' } };

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { findDrift, findTrafficDrift, type ExpectedShape, type ObservedShape } from '../../../src/worker/sweeps/drift.ts';
+import type { DesiredState } from '../../../src/domain/tenant-record.ts';
+import type { RunningVersion } from '../../../src/domain/tenant-version.ts';
+import { desiredHashOf } from '../../../src/lifecycle/running-version.ts';
+import { findDrift, findIntentDrift, type ExpectedShape, type ObservedShape } from '../../../src/worker/sweeps/drift.ts';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const expected: ExpectedShape = { hibernated: false, postgresInstances: 3, apiReplicas: 3, webReplicas: 3 };
@@ -38,10 +41,33 @@ describe('findDrift', () => {
   });
 });
 
-describe('findTrafficDrift', () => {
-  it('reports Services on another slot than the desired one, and nothing for a tenant with no running record', () => {
-    expect(findTrafficDrift('blue', 'green')).toBe('Services select the green slot, desired blue');
-    expect(findTrafficDrift('green', 'green')).toBeUndefined();
-    expect(findTrafficDrift('blue', undefined)).toBeUndefined();
+describe('findIntentDrift', () => {
+  const desired: DesiredState = { tier: 'demo', customDomain: null, resourceOverrides: {}, hibernated: false, slot: 'green' };
+  const running = (applied: DesiredState, slot: RunningVersion['slot']): RunningVersion => ({
+    chart: { name: 'c', version: '1' },
+    app: 'v1',
+    images: {},
+    valuesHash: 'sha256:00',
+    revision: 3,
+    slot,
+    desiredHash: desiredHashOf(applied),
+    at: '2026-03-01T11:00:00.000Z',
+  });
+
+  it('reports Services on another slot than the desired one', () => {
+    expect(findIntentDrift(desired, running(desired, 'blue'))).toBe('Services select the blue slot, desired green');
+    expect(findIntentDrift({ ...desired, slot: undefined }, running(desired, 'green'))).toBe('Services select the green slot, desired blue');
+  });
+
+  it('reports a deploy of a desired state the tenant no longer asks for, on the same slot and replica counts', () => {
+    expect(findIntentDrift(desired, running({ ...desired, tier: 'free' }, 'green'))).toBe(
+      'revision 3 was deployed from a desired state the tenant no longer asks for',
+    );
+    expect(findIntentDrift(desired, running(desired, 'green'))).toBeUndefined();
+  });
+
+  it('does not judge a tenant with no running record, or one recorded before the fingerprint was kept', () => {
+    expect(findIntentDrift(desired, undefined)).toBeUndefined();
+    expect(findIntentDrift(desired, { ...running({ ...desired, tier: 'free' }, 'green'), desiredHash: undefined })).toBeUndefined();
   });
 });
