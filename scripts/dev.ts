@@ -106,6 +106,8 @@ async function start(started: Started[], needRedis: boolean, step: <T>(run: () =
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
       // The dev server speaks plain HTTP: a Secure session cookie would never be sent back.
       ADMIN_INSECURE_COOKIES: 'true',
+      // The sandbox's platform Secret holds keys for no object store: a backup tier would fail its preflight.
+      BACKUP_PREFLIGHT: env.BACKUP_PREFLIGHT ?? 'false',
     },
     reject: false,
   });

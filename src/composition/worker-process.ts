@@ -1,3 +1,4 @@
+import { createBackupPreflight } from '../backup/backup-preflight.ts';
 import { Queue } from 'bullmq';
 import { createBillingWorker } from '../billing/create-billing-worker.ts';
 import { createJobProducer } from '../jobs/job-producer.ts';
@@ -39,7 +40,8 @@ export function startWorkers(shared: SharedServices, releasers: Releasers, env: 
   releasers.add('worker queues', () => Promise.all([operations.close(), maintenance.close()]));
   // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
-  const operationDeps = { config, logger, kube, tenants: registry, claims, workloads, helm };
+  const backupPreflight = config.platform.backup.preflight ? createBackupPreflight(kube.core, config.platform.backup) : undefined;
+  const operationDeps = { config, logger, kube, tenants: registry, claims, workloads, helm, backupPreflight };
   const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
   // Each job's Helm reaches the API server through a fence of its own, gated by the job's lease.
   const helmRoute = resolveHelmRoute(config.kubernetes, env);

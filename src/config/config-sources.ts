@@ -31,6 +31,7 @@ export const ENV_OVERRIDES = [
   { name: 'STRIPE_API_KEY', path: ['billing', 'apiKey'] },
   { name: 'STRIPE_API_BASE', path: ['billing', 'apiBase'] },
   { name: 'ADMIN_INSECURE_COOKIES', path: ['admin', 'insecureCookies'], boolean: true },
+  { name: 'BACKUP_PREFLIGHT', path: ['platform', 'backup', 'preflight'], boolean: true },
 ] as const;
 
 export type ConfigLayer = { tree: Tree } | { issue: ConfigIssue };

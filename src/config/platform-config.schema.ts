@@ -127,6 +127,11 @@ export const PlatformConfig = z
           .describe(
             "The plugin's sidecar in each PostgreSQL instance pod (it archives WAL and takes base backups); counted in backup tiers' ResourceQuota and LimitRange",
           ),
+        preflight: z
+          .boolean()
+          .describe(
+            "Before a backup tier's database is made, and on the first update after each start of the worker (a configuration change), write, read and delete a marker object under the tenant's prefix with the tenant's credentials; a refused key, a missing bucket or a denied prefix fails the operation, a store that does not answer is retried. S3 stores only",
+          ),
         schedule: BackupSchedule.describe('ScheduledBackup cron, seconds first'),
         retentionPolicy: RetentionPolicy.describe("How long backups are kept when the tier's backupRetention does not say"),
       })

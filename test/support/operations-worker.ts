@@ -5,14 +5,14 @@ import { createJobFences } from '../../src/worker/job-fence.ts';
 import { createOperationsWorker } from '../../src/worker/operations-worker.ts';
 import { OPERATIONS_QUEUE } from '../../src/jobs/job-catalog.ts';
 import type { Config } from '../../src/config/config.schema.ts';
-import type { ServiceDeps } from './service-deps.ts';
+import { backupPreflightOf, type ServiceDeps } from './service-deps.ts';
 
 /** A real BullMQ worker on the test's queue prefix, its Helm through API fences as in production, and a way to await a job's end. */
 export async function startWorker(deps: ServiceDeps, config: Config = deps.config) {
   const connection = redisConnection(config.redis, 'durable');
   const fences = createJobFences(resolveHelmRoute(config.kubernetes, process.env));
   const worker: Worker = createOperationsWorker(
-    { ...deps, tenants: deps.registry, config, fences },
+    { ...deps, tenants: deps.registry, config, fences, backupPreflight: backupPreflightOf(deps, config) },
     { connection, prefix: config.queue.prefix, concurrency: 4 },
   );
   void worker.run();

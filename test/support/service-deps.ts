@@ -1,3 +1,5 @@
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { createBackupPreflight } from '../../src/backup/backup-preflight.ts';
 import { createRolloutStore } from '../../src/kubernetes/rollout-store.ts';
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -26,9 +28,17 @@ export function testConfig(options: { kubeconfig: string; redisUrl: string; env?
       AUTH_JWT_SECRET: TEST_JWT_SECRET,
       QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      // The sandbox's platform Secret holds keys for no store: only the backup tests, with an
+      // object store of their own, run the preflight (BACKUP_PREFLIGHT=true in their env).
+      BACKUP_PREFLIGHT: 'false',
       ...options.env,
     },
   });
+}
+
+/** The preflight the worker's composition root builds for this configuration. */
+export function backupPreflightOf(deps: { kube: { core: CoreV1Api } }, config: Config) {
+  return config.platform.backup.preflight ? createBackupPreflight(deps.kube.core, config.platform.backup) : undefined;
 }
 
 /** Every worker-side dependency built from real clients, plus a closer for the connections. */

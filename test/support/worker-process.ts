@@ -26,6 +26,8 @@ export function spawnWorker(o: WorkerProcessOptions) {
       AUTH_JWT_SECRET: TEST_JWT_SECRET,
       HELM_BINARY: sandboxBinaries().helm,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      // As in testConfig: the sandbox's platform Secret holds keys for no object store.
+      BACKUP_PREFLIGHT: 'false',
       CONFIG_FILE: o.configFile,
       // Several workers run at once in a test: each health server takes a free port.
       HEALTH_PORT: '0',

@@ -1,3 +1,4 @@
+import type { ChartValues } from '../../domain/chart-values.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
 import { removeStrayHibernation } from '../../kubernetes/database-hibernation.ts';
@@ -10,6 +11,7 @@ import { tenantRef } from '../tenant-ref.ts';
 import { recoverRelease, rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
+import { backupPreflightStep, type PreflightNeed } from './backup-preflight.step.ts';
 import { recordRunningVersion, runningVersionOf, switchedRunningVersion } from '../running-version.ts';
 import { FIRST_SLOT } from '../../domain/slots.ts';
 import { appVersionOf } from '../../domain/tenant-version.ts';
@@ -109,6 +111,7 @@ export function convergeSteps(
         return `values for tier ${tenant.desired.tier} built; ${created.length === 0 ? 'Secrets unchanged' : `${created.length} Secrets created`}`;
       },
     },
+    ...(deps.backupPreflight ? [backupPreflightStep(deps.backupPreflight, job, () => preflightNeed(type, tenant, values), t.defaultStep)] : []),
     {
       name: 'recover-release',
       timeoutSeconds: t.deployChart,
@@ -221,4 +224,15 @@ export function convergeSteps(
       },
     },
   ];
+}
+
+/**
+ * An update gates on its backup store (it may be the configuration change that broke it); a resume
+ * only warns, so a store outage never keeps a tenant asleep; a hibernation does not ask.
+ */
+function preflightNeed(type: 'update' | 'hibernate' | 'resume', tenant: TenantRecord | undefined, values: ChartValues | undefined): PreflightNeed {
+  if (!tenant || !values) return { kind: 'none', why: 'nothing to converge' };
+  if (!values.backup.enabled) return { kind: 'none', why: `tier ${tenant.desired.tier} has no backups` };
+  if (type === 'hibernate') return { kind: 'none', why: 'a hibernation writes no backups' };
+  return { kind: type === 'update' ? 'gate' : 'warn', always: false };
 }

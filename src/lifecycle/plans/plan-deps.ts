@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { BackupPreflight } from '../../backup/backup-preflight.ts';
 import type { Slot } from '../../domain/slots.ts';
 import type { Config } from '../../config/config.schema.ts';
 import type { HelmClient } from '../../helm/helm-client.ts';
@@ -17,6 +18,8 @@ export type OperationDeps = {
   helm: HelmClient;
   /** Custom-domain ownership: a removed tenant's hosts are released. */
   claims?: Pick<DomainClaims, 'release'> | undefined;
+  /** The backup store preflight (platform.backup.preflight); absent, plans have no such step. */
+  backupPreflight?: BackupPreflight | undefined;
   now?: () => Date;
 };
 

@@ -3,6 +3,7 @@ import type { DesiredState } from '../../domain/tenant-record.ts';
 import type { ProvisionJob } from '../../jobs/job-catalog.ts';
 import { PermanentError } from '../../worker/failure.ts';
 import { ensureTenantInputs } from './tenant-inputs.ts';
+import { backupPreflightStep, type PreflightNeed } from './backup-preflight.step.ts';
 import { recoverRelease } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { tenantChartValues } from '../tenant-values.ts';
@@ -83,6 +84,16 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
         return `values for tier ${desired.tier} built (${valuesYaml.length} bytes, no secrets); ${created.length === 0 ? 'existing Secrets kept' : `${created.length} Secrets created`}`;
       },
     },
+    ...(deps.backupPreflight
+      ? [
+          backupPreflightStep(
+            deps.backupPreflight,
+            job,
+            (): PreflightNeed => (values?.backup.enabled ? { kind: 'gate', always: true } : { kind: 'none', why: `tier ${desired.tier} has no backups` }),
+            t.defaultStep,
+          ),
+        ]
+      : []),
     {
       name: 'deploy-chart',
       timeoutSeconds: t.deployChart,

@@ -39,6 +39,8 @@ export async function startStack(o: StackOptions) {
     HELM_BINARY: sandboxBinaries().helm,
     // The composition's own root logger stays quiet; the one handed to API and workers is captured.
     LOG_LEVEL: 'silent',
+    // As in testConfig: the sandbox's platform Secret holds keys for no object store.
+    BACKUP_PREFLIGHT: 'false',
     ...(o.env?.['AUTH_JWKS_URL'] ? {} : { AUTH_JWT_SECRET: TEST_JWT_SECRET }),
     ...(o.override ? { CONFIG_FILE: writeConfigOverride(o.override) } : {}),
     ...o.env,
