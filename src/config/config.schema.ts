@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BillingConfig } from '../billing/billing-config.schema.ts';
 import { requiredCredentialKeys } from '../domain/backup-store.ts';
+import { parameterProblems } from '../domain/postgres-parameters.ts';
 import { TiersConfig } from '../domain/tiers.ts';
 import { AuthConfig } from './auth-config.schema.ts';
 import { PlatformConfig, TimeoutsConfig } from './platform-config.schema.ts';
@@ -191,6 +192,12 @@ export const Config = z
         path: ['queue', 'shutdown', 'exitSeconds'],
         message: `must exceed drainSeconds + helm.killGraceSeconds (${drainSeconds + config.helm.killGraceSeconds}s)`,
       });
+    }
+    // A tier's PostgreSQL settings within the allowlist and its own memory's bounds, named per setting.
+    for (const [name, tier] of Object.entries(config.tiers)) {
+      for (const problem of parameterProblems(tier.postgresql?.parameters ?? {}, tier.postgres.memoryLimit)) {
+        ctx.addIssue({ code: 'custom', path: ['tiers', name, 'postgresql', 'parameters', problem.name], message: problem.message });
+      }
     }
     // The original referenced an undefined bucket and a Secret nobody created; refuse that at start-up.
     const backupTiers = Object.entries(config.tiers)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import { byteCount, cpuMillis, formatBytes, formatCpu } from './quantity.ts';
+import { PostgresParameters, parameterProblems } from './postgres-parameters.ts';
 import { tenantSecretNames } from './tenant-secrets.ts';
 import {
   AzureCredentials,
@@ -106,6 +107,8 @@ export const ChartValuesInput = z
       inactiveSlot: InactiveSlot.nullable().default(null),
       // The API's own schema: what it accepts, this accepts (and the reverse).
       resourceOverrides: ResourceOverrides.prefault({}),
+      /** The tenant's own PostgreSQL settings; the tier's apply beneath them. */
+      postgresParameters: PostgresParameters.prefault({}),
     }),
   })
   .superRefine((input, ctx) => {
@@ -114,6 +117,10 @@ export const ChartValuesInput = z
     // over another tenant's host, whoever the caller is.
     const domainProblem = input.tenant.customDomain && checkCustomDomain(input.tenant.customDomain, baseDomain);
     if (domainProblem) ctx.addIssue({ code: 'custom', path: ['tenant', 'customDomain'], message: domainProblem });
+    // Bounded by the tier's memory: a tier change can make a tenant's own setting too large. Paths are the update request's.
+    for (const problem of parameterProblems(effectiveParameters(input.tierLimits, input.tenant.postgresParameters), input.tierLimits.postgres.memoryLimit)) {
+      ctx.addIssue({ code: 'custom', path: ['tenant', 'postgresql', 'parameters', problem.name], message: problem.message });
+    }
     if (input.tierLimits.backupEnabled) {
       if (backup.destinationPrefix === null) {
         ctx.addIssue({
@@ -173,6 +180,8 @@ export type ChartValues = {
     owner: string;
     storage: { size: string; storageClass: string | null };
     resources: ContainerResources;
+    /** The tier's settings under the tenant's; present only when there are some, so values stay what older charts accept. */
+    parameters?: Record<string, string>;
   };
   api: { replicas: number; resources: ContainerResources };
   web: { replicas: number; resources: ContainerResources };
@@ -273,6 +282,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
   // null is a real override (unlimited), so only undefined falls back to the tier.
   const mechanicLimit = overrides.mechanicLimit === undefined ? tier.mechanicLimit : overrides.mechanicLimit;
   const secrets = tenantSecretNames(tenant.tenantId);
+  const parameters = effectiveParameters(tier, tenant.postgresParameters);
   const backup = platform.backup;
   // With backups the Barman Cloud plugin adds its sidecar to every instance pod (and CloudNativePG's
   // job pod is counted like one): the quota must admit it, and the LimitRange must not refuse it.
@@ -320,6 +330,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
       owner: platform.database.owner,
       storage: { size: storageSize, storageClass: overrides.storageClass ?? platform.storageClass },
       resources: containerResources(tier.postgres),
+      ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
     },
     api: { replicas: apiReplicas, resources: containerResources(tier.api) },
     web: { replicas: webReplicas, resources: containerResources(tier.web) },
@@ -352,4 +363,10 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
  */
 export function serializeChartValues(values: ChartValues): string {
   return stringify(values, { version: '1.1' });
+}
+
+/** The settings a tenant's database runs with: its tier's, then its own over them, in name order. */
+export function effectiveParameters(tier: Pick<TierLimits, 'postgresql'>, own: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const merged = { ...tier.postgresql?.parameters, ...own };
+  return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

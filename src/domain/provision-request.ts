@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { CustomDomain, customDomainJsonSchema, customDomainRule } from './custom-domain.ts';
 import { ImageRef } from './image.ts';
+import { ParameterName, ParameterValue } from './postgres-parameters.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { ChartVersion } from './tenant-version.ts';
 import { TenantId } from './tenant-id.ts';
@@ -61,6 +62,9 @@ export const ProvisionRequest = z
   .openapi('ProvisionRequest');
 export type ProvisionRequest = z.infer<typeof ProvisionRequest>;
 
+/** A tenant's own PostgreSQL settings in an update: a value sets one, null goes back to the tier's (or PostgreSQL's) default. */
+const ParameterChanges = z.record(ParameterName, ParameterValue.nullable()).openapi({ example: { max_connections: '150', work_mem: null } });
+
 const UPDATE_FIELDS = {
   subscriptionTier: TierName.optional().openapi({ example: 'enterprise' }),
   customDomain: CustomDomain.nullable().optional().openapi({ description: 'null removes the custom domain' }),
@@ -69,6 +73,10 @@ const UPDATE_FIELDS = {
     example: '2026.12.1',
     description:
       'The application release to run: this tag of the configured API, Web and migrations images. On a running tenant it is a blue-green switch: the new slot is deployed and migrated beside the serving one and takes the traffic only once ready.',
+  }),
+  postgresql: z.strictObject({ parameters: ParameterChanges }).optional().openapi({
+    description:
+      "PostgreSQL settings of this tenant, over its tier's. Only allowlisted settings within the tier's bounds (memory-sized ones follow its memory limit); settings CloudNativePG fixes are refused by name. Applied through the converge path: CloudNativePG reloads, or restarts the instances for settings that need it.",
   }),
   chartVersion: ChartVersion.optional().openapi({
     example: '0.2.0',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PostgresParameters } from './postgres-parameters.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { Slot, StackImages } from './slots.ts';
 import { ChartVersion } from './tenant-version.ts';
@@ -52,6 +53,8 @@ export const DesiredState = z.strictObject({
   previous: z.strictObject({ slot: Slot, images: StackImages, chartVersion: ChartVersion.optional() }).optional(),
   /** The tenant chart's version to install; absent: the configured chart. */
   chartVersion: ChartVersion.optional(),
+  /** The tenant's own PostgreSQL settings, over its tier's; absent: none. */
+  postgresParameters: PostgresParameters.optional(),
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 

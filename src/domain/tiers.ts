@@ -2,6 +2,7 @@
 // instance `.openapi` only if the extension ran before the instance was made, whatever imported first.
 import { z } from '@hono/zod-openapi';
 import { RetentionPolicy } from './backup-store.ts';
+import { PostgresParameters } from './postgres-parameters.ts';
 import { Quantity, StorageSize } from './quantity.ts';
 
 /** The one tier vocabulary: API requests, configuration, chart values and billing all use it. */
@@ -40,6 +41,8 @@ export const TierLimits = z.strictObject({
   backupEnabled: z.boolean(),
   /** How long this tier's backups are kept (30d, 4w, 6m); absent: platform.backup.retentionPolicy. */
   backupRetention: RetentionPolicy.optional(),
+  /** PostgreSQL settings of every tenant on the tier (postgres-parameters.ts: allowlist and bounds); a tenant's own win. */
+  postgresql: z.strictObject({ parameters: PostgresParameters }).optional(),
   /** Set once at provision for trial tiers; null means the tenant does not expire. */
   expiresAfterDays: z.int().min(1).nullable(),
 });

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.schema.ts';
+import { fingerprintOf } from '../domain/fingerprint.ts';
 import type { FieldError } from '../domain/field-error.ts';
 import type { UpdateRequest } from '../domain/provision-request.ts';
 import { FIRST_SLOT, imagesAtVersion, otherSlot, sameImages, stackImagesOf, type StackImages } from '../domain/slots.ts';
@@ -27,6 +28,7 @@ export function planUpdate(
     resourceOverrides: change.resourceOverrides ?? current.resourceOverrides,
     hibernated: current.hibernated,
     ...releaseOf(config.platform.images, tenant, change.appVersion, change.chartVersion),
+    ...ownParameters(current.postgresParameters, change.postgresql?.parameters),
   };
   const refusals: FieldError[] = [];
   const trial = config.tiers[desired.tier].expiresAfterDays !== null;
@@ -34,6 +36,19 @@ export function planUpdate(
     refusals.push({ path: 'subscriptionTier', message: `cannot move a ${current.tier} tenant into the trial tier ${desired.tier}` });
   }
   return { desired, expiresAt: trial ? tenant.expiresAt : null, refusals };
+}
+
+/** The tenant's own settings after an update: a value sets one, null removes it; none left, no field. */
+function ownParameters(
+  current: Readonly<Record<string, string>> | undefined,
+  changes: Readonly<Record<string, string | null>> | undefined,
+): Pick<DesiredState, 'postgresParameters'> {
+  const next: Record<string, string> = { ...current };
+  for (const [name, value] of Object.entries(changes ?? {})) {
+    if (value === null) delete next[name];
+    else next[name] = value;
+  }
+  return Object.keys(next).length > 0 ? { postgresParameters: next } : {};
 }
 
 type Release = Pick<DesiredState, 'images' | 'slot' | 'previous' | 'chartVersion'>;
@@ -76,19 +91,6 @@ function releaseOf(
 const withoutUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 export function sameDesired(a: DesiredState, b: DesiredState): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-// Key order must not make two equal states look different.
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => [k, canonical(v)]),
-    );
-  }
-  return value;
+  // Key order must not make two equal states look different.
+  return fingerprintOf(a) === fingerprintOf(b);
 }

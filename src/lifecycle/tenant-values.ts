@@ -37,6 +37,7 @@ export function tenantChartValues(
         expiresAt: tenant.expiresAt,
         hibernated: desired.hibernated,
         resourceOverrides: desired.resourceOverrides,
+        postgresParameters: desired.postgresParameters,
         images: layout.images,
         activeSlot: layout.active,
         inactiveSlot,

@@ -1,3 +1,5 @@
+import { effectiveParameters } from '../domain/chart-values.ts';
+import { PostgresParameters } from '../domain/postgres-parameters.ts';
 import { z } from '@hono/zod-openapi';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Config } from '../config/config.schema.ts';
@@ -51,6 +53,12 @@ export const TenantStatus = z
     operation: OperationMarker.nullable(),
     running: RunningVersion.nullable().openapi({ description: 'What the worker last deployed (chart, images, values hash); null until a deploy records it' }),
     pin: VersionPin.nullable().openapi({ description: 'The version rollouts leave this tenant on, or null' }),
+    postgresql: z
+      .object({
+        parameters: PostgresParameters.openapi({ description: "What the database is configured with: the tier's settings under the tenant's own" }),
+        own: PostgresParameters.openapi({ description: "The tenant's own settings (PUT postgresql.parameters)" }),
+      })
+      .openapi({ description: 'PostgreSQL settings as the desired state asks for them' }),
     labels: z
       .record(z.string(), z.string())
       .openapi({ description: "The tenant's own labels (keys as sent, without the namespace's storage prefix)", example: { team: 'north' } }),
@@ -110,6 +118,10 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
     operation: tenant.operation,
     running: tenant.running ?? null,
     pin: tenant.pin ?? null,
+    postgresql: {
+      parameters: effectiveParameters(deps.config.tiers[tenant.desired.tier], tenant.desired.postgresParameters),
+      own: tenant.desired.postgresParameters ?? {},
+    },
     labels: tenant.labels ?? {},
   };
 }

@@ -1,6 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiextensionsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CNPG_FIXED_PARAMETERS } from '../../src/domain/cnpg-fixed-parameters.ts';
+import { moduleDir, UPSTREAM_CRDS } from '../sandbox/build.ts';
 import { SANDBOX_VERSIONS } from '../sandbox/versions.ts';
 import { eventually, kubeClients, statusOf, uniqueName } from '../support/kube.ts';
 
@@ -111,6 +115,16 @@ describe('upstream CRDs', () => {
       .patchNamespacedCustomObject({ ...cnpg('backups'), name: 'immutable', body: [{ op: 'replace', path: '/spec/cluster/name', value: 'other' }] })
       .then(() => 200, statusOf);
     expect(changed).toBe(422);
+  });
+
+  it("refuses exactly the parameters CloudNativePG's own list fixes, at the pinned release", async () => {
+    // pkg/postgres/configuration.go of the same module the CRDs come from: fixed and blocked alike.
+    const dir = await moduleDir(UPSTREAM_CRDS.cnpg.module, SANDBOX_VERSIONS.cnpg);
+    const source = await readFile(join(dir, 'pkg/postgres/configuration.go'), 'utf8');
+    const block = /FixedConfigurationParameters = map\[string\]string\{([\s\S]*?)\n\t\}/.exec(source)?.[1] ?? '';
+    const upstream = [...block.matchAll(/^\s*"([a-z_.]+)":/gm)].map((m) => m[1]);
+    expect(upstream.length).toBeGreaterThan(40);
+    expect([...CNPG_FIXED_PARAMETERS].sort()).toEqual(upstream.sort());
   });
 
   it('accepts a ScheduledBackup through the plugin (six-field cron)', async () => {

@@ -49,7 +49,7 @@ function goEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** Where the Go module cache holds `module@version` (downloaded through the module proxy if missing). */
-async function moduleDir(module: string, version: string, env: NodeJS.ProcessEnv): Promise<string> {
+export async function moduleDir(module: string, version: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const { stdout } = await execa('go', ['mod', 'download', '-json', `${module}@${version}`], { env: goEnv(env) });
   return (JSON.parse(stdout) as { Dir: string }).Dir;
 }

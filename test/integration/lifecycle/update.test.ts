@@ -81,6 +81,32 @@ describe('tenant update', () => {
     expect((await deps.registry.get(t.tenantId))!.desired.tier).toBe('enterprise');
   });
 
+  it("applies a tenant's PostgreSQL settings through the converge path, and null takes one back to the default", async () => {
+    const { deps, worker } = harness;
+    const t = await provisioned('free');
+    const uid = (await tenantShape(deps, t.tenantId)).database!.uid;
+    const parameters = async () =>
+      ((await deps.workloads.readDatabase(t.namespace, `${t.tenantId}-postgres`)) as { spec?: { postgresql?: { parameters?: Record<string, string> } } })?.spec
+        ?.postgresql?.parameters;
+    expect(await parameters()).toBeUndefined();
+    const set = await requestUpdate(lifecycleDeps(deps), t.tenantId, { postgresql: { parameters: { work_mem: '8MB', statement_timeout: '30s' } } });
+    expect(await worker.finished(set.jobId).then((r) => r.state)).toBe('completed');
+    expect(await parameters()).toEqual({ statement_timeout: '30s', work_mem: '8MB' });
+    // One removed, one kept; the database object is the same one throughout.
+    const unset = await requestUpdate(lifecycleDeps(deps), t.tenantId, { postgresql: { parameters: { work_mem: null } } });
+    expect(await worker.finished(unset.jobId).then((r) => r.state)).toBe('completed');
+    expect(await parameters()).toEqual({ statement_timeout: '30s' });
+    expect((await tenantShape(deps, t.tenantId)).database!.uid).toBe(uid);
+    // One outside the allowlist and one the operator fixes are refused by name before anything changes.
+    const fixed = await requestUpdate(lifecycleDeps(deps), t.tenantId, { postgresql: { parameters: { wal_level: 'minimal', port: '5433' } } }).catch(
+      (e: unknown) => e,
+    );
+    expect((fixed as ChangeRejectedError).errors).toEqual([
+      { path: 'postgresql.parameters.port', message: 'is fixed by CloudNativePG and cannot be set' },
+      { path: 'postgresql.parameters.wal_level', message: expect.stringContaining('is not a parameter the platform allows') },
+    ]);
+  });
+
   it('refuses what the values builder or the chart schema rejects, with their reasons, changing nothing', async () => {
     const { deps } = harness;
     const t = await provisioned('free');

@@ -181,6 +181,7 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
       operation: { type: 'provision', jobId: 'job-acme-main', state: 'completed', at: '2026-01-01T00:01:00.000Z' },
       running: null,
       pin: null,
+      postgresql: { parameters: {}, own: {} },
       labels: {},
     });
   });

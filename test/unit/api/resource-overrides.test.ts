@@ -71,3 +71,29 @@ describe('resource overrides: the API refuses what the values builder refuses', 
     expect((await t.call('/api/provisioning/provision', { body: { ...validProvision, resourceOverrides: overrides } })).status).toBe(202);
   });
 });
+
+describe('PostgreSQL settings: PUT refuses what the tier cannot take, naming each setting', () => {
+  it('is a 422 for a setting CloudNativePG fixes, one outside the allowlist and one past the tier’s bounds; nothing is queued', async () => {
+    const t = await testApp();
+    t.registry.seed('acme-main');
+    const parameters = { archive_mode: 'off', fsync: 'off', max_connections: '100000', work_mem: '8MB' };
+    const problem = await problemOf(await t.call('/api/provisioning/acme-main', { method: 'PUT', body: { postgresql: { parameters } } }), 422);
+    expect(problem.type).toBe('tag:tenant-provisioner,2026:problem:validation_failed');
+    expect(Object.fromEntries((problem.errors ?? []).map((e) => [e.path, e.message]))).toEqual({
+      'postgresql.parameters.archive_mode': 'is fixed by CloudNativePG and cannot be set',
+      'postgresql.parameters.fsync': expect.stringContaining('is not a parameter the platform allows'),
+      'postgresql.parameters.max_connections': expect.stringContaining('must be a whole number from 10 to'),
+    });
+    expect(t.queue.jobs.size).toBe(0);
+  });
+
+  it('accepts settings within the bounds (control)', async () => {
+    const t = await testApp();
+    t.registry.seed('acme-main');
+    const res = await t.call('/api/provisioning/acme-main', {
+      method: 'PUT',
+      body: { postgresql: { parameters: { work_mem: '8MB', statement_timeout: '30s' } } },
+    });
+    expect(res.status).toBe(202);
+  });
+});
