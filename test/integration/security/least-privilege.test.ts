@@ -28,7 +28,8 @@ const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
 // `release` is an update to a new app version (a blue-green switch); `rollback` switches the Services back;
 // `rollout` moves the tenant to a third version through POST /api/rollouts (records in the provisioner's namespace).
-const OPERATIONS = ['provision', 'update', 'release', 'rollback', 'rollout', 'hibernate', 'resume', 'deprovision'] as const;
+// `backup` takes an on-demand backup of the (now enterprise) database and lists it.
+const OPERATIONS = ['provision', 'update', 'backup', 'release', 'rollback', 'rollout', 'hibernate', 'resume', 'deprovision'] as const;
 /**
  * KNOWN DEFECT, reported for removal from charts/tenant-provisioner/templates/rbac-tenant.yaml (and
  * its README table): read rules no code path uses, so removing them breaks nothing. This list is a
@@ -105,8 +106,8 @@ async function lifecycle(label: string): Promise<Outcome> {
         ? '/api/provisioning/provision'
         : op === 'update' || op === 'release'
           ? `/api/provisioning/${outcome.tenantId}`
-          : op === 'rollback'
-            ? `/api/tenants/${outcome.tenantId}/rollback`
+          : op === 'rollback' || op === 'backup'
+            ? `/api/tenants/${outcome.tenantId}/${op === 'backup' ? 'backups' : op}`
             : `/api/provisioning/${outcome.tenantId}/${op}`;
     const body =
       op === 'provision'
@@ -129,6 +130,11 @@ async function lifecycle(label: string): Promise<Outcome> {
     const transcript = (await call(links.events)).text;
     const failed = /event: failed\n(?:id: [^\n]*\n)?data: ([^\n]*)/.exec(transcript);
     if (failed || !transcript.includes('event: completed')) return { ...outcome, failed: `${op} failed: ${failed?.[1] ?? transcript.slice(-300)}` };
+    if (op === 'backup') {
+      const listed = await call(`/api/tenants/${tenantId}/backups`);
+      if (listed.status !== 200 || !listed.text.includes('"completed"'))
+        return { ...outcome, failed: `backup not listed: ${listed.status} ${listed.text.slice(0, 300)}` };
+    }
     outcome.completed.push(op);
   }
   const namespace = stack.shared.registry.namespaceOf(outcome.tenantId!);
@@ -189,7 +195,7 @@ async function claimPath(label: string): Promise<string> {
 const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
 
 describe("least privilege: the service as the provisioner chart's ServiceAccount", () => {
-  it('provisions, updates to a backup tier, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes and deprovisions a tenant', async () => {
+  it('provisions, updates to a backup tier, takes a backup, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes and deprovisions a tenant', async () => {
     const outcome = await lifecycle('full');
     expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS] });
     // Nothing it tried was refused, even where a refusal would have been tolerated.
