@@ -40,6 +40,12 @@ export class Ledger {
   sse = { follows: 0, resumes: 0, events: 0, checked: 0, abandoned: 0 };
   /** Reads of the admin page (session cookie) and the API (tenants, status, jobs). */
   readers = { requests: 0, admin: 0, api: 0 };
+  /**
+   * On-demand backups: they record no intent on the tenant, so they are kept apart from `accepted`;
+   * each accepted one must end, completed or failed with a reason. `refused`: 409s (a tier without
+   * backups, a hibernated database), normal refusals.
+   */
+  backups = { accepted: [] as Array<{ tenantId: string; jobId: string }>, refused: 0 };
   /** Rollouts the rollout driver started, by how each ended (or `running`/`paused` when the drive stopped it). */
   rollouts = { started: 0, paused: 0, aborted: 0, ends: {} as Record<string, number> };
   /** Windows during which an API answered 503, per API index: [start, end] in ms since epoch. */

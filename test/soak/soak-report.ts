@@ -14,6 +14,8 @@ export type SoakReport = {
   sse: Ledger['sse'];
   readers: Ledger['readers'];
   rollouts: Ledger['rollouts'];
+  /** On-demand backups accepted (202) and refused (409); how they ended is the `backups-ended` check. */
+  backups: { accepted: number; refused: number };
   faults: Record<string, number>;
   redisFailovers: number;
   longest503Ms: number;
@@ -117,6 +119,7 @@ export function soakReport(o: {
     sse: ledger.sse,
     readers: ledger.readers,
     rollouts: ledger.rollouts,
+    backups: { accepted: ledger.backups.accepted.length, refused: ledger.backups.refused },
     faults: countBy(ledger.faults, (f) => f.kind),
     redisFailovers: ledger.faults.filter((f) => f.kind === 'kill-redis-primary').length,
     longest503Ms: windows.length ? Math.max(...windows) : 0,

@@ -14,7 +14,21 @@ const PROVISION_TIERS: readonly TierName[] = ['free', 'free', 'demo', 'demo', 'p
 const UPDATE_TIERS: readonly TierName[] = ['free', 'professional', 'professional', 'enterprise', 'demo'];
 // `release`: an update to a new app version, a blue-green switch on a running tenant; `rollback`
 // switches back inside the window (409 without one: a normal refusal).
-const OPERATIONS = ['update', 'update', 'update', 'release', 'release', 'rollback', 'hibernate', 'hibernate', 'resume', 'resume', 'deprovision'] as const;
+// `backup`: an on-demand backup, beside the tenant's operations (409 for a tier without backups or a hibernated database).
+const OPERATIONS = [
+  'update',
+  'update',
+  'update',
+  'release',
+  'release',
+  'rollback',
+  'hibernate',
+  'hibernate',
+  'resume',
+  'resume',
+  'backup',
+  'deprovision',
+] as const;
 
 type Operation = Accepted['operation'];
 type Desired = { tier: TierName; hibernated: boolean; app?: string | undefined };
@@ -91,6 +105,7 @@ async function provision(ctx: DriverContext, slot: Slot): Promise<void> {
 async function change(ctx: DriverContext, slot: Slot, operation: (typeof OPERATIONS)[number]): Promise<void> {
   const base = `/api/provisioning/${slot.tenantId}`;
   if (operation === 'deprovision') return retire(ctx, slot);
+  if (operation === 'backup') return backup(ctx, slot);
   const next = { ...slot.desired };
   let window = slot.window;
   let body: unknown;
@@ -128,6 +143,21 @@ async function change(ctx: DriverContext, slot: Slot, operation: (typeof OPERATI
     await awaitGone(ctx, slot.rng, slot.tenantId!);
     slot.tenantId = null;
   }
+}
+
+/**
+ * An on-demand backup, followed to its end: it records no intent (the ledger keeps backups apart),
+ * so only a 202 is recorded, and an answer lost on every attempt leaves nothing to check.
+ */
+async function backup(ctx: DriverContext, slot: Slot): Promise<void> {
+  const tenantId = slot.tenantId!;
+  const { final } = await withRetries(ctx, slot.rng, () => send(ctx, slot.rng, `/api/tenants/${tenantId}/backups`, { method: 'POST' }), transient);
+  if (final.status === 202) {
+    const jobId = (final.body as { jobId: string }).jobId;
+    ctx.ledger.backups.accepted.push({ tenantId, jobId });
+    await awaitJob(ctx, slot.rng, jobId, 180_000);
+  } else if (final.status === 409) ctx.ledger.backups.refused += 1;
+  else if (final.status === 404) slot.tenantId = null;
 }
 
 /** Removes the slot's tenant and waits for the removal, then the slot starts a new tenant. */

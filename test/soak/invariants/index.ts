@@ -99,6 +99,15 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
   const fences = readFenceWindows(logDir);
   const forwarding = overlappingWindows(fences);
   for (const overlap of forwarding) ledger.violate('one-mutator', overlap);
+  // Every accepted backup ended: completed, or failed saying why (its tenant hibernated or removed meanwhile).
+  const backupEnds = { completed: 0, failed: 0 };
+  for (const b of ledger.backups.accepted) {
+    const job = await deps.queue.getJob(b.jobId);
+    const state = job ? await job.getState() : 'gone';
+    if (state === 'completed') backupEnds.completed += 1;
+    else if (state === 'failed' && (await failure(b.jobId))) backupEnds.failed += 1;
+    else ledger.violate('backups-ended', `backup ${b.jobId} of ${b.tenantId} is ${state}${state === 'failed' ? ' without a reason' : ''}`);
+  }
   const tracked = new Set(ledger.accepted.map((a) => a.tenantId));
   const orphans = [...views.keys()].filter((id) => !tracked.has(id));
   for (const id of orphans) ledger.violate('no-orphan', `namespace of ${id}, which no accepted request asked for`);
@@ -123,6 +132,11 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
         `${fences.reduce((sum, f) => sum + f.refused, 0)} chunks or connections refused), ${forwarding.length} forwarding windows of two lease tokens overlapping on one tenant; ` +
         `${anotherOperation} "another operation in progress" in Helm's histories; not a violation: ${watch.helm.overlaps.length} of ${watch.helm.samples} samples ` +
         `(${watch.helm.mutationsSeen} Helm mutations seen) found two Helm processes alive at once on one release, as after a thaw, ${forwarding.length === 0 ? 'none of them forwarded beside the other' : 'see the overlaps'}`,
+    },
+    {
+      name: 'backups-ended',
+      ran: ledger.backups.accepted.length,
+      detail: `${backupEnds.completed} completed, ${backupEnds.failed} failed with a reason, ${ledger.backups.refused} refused with 409`,
     },
     { name: 'no-pending', ran: views.size, detail: `${pending} releases left pending-*` },
     { name: 'no-orphan', ran: views.size, detail: `${orphans.length} namespaces no request asked for` },
