@@ -164,6 +164,9 @@ export const TimeoutsConfig = z
     backup: seconds(
       "Wait for a backup to complete (on demand, or the final one before a purge); an on-demand backup job runs beside the tenant's operations, bounded by its own steps, not by timeouts.provisioning",
     ),
+    restore: seconds(
+      'Deadline of each attempt of a restore job, and its wait for the restored database (its base backup copied and its WAL replayed): as long as the largest database takes to restore; the other steps keep their own timeouts',
+    ),
     kubernetesRequest: seconds(
       'Any one Kubernetes API request (watches excepted), so a hung API server fails a sweep, a billing lookup or a step instead of stalling it',
     ),

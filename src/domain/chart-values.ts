@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import { byteCount, cpuMillis, formatBytes, formatCpu } from './quantity.ts';
+import { DatabaseSpec, FIRST_DATABASE, databaseName } from './database-generation.ts';
 import { PostgresParameters, parameterProblems } from './postgres-parameters.ts';
 import { tenantSecretNames } from './tenant-secrets.ts';
 import {
@@ -109,6 +110,8 @@ export const ChartValuesInput = z
       resourceOverrides: ResourceOverrides.prefault({}),
       /** The tenant's own PostgreSQL settings; the tier's apply beneath them. */
       postgresParameters: PostgresParameters.prefault({}),
+      /** The database the application uses, and another kept beside it while a restore moves between the two. */
+      databases: z.object({ serving: DatabaseSpec, alongside: DatabaseSpec.nullable() }).prefault({ serving: FIRST_DATABASE, alongside: null }),
     }),
   })
   .superRefine((input, ctx) => {
@@ -117,6 +120,11 @@ export const ChartValuesInput = z
     // over another tenant's host, whoever the caller is.
     const domainProblem = input.tenant.customDomain && checkCustomDomain(input.tenant.customDomain, baseDomain);
     if (domainProblem) ctx.addIssue({ code: 'custom', path: ['tenant', 'customDomain'], message: domainProblem });
+    // A restored database reads its source's backups: only a tier with backups has any.
+    const { serving, alongside } = input.tenant.databases;
+    if (!input.tierLimits.backupEnabled && [serving, alongside].some((d) => d?.recovery !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tenant', 'databases'], message: `tier ${input.tierName} has no backups to restore from` });
+    }
     // Bounded by the tier's memory: a tier change can make a tenant's own setting too large. Paths are the update request's.
     for (const problem of parameterProblems(effectiveParameters(input.tierLimits, input.tenant.postgresParameters), input.tierLimits.postgres.memoryLimit)) {
       ctx.addIssue({ code: 'custom', path: ['tenant', 'postgresql', 'parameters', problem.name], message: problem.message });
@@ -182,6 +190,12 @@ export type ChartValues = {
     resources: ContainerResources;
     /** The tier's settings under the tenant's; present only when there are some, so values stay what older charts accept. */
     parameters?: Record<string, string>;
+    /**
+     * The Clusters to render, the one the application uses (`serving`) first; present only when that
+     * is not the first database alone, so values stay what older charts accept.
+     */
+    serving?: string;
+    clusters?: DatabaseCluster[];
   };
   api: { replicas: number; resources: ContainerResources };
   web: { replicas: number; resources: ContainerResources };
@@ -234,20 +248,20 @@ type Workload = { count: number; containers: ComputeResources[] };
  * beside its instances. Init containers are no larger than their pod's app container, so they
  * add nothing. A replacement instance may need one extra volume.
  */
-function deriveQuota(workloads: Workload[], instances: number, storageSize: string): ChartValues['quota'] {
+function deriveQuota(workloads: Workload[], volumes: number, storageSize: string): ChartValues['quota'] {
   const sum = (pick: (r: ComputeResources) => number) => workloads.reduce((t, w) => t + (w.count + 1) * w.containers.reduce((c, r) => c + pick(r), 0), 0);
   return {
     requests: {
       cpu: formatCpu(sum((r) => cpuMillis(r.cpuRequest))),
       memory: formatBytes(sum((r) => byteCount(r.memoryRequest))),
-      storage: formatBytes((instances + 1) * byteCount(storageSize)),
+      storage: formatBytes((volumes + 1) * byteCount(storageSize)),
     },
     limits: {
       cpu: formatCpu(sum((r) => cpuMillis(r.cpuLimit))),
       memory: formatBytes(sum((r) => byteCount(r.memoryLimit))),
     },
     pods: workloads.reduce((t, w) => t + w.count + 1, 0),
-    persistentVolumeClaims: instances + 1,
+    persistentVolumeClaims: volumes + 1,
   };
 }
 
@@ -283,12 +297,14 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
   const mechanicLimit = overrides.mechanicLimit === undefined ? tier.mechanicLimit : overrides.mechanicLimit;
   const secrets = tenantSecretNames(tenant.tenantId);
   const parameters = effectiveParameters(tier, tenant.postgresParameters);
+  const { serving, alongside } = tenant.databases;
+  const clusters = [serving, ...(alongside ? [alongside] : [])].map((d) => databaseCluster(tenant.tenantId, d));
   const backup = platform.backup;
   // With backups the Barman Cloud plugin adds its sidecar to every instance pod (and CloudNativePG's
   // job pod is counted like one): the quota must admit it, and the LimitRange must not refuse it.
   const sidecar = tier.backupEnabled ? [platform.backup.sidecarResources] : [];
   const workloads: Workload[] = [
-    { count: instances, containers: [tier.postgres, ...sidecar] },
+    ...clusters.map(() => ({ count: instances, containers: [tier.postgres, ...sidecar] })),
     { count: apiReplicas, containers: [tier.api] },
     { count: webReplicas, containers: [tier.web] },
     // A switch window runs both slots: the quota must admit the inactive one's pods too.
@@ -331,6 +347,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
       storage: { size: storageSize, storageClass: overrides.storageClass ?? platform.storageClass },
       resources: containerResources(tier.postgres),
       ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
+      ...(clusters.length > 1 || tenant.databases.serving.generation !== 1 ? { serving: clusters[0]!.name, clusters } : {}),
     },
     api: { replicas: apiReplicas, resources: containerResources(tier.api) },
     web: { replicas: webReplicas, resources: containerResources(tier.web) },
@@ -352,7 +369,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
       retentionPolicy: tier.backupRetention ?? backup.retentionPolicy,
       ...(tier.backupEnabled ? pluginBackupValues(backup) : {}),
     },
-    quota: deriveQuota(workloads, instances, storageSize),
+    quota: deriveQuota(workloads, instances * clusters.length, storageSize),
     limitRange: deriveLimitRange([tier.postgres, tier.api, tier.web], sidecar, storageSize),
   };
 }
@@ -369,4 +386,13 @@ export function serializeChartValues(values: ChartValues): string {
 export function effectiveParameters(tier: Pick<TierLimits, 'postgresql'>, own: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const merged = { ...tier.postgresql?.parameters, ...own };
   return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** One Cluster as the chart renders it: its name, and where a restored one recovers from. */
+export type DatabaseCluster = { name: string; recovery?: { sourceName: string; backupId?: string; targetTime?: string } };
+
+function databaseCluster(tenantId: string, database: DatabaseSpec): DatabaseCluster {
+  const name = databaseName(tenantId, database.generation);
+  if (!database.recovery) return { name };
+  return { name, recovery: { sourceName: databaseName(tenantId, database.recovery.fromGeneration), ...database.recovery.target } };
 }

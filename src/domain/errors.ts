@@ -101,9 +101,10 @@ export class TenantConflictError extends ConflictError {
   readonly tenantId: string;
   /**
    * `no-switch-window`: a rollback asked of a tenant with no previous slot kept running;
-   * `no-backups`: a backup asked of a tenant whose tier has none, or whose database is hibernated.
+   * `no-backups`: a backup asked of a tenant whose tier has none, or whose database is hibernated;
+   * `restore-in-progress`: a restore asked while another is moving the tenant between databases.
    */
-  readonly reason: 'deprovisioning' | 'no-switch-window' | 'no-backups';
+  readonly reason: 'deprovisioning' | 'no-switch-window' | 'no-backups' | 'restore-in-progress';
   constructor(tenantId: string, reason: TenantConflictError['reason'], message: string) {
     super(message);
     this.tenantId = tenantId;

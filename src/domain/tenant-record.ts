@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatabaseSpec } from './database-generation.ts';
 import { PostgresParameters } from './postgres-parameters.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { Slot, StackImages } from './slots.ts';
@@ -55,10 +56,12 @@ export const DesiredState = z.strictObject({
   chartVersion: ChartVersion.optional(),
   /** The tenant's own PostgreSQL settings, over its tier's; absent: none. */
   postgresParameters: PostgresParameters.optional(),
+  /** The database the application should use (database-generation.ts); absent: the first, made by the provision. */
+  database: DatabaseSpec.optional(),
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
-const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate', 'resume', 'rollback'] as const;
+const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate', 'resume', 'rollback', 'restore'] as const;
 export const OperationType = z.enum(OPERATION_TYPES);
 export type OperationType = z.infer<typeof OperationType>;
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
+import { DatabaseSpec } from './database-generation.ts';
 import type { ImageRef } from './image.ts';
 import { Slot, type StackImages } from './slots.ts';
 
@@ -50,6 +51,8 @@ export const RunningVersion = z
      * Absent in records written before it was kept: such a tenant is not judged on it.
      */
     desiredHash: z.string().optional().openapi({ example: '9f2c…' }),
+    /** The database the application was deployed against; absent in records from before restores (the first). */
+    database: DatabaseSpec.optional(),
     at: z.iso.datetime(),
   })
   .openapi('RunningVersion');

@@ -63,6 +63,8 @@ export const JOB_CATALOG = {
   resume: ConvergeJob,
   /** Back to the slot kept by a blue-green switch window: the Services' selectors only, no Helm. */
   rollback: ConvergeJob,
+  /** A new database from the serving one's backups, the application moved to it once it is ready (restore.plan.ts). */
+  restore: ConvergeJob,
   backup: BackupJob,
 } as const;
 export type JobName = keyof typeof JOB_CATALOG;

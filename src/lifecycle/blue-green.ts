@@ -1,3 +1,4 @@
+import { servingDatabase } from '../domain/database-generation.ts';
 import { FIRST_SLOT, SLOT_LABEL, stackImagesOf, type Slot, type StackImages } from '../domain/slots.ts';
 import { isNotFound } from '../kubernetes/kube-errors.ts';
 import { setServiceSelectorLabel } from '../kubernetes/service-selector.ts';
@@ -148,6 +149,10 @@ export async function abandonSwitch(deps: OperationDeps, ref: TenantRef, jobId: 
     values: built.yaml,
     signal,
   });
-  await recordRunningVersion(deps.tenants, ref.tenantId, runningVersionOf(release, { desired, ...built }, deps.now?.() ?? new Date()));
+  await recordRunningVersion(
+    deps.tenants,
+    ref.tenantId,
+    runningVersionOf(release, { desired, ...built, database: servingDatabase(tenant) }, deps.now?.() ?? new Date()),
+  );
   return `switch to ${pending.to} abandoned: ${pending.from} keeps serving; the staged slot is removed (revision ${release.revision})`;
 }

@@ -30,7 +30,7 @@ export type LifecycleDeps = IntakeDeps &
     claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
   };
 
-export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'rollback' | 'deprovision';
+export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'rollback' | 'restore' | 'deprovision';
 
 /** What `202 Accepted` needs. `replayed`: an equal request was already pending; this is its job. */
 export type LifecycleAccepted = {
@@ -60,7 +60,13 @@ type Target = { desired: DesiredState; expiresAt?: string | null; labels?: Tenan
  * the namespace's resourceVersion as precondition), then queues the job. Intent first: if Redis
  * loses the job, the reconciler finds the marker without a job and queues it again under the same id.
  */
-async function submit(deps: IntakeDeps, tenantId: string, operation: LifecycleOperation, target: (t: TenantRecord) => Promise<Target>, options: IntakeOptions) {
+export async function submitOperation(
+  deps: IntakeDeps,
+  tenantId: string,
+  operation: LifecycleOperation,
+  target: (t: TenantRecord) => Promise<Target>,
+  options: IntakeOptions,
+) {
   const jobId = options.jobId ?? (deps.newJobId ?? randomUUID)();
   const now = deps.now?.() ?? new Date();
   let next: Target;
@@ -143,7 +149,7 @@ export async function requestUpdate(deps: LifecycleDeps, tenantId: string, chang
   // the old one is released once the new intent is: two tenants never share a host.
   let claimed: string | undefined;
   let replaced: string | null = null;
-  const accepted = await submit(
+  const accepted = await submitOperation(
     deps,
     tenantId,
     'update',
@@ -174,22 +180,22 @@ export async function requestUpdate(deps: LifecycleDeps, tenantId: string, chang
 
 /** `POST /api/provisioning/{tenantId}/hibernate`: API and Web to zero, the database hibernated, volumes kept. */
 export async function requestHibernate(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
-  return submit(deps, tenantId, 'hibernate', async (t) => ({ desired: { ...t.desired, hibernated: true } }), options);
+  return submitOperation(deps, tenantId, 'hibernate', async (t) => ({ desired: { ...t.desired, hibernated: true } }), options);
 }
 
 /** `POST /api/provisioning/{tenantId}/resume`: the tier's replicas again and the database woken. */
 export async function requestResume(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
-  return submit(deps, tenantId, 'resume', async (t) => ({ desired: { ...t.desired, hibernated: false } }), options);
+  return submitOperation(deps, tenantId, 'resume', async (t) => ({ desired: { ...t.desired, hibernated: false } }), options);
 }
 
 /** Removal, from every source (HTTP, billing, expiry); asking again while one is pending returns that job. */
 export async function requestDeprovision(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
-  return submit(deps, tenantId, 'deprovision', async () => undefined, options);
+  return submitOperation(deps, tenantId, 'deprovision', async () => undefined, options);
 }
 
 /** A converge to the unchanged desired state, for drift the reconciler found; its id is fixed per observed state. */
 export async function requestRepair(deps: IntakeDeps, tenantId: string, options: Required<Pick<IntakeOptions, 'jobId'>>): Promise<LifecycleAccepted> {
-  return submit(deps, tenantId, 'update', async (t) => ({ desired: t.desired }), { ...options, reason: 'reconcile' });
+  return submitOperation(deps, tenantId, 'update', async (t) => ({ desired: t.desired }), { ...options, reason: 'reconcile' });
 }
 
 /**
@@ -215,7 +221,7 @@ export async function recordStripeIds(
  * previous slot scaled away, or the tenant hibernated. Asking again while one is pending returns it.
  */
 export async function requestRollback(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
-  return submit(
+  return submitOperation(
     deps,
     tenantId,
     'rollback',
@@ -245,7 +251,7 @@ export async function requestCloseWindow(
   tenantId: string,
   options: Required<Pick<IntakeOptions, 'jobId'>> & { now: Date; windowSeconds: number },
 ) {
-  return submit(
+  return submitOperation(
     deps,
     tenantId,
     'update',

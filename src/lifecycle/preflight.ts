@@ -1,3 +1,4 @@
+import { servingDatabase } from '../domain/database-generation.ts';
 import { ZodError } from 'zod';
 import type { Config } from '../config/config.schema.ts';
 import { fieldErrorsFrom, type FieldError } from '../domain/field-error.ts';
@@ -51,7 +52,10 @@ export async function preflightUpdate(
     return fieldErrorsFrom(error).map((e) => ({ ...e, path: e.path.replace(/^tenant\./, '') }));
   }
   const errors: FieldError[] = [];
-  const live = (await deps.workloads.readDatabase(tenant.namespace, tenantObjectNames(tenant.tenantId, FIRST_SLOT).database)) as LiveStorage | undefined;
+  const live = (await deps.workloads.readDatabase(
+    tenant.namespace,
+    tenantObjectNames(tenant.tenantId, FIRST_SLOT, servingDatabase(tenant).generation).database,
+  )) as LiveStorage | undefined;
   const next = built.values.postgres.storage;
   // Against the live volume and the currently desired one: an accepted, still queued growth may be
   // applied at any moment, so going below it is a shrink too.

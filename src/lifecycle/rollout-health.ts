@@ -1,3 +1,4 @@
+import { servingDatabase } from '../domain/database-generation.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import { certificateReadiness, databaseReadiness, deploymentReadiness } from '../kubernetes/readiness.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
@@ -15,7 +16,7 @@ export type RolloutHealthDeps = { workloads: Pick<TenantWorkloads, 'readDatabase
  * customer's, and a lagging record is no fault of the release being rolled out.
  */
 export async function rolloutHealthy(deps: RolloutHealthDeps, t: TenantRecord): Promise<boolean> {
-  const names = tenantObjectNames(t.tenantId, servingSlot(t));
+  const names = tenantObjectNames(t.tenantId, servingSlot(t), servingDatabase(t).generation);
   const [db, api, web, certificate] = await Promise.all([
     deps.workloads.readDatabase(t.namespace, names.database),
     deps.workloads.readDeployment(t.namespace, names.api),

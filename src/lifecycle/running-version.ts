@@ -1,4 +1,5 @@
 import type { ChartValues } from '../domain/chart-values.ts';
+import { FIRST_DATABASE, type DatabaseSpec } from '../domain/database-generation.ts';
 import { fingerprintOf } from '../domain/fingerprint.ts';
 import type { DesiredState } from '../domain/tenant-record.ts';
 import { appVersionOf, imageReference, valuesHash, type RunningVersion } from '../domain/tenant-version.ts';
@@ -6,8 +7,11 @@ import type { HelmRelease } from '../helm/helm-client.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { changeIntent } from './change-intent.ts';
 
-/** What a deploy applied: the desired state it read and the values rendered from it. */
-export type AppliedState = { desired: DesiredState; values: Pick<ChartValues, 'images' | 'activeSlot'>; yaml: string };
+/**
+ * What a deploy applied: the desired state it read, the values rendered from it and the database
+ * the application was pointed at (absent: the desired state's, as outside a restore).
+ */
+export type AppliedState = { desired: DesiredState; values: Pick<ChartValues, 'images' | 'activeSlot'>; yaml: string; database?: DatabaseSpec };
 
 /** The fingerprint of a desired state, as the running record keeps it. */
 export const desiredHashOf = (desired: DesiredState) => fingerprintOf(desired);
@@ -28,6 +32,7 @@ export function runningVersionOf(release: HelmRelease, applied: AppliedState, at
     revision: release.revision,
     slot: values.activeSlot,
     desiredHash: desiredHashOf(applied.desired),
+    database: applied.database ?? applied.desired.database ?? FIRST_DATABASE,
     at: at.toISOString(),
   };
 }

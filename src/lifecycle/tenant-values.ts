@@ -1,9 +1,15 @@
 import type { Config } from '../config/config.schema.ts';
 import { buildChartValues, serializeChartValues, type ChartValues } from '../domain/chart-values.ts';
 import { FIRST_SLOT, type Slot, type StackImages } from '../domain/slots.ts';
+import { servingDatabase, type DatabaseSpec } from '../domain/database-generation.ts';
 import type { DesiredState } from '../domain/tenant-record.ts';
+import type { RunningVersion } from '../domain/tenant-version.ts';
 
-export type TenantFacts = { tenantId: string; companyName: string; expiresAt: string | null };
+/** `running`: what the last deploy recorded, when the caller has it; it names the database the application uses. */
+export type TenantFacts = { tenantId: string; companyName: string; expiresAt: string | null; running?: Pick<RunningVersion, 'database'> | null | undefined };
+
+/** The database the application uses, and another rendered beside it while a restore moves between the two. */
+export type DatabaseLayout = { serving: DatabaseSpec; alongside: DatabaseSpec | null };
 
 /**
  * Which slot the Services select and what each running slot runs. `images` null: the platform's
@@ -22,6 +28,8 @@ export function tenantChartValues(
   tenant: TenantFacts,
   desired: DesiredState,
   layout: SlotLayout = settledLayout(desired),
+  // Outside a restore, only the database the application uses: a pending restore's is the restore job's to stage.
+  databases: DatabaseLayout = { serving: servingDatabase({ desired, running: tenant.running }), alongside: null },
 ): { values: ChartValues; yaml: string } {
   const build = (inactiveSlot: ChartValues['inactiveSlot']) =>
     buildChartValues({
@@ -38,6 +46,7 @@ export function tenantChartValues(
         hibernated: desired.hibernated,
         resourceOverrides: desired.resourceOverrides,
         postgresParameters: desired.postgresParameters,
+        databases,
         images: layout.images,
         activeSlot: layout.active,
         inactiveSlot,

@@ -1,3 +1,4 @@
+import { servingDatabase } from '../domain/database-generation.ts';
 import { effectiveParameters } from '../domain/chart-values.ts';
 import { PostgresParameters } from '../domain/postgres-parameters.ts';
 import { z } from '@hono/zod-openapi';
@@ -78,7 +79,7 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
   const tenant = await dependencyCall('The Kubernetes API', deps.registry.get(tenantId), CLUSTER_DEADLINE_MS);
   if (!tenant) return undefined;
   // The slot the Services select is the one whose health is the tenant's.
-  const names = tenantObjectNames(tenantId, servingSlot(tenant));
+  const names = tenantObjectNames(tenantId, servingSlot(tenant), servingDatabase(tenant).generation);
   const ns = tenant.namespace;
   const releaseName = releaseFor(deps.config.platform.releasePrefix, tenantId);
   const [release, cluster, api, web, certificate] = await Promise.all([

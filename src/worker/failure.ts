@@ -12,12 +12,12 @@ export class PermanentError extends Error {
 }
 
 /**
- * The job ran past its whole-job deadline (`timeouts.provisioning`). It fails for good and is
+ * The job ran past its whole-job deadline (`timeouts.provisioning`; a restore's, `timeouts.restore`). It fails for good and is
  * compensated: every step fitted its own timeout, yet together they took longer than a tenant may wait.
  */
 export class JobDeadlineError extends PermanentError {
   constructor(job: string, seconds: number) {
-    super(`${job} did not finish within ${seconds} s (timeouts.provisioning)`);
+    super(`${job} did not finish within ${seconds} s (timeouts.${job === 'restore' ? 'restore' : 'provisioning'})`);
     this.name = 'JobDeadlineError';
   }
 }

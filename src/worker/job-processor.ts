@@ -83,7 +83,8 @@ export function createJobProcessor(deps: ProcessorDeps) {
       return waitTurn(job, token, retryMs);
     }
     // The whole job's deadline: each step has its own timeout, and together they must fit in this.
-    const deadlineSeconds = deps.config.timeouts.provisioning;
+    // A restore copies and replays a whole database: its own deadline, as long as the largest one takes.
+    const deadlineSeconds = name === 'restore' ? deps.config.timeouts.restore : deps.config.timeouts.provisioning;
     const deadline = new AbortController();
     const deadlineTimer = setTimeout(() => deadline.abort(new JobDeadlineError(name, deadlineSeconds)), deadlineSeconds * 1000);
     const keeper = keepLease(deps.leases, lease, AbortSignal.any([signal ?? never, deadline.signal]), scoped.logger, {

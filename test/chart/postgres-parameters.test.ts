@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildChartValues } from '../../src/domain/chart-values.ts';
 import type { TiersConfig } from '../../src/domain/tiers.ts';
-import { kubeClients, statusOf, uniqueName } from '../support/kube.ts';
+import { kubeClients, uniqueName } from '../support/kube.ts';
+import { expectClusterAccepted } from './dry-run.ts';
 import { renderChart } from './helm.ts';
 import { TEST_PLATFORM, loadTiers } from './tier-values.ts';
 
@@ -35,19 +36,7 @@ describe('PostgreSQL settings in the rendered Cluster', () => {
     expect(cluster.spec.postgresql).toEqual({
       parameters: { jit: 'off', max_connections: '100', random_page_cost: '1.1', work_mem: '16MB' },
     });
-    try {
-      await kube.custom.createNamespacedCustomObject({
-        group: 'postgresql.cnpg.io',
-        version: 'v1',
-        namespace,
-        plural: 'clusters',
-        body: cluster,
-        dryRun: 'All',
-        fieldValidation: 'Strict',
-      });
-    } catch (error) {
-      expect.fail(`the API server refused the Cluster (${statusOf(error)}): ${String((error as { body?: unknown }).body ?? error)}`);
-    }
+    await expectClusterAccepted(kube, namespace, cluster);
   });
 
   it('renders no postgresql section when neither tier nor tenant sets anything', async () => {

@@ -5,6 +5,8 @@ import { loadTiers, valuesForTier } from './tier-values.ts';
 // The original chart's NetworkPolicy broke CloudNativePG; these are the flows it needs, and only those.
 const id = 'acme-enterprise';
 const instances = { 'cnpg.io/cluster': `${id}-postgres` };
+// The database policy covers every Cluster of the tenant (two while a restore runs).
+const everyInstance = { matchExpressions: [{ key: 'cnpg.io/cluster', operator: 'In', values: [`${id}-postgres`] }] };
 const apiPods = { 'app.kubernetes.io/name': 'mechanicbuddy-tenant', 'app.kubernetes.io/instance': 'tenant-test', 'app.kubernetes.io/component': 'api' };
 const webPods = { ...apiPods, 'app.kubernetes.io/component': 'web' };
 const namespace = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
@@ -23,7 +25,7 @@ describe('helm template, network policies', () => {
 
   it('lets the operator reach the instance manager, the API and the other instances reach PostgreSQL', () => {
     const database = findObject(objects, 'NetworkPolicy', `${id}-database`).spec;
-    expect(database.podSelector).toEqual({ matchLabels: instances });
+    expect(database.podSelector).toEqual(everyInstance);
     expect(database.ingress).toEqual([
       {
         from: [{ ...namespace('cnpg-system'), podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } }],
@@ -34,7 +36,7 @@ describe('helm template, network policies', () => {
       },
       { from: [{ podSelector: { matchLabels: apiPods } }], ports: [{ port: 5432, protocol: 'TCP' }] },
       {
-        from: [{ podSelector: { matchLabels: instances } }],
+        from: [{ podSelector: everyInstance }],
         ports: [
           { port: 5432, protocol: 'TCP' },
           { port: 8000, protocol: 'TCP' },
@@ -52,7 +54,7 @@ describe('helm template, network policies', () => {
         { port: 6443, protocol: 'TCP' },
       ],
     });
-    expect(egress[1].to).toEqual([{ podSelector: { matchLabels: instances } }]);
+    expect(egress[1].to).toEqual([{ podSelector: everyInstance }]);
     expect(egress[2]).toEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
   });
 

@@ -7,8 +7,9 @@ tenants; the prefix keeps names recognisable in logs and matches the seed's name
 {{- .Values.tenant.id -}}
 {{- end -}}
 
+{{/* The Cluster the application uses: the first database, or the one a restore made. */}}
 {{- define "mbt.postgresName" -}}
-{{- printf "%s-postgres" .Values.tenant.id -}}
+{{- .Values.postgres.serving | default (printf "%s-postgres" .Values.tenant.id) -}}
 {{- end -}}
 
 {{/* The tenant's Barman Cloud ObjectStore (backup tiers). */}}

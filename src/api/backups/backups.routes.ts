@@ -3,6 +3,7 @@ import { API_PROBLEMS, errorResponses } from '../errors/problem.openapi.ts';
 import { ACCEPTED_EXAMPLE, acceptedResponse, OPERATION_IDS } from '../openapi/links.ts';
 import { BEARER_SECURITY } from '../openapi/security.ts';
 import { TenantIdParams } from '../provisioning/provisioning.schemas.ts';
+import { RestoreRequest } from '../../lifecycle/restore-intake.ts';
 import { BackupAccepted, TenantBackupList } from './backups.schemas.ts';
 
 const BACKUP_NAME = 'acme-auto-3f9a1c-20261204183000-9f2c';
@@ -68,6 +69,31 @@ export const createBackupRoute = createRoute({
   request: { params: TenantIdParams },
   responses: {
     202: { ...acceptedResponse, content: { 'application/json': { schema: BackupAccepted, example: BACKUP_ACCEPTED_EXAMPLE } } },
+    ...errorResponses('validation_failed', 'not_found', 'conflict', 'dependency_unavailable', ...API_PROBLEMS),
+  },
+});
+
+/** `POST /api/tenants/{tenantId}/restore`. */
+export const restoreRoute = createRoute({
+  method: 'post',
+  path: '/{tenantId}/restore',
+  operationId: OPERATION_IDS.restore,
+  tags,
+  security: BEARER_SECURITY,
+  summary: "Restore the tenant's database",
+  description:
+    'Queues a job that builds a new CloudNativePG Cluster beside the serving one, bootstrapped from its archive (bootstrap.recovery through ' +
+    'the Barman Cloud plugin) at a completed backup (`backupId`, from the list of backups) or at a point in time (`targetTime`, the WAL ' +
+    'replayed up to it). The application moves to it only once it is ready, and the old Cluster is removed once the API and Web run on the ' +
+    'new one; a restore that fails before that leaves the tenant on its old database, untouched. The Secrets and the application password ' +
+    'stay the same. 409 for a tier without backups, a hibernated tenant, a restore already under way or a tenant being removed; 422 for a ' +
+    'backup id that is no completed backup of the serving database, or a time before its first completed backup ended or in the future.',
+  request: {
+    params: TenantIdParams,
+    body: { required: true, content: { 'application/json': { schema: RestoreRequest, example: { backupId: '20261204T183001' } } } },
+  },
+  responses: {
+    202: acceptedResponse,
     ...errorResponses('validation_failed', 'not_found', 'conflict', 'dependency_unavailable', ...API_PROBLEMS),
   },
 });

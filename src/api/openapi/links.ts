@@ -28,6 +28,7 @@ export const OPERATION_IDS = {
   unpin: 'unpinTenantVersion',
   listBackups: 'listTenantBackups',
   createBackup: 'createTenantBackup',
+  restore: 'restoreTenant',
   getJob: 'getJob',
   jobEvents: 'followJobEvents',
   stripeWebhook: 'receiveStripeEvent',
@@ -58,6 +59,7 @@ export const JOB_LINKS = {
   UnpinTenantVersion: byTenantId(OPERATION_IDS.unpin, "Remove the tenant's pin"),
   ListTenantBackups: byTenantId(OPERATION_IDS.listBackups, "The tenant's backups"),
   CreateTenantBackup: byTenantId(OPERATION_IDS.createBackup, 'Take a backup of the tenant now'),
+  RestoreTenant: byTenantId(OPERATION_IDS.restore, "Restore the tenant's database from a backup or to a point in time"),
 };
 
 export const ACCEPTED_EXAMPLE: JobAccepted = {

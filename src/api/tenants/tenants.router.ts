@@ -5,17 +5,19 @@ import { requestRollback, type LifecycleDeps } from '../../lifecycle/intake.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter } from '../app-env.ts';
 import { rollbackRoute } from '../lifecycle/lifecycle.routes.ts';
-import { createBackupRoute, listBackupsRoute } from '../backups/backups.routes.ts';
+import { createBackupRoute, listBackupsRoute, restoreRoute } from '../backups/backups.routes.ts';
+import { requestRestore } from '../../lifecycle/restore-intake.ts';
 import { requestBackup } from '../../lifecycle/backup-intake.ts';
 import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
 import { TenantNotFoundError } from '../../domain/errors.ts';
 import { namespaceFor } from '../../domain/tenant-id.ts';
 import { tenantObjectNames } from '../../lifecycle/plans/plan-deps.ts';
 import { FIRST_SLOT } from '../../domain/slots.ts';
+import { servingDatabase } from '../../domain/database-generation.ts';
 import { tenantsHandlers } from './tenants.handlers.ts';
 import { listTenantsRoute } from './tenants.routes.ts';
 
-/** `/api/tenants`: the tenant list, a tenant's rollback within its blue-green switch window, and its backups. */
+/** `/api/tenants`: the tenant list, a tenant's rollback within its blue-green switch window, its backups and restores. */
 export function createTenantsRouter(
   deps: { registry: Pick<TenantStore, 'list'>; lifecycle: LifecycleDeps; workloads: Pick<TenantWorkloads, 'listBackups'> },
   guard: MiddlewareHandler[],
@@ -36,7 +38,7 @@ export function createTenantsRouter(
       const found = await deps.lifecycle.tenants.read(tenantId);
       if (!found) throw new TenantNotFoundError(tenantId);
       const namespace = namespaceFor(deps.lifecycle.config.platform.namespacePrefix, tenantId);
-      return deps.workloads.listBackups(namespace, tenantObjectNames(tenantId, FIRST_SLOT).database);
+      return deps.workloads.listBackups(namespace, tenantObjectNames(tenantId, FIRST_SLOT, servingDatabase(found.tenant).generation).database);
     };
     const backups = await dependencyCall('The Kubernetes API', read(), CLUSTER_DEADLINE_MS);
     return c.json({ tenantId, backups }, 200);
@@ -46,6 +48,11 @@ export function createTenantsRouter(
     const accepted = await dependencyCall('The Kubernetes API', request, CLUSTER_DEADLINE_MS * 2);
     const body = { ...acceptedBody(accepted), backupName: accepted.backupName };
     return c.json(body, 202, { Location: body.links.job });
+  });
+  router.openapi(restoreRoute, async (c) => {
+    const restore = requestRestore({ ...deps.lifecycle, workloads: deps.workloads }, c.req.valid('param').tenantId, c.req.valid('json'));
+    const accepted = acceptedBody(await dependencyCall('The Kubernetes API', restore, CLUSTER_DEADLINE_MS * 3));
+    return c.json(accepted, 202, { Location: accepted.links.job });
   });
   return router;
 }

@@ -1,3 +1,4 @@
+import { servingDatabase } from '../../domain/database-generation.ts';
 import { FIRST_SLOT } from '../../domain/slots.ts';
 import type { BackupJob } from '../../jobs/job-catalog.ts';
 import { createTenantBackups, type BackupSummary } from '../../kubernetes/tenant-backups.ts';
@@ -18,7 +19,8 @@ export function backupSteps(deps: OperationDeps, payload: BackupJob, result: Par
   const { config, tenants } = deps;
   const job = { ...payload, ...tenantRef(config, payload.tenantId) };
   const backups = createTenantBackups(deps.kube);
-  const database = tenantObjectNames(job.tenantId, FIRST_SLOT).database;
+  // The database the application uses, as the tenant says when the job starts (a restore moves it).
+  let database = tenantObjectNames(job.tenantId, FIRST_SLOT).database;
   const t = config.timeouts;
 
   return [
@@ -37,6 +39,7 @@ export function backupSteps(deps: OperationDeps, payload: BackupJob, result: Par
         if (!values.backup.enabled) throw new PermanentError(`tier ${tenant.desired.tier} has no backups`);
         // A hibernated cluster has no instance to take the backup from; the operator would wait for ever.
         if (tenant.desired.hibernated) throw new PermanentError(`tenant ${job.tenantId} is hibernated: resume it first`);
+        database = tenantObjectNames(job.tenantId, FIRST_SLOT, servingDatabase(tenant).generation).database;
         Object.assign(result, { tenantId: job.tenantId, namespace: job.namespace });
         return `database ${database} of tier ${tenant.desired.tier} backs up to its object store`;
       },

@@ -1,3 +1,4 @@
+import { servingDatabase } from '../../domain/database-generation.ts';
 import type { ChartValues } from '../../domain/chart-values.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
@@ -78,7 +79,7 @@ export function convergeSteps(
         await recordMarker(tenants, job.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
         const d = tenant.desired;
         pending = pendingSwitch(config.platform.images, tenant);
-        names = tenantObjectNames(job.tenantId, d.slot ?? FIRST_SLOT);
+        names = tenantObjectNames(job.tenantId, d.slot ?? FIRST_SLOT, servingDatabase(tenant).generation);
         const release = pending ? `; switching from ${pending.from} to ${pending.to} (${appVersionOf(pending.next)})` : '';
         return `desired: tier ${d.tier}, ${d.hibernated ? 'hibernated' : 'running'}, domain ${d.customDomain ?? 'none'}${release}`;
       },
@@ -136,7 +137,11 @@ export function convergeSteps(
           });
           result.release = { name: release.name, revision: release.revision };
           // What was deployed, from Helm's answer and the values it was given (the fleet's version skew).
-          deployed = runningVersionOf(release, { desired: tenant!.desired, values: values!, yaml: valuesYaml }, deps.now?.() ?? new Date());
+          deployed = runningVersionOf(
+            release,
+            { desired: tenant!.desired, values: values!, yaml: valuesYaml, database: servingDatabase(tenant!) },
+            deps.now?.() ?? new Date(),
+          );
           await recordRunningVersion(tenants, job.tenantId, deployed);
           if (!tenant!.desired.hibernated && (await removeStrayHibernation(deps.kube, job.namespace, names.database, signal))) {
             await note('removed a cnpg.io/hibernation annotation the release does not own (set by hand)', 'warn');
@@ -209,7 +214,7 @@ export function convergeSteps(
           await recordRunningVersion(
             tenants,
             job.tenantId,
-            switchedRunningVersion(before, { desired: tenant.desired, ...settled! }, deps.now?.() ?? new Date()),
+            switchedRunningVersion(before, { desired: tenant.desired, ...settled!, database: servingDatabase(tenant) }, deps.now?.() ?? new Date()),
           );
         return `the Services select ${pending.to} (${appVersionOf(pending.next)}); ${pending.from} keeps running for the switch window`;
       },

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BackupPreflight } from '../../backup/backup-preflight.ts';
+import { databaseName } from '../../domain/database-generation.ts';
 import type { Slot } from '../../domain/slots.ts';
 import type { Config } from '../../config/config.schema.ts';
 import type { HelmClient } from '../../helm/helm-client.ts';
@@ -30,7 +31,15 @@ export type OperationDeps = {
  */
 export const slotServiceNames = (tenantId: string) => [`${tenantId}-api`, `${tenantId}-web`];
 
-/** The objects a tenant's health is read from; `certificate` is the tenant host's (not the custom domain's), slot-independent. */
-export function tenantObjectNames(tenantId: string, slot: Slot) {
-  return { database: `${tenantId}-postgres`, api: `${tenantId}-api-${slot}`, web: `${tenantId}-web-${slot}`, certificate: `${tenantId}-tls` };
+/**
+ * The objects a tenant's health is read from; `certificate` is the tenant host's (not the custom
+ * domain's), slot-independent; `database` the Cluster of the given generation (a restore makes the next).
+ */
+export function tenantObjectNames(tenantId: string, slot: Slot, databaseGeneration = 1) {
+  return {
+    database: databaseName(tenantId, databaseGeneration),
+    api: `${tenantId}-api-${slot}`,
+    web: `${tenantId}-web-${slot}`,
+    certificate: `${tenantId}-tls`,
+  };
 }

@@ -11,6 +11,8 @@ import type { OperationDeps } from './plan-deps.ts';
 import { provisionSteps } from './provision.plan.ts';
 import { rollbackSteps } from './rollback.plan.ts';
 import { backupSteps } from './backup.plan.ts';
+import { restoreSteps } from './restore.plan.ts';
+import { abandonRestore } from '../restore.ts';
 
 export type TenantPayload = ProvisionJob | DeprovisionJob | ConvergeJob | BackupJob;
 
@@ -27,6 +29,8 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
       return convergeSteps(deps, jobId, name, payload, result);
     case 'rollback':
       return rollbackSteps(deps, jobId, payload, result);
+    case 'restore':
+      return restoreSteps(deps, jobId, payload, result);
     case 'backup':
       return backupSteps(deps, payload as BackupJob, result);
   }
@@ -59,6 +63,9 @@ export async function compensate(
     if (abandoned) done = `${done}; ${abandoned}`;
   }
   if (name === 'rollback') done = (await abandonRollback(deps, ref, jobId, signal)) ?? 'nothing to undo';
+  // Before the application moved, the staged database goes and the serving one stays; after, the
+  // application stays on the restored one (the next update removes the old Cluster).
+  if (name === 'restore') done = (await abandonRestore(deps, ref, jobId, signal)) ?? 'the application had moved to the restored database; it stays there';
   await recordMarker(deps.tenants, ref.tenantId, { type: name, jobId, state: 'failed', at: new Date().toISOString(), ...failure });
   return done;
 }

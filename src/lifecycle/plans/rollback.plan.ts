@@ -1,3 +1,4 @@
+import { servingDatabase } from '../../domain/database-generation.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import { FIRST_SLOT, type Slot } from '../../domain/slots.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
@@ -69,7 +70,11 @@ export function rollbackSteps(deps: OperationDeps, jobId: string, payload: Conve
         await switchServicesTo(deps, job, target, signal);
         const built = tenantChartValues(config, tenant, tenant.desired);
         if (tenant.running) {
-          const running = switchedRunningVersion(tenant.running, { desired: tenant.desired, ...built }, deps.now?.() ?? new Date());
+          const running = switchedRunningVersion(
+            tenant.running,
+            { desired: tenant.desired, ...built, database: servingDatabase(tenant) },
+            deps.now?.() ?? new Date(),
+          );
           await recordRunningVersion(tenants, job.tenantId, running);
           result.app = running.app;
         }

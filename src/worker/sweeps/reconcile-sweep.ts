@@ -1,3 +1,4 @@
+import { servingDatabase } from '../../domain/database-generation.ts';
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -75,7 +76,7 @@ function workloadShape(db: CachedDatabase | undefined, api: CachedDeployment | u
  */
 async function driftOf(deps: ReconcileDeps, t: TenantRecord, expected: ExpectedShape, now: Date, stuckAfterSeconds: number): Promise<string | undefined> {
   // The desired slot: a switch not yet made shows as its Deployments missing, and is converged.
-  const names = tenantObjectNames(t.tenantId, t.desired.slot ?? FIRST_SLOT);
+  const names = tenantObjectNames(t.tenantId, t.desired.slot ?? FIRST_SLOT, servingDatabase(t).generation);
   const readRelease = () => latestReleaseRecord(deps.kube.core, t.namespace, releaseFor(deps.config.platform.releasePrefix, t.tenantId));
   const cache = deps.workloadCache?.following() ? deps.workloadCache : undefined;
   if (cache) {

@@ -50,6 +50,7 @@ describe('/openapi.json', () => {
         'POST /api/tenants/{tenantId}/rollback',
         'GET /api/tenants/{tenantId}/backups',
         'POST /api/tenants/{tenantId}/backups',
+        'POST /api/tenants/{tenantId}/restore',
         'GET /api/rollouts',
         'GET /api/rollouts/{rolloutId}',
         'GET /api/rollouts/{rolloutId}/events',

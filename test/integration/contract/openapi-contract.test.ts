@@ -92,7 +92,7 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
     expect(report.test_cases.errored).toBe(0);
     // 15, GET /api/fleet, PUT and DELETE …/{tenantId}/pin, POST /api/tenants/{tenantId}/rollback, the seven of /api/rollouts
     // (its events included) and GET and POST /api/tenants/{tenantId}/backups.
-    expect(report.operations).toMatchObject({ total: 28, selected: 28, tested: 28, errored: 0 });
+    expect(report.operations).toMatchObject({ total: 29, selected: 29, tested: 29, errored: 0 });
     for (const phase of ['examples', 'coverage', 'fuzzing', 'stateful']) expect(report.phases[phase], phase).toEqual({ status: 'success', skip_reason: null });
     // Every pattern of the document is usable, and nothing was answered 429.
     expect(report.warnings['unsupported_regex']).toEqual([]);
@@ -116,10 +116,10 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
       'unsupported_method',
       'use_after_free',
     ]);
-    // The document's links were followed: seven 202s (a backup's included) → job, events, status; the job → the
-    // eleven tenant operations (pin, unpin, rollback and the two of backups included); and five rollout answers →
+    // The document's links were followed: eight 202s (a backup's and a restore's included) → job, events, status; the
+    // job → the twelve tenant operations (pin, unpin, rollback, the two of backups and restore included); and five rollout answers →
     // get, pause, abort.
-    expect(run.links).toBe(7 * 3 + 11 + 5 * 3);
+    expect(run.links).toBe(8 * 3 + 12 + 5 * 3);
     // provision → job, events, status at least, and onward from the job.
     expect(run.coveredLinks, run.output.slice(-3_000)).toBeGreaterThanOrEqual(5);
   });

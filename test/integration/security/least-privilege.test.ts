@@ -28,8 +28,9 @@ const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
 // `release` is an update to a new app version (a blue-green switch); `rollback` switches the Services back;
 // `rollout` moves the tenant to a third version through POST /api/rollouts (records in the provisioner's namespace).
-// `backup` takes an on-demand backup of the (now enterprise) database and lists it.
-const OPERATIONS = ['provision', 'update', 'backup', 'release', 'rollback', 'rollout', 'hibernate', 'resume', 'deprovision'] as const;
+// `backup` takes an on-demand backup of the (now enterprise) database and lists it; `restore` restores it
+// into a new database generation and moves the application there.
+const OPERATIONS = ['provision', 'update', 'backup', 'restore', 'release', 'rollback', 'rollout', 'hibernate', 'resume', 'deprovision'] as const;
 /**
  * KNOWN DEFECT, reported for removal from charts/tenant-provisioner/templates/rbac-tenant.yaml (and
  * its README table): read rules no code path uses, so removing them breaks nothing. This list is a
@@ -81,7 +82,7 @@ afterAll(async () => {
   await install?.uninstall();
 });
 
-type Outcome = { tenantId?: string; completed: string[]; failed?: string };
+type Outcome = { tenantId?: string; completed: string[]; failed?: string; backupId?: string };
 
 async function call(path: string, init: RequestInit = {}) {
   const res = await fetch(`${stack.baseUrl}${path}`, {
@@ -106,7 +107,7 @@ async function lifecycle(label: string): Promise<Outcome> {
         ? '/api/provisioning/provision'
         : op === 'update' || op === 'release'
           ? `/api/provisioning/${outcome.tenantId}`
-          : op === 'rollback' || op === 'backup'
+          : op === 'rollback' || op === 'backup' || op === 'restore'
             ? `/api/tenants/${outcome.tenantId}/${op === 'backup' ? 'backups' : op}`
             : `/api/provisioning/${outcome.tenantId}/${op}`;
     const body =
@@ -122,7 +123,9 @@ async function lifecycle(label: string): Promise<Outcome> {
           ? { subscriptionTier: 'enterprise' }
           : op === 'release'
             ? { appVersion: 'v2' }
-            : undefined;
+            : op === 'restore'
+              ? { backupId: outcome.backupId }
+              : undefined;
     const accepted = await call(path, { method: op === 'update' || op === 'release' ? 'PUT' : 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
     if (accepted.status !== 202) return { ...outcome, failed: `${op} refused at intake: ${accepted.status} ${accepted.text.slice(0, 300)}` };
     const { tenantId, links } = JSON.parse(accepted.text) as { tenantId: string; links: { events: string } };
@@ -134,6 +137,8 @@ async function lifecycle(label: string): Promise<Outcome> {
       const listed = await call(`/api/tenants/${tenantId}/backups`);
       if (listed.status !== 200 || !listed.text.includes('"completed"'))
         return { ...outcome, failed: `backup not listed: ${listed.status} ${listed.text.slice(0, 300)}` };
+      const { backups } = JSON.parse(listed.text) as { backups: Array<{ backupId: string | null }> };
+      outcome.backupId = backups.find((b) => b.backupId)?.backupId ?? undefined;
     }
     outcome.completed.push(op);
   }
@@ -195,9 +200,9 @@ async function claimPath(label: string): Promise<string> {
 const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
 
 describe("least privilege: the service as the provisioner chart's ServiceAccount", () => {
-  it('provisions, updates to a backup tier, takes a backup, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes and deprovisions a tenant', async () => {
+  it('provisions, updates to a backup tier, takes a backup and restores it, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes and deprovisions a tenant', async () => {
     const outcome = await lifecycle('full');
-    expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS] });
+    expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS], backupId: expect.any(String) });
     // Nothing it tried was refused, even where a refusal would have been tolerated.
     // A whole-number 403 only: a timestamp's milliseconds ("35.403Z") are not a refusal.
     expect(stack.logs.filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([]);

@@ -94,6 +94,7 @@ describe('links and examples', () => {
       'hibernateTenant',
       'listTenantBackups',
       'pinTenantVersion',
+      'restoreTenant',
       'resumeTenant',
       'rollbackTenant',
       'unpinTenantVersion',

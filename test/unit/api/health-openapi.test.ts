@@ -61,6 +61,7 @@ describe('/openapi.json and /docs', () => {
       '/api/rollouts/{rolloutId}/resume',
       '/api/tenants',
       '/api/tenants/{tenantId}/backups',
+      '/api/tenants/{tenantId}/restore',
       '/api/tenants/{tenantId}/rollback',
       '/healthz',
       '/readyz',

@@ -39,6 +39,7 @@ describe('tenant versions', () => {
       revision: 4,
       slot: 'green',
       desiredHash: desiredHashOf(desired),
+      database: { generation: 1 },
       at: '2026-03-01T00:00:00.000Z',
     });
     // Key order in the stored annotation does not change the fingerprint; a different intent does.

@@ -22,21 +22,15 @@ describe('the lifecycle transitions', () => {
         'labels',
         'pin',
         'provision',
+        'restore',
         'resume',
         'rollback',
         'update',
       ]);
     const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
-    expect(['update', 'hibernate', 'resume', 'rollback', 'provision', 'pin', 'labels', 'backup'].map((op) => intakeVerdict(removing, op as never))).toEqual([
-      'refuse',
-      'refuse',
-      'refuse',
-      'refuse',
-      'refuse',
-      'refuse',
-      'refuse',
-      'refuse',
-    ]);
+    expect(
+      ['update', 'hibernate', 'resume', 'rollback', 'restore', 'provision', 'pin', 'labels', 'backup'].map((op) => intakeVerdict(removing, op as never)),
+    ).toEqual(['refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse']);
     expect(intakeVerdict(tenantRecord(), 'pin')).toBe('accept');
     expect(intakeVerdict(tenantRecord(), 'labels')).toBe('accept');
     expect(intakeVerdict(tenantRecord(), 'backup')).toBe('accept');
