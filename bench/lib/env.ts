@@ -136,6 +136,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     QUEUE_PREFIX: options.queuePrefix,
     LOG_LEVEL: options.logLevel ?? 'warn',
     CONFIG_FILE: configFile,
+    // The bench sandbox's platform Secret holds keys for no object store: no backup preflight.
+    BACKUP_PREFLIGHT: 'false',
   };
   const nodeOptions = options.nodeOptions ?? chartNodeOptions(options.mode);
   // Set even when empty: an inherited NODE_OPTIONS would otherwise reach the child.

@@ -5,7 +5,7 @@ import type { JobName } from '../jobs/job-catalog.ts';
 import type { OperationDeps } from '../lifecycle/plans/plan-deps.ts';
 import { planFor, type TenantPayload } from '../lifecycle/plans/plans.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { isPermanentFailure, JobDeadlineError } from './failure.ts';
+import { isClusterUnreachable, isPermanentFailure, JobDeadlineError } from './failure.ts';
 import { runSteps, StepFailedError, type StepReporter } from './step-runner.ts';
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -22,6 +22,8 @@ export async function runBesideTheTenant(
   payload: TenantPayload,
   reporter: StepReporter,
   signal: AbortSignal | undefined,
+  /** Moves the job to delayed without spending an attempt (it throws when it does), or resolves when the job waited long enough. */
+  pauseWhileClusterAway: (step: string, error: unknown) => Promise<void>,
 ): Promise<Record<string, unknown>> {
   const jobId = job.id!;
   const result: Record<string, unknown> = {};
@@ -41,6 +43,8 @@ export async function runBesideTheTenant(
     const step = error instanceof StepFailedError ? error.step : 'start';
     const message = describe(error);
     const permanent = isPermanentFailure(error);
+    // A backup asked during an API server restart waits for it, as every tenant operation does.
+    if (!permanent && isClusterUnreachable(error)) await pauseWhileClusterAway(step, error);
     if (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
       await reporter.log('error', step, `${name} failed at ${step}: ${message}`);
       await deps.history.append(jobId, { type: 'failed', data: { step, message } });

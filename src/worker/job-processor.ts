@@ -75,7 +75,15 @@ export function createJobProcessor(deps: ProcessorDeps) {
     }
     const scoped = { ...deps, logger: logger.child({ tenantId: payload.tenantId }) };
     const reporter = createJobReporter(job, deps.history, scoped.logger);
-    if (runsBesideTheTenant(name)) return runBesideTheTenant(scoped, job, name, payload, reporter, signal);
+    // The API server away: a job pauses without spending an attempt, for as long as a whole job may take from its creation.
+    const pauseWhileClusterAway = async (step: string, error: unknown, before: () => Promise<void> = async () => undefined) => {
+      if (Date.now() - job.timestamp >= deps.config.timeouts.provisioning * 1000) return;
+      const why = `the Kubernetes API is unreachable (${describe(error)}); trying again in ${CLUSTER_RETRY_MS} ms without spending an attempt`;
+      await reporter.log('warn', step, `${name} paused at ${step}: ${why}`).catch(() => undefined);
+      await before();
+      await waitTurn(job, token, CLUSTER_RETRY_MS, error);
+    };
+    if (runsBesideTheTenant(name)) return runBesideTheTenant(scoped, job, name, payload, reporter, signal, pauseWhileClusterAway);
 
     const lease = await deps.leases.acquire(payload.tenantId);
     if (!lease) {
@@ -123,20 +131,8 @@ export function createJobProcessor(deps: ProcessorDeps) {
       const error = deadline.signal.aborted && !leaseLost(caught) ? new StepFailedError(step, deadline.signal.reason) : caught;
       const message = describe(error);
       const permanent = isPermanentFailure(error);
-      // The API server away (a restart, an upgrade): the job waits without spending an attempt,
-      // for as long as a whole job may take from its creation; after that it fails as any other.
-      const waitedMs = Date.now() - job.timestamp;
-      if (!permanent && isClusterUnreachable(error) && waitedMs < deps.config.timeouts.provisioning * 1000) {
-        await reporter
-          .log(
-            'warn',
-            step,
-            `${name} paused at ${step}: the Kubernetes API is unreachable (${message}); trying again in ${CLUSTER_RETRY_MS} ms without spending an attempt`,
-          )
-          .catch(() => undefined);
-        await helm.idle();
-        return await waitTurn(job, token, CLUSTER_RETRY_MS, error);
-      }
+      // The API server away (a restart, an upgrade): after the pause's window it fails as any other.
+      if (!permanent && isClusterUnreachable(error)) await pauseWhileClusterAway(step, error, () => helm.idle());
       if (leaseLost(error) || (keeper.signal.aborted && !permanent)) {
         await reporter.log('warn', step, `${name} interrupted at ${step}: ${message}; it will run again`).catch(() => undefined);
         // Back in the queue only once no Helm of this attempt runs: with the lease lost, any worker

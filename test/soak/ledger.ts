@@ -46,6 +46,8 @@ export class Ledger {
    * backups, a hibernated database), normal refusals.
    */
   backups = { accepted: [] as Array<{ tenantId: string; jobId: string }>, refused: 0 };
+  /** Restores of a completed backup: like backups, kept apart from `accepted` (they change no tier or state the ledger follows). */
+  restores = { accepted: [] as Array<{ tenantId: string; jobId: string }>, refused: 0 };
   /** Rollouts the rollout driver started, by how each ended (or `running`/`paused` when the drive stopped it). */
   rollouts = { started: 0, paused: 0, aborted: 0, ends: {} as Record<string, number> };
   /** Windows during which an API answered 503, per API index: [start, end] in ms since epoch. */

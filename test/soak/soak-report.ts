@@ -16,6 +16,7 @@ export type SoakReport = {
   rollouts: Ledger['rollouts'];
   /** On-demand backups accepted (202) and refused (409); how they ended is the `backups-ended` check. */
   backups: { accepted: number; refused: number };
+  restores: { accepted: number; refused: number };
   faults: Record<string, number>;
   redisFailovers: number;
   longest503Ms: number;
@@ -120,6 +121,7 @@ export function soakReport(o: {
     readers: ledger.readers,
     rollouts: ledger.rollouts,
     backups: { accepted: ledger.backups.accepted.length, refused: ledger.backups.refused },
+    restores: { accepted: ledger.restores.accepted.length, refused: ledger.restores.refused },
     faults: countBy(ledger.faults, (f) => f.kind),
     redisFailovers: ledger.faults.filter((f) => f.kind === 'kill-redis-primary').length,
     longest503Ms: windows.length ? Math.max(...windows) : 0,

@@ -31,6 +31,8 @@ export async function startServiceProcess(options: { kubeconfig: string; redisUr
       QUEUE_PREFIX: prefix,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
       HEALTH_PORT: '0',
+      // As in testConfig: the sandbox's platform Secret holds keys for no object store.
+      BACKUP_PREFLIGHT: 'false',
       ...options.env,
     },
   });

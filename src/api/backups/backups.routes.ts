@@ -87,13 +87,14 @@ export const restoreRoute = createRoute({
     'replayed up to it). The application moves to it only once it is ready, and the old Cluster is removed once the API and Web run on the ' +
     'new one; a restore that fails before that leaves the tenant on its old database, untouched. The Secrets and the application password ' +
     'stay the same. 409 for a tier without backups, a hibernated tenant, a restore already under way or a tenant being removed; 422 for a ' +
-    'backup id that is no completed backup of the serving database, or a time before its first completed backup ended or in the future.',
+    'backup id that is no completed backup of the serving database, or a time before its first completed backup ended or in the future; ' +
+    'a body that is not JSON is a 400.',
   request: {
     params: TenantIdParams,
     body: { required: true, content: { 'application/json': { schema: RestoreRequest, example: { backupId: '20261204T183001' } } } },
   },
   responses: {
     202: acceptedResponse,
-    ...errorResponses('validation_failed', 'not_found', 'conflict', 'dependency_unavailable', ...API_PROBLEMS),
+    ...errorResponses('bad_request', 'validation_failed', 'not_found', 'conflict', 'payload_too_large', 'dependency_unavailable', ...API_PROBLEMS),
   },
 });

@@ -1,4 +1,4 @@
-import { databaseName, pendingRestore, type DatabaseSpec } from '../../domain/database-generation.ts';
+import { databaseName, pendingRestore, servingDatabase, type DatabaseSpec } from '../../domain/database-generation.ts';
 import { FIRST_SLOT } from '../../domain/slots.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import type { ConvergeJob } from '../../jobs/job-catalog.ts';
@@ -62,7 +62,7 @@ export function restoreSteps(deps: OperationDeps, jobId: string, payload: Conver
         if (!tenant) return `tenant ${job.tenantId} is gone or being removed; nothing to restore`;
         await tenants.ensureAccess(job.tenantId, signal);
         await recordMarker(tenants, job.tenantId, { type: 'restore', jobId, state: 'active', at: new Date().toISOString() });
-        if (!restore) return 'the application already uses the database the desired state names; nothing to restore';
+        if (!restore) return 'the application already uses the database the desired state names; only a database left beside it goes';
         const [from, to] = [databaseName(job.tenantId, restore.serving.generation), databaseName(job.tenantId, restore.next.generation)];
         Object.assign(result, { from, to });
         const target = restore.next.recovery?.target;
@@ -85,7 +85,8 @@ export function restoreSteps(deps: OperationDeps, jobId: string, payload: Conver
       name: 'recover-release',
       timeoutSeconds: t.deployChart,
       async run({ signal }) {
-        if (idle()) return 'skipped';
+        // Also with nothing pending: the last step upgrades the release in any case.
+        if (!tenant) return 'skipped';
         const latest = () => latestReleaseRecord(deps.kube.core, job.namespace, job.release, signal);
         return (await recoverRelease(helm, job.release, job.namespace, signal, latest)) ?? `release ${job.release} needs no recovery`;
       },
@@ -134,13 +135,16 @@ export function restoreSteps(deps: OperationDeps, jobId: string, payload: Conver
       }),
     ),
     {
+      // Also when nothing was pending at the start: an attempt that died after the move left the old
+      // Cluster rendered beside the restored one, and this retry is what removes it.
       name: 'remove-old-database',
       timeoutSeconds: t.deployChart,
       async run({ signal }) {
-        if (idle()) return 'skipped';
-        const { serving, next } = restore!;
-        const release = await deploy({ serving: next, alongside: null }, next, signal);
-        return `revision ${release.revision}: ${names(serving).database} removed; its backups stay in the object store`;
+        if (!tenant) return 'skipped';
+        const now = restore?.next ?? servingDatabase(tenant);
+        const release = await deploy({ serving: now, alongside: null }, now, signal);
+        const old = restore ? names(restore.serving).database : 'any other database';
+        return `revision ${release.revision}: ${old} removed, ${names(now).database} alone; old backups stay in the object store`;
       },
     },
     {

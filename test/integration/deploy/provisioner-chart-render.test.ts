@@ -57,15 +57,18 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
     }
   });
 
-  it('writes nothing in tenant namespaces beyond those kinds, Secrets (Helm storage, tenant Secrets) and the smoke-check Jobs', () => {
+  it('writes nothing in tenant namespaces beyond those kinds, Secrets (Helm storage, tenant Secrets), the smoke-check Jobs and on-demand Backups', () => {
     const writes = ['create', 'update', 'patch', 'delete', 'deletecollection'];
     // The worker itself creates the blue-green smoke-check Job (never updates or deletes it: its TTL does).
     expect([...grants(rulesOf(objects, 'ClusterRole', 'tp-tenant'), 'batch', 'jobs')].filter((v) => writes.includes(v))).toEqual(['create']);
+    // ...and on-demand Backups (never updates or deletes them: the ObjectStore's retention and the operator do).
+    expect([...grants(rulesOf(objects, 'ClusterRole', 'tp-tenant'), 'postgresql.cnpg.io', 'backups')].filter((v) => writes.includes(v))).toEqual(['create']);
     for (const rule of rulesOf(objects, 'ClusterRole', 'tp-tenant')) {
       if (!rule.verbs.some((v) => writes.includes(v))) continue;
       for (const group of rule.apiGroups ?? []) {
         for (const resource of rule.resources ?? []) {
-          expect(tenantKinds.has(`${group}/${resource}`) || ['/secrets', 'batch/jobs'].includes(`${group}/${resource}`), `${group}/${resource}`).toBe(true);
+          const own = ['/secrets', 'batch/jobs', 'postgresql.cnpg.io/backups'];
+          expect(tenantKinds.has(`${group}/${resource}`) || own.includes(`${group}/${resource}`), `${group}/${resource}`).toBe(true);
         }
       }
     }

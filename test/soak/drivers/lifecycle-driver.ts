@@ -14,7 +14,8 @@ const PROVISION_TIERS: readonly TierName[] = ['free', 'free', 'demo', 'demo', 'p
 const UPDATE_TIERS: readonly TierName[] = ['free', 'professional', 'professional', 'enterprise', 'demo'];
 // `release`: an update to a new app version, a blue-green switch on a running tenant; `rollback`
 // switches back inside the window (409 without one: a normal refusal).
-// `backup`: an on-demand backup, beside the tenant's operations (409 for a tier without backups or a hibernated database).
+// `backup`: an on-demand backup, beside the tenant's operations (409 for a tier without backups or a hibernated database);
+// `restore`: the newest completed backup restored into a new database generation (skipped without one).
 const OPERATIONS = [
   'update',
   'update',
@@ -27,6 +28,8 @@ const OPERATIONS = [
   'resume',
   'resume',
   'backup',
+  'backup',
+  'restore',
   'deprovision',
 ] as const;
 
@@ -106,6 +109,7 @@ async function change(ctx: DriverContext, slot: Slot, operation: (typeof OPERATI
   const base = `/api/provisioning/${slot.tenantId}`;
   if (operation === 'deprovision') return retire(ctx, slot);
   if (operation === 'backup') return backup(ctx, slot);
+  if (operation === 'restore') return restore(ctx, slot);
   const next = { ...slot.desired };
   let window = slot.window;
   let body: unknown;
@@ -157,6 +161,28 @@ async function backup(ctx: DriverContext, slot: Slot): Promise<void> {
     ctx.ledger.backups.accepted.push({ tenantId, jobId });
     await awaitJob(ctx, slot.rng, jobId, 180_000);
   } else if (final.status === 409) ctx.ledger.backups.refused += 1;
+  else if (final.status === 404) slot.tenantId = null;
+}
+
+/**
+ * A restore of the tenant's newest completed backup, followed to its end. Like a backup it is kept
+ * apart from the intents: the tier and state the ledger follows stay what they were.
+ */
+async function restore(ctx: DriverContext, slot: Slot): Promise<void> {
+  const tenantId = slot.tenantId!;
+  const listed = await send(ctx, slot.rng, `/api/tenants/${tenantId}/backups`);
+  if (listed.status === 404) slot.tenantId = null;
+  const backups = listed.status === 200 ? (listed.body as { backups: Array<{ phase: string; backupId: string | null }> }).backups : [];
+  const backupId = backups.find((b) => b.phase === 'completed' && b.backupId)?.backupId;
+  if (!backupId) return;
+  const body = JSON.stringify({ backupId });
+  const post = () => send(ctx, slot.rng, `/api/tenants/${tenantId}/restore`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const { final } = await withRetries(ctx, slot.rng, post, transient);
+  if (final.status === 202) {
+    const jobId = (final.body as { jobId: string }).jobId;
+    ctx.ledger.restores.accepted.push({ tenantId, jobId });
+    await awaitJob(ctx, slot.rng, jobId, 180_000);
+  } else if (final.status === 409 || final.status === 422) ctx.ledger.restores.refused += 1;
   else if (final.status === 404) slot.tenantId = null;
 }
 

@@ -1,3 +1,4 @@
+import { FIRST_DATABASE, databaseName, servingDatabase } from '../../../src/domain/database-generation.ts';
 import { MANAGED_BY, TENANT_LABELS, type TenantRecord } from '../../../src/domain/tenant-record.ts';
 import { CNPG_HIBERNATION } from '../../../src/kubernetes/readiness.ts';
 import type { ServiceDeps } from '../../support/service-deps.ts';
@@ -11,7 +12,8 @@ export type TenantView = {
   record: TenantRecord | undefined;
   /** Helm's release records (its Secrets), by revision. */
   revisions: ReleaseRevision[];
-  database: { uid: string; hibernated: boolean } | undefined;
+  /** The Cluster the application uses: the one the running record names (a restore makes the next generation). */
+  database: { name: string; uid: string; hibernated: boolean } | undefined;
   /** The tenant's own Secrets (the service's label), name → uid; Helm's release records are not among them. */
   secrets: Map<string, string>;
 };
@@ -61,8 +63,9 @@ export async function clusterView(deps: ServiceDeps): Promise<Map<string, Tenant
   }
   for (const cluster of clusters.items) {
     const view = byNamespace.get(cluster.metadata.namespace ?? '');
-    if (view && cluster.metadata.name === `${view.tenantId}-postgres`) {
-      view.database = { uid: cluster.metadata.uid!, hibernated: cluster.metadata.annotations?.[CNPG_HIBERNATION] === 'on' };
+    const serving = view?.record ? servingDatabase(view.record) : FIRST_DATABASE;
+    if (view && cluster.metadata.name === databaseName(view.tenantId, serving.generation)) {
+      view.database = { name: cluster.metadata.name, uid: cluster.metadata.uid!, hibernated: cluster.metadata.annotations?.[CNPG_HIBERNATION] === 'on' };
     }
   }
   for (const view of views.values()) view.revisions.sort((a, b) => a.revision - b.revision);

@@ -99,14 +99,41 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
   const fences = readFenceWindows(logDir);
   const forwarding = overlappingWindows(fences);
   for (const overlap of forwarding) ledger.violate('one-mutator', overlap);
-  // Every accepted backup ended: completed, or failed saying why (its tenant hibernated or removed meanwhile).
-  const backupEnds = { completed: 0, failed: 0 };
-  for (const b of ledger.backups.accepted) {
+  // Every accepted backup and restore ended: completed, or failed saying why (its tenant hibernated or removed meanwhile).
+  // A job record a Redis failover lost (its last writes not yet replicated) is judged by what Kubernetes kept.
+  const backupEnds = { completed: 0, failed: 0, judgedFromCluster: 0, tenantGone: 0 };
+  const endedInCluster = async (b: { tenantId: string; jobId: string }) => {
+    const view = views.get(b.tenantId);
+    if (!view) return 'tenant gone';
+    if (b.jobId.startsWith('backup-')) {
+      const name = b.jobId.slice('backup-'.length);
+      const backup = (await deps.kube.custom
+        .getNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace: view.namespace, plural: 'backups', name })
+        .catch(() => undefined)) as { status?: { phase?: string } } | undefined;
+      return backup?.status?.phase === 'completed' || backup?.status?.phase === 'failed' ? backup.status.phase : 'gone';
+    }
+    const marker = view.record?.operation;
+    return marker?.jobId === b.jobId && (marker.state === 'completed' || marker.state === 'failed') ? marker.state : 'gone';
+  };
+  for (const b of [...ledger.backups.accepted, ...ledger.restores.accepted]) {
     const job = await deps.queue.getJob(b.jobId);
-    const state = job ? await job.getState() : 'gone';
+    let state = job ? await job.getState() : 'gone';
+    if (state === 'gone') {
+      state = await endedInCluster(b);
+      if (state === 'tenant gone') {
+        backupEnds.tenantGone += 1;
+        continue;
+      }
+      if (state !== 'gone') {
+        backupEnds.judgedFromCluster += 1;
+        if (state === 'completed') backupEnds.completed += 1;
+        else backupEnds.failed += 1;
+        continue;
+      }
+    }
     if (state === 'completed') backupEnds.completed += 1;
     else if (state === 'failed' && (await failure(b.jobId))) backupEnds.failed += 1;
-    else ledger.violate('backups-ended', `backup ${b.jobId} of ${b.tenantId} is ${state}${state === 'failed' ? ' without a reason' : ''}`);
+    else ledger.violate('backups-ended', `job ${b.jobId} of ${b.tenantId} is ${state}${state === 'failed' ? ' without a reason' : ''}`);
   }
   const tracked = new Set(ledger.accepted.map((a) => a.tenantId));
   const orphans = [...views.keys()].filter((id) => !tracked.has(id));
@@ -135,8 +162,10 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
     },
     {
       name: 'backups-ended',
-      ran: ledger.backups.accepted.length,
-      detail: `${backupEnds.completed} completed, ${backupEnds.failed} failed with a reason, ${ledger.backups.refused} refused with 409`,
+      ran: ledger.backups.accepted.length + ledger.restores.accepted.length,
+      detail:
+        `${ledger.backups.accepted.length} backups and ${ledger.restores.accepted.length} restores accepted: ${backupEnds.completed} completed, ` +
+        `${backupEnds.failed} failed with a reason (${backupEnds.judgedFromCluster} of them judged from the cluster, their job record lost; ${backupEnds.tenantGone} lost with their removed tenant); refused: ${ledger.backups.refused} backups (409), ${ledger.restores.refused} restores (409/422)`,
     },
     { name: 'no-pending', ran: views.size, detail: `${pending} releases left pending-*` },
     { name: 'no-orphan', ran: views.size, detail: `${orphans.length} namespaces no request asked for` },

@@ -1,7 +1,7 @@
 import type { Ledger } from '../ledger.ts';
 import type { TenantView } from './cluster-view.ts';
 
-type Baseline = { namespaceUid: string; databaseUid: string; secrets: Map<string, string>; missingTicks: number };
+type Baseline = { namespaceUid: string; databaseName: string; databaseUid: string; secrets: Map<string, string>; missingTicks: number };
 
 /**
  * No loss, checked on every view of the cluster while the soak runs: once a tenant is established (a deployed revision and its database), its namespace,
@@ -34,7 +34,8 @@ export class TenantGuard {
       const known = this.baselines.get(tenantId);
       if (!known) {
         if (view?.database && view.revisions.some((r) => r.status === 'deployed')) {
-          this.baselines.set(tenantId, { namespaceUid: view.namespaceUid, databaseUid: view.database.uid, secrets: new Map(view.secrets), missingTicks: 0 });
+          const { name: databaseName, uid: databaseUid } = view.database;
+          this.baselines.set(tenantId, { namespaceUid: view.namespaceUid, databaseName, databaseUid, secrets: new Map(view.secrets), missingTicks: 0 });
         }
         continue;
       }
@@ -50,8 +51,10 @@ export class TenantGuard {
     }
     known.missingTicks = 0;
     if (view.namespaceUid !== known.namespaceUid) this.loss(tenantId, 'namespace', known, view);
-    if (view.database && known.databaseUid && view.database.uid !== known.databaseUid) this.loss(tenantId, 'database', known, view);
-    else if (!view.database && known.databaseUid) this.ledger.violate('no-loss', `${tenantId}: database ${tenantId}-postgres gone`);
+    // A restore moves the application to a new Cluster (another name): its data is the restored backup's, not a loss.
+    if (view.database && view.database.name !== known.databaseName) known.databaseName = view.database.name;
+    else if (view.database && known.databaseUid && view.database.uid !== known.databaseUid) this.loss(tenantId, 'database', known, view);
+    else if (!view.database && known.databaseUid) this.ledger.violate('no-loss', `${tenantId}: database ${known.databaseName} gone`);
     for (const [name, uid] of known.secrets) {
       const now = view.secrets.get(name);
       if (now !== uid) this.ledger.violate('no-loss', `${tenantId}: Secret ${name} ${now ? 'made again' : 'gone'}`);

@@ -25,7 +25,7 @@ const view = (tenantId: string, o: { tier?: TenantRecord['tier']; hibernated?: b
     terminating: false,
   },
   revisions: [{ revision: 1, status: o.release ?? 'deployed' }],
-  database: { uid: 'db', hibernated: o.hibernated ?? false },
+  database: { name: 'a-postgres', uid: 'db', hibernated: o.hibernated ?? false },
   secrets: new Map(),
 });
 

@@ -225,6 +225,21 @@ describe('job processor while the Kubernetes API is away', () => {
     expect(await leases.holder(payload.tenantId)).toBeUndefined();
   });
 
+  it('puts a backup (a job beside the tenant, no lease) back the same way', async () => {
+    // The soak found this too: three quick attempts of an on-demand backup all met one API server restart.
+    const { deps, events, intents } = setup();
+    intents.get = async () => {
+      throw unreachable();
+    };
+    const { job, delayed } = fakeJob('backup');
+    Object.assign(job, { data: { ...payload, backupName: 'gone-000000-20260101000000-abcd', requestedBy: 'api' }, timestamp: Date.now() - 60_000 });
+    const error = await createJobProcessor(deps)(job, 'token').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DelayedError);
+    expect(delayed).toHaveLength(1);
+    expect(events.some((e) => e.type === 'failed')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: 'log', data: { message: expect.stringContaining('backup paused at check-tenant') } });
+  });
+
   it('spends attempts as any failure once the job is older than timeouts.provisioning', async () => {
     const { deps, events, intents } = setup();
     intents.read = async () => {
