@@ -33,6 +33,7 @@ import { requestContext } from './middleware/request-context.ts';
 import { mountApiDocs } from './openapi/docs.ts';
 import { createProvisioningRouter } from './provisioning/provisioning.router.ts';
 import { createTenantsRouter } from './tenants/tenants.router.ts';
+import { createTemplatesRouter } from './templates/templates.router.ts';
 import { createFleetRouter } from './fleet/fleet.router.ts';
 import type { FleetTarget } from '../domain/tenant-version.ts';
 import { createStripeWebhookRoutes } from './webhooks/webhooks.router.ts';
@@ -137,6 +138,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
       shutdown: deps.shutdown,
     }),
   );
+  app.route('/api/templates', createTemplatesRouter({ registry: reads.registry, workloads: reads.workloads }, guard));
   app.route('/api/fleet', createFleetRouter({ registry: reads.registry, target: reads.fleetTarget }, guard));
   app.route(
     '/api/jobs',

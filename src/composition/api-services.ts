@@ -93,6 +93,7 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
     redis,
     idempotency: createIdempotencyStore(redis, { prefix: `${config.queue.prefix}:idem` }),
     claims: adapters.claims,
+    backups: adapters.workloads,
     randomHex,
     now,
   });

@@ -120,22 +120,21 @@ export const ChartValuesInput = z
     // over another tenant's host, whoever the caller is.
     const domainProblem = input.tenant.customDomain && checkCustomDomain(input.tenant.customDomain, baseDomain);
     if (domainProblem) ctx.addIssue({ code: 'custom', path: ['tenant', 'customDomain'], message: domainProblem });
-    // A restored database reads its source's backups: only a tier with backups has any.
+    // A restored database reads the tenant's own backups: only a tier with backups has any. A clone
+    // reads its source tenant's archive, so it needs the store configured, not backups of its own.
     const { serving, alongside } = input.tenant.databases;
-    if (!input.tierLimits.backupEnabled && [serving, alongside].some((d) => d?.recovery !== undefined)) {
+    const recoveries = [serving, alongside].flatMap((d) => (d?.recovery ? [d.recovery] : []));
+    if (!input.tierLimits.backupEnabled && recoveries.some((r) => r.fromTenant === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['tenant', 'databases'], message: `tier ${input.tierName} has no backups to restore from` });
     }
     // Bounded by the tier's memory: a tier change can make a tenant's own setting too large. Paths are the update request's.
     for (const problem of parameterProblems(effectiveParameters(input.tierLimits, input.tenant.postgresParameters), input.tierLimits.postgres.memoryLimit)) {
       ctx.addIssue({ code: 'custom', path: ['tenant', 'postgresql', 'parameters', problem.name], message: problem.message });
     }
-    if (input.tierLimits.backupEnabled) {
+    if (input.tierLimits.backupEnabled || recoveries.some((r) => r.fromTenant !== undefined)) {
       if (backup.destinationPrefix === null) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['platform', 'backup', 'destinationPrefix'],
-          message: `tier ${input.tierName} has backups enabled but no backup destination is configured`,
-        });
+        const why = input.tierLimits.backupEnabled ? `tier ${input.tierName} has backups enabled` : 'a clone reads its source from the object store';
+        ctx.addIssue({ code: 'custom', path: ['platform', 'backup', 'destinationPrefix'], message: `${why} but no backup destination is configured` });
       }
       for (const problem of backupStoreProblems(backup)) {
         ctx.addIssue({ code: 'custom', path: ['platform', 'backup', ...problem.path], message: problem.message });
@@ -192,7 +191,7 @@ export type ChartValues = {
     parameters?: Record<string, string>;
     /**
      * The Clusters to render, the one the application uses (`serving`) first; present only when that
-     * is not the first database alone, so values stay what older charts accept.
+     * is not the first database, made empty, alone (a clone's first is recovered), so values stay what older charts accept.
      */
     serving?: string;
     clusters?: DatabaseCluster[];
@@ -212,6 +211,8 @@ export type ChartValues = {
   backup: {
     enabled: boolean;
     destinationPath: string | null;
+    /** A clone's source tenant's archive (chart 0.6.0), read once by its first Cluster; present only for clones. */
+    cloneSource?: { destinationPath: string };
     endpointURL: string | null;
     /** null: the store needs no key (GKE workload identity without a private CA), or no backups. */
     credentialsSecret: string | null;
@@ -302,7 +303,11 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
   const backup = platform.backup;
   // With backups the Barman Cloud plugin adds its sidecar to every instance pod (and CloudNativePG's
   // job pod is counted like one): the quota must admit it, and the LimitRange must not refuse it.
-  const sidecar = tier.backupEnabled ? [platform.backup.sidecarResources] : [];
+  // A clone's recovery job runs the sidecar too, reading its source's archive.
+  const cloneSource = [serving, alongside].find((d) => d?.recovery?.fromTenant)?.recovery?.fromTenant;
+  const usesStore = tier.backupEnabled || cloneSource !== undefined;
+  const sidecar = usesStore ? [platform.backup.sidecarResources] : [];
+  const prefixOf = (tenantId: string) => `${(backup.destinationPrefix ?? '').replace(/\/+$/, '')}/${tenantId}`;
   const workloads: Workload[] = [
     ...clusters.map(() => ({ count: instances, containers: [tier.postgres, ...sidecar] })),
     { count: apiReplicas, containers: [tier.api] },
@@ -347,7 +352,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
       storage: { size: storageSize, storageClass: overrides.storageClass ?? platform.storageClass },
       resources: containerResources(tier.postgres),
       ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
-      ...(clusters.length > 1 || tenant.databases.serving.generation !== 1 ? { serving: clusters[0]!.name, clusters } : {}),
+      ...(clusters.length > 1 || serving.generation !== 1 || serving.recovery ? { serving: clusters[0]!.name, clusters } : {}),
     },
     api: { replicas: apiReplicas, resources: containerResources(tier.api) },
     web: { replicas: webReplicas, resources: containerResources(tier.web) },
@@ -362,12 +367,13 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
     backup: {
       enabled: tier.backupEnabled,
       // Each tenant its own prefix: one tenant's retention or restore never touches another's files.
-      destinationPath: tier.backupEnabled && backup.destinationPrefix !== null ? `${backup.destinationPrefix.replace(/\/+$/, '')}/${tenant.tenantId}` : null,
-      endpointURL: tier.backupEnabled ? backup.endpointUrl : null,
-      credentialsSecret: tier.backupEnabled && requiredCredentialKeys(backup).length > 0 ? secrets.backupCredentials : null,
+      destinationPath: tier.backupEnabled && backup.destinationPrefix !== null ? prefixOf(tenant.tenantId) : null,
+      ...(cloneSource ? { cloneSource: { destinationPath: prefixOf(cloneSource) } } : {}),
+      endpointURL: usesStore ? backup.endpointUrl : null,
+      credentialsSecret: usesStore && requiredCredentialKeys(backup).length > 0 ? secrets.backupCredentials : null,
       schedule: backup.schedule,
       retentionPolicy: tier.backupRetention ?? backup.retentionPolicy,
-      ...(tier.backupEnabled ? pluginBackupValues(backup) : {}),
+      ...(usesStore ? pluginBackupValues(backup) : {}),
     },
     quota: deriveQuota(workloads, instances * clusters.length, storageSize),
     limitRange: deriveLimitRange([tier.postgres, tier.api, tier.web], sidecar, storageSize),
@@ -388,11 +394,20 @@ export function effectiveParameters(tier: Pick<TierLimits, 'postgresql'>, own: R
   return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** One Cluster as the chart renders it: its name, and where a restored one recovers from. */
-export type DatabaseCluster = { name: string; recovery?: { sourceName: string; backupId?: string; targetTime?: string } };
+/**
+ * One Cluster as the chart renders it: its name, and where a restored one recovers from (a clone:
+ * its source tenant's Cluster, through the read-only ObjectStore the chart renders for it).
+ */
+export type DatabaseCluster = { name: string; recovery?: { sourceName: string; objectStore?: string; backupId?: string; targetTime?: string } };
+
+/** The ObjectStore through which a clone reads its source's archive (the chart's mbt.cloneSourceStoreName). */
+export const cloneSourceStoreName = (tenantId: string) => `${tenantId}-clone-source`;
 
 function databaseCluster(tenantId: string, database: DatabaseSpec): DatabaseCluster {
   const name = databaseName(tenantId, database.generation);
-  if (!database.recovery) return { name };
-  return { name, recovery: { sourceName: databaseName(tenantId, database.recovery.fromGeneration), ...database.recovery.target } };
+  const recovery = database.recovery;
+  if (!recovery) return { name };
+  const source = recovery.fromTenant ?? tenantId;
+  const objectStore = recovery.fromTenant ? { objectStore: cloneSourceStoreName(tenantId) } : {};
+  return { name, recovery: { sourceName: databaseName(source, recovery.fromGeneration), ...objectStore, ...recovery.target } };
 }

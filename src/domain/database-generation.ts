@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { TenantId } from './tenant-id.ts';
 
 /**
  * A tenant's database is rebuilt, never rewound in place: CloudNativePG bootstraps a Cluster once,
@@ -16,8 +17,11 @@ export type RecoveryTarget = z.infer<typeof RecoveryTarget>;
 
 export const DatabaseSpec = z.strictObject({
   generation: z.int().min(1).max(9999),
-  /** Absent: made empty by a provision. Present: restored from the backups of `fromGeneration`. */
-  recovery: z.strictObject({ fromGeneration: z.int().min(1), target: RecoveryTarget }).optional(),
+  /**
+   * Absent: made empty by a provision. Present: restored from the backups of `fromGeneration`, of
+   * this tenant or, for a clone, of `fromTenant` (read from its prefix, never written).
+   */
+  recovery: z.strictObject({ fromGeneration: z.int().min(1), target: RecoveryTarget, fromTenant: TenantId.optional() }).optional(),
 });
 export type DatabaseSpec = z.infer<typeof DatabaseSpec>;
 

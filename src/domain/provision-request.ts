@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { BackupId } from './database-generation.ts';
 import { CustomDomain, customDomainJsonSchema, customDomainRule } from './custom-domain.ts';
 import { ImageRef } from './image.ts';
 import { ParameterName, ParameterValue } from './postgres-parameters.ts';
@@ -39,6 +40,22 @@ const stripeId = (prefix: string, example: string) =>
     .regex(new RegExp(`^${prefix}_[A-Za-z0-9]{1,250}$`), `must be a Stripe id starting with ${prefix}_`)
     .openapi({ example });
 
+/**
+ * A new tenant whose database starts as a copy of another's: from one of its completed backups, a
+ * point in time, or (neither) its newest completed backup. Nothing of the source is written.
+ */
+export const CloneFrom = z
+  .union([
+    z.strictObject({ tenantId: TenantId }),
+    z.strictObject({ tenantId: TenantId, backupId: BackupId }),
+    z.strictObject({ tenantId: TenantId, targetTime: z.iso.datetime({ offset: true }).openapi({ example: '2026-12-04T10:15:00Z' }) }),
+  ])
+  .openapi('CloneFrom', {
+    description:
+      "The tenant (often a template, GET /api/templates) whose database the new tenant's starts from: its backup backupId, its state at targetTime, or its newest completed backup. The clone gets its own Secrets; the source is only read.",
+  });
+export type CloneFrom = z.infer<typeof CloneFrom>;
+
 /** Body of `POST /api/provisioning/provision` (and `validate`). Unknown keys are rejected, not ignored. */
 export const ProvisionRequest = z
   .strictObject({
@@ -58,6 +75,7 @@ export const ProvisionRequest = z
     labels: TenantLabels.optional().openapi({
       description: `The tenant's own labels, to list tenants and select rollouts by; absent: none. Stored on its namespace (see the README). ${LABEL_RULES}`,
     }),
+    cloneFrom: CloneFrom.optional(),
   })
   .openapi('ProvisionRequest');
 export type ProvisionRequest = z.infer<typeof ProvisionRequest>;

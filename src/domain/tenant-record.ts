@@ -7,6 +7,7 @@ import { ChartVersion } from './tenant-version.ts';
 import type { TenantLabels } from './tenant-labels.ts';
 import { TierName } from './tiers.ts';
 import type { RunningVersion, VersionPin } from './tenant-version.ts';
+import type { TemplateMark } from './tenant-template.ts';
 
 /**
  * Kubernetes is the registry of tenants: a tenant exists when its namespace does, and the
@@ -17,6 +18,8 @@ export const TENANT_LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
   tenantId: 'tenant-provisioner.io/tenant-id',
   tier: 'tenant-provisioner.io/tier',
+  /** "true" on a template (tenant-template.ts), so GET /api/templates is one label-selected list. */
+  template: 'tenant-provisioner.io/template',
 } as const;
 export const MANAGED_BY = 'tenant-provisioner';
 
@@ -35,6 +38,8 @@ export const TENANT_ANNOTATIONS = {
   runningVersion: 'tenant-provisioner.io/running-version',
   /** The version rollouts must leave the tenant on, with who pinned it and why. */
   versionPin: 'tenant-provisioner.io/version-pin',
+  /** The template mark: its description, who marked it and when. */
+  template: 'tenant-provisioner.io/template',
 } as const;
 
 /** What the tenant should look like; the worker converges the cluster to it. */
@@ -101,12 +106,14 @@ export type TenantRecord = {
   /** Optional so records built before versions were recorded (and tests' literals) stay valid: absent reads as null. */
   running?: RunningVersion | null;
   pin?: VersionPin | null;
+  /** Present when the tenant is a template clones start from; absent reads as none. */
+  template?: TemplateMark | null;
   /** The tenant's own labels (tenant-labels.ts), stored as namespace labels under our domain; absent reads as none. */
   labels?: TenantLabels;
 };
 
 /** Everything needed to record a new tenant's intent. */
-export type NewTenant = Omit<TenantRecord, 'namespace' | 'operation' | 'terminating' | 'tier' | 'createdAt' | 'running' | 'pin'> & {
+export type NewTenant = Omit<TenantRecord, 'namespace' | 'operation' | 'terminating' | 'tier' | 'createdAt' | 'running' | 'pin' | 'template'> & {
   /** When the intent was recorded, by the intake's clock; defaults to now. */
   createdAt?: string;
   operation: OperationMarker;

@@ -3,6 +3,7 @@ import { DesiredState, MANAGED_BY, OperationMarker, TENANT_ANNOTATIONS as A, TEN
 import { tenantLabelsOf } from '../domain/tenant-labels.ts';
 import { TierName } from '../domain/tiers.ts';
 import { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
+import { TemplateMark } from '../domain/tenant-template.ts';
 
 /** The tenant a managed namespace records, or undefined for a namespace that is not a (readable) tenant. */
 export function toTenantRecord(ns: V1Namespace): TenantRecord | undefined {
@@ -30,6 +31,7 @@ export function toTenantRecord(ns: V1Namespace): TenantRecord | undefined {
     // Present only when recorded; an unreadable record reads as none, so the version is unknown, never guessed.
     ...optional('running', safeJson(annotations[A.runningVersion], RunningVersion)),
     ...optional('pin', safeJson(annotations[A.versionPin], VersionPin)),
+    ...optional('template', safeJson(annotations[A.template], TemplateMark)),
   };
 }
 

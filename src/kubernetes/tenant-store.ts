@@ -12,6 +12,7 @@ import { labelPatch, storedLabels, type TenantLabels } from '../domain/tenant-la
 import type { TierName } from '../domain/tiers.ts';
 import { ConflictError } from '../domain/errors.ts';
 import type { RunningVersion, VersionPin } from '../domain/tenant-version.ts';
+import type { TemplateMark } from '../domain/tenant-template.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { ensureTenantAccess, type TenantAccess } from './tenant-access.ts';
 import {
@@ -53,6 +54,8 @@ export type IntentChange = {
   /** What the worker deployed (observed, not intent, but written under the same precondition). */
   running?: RunningVersion;
   pin?: VersionPin | null;
+  /** Marks (or, null, unmarks) the tenant as a template; its label follows in the same write. */
+  template?: TemplateMark | null;
   /** The tenant's labels go from the set `from` (as read) to `to`: the write adds, changes and removes the difference. */
   labels?: { from: TenantLabels; to: TenantLabels };
 };
@@ -81,6 +84,8 @@ export interface TenantStore {
    * walk over every namespace. The caller compares the annotation itself.
    */
   findBy(index: TenantIndex, value: string): Promise<TenantRecord[]>;
+  /** The tenants marked as templates (one label-selected list). */
+  templates(): Promise<TenantRecord[]>;
   /**
    * Writes the index labels of tenants whose namespaces predate the index (each patch conditioned
    * on the version it was computed from); returns how many it labelled. Idempotent.
@@ -160,6 +165,10 @@ export function createTenantStore(core: CoreV1Api, namespacePrefix: string, acce
       const tenants = (items: V1Namespace[]) => items.map(toTenantRecord).filter((t): t is TenantRecord => t !== undefined && ownedHere(t));
       return [...tenants(indexed.items), ...tenants(unindexed.items).filter((t) => indexedUnder(t, index, value))];
     },
+    async templates() {
+      const list = await core.listNamespace({ labelSelector: `${selector},${L.template}=true` });
+      return list.items.map(toTenantRecord).filter((t): t is TenantRecord => t !== undefined && ownedHere(t) && Boolean(t.template));
+    },
     async backfillIndex() {
       let labelled = 0;
       let cursor: string | undefined;
@@ -232,6 +241,10 @@ function intentMetadata(change: IntentChange) {
   if (change.expiresAt !== undefined) annotations[A.expiresAt] = change.expiresAt;
   if (change.running) annotations[A.runningVersion] = JSON.stringify(change.running);
   if (change.pin !== undefined) annotations[A.versionPin] = change.pin ? JSON.stringify(change.pin) : null;
+  if (change.template !== undefined) {
+    annotations[A.template] = change.template ? JSON.stringify(change.template) : null;
+    labels[L.template] = change.template ? 'true' : null;
+  }
   if (change.stripe) {
     annotations[A.stripeCustomerId] = change.stripe.customerId;
     annotations[A.stripeSubscriptionId] = change.stripe.subscriptionId;

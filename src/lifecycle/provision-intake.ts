@@ -1,11 +1,12 @@
 import type { Config } from '../config/config.schema.ts';
 import { ChangeRejectedError, ConflictError, ValidationError } from '../domain/errors.ts';
 import { reservedTenantIdProblem } from '../domain/tenant-id.ts';
-import type { ProvisionRequest } from '../domain/provision-request.ts';
+import type { CloneFrom, ProvisionRequest } from '../domain/provision-request.ts';
 import type { DesiredState, OperationMarker, OperationReason } from '../domain/tenant-record.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
 import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import { TenantExistsError, type TenantStore } from '../kubernetes/tenant-store.ts';
+import { cloneDatabase, type CloneDeps } from './clone-intake.ts';
 import type { LifecycleAccepted } from './intake.ts';
 import { tenantRef } from './tenant-ref.ts';
 
@@ -13,6 +14,8 @@ export type ProvisionIntakeDeps = {
   config: Config;
   tenants: Pick<TenantStore, 'create' | 'read' | 'delete'>;
   producer: JobProducer;
+  /** Lists a clone's source's backups; absent where no request clones (billing), which then refuses cloneFrom. */
+  backups?: CloneDeps['workloads'] | undefined;
   /** Custom-domain ownership; absent only in tests that never ask for a custom domain. */
   claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
   now?: (() => Date) | undefined;
@@ -54,6 +57,7 @@ export async function requestProvision(
     customDomain: request.customDomain ?? null,
     resourceOverrides: request.resourceOverrides ?? {},
     hibernated: false,
+    ...(request.cloneFrom ? { database: await cloneDatabaseOf(deps, tenantId, request.cloneFrom, at) } : {}),
   };
   const facts = {
     companyName: request.companyName,
@@ -93,6 +97,11 @@ export async function requestProvision(
     throw error;
   }
   return { jobId, tenantId, namespace: ref.namespace, operation: 'provision', state: 'queued', replayed };
+}
+
+async function cloneDatabaseOf(deps: ProvisionIntakeDeps, tenantId: string, cloneFrom: CloneFrom, at: string) {
+  if (!deps.backups) throw new ChangeRejectedError(tenantId, [{ path: 'cloneFrom', message: 'is not accepted here' }]);
+  return cloneDatabase({ config: deps.config, tenants: deps.tenants, workloads: deps.backups }, tenantId, cloneFrom, new Date(at));
 }
 
 async function claimDomain(deps: ProvisionIntakeDeps, host: string | null, tenantId: string) {

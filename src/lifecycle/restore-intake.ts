@@ -1,11 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { BackupId, databaseName, pendingRestore, servingDatabase, type RecoveryTarget } from '../domain/database-generation.ts';
-import { ChangeRejectedError, TenantConflictError } from '../domain/errors.ts';
-import type { TenantRecord } from '../domain/tenant-record.ts';
+import { BackupId, pendingRestore, servingDatabase } from '../domain/database-generation.ts';
+import { TenantConflictError } from '../domain/errors.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { submitOperation, type IntakeDeps, type IntakeOptions, type LifecycleAccepted } from './intake.ts';
 import { tenantChartValues } from './tenant-values.ts';
 import { isPending } from './transitions.ts';
+import { resolveRecoveryTarget } from './recovery-target.ts';
 
 /** `POST /api/tenants/{tenantId}/restore`: one base backup by its id, or a point in time. */
 export const RestoreRequest = z
@@ -43,26 +43,10 @@ export async function requestRestore(deps: RestoreDeps, tenantId: string, reques
       if (pendingRestore(t) || (isPending(t.operation) && t.operation.type === 'restore'))
         throw new TenantConflictError(tenantId, 'restore-in-progress', `Tenant ${tenantId} is being restored already`);
       const serving = servingDatabase(t);
-      const target = await checkedTarget(deps, t, request, deps.now?.() ?? new Date());
+      const target = await resolveRecoveryTarget(deps.workloads, t, request, deps.now?.() ?? new Date());
       const generation = Math.max(serving.generation, t.desired.database?.generation ?? 1) + 1;
       return { desired: { ...t.desired, database: { generation, recovery: { fromGeneration: serving.generation, target } } } };
     },
     options,
   );
-}
-
-async function checkedTarget(deps: RestoreDeps, tenant: TenantRecord, request: RestoreRequest, now: Date): Promise<RecoveryTarget> {
-  const source = databaseName(tenant.tenantId, servingDatabase(tenant).generation);
-  const completed = (await deps.workloads.listBackups(tenant.namespace, source)).filter((b) => b.phase === 'completed' && b.backupId);
-  const refuse = (path: string, message: string) => new ChangeRejectedError(tenant.tenantId, [{ path, message }]);
-  if ('backupId' in request) {
-    if (!completed.some((b) => b.backupId === request.backupId)) throw refuse('backupId', `is no completed backup of ${source}`);
-    return { backupId: request.backupId };
-  }
-  const at = Date.parse(request.targetTime);
-  const ends = completed.flatMap((b) => (b.stoppedAt ? [Date.parse(b.stoppedAt)] : [])).sort((a, b) => a - b);
-  if (ends.length === 0) throw refuse('targetTime', `has nothing to recover from: ${source} has no completed backup yet`);
-  if (at < ends[0]!) throw refuse('targetTime', `is before the first completed backup of ${source} ended (${new Date(ends[0]!).toISOString()})`);
-  if (at > now.getTime()) throw refuse('targetTime', 'is in the future');
-  return { targetTime: new Date(at).toISOString() };
 }

@@ -21,10 +21,11 @@ export type IntakeVerdict = 'accept' | 'replay' | 'refuse';
 /**
  * What the intake is asked for: an operation (a job follows) or a change of intent alone, with no
  * job because nothing the release renders changes: `pin` (the version rollouts must leave the tenant
- * on) and `labels` (the tenant's own labels, namespace metadata); or `backup`, a job beside the
+ * on), `labels` (the tenant's own labels, namespace metadata) and `template` (the mark clones start
+ * from); or `backup`, a job beside the
  * tenant's operation that records no intent.
  */
-export type IntakeRequest = OperationType | 'pin' | 'labels' | 'backup';
+export type IntakeRequest = OperationType | 'pin' | 'labels' | 'template' | 'backup';
 
 const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   provision: 'refuse',
@@ -36,6 +37,7 @@ const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   deprovision: 'accept',
   pin: 'accept',
   labels: 'accept',
+  template: 'accept',
   backup: 'accept',
 };
 
@@ -61,6 +63,7 @@ export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<In
     deprovision: 'replay',
     pin: 'refuse',
     labels: 'refuse',
+    template: 'refuse',
     backup: 'refuse',
   },
 };

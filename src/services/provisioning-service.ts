@@ -11,7 +11,7 @@ import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { acceptedBody, type JobAccepted } from '../lifecycle/accepted.ts';
 import { requestDeprovision } from '../lifecycle/intake.ts';
-import { requestProvision, type ProvisionPlan } from '../lifecycle/provision-intake.ts';
+import { requestProvision, type ProvisionIntakeDeps, type ProvisionPlan } from '../lifecycle/provision-intake.ts';
 import { budget, withDeadline } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall, REDIS_DEADLINE_MS, unavailable } from './dependency.ts';
 import { fingerprintOf } from '../domain/fingerprint.ts';
@@ -25,6 +25,8 @@ export type ProvisioningDeps = {
   redis: RedisCommands;
   idempotency: IdempotencyStore;
   claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
+  /** A clone's source's backups (cloneFrom); absent: clones are refused. */
+  backups?: ProvisionIntakeDeps['backups'];
   randomHex?: (() => string) | undefined;
   now?: (() => Date) | undefined;
 };
@@ -60,7 +62,7 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       }),
   };
   const now = deps.now;
-  const provisionDeps = { config, tenants: registry, producer, claims: deps.claims, now };
+  const provisionDeps = { config, tenants: registry, producer, claims: deps.claims, backups: deps.backups, now };
 
   async function claimKey(request: ProvisionRequest, context: CallContext, remainingMs: number) {
     if (context.idempotencyKey === undefined) return undefined;

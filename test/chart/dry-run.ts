@@ -3,19 +3,25 @@ import type { KubeClients } from '../support/kube.ts';
 import { statusOf } from '../support/kube.ts';
 import type { K8sObject } from './helm.ts';
 
-/** Fails the test unless the API server accepts the CloudNativePG Cluster in a strict server-side dry run. */
-export async function expectClusterAccepted(kube: KubeClients, namespace: string, cluster: K8sObject): Promise<void> {
+const PLURALS: Record<string, string> = { Cluster: 'clusters', ScheduledBackup: 'scheduledbackups', ObjectStore: 'objectstores' };
+
+/** Fails the test unless the API server accepts the custom object (a CloudNativePG or Barman Cloud kind) in a strict server-side dry run. */
+export async function expectObjectAccepted(kube: KubeClients, namespace: string, object: K8sObject): Promise<void> {
+  const [group = '', version = ''] = object.apiVersion.split('/');
   try {
     await kube.custom.createNamespacedCustomObject({
-      group: 'postgresql.cnpg.io',
-      version: 'v1',
+      group,
+      version,
       namespace,
-      plural: 'clusters',
-      body: cluster,
+      plural: PLURALS[object.kind]!,
+      body: object,
       dryRun: 'All',
       fieldValidation: 'Strict',
     });
   } catch (error) {
-    expect.fail(`${cluster.metadata.name} refused (${statusOf(error)}): ${String((error as { body?: unknown }).body ?? error)}`);
+    expect.fail(`${object.kind} ${object.metadata.name} refused (${statusOf(error)}): ${String((error as { body?: unknown }).body ?? error)}`);
   }
 }
+
+/** Fails the test unless the API server accepts the CloudNativePG Cluster in a strict server-side dry run. */
+export const expectClusterAccepted = expectObjectAccepted;

@@ -48,6 +48,8 @@ export class Ledger {
   backups = { accepted: [] as Array<{ tenantId: string; jobId: string }>, refused: 0 };
   /** Restores of a completed backup: like backups, kept apart from `accepted` (they change no tier or state the ledger follows). */
   restores = { accepted: [] as Array<{ tenantId: string; jobId: string }>, refused: 0 };
+  /** Provisions that cloned a tenant that had taken a backup (cloneFrom): accepted ones are also provisions in `accepted`; `refused`: 422s (the source gone, or no completed backup of its serving database). */
+  clones = { accepted: 0, refused: 0 };
   /** Rollouts the rollout driver started, by how each ended (or `running`/`paused` when the drive stopped it). */
   rollouts = { started: 0, paused: 0, aborted: 0, ends: {} as Record<string, number> };
   /** Windows during which an API answered 503, per API index: [start, end] in ms since epoch. */

@@ -17,6 +17,7 @@ export type SoakReport = {
   /** On-demand backups accepted (202) and refused (409); how they ended is the `backups-ended` check. */
   backups: { accepted: number; refused: number };
   restores: { accepted: number; refused: number };
+  clones: Ledger['clones'];
   faults: Record<string, number>;
   redisFailovers: number;
   longest503Ms: number;
@@ -122,6 +123,7 @@ export function soakReport(o: {
     rollouts: ledger.rollouts,
     backups: { accepted: ledger.backups.accepted.length, refused: ledger.backups.refused },
     restores: { accepted: ledger.restores.accepted.length, refused: ledger.restores.refused },
+    clones: ledger.clones,
     faults: countBy(ledger.faults, (f) => f.kind),
     redisFailovers: ledger.faults.filter((f) => f.kind === 'kill-redis-primary').length,
     longest503Ms: windows.length ? Math.max(...windows) : 0,

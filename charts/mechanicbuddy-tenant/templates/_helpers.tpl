@@ -17,6 +17,11 @@ tenants; the prefix keeps names recognisable in logs and matches the seed's name
 {{- printf "%s-object-store" .Values.tenant.id -}}
 {{- end -}}
 
+{{/* A clone's read-only view of its source tenant's archive. */}}
+{{- define "mbt.cloneSourceStoreName" -}}
+{{- printf "%s-clone-source" .Values.tenant.id -}}
+{{- end -}}
+
 {{- define "mbt.barmanCloudPlugin" -}}
 barman-cloud.cloudnative-pg.io
 {{- end -}}
@@ -142,4 +147,77 @@ seccompProfile:
 {{/* Replicas honour hibernation: volumes stay, pods go. */}}
 {{- define "mbt.replicas" -}}
 {{- if .root.Values.hibernated -}}0{{- else -}}{{ .replicas }}{{- end -}}
+{{- end -}}
+
+{{/*
+One Barman Cloud ObjectStore: (dict "root" $ "name" … "path" … "retention" …); retention absent
+for a store nothing archives to. The provider's credential block reads backup.credentialsSecret.
+*/}}
+{{- define "mbt.objectStore" -}}
+{{- $b := .root.Values.backup -}}
+{{- $root := .root -}}
+apiVersion: barmancloud.cnpg.io/v1
+kind: ObjectStore
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "mbt.componentLabels" (dict "root" $root "component" "backup") | nindent 4 }}
+spec:
+  {{- with .retention }}
+  retentionPolicy: {{ . | quote }}
+  {{- end }}
+  configuration:
+    destinationPath: {{ .path | quote }}
+    {{- with $b.endpointURL }}
+    endpointURL: {{ . | quote }}
+    {{- end }}
+    {{- if $b.endpointCA }}
+    endpointCA:
+      {{- include "mbt.backupSecretRef" (dict "root" $root "key" "ENDPOINT_CA") | nindent 6 }}
+    {{- end }}
+    {{- if eq $b.provider "s3" }}
+    s3Credentials:
+      accessKeyId:
+        {{- include "mbt.backupSecretRef" (dict "root" $root "key" "ACCESS_KEY_ID") | nindent 8 }}
+      secretAccessKey:
+        {{- include "mbt.backupSecretRef" (dict "root" $root "key" "ACCESS_SECRET_KEY") | nindent 8 }}
+      {{- if $b.s3.region }}
+      region:
+        {{- include "mbt.backupSecretRef" (dict "root" $root "key" "ACCESS_REGION") | nindent 8 }}
+      {{- end }}
+    {{- else if eq $b.provider "gcs" }}
+    googleCredentials:
+      {{- if $b.gcs.gkeEnvironment }}
+      # The instance pods' workload identity: the Cluster's ServiceAccount must be granted the bucket.
+      gkeEnvironment: true
+      {{- else }}
+      applicationCredentials:
+        {{- include "mbt.backupSecretRef" (dict "root" $root "key" "APPLICATION_CREDENTIALS") | nindent 8 }}
+      {{- end }}
+    {{- else }}
+    azureCredentials:
+      {{- if eq $b.azure.credentials "connectionString" }}
+      connectionString:
+        {{- include "mbt.backupSecretRef" (dict "root" $root "key" "AZURE_CONNECTION_STRING") | nindent 8 }}
+      {{- else }}
+      storageAccount:
+        {{- include "mbt.backupSecretRef" (dict "root" $root "key" "AZURE_STORAGE_ACCOUNT") | nindent 8 }}
+      {{- if eq $b.azure.credentials "storageKey" }}
+      storageKey:
+        {{- include "mbt.backupSecretRef" (dict "root" $root "key" "AZURE_STORAGE_KEY") | nindent 8 }}
+      {{- else }}
+      storageSasToken:
+        {{- include "mbt.backupSecretRef" (dict "root" $root "key" "AZURE_STORAGE_SAS_TOKEN") | nindent 8 }}
+      {{- end }}
+      {{- end }}
+    {{- end }}
+    wal:
+      compression: gzip
+    data:
+      compression: gzip
+  # The plugin's sidecar in each instance pod (and the recovery job's): sized here (and counted in
+  # the quota by the service) rather than left to the LimitRange's defaults.
+  instanceSidecarConfiguration:
+    resources:
+      {{- toYaml $b.sidecarResources | nindent 6 }}
 {{- end -}}

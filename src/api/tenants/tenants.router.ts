@@ -14,10 +14,12 @@ import { namespaceFor } from '../../domain/tenant-id.ts';
 import { tenantObjectNames } from '../../lifecycle/plans/plan-deps.ts';
 import { FIRST_SLOT } from '../../domain/slots.ts';
 import { servingDatabase } from '../../domain/database-generation.ts';
+import { markTemplateRoute, unmarkTemplateRoute } from '../templates/templates.routes.ts';
+import { requestTemplateMark, requestTemplateUnmark } from '../../lifecycle/template-intake.ts';
 import { tenantsHandlers } from './tenants.handlers.ts';
 import { listTenantsRoute } from './tenants.routes.ts';
 
-/** `/api/tenants`: the tenant list, a tenant's rollback within its blue-green switch window, its backups and restores. */
+/** `/api/tenants`: the tenant list, a tenant's rollback within its blue-green switch window, its backups and restores, its template mark. */
 export function createTenantsRouter(
   deps: { registry: Pick<TenantStore, 'list'>; lifecycle: LifecycleDeps; workloads: Pick<TenantWorkloads, 'listBackups'> },
   guard: MiddlewareHandler[],
@@ -53,6 +55,14 @@ export function createTenantsRouter(
     const restore = requestRestore({ ...deps.lifecycle, workloads: deps.workloads }, c.req.valid('param').tenantId, c.req.valid('json'));
     const accepted = acceptedBody(await dependencyCall('The Kubernetes API', restore, CLUSTER_DEADLINE_MS * 3));
     return c.json(accepted, 202, { Location: accepted.links.job });
+  });
+  router.openapi(markTemplateRoute, async (c) => {
+    const mark = requestTemplateMark(deps.lifecycle, c.req.valid('param').tenantId, c.req.valid('json'), c.var.principal.subject);
+    return c.json(await dependencyCall('The Kubernetes API', mark, CLUSTER_DEADLINE_MS * 2), 200);
+  });
+  router.openapi(unmarkTemplateRoute, async (c) => {
+    await dependencyCall('The Kubernetes API', requestTemplateUnmark(deps.lifecycle, c.req.valid('param').tenantId), CLUSTER_DEADLINE_MS * 2);
+    return c.body(null, 204);
   });
   return router;
 }

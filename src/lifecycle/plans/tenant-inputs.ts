@@ -26,9 +26,9 @@ export async function ensureTenantInputs(
     },
     signal,
   );
-  // The chart names the Secret only when its ObjectStore reads keys from it (GKE workload identity reads none).
+  // The chart names the Secret only when an ObjectStore (its own, or a clone's source) reads keys from it (GKE workload identity reads none).
   const backup = config.platform.backup;
-  if (values.backup.enabled && values.backup.credentialsSecret !== null && backup.credentialsSecret) {
+  if (values.backup.credentialsSecret !== null && backup.credentialsSecret) {
     const input = { source: backup.credentialsSecret, requiredKeys: requiredCredentialKeys(backup), namespace, tenantId };
     if (await ensureBackupCredentials(kube.core, input, signal)) {
       created.push(tenantSecretNames(tenantId).backupCredentials);

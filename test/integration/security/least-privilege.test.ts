@@ -30,7 +30,20 @@ const redisUrl = inject('redisUrl');
 // `rollout` moves the tenant to a third version through POST /api/rollouts (records in the provisioner's namespace).
 // `backup` takes an on-demand backup of the (now enterprise) database and lists it; `restore` restores it
 // into a new database generation and moves the application there.
-const OPERATIONS = ['provision', 'update', 'backup', 'restore', 'release', 'rollback', 'rollout', 'hibernate', 'resume', 'deprovision'] as const;
+const OPERATIONS = [
+  'provision',
+  'update',
+  'backup',
+  'template',
+  'clone',
+  'restore',
+  'release',
+  'rollback',
+  'rollout',
+  'hibernate',
+  'resume',
+  'deprovision',
+] as const;
 /**
  * KNOWN DEFECT, reported for removal from charts/tenant-provisioner/templates/rbac-tenant.yaml (and
  * its README table): read rules no code path uses, so removing them breaks nothing. This list is a
@@ -96,9 +109,10 @@ async function call(path: string, init: RequestInit = {}) {
 async function lifecycle(label: string): Promise<Outcome> {
   const outcome: Outcome = { completed: [] };
   for (const op of OPERATIONS) {
-    if (op === 'rollout') {
-      const failed = await rolloutOf(outcome.tenantId!);
-      if (failed) return { ...outcome, failed: `rollout ${failed}` };
+    if (op === 'rollout' || op === 'template' || op === 'clone') {
+      const failed =
+        op === 'rollout' ? await rolloutOf(outcome.tenantId!) : op === 'template' ? await templateOf(outcome.tenantId!) : await cloneOf(outcome.tenantId!);
+      if (failed) return { ...outcome, failed: `${op} ${failed}` };
       outcome.completed.push(op);
       continue;
     }
@@ -155,6 +169,40 @@ async function lifecycle(label: string): Promise<Outcome> {
   return gone ? outcome : { ...outcome, failed: `deprovision left namespace ${namespace}` };
 }
 
+/** Marks the tenant as a template and finds it in the list; says how it failed, or undefined. */
+async function templateOf(tenantId: string): Promise<string | undefined> {
+  const marked = await call(`/api/tenants/${tenantId}/template`, { method: 'PUT', body: JSON.stringify({ description: 'least privilege' }) });
+  if (marked.status !== 200) return `mark: ${marked.status} ${marked.text.slice(0, 300)}`;
+  const listed = await call('/api/templates');
+  if (listed.status !== 200 || !listed.text.includes(tenantId)) return `list: ${listed.status} ${listed.text.slice(0, 300)}`;
+  return undefined;
+}
+
+/** A demo tenant cloned from the template, followed to its end and removed again; says how it failed, or undefined. */
+async function cloneOf(tenantId: string): Promise<string | undefined> {
+  let cloneId = '';
+  const body = {
+    companyName: 'Least Privilege clone',
+    ownerEmail: 'o@example.com',
+    ownerFirstName: 'C',
+    ownerLastName: 'L',
+    subscriptionTier: 'demo',
+    cloneFrom: { tenantId },
+  };
+  for (const [what, path, init] of [
+    ['provision', '/api/provisioning/provision', { method: 'POST', body: JSON.stringify(body) }],
+    ['deprovision', undefined, { method: 'POST' }],
+  ] as const) {
+    const accepted = await call(path ?? `/api/provisioning/${cloneId}/deprovision`, init);
+    if (accepted.status !== 202) return `${what} refused at intake: ${accepted.status} ${accepted.text.slice(0, 300)}`;
+    const parsed = JSON.parse(accepted.text) as { tenantId: string; links: { events: string } };
+    cloneId = parsed.tenantId;
+    const transcript = (await call(parsed.links.events)).text;
+    if (!transcript.includes('event: completed')) return `${what} failed: ${transcript.slice(-300)}`;
+  }
+  return undefined;
+}
+
 /** A rollout of this one tenant over HTTP, ticked by the worker's sweep; says how it failed, or undefined once completed. */
 async function rolloutOf(tenantId: string): Promise<string | undefined> {
   const body = { target: { appVersion: 'v3' }, selector: { tenantIds: [tenantId] }, strategy: { canary: { count: 0 }, bakeSeconds: 0 } };
@@ -200,7 +248,7 @@ async function claimPath(label: string): Promise<string> {
 const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
 
 describe("least privilege: the service as the provisioner chart's ServiceAccount", () => {
-  it('provisions, updates to a backup tier, takes a backup and restores it, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes and deprovisions a tenant', async () => {
+  it('provisions, updates to a backup tier, takes a backup, marks it a template and clones it, restores it, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes and deprovisions a tenant', async () => {
     const outcome = await lifecycle('full');
     expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS], backupId: expect.any(String) });
     // Nothing it tried was refused, even where a refusal would have been tolerated.

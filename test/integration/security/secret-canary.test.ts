@@ -15,7 +15,8 @@ import { startStack, type Stack } from './support/stack.ts';
 
 // Secret canary. The service as composed for production (API and worker as separate compositions,
 // sharing Redis and the sandbox, Helm a recording wrapper around the real binary) provisions a
-// tenant, updates it, hibernates, resumes and removes it, and fails to provision another. Every
+// tenant, updates it, hibernates, resumes, backs it up, restores it, clones it as a template and
+// removes it, and fails to provision another. Every
 // password and key the service generated for them (read from the tenants' Secrets) is then looked
 // for, verbatim and base64-encoded, in: every log line of API and worker at debug level, every
 // Redis key of the run's prefix (read by type, and DUMPed), Helm's argv, values files and
@@ -178,6 +179,46 @@ describe('secret canary', () => {
     // Backup tiers get a copy of the platform's object-store credentials: not tenant secrets, and not generated.
     // Nothing was rotated by the update, the release, the rollback, hibernation or resumption.
     expect(await secretsOf(tenant.namespace, tenant.tenantId)).toEqual(expect.arrayContaining(canaries.slice(5)));
+
+    // Its data: an on-demand backup, a restore to it, the tenant marked as a template and a clone of it
+    // (whose own Secrets join the canaries), the template list, the mark removed.
+    const backup = await accept(`/api/tenants/${tenant.tenantId}/backups`, { method: 'POST' });
+    transcripts.push({ where: `SSE ${backup.jobId} (backup)`, text: await follow(backup) });
+    const listed = JSON.parse((await call(`/api/tenants/${tenant.tenantId}/backups`)).text) as { backups: Array<{ backupId: string | null; phase: string }> };
+    const backupId = listed.backups.find((b) => b.phase === 'completed')?.backupId;
+    expect(backupId).toBeTruthy();
+    const restore = await accept(`/api/tenants/${tenant.tenantId}/restore`, { method: 'POST', body: JSON.stringify({ backupId }) });
+    const restored = await follow(restore);
+    expect(restored).toContain('event: completed');
+    transcripts.push({ where: `SSE ${restore.jobId} (restore)`, text: restored });
+    expect((await call(`/api/tenants/${tenant.tenantId}/template`, { method: 'PUT', body: JSON.stringify({ description: 'Canary template' }) })).status).toBe(
+      200,
+    );
+    expect((await call('/api/templates')).status).toBe(200);
+    // The restore made generation 2: a clone from the template's newest backup needs one of it.
+    const second = await accept(`/api/tenants/${tenant.tenantId}/backups`, { method: 'POST' });
+    transcripts.push({ where: `SSE ${second.jobId} (backup)`, text: await follow(second) });
+    const clone = await accept('/api/provisioning/provision', {
+      method: 'POST',
+      body: JSON.stringify({
+        companyName: 'Canary Clone',
+        ownerEmail: 'clone@example.com',
+        ownerFirstName: 'Cle',
+        ownerLastName: 'One',
+        subscriptionTier: 'demo',
+        cloneFrom: { tenantId: tenant.tenantId },
+      }),
+    });
+    created.push(clone.tenantId);
+    const cloned = await follow(clone);
+    expect(cloned).toContain('event: completed');
+    transcripts.push({ where: `SSE ${clone.jobId} (clone)`, text: cloned });
+    const cloneSecrets = await secretsOf(clone.namespace, clone.tenantId);
+    expect(cloneSecrets).toHaveLength(5);
+    // Its own: none of the template's values.
+    expect(cloneSecrets.map((c) => c.value).filter((v) => canaries.some((c) => c.value === v))).toEqual([]);
+    canaries.push(...cloneSecrets);
+    expect((await call(`/api/tenants/${tenant.tenantId}/template`, { method: 'DELETE' })).status).toBe(204);
 
     // 3. Reads and refusals: job views, status, a refused update, unknown tenants, a bad token, Bull Board, metrics.
     await call(`/api/jobs/${failing.jobId}`);

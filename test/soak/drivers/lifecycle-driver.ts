@@ -16,6 +16,7 @@ const UPDATE_TIERS: readonly TierName[] = ['free', 'professional', 'professional
 // switches back inside the window (409 without one: a normal refusal).
 // `backup`: an on-demand backup, beside the tenant's operations (409 for a tier without backups or a hibernated database);
 // `restore`: the newest completed backup restored into a new database generation (skipped without one).
+// A provision is now and then a clone (cloneFrom) of a tenant that took a backup, whatever became of it since.
 const OPERATIONS = [
   'update',
   'update',
@@ -90,6 +91,8 @@ async function provision(ctx: DriverContext, slot: Slot): Promise<void> {
   slot.tenantId = tenantId;
   slot.desired = { tier, hibernated: false };
   slot.window = undefined;
+  const backedUp = ctx.ledger.backups.accepted;
+  const source = backedUp.length > 0 && rng.chance(0.3) ? rng.pick(backedUp).tenantId : undefined;
   const body = {
     companyName: `Soak Lifecycle ${index}`,
     ownerEmail: `owner${index}@soak.example`,
@@ -97,9 +100,12 @@ async function provision(ctx: DriverContext, slot: Slot): Promise<void> {
     ownerLastName: `Owner ${index}`,
     subscriptionTier: tier,
     tenantId,
+    ...(source ? { cloneFrom: { tenantId: source } } : {}),
   };
   const intent: Intent = { kind: 'present', tier, hibernated: false };
   const done = await request(ctx, slot, 'provision', '/api/provisioning/provision', intent, { body, key: `soak-${tenantId}` });
+  if (source && done.accepted) ctx.ledger.clones.accepted += 1;
+  if (source && done.status === 422) ctx.ledger.clones.refused += 1;
   if (done.accepted) return followUp(ctx, slot, done.jobId);
   if (done.ambiguous) return retire(ctx, slot);
   slot.tenantId = null;

@@ -59,10 +59,12 @@ describe('/openapi.json and /docs', () => {
       '/api/rollouts/{rolloutId}/events',
       '/api/rollouts/{rolloutId}/pause',
       '/api/rollouts/{rolloutId}/resume',
+      '/api/templates',
       '/api/tenants',
       '/api/tenants/{tenantId}/backups',
       '/api/tenants/{tenantId}/restore',
       '/api/tenants/{tenantId}/rollback',
+      '/api/tenants/{tenantId}/template',
       '/healthz',
       '/readyz',
     ]);

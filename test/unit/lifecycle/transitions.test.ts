@@ -25,12 +25,16 @@ describe('the lifecycle transitions', () => {
         'restore',
         'resume',
         'rollback',
+        'template',
         'update',
       ]);
     const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
     expect(
-      ['update', 'hibernate', 'resume', 'rollback', 'restore', 'provision', 'pin', 'labels', 'backup'].map((op) => intakeVerdict(removing, op as never)),
-    ).toEqual(['refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse']);
+      ['update', 'hibernate', 'resume', 'rollback', 'restore', 'provision', 'pin', 'labels', 'template', 'backup'].map((op) =>
+        intakeVerdict(removing, op as never),
+      ),
+    ).toEqual(['refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse']);
+    expect(intakeVerdict(tenantRecord(), 'template')).toBe('accept');
     expect(intakeVerdict(tenantRecord(), 'pin')).toBe('accept');
     expect(intakeVerdict(tenantRecord(), 'labels')).toBe('accept');
     expect(intakeVerdict(tenantRecord(), 'backup')).toBe('accept');

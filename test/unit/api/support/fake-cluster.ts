@@ -83,12 +83,17 @@ export class FakeRegistry implements TenantStore {
     if (change.stripe) Object.assign(record, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });
     if (change.running) record.running = structuredClone(change.running);
     if (change.pin !== undefined) record.pin = change.pin;
+    if (change.template !== undefined) record.template = change.template;
     this.versions.set(tenantId, version + 1);
     return String(version + 1);
   }
 
   async findBy(index: TenantIndex, value: string) {
     return (await this.list({ limit: Number.MAX_SAFE_INTEGER })).items.filter((t) => indexedUnder(t, index, value));
+  }
+
+  async templates() {
+    return (await this.list({ limit: Number.MAX_SAFE_INTEGER })).items.filter((t) => t.template);
   }
 
   /** Every record here is indexed as it is written: nothing predates the index. */

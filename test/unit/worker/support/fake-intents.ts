@@ -32,6 +32,7 @@ export class FakeIntents implements TenantStore {
     if (change.stripe) Object.assign(t, { stripeCustomerId: change.stripe.customerId, stripeSubscriptionId: change.stripe.subscriptionId });
     if (change.running) t.running = structuredClone(change.running);
     if (change.pin !== undefined) t.pin = change.pin;
+    if (change.template !== undefined) t.template = change.template;
     if (change.labels) t.labels = structuredClone(change.labels.to);
     entry.version++;
     this.writes++;
@@ -67,6 +68,10 @@ export class FakeIntents implements TenantStore {
 
   async findBy(index: TenantIndex, value: string) {
     return (await this.list({ limit: Number.MAX_SAFE_INTEGER })).items.filter((t) => indexedUnder(t, index, value));
+  }
+
+  async templates() {
+    return (await this.list({ limit: Number.MAX_SAFE_INTEGER })).items.filter((t) => t.template);
   }
 
   /** Every record here is indexed as it is written: nothing predates the index. */
