@@ -3,7 +3,10 @@ import type { Config } from '../config/config.schema.ts';
 import type { PlatformConfig } from '../config/platform-config.schema.ts';
 import { customDomainJsonSchema, customDomainRule } from '../domain/custom-domain.ts';
 import { fieldErrorsFrom, FieldErrorSchema, type FieldError } from '../domain/field-error.ts';
-import { ProvisionRequest } from '../domain/provision-request.ts';
+import { ProvisionRequest, type CloneFrom } from '../domain/provision-request.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { cloneDatabase } from '../lifecycle/clone-intake.ts';
+import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 import { reservedTenantIdRule, reservedTenantIds, reservedTenantIdsJsonSchema } from '../domain/tenant-id.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
@@ -24,7 +27,9 @@ export type ValidationReport = z.infer<typeof ValidationReport>;
 
 export type ValidationDeps = {
   config: Config;
-  registry: Pick<TenantStore, 'get'>;
+  registry: Pick<TenantStore, 'get' | 'read'>;
+  /** A clone's source's backups (cloneFrom is checked as the intake checks it); absent: not checked. */
+  workloads?: Pick<TenantWorkloads, 'listBackups'> | undefined;
   claims: Pick<DomainClaims, 'owner'>;
   kube: Pick<Kubernetes, 'version'>;
   helm: Pick<HelmClient, 'version'>;
@@ -70,6 +75,7 @@ export async function validateProvisionRequest(deps: ValidationDeps, body: unkno
     if (request.tenantId === undefined) warnings.push('no tenantId given: one will be generated from the company name');
     else checks.push(tenantIdFree(deps, request.tenantId));
     if (request.customDomain !== undefined) checks.push(customDomainFree(deps, request.customDomain, request.tenantId));
+    if (request.cloneFrom !== undefined) checks.push(cloneSourceUsable(deps, request.cloneFrom, request.tenantId));
   }
   for (const found of await Promise.all(checks)) errors.push(...found);
   return { valid: errors.length === 0, errors, warnings };
@@ -92,6 +98,19 @@ async function customDomainFree(deps: ValidationDeps, domain: string, tenantId: 
     return [];
   } catch (error) {
     return [{ path: 'customDomain', message: `could not be checked: ${describe(error)}` }];
+  }
+}
+
+/** The intake's own decision on cloneFrom (clone-intake.ts), so validate lists what provision would refuse. */
+async function cloneSourceUsable(deps: ValidationDeps, cloneFrom: CloneFrom, tenantId: string | undefined): Promise<FieldError[]> {
+  if (!deps.workloads) return [];
+  const clone = { config: deps.config, tenants: deps.registry, workloads: deps.workloads };
+  try {
+    await withDeadline(cloneDatabase(clone, tenantId ?? 'new-tenant', cloneFrom, new Date()), CHECK_DEADLINE_MS, 'clone source');
+    return [];
+  } catch (error) {
+    if (error instanceof ValidationError) return [...error.errors];
+    return [{ path: 'cloneFrom', message: `could not be checked: ${describe(error)}` }];
   }
 }
 

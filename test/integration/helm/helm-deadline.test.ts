@@ -131,7 +131,7 @@ describe('a Helm call the API gives up on', () => {
     const report = validateProvisionRequest(
       {
         config: testConfig(),
-        registry: { get: async () => undefined },
+        registry: { get: async () => undefined, read: async () => undefined },
         claims: { owner: async () => undefined },
         // The cluster answers at once; only Helm hangs.
         kube: { version: { getCode: async () => ({}) } } as unknown as ValidationDeps['kube'],

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { completedBackup } from './support/backup-fixtures.ts';
 import { problemOf, testApp, validProvision, type TestApp } from './support/harness.ts';
 
 const professional = { tier: 'professional' as const, customDomain: null, resourceOverrides: {}, hibernated: false };
-const backup = (backupId: string, stoppedAt: string) => ({
-  name: `tpl-${backupId.toLowerCase()}`,
-  phase: 'completed',
-  requestedBy: 'schedule',
-  method: 'plugin',
-  createdAt: stoppedAt,
-  startedAt: stoppedAt,
-  stoppedAt,
-  backupId,
-  wal: null,
-  error: null,
-});
 
 /** A template tenant on its second database generation, with two completed backups of it. */
 function withSource(t: TestApp) {
@@ -21,9 +10,9 @@ function withSource(t: TestApp) {
     desired: { ...professional, database: { generation: 2, recovery: { fromGeneration: 1, target: { backupId: '20261101T000000' } } } },
   });
   t.cluster.backups.set(`${t.registry.namespaceOf('tpl-src')}/tpl-src-postgres-g2`, [
-    backup('20261203T020000', '2026-02-03T02:01:00Z'),
-    backup('20261204T020000', '2026-02-04T02:01:00Z'),
-    { ...backup('20261205T020000', '2026-02-05T02:01:00Z'), phase: 'failed', backupId: null },
+    completedBackup('20261203T020000', '2026-02-03T02:01:00Z'),
+    completedBackup('20261204T020000', '2026-02-04T02:01:00Z'),
+    { ...completedBackup('20261205T020000', '2026-02-05T02:01:00Z'), phase: 'failed', backupId: null },
   ]);
 }
 const provision = (t: TestApp, body: Record<string, unknown>) => t.call('/api/provisioning/provision', { body: { ...validProvision, ...body } });
@@ -73,5 +62,21 @@ describe('POST /api/provisioning/provision with cloneFrom', () => {
     }
     expect(t.registry.tenants.has('copy-x')).toBe(false);
     expect(t.queue.jobs.size).toBe(0);
+  });
+
+  it('POST validate lists what the provision would refuse about cloneFrom, creating nothing', async () => {
+    const t = await testApp();
+    withSource(t);
+    const validate = async (cloneFrom: unknown) =>
+      (await (await t.call('/api/provisioning/validate', { body: { ...validProvision, tenantId: 'copy-v', cloneFrom } })).json()) as {
+        valid: boolean;
+        errors: unknown[];
+      };
+    expect((await validate({ tenantId: 'tpl-src' })).errors).toEqual([]);
+    expect(await validate({ tenantId: 'tpl-src', backupId: '20200101T000000' })).toMatchObject({
+      valid: false,
+      errors: [{ path: 'cloneFrom.backupId', message: 'is no completed backup of tpl-src-postgres-g2' }],
+    });
+    expect(t.registry.tenants.has('copy-v')).toBe(false);
   });
 });

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { completedBackup } from './support/backup-fixtures.ts';
 import { problemOf, testApp, type TestApp } from './support/harness.ts';
 
 const professional = { tier: 'professional' as const, customDomain: null, resourceOverrides: {}, hibernated: false };
-const completed = (backupId: string, stoppedAt: string) => ({
-  name: `b-${backupId.toLowerCase()}`,
-  phase: 'completed',
-  requestedBy: 'schedule',
-  method: 'plugin',
-  createdAt: stoppedAt,
-  startedAt: stoppedAt,
-  stoppedAt,
-  backupId,
-  wal: null,
-  error: null,
-});
 const mark = (t: TestApp, tenantId: string, body: unknown) => t.call(`/api/tenants/${tenantId}/template`, { method: 'PUT', body });
 
 describe('templates', () => {
@@ -22,9 +11,9 @@ describe('templates', () => {
     t.registry.seed('tpl-a', { desired: professional });
     t.registry.seed('plain-b', { desired: professional });
     t.cluster.backups.set(`${t.registry.namespaceOf('tpl-a')}/tpl-a-postgres`, [
-      completed('20260201T020000', '2026-02-01T02:01:00Z'),
-      completed('20260202T020000', '2026-02-02T02:01:00Z'),
-      { ...completed('20260203T020000', '2026-02-03T02:01:00Z'), phase: 'failed' },
+      completedBackup('20260201T020000', '2026-02-01T02:01:00Z'),
+      completedBackup('20260202T020000', '2026-02-02T02:01:00Z'),
+      { ...completedBackup('20260203T020000', '2026-02-03T02:01:00Z'), phase: 'failed' },
     ]);
     const res = await mark(t, 'tpl-a', { description: 'Sample shop' });
     expect(res.status).toBe(200);
