@@ -111,6 +111,30 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
     throw error;
   }
   const byPort = (port: number) => servers.find((s) => s.port === port);
+  const sentinelViews = async () => {
+    const views = await Promise.all(
+      sentinels.map((s) =>
+        command(s.port, async (r) => {
+          const master = (await r.call('SENTINEL', 'MASTER', name)) as string[];
+          const field = (key: string) => master[master.indexOf(key) + 1];
+          const tilt = infoField(await r.info('sentinel'), 'sentinel_tilt');
+          return `${s.port}: master ${field('port')} flags ${field('flags')} failover-state ${field('failover-state') ?? '-'} tilt ${tilt}`;
+        }).catch((e: unknown) => `${s.port}: ${String(e).slice(0, 80)}`),
+      ),
+    );
+    return views.join(' | ');
+  };
+  const serverRoles = async () =>
+    (
+      await Promise.all(
+        servers.map((v) =>
+          command(v.port, (r) => r.info('replication')).then(
+            (i) => `${v.port} ${infoField(i, 'role')}`,
+            () => `${v.port} down`,
+          ),
+        ),
+      )
+    ).join(', ');
   const primaryPort = () => command(sentinels[0]!.port, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[])[1]));
 
   return {
@@ -185,16 +209,21 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
     },
     /** Resolves with the new primary's port once a sentinel names a primary other than `oldPort` that answers as one. */
     async waitForNewPrimary(oldPort: number, timeoutMs = 30_000) {
-      return until(
-        'a new primary',
-        async () => {
-          const port = await primaryPort();
-          if (port === oldPort) return undefined;
-          const role = infoField(await command(port, (r) => r.info('replication')), 'role');
-          return role === 'master' ? port : undefined;
-        },
-        timeoutMs,
-      );
+      try {
+        return await until(
+          'a new primary',
+          async () => {
+            const port = await primaryPort();
+            if (port === oldPort) return undefined;
+            const role = infoField(await command(port, (r) => r.info('replication')), 'role');
+            return role === 'master' ? port : undefined;
+          },
+          timeoutMs,
+        );
+      } catch (error) {
+        // Why no sentinel failed over (TILT, no quorum, no eligible replica), for the report.
+        throw new Error(`${String(error)}; sentinels: ${await sentinelViews()}; servers: ${await serverRoles()}`, { cause: error });
+      }
     },
     stop,
   };
