@@ -1,10 +1,19 @@
 import { databaseName, servingDatabase, type RecoveryTarget } from '../domain/database-generation.ts';
 import { ChangeRejectedError } from '../domain/errors.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
+import type { BackupSummary } from '../kubernetes/tenant-backups.ts';
 import type { TenantWorkloads } from '../kubernetes/tenant-workloads.ts';
 
 /** What a restore or clone asks for: a base backup, a point in time, or (a clone only) the newest completed backup. */
 export type RecoveryRequest = { backupId: string } | { targetTime: string } | Record<string, never>;
+
+/** The newest completed backup of a database (by when it ended), what a clone starts from by default. */
+export function newestCompletedBackup(backups: readonly BackupSummary[]): (BackupSummary & { backupId: string; stoppedAt: string }) | undefined {
+  const completed = backups.filter(
+    (b): b is BackupSummary & { backupId: string; stoppedAt: string } => b.phase === 'completed' && !!b.backupId && !!b.stoppedAt,
+  );
+  return completed.sort((a, b) => Date.parse(b.stoppedAt) - Date.parse(a.stoppedAt))[0];
+}
 
 /**
  * Checks a recovery target against what the source's serving database archived: a backup id must be
@@ -28,9 +37,9 @@ export async function resolveRecoveryTarget(
   }
   const ends = completed.flatMap((b) => (b.stoppedAt ? [Date.parse(b.stoppedAt)] : [])).sort((a, b) => a - b);
   if (!('targetTime' in request)) {
-    const newest = completed.filter((b) => b.stoppedAt).sort((a, b) => Date.parse(b.stoppedAt!) - Date.parse(a.stoppedAt!))[0];
+    const newest = newestCompletedBackup(completed);
     if (!newest) throw refuse('tenantId', `has nothing to clone from: ${sourceName} has no completed backup yet`);
-    return { backupId: newest.backupId! };
+    return { backupId: newest.backupId };
   }
   const at = Date.parse(request.targetTime);
   if (ends.length === 0) throw refuse('targetTime', `has nothing to recover from: ${sourceName} has no completed backup yet`);

@@ -4,6 +4,7 @@ import type { TenantStore } from '../../kubernetes/tenant-store.ts';
 import type { TenantWorkloads } from '../../kubernetes/tenant-workloads.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter } from '../app-env.ts';
+import { newestCompletedBackup } from '../../lifecycle/recovery-target.ts';
 import { listTemplatesRoute, type TemplateList } from './templates.routes.ts';
 
 /** `/api/templates`: the tenants clones can start from. Marking one is under /api/tenants/{tenantId}/template. */
@@ -19,14 +20,12 @@ export function createTemplatesRouter(
       const templates = await Promise.all(
         tenants.map(async (t) => {
           const backups = await deps.workloads.listBackups(t.namespace, databaseName(t.tenantId, servingDatabase(t).generation));
-          const newest = backups
-            .filter((b) => b.phase === 'completed' && b.backupId && b.stoppedAt)
-            .sort((a, b) => Date.parse(b.stoppedAt!) - Date.parse(a.stoppedAt!))[0];
+          const newest = newestCompletedBackup(backups);
           return {
             tenantId: t.tenantId,
             tier: t.desired.tier,
             template: t.template!,
-            newestBackup: newest ? { backupId: newest.backupId!, stoppedAt: newest.stoppedAt! } : null,
+            newestBackup: newest ? { backupId: newest.backupId, stoppedAt: newest.stoppedAt } : null,
           };
         }),
       );
