@@ -54,6 +54,17 @@ export const PlatformConfig = z
         postgres: ImageRef.describe('PostgreSQL image for CloudNativePG'),
       })
       .describe('Container images of the tenant stack, passed to the chart'),
+    closedPage: z
+      .strictObject({
+        externalName: Hostname.describe(
+          "DNS name of the service that answers a closed account's hosts (for example the provisioner's own Service, tenant-provisioner.tenant-provisioner.svc.cluster.local)",
+        ),
+        port: z.int().min(1).max(65_535).describe('Its port'),
+      })
+      .nullable()
+      .describe(
+        "Where a closed account's Ingress sends its hosts, through an ExternalName Service in the tenant namespace; null: a closed account has no Ingress (its hosts get the ingress controller's default answer)",
+      ),
     networkPolicy: z
       .strictObject({
         enabled: z.boolean().describe('Render the tenant NetworkPolicies (default deny plus what the stack needs)'),
@@ -158,7 +169,7 @@ export const TimeoutsConfig = z
     waitForWeb: seconds('Wait for the Web Deployment rollout'),
     defaultStep: seconds('Any other step (set URLs, credentials, expiry, billing…)'),
     provisioning: seconds(
-      'Deadline of each attempt of a whole tenant job (provision, update, hibernate, resume, deprovision); past it the job fails for good and is compensated',
+      'Deadline of each attempt of a whole tenant job (provision, update, hibernate, resume, undelete, purge; a deprovision gets this plus timeouts.backup for its final backup, a restore timeouts.restore); past it the job fails for good and is compensated',
     ),
     deprovision: seconds('Namespace deletion step of a deprovision job'),
     backup: seconds(

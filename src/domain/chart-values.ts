@@ -67,6 +67,8 @@ export const ChartPlatformSettings = z.object({
     .prefault({}),
   /** A blue-green smoke check is configured: the chart renders the staged slot's Services and lets the check's pod reach them. */
   smokeCheck: z.boolean().default(false),
+  /** What answers a closed account's hosts (an ExternalName Service the chart renders); null: no Ingress while closed. */
+  closedPage: z.object({ externalName: Hostname, port: Port }).nullable().default(null),
   backup: z
     .object({
       provider: BackupProvider.default('s3'),
@@ -102,6 +104,8 @@ export const ChartValuesInput = z
       /** Stamped once at provision and passed on every upgrade, so an upgrade never extends a demo. */
       expiresAt: z.iso.datetime({ offset: true }).nullable(),
       hibernated: z.boolean().default(false),
+      /** A closed account (src/lifecycle/offboarding.ts): API and Web at zero, its hosts on the closed page. */
+      closed: z.boolean().default(false),
       /** The release the active slot runs; null: the platform's images. */
       images: StackImages.nullable().default(null),
       activeSlot: Slot.default(FIRST_SLOT),
@@ -178,6 +182,8 @@ export type ChartValues = {
   activeSlot: Slot;
   inactiveSlot: InactiveSlot | null;
   hibernated: boolean;
+  /** Present only for a closed account (tenant chart 0.7.0), so values stay what older charts accept. */
+  closed?: { enabled: true; page: { externalName: string; port: number } | null };
   images: { api: ImageRef; web: ImageRef; migrations: ImageRef; postgres: ImageRef };
   ingress: { className: string; host: string; customDomain: string | null; clusterIssuer: string };
   secrets: { database: string; app: string; admin: string };
@@ -332,6 +338,7 @@ export function buildChartValues(rawInput: ChartValuesInput): ChartValues {
     activeSlot: tenant.activeSlot,
     inactiveSlot: tenant.inactiveSlot,
     hibernated: tenant.hibernated,
+    ...(tenant.closed ? { closed: { enabled: true as const, page: platform.closedPage ? { ...platform.closedPage } : null } } : {}),
     images: {
       api: { ...(tenant.images ?? platform.images).api },
       web: { ...(tenant.images ?? platform.images).web },

@@ -102,9 +102,11 @@ export class TenantConflictError extends ConflictError {
   /**
    * `no-switch-window`: a rollback asked of a tenant with no previous slot kept running;
    * `no-backups`: a backup asked of a tenant whose tier has none, or whose database is hibernated;
-   * `restore-in-progress`: a restore asked while another is moving the tenant between databases.
+   * `restore-in-progress`: a restore asked while another is moving the tenant between databases;
+   * `closed`: an operation asked of a closed account (undelete it first); `not-closed`: an undelete
+   * asked of an account that is open.
    */
-  readonly reason: 'deprovisioning' | 'no-switch-window' | 'no-backups' | 'restore-in-progress';
+  readonly reason: 'deprovisioning' | 'no-switch-window' | 'no-backups' | 'restore-in-progress' | 'closed' | 'not-closed';
   constructor(tenantId: string, reason: TenantConflictError['reason'], message: string) {
     super(message);
     this.tenantId = tenantId;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatabaseSpec } from './database-generation.ts';
+import { ClosedAccount } from './closed-account.ts';
 import { PostgresParameters } from './postgres-parameters.ts';
 import { ResourceOverrides } from './resource-overrides.ts';
 import { Slot, StackImages } from './slots.ts';
@@ -63,15 +64,23 @@ export const DesiredState = z.strictObject({
   postgresParameters: PostgresParameters.optional(),
   /** The database the application should use (database-generation.ts); absent: the first, made by the provision. */
   database: DatabaseSpec.optional(),
+  /** An account closed by a deprovision, kept until its purge (offboarding.ts); absent: open. */
+  closed: ClosedAccount.optional(),
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
-const OPERATION_TYPES = ['provision', 'deprovision', 'update', 'hibernate', 'resume', 'rollback', 'restore'] as const;
+/**
+ * `deprovision` closes the account (offboarding.ts) and, with a retention window of zero, purges it
+ * in the same job; `purge` removes a tenant now (its window passed, or `force`); `undelete` reopens a
+ * closed one.
+ */
+const OPERATION_TYPES = ['provision', 'deprovision', 'purge', 'undelete', 'update', 'hibernate', 'resume', 'rollback', 'restore'] as const;
 export const OperationType = z.enum(OPERATION_TYPES);
 export type OperationType = z.infer<typeof OperationType>;
 
 /** Who asked for an operation, as far as the lifecycle needs to know. */
-export const OperationReason = z.enum(['api', 'billing', 'expiry', 'reconcile', 'rollout']);
+/** `retention`: a closed account's window passed (the expiry sweep purges it). */
+export const OperationReason = z.enum(['api', 'billing', 'expiry', 'reconcile', 'rollout', 'retention']);
 export type OperationReason = z.infer<typeof OperationReason>;
 
 /** The last operation asked of a tenant and how it went, so status can tell provisioning from failed. */

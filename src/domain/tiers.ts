@@ -45,6 +45,12 @@ export const TierLimits = z.strictObject({
   postgresql: z.strictObject({ parameters: PostgresParameters }).optional(),
   /** Set once at provision for trial tiers; null means the tenant does not expire. */
   expiresAfterDays: z.int().min(1).nullable(),
+  /**
+   * Safe offboarding (src/lifecycle/offboarding.ts): how long a deprovisioned tenant is kept closed,
+   * its data undeletable, before it is purged. 0: purged by the deprovision itself, after the final
+   * backup on a tier with backups.
+   */
+  offboarding: z.strictObject({ retentionSeconds: z.int().min(0).max(31_622_400) }).default({ retentionSeconds: 0 }),
 });
 export type TierLimits = z.infer<typeof TierLimits>;
 

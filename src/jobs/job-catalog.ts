@@ -57,7 +57,12 @@ export type BackupJob = z.infer<typeof BackupJob>;
  */
 export const JOB_CATALOG = {
   provision: ProvisionJob,
+  /** Closes the account (src/lifecycle/offboarding.ts); with a retention window of 0 it purges it too. */
   deprovision: DeprovisionJob,
+  /** Removes the tenant now: a closed account past its window, or `force`. */
+  purge: DeprovisionJob,
+  /** A closed account back as it was: a converge to the reopened desired state. */
+  undelete: ConvergeJob,
   update: ConvergeJob,
   hibernate: ConvergeJob,
   resume: ConvergeJob,

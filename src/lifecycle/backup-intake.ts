@@ -4,7 +4,7 @@ import type { BackupJob } from '../jobs/job-catalog.ts';
 import type { IntakeDeps, LifecycleAccepted } from './intake.ts';
 import { tenantRef } from './tenant-ref.ts';
 import { tenantChartValues } from './tenant-values.ts';
-import { intakeVerdict } from './transitions.ts';
+import { intakeVerdict, refusal } from './transitions.ts';
 
 /** `{tenantId}-{UTC yyyymmddhhmmss}-{4 hex}`: sortable by name, unique, within a label's 63 characters. */
 export function backupName(tenantId: string, now: Date, random = randomBytes(2).toString('hex')): string {
@@ -23,7 +23,7 @@ export async function requestBackup(deps: IntakeDeps, tenantId: string): Promise
   const found = await deps.tenants.read(tenantId);
   if (!found) throw new TenantNotFoundError(tenantId);
   const { tenant } = found;
-  if (intakeVerdict(tenant, 'backup') !== 'accept') throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
+  if (intakeVerdict(tenant, 'backup') !== 'accept') throw refusal(tenant, 'backup');
   const values = tenantChartValues(deps.config, { tenantId, companyName: tenant.companyName, expiresAt: tenant.expiresAt }, tenant.desired).values;
   if (!values.backup.enabled) throw new TenantConflictError(tenantId, 'no-backups', `Tier ${tenant.desired.tier} of tenant ${tenantId} has no backups`);
   if (tenant.desired.hibernated) {

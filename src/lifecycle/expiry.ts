@@ -32,7 +32,8 @@ function expiryDue(
 export function expiryAction(config: ExpiryConfig, tenant: TenantRecord, now: Date): ExpiryAction | undefined {
   const due = expiryDue(config, tenant, now);
   const op = tenant.operation;
-  if (!due || (op?.type === 'deprovision' && op.state !== 'failed')) return undefined;
+  // A closed account is offboarding's: its window and purge, not its expiry, decide what follows.
+  if (!due || tenant.desired.closed || ((op?.type === 'deprovision' || op?.type === 'purge') && op.state !== 'failed')) return undefined;
   if (due === 'hibernate' && tenant.desired.hibernated) return undefined;
   return due;
 }

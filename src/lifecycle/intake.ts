@@ -12,9 +12,10 @@ import { planUpdate, sameDesired } from './desired-change.ts';
 import { ChangeRejectedError } from '../domain/errors.ts';
 import { IntentLapsedError } from './errors.ts';
 import { expiryStillDemands } from './expiry.ts';
+import { closedDesired, purgeDue, reopenedDesired } from './offboarding.ts';
 import { preflightUpdate, type PreflightDeps } from './preflight.ts';
 import { tenantRef } from './tenant-ref.ts';
-import { intakeVerdict, isPending } from './transitions.ts';
+import { intakeVerdict, isPending, refusal } from './transitions.ts';
 
 /** What recording an intent needs; an update's preflight needs more (LifecycleDeps). */
 export type IntakeDeps = {
@@ -30,7 +31,7 @@ export type LifecycleDeps = IntakeDeps &
     claims?: Pick<DomainClaims, 'claim' | 'release'> | undefined;
   };
 
-export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'rollback' | 'restore' | 'deprovision';
+export type LifecycleOperation = 'update' | 'hibernate' | 'resume' | 'rollback' | 'restore' | 'deprovision' | 'purge' | 'undelete';
 
 /** What `202 Accepted` needs. `replayed`: an equal request was already pending; this is its job. */
 export type LifecycleAccepted = {
@@ -74,7 +75,7 @@ export async function submitOperation(
     const marker = tenant.operation;
     const verdict = intakeVerdict(tenant, operation);
     if (verdict === 'replay' && isPending(marker) && marker.type === operation) return { result: marker };
-    if (verdict !== 'accept') throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
+    if (verdict !== 'accept') throw refusal(tenant, operation);
     if (marker?.jobId === jobId) return { result: marker };
     if (options.reason === 'expiry' && (operation === 'hibernate' || operation === 'deprovision') && !expiryStillDemands(deps.config, tenant, operation, now)) {
       throw new IntentLapsedError(tenantId, `its expiry no longer calls for ${operation} (expires at ${tenant.expiresAt ?? 'never'})`);
@@ -188,9 +189,39 @@ export async function requestResume(deps: IntakeDeps, tenantId: string, options:
   return submitOperation(deps, tenantId, 'resume', async (t) => ({ desired: { ...t.desired, hibernated: false } }), options);
 }
 
-/** Removal, from every source (HTTP, billing, expiry); asking again while one is pending returns that job. */
+/**
+ * Removal, from every source (HTTP, billing, expiry): the account is closed (offboarding.ts), kept
+ * for its tier's retention window, then purged. Asking again while one is pending returns that job;
+ * asking again after a close failed (its final backup) closes again.
+ */
 export async function requestDeprovision(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
-  return submitOperation(deps, tenantId, 'deprovision', async () => undefined, options);
+  const now = deps.now?.() ?? new Date();
+  return submitOperation(deps, tenantId, 'deprovision', async (t) => ({ desired: closedDesired(deps.config, t, now) }), options);
+}
+
+/**
+ * Removal now, without a window or a final backup: `force` from the API (billing never asks for it),
+ * or `retention` from the expiry sweep once a closed account's window passed, decided again inside
+ * the conditional write (an undelete since wins).
+ */
+export async function requestPurge(deps: IntakeDeps, tenantId: string, options: IntakeOptions & { reason: 'api' | 'retention' }): Promise<LifecycleAccepted> {
+  const now = deps.now?.() ?? new Date();
+  return submitOperation(
+    deps,
+    tenantId,
+    'purge',
+    async (t) => {
+      if (options.reason === 'retention' && !purgeDue(t, now))
+        throw new IntentLapsedError(tenantId, 'it is no longer a closed account past its retention window');
+      return undefined;
+    },
+    options,
+  );
+}
+
+/** `POST /api/tenants/{tenantId}/undelete`: a closed account back as it was before it closed, Secrets and data untouched. */
+export async function requestUndelete(deps: IntakeDeps, tenantId: string, options: IntakeOptions = {}): Promise<LifecycleAccepted> {
+  return submitOperation(deps, tenantId, 'undelete', async (t) => ({ desired: reopenedDesired(t) }), options);
 }
 
 /** A converge to the unchanged desired state, for drift the reconciler found; its id is fixed per observed state. */

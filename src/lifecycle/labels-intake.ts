@@ -1,9 +1,9 @@
-import { TenantConflictError, TenantNotFoundError } from '../domain/errors.ts';
+import { TenantNotFoundError } from '../domain/errors.ts';
 import type { UpdateRequest } from '../domain/provision-request.ts';
 import { sameLabels, type TenantLabels } from '../domain/tenant-labels.ts';
 import { changeIntent } from './change-intent.ts';
 import type { IntakeDeps } from './intake.ts';
-import { intakeVerdict } from './transitions.ts';
+import { intakeVerdict, refusal } from './transitions.ts';
 
 /** An update that names labels and nothing else: nothing the release renders changes, so no job. */
 export const isLabelsOnly = (change: UpdateRequest): change is UpdateRequest & { labels: TenantLabels } =>
@@ -18,7 +18,7 @@ export const isLabelsOnly = (change: UpdateRequest): change is UpdateRequest & {
  */
 export async function requestLabels(deps: Pick<IntakeDeps, 'tenants'>, tenantId: string, labels: TenantLabels): Promise<TenantLabels> {
   const outcome = await changeIntent(deps.tenants, tenantId, (tenant) => {
-    if (intakeVerdict(tenant, 'labels') !== 'accept') throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
+    if (intakeVerdict(tenant, 'labels') !== 'accept') throw refusal(tenant, 'labels');
     const current = tenant.labels ?? {};
     if (sameLabels(current, labels)) return { result: current };
     return { change: { labels: { from: current, to: labels } }, result: labels };

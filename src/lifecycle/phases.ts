@@ -1,20 +1,26 @@
 import type { TenantRecord } from '../domain/tenant-record.ts';
 
-export const TENANT_PHASES = ['provisioning', 'ready', 'degraded', 'hibernated', 'deprovisioning', 'failed'] as const;
+export const TENANT_PHASES = ['provisioning', 'ready', 'degraded', 'hibernated', 'closed', 'deprovisioning', 'failed'] as const;
 export type TenantPhase = (typeof TENANT_PHASES)[number];
 
 type PhaseInput = Pick<TenantRecord, 'terminating' | 'operation' | 'desired'>;
 
+const isRemoval = (type: string | undefined) => type === 'deprovision' || type === 'purge';
+
 /**
  * A tenant's phase from what it was asked to be (its operation marker and desired state) and, when
- * known, whether its components are ready. First rule that applies wins: removal beats everything,
- * a failure is reported until another operation replaces it, and readiness only matters once no
+ * known, whether its components are ready. First rule that applies wins: removal beats everything
+ * (a completed deprovision of a closed account is over: it is `closed`), a failure is reported until
+ * another operation replaces it, a closed account is closed, and readiness only matters once no
  * provision is pending.
  */
 export function deriveTenantPhase(tenant: PhaseInput, componentsReady: boolean): TenantPhase {
   const operation = tenant.operation;
-  if (tenant.terminating || (operation?.type === 'deprovision' && operation.state !== 'failed')) return 'deprovisioning';
+  if (tenant.terminating || (isRemoval(operation?.type) && operation?.state !== 'failed' && !(tenant.desired.closed && operation?.state === 'completed'))) {
+    return 'deprovisioning';
+  }
   if (operation?.state === 'failed') return 'failed';
+  if (tenant.desired.closed) return 'closed';
   if (operation?.type === 'provision' && operation.state !== 'completed') return 'provisioning';
   if (tenant.desired.hibernated) return 'hibernated';
   return componentsReady ? 'ready' : 'degraded';

@@ -1,10 +1,10 @@
-import { TenantConflictError, TenantNotFoundError } from '../domain/errors.ts';
+import { TenantNotFoundError } from '../domain/errors.ts';
 import type { PinRequest, VersionPin } from '../domain/tenant-version.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import type { IntentChange } from '../kubernetes/tenant-store.ts';
 import { changeIntent } from './change-intent.ts';
 import type { IntakeDeps } from './intake.ts';
-import { intakeVerdict } from './transitions.ts';
+import { intakeVerdict, refusal } from './transitions.ts';
 
 type PinDeps = Pick<IntakeDeps, 'tenants' | 'now'>;
 
@@ -16,7 +16,7 @@ type PinDeps = Pick<IntakeDeps, 'tenants' | 'now'>;
  */
 async function changePin(deps: PinDeps, tenantId: string, decide: (tenant: TenantRecord) => VersionPin | null): Promise<VersionPin | null> {
   const outcome = await changeIntent(deps.tenants, tenantId, (tenant) => {
-    if (intakeVerdict(tenant, 'pin') !== 'accept') throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
+    if (intakeVerdict(tenant, 'pin') !== 'accept') throw refusal(tenant, 'pin');
     const current = tenant.pin ?? null;
     const next = decide(tenant);
     if (next === current) return { result: current };

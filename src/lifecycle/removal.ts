@@ -31,15 +31,22 @@ export async function releaseDomains(deps: Pick<RemovalDeps, 'claims'>, tenant: 
   for (const host of hosts) await deps.claims?.release(host, tenant.tenantId);
 }
 
-/** Why deprovision `jobId` may not remove `tenant` now; undefined when it may. */
+/**
+ * Why removal job `jobId` (a deprovision closing with a window of 0, or a purge) may not remove
+ * `tenant` now; undefined when it may.
+ */
 export function removalVeto(config: Config, tenant: TenantRecord, jobId: string, now: Date): string | undefined {
   if (tenant.terminating) return undefined;
   const m = tenant.operation;
-  if (!m || m.type !== 'deprovision' || m.jobId !== jobId || !isPending(m)) {
+  if (!m || (m.type !== 'deprovision' && m.type !== 'purge') || m.jobId !== jobId || !isPending(m)) {
     return `the tenant's intent is no longer this removal (its marker names ${m ? `${m.type} job ${m.jobId}, ${m.state}` : 'no job'})`;
   }
   if (m.reason === 'expiry' && !expiryStillDemands(config, tenant, 'deprovision', now)) {
     return `the tenant no longer qualifies for removal by expiry (expires at ${tenant.expiresAt ?? 'never'})`;
+  }
+  const closed = tenant.desired.closed;
+  if (m.reason === 'retention' && (!closed || Date.parse(closed.purgeAfter) > now.getTime())) {
+    return `the tenant is no longer a closed account past its retention window (${closed ? `kept until ${closed.purgeAfter}` : 'it was reopened'})`;
   }
   return undefined;
 }

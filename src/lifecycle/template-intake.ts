@@ -4,7 +4,7 @@ import type { TenantRecord } from '../domain/tenant-record.ts';
 import { changeIntent } from './change-intent.ts';
 import type { IntakeDeps } from './intake.ts';
 import { tenantChartValues } from './tenant-values.ts';
-import { intakeVerdict } from './transitions.ts';
+import { intakeVerdict, refusal } from './transitions.ts';
 
 type TemplateDeps = Pick<IntakeDeps, 'tenants' | 'now' | 'config'>;
 
@@ -15,7 +15,7 @@ type TemplateDeps = Pick<IntakeDeps, 'tenants' | 'now' | 'config'>;
  */
 async function changeTemplate(deps: TemplateDeps, tenantId: string, decide: (tenant: TenantRecord) => TemplateMark | null): Promise<TemplateMark | null> {
   const outcome = await changeIntent(deps.tenants, tenantId, (tenant) => {
-    if (intakeVerdict(tenant, 'template') !== 'accept') throw new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
+    if (intakeVerdict(tenant, 'template') !== 'accept') throw refusal(tenant, 'template');
     const current = tenant.template ?? null;
     const next = decide(tenant);
     if (next === current) return { result: current };

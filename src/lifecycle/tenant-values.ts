@@ -44,6 +44,7 @@ export function tenantChartValues(
         customDomain: desired.customDomain,
         expiresAt: tenant.expiresAt,
         hibernated: desired.hibernated,
+        closed: desired.closed !== undefined,
         resourceOverrides: desired.resourceOverrides,
         postgresParameters: desired.postgresParameters,
         databases,

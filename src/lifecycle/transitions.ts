@@ -1,3 +1,4 @@
+import { TenantConflictError } from '../domain/errors.ts';
 import type { OperationMarker, OperationType, TenantRecord } from '../domain/tenant-record.ts';
 import { nominalTenantPhase, type TenantPhase } from './phases.ts';
 
@@ -29,6 +30,8 @@ export type IntakeRequest = OperationType | 'pin' | 'labels' | 'template' | 'bac
 
 const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   provision: 'refuse',
+  purge: 'accept',
+  undelete: 'refuse',
   update: 'accept',
   hibernate: 'accept',
   resume: 'accept',
@@ -53,8 +56,30 @@ export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<In
   degraded: ALIVE,
   hibernated: ALIVE,
   failed: ALIVE,
+  /**
+   * A closed account (offboarding.ts), also when its close or purge failed: it can be reopened,
+   * purged, or closed again (a close whose final backup failed is retried); nothing else runs on it.
+   */
+  closed: {
+    provision: 'refuse',
+    purge: 'accept',
+    undelete: 'accept',
+    update: 'refuse',
+    hibernate: 'refuse',
+    resume: 'refuse',
+    rollback: 'refuse',
+    restore: 'refuse',
+    deprovision: 'accept',
+    pin: 'refuse',
+    labels: 'refuse',
+    template: 'refuse',
+    backup: 'refuse',
+  },
   deprovisioning: {
     provision: 'refuse',
+    // `force` takes over from a close under way (its next destructive call sees the new intent and stops).
+    purge: 'accept',
+    undelete: 'refuse',
     update: 'refuse',
     hibernate: 'refuse',
     resume: 'refuse',
@@ -70,9 +95,24 @@ export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<In
 
 export const isPending = (m: OperationMarker | null | undefined): m is OperationMarker => !!m && (m.state === 'queued' || m.state === 'active');
 
-/** The verdict for `operation` on `tenant` as its record shows it (readiness does not change it). */
+/**
+ * The verdict for `operation` on `tenant` as its record shows it (readiness does not change it). A
+ * closed account whose last operation failed is still closed: a failure does not reopen it.
+ */
 export function intakeVerdict(tenant: Pick<TenantRecord, 'terminating' | 'operation' | 'desired'>, operation: IntakeRequest): IntakeVerdict {
-  return INTAKE_TRANSITIONS[nominalTenantPhase(tenant)][operation];
+  const phase = nominalTenantPhase(tenant);
+  return INTAKE_TRANSITIONS[tenant.desired.closed && phase === 'failed' ? 'closed' : phase][operation];
+}
+
+/** The 409 for a request the table refuses, saying why in the tenant's own terms. */
+export function refusal(tenant: Pick<TenantRecord, 'tenantId' | 'desired'>, operation: IntakeRequest): TenantConflictError {
+  const { tenantId, desired } = tenant;
+  if (operation === 'undelete' && !desired.closed)
+    return new TenantConflictError(tenantId, 'not-closed', `Tenant ${tenantId} is not closed: there is nothing to undelete`);
+  if (desired.closed && operation !== 'undelete') {
+    return new TenantConflictError(tenantId, 'closed', `Tenant ${tenantId} is closed (kept until ${desired.closed.purgeAfter}): undelete it first`);
+  }
+  return new TenantConflictError(tenantId, 'deprovisioning', `Tenant ${tenantId} is being removed`);
 }
 
 export function mayAdvanceMarker(from: MarkerState, to: MarkerState): boolean {

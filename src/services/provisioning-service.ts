@@ -10,7 +10,7 @@ import type { JobProducer } from '../jobs/job-producer.ts';
 import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { acceptedBody, type JobAccepted } from '../lifecycle/accepted.ts';
-import { requestDeprovision } from '../lifecycle/intake.ts';
+import { requestDeprovision, requestPurge } from '../lifecycle/intake.ts';
 import { requestProvision, type ProvisionIntakeDeps, type ProvisionPlan } from '../lifecycle/provision-intake.ts';
 import { budget, withDeadline } from './deadline.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall, REDIS_DEADLINE_MS, unavailable } from './dependency.ts';
@@ -104,15 +104,18 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       }
     },
 
-    /** Removal through the one lifecycle intake; asking twice returns the same job. */
-    async deprovision(tenantId: string, context: CallContext): Promise<Accepted> {
+    /**
+     * Removal through the one lifecycle intake (a close, then the purge after the tier's window);
+     * `force`: the purge now, which only the API asks for. Asking twice returns the same job.
+     */
+    async deprovision(tenantId: string, context: CallContext, options: { force?: boolean } = {}): Promise<Accepted> {
       await redisCall(deps.redis.ping(), REDIS_DEADLINE_MS);
-      const done = await dependencyCall(
-        'The Kubernetes API',
-        requestDeprovision({ config, tenants: registry, producer, now }, tenantId, { reason: context.reason ?? 'api' }),
-        CLUSTER_DEADLINE_MS,
-      );
-      context.logger.info({ tenantId, jobId: done.jobId, replayed: done.replayed }, 'deprovision queued');
+      const intake = { config, tenants: registry, producer, now };
+      const request = options.force
+        ? requestPurge(intake, tenantId, { reason: 'api' })
+        : requestDeprovision(intake, tenantId, { reason: context.reason ?? 'api' });
+      const done = await dependencyCall('The Kubernetes API', request, CLUSTER_DEADLINE_MS);
+      context.logger.info({ tenantId, jobId: done.jobId, replayed: done.replayed, force: options.force === true }, 'deprovision queued');
       return { accepted: acceptedBody(done), replayed: done.replayed };
     },
   };

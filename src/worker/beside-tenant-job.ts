@@ -30,7 +30,10 @@ export async function runBesideTheTenant(
   const steps = planFor(deps, name, jobId, payload, result);
   const deadlineSeconds = steps.reduce((sum, s) => sum + s.timeoutSeconds, 0);
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new JobDeadlineError(name, deadlineSeconds)), deadlineSeconds * 1000);
+  const timer = setTimeout(
+    () => deadline.abort(new JobDeadlineError(name, { seconds: deadlineSeconds, settings: "the sum of its steps' timeouts" })),
+    deadlineSeconds * 1000,
+  );
   deps.metrics?.jobTransition(name, 'started');
   try {
     await runSteps(steps, reporter, signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal, {

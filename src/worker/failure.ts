@@ -12,12 +12,23 @@ export class PermanentError extends Error {
 }
 
 /**
- * The job ran past its whole-job deadline (`timeouts.provisioning`; a restore's, `timeouts.restore`). It fails for good and is
- * compensated: every step fitted its own timeout, yet together they took longer than a tenant may wait.
+ * A job's whole deadline and the settings it comes from: `timeouts.provisioning`; a restore copies
+ * and replays a whole database, `timeouts.restore`; a deprovision may wait for a final backup as long
+ * as any backup, `timeouts.provisioning + timeouts.backup`.
+ */
+export function jobDeadline(timeouts: { provisioning: number; restore: number; backup: number }, job: string): { seconds: number; settings: string } {
+  if (job === 'restore') return { seconds: timeouts.restore, settings: 'timeouts.restore' };
+  if (job === 'deprovision') return { seconds: timeouts.provisioning + timeouts.backup, settings: 'timeouts.provisioning + timeouts.backup' };
+  return { seconds: timeouts.provisioning, settings: 'timeouts.provisioning' };
+}
+
+/**
+ * The job ran past its whole-job deadline (jobDeadline). It fails for good and is compensated: every
+ * step fitted its own timeout, yet together they took longer than a tenant may wait.
  */
 export class JobDeadlineError extends PermanentError {
-  constructor(job: string, seconds: number) {
-    super(`${job} did not finish within ${seconds} s (timeouts.${job === 'restore' ? 'restore' : 'provisioning'})`);
+  constructor(job: string, deadline: { seconds: number; settings: string }) {
+    super(`${job} did not finish within ${deadline.seconds} s (${deadline.settings})`);
     this.name = 'JobDeadlineError';
   }
 }

@@ -4,7 +4,7 @@ import { JOB_CATALOG, isJobName, runsBesideTheTenant, type ProvisionJob } from '
 import type { JobHistory } from '../jobs/job-history.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { jobHelm, type JobHelm } from '../helm/job-helm.ts';
-import { isClusterUnreachable, isPermanentFailure, JobDeadlineError } from './failure.ts';
+import { isClusterUnreachable, isPermanentFailure, JobDeadlineError, jobDeadline } from './failure.ts';
 import type { JobFences } from './job-fence.ts';
 import { createJobReporter } from './job-reporter.ts';
 import { keepLease, LeaseLostError } from './lease-keeper.ts';
@@ -91,10 +91,9 @@ export function createJobProcessor(deps: ProcessorDeps) {
       return waitTurn(job, token, retryMs);
     }
     // The whole job's deadline: each step has its own timeout, and together they must fit in this.
-    // A restore copies and replays a whole database: its own deadline, as long as the largest one takes.
-    const deadlineSeconds = name === 'restore' ? deps.config.timeouts.restore : deps.config.timeouts.provisioning;
+    const deadlineOf = jobDeadline(deps.config.timeouts, name);
     const deadline = new AbortController();
-    const deadlineTimer = setTimeout(() => deadline.abort(new JobDeadlineError(name, deadlineSeconds)), deadlineSeconds * 1000);
+    const deadlineTimer = setTimeout(() => deadline.abort(new JobDeadlineError(name, deadlineOf)), deadlineOf.seconds * 1000);
     const keeper = keepLease(deps.leases, lease, AbortSignal.any([signal ?? never, deadline.signal]), scoped.logger, {
       marginMs: Math.floor(deps.leases.ttlMs * deps.config.queue.tenantLease.marginFraction),
     });

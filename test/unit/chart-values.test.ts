@@ -18,6 +18,7 @@ const professional: TierLimits = {
   mechanicLimit: 20,
   backupEnabled: true,
   expiresAfterDays: null,
+  offboarding: { retentionSeconds: 0 },
 };
 const demo: TierLimits = { ...professional, backupEnabled: false, mechanicLimit: 2, expiresAfterDays: 7 };
 

@@ -146,7 +146,7 @@ seccompProfile:
 
 {{/* Replicas honour hibernation: volumes stay, pods go. */}}
 {{- define "mbt.replicas" -}}
-{{- if .root.Values.hibernated -}}0{{- else -}}{{ .replicas }}{{- end -}}
+{{- if or .root.Values.hibernated (include "mbt.closed" .root) -}}0{{- else -}}{{ .replicas }}{{- end -}}
 {{- end -}}
 
 {{/*
@@ -220,4 +220,11 @@ spec:
   instanceSidecarConfiguration:
     resources:
       {{- toYaml $b.sidecarResources | nindent 6 }}
+{{- end -}}
+
+{{/*
+"true" for a closed account (values.closed.enabled), else empty: its API and Web run no pod.
+*/}}
+{{- define "mbt.closed" -}}
+{{- if and .Values.closed .Values.closed.enabled -}}true{{- end -}}
 {{- end -}}

@@ -7,6 +7,7 @@ import { BEARER_SECURITY } from '../openapi/security.ts';
 import { PIN_EXAMPLE, UPDATE_EXAMPLE, VERSION_PIN_EXAMPLE } from '../openapi/examples.ts';
 import { acceptedResponse as accepted, OPERATION_IDS } from '../openapi/links.ts';
 import { TenantIdParams } from '../provisioning/provisioning.schemas.ts';
+import { queryFlag } from '../openapi/query-flag.ts';
 
 const tags = ['Lifecycle'];
 
@@ -28,14 +29,7 @@ const DRY_RUN_EXAMPLE: UpdateDryRun = {
 };
 
 export const DryRunQuery = z.object({
-  dryRun: z
-    .enum(['true', 'false'])
-    .optional()
-    .openapi({
-      param: { name: 'dryRun', in: 'query' },
-      example: 'true',
-      description: 'true: answer 200 with the object diff against the live release and change nothing',
-    }),
+  dryRun: queryFlag('dryRun', 'true', 'true: answer 200 with the object diff against the live release and change nothing'),
 });
 const problems = errorResponses('validation_failed', 'not_found', 'conflict', 'payload_too_large', 'dependency_unavailable', ...API_PROBLEMS);
 
@@ -149,6 +143,21 @@ export const rollbackRoute = createRoute({
     'again: no Helm upgrade and no pod start, so it completes in seconds. The slot rolled back from stays running for the rest of the ' +
     'window, so calling it again switches forward. Refused with 409 when there is no window (none open, already closed, a switch still ' +
     'in progress, or the tenant hibernated); a slot that is not ready fails the job and nothing is switched.',
+  request: { params: TenantIdParams },
+  responses: { 202: accepted, ...problems },
+});
+
+export const undeleteRoute = createRoute({
+  method: 'post',
+  path: '/{tenantId}/undelete',
+  operationId: OPERATION_IDS.undelete,
+  tags,
+  security: BEARER_SECURITY,
+  summary: 'Reopen a closed tenant',
+  description:
+    "Within a closed account's retention window (a deprovision closed it: application stopped, hosts on the closed page, a final " +
+    'backup taken, database hibernated), brings it back as it was before it closed: the same namespace, Secrets, volumes and data, ' +
+    'running again unless it was hibernated then. Refused with 409 for a tenant that is not closed or is being purged.',
   request: { params: TenantIdParams },
   responses: { 202: accepted, ...problems },
 });

@@ -15,6 +15,7 @@ export const OPERATION_IDS = {
   hibernate: 'hibernateTenant',
   resume: 'resumeTenant',
   rollback: 'rollbackTenant',
+  undelete: 'undeleteTenant',
   createRollout: 'createRollout',
   listRollouts: 'listRollouts',
   getRollout: 'getRollout',
@@ -63,6 +64,7 @@ export const JOB_LINKS = {
   ListTenantBackups: byTenantId(OPERATION_IDS.listBackups, "The tenant's backups"),
   CreateTenantBackup: byTenantId(OPERATION_IDS.createBackup, 'Take a backup of the tenant now'),
   RestoreTenant: byTenantId(OPERATION_IDS.restore, "Restore the tenant's database from a backup or to a point in time"),
+  UndeleteTenant: byTenantId(OPERATION_IDS.undelete, 'Reopen the tenant, closed by a deprovision, within its retention window'),
 };
 
 export const ACCEPTED_EXAMPLE: JobAccepted = {

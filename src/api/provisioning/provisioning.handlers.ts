@@ -36,7 +36,8 @@ export function provisioningHandlers(deps: ProvisioningHandlerDeps) {
   };
 
   const deprovision: Handler<'deprovision'> = async (c) => {
-    const { accepted } = await deps.service.deprovision(c.req.valid('param').tenantId, { subject: c.var.principal.subject, logger: c.var.logger });
+    const force = c.req.valid('query').force === 'true';
+    const { accepted } = await deps.service.deprovision(c.req.valid('param').tenantId, { subject: c.var.principal.subject, logger: c.var.logger }, { force });
     c.header('Location', accepted.links.job);
     return c.json(accepted, 202);
   };

@@ -4,7 +4,16 @@ import { PROVISION_EXAMPLE, TENANT_STATUS_EXAMPLE, VALIDATION_EXAMPLE } from '..
 import { acceptedResponse, OPERATION_IDS } from '../openapi/links.ts';
 import { BEARER_SECURITY } from '../openapi/security.ts';
 import { provisionRequestSchema } from '../../services/provision-validation.ts';
-import { AdminCredentials, GeneratedId, GenerateIdQuery, IdempotencyHeaders, TenantIdParams, TenantStatus, ValidationReport } from './provisioning.schemas.ts';
+import {
+  AdminCredentials,
+  DeprovisionQuery,
+  GeneratedId,
+  GenerateIdQuery,
+  IdempotencyHeaders,
+  TenantIdParams,
+  TenantStatus,
+  ValidationReport,
+} from './provisioning.schemas.ts';
 
 const tags = ['Provisioning'];
 const json = <S>(schema: S, description: string, example: unknown) => ({ description, content: { 'application/json': { schema, example } } });
@@ -43,11 +52,16 @@ export function provisioningRoutes(platform: Parameters<typeof provisionRequestS
       operationId: OPERATION_IDS.deprovision,
       tags,
       security: BEARER_SECURITY,
-      summary: 'Remove a tenant',
+      summary: 'Remove a tenant (close it, keep it for its retention window, then purge it)',
       description:
-        'Queues the removal of the release and the namespace. Asking again while it runs returns the same job. ' +
-        '409 (with Retry-After) only when other writes to the tenant keep winning the race to record the removal.',
-      request: { params: TenantIdParams },
+        'Safe offboarding: closes the account (API and Web stopped, its hosts on the closed page), takes a final backup on a tier with ' +
+        'backups and waits for it (a failed final backup stops here, the account closed, and the job says so), then hibernates the ' +
+        "database and keeps the namespace for the tier's retention window (`tiers.<tier>.offboarding.retentionSeconds`), during which " +
+        'POST /api/tenants/{tenantId}/undelete reopens it; the expiry sweep purges it afterwards. A window of 0 purges in the same job. ' +
+        '`force=true` purges now: release and namespace removed without a final backup or a window. Asking again while it runs returns ' +
+        'the same job; 409 for an account closed already (undelete it, or purge it with force), and (with Retry-After) when other ' +
+        'writes to the tenant keep winning the race to record the removal.',
+      request: { params: TenantIdParams, query: DeprovisionQuery },
       responses: { 202: acceptedResponse, ...errorResponses('validation_failed', 'not_found', 'conflict', 'dependency_unavailable', ...API_PROBLEMS) },
     }),
     status: createRoute({

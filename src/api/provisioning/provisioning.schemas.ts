@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ProvisionRequest } from '../../domain/provision-request.ts';
 import { TenantId } from '../../domain/tenant-id.ts';
+import { queryFlag } from '../openapi/query-flag.ts';
 
 export const TenantIdParams = z.object({
   tenantId: TenantId.openapi({ param: { name: 'tenantId', in: 'path' }, example: 'acme-auto-3f9a1c' }),
@@ -34,6 +35,9 @@ export { ValidationReport } from '../../services/provision-validation.ts';
 
 export const GenerateIdQuery = z.object({
   companyName: ProvisionRequest.shape.companyName.openapi({ param: { name: 'companyName', in: 'query' }, example: 'Acme Auto Repair' }),
+});
+export const DeprovisionQuery = z.object({
+  force: queryFlag('force', 'false', 'true: purge now (no final backup, no retention window); billing never asks for it'),
 });
 export const GeneratedId = z.object({ tenantId: TenantId }).openapi('GeneratedTenantId');
 export type GeneratedId = z.infer<typeof GeneratedId>;

@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import type { TenantStore } from '../../kubernetes/tenant-store.ts';
 import { acceptedBody } from '../../lifecycle/accepted.ts';
-import { requestRollback, type LifecycleDeps } from '../../lifecycle/intake.ts';
+import { requestRollback, requestUndelete, type LifecycleDeps } from '../../lifecycle/intake.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from '../../services/dependency.ts';
 import { createRouter } from '../app-env.ts';
-import { rollbackRoute } from '../lifecycle/lifecycle.routes.ts';
+import { rollbackRoute, undeleteRoute } from '../lifecycle/lifecycle.routes.ts';
 import { createBackupRoute, listBackupsRoute, restoreRoute } from '../backups/backups.routes.ts';
 import { requestRestore } from '../../lifecycle/restore-intake.ts';
 import { requestBackup } from '../../lifecycle/backup-intake.ts';
@@ -19,7 +19,7 @@ import { requestTemplateMark, requestTemplateUnmark } from '../../lifecycle/temp
 import { tenantsHandlers } from './tenants.handlers.ts';
 import { listTenantsRoute } from './tenants.routes.ts';
 
-/** `/api/tenants`: the tenant list, a tenant's rollback within its blue-green switch window, its backups and restores, its template mark. */
+/** `/api/tenants`: the tenant list, a tenant's rollback within its blue-green switch window, its undelete, its backups and restores, its template mark. */
 export function createTenantsRouter(
   deps: { registry: Pick<TenantStore, 'list'>; lifecycle: LifecycleDeps; workloads: Pick<TenantWorkloads, 'listBackups'> },
   guard: MiddlewareHandler[],
@@ -32,6 +32,11 @@ export function createTenantsRouter(
     const accepted = acceptedBody(
       await dependencyCall('The Kubernetes API', requestRollback(deps.lifecycle, c.req.valid('param').tenantId), CLUSTER_DEADLINE_MS * 3),
     );
+    return c.json(accepted, 202, { Location: accepted.links.job });
+  });
+  router.openapi(undeleteRoute, async (c) => {
+    const undelete = requestUndelete(deps.lifecycle, c.req.valid('param').tenantId);
+    const accepted = acceptedBody(await dependencyCall('The Kubernetes API', undelete, CLUSTER_DEADLINE_MS * 3));
     return c.json(accepted, 202, { Location: accepted.links.job });
   });
   router.openapi(listBackupsRoute, async (c) => {

@@ -33,7 +33,7 @@ export type ConvergeResult = {
 };
 
 /**
- * Update, hibernate and resume are one plan: converge the release to the desired state read from
+ * Update, hibernate, resume and undelete are one plan: converge the release to the desired state read from
  * the namespace when the job starts (so queued requests coalesce to the latest), then wait until
  * the cluster shows it. A failed upgrade goes back to the last deployed revision; nothing here
  * uninstalls a live release or deletes a database, and the tenant's Secrets are only ever created.
@@ -41,7 +41,7 @@ export type ConvergeResult = {
 export function convergeSteps(
   deps: OperationDeps,
   jobId: string,
-  type: 'update' | 'hibernate' | 'resume',
+  type: 'update' | 'hibernate' | 'resume' | 'undelete',
   payload: ConvergeJob,
   result: Partial<ConvergeResult>,
 ): Step[] {
@@ -233,9 +233,10 @@ export function convergeSteps(
 
 /**
  * An update gates on its backup store (it may be the configuration change that broke it); a resume
- * only warns, so a store outage never keeps a tenant asleep; a hibernation does not ask.
+ * or an undelete only warns, so a store outage never keeps a tenant asleep or closed; a hibernation
+ * does not ask.
  */
-function preflightNeed(type: 'update' | 'hibernate' | 'resume', tenant: TenantRecord | undefined, values: ChartValues | undefined): PreflightNeed {
+function preflightNeed(type: 'update' | 'hibernate' | 'resume' | 'undelete', tenant: TenantRecord | undefined, values: ChartValues | undefined): PreflightNeed {
   if (!tenant || !values) return { kind: 'none', why: 'nothing to converge' };
   if (!values.backup.enabled) return { kind: 'none', why: `tier ${tenant.desired.tier} has no backups` };
   if (type === 'hibernate') return { kind: 'none', why: 'a hibernation writes no backups' };

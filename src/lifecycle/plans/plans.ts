@@ -22,10 +22,12 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
     case 'provision':
       return provisionSteps(deps, jobId, payload as ProvisionJob, result);
     case 'deprovision':
-      return deprovisionSteps(deps, jobId, payload as DeprovisionJob, result);
+    case 'purge':
+      return deprovisionSteps(deps, jobId, payload as DeprovisionJob, result, name);
     case 'update':
     case 'hibernate':
     case 'resume':
+    case 'undelete':
       return convergeSteps(deps, jobId, name, payload, result);
     case 'rollback':
       return rollbackSteps(deps, jobId, payload, result);
@@ -56,7 +58,7 @@ export async function compensate(
   const ref = tenantRef(deps.config, payload.tenantId);
   if (name === 'provision') return compensateProvision(deps, ref, jobId, failure, signal);
   let done = 'kept for inspection';
-  if (name === 'update' || name === 'hibernate' || name === 'resume') {
+  if (name === 'update' || name === 'hibernate' || name === 'resume' || name === 'undelete') {
     done = (await rollBackToLastDeployed(deps.helm, ref.release, ref.namespace, signal)) ?? 'release left as it was (deployed, or never deployed)';
     // A blue-green switch that did not happen is given up, so the sweep does not stage it for ever.
     const abandoned = await abandonSwitch(deps, ref, jobId, signal);

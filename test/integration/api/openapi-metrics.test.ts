@@ -48,6 +48,7 @@ describe('/openapi.json', () => {
         'POST /api/provisioning/{tenantId}/hibernate',
         'POST /api/provisioning/{tenantId}/resume',
         'POST /api/tenants/{tenantId}/rollback',
+        'POST /api/tenants/{tenantId}/undelete',
         'GET /api/tenants/{tenantId}/backups',
         'POST /api/tenants/{tenantId}/backups',
         'POST /api/tenants/{tenantId}/restore',

@@ -97,6 +97,7 @@ describe('links and examples', () => {
       'restoreTenant',
       'resumeTenant',
       'rollbackTenant',
+      'undeleteTenant',
       'unpinTenantVersion',
       'updateTenant',
     ]);

@@ -65,6 +65,7 @@ describe('/openapi.json and /docs', () => {
       '/api/tenants/{tenantId}/restore',
       '/api/tenants/{tenantId}/rollback',
       '/api/tenants/{tenantId}/template',
+      '/api/tenants/{tenantId}/undelete',
       '/healthz',
       '/readyz',
     ]);

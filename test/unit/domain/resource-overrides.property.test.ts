@@ -16,6 +16,7 @@ const tier: TierLimits = {
   mechanicLimit: 20,
   backupEnabled: false,
   expiresAfterDays: null,
+  offboarding: { retentionSeconds: 0 },
 };
 const platform: ChartValuesInput['platform'] = {
   baseDomain: 'mechanicbuddy.app',

@@ -47,7 +47,7 @@ describe('the expiry sweep and a tenant that pays meanwhile', () => {
       }
     };
     const report = await sweepExpired(deps);
-    expect(report).toEqual({ hibernate: [], deprovision: [] });
+    expect(report).toEqual({ hibernate: [], deprovision: [], purge: [] });
     expect(queued.map((q) => q.name)).toEqual(['update']);
     const after = (await tenants.get('acme-abc123'))!;
     expect(after.expiresAt).toBeNull();
@@ -57,7 +57,7 @@ describe('the expiry sweep and a tenant that pays meanwhile', () => {
   it('still removes a demo whose expiry and grace have passed, recording why', async () => {
     const { deps, tenants, queued } = setup();
     tenants.put(demo());
-    expect(await sweepExpired(deps)).toEqual({ hibernate: [], deprovision: ['acme-abc123'] });
+    expect(await sweepExpired(deps)).toEqual({ hibernate: [], deprovision: ['acme-abc123'], purge: [] });
     expect(queued.map((q) => q.name)).toEqual(['deprovision']);
     expect((await tenants.get('acme-abc123'))?.operation).toMatchObject({ type: 'deprovision', reason: 'expiry', state: 'queued' });
   });

@@ -22,10 +22,12 @@ describe('the lifecycle transitions', () => {
         'labels',
         'pin',
         'provision',
+        'purge',
         'restore',
         'resume',
         'rollback',
         'template',
+        'undelete',
         'update',
       ]);
     const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
@@ -43,5 +45,21 @@ describe('the lifecycle transitions', () => {
     const failed = tenantRecord({ operation: { type: 'update', jobId: 'u', state: 'failed', at } });
     expect(intakeVerdict(failed, 'update')).toBe('accept');
     expect(intakeVerdict(failed, 'deprovision')).toBe('accept');
+    expect(intakeVerdict(failed, 'undelete')).toBe('refuse');
+  });
+
+  it('keep a closed account closed: only undelete, purge or another close, also after its close failed; force takes over a close', () => {
+    const closed = { at, purgeAfter: '2026-02-01T00:00:00.000Z', hibernated: false };
+    const desired = { ...tenantRecord().desired, hibernated: true, closed };
+    const done = tenantRecord({ desired, operation: { type: 'deprovision', jobId: 'd', state: 'completed', at } });
+    const failedClose = tenantRecord({ desired, operation: { type: 'deprovision', jobId: 'd', state: 'failed', at, step: 'final-backup' } });
+    const closing = tenantRecord({ desired, operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
+    const ops = ['update', 'hibernate', 'resume', 'rollback', 'restore', 'pin', 'labels', 'template', 'backup', 'undelete', 'purge', 'deprovision'] as const;
+    const verdicts = (t: typeof done) => ops.map((op) => intakeVerdict(t, op));
+    const closedVerdicts = [...Array(9).fill('refuse'), 'accept', 'accept', 'accept'];
+    expect(verdicts(done)).toEqual(closedVerdicts);
+    expect(verdicts(failedClose)).toEqual(closedVerdicts);
+    // Being closed: nothing but the close itself and a forced purge.
+    expect(verdicts(closing)).toEqual([...Array(10).fill('refuse'), 'accept', 'replay']);
   });
 });

@@ -15,20 +15,34 @@ const removal = (extra: Partial<NonNullable<TenantRecord['operation']>> = {}) =>
   ...extra,
 });
 
-function run(tenant: TenantRecord | undefined, options: { now?: Date; between?: (store: FakeIntents) => Promise<void> } = {}) {
+function run(
+  tenant: TenantRecord | undefined,
+  options: { now?: Date; between?: (store: FakeIntents) => Promise<void>; config?: typeof config; type?: 'deprovision' | 'purge' } = {},
+) {
   const calls: string[] = [];
   const store = new FakeIntents();
   if (tenant) store.put(tenant);
   const remove = store.delete.bind(store);
   store.delete = async (id) => (calls.push('delete'), remove(id));
   const deps = {
-    config,
+    config: options.config ?? config,
     tenants: store,
     now: () => options.now ?? new Date('2026-01-02T00:00:00.000Z'),
-    helm: { uninstall: async () => void calls.push('uninstall') },
-    workloads: { waitForNamespaceGone: async () => true as const },
+    helm: {
+      uninstall: async () => void calls.push('uninstall'),
+      history: async () => [{ revision: 1, status: 'deployed' }],
+      upgradeInstall: async (o: { values: string }) => {
+        calls.push(`upgrade closed=${/\bclosed:\n\s+enabled: true/.test(o.values)} hibernated=${/^hibernated: true/m.test(o.values)}`);
+        return { name: job.release, revision: 2, status: 'deployed' };
+      },
+    },
+    workloads: {
+      waitForNamespaceGone: async () => true as const,
+      waitForDatabase: async () => (calls.push('database ready'), { readyInstances: 1, instances: 1 }),
+      waitForDatabaseHibernated: async () => void calls.push('database hibernated'),
+    },
   } as unknown as OperationDeps;
-  const steps = deprovisionSteps(deps, 'd-1', job, {});
+  const steps = deprovisionSteps(deps, 'd-1', job, {}, options.type);
   const signal = new AbortController().signal;
   const done = (async () => {
     for (const [i, s] of steps.entries()) {
@@ -87,5 +101,26 @@ describe('deprovision steps', () => {
     const still = run(expired, { now: new Date('2026-01-02T00:00:00.000Z') });
     await still.done;
     expect(still.calls).toEqual(['uninstall', 'delete']);
+  });
+
+  describe('a close (safe offboarding) on a tier without backups and a retention window', () => {
+    const keeping = { ...config, tiers: { ...config.tiers, free: { ...config.tiers.free, offboarding: { retentionSeconds: 3_600 } } } };
+    const closed = { at: job.requestedAt, purgeAfter: '2026-01-01T01:00:00.000Z', hibernated: false };
+    const free = (operation: TenantRecord['operation']) =>
+      tenantRecord({ tier: 'free', desired: { tier: 'free', customDomain: null, resourceOverrides: {}, hibernated: true, closed }, operation });
+
+    it('stops the application with the database awake, then hibernates it and keeps the namespace, recording the close completed', async () => {
+      const { calls, done, store } = run(free(removal()), { config: keeping });
+      await done;
+      expect(calls).toEqual(['upgrade closed=true hibernated=false', 'database ready', 'upgrade closed=true hibernated=true', 'database hibernated']);
+      expect((await store.get('acme-abc123'))?.operation).toMatchObject({ type: 'deprovision', jobId: 'd-1', state: 'completed' });
+    });
+
+    it('purges a closed account with the purge job: release and namespace, no upgrade', async () => {
+      const purge = removal({ type: 'purge', reason: 'retention' });
+      const { calls, done } = run(free(purge), { config: keeping, type: 'purge', now: new Date('2026-01-01T02:00:00.000Z') });
+      await done;
+      expect(calls).toEqual(['uninstall', 'delete']);
+    });
   });
 });

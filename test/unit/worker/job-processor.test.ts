@@ -85,15 +85,13 @@ describe("job processor: the whole job's deadline and the Helm children it leave
   const tenantId = 'acme-abc123';
   const ref = { tenantId, namespace: `tenant-${tenantId}`, release: `tenant-${tenantId}`, requestedAt: '2026-01-01T00:00:00.000Z' };
 
-  /** A deprovision job whose removal is the tenant's current intent, so its plan reaches `helm uninstall`. */
+  /** A purge job whose removal is the tenant's current intent, so its plan reaches `helm uninstall`. */
   function removal(uninstall: (release: string, namespace: string, signal?: AbortSignal) => Promise<void>, overrides: Partial<Config['timeouts']> = {}) {
     const events: JobEvent[] = [];
     const history: JobHistory = { channel: 'c', append: async (_id, e) => (events.push(e), { ...e, id: '1-0', jobId: 'x' }), read: async () => [] };
     const leases = new FakeLeases(60_000);
     const store = new FakeIntents();
-    store.put(
-      tenantRecord({ tenantId, namespace: ref.namespace, operation: { type: 'deprovision', jobId: 'job-deprovision', state: 'queued', at: ref.requestedAt } }),
-    );
+    store.put(tenantRecord({ tenantId, namespace: ref.namespace, operation: { type: 'purge', jobId: 'job-purge', state: 'queued', at: ref.requestedAt } }));
     const deps = {
       config: { ...config, timeouts: { ...config.timeouts, ...overrides } },
       logger: createLogger({ level: 'silent', pretty: false }),
@@ -104,8 +102,8 @@ describe("job processor: the whole job's deadline and the Helm children it leave
       workloads: { waitForNamespaceGone: async () => true as const },
     } as unknown as ProcessorDeps;
     const job = {
-      id: 'job-deprovision',
-      name: 'deprovision',
+      id: 'job-purge',
+      name: 'purge',
       data: ref,
       attemptsMade: 0,
       opts: { attempts: 3 },
@@ -133,13 +131,13 @@ describe("job processor: the whole job's deadline and the Helm children it leave
     const error = await createJobProcessor(deps)(job, 'token').catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(error).toBeInstanceOf(UnrecoverableError);
-    expect((error as Error).message).toBe('uninstall-release: deprovision did not finish within 1 s (timeouts.provisioning)');
+    expect((error as Error).message).toBe('uninstall-release: purge did not finish within 1 s (timeouts.provisioning)');
     expect(events.at(-1)).toMatchObject({
       type: 'failed',
-      data: { step: 'uninstall-release', message: 'deprovision did not finish within 1 s (timeouts.provisioning)' },
+      data: { step: 'uninstall-release', message: 'purge did not finish within 1 s (timeouts.provisioning)' },
     });
     // Compensated: the removal's marker records the failure (a deprovision is never undone by Helm).
-    expect((await store.get(tenantId))?.operation).toMatchObject({ type: 'deprovision', jobId: 'job-deprovision', state: 'failed' });
+    expect((await store.get(tenantId))?.operation).toMatchObject({ type: 'purge', jobId: 'job-purge', state: 'failed' });
     // The Helm call carried the job's signal, which the deadline aborted.
     expect(child.started[0]?.aborted).toBe(true);
   });
