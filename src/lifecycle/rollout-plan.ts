@@ -3,7 +3,10 @@ import { matchesLabels } from '../domain/tenant-labels.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import { isPending } from './transitions.ts';
 
-export type RolloutCandidate = Pick<TenantRecord, 'tenantId' | 'tier' | 'terminating' | 'pin' | 'running' | 'operation' | 'labels'>;
+/** `desired.closed`: a closed account (offboarding) is not updated; absent in older callers' records reads as open. */
+export type RolloutCandidate = Pick<TenantRecord, 'tenantId' | 'tier' | 'terminating' | 'pin' | 'running' | 'operation' | 'labels'> & {
+  desired?: Pick<TenantRecord['desired'], 'closed'>;
+};
 export type RolloutPlan = { waves: RolloutWave[]; skipped: Array<{ tenantId: string; reason: string }> };
 
 /**
@@ -22,7 +25,7 @@ export function runsTarget(t: Pick<TenantRecord, 'running' | 'operation'>, targe
 /**
  * The frozen plan of a rollout over the tenants as they are now, in tenant-id order: who is
  * selected (named, of a selected tier, carrying every selected label; the rest are not listed),
- * who is skipped and why (pinned, being removed, excluded, already on the target, not a tenant),
+ * who is skipped and why (pinned, being removed, closed, excluded, already on the target, not a tenant),
  * the canaries first (named, else the first N), then waves whose sizes are cumulative
  * counts or percentages of the tenants after the canaries, the last reaching all of them.
  * Pure; throws RangeError for named canaries outside the selection.
@@ -42,11 +45,13 @@ export function planRollout(request: RolloutRequest, tenants: readonly RolloutCa
       ? 'excluded'
       : t.terminating
         ? 'being removed'
-        : t.pin
-          ? `pinned to ${t.pin.version.chart}/${t.pin.version.app}`
-          : runsTarget(t, target)
-            ? 'already on the target'
-            : undefined;
+        : t.desired?.closed
+          ? `closed (kept until ${t.desired.closed.purgeAfter})`
+          : t.pin
+            ? `pinned to ${t.pin.version.chart}/${t.pin.version.app}`
+            : runsTarget(t, target)
+              ? 'already on the target'
+              : undefined;
     if (reason) skipped.push({ tenantId: t.tenantId, reason });
     else selected.push(t.tenantId);
   }

@@ -7,6 +7,7 @@ import type { Step } from '../../worker/step-runner.ts';
 import { recordMarker } from '../markers.ts';
 import { finalBackupName, retentionSecondsOf } from '../offboarding.ts';
 import { lastDeployedRevision } from '../release-recovery.ts';
+import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
 import { deleteForRemoval, releaseDomains, removalVeto, uninstallForRemoval } from '../removal.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
 import { tenantChart } from '../tenant-chart.ts';
@@ -69,8 +70,11 @@ export function deprovisionSteps(
   /** The closed account's release: the database awake for the final backup, or hibernated after it. */
   const deployClosed = async (hibernated: boolean, signal: AbortSignal) => {
     const desired = { ...removing!.desired, hibernated };
-    const { yaml } = tenantChartValues(config, removing!, desired);
-    return helm.upgradeInstall({ release: ref.release, namespace: ref.namespace, chart: tenantChart(config, desired), values: yaml, signal });
+    const { values, yaml } = tenantChartValues(config, removing!, desired);
+    const release = await helm.upgradeInstall({ release: ref.release, namespace: ref.namespace, chart: tenantChart(config, desired), values: yaml, signal });
+    // What runs, as every deploy records it (status, fleet versions, the reconciler's intent check).
+    await recordRunningVersion(tenants, ref.tenantId, runningVersionOf(release, { desired, values, yaml, database: servingDatabase(removing!) }, now()));
+    return release;
   };
 
   return [

@@ -101,7 +101,7 @@ async function driftOf(deps: ReconcileDeps, t: TenantRecord, expected: ExpectedS
  * Level-based repair, because BullMQ delivers at least once and a Redis crash can lose the last
  * writes: for every managed tenant, an accepted operation whose job is gone is queued again, and a
  * tenant whose last operation completed but whose cluster state no longer matches its desired
- * state gets a converge job. Tenants a job holds (the lease), being removed, or whose last
+ * state gets a converge job. Tenants a job holds (the lease), being removed, closed, or whose last
  * operation failed (they wait for a person or a new request) are left alone.
  */
 export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileReport> {
@@ -128,7 +128,8 @@ export async function reconcileTenants(deps: ReconcileDeps): Promise<ReconcileRe
         if (done) report[done].push(t.tenantId);
         return;
       }
-      if (t.terminating || t.operation?.state === 'failed' || (await deps.leases.holder(t.tenantId)) !== undefined) return;
+      // A closed account is offboarding's: an update (the repair) is refused on it, and its purge ends it.
+      if (t.terminating || t.desired.closed || t.operation?.state === 'failed' || (await deps.leases.holder(t.tenantId)) !== undefined) return;
       if (windowExpired(t, now, windowSeconds)) {
         // One job per window: its id names the deploy the window is counted from.
         const jobId = `close-window-${t.tenantId}-${Date.parse(t.running!.at)}`;

@@ -35,6 +35,7 @@ describe('planRollout', () => {
       tenant('a-pinned', { pin: { version: { chart: '0.2.0', app: 'v1' }, reason: 'r', pinnedBy: 'x', pinnedAt: '2026-12-01T00:00:00.000Z' } }),
       tenant('b-leaving', { terminating: true }),
       tenant('c-done', { running: { ...tenant('x').running!, app: 'v2' } }),
+      tenant('cc-closed', { desired: { closed: { at: '2026-12-01T00:00:00.000Z', purgeAfter: '2026-12-31T00:00:00.000Z', hibernated: false } } }),
       tenant('d-excluded'),
       tenant('e-free', { tier: 'free' }),
       tenant('f-go'),
@@ -45,6 +46,7 @@ describe('planRollout', () => {
       { tenantId: 'a-pinned', reason: 'pinned to 0.2.0/v1' },
       { tenantId: 'b-leaving', reason: 'being removed' },
       { tenantId: 'c-done', reason: 'already on the target' },
+      { tenantId: 'cc-closed', reason: 'closed (kept until 2026-12-31T00:00:00.000Z)' },
       { tenantId: 'd-excluded', reason: 'excluded' },
     ]);
     const named = planRollout(request({ selector: { tenantIds: ['f-go', 'zz-none'] }, strategy: { canary: { tenantIds: ['f-go'] } } }), tenants);
