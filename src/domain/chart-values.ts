@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { byteCount, cpuMillis, formatBytes, formatCpu } from './quantity.ts';
+import {
+  containerResources,
+  deriveLimitRange,
+  deriveQuota,
+  type ChartLimitRange,
+  type ChartQuota,
+  type ContainerResources,
+  type Workload,
+} from './chart-quota.ts';
 import { DatabaseSpec, FIRST_DATABASE, databaseName } from './database-generation.ts';
 import { PostgresParameters, parameterProblems } from './postgres-parameters.ts';
 import { tenantSecretNames } from './tenant-secrets.ts';
@@ -147,11 +155,6 @@ export const ChartValuesInput = z
   });
 export type ChartValuesInput = z.input<typeof ChartValuesInput>;
 
-export type ContainerResources = {
-  requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
-};
-
 /**
  * The backup values charts before 0.4.0 (CloudNativePG's in-tree store) do not know, present only
  * when the tier has backups, as smokeCheck is only when configured: a tenant without backups gets
@@ -225,71 +228,9 @@ export type ChartValues = {
     schedule: string;
     retentionPolicy: string;
   } & Partial<PluginBackupValues>;
-  quota: {
-    requests: { cpu: string; memory: string; storage: string };
-    limits: { cpu: string; memory: string };
-    pods: number;
-    persistentVolumeClaims: number;
-  };
-  limitRange: {
-    max: { cpu: string; memory: string };
-    default: { cpu: string; memory: string };
-    defaultRequest: { cpu: string; memory: string };
-    maxStorage: string;
-  };
+  quota: ChartQuota;
+  limitRange: ChartLimitRange;
 };
-
-function containerResources(r: ComputeResources): ContainerResources {
-  return {
-    requests: { cpu: r.cpuRequest, memory: r.memoryRequest },
-    limits: { cpu: r.cpuLimit, memory: r.memoryLimit },
-  };
-}
-
-/** `count` pods of one kind, each running `containers`. */
-type Workload = { count: number; containers: ComputeResources[] };
-
-/**
- * Quota = what the stack needs at its busiest moment, not a guess: every Deployment mid-rollout
- * (one surge pod each, maxUnavailable 0) and CloudNativePG running one bootstrap/join Job pod
- * beside its instances. Init containers are no larger than their pod's app container, so they
- * add nothing. A replacement instance may need one extra volume.
- */
-function deriveQuota(workloads: Workload[], volumes: number, storageSize: string): ChartValues['quota'] {
-  const sum = (pick: (r: ComputeResources) => number) => workloads.reduce((t, w) => t + (w.count + 1) * w.containers.reduce((c, r) => c + pick(r), 0), 0);
-  return {
-    requests: {
-      cpu: formatCpu(sum((r) => cpuMillis(r.cpuRequest))),
-      memory: formatBytes(sum((r) => byteCount(r.memoryRequest))),
-      storage: formatBytes((volumes + 1) * byteCount(storageSize)),
-    },
-    limits: {
-      cpu: formatCpu(sum((r) => cpuMillis(r.cpuLimit))),
-      memory: formatBytes(sum((r) => byteCount(r.memoryLimit))),
-    },
-    pods: workloads.reduce((t, w) => t + w.count + 1, 0),
-    persistentVolumeClaims: volumes + 1,
-  };
-}
-
-/**
- * Per-container bounds: the largest component is the ceiling, the smallest the default. Sidecars
- * the chart sizes itself (the backup plugin's) raise the ceiling if they must, never the default.
- */
-function deriveLimitRange(resources: ComputeResources[], sidecars: ComputeResources[], storageSize: string): ChartValues['limitRange'] {
-  const extreme = (pick: (r: ComputeResources) => string, parse: (q: string) => number, max: boolean, list = resources) =>
-    list.map(pick).reduce((a, b) => (parse(b) > parse(a) === max ? b : a));
-  const all = [...resources, ...sidecars];
-  return {
-    max: { cpu: extreme((r) => r.cpuLimit, cpuMillis, true, all), memory: extreme((r) => r.memoryLimit, byteCount, true, all) },
-    default: { cpu: extreme((r) => r.cpuLimit, cpuMillis, false), memory: extreme((r) => r.memoryLimit, byteCount, false) },
-    defaultRequest: {
-      cpu: extreme((r) => r.cpuRequest, cpuMillis, false),
-      memory: extreme((r) => r.memoryRequest, byteCount, false),
-    },
-    maxStorage: storageSize,
-  };
-}
 
 /** Builds the chart values for one tenant. Throws a ZodError (a permanent failure) on bad input. */
 export function buildChartValues(rawInput: ChartValuesInput): ChartValues {

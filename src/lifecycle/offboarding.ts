@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.schema.ts';
 import { TenantConflictError } from '../domain/errors.ts';
+import type { ClosedAccount } from '../domain/closed-account.ts';
 import type { DesiredState, TenantRecord } from '../domain/tenant-record.ts';
 
 /**
@@ -26,7 +27,7 @@ export function closedDesired(config: Pick<Config, 'tiers'>, tenant: TenantRecor
     );
   }
   // A close asked again (its final backup failed) keeps the window it was given.
-  const retention = config.tiers[desired.tier].offboarding.retentionSeconds;
+  const retention = retentionSecondsOf(config, tenant);
   const closed = desired.closed ?? {
     at: now.toISOString(),
     purgeAfter: new Date(now.getTime() + retention * 1000).toISOString(),
@@ -41,11 +42,13 @@ export function reopenedDesired(tenant: TenantRecord): DesiredState {
   return { ...open, hibernated: closed?.hibernated ?? tenant.desired.hibernated };
 }
 
+/** Whether a closed account's retention window has passed; false for an open one. */
+export const windowPassed = (closed: ClosedAccount | undefined, now: Date): boolean => closed !== undefined && Date.parse(closed.purgeAfter) <= now.getTime();
+
 /** A closed account whose close completed (its final backup among it) and whose window has passed. */
 export function purgeDue(tenant: Pick<TenantRecord, 'desired' | 'operation'>, now: Date): boolean {
-  const { closed } = tenant.desired;
   const op = tenant.operation;
-  return !!closed && Date.parse(closed.purgeAfter) <= now.getTime() && op?.type === 'deprovision' && op.state === 'completed';
+  return windowPassed(tenant.desired.closed, now) && op?.type === 'deprovision' && op.state === 'completed';
 }
 
 /** The window a close keeps the account for; 0: purged by the deprovision itself. */

@@ -16,9 +16,10 @@ const isRemoval = (type: string | undefined) => type === 'deprovision' || type =
  */
 export function deriveTenantPhase(tenant: PhaseInput, componentsReady: boolean): TenantPhase {
   const operation = tenant.operation;
-  if (tenant.terminating || (isRemoval(operation?.type) && operation?.state !== 'failed' && !(tenant.desired.closed && operation?.state === 'completed'))) {
-    return 'deprovisioning';
-  }
+  const removing = isRemoval(operation?.type) && operation?.state !== 'failed';
+  // A completed close is over: the account is closed, kept for its window.
+  const closeDone = tenant.desired.closed !== undefined && operation?.state === 'completed';
+  if (tenant.terminating || (removing && !closeDone)) return 'deprovisioning';
   if (operation?.state === 'failed') return 'failed';
   if (tenant.desired.closed) return 'closed';
   if (operation?.type === 'provision' && operation.state !== 'completed') return 'provisioning';

@@ -6,6 +6,7 @@ import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { lastDeployedRevision, rollBackToLastDeployed } from './release-recovery.ts';
 import { expiryStillDemands } from './expiry.ts';
 import { recordMarker } from './markers.ts';
+import { windowPassed } from './offboarding.ts';
 import type { TenantRef } from './tenant-ref.ts';
 import { isPending } from './transitions.ts';
 
@@ -45,7 +46,7 @@ export function removalVeto(config: Config, tenant: TenantRecord, jobId: string,
     return `the tenant no longer qualifies for removal by expiry (expires at ${tenant.expiresAt ?? 'never'})`;
   }
   const closed = tenant.desired.closed;
-  if (m.reason === 'retention' && (!closed || Date.parse(closed.purgeAfter) > now.getTime())) {
+  if (m.reason === 'retention' && !windowPassed(closed, now)) {
     return `the tenant is no longer a closed account past its retention window (${closed ? `kept until ${closed.purgeAfter}` : 'it was reopened'})`;
   }
   return undefined;

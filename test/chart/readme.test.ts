@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ContainerResources } from '../../src/domain/chart-values.ts';
+import type { ContainerResources } from '../../src/domain/chart-quota.ts';
 import type { TiersConfig } from '../../src/domain/tiers.ts';
 import { CHART_DIR } from './helm.ts';
 import { TIER_NAMES, loadTiers, valuesForTier } from './tier-values.ts';

@@ -97,7 +97,7 @@ export function deprovisionSteps(
         await recordMarker(tenants, ref.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
         if (type === 'purge' || !tenant.desired.closed) return `purging tenant ${ref.tenantId}`;
         const deployed = lastDeployedRevision(await helm.history(ref.release, ref.namespace, signal)) !== undefined;
-        const backups = tenantChartValues(config, tenant, tenant.desired).values.backup.enabled;
+        const backups = config.tiers[tenant.desired.tier].backupEnabled;
         const keep = retentionSecondsOf(config, tenant) > 0;
         plan = { close: deployed && (keep || backups), finalBackup: deployed && backups, keep: deployed && keep };
         if (!deployed) return `purging tenant ${ref.tenantId}: its release never deployed, so it holds no data to keep`;

@@ -15,8 +15,8 @@ import { startStack, type Stack } from './support/stack.ts';
 
 // Secret canary. The service as composed for production (API and worker as separate compositions,
 // sharing Redis and the sandbox, Helm a recording wrapper around the real binary) provisions a
-// tenant, updates it, hibernates, resumes, backs it up, restores it, clones it as a template and
-// removes it, and fails to provision another. Every
+// tenant, updates it, hibernates, resumes, backs it up, restores it, clones it as a template,
+// closes it (a final backup), undeletes it and purges it, and fails to provision another. Every
 // password and key the service generated for them (read from the tenants' Secrets) is then looked
 // for, verbatim and base64-encoded, in: every log line of API and worker at debug level, every
 // Redis key of the run's prefix (read by type, and DUMPed), Helm's argv, values files and
@@ -79,7 +79,9 @@ beforeAll(async () => {
   const shared = { QUEUE_PREFIX: `c${randomBytes(4).toString('hex')}`, HELM_BINARY: helm.binary };
   // The releases run the blue-green smoke check, so its step's log lines (debug included) are scanned too.
   const smokeCheck = { image: { repository: 'curlimages/curl', tag: '8.11.1' }, timeoutSeconds: 10 };
-  const override = mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('cn')), { provisioning: { blueGreen: { smokeCheck } } });
+  // The tenant ends on enterprise, kept an hour when closed: its removal closes it (final backup), undeletes it and purges it with force.
+  const offboarding = { tiers: { enterprise: { offboarding: { retentionSeconds: 3_600 } } } };
+  const override = mergeOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('cn')), { provisioning: { blueGreen: { smokeCheck } } }), offboarding);
   apiStack = await startStack({ kubeconfig, redisUrl, api: true, override, env: shared });
   // The worker starts later: the failing provision's namespace must be prepared before a worker takes its job.
   startWorker = () => startStack({ kubeconfig, redisUrl, worker: true, override, env: shared });
@@ -276,11 +278,20 @@ describe('secret canary', () => {
     const adminPassword = canaries.find((c) => c.name === `${tenant.tenantId}/${tenantSecretNames(tenant.tenantId).admin}/password`)!;
     expect(findCanaries([adminPassword], 'credentials', await credentials.text())).toHaveLength(1);
 
-    // 4. And removal.
-    const removal = await accept(`/api/provisioning/${tenant.tenantId}/deprovision`, { method: 'POST' });
-    const removed = await follow(removal);
-    expect(removed).toContain('event: completed');
-    transcripts.push({ where: `SSE ${removal.jobId} (deprovision)`, text: removed });
+    // 4. And removal: closed (a final backup, kept for its window), undeleted, closed again and purged with force.
+    for (const [label, path] of [
+      ['deprovision', `/api/provisioning/${tenant.tenantId}/deprovision`],
+      ['undelete', `/api/tenants/${tenant.tenantId}/undelete`],
+      ['deprovision', `/api/provisioning/${tenant.tenantId}/deprovision`],
+      ['purge', `/api/provisioning/${tenant.tenantId}/deprovision?force=true`],
+    ] as const) {
+      const removal = await accept(path, { method: 'POST' });
+      const removed = await follow(removal);
+      expect(removed, label).toContain('event: completed');
+      transcripts.push({ where: `SSE ${removal.jobId} (${label})`, text: removed });
+      await call(`/api/jobs/${removal.jobId}`);
+    }
+    expect((await call(`/api/provisioning/${tenant.tenantId}/status`)).status).toBe(404);
     await workerStack.close();
     workerStack = undefined;
 
