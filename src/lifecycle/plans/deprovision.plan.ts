@@ -6,7 +6,8 @@ import { PermanentError } from '../../worker/failure.ts';
 import type { Step } from '../../worker/step-runner.ts';
 import { recordMarker } from '../markers.ts';
 import { finalBackupName, retentionSecondsOf } from '../offboarding.ts';
-import { lastDeployedRevision } from '../release-recovery.ts';
+import { lastDeployedRevision, recoverRelease } from '../release-recovery.ts';
+import type { HelmRelease } from '../../helm/helm-client.ts';
 import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
 import { deleteForRemoval, releaseDomains, removalVeto, uninstallForRemoval } from '../removal.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
@@ -54,6 +55,8 @@ export function deprovisionSteps(
   let removing: TenantRecord | undefined;
   // What this close does, decided by validate: close the application first, take a final backup, keep the namespace.
   let plan = { close: false, finalBackup: false, keep: false };
+  // The release's history as validate read it: the close's recovery needs no second Helm child when it is deployed.
+  let history: HelmRelease[] = [];
   const finish = (removed: boolean) =>
     Object.assign(result, {
       tenantId: ref.tenantId,
@@ -96,13 +99,25 @@ export function deprovisionSteps(
         await tenants.ensureAccess(ref.tenantId, signal);
         await recordMarker(tenants, ref.tenantId, { type, jobId, state: 'active', at: new Date().toISOString() });
         if (type === 'purge' || !tenant.desired.closed) return `purging tenant ${ref.tenantId}`;
-        const deployed = lastDeployedRevision(await helm.history(ref.release, ref.namespace, signal)) !== undefined;
+        history = await helm.history(ref.release, ref.namespace, signal);
+        const deployed = lastDeployedRevision(history) !== undefined;
         const backups = config.tiers[tenant.desired.tier].backupEnabled;
         const keep = retentionSecondsOf(config, tenant) > 0;
         plan = { close: deployed && (keep || backups), finalBackup: deployed && backups, keep: deployed && keep };
         if (!deployed) return `purging tenant ${ref.tenantId}: its release never deployed, so it holds no data to keep`;
         const then = plan.keep ? `kept closed until ${tenant.desired.closed.purgeAfter}` : 'purged';
         return `closing tenant ${ref.tenantId}${plan.finalBackup ? ' with a final backup' : ''}; ${then}`;
+      },
+    },
+    {
+      // An attempt that lost its lease or its worker mid-upgrade leaves the release pending-upgrade,
+      // and every later upgrade fails with "another operation is in progress" until it is rolled back.
+      name: 'recover-release',
+      timeoutSeconds: t.deployChart,
+      async run({ signal }) {
+        if (!plan.close) return 'nothing to close';
+        const recovered = await recoverRelease(helm, ref.release, ref.namespace, signal, async () => history.at(-1));
+        return recovered ?? `release ${ref.release} needs no recovery`;
       },
     },
     {

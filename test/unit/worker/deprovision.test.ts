@@ -17,7 +17,13 @@ const removal = (extra: Partial<NonNullable<TenantRecord['operation']>> = {}) =>
 
 function run(
   tenant: TenantRecord | undefined,
-  options: { now?: Date; between?: (store: FakeIntents) => Promise<void>; config?: typeof config; type?: 'deprovision' | 'purge' } = {},
+  options: {
+    now?: Date;
+    between?: (store: FakeIntents) => Promise<void>;
+    config?: typeof config;
+    type?: 'deprovision' | 'purge';
+    history?: Array<{ revision: number; status: string }>;
+  } = {},
 ) {
   const calls: string[] = [];
   const store = new FakeIntents();
@@ -30,7 +36,8 @@ function run(
     now: () => options.now ?? new Date('2026-01-02T00:00:00.000Z'),
     helm: {
       uninstall: async () => void calls.push('uninstall'),
-      history: async () => [{ revision: 1, status: 'deployed' }],
+      history: async () => options.history ?? [{ revision: 1, status: 'deployed' }],
+      rollback: async (_release: string, _namespace: string, revision: number) => void calls.push(`rollback to ${revision}`),
       upgradeInstall: async (o: { values: string }) => {
         calls.push(`upgrade closed=${/\bclosed:\n\s+enabled: true/.test(o.values)} hibernated=${/^hibernated: true/m.test(o.values)}`);
         return { name: job.release, revision: 2, status: 'deployed' };
@@ -114,6 +121,17 @@ describe('deprovision steps', () => {
       await done;
       expect(calls).toEqual(['upgrade closed=true hibernated=false', 'database ready', 'upgrade closed=true hibernated=true', 'database hibernated']);
       expect((await store.get('acme-abc123'))?.operation).toMatchObject({ type: 'deprovision', jobId: 'd-1', state: 'completed' });
+    });
+
+    it('rolls back a release an interrupted attempt left pending-upgrade before closing it (soak ci16d: every retry failed "another operation is in progress")', async () => {
+      const history = [
+        { revision: 1, status: 'superseded' },
+        { revision: 2, status: 'deployed' },
+        { revision: 3, status: 'pending-upgrade' },
+      ];
+      const { calls, done } = run(free(removal()), { config: keeping, history });
+      await done;
+      expect(calls.slice(0, 2)).toEqual(['rollback to 2', 'upgrade closed=true hibernated=false']);
     });
 
     it('purges a closed account with the purge job: release and namespace, no upgrade', async () => {
