@@ -34,6 +34,8 @@ import { mountApiDocs } from './openapi/docs.ts';
 import { createProvisioningRouter } from './provisioning/provisioning.router.ts';
 import { createTenantsRouter } from './tenants/tenants.router.ts';
 import { createTemplatesRouter } from './templates/templates.router.ts';
+import { createExportsRouter } from './exports/exports.router.ts';
+import type { TenantExports } from '../backup/tenant-exports.ts';
 import { createFleetRouter } from './fleet/fleet.router.ts';
 import type { FleetTarget } from '../domain/tenant-version.ts';
 import { createStripeWebhookRoutes } from './webhooks/webhooks.router.ts';
@@ -56,6 +58,8 @@ export type ApiReads = {
   randomHex: () => string;
   /** The configured chart and app version (GET /api/fleet compares the fleet with it). */
   fleetTarget: () => FleetTarget;
+  /** Tenant exports in the backup store: listed, and a download URL minted (tenant-exports.ts). */
+  exports: Pick<TenantExports, 'list' | 'describe'>;
 };
 
 /** The services the routes call, built by the composition root (`buildApiServices` in src/composition). */
@@ -130,6 +134,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     ),
   );
   app.route('/api/tenants', createTenantsRouter({ registry: reads.registry, lifecycle: services.lifecycle, workloads: reads.workloads }, guard));
+  app.route('/api/tenants', createExportsRouter({ lifecycle: services.lifecycle, exports: reads.exports }, guard));
   app.route(
     '/api/rollouts',
     createRolloutsRouter(services.rollouts, guard, {

@@ -54,21 +54,29 @@ function describe(kind: ProbeFailureKind, location: S3Location, error: unknown):
 }
 
 /**
- * Writes, reads back and deletes a marker object under the location's prefix with the given
- * credentials: the same three rights a backup needs (WAL and base backups are written, restores
- * read, retention deletes). Undefined when all three work. The client library is loaded on first
- * use, so a process that never probes a store never pays for it.
+ * A client for the location's store with the given keys. One attempt per request: the caller's retry
+ * policy (a job's backoff, a client's retry) decides, and every answer must come quickly. The
+ * library is loaded on first use, so a process that never talks to a store never pays for it.
  */
-export async function probeObjectStore(location: S3Location, credentials: S3Credentials, signal?: AbortSignal): Promise<ProbeFailure | undefined> {
-  const { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({
+export async function openS3Client(location: Pick<S3Location, 'endpoint' | 'region'>, credentials: S3Credentials) {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  return new S3Client({
     region: location.region,
     ...(location.endpoint ? { endpoint: location.endpoint, forcePathStyle: true } : {}),
     credentials,
-    // One attempt: the caller's retry policy (a job's backoff) decides, and a probe must answer quickly.
     maxAttempts: 1,
     requestHandler: { connectionTimeout: PROBE_TIMEOUT_MS, requestTimeout: PROBE_TIMEOUT_MS },
   });
+}
+
+/**
+ * Writes, reads back and deletes a marker object under the location's prefix with the given
+ * credentials: the same three rights a backup needs (WAL and base backups are written, restores
+ * read, retention deletes). Undefined when all three work.
+ */
+export async function probeObjectStore(location: S3Location, credentials: S3Credentials, signal?: AbortSignal): Promise<ProbeFailure | undefined> {
+  const { PutObjectCommand, GetObjectCommand, DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = await openS3Client(location, credentials);
   const deadline = AbortSignal.timeout(PROBE_TIMEOUT_MS * 2);
   const abortSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
   const key = `${location.prefix ? `${location.prefix}/` : ''}.tenant-provisioner-probe/${randomUUID()}`;

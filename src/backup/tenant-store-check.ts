@@ -2,10 +2,8 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import type { PlatformConfig } from '../config/platform-config.schema.ts';
 import { TENANT_SECRET_KEYS, tenantSecretNames } from '../domain/tenant-secrets.ts';
 import { callOptions } from '../kubernetes/kube-call.ts';
-import { parseS3Url, probeObjectStore, type ProbeFailure } from './object-store-probe.ts';
-
-/** The region an S3 client signs for when the credentials Secret names none (what AWS assumes too). */
-export const DEFAULT_S3_REGION = 'us-east-1';
+import { DEFAULT_S3_REGION } from '../domain/backup-store.ts';
+import { parseS3Url, probeObjectStore, type ProbeFailure, type S3Credentials, type S3Location } from './object-store-probe.ts';
 
 /** What the check found: the store works, it failed (with why), or it was not probed (and why not). */
 export type StoreCheck = { ok: true; where: string } | { ok: false; failure: ProbeFailure } | { ok: 'not-probed'; reason: string };
@@ -23,8 +21,28 @@ export async function checkTenantBackupStore(
   tenant: { tenantId: string; namespace: string },
   signal?: AbortSignal,
 ): Promise<StoreCheck> {
-  if (backup.provider !== 's3') return { ok: 'not-probed', reason: `${backup.provider} stores are not probed` };
-  if (!backup.destinationPrefix) return { ok: 'not-probed', reason: 'no destination configured' };
+  const access = await readTenantS3Access(core, backup, tenant, signal);
+  if ('failure' in access) return access;
+  if ('notProbed' in access) return { ok: 'not-probed', reason: access.notProbed };
+  const failure = await probeObjectStore(access.location, access.credentials, signal);
+  return failure ? { ok: false, failure } : { ok: true, where: `s3://${access.location.bucket}/${access.location.prefix}` };
+}
+
+/** Where a tenant's prefix is and the credentials in its namespace that reach it; or why there is none to use. */
+export type TenantS3Access = { location: S3Location; credentials: S3Credentials } | { ok: false; failure: ProbeFailure } | { notProbed: string };
+
+/**
+ * The tenant's prefix in an S3 store and its own copy of the keys (the Secret in its namespace),
+ * for the preflight's marker and the exports' listing, checks and download URLs.
+ */
+export async function readTenantS3Access(
+  core: CoreV1Api,
+  backup: PlatformConfig['backup'],
+  tenant: { tenantId: string; namespace: string },
+  signal?: AbortSignal,
+): Promise<TenantS3Access> {
+  if (backup.provider !== 's3') return { notProbed: `${backup.provider} stores are not probed` };
+  if (!backup.destinationPrefix) return { notProbed: 'no destination configured' };
   const secret = await core.readNamespacedSecret(
     { namespace: tenant.namespace, name: tenantSecretNames(tenant.tenantId).backupCredentials },
     callOptions(signal),
@@ -49,6 +67,5 @@ export async function checkTenantBackupStore(
     bucket,
     prefix: prefix ? `${prefix}/${tenant.tenantId}` : tenant.tenantId,
   };
-  const failure = await probeObjectStore(location, { accessKeyId, secretAccessKey }, signal);
-  return failure ? { ok: false, failure } : { ok: true, where: `s3://${bucket}/${location.prefix}` };
+  return { location, credentials: { accessKeyId, secretAccessKey } };
 }

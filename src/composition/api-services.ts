@@ -13,6 +13,7 @@ import type { JobEventHub } from '../jobs/job-event-hub.ts';
 import type { JobHistory } from '../jobs/job-history.ts';
 import type { JobProducer } from '../jobs/job-producer.ts';
 import type { Kubernetes } from '../kubernetes/kube-client.ts';
+import { createTenantExports } from '../backup/tenant-exports.ts';
 import type { DomainClaims } from '../kubernetes/domain-claims.ts';
 import type { RolloutStore } from '../kubernetes/rollout-store.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
@@ -39,8 +40,8 @@ export type ApiAdapters = {
   workloads: Pick<TenantWorkloads, 'readDatabase' | 'readDeployment' | 'readCertificate' | 'listBackups'>;
   /** status (tenant status), version (validate) and template (the update preflight): the API never installs anything. */
   helm: Pick<HelmClient, 'status' | 'version' | 'template' | 'manifest'>;
-  /** core for credentials, version for /readyz and validate. */
-  kube: Pick<Kubernetes, 'core' | 'version'>;
+  /** core for credentials, version for /readyz and validate, batch for an export's Job. */
+  kube: Pick<Kubernetes, 'core' | 'version' | 'batch'>;
   /** The OPERATIONS_QUEUE, for reading jobs. */
   queue: Pick<Queue, 'getJob'>;
   producer: JobProducer;
@@ -133,6 +134,7 @@ export function buildApiServices(adapters: ApiAdapters): ApiServices {
       redis: readinessPing(redis, adapters.redisOutage),
       randomHex,
       fleetTarget: adapters.fleetTarget ?? configuredTarget(config.platform),
+      exports: createTenantExports({ config, kube: adapters.kube, now }),
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExportsConfig } from './export-config.schema.ts';
 import { AzureCredentials, BackupProvider, BackupSchedule, DestinationPrefix, RetentionPolicy, backupStoreProblems } from '../domain/backup-store.ts';
 import { DNS1123_LABEL, Hostname, isDns1123Subdomain } from '../domain/dns-names.ts';
 import { ImageRef } from '../domain/image.ts';
@@ -145,6 +146,7 @@ export const PlatformConfig = z
           ),
         schedule: BackupSchedule.describe('ScheduledBackup cron, seconds first'),
         retentionPolicy: RetentionPolicy.describe("How long backups are kept when the tier's backupRetention does not say"),
+        exports: ExportsConfig,
       })
       .superRefine((backup, ctx) => {
         for (const problem of backupStoreProblems(backup)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });

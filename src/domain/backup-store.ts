@@ -88,6 +88,9 @@ export function backupStoreProblems(settings: BackupStoreSettings): Array<{ path
   return problems;
 }
 
+/** The region an S3 client signs for when the credentials Secret names none (what AWS assumes too). */
+export const DEFAULT_S3_REGION = 'us-east-1';
+
 /** The plugin CloudNativePG calls for WAL archiving, base backups and recovery. */
 export const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 

@@ -104,9 +104,10 @@ export class TenantConflictError extends ConflictError {
    * `no-backups`: a backup asked of a tenant whose tier has none, or whose database is hibernated;
    * `restore-in-progress`: a restore asked while another is moving the tenant between databases;
    * `closed`: an operation asked of a closed account (undelete it first); `not-closed`: an undelete
-   * asked of an account that is open.
+   * asked of an account that is open; `no-exports`: an export asked of a tenant whose tier has no
+   * backup store, whose store is not S3, or whose database sleeps (hibernated, not closed).
    */
-  readonly reason: 'deprovisioning' | 'no-switch-window' | 'no-backups' | 'restore-in-progress' | 'closed' | 'not-closed';
+  readonly reason: 'deprovisioning' | 'no-switch-window' | 'no-backups' | 'restore-in-progress' | 'closed' | 'not-closed' | 'no-exports';
   constructor(tenantId: string, reason: TenantConflictError['reason'], message: string) {
     super(message);
     this.tenantId = tenantId;

@@ -51,6 +51,16 @@ export const BackupJob = z.strictObject({
 });
 export type BackupJob = z.infer<typeof BackupJob>;
 
+/** A `pg_dump` of the tenant's database into the backup store: the export's id names its Job and its file. */
+export const ExportJob = z.strictObject({
+  ...TenantRef,
+  exportId: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .max(63),
+});
+export type ExportJob = z.infer<typeof ExportJob>;
+
 /**
  * Each job name with its payload schema. The worker re-validates a payload against this when it
  * takes the job and fails it without retry when it does not parse.
@@ -71,6 +81,8 @@ export const JOB_CATALOG = {
   /** A new database from the serving one's backups, the application moved to it once it is ready (restore.plan.ts). */
   restore: ConvergeJob,
   backup: BackupJob,
+  /** Takes the tenant's lease (a closed account's database is woken for it) but records no intent. */
+  export: ExportJob,
 } as const;
 export type JobName = keyof typeof JOB_CATALOG;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOB_CATALOG)[N]>;

@@ -26,7 +26,7 @@ export type Kubernetes = {
   kc: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
-  /** Jobs: the blue-green smoke check (smoke-check-job.ts). */
+  /** Jobs: the blue-green smoke check (smoke-check-job.ts) and exports (export-job.ts). */
   batch: BatchV1Api;
   custom: CustomObjectsApi;
   rbac: RbacAuthorizationV1Api;

@@ -1,10 +1,8 @@
 import type { V1Job } from '@kubernetes/client-node';
 import type { ImageRef } from '../domain/image.ts';
-import { callOptions, beforeWrite } from './kube-call.ts';
 import type { Kubernetes } from './kube-client.ts';
-import { isConflict } from './kube-errors.ts';
+import { runJobToVerdict, type JobVerdict } from './run-job.ts';
 import type { WaitOptions } from './tenant-workloads.ts';
-import { watchUntil, type Observation } from './watch-until.ts';
 
 /** The label the tenant chart's smoke-check NetworkPolicy selects (charts/mechanicbuddy-tenant/templates/smoke-check.yaml). */
 export const SMOKE_CHECK_COMPONENT = 'smoke-check';
@@ -25,7 +23,7 @@ export type SmokeJob = {
   keepFinishedSeconds: number;
 };
 
-export type SmokeVerdict = { passed: boolean; reason: string };
+export type SmokeVerdict = JobVerdict;
 
 /** What the converge plan needs of the cluster to run a smoke check; unit tests fake it. */
 export type SmokeChecks = {
@@ -80,35 +78,6 @@ export function smokeJobManifest(job: SmokeJob): V1Job {
   };
 }
 
-/** The Job controller's verdict: its Complete or Failed condition (a deadline passed is Failed, DeadlineExceeded). */
-export function jobVerdict(job: V1Job | undefined): Observation<SmokeVerdict> {
-  if (!job) return { done: false, reason: 'smoke-check Job not found' };
-  const name = job.metadata?.name ?? 'smoke-check Job';
-  const condition = (type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
-  if (condition('Complete')) return { done: true, value: { passed: true, reason: `${name} succeeded` } };
-  const failed = condition('Failed');
-  if (failed)
-    return { done: true, value: { passed: false, reason: `${name} failed: ${failed.reason ?? 'Failed'}${failed.message ? ` (${failed.message})` : ''}` } };
-  return { done: false, reason: `${name} running (${job.status?.active ?? 0} active pods)` };
-}
-
 export function createSmokeChecks(kube: Pick<Kubernetes, 'batch' | 'watch'>): SmokeChecks {
-  return {
-    async run(job, wait) {
-      beforeWrite(wait.signal);
-      await kube.batch.createNamespacedJob({ namespace: job.namespace, body: smokeJobManifest(job) }, callOptions(wait.signal)).catch((error: unknown) => {
-        // Already there: an earlier attempt of this job created it; its verdict is this attempt's.
-        if (!isConflict(error)) throw error;
-      });
-      return watchUntil<V1Job, SmokeVerdict>({
-        watch: kube.watch,
-        path: `/apis/batch/v1/namespaces/${job.namespace}/jobs`,
-        name: job.name,
-        read: () => kube.batch.readNamespacedJob({ namespace: job.namespace, name: job.name }, callOptions(wait.signal)),
-        check: jobVerdict,
-        what: `smoke-check Job ${job.name}`,
-        ...wait,
-      });
-    },
-  };
+  return { run: (job, wait) => runJobToVerdict(kube, smokeJobManifest(job), wait, `smoke-check Job ${job.name}`) };
 }

@@ -1,16 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { TenantConflictError, TenantNotFoundError } from '../domain/errors.ts';
+import { stampedName } from '../domain/stamped-name.ts';
 import type { BackupJob } from '../jobs/job-catalog.ts';
 import type { IntakeDeps, LifecycleAccepted } from './intake.ts';
 import { tenantRef } from './tenant-ref.ts';
 import { tenantChartValues } from './tenant-values.ts';
 import { intakeVerdict, refusal } from './transitions.ts';
-
-/** `{tenantId}-{UTC yyyymmddhhmmss}-{4 hex}`: sortable by name, unique, within a label's 63 characters. */
-export function backupName(tenantId: string, now: Date, random = randomBytes(2).toString('hex')): string {
-  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `${tenantId}-${stamp}-${random}`;
-}
 
 /**
  * `POST /api/tenants/{tenantId}/backups`: an on-demand backup of the tenant's database. Refused
@@ -30,7 +24,7 @@ export async function requestBackup(deps: IntakeDeps, tenantId: string): Promise
     throw new TenantConflictError(tenantId, 'no-backups', `Tenant ${tenantId} is hibernated: its database has no instance to back up; resume it first`);
   }
   const now = deps.now?.() ?? new Date();
-  const name = backupName(tenantId, now);
+  const name = stampedName(tenantId, now);
   const { namespace, release } = tenantRef(deps.config, tenantId);
   const payload: BackupJob = { tenantId, namespace, release, requestedAt: now.toISOString(), backupName: name, requestedBy: 'api' };
   // The Backup's name is the job's id too: one job per backup, and its progress is found by either.

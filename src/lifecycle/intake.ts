@@ -38,7 +38,7 @@ export type LifecycleAccepted = {
   jobId: string;
   tenantId: string;
   namespace: string;
-  operation: LifecycleOperation | 'provision' | 'backup';
+  operation: LifecycleOperation | 'provision' | 'backup' | 'export';
   state: 'queued' | 'active';
   replayed: boolean;
 };

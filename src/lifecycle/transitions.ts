@@ -24,9 +24,9 @@ export type IntakeVerdict = 'accept' | 'replay' | 'refuse';
  * job because nothing the release renders changes: `pin` (the version rollouts must leave the tenant
  * on), `labels` (the tenant's own labels, namespace metadata) and `template` (the mark clones start
  * from); or `backup`, a job beside the
- * tenant's operation that records no intent.
+ * tenant's operation that records no intent; or `export`, a job that records no intent either.
  */
-export type IntakeRequest = OperationType | 'pin' | 'labels' | 'template' | 'backup';
+export type IntakeRequest = OperationType | 'pin' | 'labels' | 'template' | 'backup' | 'export';
 
 const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   provision: 'refuse',
@@ -42,6 +42,7 @@ const ALIVE: Readonly<Record<IntakeRequest, IntakeVerdict>> = {
   labels: 'accept',
   template: 'accept',
   backup: 'accept',
+  export: 'accept',
 };
 
 /**
@@ -74,6 +75,8 @@ export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<In
     labels: 'refuse',
     template: 'refuse',
     backup: 'refuse',
+    // The customer's data, handed out within the window (the database is woken for it).
+    export: 'accept',
   },
   deprovisioning: {
     provision: 'refuse',
@@ -90,6 +93,7 @@ export const INTAKE_TRANSITIONS: Readonly<Record<TenantPhase, Readonly<Record<In
     labels: 'refuse',
     template: 'refuse',
     backup: 'refuse',
+    export: 'refuse',
   },
 };
 

@@ -14,11 +14,12 @@ export class PermanentError extends Error {
 /**
  * A job's whole deadline and the settings it comes from: `timeouts.provisioning`; a restore copies
  * and replays a whole database, `timeouts.restore`; a deprovision may wait for a final backup as long
- * as any backup, `timeouts.provisioning + timeouts.backup`.
+ * as any backup, `timeouts.provisioning + timeouts.backup`, and so may an export (its dump).
  */
 export function jobDeadline(timeouts: { provisioning: number; restore: number; backup: number }, job: string): { seconds: number; settings: string } {
   if (job === 'restore') return { seconds: timeouts.restore, settings: 'timeouts.restore' };
-  if (job === 'deprovision') return { seconds: timeouts.provisioning + timeouts.backup, settings: 'timeouts.provisioning + timeouts.backup' };
+  if (job === 'deprovision' || job === 'export')
+    return { seconds: timeouts.provisioning + timeouts.backup, settings: 'timeouts.provisioning + timeouts.backup' };
   return { seconds: timeouts.provisioning, settings: 'timeouts.provisioning' };
 }
 

@@ -9,6 +9,8 @@ const instances = { 'cnpg.io/cluster': `${id}-postgres` };
 const everyInstance = { matchExpressions: [{ key: 'cnpg.io/cluster', operator: 'In', values: [`${id}-postgres`] }] };
 const apiPods = { 'app.kubernetes.io/name': 'mechanicbuddy-tenant', 'app.kubernetes.io/instance': 'tenant-test', 'app.kubernetes.io/component': 'api' };
 const webPods = { ...apiPods, 'app.kubernetes.io/component': 'web' };
+// What the provisioner's export Job labels its pods (src/kubernetes/export-job.ts).
+const exportPods = { 'app.kubernetes.io/instance': 'tenant-test', 'app.kubernetes.io/component': 'export' };
 const namespace = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
 
 let objects: K8sObject[];
@@ -35,6 +37,8 @@ describe('helm template, network policies', () => {
         ],
       },
       { from: [{ podSelector: { matchLabels: apiPods } }], ports: [{ port: 5432, protocol: 'TCP' }] },
+      // The provisioner's export Job (a tier with backups): pg_dump of this release's database.
+      { from: [{ podSelector: { matchLabels: exportPods } }], ports: [{ port: 5432, protocol: 'TCP' }] },
       {
         from: [{ podSelector: everyInstance }],
         ports: [
@@ -43,6 +47,18 @@ describe('helm template, network policies', () => {
         ],
       },
     ]);
+  });
+
+  it("lets the export Job's pods reach the database's PostgreSQL port and the object store, and nothing reach them", () => {
+    expect(findObject(objects, 'NetworkPolicy', `${id}-export`).spec).toEqual({
+      podSelector: { matchLabels: exportPods },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [],
+      egress: [
+        { to: [{ podSelector: everyInstance }], ports: [{ port: 5432, protocol: 'TCP' }] },
+        { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] },
+      ],
+    });
   });
 
   it('lets instances reach the Kubernetes API, each other and (with backups) the object store', () => {

@@ -30,6 +30,9 @@ export const OPERATION_IDS = {
   listBackups: 'listTenantBackups',
   createBackup: 'createTenantBackup',
   restore: 'restoreTenant',
+  createExport: 'createTenantExport',
+  listExports: 'listTenantExports',
+  getExport: 'getTenantExport',
   markTemplate: 'markTenantTemplate',
   unmarkTemplate: 'unmarkTenantTemplate',
   listTemplates: 'listTemplates',
@@ -65,6 +68,8 @@ export const JOB_LINKS = {
   CreateTenantBackup: byTenantId(OPERATION_IDS.createBackup, 'Take a backup of the tenant now'),
   RestoreTenant: byTenantId(OPERATION_IDS.restore, "Restore the tenant's database from a backup or to a point in time"),
   UndeleteTenant: byTenantId(OPERATION_IDS.undelete, 'Reopen the tenant, closed by a deprovision, within its retention window'),
+  CreateTenantExport: byTenantId(OPERATION_IDS.createExport, "Export the tenant's database (pg_dump) for download"),
+  ListTenantExports: byTenantId(OPERATION_IDS.listExports, "The tenant's exports"),
 };
 
 export const ACCEPTED_EXAMPLE: JobAccepted = {

@@ -8,12 +8,10 @@ import { recordMarker } from '../markers.ts';
 import { finalBackupName, retentionSecondsOf } from '../offboarding.ts';
 import { lastDeployedRevision, recoverRelease } from '../release-recovery.ts';
 import type { HelmRelease } from '../../helm/helm-client.ts';
-import { recordRunningVersion, runningVersionOf } from '../running-version.ts';
+import { deployClosedRelease } from '../closed-release.ts';
 import { deleteForRemoval, releaseDomains, removalVeto, uninstallForRemoval } from '../removal.ts';
 import type { TenantRecord } from '../../domain/tenant-record.ts';
-import { tenantChart } from '../tenant-chart.ts';
 import { tenantRef } from '../tenant-ref.ts';
-import { tenantChartValues } from '../tenant-values.ts';
 import { tenantObjectNames, type OperationDeps } from './plan-deps.ts';
 
 export type DeprovisionResult = {
@@ -71,14 +69,7 @@ export function deprovisionSteps(
   });
   const database = () => tenantObjectNames(ref.tenantId, FIRST_SLOT, servingDatabase(removing!).generation).database;
   /** The closed account's release: the database awake for the final backup, or hibernated after it. */
-  const deployClosed = async (hibernated: boolean, signal: AbortSignal) => {
-    const desired = { ...removing!.desired, hibernated };
-    const { values, yaml } = tenantChartValues(config, removing!, desired);
-    const release = await helm.upgradeInstall({ release: ref.release, namespace: ref.namespace, chart: tenantChart(config, desired), values: yaml, signal });
-    // What runs, as every deploy records it (status, fleet versions, the reconciler's intent check).
-    await recordRunningVersion(tenants, ref.tenantId, runningVersionOf(release, { desired, values, yaml, database: servingDatabase(removing!) }, now()));
-    return release;
-  };
+  const deployClosed = (hibernated: boolean, signal: AbortSignal) => deployClosedRelease(deps, removing!, hibernated, signal);
 
   return [
     {

@@ -1,4 +1,4 @@
-import type { BackupJob, ConvergeJob, DeprovisionJob, JobName, ProvisionJob } from '../../jobs/job-catalog.ts';
+import type { BackupJob, ConvergeJob, DeprovisionJob, ExportJob, JobName, ProvisionJob } from '../../jobs/job-catalog.ts';
 import { abandonRollback, abandonSwitch } from '../blue-green.ts';
 import { rollBackToLastDeployed } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
@@ -12,9 +12,10 @@ import { provisionSteps } from './provision.plan.ts';
 import { rollbackSteps } from './rollback.plan.ts';
 import { backupSteps } from './backup.plan.ts';
 import { restoreSteps } from './restore.plan.ts';
+import { compensateExport, exportSteps } from './export.plan.ts';
 import { abandonRestore } from '../restore.ts';
 
-export type TenantPayload = ProvisionJob | DeprovisionJob | ConvergeJob | BackupJob;
+export type TenantPayload = ProvisionJob | DeprovisionJob | ConvergeJob | BackupJob | ExportJob;
 
 /** The step plan of each tenant operation; `result` is filled in as the steps run. */
 export function planFor(deps: OperationDeps, name: JobName, jobId: string, payload: TenantPayload, result: Record<string, unknown>): Step[] {
@@ -35,6 +36,8 @@ export function planFor(deps: OperationDeps, name: JobName, jobId: string, paylo
       return restoreSteps(deps, jobId, payload, result);
     case 'backup':
       return backupSteps(deps, payload as BackupJob, result);
+    case 'export':
+      return exportSteps(deps, payload as ExportJob, result);
   }
 }
 
@@ -55,6 +58,8 @@ export async function compensate(
 ): Promise<string> {
   // Runs beside the tenant's operation: it changed neither release nor record, and the marker is not its own.
   if (name === 'backup') return 'nothing to undo';
+  // Records no intent either: a closed account's database it woke goes back to sleep, and the tenant is not marked failed.
+  if (name === 'export') return compensateExport(deps, payload.tenantId, signal);
   const ref = tenantRef(deps.config, payload.tenantId);
   if (name === 'provision') return compensateProvision(deps, ref, jobId, failure, signal);
   let done = 'kept for inspection';

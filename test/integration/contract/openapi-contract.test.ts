@@ -91,8 +91,9 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
     expect(report.test_cases.with_failures).toBe(0);
     expect(report.test_cases.errored).toBe(0);
     // 15, GET /api/fleet, PUT and DELETE …/{tenantId}/pin, POST /api/tenants/{tenantId}/rollback, the seven of /api/rollouts
-    // (its events included), GET and POST /api/tenants/{tenantId}/backups, restore, the template mark and list, and undelete.
-    expect(report.operations).toMatchObject({ total: 33, selected: 33, tested: 33, errored: 0 });
+    // (its events included), GET and POST /api/tenants/{tenantId}/backups, restore, the template mark and list, undelete, and the
+    // three of exports.
+    expect(report.operations).toMatchObject({ total: 36, selected: 36, tested: 36, errored: 0 });
     for (const phase of ['examples', 'coverage', 'fuzzing', 'stateful']) expect(report.phases[phase], phase).toEqual({ status: 'success', skip_reason: null });
     // Every pattern of the document is usable, and nothing was answered 429.
     expect(report.warnings['unsupported_regex']).toEqual([]);
@@ -116,10 +117,10 @@ describe('the OpenAPI document as a contract (Schemathesis against the running s
       'unsupported_method',
       'use_after_free',
     ]);
-    // The document's links were followed: nine 202s (a backup's, a restore's and an undelete's included) → job, events, status;
-    // the job → the thirteen tenant operations (pin, unpin, rollback, the two of backups, restore and undelete included); and
-    // five rollout answers → get, pause, abort.
-    expect(run.links).toBe(9 * 3 + 13 + 5 * 3);
+    // The document's links were followed: ten 202s (a backup's, a restore's, an undelete's and an export's included) → job,
+    // events, status, and the export's to its export; the job → the fifteen tenant operations (pin, unpin, rollback, the two of
+    // backups, restore, undelete and the two of exports included); and five rollout answers → get, pause, abort.
+    expect(run.links).toBe(10 * 3 + 1 + 15 + 5 * 3);
     // provision → job, events, status at least, and onward from the job.
     expect(run.coveredLinks, run.output.slice(-3_000)).toBeGreaterThanOrEqual(5);
   });

@@ -88,11 +88,13 @@ describe('links and examples', () => {
     expect(linksOf('/api/provisioning/provision', 'post', '202')).toEqual(['followJobEvents', 'getJob', 'getTenantStatus']);
     expect(linksOf('/api/jobs/{jobId}', 'get', '200')).toEqual([
       'createTenantBackup',
+      'createTenantExport',
       'deprovisionTenant',
       'getTenantCredentials',
       'getTenantStatus',
       'hibernateTenant',
       'listTenantBackups',
+      'listTenantExports',
       'pinTenantVersion',
       'restoreTenant',
       'resumeTenant',

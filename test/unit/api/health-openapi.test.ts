@@ -62,6 +62,8 @@ describe('/openapi.json and /docs', () => {
       '/api/templates',
       '/api/tenants',
       '/api/tenants/{tenantId}/backups',
+      '/api/tenants/{tenantId}/exports',
+      '/api/tenants/{tenantId}/exports/{exportId}',
       '/api/tenants/{tenantId}/restore',
       '/api/tenants/{tenantId}/rollback',
       '/api/tenants/{tenantId}/template',

@@ -8,7 +8,8 @@ import { runSmokeCheck, smokeJobName, smokeJobOf } from '../../../src/lifecycle/
 import { convergeSteps } from '../../../src/lifecycle/plans/converge.plan.ts';
 import type { OperationDeps } from '../../../src/lifecycle/plans/plan-deps.ts';
 import { tenantRef } from '../../../src/lifecycle/tenant-ref.ts';
-import { jobVerdict, smokeJobManifest, type SmokeChecks, type SmokeJob, type SmokeVerdict } from '../../../src/kubernetes/smoke-check-job.ts';
+import { smokeJobManifest, type SmokeChecks, type SmokeJob, type SmokeVerdict } from '../../../src/kubernetes/smoke-check-job.ts';
+import { jobVerdict } from '../../../src/kubernetes/run-job.ts';
 import type { WaitOptions } from '../../../src/kubernetes/tenant-workloads.ts';
 import { WatchTimeoutError } from '../../../src/kubernetes/watch-until.ts';
 import { isPermanentFailure } from '../../../src/worker/failure.ts';

@@ -18,6 +18,7 @@ describe('the lifecycle transitions', () => {
       expect(Object.keys(INTAKE_TRANSITIONS[phase]).sort()).toEqual([
         'backup',
         'deprovision',
+        'export',
         'hibernate',
         'labels',
         'pin',
@@ -32,10 +33,10 @@ describe('the lifecycle transitions', () => {
       ]);
     const removing = tenantRecord({ operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
     expect(
-      ['update', 'hibernate', 'resume', 'rollback', 'restore', 'provision', 'pin', 'labels', 'template', 'backup'].map((op) =>
+      ['update', 'hibernate', 'resume', 'rollback', 'restore', 'provision', 'pin', 'labels', 'template', 'backup', 'export'].map((op) =>
         intakeVerdict(removing, op as never),
       ),
-    ).toEqual(['refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse']);
+    ).toEqual(['refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse', 'refuse']);
     expect(intakeVerdict(tenantRecord(), 'template')).toBe('accept');
     expect(intakeVerdict(tenantRecord(), 'pin')).toBe('accept');
     expect(intakeVerdict(tenantRecord(), 'labels')).toBe('accept');
@@ -48,18 +49,32 @@ describe('the lifecycle transitions', () => {
     expect(intakeVerdict(failed, 'undelete')).toBe('refuse');
   });
 
-  it('keep a closed account closed: only undelete, purge or another close, also after its close failed; force takes over a close', () => {
+  it('keep a closed account closed: only undelete, purge, an export or another close, also after its close failed; force takes over a close', () => {
     const closed = { at, purgeAfter: '2026-02-01T00:00:00.000Z', hibernated: false };
     const desired = { ...tenantRecord().desired, hibernated: true, closed };
     const done = tenantRecord({ desired, operation: { type: 'deprovision', jobId: 'd', state: 'completed', at } });
     const failedClose = tenantRecord({ desired, operation: { type: 'deprovision', jobId: 'd', state: 'failed', at, step: 'final-backup' } });
     const closing = tenantRecord({ desired, operation: { type: 'deprovision', jobId: 'd', state: 'active', at } });
-    const ops = ['update', 'hibernate', 'resume', 'rollback', 'restore', 'pin', 'labels', 'template', 'backup', 'undelete', 'purge', 'deprovision'] as const;
+    const ops = [
+      'update',
+      'hibernate',
+      'resume',
+      'rollback',
+      'restore',
+      'pin',
+      'labels',
+      'template',
+      'backup',
+      'undelete',
+      'export',
+      'purge',
+      'deprovision',
+    ] as const;
     const verdicts = (t: typeof done) => ops.map((op) => intakeVerdict(t, op));
-    const closedVerdicts = [...Array(9).fill('refuse'), 'accept', 'accept', 'accept'];
+    const closedVerdicts = [...Array(9).fill('refuse'), 'accept', 'accept', 'accept', 'accept'];
     expect(verdicts(done)).toEqual(closedVerdicts);
     expect(verdicts(failedClose)).toEqual(closedVerdicts);
     // Being closed: nothing but the close itself and a forced purge.
-    expect(verdicts(closing)).toEqual([...Array(10).fill('refuse'), 'accept', 'replay']);
+    expect(verdicts(closing)).toEqual([...Array(11).fill('refuse'), 'accept', 'replay']);
   });
 });

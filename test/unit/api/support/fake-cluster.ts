@@ -1,5 +1,5 @@
 import { indexedUnder, type TenantIndex } from '../../../../src/kubernetes/tenant-index.ts';
-import type { CoreV1Api, V1Deployment } from '@kubernetes/client-node';
+import type { BatchV1Api, CoreV1Api, V1Deployment, V1Job } from '@kubernetes/client-node';
 import type { TenantRecord } from '../../../../src/domain/tenant-record.ts';
 import type { Kubernetes } from '../../../../src/kubernetes/kube-client.ts';
 import type { HelmClient, HelmRelease } from '../../../../src/helm/helm-client.ts';
@@ -220,9 +220,18 @@ export function fakeKube() {
       return { gitVersion: 'v1.37.2' };
     },
   };
+  /** Jobs by `namespace/name` (an export's): read back as the Job controller left them. */
+  const jobs = new Map<string, V1Job>();
+  const batch = {
+    readNamespacedJob: async ({ namespace, name }: { namespace: string; name: string }) => {
+      const job = jobs.get(`${namespace}/${name}`);
+      if (!job) throw kubeError(404);
+      return job;
+    },
+  } as unknown as BatchV1Api;
   const putAdmin = (namespace: string, tenantId: string, username: string, password: string) =>
     secrets.set(`${namespace}/${tenantSecretNames(tenantId).admin}`, { username, password });
-  return { kube: { core, version } as unknown as Pick<Kubernetes, 'core' | 'version'>, secrets, state, putAdmin };
+  return { kube: { core, version, batch } as unknown as Pick<Kubernetes, 'core' | 'version' | 'batch'>, secrets, jobs, state, putAdmin };
 }
 
 /** Custom-domain claims over a map, with the port's outcomes: first claimer wins, release only by the owner. */
