@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSchemathesis, SCHEMATHESIS_VERSION } from '../../../scripts/schemathesis-venv.ts';
 import { nodeHost } from '../../../scripts/system-packages.ts';
 import { writeConfigOverride } from '../../support/config-override.ts';
+import { kubeClients } from '../../support/kube.ts';
+import { startObjectStore, type ObjectStore } from '../../support/object-store.ts';
+import { createPrefixUser } from '../../support/object-store-users.ts';
 import { TEST_JWT_SECRET } from '../../support/service-deps.ts';
 import { startServiceProcess } from '../../support/service-process.ts';
 import { removeTenants } from './support/contract-tenants.ts';
@@ -25,14 +28,30 @@ const SUBJECT = 'contract-test';
 const PREFIX = `ct${randomBytes(2).toString('hex')}-`;
 
 let service: Awaited<ReturnType<typeof startServiceProcess>> | undefined;
+// A real S3 server for the backup tiers' store: the exports' reads speak to it (the shipped default is AWS, unreachable here).
+let store: ObjectStore | undefined;
+const storeSecrets = `${PREFIX}store`;
 let token: string;
 let run: ContractRun;
 
 beforeAll(async () => {
   // Creates the pinned environment when .ci/run has not (one line and a failed hook when it cannot).
   const bin = await ensureSchemathesis('npm test (contract)', nodeHost(process.env));
+  store = await startObjectStore();
+  const user = await createPrefixUser(store, 'tenants');
+  const kube = kubeClients(inject('kubeconfig'));
+  await kube.core.createNamespace({ body: { metadata: { name: storeSecrets } } });
+  await kube.core.createNamespacedSecret({
+    namespace: storeSecrets,
+    body: { metadata: { name: 'store' }, stringData: { ACCESS_KEY_ID: user.accessKeyId, ACCESS_SECRET_KEY: user.secretAccessKey } },
+  });
+  const backup = {
+    destinationPrefix: `s3://${store.bucket}/tenants`,
+    endpointUrl: store.endpoint,
+    credentialsSecret: { namespace: storeSecrets, name: 'store' },
+  };
   const config = writeConfigOverride({
-    platform: { namespacePrefix: PREFIX, releasePrefix: PREFIX },
+    platform: { namespacePrefix: PREFIX, releasePrefix: PREFIX, backup },
     http: { bodyLimitBytes: 1_048_576, rateLimit: { windowSeconds: 60, maxRequests: 120, subjects: { [SUBJECT]: 1_000_000 } } },
     // Sweeps list every tenant of the cluster, other files' included: they stay off in this run.
     provisioning: {
@@ -69,6 +88,10 @@ afterAll(async () => {
     // Through the service's own worker, before it stops: every tenant the fuzzer created goes.
     await removeTenants({ baseUrl: service.baseUrl, token }, PREFIX, 120_000).finally(() => service?.stop());
   }
+  await kubeClients(inject('kubeconfig'))
+    .core.deleteNamespace({ name: storeSecrets })
+    .catch(() => undefined);
+  await store?.stop();
 }, 180_000);
 
 describe('the OpenAPI document as a contract (Schemathesis against the running service)', () => {
