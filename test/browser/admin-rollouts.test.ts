@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mintDevToken } from '../../scripts/dev-token.ts';
@@ -7,6 +6,7 @@ import { ownPrefixes, writeConfigOverride } from '../support/config-override.ts'
 import { TEST_JWT_SECRET } from '../support/service-deps.ts';
 import { startServiceProcess } from '../support/service-process.ts';
 import { CHROMIUM_INSTALL_MS, launchChromium } from './chromium.ts';
+import { serviceCalls } from './service-calls.ts';
 
 // The admin page's rollout view against the whole service (`provisioner all`: API, worker and the
 // rollout sweep, ticking every second) on its own namespace prefix, so the rollout plans over this
@@ -17,22 +17,7 @@ let browser: Browser;
 let token: string;
 const created: string[] = [];
 
-const call = async (path: string, init: { method?: string; body?: unknown } = {}) => {
-  const res = await fetch(`${service.baseUrl}${path}`, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: { Authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> };
-};
-
-async function jobEnds(jobId: string, timeoutMs: number): Promise<string> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(500)) {
-    const state = (await call(`/api/jobs/${jobId}`)).body['state'] as string;
-    if (state === 'completed' || state === 'failed') return state;
-  }
-  throw new Error(`job ${jobId} did not end within ${timeoutMs} ms`);
-}
+const { call, jobEnds } = serviceCalls(() => ({ baseUrl: service.baseUrl, token }));
 
 beforeAll(async () => {
   browser = await launchChromium();
