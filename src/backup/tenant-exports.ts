@@ -88,7 +88,12 @@ export function createTenantExports(deps: { config: Config; kube: Pick<Kubernete
     /** The dumps in the tenant's prefix, newest first (a Job's progress is the job's; this is what is there to download). */
     async list(tenantId: string): Promise<Array<{ exportId: string; sizeBytes: number | null; completedAt: string | null }>> {
       const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-      const s = await store(tenantId);
+      // An existing tenant whose tier has no store has exported nothing: an empty list, not a 404.
+      const s = await store(tenantId).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      });
+      if (!s) return [];
       try {
         const prefix = exportObjectKey(s.location.prefix, '').replace(/\.dump$/, '');
         const found: Array<{ exportId: string; sizeBytes: number | null; completedAt: string | null }> = [];

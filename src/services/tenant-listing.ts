@@ -8,6 +8,7 @@ import { kubeStatus } from '../kubernetes/kube-errors.ts';
 import type { TenantStore } from '../kubernetes/tenant-store.ts';
 import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
 import { nominalTenantPhase, TENANT_PHASES } from '../lifecycle/phases.ts';
+import { ClosedAccount } from '../domain/closed-account.ts';
 
 /** The query of `GET /api/tenants`; the route validates with it and the listing takes its output. */
 export const TenantListQuery = z.object({
@@ -64,6 +65,7 @@ export const TenantSummary = z
     expiresAt: z.string().nullable(),
     version: TenantVersion.openapi({ description: 'What the worker last deployed; chart and app "unknown" until a deploy records it' }),
     pin: VersionPin.nullable().openapi({ description: 'The version rollouts leave this tenant on, or null' }),
+    closed: ClosedAccount.nullable().describe('A closed account: when it closed and the time it is kept until (purgeAfter); null for an open one'),
     labels: z.record(z.string(), z.string()).openapi({ description: "The tenant's own labels", example: { team: 'north' } }),
   })
   .openapi('TenantSummary');
@@ -132,6 +134,7 @@ function summarize(tenant: TenantRecord): TenantSummary {
     expiresAt: tenant.expiresAt,
     version: versionOf(tenant.running),
     pin: tenant.pin ?? null,
+    closed: tenant.desired.closed ?? null,
     labels: tenant.labels ?? {},
   };
 }

@@ -17,6 +17,7 @@ import { CLUSTER_DEADLINE_MS, dependencyCall } from './dependency.ts';
 import { deriveTenantPhase, TENANT_PHASES } from '../lifecycle/phases.ts';
 import { tenantObjectNames } from '../lifecycle/plans/plan-deps.ts';
 import { servingSlot } from '../lifecycle/blue-green.ts';
+import { ClosedAccount } from '../domain/closed-account.ts';
 
 const ComponentStatus = z.object({ ready: z.boolean(), replicas: z.int(), readyReplicas: z.int() });
 export type ComponentStatus = z.infer<typeof ComponentStatus>;
@@ -54,6 +55,7 @@ export const TenantStatus = z
     operation: OperationMarker.nullable(),
     running: RunningVersion.nullable().openapi({ description: 'What the worker last deployed (chart, images, values hash); null until a deploy records it' }),
     pin: VersionPin.nullable().openapi({ description: 'The version rollouts leave this tenant on, or null' }),
+    closed: ClosedAccount.nullable().describe('A closed account: when it closed and the time it is kept until (purgeAfter); null for an open one'),
     postgresql: z
       .object({
         parameters: PostgresParameters.openapi({ description: "What the database is configured with: the tier's settings under the tenant's own" }),
@@ -119,6 +121,7 @@ export async function readTenantStatus(deps: TenantStatusDeps, tenantId: string)
     operation: tenant.operation,
     running: tenant.running ?? null,
     pin: tenant.pin ?? null,
+    closed: tenant.desired.closed ?? null,
     postgresql: {
       parameters: effectiveParameters(deps.config.tiers[tenant.desired.tier], tenant.desired.postgresParameters),
       own: tenant.desired.postgresParameters ?? {},

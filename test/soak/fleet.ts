@@ -8,10 +8,14 @@ import { down, up } from '../sandbox/cluster.ts';
 import { startApiProcess } from '../support/api-process.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes, writeConfigOverride } from '../support/config-override.ts';
 import { startSentinelTopology, type SentinelTopology } from '../support/sentinel-topology.ts';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { uploadKey } from '../support/export-dump.ts';
+import { kubeClients } from '../support/kube.ts';
+import { startPlatformStore, type PlatformStore } from '../support/platform-store.ts';
 import { TEST_JWT_SECRET, testConfig } from '../support/service-deps.ts';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 import { SOAK_BILLING } from './drivers/stripe-model.ts';
-import { SOAK_CHART_VERSION, SOAK_TIMINGS } from './soak-timings.ts';
+import { CLOSING_TIER, SOAK_CHART_VERSION, SOAK_TIMINGS } from './soak-timings.ts';
 import { packageChartVersions, TENANT_CHART } from '../support/chart-archive.ts';
 import { sandboxBinaries } from '../sandbox/versions.ts';
 
@@ -26,9 +30,11 @@ type ApiSlot = { index: number; port: number; process: ApiProcess | null };
 type WorkerSlot = { index: number; process: WorkerProcess | null; metricsUrl: string | null };
 
 /** The configuration every process of the fleet reads: fast lifecycle timings, sentinels, billing, a fast expiry clock. */
-function fleetOverride(topology: SentinelTopology, stripeSecret: string, chartArchiveDir: string) {
+function fleetOverride(topology: SentinelTopology, stripeSecret: string, chartArchiveDir: string, store: PlatformStore) {
   return mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('sk')), {
-    platform: { chart: { path: TENANT_CHART, archiveDir: chartArchiveDir } },
+    platform: { chart: { path: TENANT_CHART, archiveDir: chartArchiveDir }, backup: store.backup },
+    // An enterprise tenant's removal closes it for a window (its final backup taken); the sweep purges it after.
+    tiers: { [CLOSING_TIER]: { offboarding: { retentionSeconds: SOAK_TIMINGS.closedWindowSeconds } } },
     redis: { sentinels: topology.sentinels, name: topology.name },
     queue: { concurrency: 3, tenantLease: { ttlMs: SOAK_TIMINGS.leaseTtlMs, retryMs: 300 } },
     provisioning: {
@@ -73,6 +79,7 @@ export async function startFleet(options: { logDir: string; log?: (line: string)
   const sandboxDir = join(options.logDir, 'sandbox');
   const stripeSecret = `whsec_${randomBytes(24).toString('base64url')}`;
   let topology: SentinelTopology | undefined;
+  let store: PlatformStore | undefined;
   const apis: ApiSlot[] = [];
   const workers: WorkerSlot[] = [];
   const stopAll = async () => {
@@ -85,16 +92,21 @@ export async function startFleet(options: { logDir: string; log?: (line: string)
       }),
     ]);
     await topology?.stop();
+    await store?.stop();
     await down(sandboxDir).catch(() => undefined);
   };
   try {
     const startedAt = Date.now();
-    const [sandbox, sentinels] = await Promise.all([up({ dir: sandboxDir, nodes: 1 }), startSentinelTopology({ replicas: 2 })]);
+    const [sandbox, sentinels] = await Promise.all([up({ dir: sandboxDir, nodes: 1 }), startSentinelTopology({ replicas: 2, logDir: options.logDir })]);
     topology = sentinels;
     const chartArchiveDir = join(sandboxDir, 'chart-archive');
     await packageChartVersions(sandboxBinaries().helm, chartArchiveDir, [SOAK_CHART_VERSION]);
     log(`sandbox and sentinels up in ${Date.now() - startedAt} ms`);
-    const configFile = writeConfigOverride(fleetOverride(topology, stripeSecret, chartArchiveDir));
+    // The backup tiers' store is a real S3 server: the preflight, the export's check and its download URL speak to it.
+    const admin = kubeClients(sandbox.kubeconfig);
+    store = await startPlatformStore(admin.core, 'soak-store');
+    const platformStore = store;
+    const configFile = writeConfigOverride(fleetOverride(topology, stripeSecret, chartArchiveDir, store));
     const config: Config = testConfig({ kubeconfig: sandbox.kubeconfig, redisUrl: '', env: { CONFIG_FILE: configFile, STRIPE_WEBHOOK_SECRET: stripeSecret } });
     const prefix = config.queue.prefix;
     const token = await new SignJWT({ roles: ['superadmin'] })
@@ -116,7 +128,16 @@ export async function startFleet(options: { logDir: string; log?: (line: string)
       slot.port = slot.process.port;
     };
     const startWorker = async (slot: WorkerSlot) => {
-      const child = spawnWorker({ kubeconfig: sandbox.kubeconfig, redisUrl: '', prefix, configFile, logDir: options.logDir, name: `worker-${slot.index}` });
+      const child = spawnWorker({
+        kubeconfig: sandbox.kubeconfig,
+        redisUrl: '',
+        prefix,
+        configFile,
+        logDir: options.logDir,
+        name: `worker-${slot.index}`,
+        // The store is real here: each backup tier's provision makes its marker round trip.
+        env: { BACKUP_PREFLIGHT: 'true' },
+      });
       slot.process = child;
       slot.metricsUrl = null;
       await waitForLogLine(child.log, child.pid, 'worker started', START_TIMEOUT_MS);
@@ -160,6 +181,31 @@ export async function startFleet(options: { logDir: string; log?: (line: string)
         slot.process = null;
         await sleep(downMs);
         await startWorker(slot);
+      },
+      /**
+       * What an export's upload would do (KWOK runs no container): once its Job is there, the dump is
+       * put at the Job's key with the platform's keys. Whether that lands before the job checks the
+       * store is a race the soak leaves to chance: completed or failed with a reason, both are ends.
+       */
+      async uploadExport(namespace: string, exportId: string, until: AbortSignal) {
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && !until.aborted) {
+          const job = await admin.batch.readNamespacedJob({ namespace, name: exportId }).catch(() => undefined);
+          if (job) {
+            const s3 = new S3Client({
+              endpoint: platformStore.store.endpoint,
+              region: platformStore.store.region,
+              forcePathStyle: true,
+              credentials: platformStore.user,
+            });
+            await s3
+              .send(new PutObjectCommand({ Bucket: platformStore.store.bucket, Key: uploadKey(job, platformStore), Body: `PGDMP ${exportId}` }))
+              .finally(() => s3.destroy());
+            return true;
+          }
+          await sleep(100);
+        }
+        return false;
       },
       stop: stopAll,
     };

@@ -2,13 +2,17 @@ import type { TierName } from '../../src/domain/tiers.ts';
 
 /** What a client was promised: the state a tenant must reach because a request for it was accepted. */
 /** `app`: the app version promised by a release or a rollback; absent until one was accepted (the configured one). */
-export type Intent = { kind: 'present'; tier: TierName; hibernated: boolean; app?: string | undefined } | { kind: 'removed' };
+/** `closed`: removed with a window (the tier keeps closed accounts); `purgeAfter`, the earliest the window can end (ms). */
+export type Intent =
+  | { kind: 'present'; tier: TierName; hibernated: boolean; app?: string | undefined }
+  | { kind: 'closed'; purgeAfter: number }
+  | { kind: 'removed' };
 
 export type Accepted = {
   at: number;
   tenantId: string;
   /** The route's operation, or 'stripe' for a webhook the service took (200). */
-  operation: 'provision' | 'update' | 'release' | 'rollback' | 'hibernate' | 'resume' | 'deprovision' | 'stripe';
+  operation: 'provision' | 'update' | 'release' | 'rollback' | 'hibernate' | 'resume' | 'deprovision' | 'undelete' | 'purge' | 'stripe';
   jobId: string | null;
   intent: Intent;
   /** Which API process answered (index into the fleet's APIs), -1 for none. */
@@ -37,7 +41,14 @@ export class Ledger {
    * SSE: follows started, resumes after a disconnect, events received; follows compared with the
    * job's whole stream at the end (checked), and left before the job finished (abandoned).
    */
-  sse = { follows: 0, resumes: 0, events: 0, checked: 0, abandoned: 0 };
+  sse = { follows: 0, resumes: 0, events: 0, checked: 0, abandoned: 0, lostWithFailover: 0 };
+  /**
+   * Events a client was sent that the job's history no longer holds. Redis replicates
+   * asynchronously: a failover drops what the old primary acknowledged after its replica's last
+   * acknowledgement. Ids written shortly before a failover the sentinels announced are that loss
+   * (`sse.lostWithFailover`); any other is an `sse-history` violation (`judgeForgottenEvents`).
+   */
+  readonly sseForgotten: Array<{ jobId: string; ids: string[] }> = [];
   /** Reads of the admin page (session cookie) and the API (tenants, status, jobs). */
   readers = { requests: 0, admin: 0, api: 0 };
   /**
@@ -48,6 +59,8 @@ export class Ledger {
   backups = { accepted: [] as Array<{ tenantId: string; jobId: string }>, refused: 0 };
   /** Restores of a completed backup: like backups, kept apart from `accepted` (they change no tier or state the ledger follows). */
   restores = { accepted: [] as Array<{ tenantId: string; jobId: string }>, refused: 0 };
+  /** Exports (open or closed accounts): like backups, kept apart from `accepted`; `uploaded`: dumps put at their Job's key. */
+  exports = { accepted: [] as Array<{ tenantId: string; jobId: string }>, refused: 0, uploaded: 0 };
   /** Provisions that cloned a tenant that had taken a backup (cloneFrom): accepted ones are also provisions in `accepted`; `refused`: 422s (the source gone, or no completed backup of its serving database). */
   clones = { accepted: 0, refused: 0 };
   /** Rollouts the rollout driver started, by how each ended (or `running`/`paused` when the drive stopped it). */
@@ -78,5 +91,18 @@ export class Ledger {
       if (!prior || prior.at <= a.at) latest.set(a.tenantId, a);
     }
     return latest;
+  }
+}
+
+/** How long before a failover an acknowledged write may still be lost with it: the replica's lag, which a stalled replica stretches. */
+export const FAILOVER_LOSS_WINDOW_MS = 15_000;
+
+/** Sorts `ledger.sseForgotten` into losses a failover explains and `sse-history` violations. */
+export function judgeForgottenEvents(ledger: Ledger, switches: ReadonlyArray<{ at: number }>): void {
+  const writtenAt = (id: string) => Number(id.split('-')[0]);
+  const beforeFailover = (id: string) => switches.some((s) => writtenAt(id) <= s.at && writtenAt(id) >= s.at - FAILOVER_LOSS_WINDOW_MS);
+  for (const { jobId, ids } of ledger.sseForgotten) {
+    if (ids.every(beforeFailover)) ledger.sse.lostWithFailover += ids.length;
+    else ledger.violate('sse-history', `job ${jobId}: ${ids.join(', ')} seen but not in the full stream, and no failover followed them`);
   }
 }

@@ -14,7 +14,7 @@ import { driveStripe } from './drivers/stripe-driver.ts';
 import { faultSchedule, injectFault } from './faults.ts';
 import { startFleet } from './fleet.ts';
 import { awaitSettled, checkFinal, watchInvariants } from './invariants/index.ts';
-import { Ledger } from './ledger.ts';
+import { judgeForgottenEvents, Ledger } from './ledger.ts';
 import { seededRandom } from './seeded-random.ts';
 import { soakReport, type JobEnd, type SoakReport } from './soak-report.ts';
 
@@ -112,8 +112,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const settleMs = Date.now() - settleStarted;
     watching.abort();
     await Promise.all([watch.done, probe]);
+    judgeForgottenEvents(ledger, fleet.topology.switches());
     const checks = await checkFinal(deps, ledger, watch, fleet.logDir);
-    return soakReport({ seed: options.seed, minutes: options.minutes, startedAt, driveMs, settleMs, ledger, ends: await jobEnds(deps, ledger), checks });
+    return soakReport({
+      seed: options.seed,
+      minutes: options.minutes,
+      startedAt,
+      driveMs,
+      settleMs,
+      ledger,
+      ends: await jobEnds(deps, ledger),
+      checks,
+      switches: fleet.topology.switches(),
+    });
   } finally {
     drive.abort();
     watching.abort();

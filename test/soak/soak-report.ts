@@ -17,9 +17,17 @@ export type SoakReport = {
   /** On-demand backups accepted (202) and refused (409); how they ended is the `backups-ended` check. */
   backups: { accepted: number; refused: number };
   restores: { accepted: number; refused: number };
+  /** Exports accepted (202), refused (409), and how many dumps the soak put at their Job's key. */
+  exports: { accepted: number; refused: number; uploaded: number };
   clones: Ledger['clones'];
   faults: Record<string, number>;
   redisFailovers: number;
+  /**
+   * Failovers no kill caused: the sentinels' own, after a primary stalled past their down-after
+   * time. Writes the old primary acknowledged after its replica's last acknowledgement are lost
+   * with it; an sse-history violation beside one of these is that loss.
+   */
+  unplannedFailovers: Array<{ atMs: number; from: number; to: number }>;
   longest503Ms: number;
   unavailableWindows: number;
   /** The longest 503 window each kind of fault caused ('none': no fault was under way). */
@@ -85,6 +93,17 @@ function invariantTable(ledger: Ledger, checks: InvariantCheck[]): SoakReport['i
   return Object.fromEntries(all.map((c) => [c.name, { ran: c.ran, violations: broken(c.name), detail: c.detail }]));
 }
 
+/**
+ * Whether a kill caused this failover: one of the primary it names as old, from the kill until a
+ * while after the fleet was whole again (the sentinel listened to may learn of it after the one
+ * the harness asked).
+ */
+function killCaused(ledger: Ledger, w: { at: number; from: number }): boolean {
+  return ledger.faults.some(
+    (f) => f.kind === 'kill-redis-primary' && f.detail.startsWith(`primary ${w.from} killed`) && w.at >= f.at && w.at <= f.recoveredAt + 10_000,
+  );
+}
+
 export function soakReport(o: {
   seed: number;
   minutes: number;
@@ -94,6 +113,8 @@ export function soakReport(o: {
   ledger: Ledger;
   ends: Map<string, JobEnd>;
   checks: InvariantCheck[];
+  /** The sentinels' `+switch-master` announcements over the run. */
+  switches: Array<{ at: number; from: number; to: number }>;
 }): SoakReport {
   const { ledger, ends } = o;
   const convergence = faultToConvergence(ledger, ends);
@@ -123,9 +144,11 @@ export function soakReport(o: {
     rollouts: ledger.rollouts,
     backups: { accepted: ledger.backups.accepted.length, refused: ledger.backups.refused },
     restores: { accepted: ledger.restores.accepted.length, refused: ledger.restores.refused },
+    exports: { accepted: ledger.exports.accepted.length, refused: ledger.exports.refused, uploaded: ledger.exports.uploaded },
     clones: ledger.clones,
     faults: countBy(ledger.faults, (f) => f.kind),
     redisFailovers: ledger.faults.filter((f) => f.kind === 'kill-redis-primary').length,
+    unplannedFailovers: o.switches.filter((w) => !killCaused(ledger, w)).map((w) => ({ atMs: w.at - o.startedAt, from: w.from, to: w.to })),
     longest503Ms: windows.length ? Math.max(...windows) : 0,
     unavailableWindows: windows.length,
     longest503MsByFault: longestByFault(ledger),

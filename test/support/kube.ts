@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 
 /** Admin API clients for the sandbox a test run uses. */
 export function kubeClients(kubeconfig: string) {
@@ -10,6 +10,7 @@ export function kubeClients(kubeconfig: string) {
     kc,
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
+    batch: kc.makeApiClient(BatchV1Api),
     rbac: kc.makeApiClient(RbacAuthorizationV1Api),
     custom: kc.makeApiClient(CustomObjectsApi),
   };

@@ -45,7 +45,7 @@ const infoField = (info: string, field: string) => new RegExp(`^${field}:(.*)$`,
  * sentinels (quorum 2) monitoring a master group of a random name, each in a temp dir of its own.
  * `stop()` ends every process this started, whatever state a test left them in.
  */
-export async function startSentinelTopology(options: { replicas?: number } = {}) {
+export async function startSentinelTopology(options: { replicas?: number; logDir?: string } = {}) {
   await ensureSystemPackages([SYSTEM_PACKAGES.redisServer, SYSTEM_PACKAGES.redisSentinel], 'high-availability tests', nodeHost(process.env));
   const name = `tp${randomBytes(3).toString('hex')}`;
   const servers: RedisServer[] = [];
@@ -81,6 +81,8 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
           `sentinel down-after-milliseconds ${name} ${DOWN_AFTER_MS}`,
           `sentinel failover-timeout ${name} ${FAILOVER_TIMEOUT_MS}`,
           `sentinel parallel-syncs ${name} 1`,
+          // Each sentinel's decisions (+sdown, +odown, +elected-leader, +switch-master) beside the run's other logs.
+          ...(options.logDir ? [`logfile ${join(options.logDir, `sentinel-${port}.log`)}`] : []),
           '',
         ].join('\n'),
       );
@@ -135,6 +137,21 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
         ),
       )
     ).join(', ');
+  // Every failover the sentinels carry out, injected or not: one sentinel's announcements (each of
+  // the three announces a switch it learns of), so a run can tell a kill's failover from one the
+  // sentinels decided on their own, as after a primary stalled past DOWN_AFTER_MS.
+  const switches: Array<{ at: number; from: number; to: number }> = [];
+  const announcements = new Redis({ host: '127.0.0.1', port: sentinels[0]!.port, lazyConnect: false });
+  announcements.on('error', () => undefined);
+  announcements.on('message', (_channel: string, message: string) => {
+    const [group, , fromPort, , toPort] = message.split(' ');
+    if (group === name) switches.push({ at: Date.now(), from: Number(fromPort), to: Number(toPort) });
+  });
+  await announcements.subscribe('+switch-master').catch(async (error: unknown) => {
+    announcements.disconnect();
+    await stop();
+    throw error;
+  });
   const primaryPort = () => command(sentinels[0]!.port, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[])[1]));
 
   return {
@@ -225,6 +242,11 @@ export async function startSentinelTopology(options: { replicas?: number } = {})
         throw new Error(`${String(error)}; sentinels: ${await sentinelViews()}; servers: ${await serverRoles()}`, { cause: error });
       }
     },
-    stop,
+    /** The failovers seen so far (`+switch-master`), oldest first. */
+    switches: () => [...switches],
+    stop: async () => {
+      announcements.disconnect();
+      await stop();
+    },
   };
 }

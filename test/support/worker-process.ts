@@ -5,7 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sandboxBinaries } from '../sandbox/versions.ts';
 import { TEST_JWT_SECRET } from './service-deps.ts';
 
-export type WorkerProcessOptions = { kubeconfig: string; redisUrl: string; prefix: string; configFile: string; logDir: string; name: string };
+export type WorkerProcessOptions = {
+  kubeconfig: string;
+  redisUrl: string;
+  prefix: string;
+  configFile: string;
+  logDir: string;
+  name: string;
+  /** Added to (and over) the defaults below: BACKUP_PREFLIGHT=true where the store is real. */
+  env?: Record<string, string>;
+};
 
 /**
  * `node src/main.ts worker` as a real child process, in a process group of its own so that a kill
@@ -31,6 +40,7 @@ export function spawnWorker(o: WorkerProcessOptions) {
       CONFIG_FILE: o.configFile,
       // Several workers run at once in a test: each health server takes a free port.
       HEALTH_PORT: '0',
+      ...o.env,
     },
   });
   closeSync(fd);

@@ -59,7 +59,7 @@ export const listExportsRoute = createRoute({
   summary: "List a tenant's exports",
   description:
     "The dumps in the tenant's prefix of the backup store, read with the tenant's keys, newest first. An export still running is not listed " +
-    'yet (follow its job). 404 for a tenant without a backup store.',
+    'yet (follow its job). An empty list for a tenant whose tier has no backup store.',
   request: { params: TenantIdParams },
   responses: {
     200: { description: "The tenant's exports", content: { 'application/json': { schema: TenantExportList, example: EXPORT_EXAMPLES.list } } },

@@ -80,6 +80,7 @@ export const TENANT_STATUS_EXAMPLE: TenantStatus = {
   operation: { type: 'provision', jobId: '0b6a8f0e-5f0c-4d37-9c59-0f7f6d3b6c1d', state: 'completed', reason: 'api', at: '2026-03-01T12:01:30.000Z' },
   running: RUNNING_EXAMPLE,
   pin: null,
+  closed: null,
   postgresql: { parameters: { max_connections: '150', work_mem: '8MB' }, own: { work_mem: '8MB' } },
   labels: { team: 'north' },
 };
@@ -96,6 +97,7 @@ export const TENANT_LIST_EXAMPLE: TenantList = {
       expiresAt: null,
       version: { chart: '0.1.0', app: 'f44547f' },
       pin: VERSION_PIN_EXAMPLE,
+      closed: null,
       labels: { team: 'north' },
     },
   ],

@@ -1,14 +1,13 @@
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTenantExports } from '../../../src/backup/tenant-exports.ts';
 import { CNPG_HIBERNATION } from '../../../src/kubernetes/readiness.ts';
 import { requestExport } from '../../../src/lifecycle/export-intake.ts';
 import { requestDeprovision } from '../../../src/lifecycle/intake.ts';
+import { dumpArrives, holdExportPods } from '../../support/export-dump.ts';
 import { FAST_LIFECYCLE, mergeOverride, writeConfigOverride } from '../../support/config-override.ts';
 import { kubeClients, uniqueName } from '../../support/kube.ts';
-import { startObjectStore, type ObjectStore } from '../../support/object-store.ts';
-import { createPrefixUser, type PrefixUser } from '../../support/object-store-users.ts';
+import type { PrefixUser } from '../../support/object-store-users.ts';
+import { startPlatformStore, type PlatformStore } from '../../support/platform-store.ts';
 import { testConfig, type ServiceDeps } from '../../support/service-deps.ts';
 import { expectJobCompleted, lifecycleDeps, requestProvision, tenantShape } from '../../support/tenants.ts';
 import { useWorkerHarness } from '../../support/worker-harness.ts';
@@ -19,34 +18,22 @@ import { useWorkerHarness } from '../../support/worker-harness.ts';
 // keys, and the download URL is minted against the real server, works, and expires.
 const kubeconfig = inject('kubeconfig');
 const kube = kubeClients(kubeconfig);
-const source = uniqueName('ex-src');
 const URL_SECONDS = 2;
-let store: ObjectStore;
+let platform: PlatformStore;
 let platformUser: PrefixUser;
 
 beforeAll(async () => {
-  store = await startObjectStore();
-  platformUser = await createPrefixUser(store, 'tenants');
-  await kube.core.createNamespace({ body: { metadata: { name: source } } });
-  await kube.core.createNamespacedSecret({
-    namespace: source,
-    body: { metadata: { name: 'store' }, stringData: { ACCESS_KEY_ID: platformUser.accessKeyId, ACCESS_SECRET_KEY: platformUser.secretAccessKey } },
-  });
+  platform = await startPlatformStore(kube.core, uniqueName('ex-src'));
+  platformUser = platform.user;
 }, 300_000);
 afterAll(async () => {
-  await kube.core.deleteNamespace({ name: source }).catch(() => undefined);
-  await store?.stop();
+  await platform?.stop();
 });
 
 const harness = useWorkerHarness({
   kubeconfig,
   config: () => {
-    const backup = {
-      destinationPrefix: `s3://${store.bucket}/tenants`,
-      endpointUrl: store.endpoint,
-      credentialsSecret: { namespace: source, name: 'store' },
-      exports: { urlExpirySeconds: URL_SECONDS },
-    };
+    const backup = { ...platform.backup, exports: { urlExpirySeconds: URL_SECONDS } };
     const override = mergeOverride(FAST_LIFECYCLE, {
       platform: { backup, closedPage: { externalName: 'tenant-provisioner.tenant-provisioner.svc.cluster.local', port: 8080 } },
       tiers: { professional: { offboarding: { retentionSeconds: 3_600 } } },
@@ -55,40 +42,13 @@ const harness = useWorkerHarness({
   },
 });
 
-const HOLD = 'hold-export-pods';
-const holdPods = (namespace: string) =>
-  kube.core.createNamespacedResourceQuota({ namespace, body: { metadata: { name: HOLD }, spec: { hard: { pods: '0' } } } });
-
-/** Waits for the export's Job, puts the dump at its key as its upload would, then lets its pod come. */
-async function dumpArrives(d: ServiceDeps, tenantId: string, namespace: string, exportId: string, body: string) {
-  const deadline = Date.now() + 60_000;
-  let job;
-  while (!job && Date.now() < deadline) {
-    job = await d.kube.batch.readNamespacedJob({ namespace, name: exportId }).catch(() => undefined);
-    if (!job) await new Promise((r) => setTimeout(r, 200));
-  }
-  expect(job, `export Job ${exportId}`).toBeDefined();
-  // The Job spec holds the key by reference only.
-  expect(JSON.stringify(job)).not.toContain(platformUser.secretAccessKey);
-  const url = job!.spec!.template.spec!.containers[0]!.args![3]!;
-  const key = url.replace(`s3://${store.bucket}/`, '');
-  expect(key).toBe(`tenants/${tenantId}/exports/${exportId}.dump`);
-  const client = new S3Client({ endpoint: store.endpoint, region: store.region, forcePathStyle: true, credentials: platformUser });
-  await client.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: body }));
-  client.destroy();
-  await kube.core.deleteNamespacedResourceQuota({ namespace, name: HOLD });
-  // An update event: the Job controller syncs now instead of after its backoff from the refused pods.
-  await d.kube.batch.patchNamespacedJob(
-    { namespace, name: exportId, body: { metadata: { annotations: { 'test.tenant-provisioner.io/pods-released': 'now' } } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-  return key;
-}
-
 async function exportOnce(d: ServiceDeps, tenantId: string, namespace: string, body: string) {
-  await holdPods(namespace);
+  await holdExportPods(kube, namespace);
   const accepted = await requestExport(lifecycleDeps(d), tenantId);
-  const key = await dumpArrives(d, tenantId, namespace, accepted.exportId, body);
+  const { job: made, key } = await dumpArrives(kube, platform, { namespace, exportId: accepted.exportId, body });
+  // The Job spec holds the key by reference only.
+  expect(JSON.stringify(made)).not.toContain(platformUser.secretAccessKey);
+  expect(key).toBe(`tenants/${tenantId}/exports/${accepted.exportId}.dump`);
   await expectJobCompleted(d.queue, accepted.jobId, 120_000);
   const job = (await d.queue.getJob(accepted.jobId))!;
   expect(job.returnvalue).toMatchObject({ tenantId, exportId: accepted.exportId, key, sizeBytes: body.length });

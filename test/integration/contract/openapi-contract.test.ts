@@ -9,8 +9,7 @@ import { ensureSchemathesis, SCHEMATHESIS_VERSION } from '../../../scripts/schem
 import { nodeHost } from '../../../scripts/system-packages.ts';
 import { writeConfigOverride } from '../../support/config-override.ts';
 import { kubeClients } from '../../support/kube.ts';
-import { startObjectStore, type ObjectStore } from '../../support/object-store.ts';
-import { createPrefixUser } from '../../support/object-store-users.ts';
+import { startPlatformStore, type PlatformStore } from '../../support/platform-store.ts';
 import { TEST_JWT_SECRET } from '../../support/service-deps.ts';
 import { startServiceProcess } from '../../support/service-process.ts';
 import { removeTenants } from './support/contract-tenants.ts';
@@ -29,27 +28,15 @@ const PREFIX = `ct${randomBytes(2).toString('hex')}-`;
 
 let service: Awaited<ReturnType<typeof startServiceProcess>> | undefined;
 // A real S3 server for the backup tiers' store: the exports' reads speak to it (the shipped default is AWS, unreachable here).
-let store: ObjectStore | undefined;
-const storeSecrets = `${PREFIX}store`;
+let store: PlatformStore | undefined;
 let token: string;
 let run: ContractRun;
 
 beforeAll(async () => {
   // Creates the pinned environment when .ci/run has not (one line and a failed hook when it cannot).
   const bin = await ensureSchemathesis('npm test (contract)', nodeHost(process.env));
-  store = await startObjectStore();
-  const user = await createPrefixUser(store, 'tenants');
-  const kube = kubeClients(inject('kubeconfig'));
-  await kube.core.createNamespace({ body: { metadata: { name: storeSecrets } } });
-  await kube.core.createNamespacedSecret({
-    namespace: storeSecrets,
-    body: { metadata: { name: 'store' }, stringData: { ACCESS_KEY_ID: user.accessKeyId, ACCESS_SECRET_KEY: user.secretAccessKey } },
-  });
-  const backup = {
-    destinationPrefix: `s3://${store.bucket}/tenants`,
-    endpointUrl: store.endpoint,
-    credentialsSecret: { namespace: storeSecrets, name: 'store' },
-  };
+  store = await startPlatformStore(kubeClients(inject('kubeconfig')).core, `${PREFIX}store`);
+  const backup = store.backup;
   const config = writeConfigOverride({
     platform: { namespacePrefix: PREFIX, releasePrefix: PREFIX, backup },
     http: { bodyLimitBytes: 1_048_576, rateLimit: { windowSeconds: 60, maxRequests: 120, subjects: { [SUBJECT]: 1_000_000 } } },
@@ -88,9 +75,6 @@ afterAll(async () => {
     // Through the service's own worker, before it stops: every tenant the fuzzer created goes.
     await removeTenants({ baseUrl: service.baseUrl, token }, PREFIX, 120_000).finally(() => service?.stop());
   }
-  await kubeClients(inject('kubeconfig'))
-    .core.deleteNamespace({ name: storeSecrets })
-    .catch(() => undefined);
   await store?.stop();
 }, 180_000);
 

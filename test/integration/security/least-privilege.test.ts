@@ -9,7 +9,9 @@ import { watchWorkloads } from '../../../src/kubernetes/workload-cache.ts';
 import { WatchForbiddenError } from '../../../src/kubernetes/watch-until.ts';
 import { isPermanentFailure } from '../../../src/worker/failure.ts';
 import { FAST_LIFECYCLE, mergeOverride } from '../../support/config-override.ts';
+import { dumpArrives, holdExportPods } from '../../support/export-dump.ts';
 import { eventually, statusOf } from '../../support/kube.ts';
+import { startPlatformStore, type PlatformStore } from '../../support/platform-store.ts';
 import { TEST_JWT_SECRET } from '../../support/service-deps.ts';
 import { mintToken } from '../../unit/api/support/tokens.ts';
 import { installProvisionerChart, type ProvisionerInstall } from './support/provisioner-install.ts';
@@ -29,7 +31,10 @@ const redisUrl = inject('redisUrl');
 // `release` is an update to a new app version (a blue-green switch); `rollback` switches the Services back;
 // `rollout` moves the tenant to a third version through POST /api/rollouts (records in the provisioner's namespace).
 // `backup` takes an on-demand backup of the (now enterprise) database and lists it; `restore` restores it
-// into a new database generation and moves the application there.
+// into a new database generation and moves the application there. `export` dumps it to the store (a
+// real versitygw; the dump put at the Job's key as its upload would) and downloads it; `close` is a
+// deprovision of the enterprise tenant, which keeps it closed for its window; `undelete` reopens it;
+// `deprovision` then purges it at once (force).
 const OPERATIONS = [
   'provision',
   'update',
@@ -42,6 +47,9 @@ const OPERATIONS = [
   'rollout',
   'hibernate',
   'resume',
+  'export',
+  'close',
+  'undelete',
   'deprovision',
 ] as const;
 /**
@@ -55,12 +63,20 @@ const OPERATIONS = [
 const SURPLUS_RULES: string[] = [];
 
 let install: ProvisionerInstall;
+let store: PlatformStore;
 let stack: Stack;
 let token: string;
 
 beforeAll(async () => {
   install = await installProvisionerChart(kubeconfig);
   const { names } = install;
+  // The chart's backup Secret gets a real store's keys: the preflight and the export's check reach it under this identity.
+  store = await startPlatformStore(install.admin.core, `${names.namespace}-store`);
+  await install.admin.core.replaceNamespacedSecret({
+    namespace: names.namespace,
+    name: names.backupSecret,
+    body: { metadata: { name: names.backupSecret }, stringData: { ACCESS_KEY_ID: store.user.accessKeyId, ACCESS_SECRET_KEY: store.user.secretAccessKey } },
+  });
   stack = await startStack({
     kubeconfig: install.kubeconfig,
     redisUrl,
@@ -70,14 +86,16 @@ beforeAll(async () => {
       TENANT_ACCESS_CLUSTER_ROLE: names.tenantRole,
       TENANT_ACCESS_SERVICE_ACCOUNT: names.serviceAccount,
       TENANT_ACCESS_SERVICE_ACCOUNT_NAMESPACE: names.namespace,
+      BACKUP_PREFLIGHT: 'true',
     },
     override: mergeOverride(FAST_LIFECYCLE, {
       platform: {
         namespacePrefix: names.prefix,
         releasePrefix: names.prefix,
         claimsNamespace: names.namespace,
-        backup: { credentialsSecret: { namespace: names.namespace, name: names.backupSecret } },
+        backup: { ...store.backup, credentialsSecret: { namespace: names.namespace, name: names.backupSecret } },
       },
+      tiers: { enterprise: { offboarding: { retentionSeconds: 3_600 } } },
       // Every blue-green switch (release, rollout) runs the smoke check's Job first: batch/jobs is proven needed.
       provisioning: {
         rollouts: { tickSeconds: 1 },
@@ -93,6 +111,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
   await install?.uninstall();
+  await store?.stop();
 });
 
 type Outcome = { tenantId?: string; completed: string[]; failed?: string; backupId?: string };
@@ -116,14 +135,24 @@ async function lifecycle(label: string): Promise<Outcome> {
       outcome.completed.push(op);
       continue;
     }
+    if (op === 'export') {
+      const failed = await exportOf(outcome.tenantId!);
+      if (failed) return { ...outcome, failed: `export ${failed}` };
+      outcome.completed.push(op);
+      continue;
+    }
     const path =
       op === 'provision'
         ? '/api/provisioning/provision'
         : op === 'update' || op === 'release'
           ? `/api/provisioning/${outcome.tenantId}`
-          : op === 'rollback' || op === 'backup' || op === 'restore'
+          : op === 'rollback' || op === 'backup' || op === 'restore' || op === 'undelete'
             ? `/api/tenants/${outcome.tenantId}/${op === 'backup' ? 'backups' : op}`
-            : `/api/provisioning/${outcome.tenantId}/${op}`;
+            : op === 'close'
+              ? `/api/provisioning/${outcome.tenantId}/deprovision`
+              : op === 'deprovision'
+                ? `/api/provisioning/${outcome.tenantId}/deprovision?force=true`
+                : `/api/provisioning/${outcome.tenantId}/${op}`;
     const body =
       op === 'provision'
         ? {
@@ -167,6 +196,27 @@ async function lifecycle(label: string): Promise<Outcome> {
     60_000,
   ).catch(() => false);
   return gone ? outcome : { ...outcome, failed: `deprovision left namespace ${namespace}` };
+}
+
+/** An export, its dump put where the Job's upload would, then downloaded by its URL; says how it failed, or undefined. */
+async function exportOf(tenantId: string): Promise<string | undefined> {
+  const namespace = stack.shared.registry.namespaceOf(tenantId);
+  await holdExportPods(install.admin, namespace);
+  const accepted = await call(`/api/tenants/${tenantId}/exports`, { method: 'POST' });
+  if (accepted.status !== 202) return `refused at intake: ${accepted.status} ${accepted.text.slice(0, 300)}`;
+  const { exportId, links } = JSON.parse(accepted.text) as { exportId: string; links: { events: string } };
+  const put = await dumpArrives(install.admin, store, { namespace, exportId, body: 'PGDMP least privilege' }).then(
+    () => undefined,
+    (error: unknown) => String(error),
+  );
+  if (put) return put;
+  const transcript = (await call(links.events)).text;
+  if (!transcript.includes('event: completed')) return `failed: ${transcript.slice(-300)}`;
+  const described = await call(`/api/tenants/${tenantId}/exports/${exportId}`);
+  const url = (JSON.parse(described.text) as { download?: { url: string } | null }).download?.url;
+  if (!url) return `no download URL: ${described.status} ${described.text.slice(0, 300)}`;
+  const download = await fetch(url);
+  return download.status === 200 ? undefined : `download: ${download.status}`;
 }
 
 /** Marks the tenant as a template and finds it in the list; says how it failed, or undefined. */
@@ -248,7 +298,7 @@ async function claimPath(label: string): Promise<string> {
 const describeRule = (r: V1PolicyRule) => `${(r.apiGroups ?? []).map((g) => g || 'core').join(',')}/${(r.resources ?? []).join(',')} [${r.verbs.join(',')}]`;
 
 describe("least privilege: the service as the provisioner chart's ServiceAccount", () => {
-  it('provisions, updates to a backup tier, takes a backup, marks it a template and clones it, restores it, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes and deprovisions a tenant', async () => {
+  it('provisions, updates to a backup tier, takes a backup, marks it a template and clones it, restores it, releases a new version blue-green, rolls it back, rolls a third out, hibernates, resumes, exports it, closes it, undeletes it and purges it', async () => {
     const outcome = await lifecycle('full');
     expect(outcome).toEqual({ tenantId: expect.any(String), completed: [...OPERATIONS], backupId: expect.any(String) });
     // Nothing it tried was refused, even where a refusal would have been tolerated.

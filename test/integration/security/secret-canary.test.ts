@@ -7,7 +7,9 @@ import { tenantSecretNames } from '../../../src/domain/tenant-secrets.ts';
 import { OPERATIONS_QUEUE } from '../../../src/jobs/job-catalog.ts';
 import { sandboxBinaries } from '../../sandbox/versions.ts';
 import { FAST_LIFECYCLE, mergeOverride, ownPrefixes } from '../../support/config-override.ts';
-import { kubeClients } from '../../support/kube.ts';
+import { dumpArrives, holdExportPods } from '../../support/export-dump.ts';
+import { kubeClients, uniqueName } from '../../support/kube.ts';
+import { startPlatformStore, type PlatformStore } from '../../support/platform-store.ts';
 import { TEST_JWT_SECRET } from '../../support/service-deps.ts';
 import { mintToken } from '../../unit/api/support/tokens.ts';
 import { findCanaries, recordingHelm, redisContents, watchTempFiles, type Canary } from './support/canary.ts';
@@ -16,12 +18,14 @@ import { startStack, type Stack } from './support/stack.ts';
 // Secret canary. The service as composed for production (API and worker as separate compositions,
 // sharing Redis and the sandbox, Helm a recording wrapper around the real binary) provisions a
 // tenant, updates it, hibernates, resumes, backs it up, restores it, clones it as a template,
-// closes it (a final backup), undeletes it and purges it, and fails to provision another. Every
-// password and key the service generated for them (read from the tenants' Secrets) is then looked
-// for, verbatim and base64-encoded, in: every log line of API and worker at debug level, every
+// exports it (a real S3 server, versitygw, is the backup store, probed before each backup tier's
+// database is made), closes it (a final backup), undeletes it and purges it, and fails to provision
+// another. Every password and key the service generated for them (read from the tenants' Secrets),
+// and the store's keys, are then looked for, verbatim and base64-encoded, in: every log line of API and worker at debug level, every
 // Redis key of the run's prefix (read by type, and DUMPed), Helm's argv, values files and
 // environment, files under the temp directory named tp-*, SSE transcripts, and every HTTP answer
-// the test received, errors included. Only GET …/credentials may carry the admin password.
+// the test received, errors included (the export's download URL among them), and the export's Job
+// spec. Only GET …/credentials may carry the admin password.
 const kubeconfig = inject('kubeconfig');
 const redisUrl = inject('redisUrl');
 const admin = kubeClients(kubeconfig);
@@ -33,6 +37,7 @@ let workerLogs: string[] = [];
 let helm: Awaited<ReturnType<typeof recordingHelm>>;
 let temp: Awaited<ReturnType<typeof watchTempFiles>>;
 let token: string;
+let platformStore: PlatformStore;
 const bodies: Array<{ where: string; text: string }> = [];
 const created: string[] = [];
 
@@ -64,7 +69,9 @@ async function accept(path: string, init: RequestInit): Promise<Accepted> {
 /** Every value the service put in the tenant's Secrets, named `tenant/secret/key`. */
 async function secretsOf(namespace: string, tenantId: string): Promise<Canary[]> {
   const list = await admin.core.listNamespacedSecret({ namespace, labelSelector: `${TENANT_LABELS.managedBy}=${MANAGED_BY}` });
-  return list.items.flatMap((s) =>
+  // The copy of the platform's store keys is the platform's, not the tenant's: the store's canaries cover it.
+  const own = list.items.filter((s) => s.metadata!.name !== tenantSecretNames(tenantId).backupCredentials);
+  return own.flatMap((s) =>
     Object.entries(s.data ?? {})
       .map(([key, b64]) => ({ name: `${tenantId}/${s.metadata!.name}/${key}`, value: Buffer.from(b64, 'base64').toString('utf8') }))
       // Usernames are not secrets (and "admin" is everywhere); the generated values are 43 random characters.
@@ -73,15 +80,22 @@ async function secretsOf(namespace: string, tenantId: string): Promise<Canary[]>
 }
 
 beforeAll(async () => {
+  // The S3 server first: its own data directory (its users' keys, as any store keeps them) is not the service's temp files.
+  platformStore = await startPlatformStore(admin.core, uniqueName('cn-store'));
   temp = await watchTempFiles();
   helm = await recordingHelm(sandboxBinaries().helm);
   token = await mintToken({ sub: 'canary@example.com' }, TEST_JWT_SECRET);
-  const shared = { QUEUE_PREFIX: `c${randomBytes(4).toString('hex')}`, HELM_BINARY: helm.binary };
+  // The store is real: the preflight's marker round trip (with the tenant's copy of the keys) is among what is scanned.
+  const shared = { QUEUE_PREFIX: `c${randomBytes(4).toString('hex')}`, HELM_BINARY: helm.binary, BACKUP_PREFLIGHT: 'true' };
   // The releases run the blue-green smoke check, so its step's log lines (debug included) are scanned too.
   const smokeCheck = { image: { repository: 'curlimages/curl', tag: '8.11.1' }, timeoutSeconds: 10 };
   // The tenant ends on enterprise, kept an hour when closed: its removal closes it (final backup), undeletes it and purges it with force.
   const offboarding = { tiers: { enterprise: { offboarding: { retentionSeconds: 3_600 } } } };
-  const override = mergeOverride(mergeOverride(mergeOverride(FAST_LIFECYCLE, ownPrefixes('cn')), { provisioning: { blueGreen: { smokeCheck } } }), offboarding);
+  const store = { platform: { backup: platformStore.backup } };
+  const override = [{ provisioning: { blueGreen: { smokeCheck } } }, offboarding, store].reduce(
+    mergeOverride,
+    mergeOverride(FAST_LIFECYCLE, ownPrefixes('cn')),
+  );
   apiStack = await startStack({ kubeconfig, redisUrl, api: true, override, env: shared });
   // The worker starts later: the failing provision's namespace must be prepared before a worker takes its job.
   startWorker = () => startStack({ kubeconfig, redisUrl, worker: true, override, env: shared });
@@ -93,6 +107,7 @@ afterAll(async () => {
   await apiStack?.close();
   await temp?.stop();
   await helm?.remove();
+  await platformStore?.stop();
 });
 
 describe('secret canary', () => {
@@ -221,6 +236,24 @@ describe('secret canary', () => {
     expect(cloneSecrets.map((c) => c.value).filter((v) => canaries.some((c) => c.value === v))).toEqual([]);
     canaries.push(...cloneSecrets);
     expect((await call(`/api/tenants/${tenant.tenantId}/template`, { method: 'DELETE' })).status).toBe(204);
+
+    // An export: the dump put at its Job's key while the pod is held back (KWOK runs no pg_dump), then
+    // the list and the download URL, which must work against the store and carry no secret key.
+    await holdExportPods(admin, tenant.namespace);
+    const exported = (await accept(`/api/tenants/${tenant.tenantId}/exports`, { method: 'POST' })) as Accepted & { exportId: string };
+    const { job: exportJob } = await dumpArrives(admin, platformStore, { namespace: tenant.namespace, exportId: exported.exportId, body: 'PGDMP canary' });
+    bodies.push({ where: `Job ${exported.exportId}`, text: JSON.stringify(exportJob) });
+    const exportTranscript = await follow(exported);
+    expect(exportTranscript).toContain('event: completed');
+    transcripts.push({ where: `SSE ${exported.jobId} (export)`, text: exportTranscript });
+    const described = JSON.parse((await call(`/api/tenants/${tenant.tenantId}/exports/${exported.exportId}`)).text) as { download: { url: string } | null };
+    const download = await fetch(described.download!.url);
+    expect(await download.text()).toBe('PGDMP canary');
+    expect((await call(`/api/tenants/${tenant.tenantId}/exports`)).status).toBe(200);
+    canaries.push(
+      { name: 'store/platform-key', value: platformStore.user.secretAccessKey },
+      { name: 'store/root-key', value: platformStore.store.rootCredentials.secretAccessKey },
+    );
 
     // 3. Reads and refusals: job views, status, a refused update, unknown tenants, a bad token, Bull Board, metrics.
     await call(`/api/jobs/${failing.jobId}`);

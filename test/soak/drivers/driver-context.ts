@@ -9,6 +9,8 @@ import type { Random } from '../seeded-random.ts';
 export type DriverFleet = {
   /** Base URLs of the API processes that are up now (a killed one is absent until restarted). */
   apiUrls(): Array<{ index: number; url: string }>;
+  /** Puts an export's dump where its Job's upload would (true), or finds no Job within a minute (false). */
+  uploadExport(namespace: string, exportId: string, until: AbortSignal): Promise<boolean>;
 };
 
 /** What every load driver is given. Each driver forks `rng` per slot, so its choices replay from the seed. */

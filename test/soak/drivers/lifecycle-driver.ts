@@ -1,5 +1,6 @@
 import type { TierName } from '../../../src/domain/tiers.ts';
 import type { Accepted, Intent } from '../ledger.ts';
+import { CLOSING_TIER, SOAK_TIMINGS } from '../soak-timings.ts';
 import type { Random } from '../seeded-random.ts';
 import type { DriverContext } from './driver-context.ts';
 import { awaitGone, awaitJob } from './lifecycle-waits.ts';
@@ -17,6 +18,9 @@ const UPDATE_TIERS: readonly TierName[] = ['free', 'professional', 'professional
 // `backup`: an on-demand backup, beside the tenant's operations (409 for a tier without backups or a hibernated database);
 // `restore`: the newest completed backup restored into a new database generation (skipped without one).
 // A provision is now and then a clone (cloneFrom) of a tenant that took a backup, whatever became of it since.
+// `export`: a pg_dump of the tenant into the store (409 for a tier without a store or a hibernated tenant).
+// `deprovision` of an enterprise tenant closes it for SOAK_TIMINGS.closedWindowSeconds: the slot keeps
+// it and picks from CLOSED_OPERATIONS until it is purged (by `purge`, deprovision with force, or the sweep).
 const OPERATIONS = [
   'update',
   'update',
@@ -31,13 +35,25 @@ const OPERATIONS = [
   'backup',
   'backup',
   'restore',
+  'export',
+  'deprovision',
   'deprovision',
 ] as const;
+const CLOSED_OPERATIONS = ['undelete', 'undelete', 'purge', 'export', 'wait'] as const;
 
 type Operation = Accepted['operation'];
 type Desired = { tier: TierName; hibernated: boolean; app?: string | undefined };
 /** `window`: the app version a rollback goes back to, while a release's switch window is open as far as this client knows. */
-type Slot = { index: number; rng: Random; generation: number; tenantId: string | null; desired: Desired; window?: { app: string | undefined } | undefined };
+/** `closed`: the slot's tenant is a closed account; `before`, what an undelete brings back. */
+type Slot = {
+  index: number;
+  rng: Random;
+  generation: number;
+  tenantId: string | null;
+  desired: Desired;
+  window?: { app: string | undefined } | undefined;
+  closed?: { before: Desired } | undefined;
+};
 
 /**
  * About 30 tenant slots, each one tenant at a time through provision, tier changes, hibernate,
@@ -54,6 +70,7 @@ async function runSlot(ctx: DriverContext, index: number): Promise<void> {
   await pause(ctx, rng.int(0, THINK_MS[1]));
   while (!ctx.until.aborted) {
     if (slot.tenantId === null) await provision(ctx, slot);
+    else if (slot.closed) await whileClosed(ctx, slot, rng.pick(CLOSED_OPERATIONS));
     else await change(ctx, slot, rng.pick(OPERATIONS));
     await pause(ctx, rng.int(...THINK_MS));
   }
@@ -89,6 +106,7 @@ async function provision(ctx: DriverContext, slot: Slot): Promise<void> {
   const tier = rng.pick(PROVISION_TIERS);
   const tenantId = `lc${String(index).padStart(2, '0')}-${slot.generation}-${rng.int(0, 0xffffff).toString(16).padStart(6, '0')}`;
   slot.tenantId = tenantId;
+  slot.closed = undefined;
   slot.desired = { tier, hibernated: false };
   slot.window = undefined;
   const backedUp = ctx.ledger.backups.accepted;
@@ -116,6 +134,7 @@ async function change(ctx: DriverContext, slot: Slot, operation: (typeof OPERATI
   if (operation === 'deprovision') return retire(ctx, slot);
   if (operation === 'backup') return backup(ctx, slot);
   if (operation === 'restore') return restore(ctx, slot);
+  if (operation === 'export') return exportData(ctx, slot);
   const next = { ...slot.desired };
   let window = slot.window;
   let body: unknown;
@@ -192,12 +211,62 @@ async function restore(ctx: DriverContext, slot: Slot): Promise<void> {
   else if (final.status === 404) slot.tenantId = null;
 }
 
-/** Removes the slot's tenant and waits for the removal, then the slot starts a new tenant. */
+/**
+ * Removes the slot's tenant and waits for the removal, then the slot starts a new tenant; an
+ * enterprise tenant is closed instead (its window starts once the close is done, so the earliest it
+ * can end is a window from now), and the slot keeps it.
+ */
 async function retire(ctx: DriverContext, slot: Slot): Promise<void> {
-  const done = await request(ctx, slot, 'deprovision', `/api/provisioning/${slot.tenantId}/deprovision`, { kind: 'removed' }, {});
-  // The deprovision job ends after the namespace is gone: then the removal is complete.
+  const closes = slot.desired.tier === CLOSING_TIER;
+  const intent: Intent = closes ? { kind: 'closed', purgeAfter: Date.now() + SOAK_TIMINGS.closedWindowSeconds * 1000 } : { kind: 'removed' };
+  const done = await request(ctx, slot, 'deprovision', `/api/provisioning/${slot.tenantId}/deprovision`, intent, {});
+  // The deprovision job ends after the namespace is gone (or the account is closed): then the removal is complete.
   if (done.accepted) await awaitJob(ctx, slot.rng, done.jobId, 180_000);
-  slot.tenantId = null;
+  if (closes && done.accepted) slot.closed = { before: slot.desired };
+  else slot.tenantId = null;
+}
+
+/** A closed account: undeleted (as it was before), purged with force, exported, or left for the sweep to purge. */
+async function whileClosed(ctx: DriverContext, slot: Slot, operation: (typeof CLOSED_OPERATIONS)[number]): Promise<void> {
+  const tenantId = slot.tenantId!;
+  if (operation === 'wait') return;
+  if (operation === 'export') return exportData(ctx, slot);
+  const before = slot.closed!.before;
+  const done =
+    operation === 'undelete'
+      ? await request(ctx, slot, 'undelete', `/api/tenants/${tenantId}/undelete`, { kind: 'present', ...before }, {})
+      : await request(ctx, slot, 'purge', `/api/provisioning/${tenantId}/deprovision?force=true`, { kind: 'removed' }, {});
+  if (done.accepted && operation === 'undelete') {
+    slot.desired = before;
+    slot.window = undefined;
+    slot.closed = undefined;
+    return followUp(ctx, slot, done.jobId);
+  }
+  if (done.accepted) await awaitJob(ctx, slot.rng, done.jobId, 180_000);
+  // Purged (by this request or the sweep), or unsure whether it was taken: the slot moves on to a new tenant.
+  if (done.accepted || done.ambiguous || done.status === 404) {
+    slot.tenantId = null;
+    slot.closed = undefined;
+  }
+}
+
+/**
+ * An export, followed to its end: the dump is put where its Job's upload would (fleet.ts), and the
+ * job completes or fails with a reason. Kept apart from the intents, like a backup.
+ */
+async function exportData(ctx: DriverContext, slot: Slot): Promise<void> {
+  const tenantId = slot.tenantId!;
+  const { final } = await withRetries(ctx, slot.rng, () => send(ctx, slot.rng, `/api/tenants/${tenantId}/exports`, { method: 'POST' }), transient);
+  if (final.status === 202) {
+    const { jobId, exportId, namespace } = final.body as { jobId: string; exportId: string; namespace: string };
+    ctx.ledger.exports.accepted.push({ tenantId, jobId });
+    if (await ctx.fleet.uploadExport(namespace, exportId, ctx.until)) ctx.ledger.exports.uploaded += 1;
+    await awaitJob(ctx, slot.rng, jobId, 180_000);
+  } else if (final.status === 409) ctx.ledger.exports.refused += 1;
+  else if (final.status === 404) {
+    slot.tenantId = null;
+    slot.closed = undefined;
+  }
 }
 
 /** Waits for the job at random: some clients poll, most fire and forget. */

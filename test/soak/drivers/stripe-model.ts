@@ -1,5 +1,6 @@
 import type { TierName } from '../../../src/domain/tiers.ts';
 import type { Intent } from '../ledger.ts';
+import { CLOSING_TIER, SOAK_TIMINGS } from '../soak-timings.ts';
 
 /** The soak's Stripe prices; a paid tier never moves down here, so no update is refused for shrinking a volume. */
 export const SOAK_PRICES = {
@@ -32,12 +33,13 @@ export type SubscriptionEvent = { id: string; created: number; status: string; t
  * What the service knows of one subscription and its tenant, advanced as the service processes the
  * events (docs/billing.md, src/billing/billing-decision.ts, for SOAK_BILLING): an event older than
  * one applied is skipped; canceled and incomplete_expired end the subscription for good; no tenant
- * is made by an unpaid subscription; a tenant being removed takes nothing more.
+ * is made by an unpaid subscription; a tenant being removed takes nothing more. A cancelled tenant
+ * of CLOSING_TIER is closed for its window (`purgeAfter`, the earliest it can end), then purged.
  */
 export type SubscriptionModel = {
   lastApplied: number | undefined;
   ended: boolean;
-  tenant: { tier: TierName; hibernated: boolean } | 'removed' | null;
+  tenant: { tier: TierName; hibernated: boolean } | { purgeAfter: number } | 'removed' | null;
 };
 
 const CLASS: Record<string, 'active' | 'pastDue' | 'cancelled'> = {
@@ -61,12 +63,13 @@ export function applyEvent(model: SubscriptionModel, event: SubscriptionEvent): 
   const tenant = model.tenant;
   if (tenant === null) {
     if (status === 'active' && event.tier) model.tenant = { tier: event.tier, hibernated: false };
-  } else if (tenant !== 'removed') {
+  } else if (tenant !== 'removed' && 'tier' in tenant) {
     if (status === 'active') {
       if (event.tier && rank(event.tier) > rank(tenant.tier)) tenant.tier = event.tier;
       tenant.hibernated = false;
     } else if (status === 'pastDue') tenant.hibernated = true;
-    else if (status === 'cancelled') model.tenant = 'removed';
+    else if (status === 'cancelled')
+      model.tenant = tenant.tier === CLOSING_TIER ? { purgeAfter: Date.now() + SOAK_TIMINGS.closedWindowSeconds * 1000 } : 'removed';
   }
   model.lastApplied = event.created;
   return intentOf(model);
@@ -75,5 +78,6 @@ export function applyEvent(model: SubscriptionModel, event: SubscriptionEvent): 
 function intentOf(model: SubscriptionModel): Intent | null {
   if (model.tenant === null) return null;
   if (model.tenant === 'removed') return { kind: 'removed' };
+  if ('purgeAfter' in model.tenant) return { kind: 'closed', purgeAfter: model.tenant.purgeAfter };
   return { kind: 'present', ...model.tenant };
 }

@@ -6,6 +6,13 @@ export type ConvergenceFinding = { tenants: number; converged: number; failedWit
 /** Why a tenant's present state is not `intent`, or undefined when it is. */
 function mismatch(intent: Intent, view: TenantView | undefined): string | undefined {
   if (intent.kind === 'removed') return view ? `namespace ${view.namespace} still there${view.record?.terminating ? ' (terminating)' : ''}` : undefined;
+  if (intent.kind === 'closed') {
+    // After its window the sweep purges it: gone is then as good as closed.
+    if (!view?.record) return Date.now() > intent.purgeAfter ? undefined : 'purged within its window';
+    if (!view.record.desired.closed) return `not closed (last operation ${view.record.operation?.type ?? 'none'} ${view.record.operation?.state ?? ''})`;
+    if (view.record.operation?.state !== 'completed') return `last operation ${view.record.operation?.type} ${view.record.operation?.state}`;
+    return view.database?.hibernated === false ? 'closed with its database awake' : undefined;
+  }
   if (!view?.record) return 'no tenant';
   const { desired, operation } = view.record;
   if (desired.tier !== intent.tier || desired.hibernated !== intent.hibernated) {

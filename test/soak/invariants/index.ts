@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceDeps } from '../../support/service-deps.ts';
-import type { Ledger } from '../ledger.ts';
+import { FAILOVER_LOSS_WINDOW_MS, type Ledger } from '../ledger.ts';
 import { clusterView, isPending, latestRevision } from './cluster-view.ts';
 import { checkConvergence } from './convergence.ts';
 import { overlappingWindows, readFenceWindows } from './fence-windows.ts';
@@ -99,7 +99,7 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
   const fences = readFenceWindows(logDir);
   const forwarding = overlappingWindows(fences);
   for (const overlap of forwarding) ledger.violate('one-mutator', overlap);
-  // Every accepted backup and restore ended: completed, or failed saying why (its tenant hibernated or removed meanwhile).
+  // Every accepted backup, restore and export ended: completed, or failed saying why (its tenant hibernated or removed meanwhile).
   // A job record a Redis failover lost (its last writes not yet replicated) is judged by what Kubernetes kept.
   const backupEnds = { completed: 0, failed: 0, judgedFromCluster: 0, tenantGone: 0 };
   const endedInCluster = async (b: { tenantId: string; jobId: string }) => {
@@ -112,10 +112,16 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
         .catch(() => undefined)) as { status?: { phase?: string } } | undefined;
       return backup?.status?.phase === 'completed' || backup?.status?.phase === 'failed' ? backup.status.phase : 'gone';
     }
+    if (b.jobId.startsWith('export-')) {
+      // An export records no marker: its Kubernetes Job's verdict is what the cluster kept.
+      const job = await deps.kube.batch.readNamespacedJob({ namespace: view.namespace, name: b.jobId.slice('export-'.length) }).catch(() => undefined);
+      const ended = job?.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+      return ended ? (ended.type === 'Complete' ? 'completed' : 'failed') : 'gone';
+    }
     const marker = view.record?.operation;
     return marker?.jobId === b.jobId && (marker.state === 'completed' || marker.state === 'failed') ? marker.state : 'gone';
   };
-  for (const b of [...ledger.backups.accepted, ...ledger.restores.accepted]) {
+  for (const b of [...ledger.backups.accepted, ...ledger.restores.accepted, ...ledger.exports.accepted]) {
     const job = await deps.queue.getJob(b.jobId);
     let state = job ? await job.getState() : 'gone';
     if (state === 'gone') {
@@ -162,17 +168,18 @@ export async function checkFinal(deps: ServiceDeps, ledger: Ledger, watch: Watch
     },
     {
       name: 'backups-ended',
-      ran: ledger.backups.accepted.length + ledger.restores.accepted.length,
+      ran: ledger.backups.accepted.length + ledger.restores.accepted.length + ledger.exports.accepted.length,
       detail:
-        `${ledger.backups.accepted.length} backups and ${ledger.restores.accepted.length} restores accepted: ${backupEnds.completed} completed, ` +
-        `${backupEnds.failed} failed with a reason (${backupEnds.judgedFromCluster} of them judged from the cluster, their job record lost; ${backupEnds.tenantGone} lost with their removed tenant); refused: ${ledger.backups.refused} backups (409), ${ledger.restores.refused} restores (409/422)`,
+        `${ledger.backups.accepted.length} backups, ${ledger.restores.accepted.length} restores and ${ledger.exports.accepted.length} exports ` +
+        `(${ledger.exports.uploaded} dumps put at their Job's key) accepted: ${backupEnds.completed} completed, ` +
+        `${backupEnds.failed} failed with a reason (${backupEnds.judgedFromCluster} of them judged from the cluster, their job record lost; ${backupEnds.tenantGone} lost with their removed tenant); refused: ${ledger.backups.refused} backups (409), ${ledger.restores.refused} restores (409/422), ${ledger.exports.refused} exports (409)`,
     },
     { name: 'no-pending', ran: views.size, detail: `${pending} releases left pending-*` },
     { name: 'no-orphan', ran: views.size, detail: `${orphans.length} namespaces no request asked for` },
     {
       name: 'sse-no-gap-or-repeat',
       ran: sse.follows,
-      detail: `${sse.events} events, ${sse.resumes} resumes, ${sse.checked} follows compared with the whole stream`,
+      detail: `${sse.events} events, ${sse.resumes} resumes, ${sse.checked} follows compared with the whole stream; ${sse.lostWithFailover} events sent, then lost with a Redis failover that followed within ${FAILOVER_LOSS_WINDOW_MS / 1000} s`,
     },
     { name: 'redis-ttl', ran: ttl.keys, detail: `${ttl.persistent} keys without a TTL, ${ttl.undocumented.length} outside the documented set` },
     {

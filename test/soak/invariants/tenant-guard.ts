@@ -7,8 +7,8 @@ type Baseline = { namespaceUid: string; databaseName: string; databaseUid: strin
  * No loss, checked on every view of the cluster while the soak runs: once a tenant is established (a deployed revision and its database), its namespace,
  * database and Secrets keep their uids for as long as its latest accepted intent wants it present.
  *   A uid that changes is data deleted and made again; a namespace missing on two views in a row
- *   while it should be there is data deleted. Expiry (the clock driver) and removal intents end the
- *   promise.
+ *   while it should be there is data deleted. Expiry (the clock driver), removal intents and the end
+ *   of a closed account's window end the promise.
  */
 export class TenantGuard {
   private readonly baselines = new Map<string, Baseline>();
@@ -24,7 +24,9 @@ export class TenantGuard {
     this.views += 1;
     const latest = this.ledger.latestIntents();
     for (const [tenantId, intent] of latest) {
-      const promised = intent.intent.kind === 'present' && !intent.ambiguous && !this.ledger.expired.has(tenantId);
+      // A closed account keeps its namespace, database and Secrets until its window ends: undelete brings back the same ones.
+      const kept = intent.intent.kind === 'present' || (intent.intent.kind === 'closed' && Date.now() < intent.intent.purgeAfter);
+      const promised = kept && !intent.ambiguous && !this.ledger.expired.has(tenantId);
       const view = views.get(tenantId);
       const expiring = view?.record?.expiresAt ? Date.parse(view.record.expiresAt) <= Date.now() : false;
       if (!promised || expiring || view?.record?.terminating) {

@@ -183,6 +183,7 @@ describe('GET /api/provisioning/{tenantId}/status (happy)', () => {
       pin: null,
       postgresql: { parameters: {}, own: {} },
       labels: {},
+      closed: null,
     });
   });
 

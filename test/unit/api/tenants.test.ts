@@ -25,6 +25,7 @@ describe('GET /api/tenants', () => {
       version: { chart: 'unknown', app: 'unknown' },
       pin: null,
       labels: {},
+      closed: null,
     });
     const second = await list(t, `?limit=2&cursor=${first.nextCursor}`);
     const third = await list(t, `?limit=2&cursor=${second.nextCursor}`);
