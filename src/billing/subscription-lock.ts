@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createRedisLocks } from '../services/redis-locks.ts';
 import type { BillingRedis } from './event-ledger.ts';
 
 /** Another delivery held the subscription longer than we were willing to wait. */
@@ -33,25 +32,11 @@ export type SubscriptionLockOptions = {
 export const SUBSCRIPTION_LOCK_TTL_MS = 120_000;
 
 export function createSubscriptionLocks(redis: BillingRedis, options: SubscriptionLockOptions): SubscriptionLocks {
-  const ttlMs = options.ttlMs ?? SUBSCRIPTION_LOCK_TTL_MS;
-  const waitMs = options.waitMs ?? 10_000;
-  const pollMs = options.pollMs ?? 50;
-
-  return {
-    async withLock(subscriptionId, work) {
-      const key = `${options.prefix}:${subscriptionId}`;
-      const token = randomUUID();
-      const deadline = Date.now() + waitMs;
-      while ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
-        if (Date.now() >= deadline) throw new SubscriptionBusyError(subscriptionId);
-        await sleep(pollMs);
-      }
-      try {
-        return await work();
-      } finally {
-        // Only our own lock: if it expired and another delivery took it, theirs stays.
-        if ((await redis.get(key).catch(() => null)) === token) await redis.del(key).catch(() => undefined);
-      }
-    },
-  };
+  return createRedisLocks(redis, {
+    prefix: options.prefix,
+    ttlMs: options.ttlMs ?? SUBSCRIPTION_LOCK_TTL_MS,
+    waitMs: options.waitMs ?? 10_000,
+    pollMs: options.pollMs ?? 50,
+    busy: (subscriptionId) => new SubscriptionBusyError(subscriptionId),
+  });
 }

@@ -1,4 +1,5 @@
 import { createBackupPreflight } from '../backup/backup-preflight.ts';
+import { storeAccountsFor } from '../backup/store-accounts.ts';
 import { Queue } from 'bullmq';
 import { createBillingWorker } from '../billing/create-billing-worker.ts';
 import { createJobProducer } from '../jobs/job-producer.ts';
@@ -41,7 +42,8 @@ export function startWorkers(shared: SharedServices, releasers: Releasers, env: 
   // Idempotent in every replica; in the background, so a Redis still starting does not block start-up.
   void scheduleSweeps(maintenance, config).catch((error: unknown) => logger.error({ err: error }, 'could not schedule the sweeps'));
   const backupPreflight = config.platform.backup.preflight ? createBackupPreflight(kube.core, config.platform.backup) : undefined;
-  const operationDeps = { config, logger, kube, tenants: registry, claims, workloads, helm, backupPreflight };
+  const storeAccounts = storeAccountsFor(config.platform.backup, kube.core, connection, prefix);
+  const operationDeps = { config, logger, kube, tenants: registry, claims, workloads, helm, backupPreflight, storeAccounts };
   const producer = createJobProducer(operations, config.queue, (name) => metrics.jobTransition(name, 'enqueued'));
   // Each job's Helm reaches the API server through a fence of its own, gated by the job's lease.
   const helmRoute = resolveHelmRoute(config.kubernetes, env);

@@ -139,6 +139,11 @@ export const PlatformConfig = z
           .describe(
             "The plugin's sidecar in each PostgreSQL instance pod (it archives WAL and takes base backups); counted in backup tiers' ResourceQuota and LimitRange",
           ),
+        tenantAccounts: z
+          .enum(['none', 'versitygw'])
+          .describe(
+            "none: the credentials Secret is copied into each backup tenant's namespace. versitygw: each backup tenant gets an account of its own on the store (versitygw's admin API), with keys made for it and kept only in its namespace, which the bucket policy lets reach {destinationPrefix}/{tenantId}/ and nothing else; the credentials Secret then holds a versitygw admin account's keys, never copied, and a purge deletes the tenant's account. versitygw needs provider s3, an endpointUrl and no endpointCA",
+          ),
         preflight: z
           .boolean()
           .describe(
@@ -150,6 +155,10 @@ export const PlatformConfig = z
       })
       .superRefine((backup, ctx) => {
         for (const problem of backupStoreProblems(backup)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+        if (backup.tenantAccounts === 'versitygw' && (backup.provider !== 's3' || !backup.endpointUrl || backup.endpointCA || !backup.credentialsSecret)) {
+          const message = "versitygw accounts need provider s3, the gateway's endpointUrl, a credentialsSecret with its admin keys, and no endpointCA";
+          ctx.addIssue({ code: 'custom', path: ['tenantAccounts'], message });
+        }
       })
       .describe('Backups of tenant databases for tiers that have them (the Barman Cloud plugin)'),
   })

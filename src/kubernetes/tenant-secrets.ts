@@ -109,3 +109,49 @@ export async function ensureBackupCredentials(
     throw error;
   }
 }
+
+/**
+ * The tenant's own store keys (per-tenant store accounts): made once here, its secret key random,
+ * with `extra` (the platform Secret's region and CA) beside them; a Secret that exists is read, never
+ * rotated, so a retry or an update finds the keys its account was made with. Returns them, and
+ * whether the Secret was made now.
+ */
+export async function ensureOwnBackupKeys(
+  core: CoreV1Api,
+  input: { namespace: string; tenantId: string; accessKeyId: string; extra: Record<string, string> },
+  signal?: AbortSignal,
+): Promise<{ created: boolean; accessKeyId: string; secretAccessKey: string }> {
+  const name = tenantSecretNames(input.tenantId).backupCredentials;
+  const labels = { [TENANT_LABELS.managedBy]: MANAGED_BY, [TENANT_LABELS.tenantId]: input.tenantId };
+  const K = KEYS.backupCredentials;
+  const read = async () => {
+    const found = await core.readNamespacedSecret({ namespace: input.namespace, name }, callOptions(signal));
+    const value = (key: string) => Buffer.from(found.data?.[key] ?? '', 'base64').toString('utf8');
+    return { created: false, accessKeyId: value(K.accessKeyId), secretAccessKey: value(K.secretAccessKey) };
+  };
+  try {
+    return await read();
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const keys = { accessKeyId: input.accessKeyId, secretAccessKey: secret() };
+  try {
+    beforeWrite(signal);
+    await core.createNamespacedSecret(
+      {
+        namespace: input.namespace,
+        body: {
+          metadata: { name, labels },
+          type: 'Opaque',
+          data: input.extra,
+          stringData: { [K.accessKeyId]: keys.accessKeyId, [K.secretAccessKey]: keys.secretAccessKey },
+        },
+      },
+      callOptions(signal),
+    );
+    return { created: true, ...keys };
+  } catch (error) {
+    if (isConflict(error)) return read();
+    throw error;
+  }
+}

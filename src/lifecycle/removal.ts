@@ -1,3 +1,4 @@
+import type { StoreAccounts } from '../backup/store-accounts.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { TenantRecord } from '../domain/tenant-record.ts';
 import type { HelmClient } from '../helm/helm-client.ts';
@@ -23,6 +24,8 @@ export type RemovalDeps = {
   tenants: Pick<TenantStore, 'read' | 'write' | 'delete'>;
   helm: HelmClient;
   claims?: Pick<DomainClaims, 'release'> | undefined;
+  /** Per-tenant store accounts: a removed tenant's goes before its namespace (whose Secret names it). */
+  storeAccounts?: Pick<StoreAccounts, 'remove'> | undefined;
   now?: () => Date;
 };
 
@@ -80,6 +83,9 @@ export async function uninstallForRemoval(deps: RemovalDeps, ref: TenantRef, job
 export async function deleteForRemoval(deps: RemovalDeps, ref: TenantRef, jobId: string): Promise<'deleting' | 'absent'> {
   const resourceVersion = await confirmRemoval(deps, ref, jobId);
   if (resourceVersion === undefined) return 'absent';
+  // Revoked first: once the namespace is gone nothing says the tenant had an account. A removal
+  // refused after this leaves a tenant without its account until its next operation makes it again.
+  await deps.storeAccounts?.remove(ref);
   // Conditioned on the version the removal was confirmed at; a change since is decided on again.
   const outcome = await deps.tenants.delete(ref.tenantId, { resourceVersion });
   if (outcome === 'changed') {
@@ -129,6 +135,7 @@ export async function compensateProvision(
   };
   if ((await stillOurs()) === undefined) return 'kept: another request took the tenant over';
   await deps.helm.uninstall(ref.release, ref.namespace, signal);
+  await deps.storeAccounts?.remove(ref, signal);
   const resourceVersion = await stillOurs();
   if (resourceVersion === undefined || (await deps.tenants.delete(ref.tenantId, { resourceVersion })) === 'changed') {
     return 'release uninstalled; namespace kept: another request took the tenant over';

@@ -102,9 +102,10 @@ export async function startFleet(options: { logDir: string; log?: (line: string)
     const chartArchiveDir = join(sandboxDir, 'chart-archive');
     await packageChartVersions(sandboxBinaries().helm, chartArchiveDir, [SOAK_CHART_VERSION]);
     log(`sandbox and sentinels up in ${Date.now() - startedAt} ms`);
-    // The backup tiers' store is a real S3 server: the preflight, the export's check and its download URL speak to it.
+    // The backup tiers' store is a real S3 server, each backup tenant with an account of its own: the account's
+    // making and deletion, the preflight, the export's check and its download URL all speak to it.
     const admin = kubeClients(sandbox.kubeconfig);
-    store = await startPlatformStore(admin.core, 'soak-store');
+    store = await startPlatformStore(admin.core, 'soak-store', { accounts: true });
     const platformStore = store;
     const configFile = writeConfigOverride(fleetOverride(topology, stripeSecret, chartArchiveDir, store));
     const config: Config = testConfig({ kubeconfig: sandbox.kubeconfig, redisUrl: '', env: { CONFIG_FILE: configFile, STRIPE_WEBHOOK_SECRET: stripeSecret } });

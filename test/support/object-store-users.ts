@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { isFor, prefixStatements, type BucketPolicy as Policy, type PolicyStatement as Statement } from '../../src/domain/store-policy.ts';
 import { newCredentials, s3Client, type ObjectStoreCredentials, type ObjectStoreInfo } from '../sandbox/object-store.ts';
 
 /**
@@ -61,29 +62,6 @@ export async function adminRequest(store: ObjectStoreInfo, path: string, query: 
   return text;
 }
 
-type Statement = { Effect: 'Allow' | 'Deny'; Principal: { AWS: string[] }; Action: string[]; Resource: string[]; Condition?: unknown };
-type Policy = { Version: string; Statement: Statement[] };
-
-/** Objects under `prefix/` (multipart uploads included, as barman-cloud uses them), and listing only that prefix. */
-export function prefixStatements(bucket: string, prefix: string, accessKeyId: string): Statement[] {
-  const principal = { AWS: [accessKeyId] };
-  return [
-    {
-      Effect: 'Allow',
-      Principal: principal,
-      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      Resource: [`arn:aws:s3:::${bucket}/${prefix}/*`],
-    },
-    {
-      Effect: 'Allow',
-      Principal: principal,
-      Action: ['s3:ListBucket'],
-      Resource: [`arn:aws:s3:::${bucket}`],
-      Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
-    },
-  ];
-}
-
 /**
  * Rewrites the bucket policy with `change` applied to its statements. The policy is one document per
  * bucket, so this is a read-modify-write: callers changing it at once must take turns.
@@ -106,8 +84,6 @@ async function updatePolicy(store: ObjectStoreInfo, change: (statements: Stateme
     client.destroy();
   }
 }
-
-const isFor = (accessKeyId: string) => (s: Statement) => s.Principal?.AWS?.length === 1 && s.Principal.AWS[0] === accessKeyId;
 
 /** A new `user`-role account that may read, write, list and delete under `<bucket>/<prefix>/` and nothing else. */
 export async function createPrefixUser(store: ObjectStoreInfo, prefix: string): Promise<PrefixUser> {

@@ -1,4 +1,5 @@
 import { QueueEvents, type Job, type Worker } from 'bullmq';
+import { storeAccountsFor } from '../../src/backup/store-accounts.ts';
 import { redisConnection, redisOptions } from '../../src/composition/redis-connections.ts';
 import { resolveHelmRoute } from '../../src/helm/helm-route.ts';
 import { createJobFences } from '../../src/worker/job-fence.ts';
@@ -12,7 +13,14 @@ export async function startWorker(deps: ServiceDeps, config: Config = deps.confi
   const connection = redisConnection(config.redis, 'durable');
   const fences = createJobFences(resolveHelmRoute(config.kubernetes, process.env));
   const worker: Worker = createOperationsWorker(
-    { ...deps, tenants: deps.registry, config, fences, backupPreflight: backupPreflightOf(deps, config) },
+    {
+      ...deps,
+      tenants: deps.registry,
+      config,
+      fences,
+      backupPreflight: backupPreflightOf(deps, config),
+      storeAccounts: storeAccountsFor(config.platform.backup, deps.kube.core, deps.redis, config.queue.prefix),
+    },
     { connection, prefix: config.queue.prefix, concurrency: 4 },
   );
   void worker.run();

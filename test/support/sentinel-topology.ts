@@ -9,8 +9,13 @@ import { SYSTEM_PACKAGES, ensureSystemPackages, nodeHost } from '../../scripts/s
 import { freePort } from '../sandbox/ports.ts';
 import { startRedisServer, type RedisServer } from './redis-server.ts';
 
-/** How fast the sentinels act here: a primary silent for a second is down; a failover may take five. */
-export const DOWN_AFTER_MS = 1_000;
+/**
+ * How fast the sentinels act here: a primary silent for three seconds is down; a failover may take
+ * five. One second was too eager on two loaded cores: a replica just promoted (busy with its
+ * replicas' full syncs) missed its pings for a second, and the sentinels failed it over again,
+ * dropping what it had acknowledged (soak in ci18a, sentinel logs: +sdown 1 s after +failover-end).
+ */
+export const DOWN_AFTER_MS = 3_000;
 const FAILOVER_TIMEOUT_MS = 5_000;
 
 export type SentinelTopology = Awaited<ReturnType<typeof startSentinelTopology>>;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BackupPreflight } from '../../backup/backup-preflight.ts';
+import type { StoreAccounts } from '../../backup/store-accounts.ts';
 import { databaseName } from '../../domain/database-generation.ts';
 import type { Slot } from '../../domain/slots.ts';
 import type { Config } from '../../config/config.schema.ts';
@@ -21,6 +22,8 @@ export type OperationDeps = {
   claims?: Pick<DomainClaims, 'release'> | undefined;
   /** The backup store preflight (platform.backup.preflight); absent, plans have no such step. */
   backupPreflight?: BackupPreflight | undefined;
+  /** Per-tenant store accounts (platform.backup.tenantAccounts: versitygw); absent, the platform's keys are copied. */
+  storeAccounts?: StoreAccounts | undefined;
   now?: () => Date;
 };
 

@@ -70,12 +70,14 @@ let token: string;
 beforeAll(async () => {
   install = await installProvisionerChart(kubeconfig);
   const { names } = install;
-  // The chart's backup Secret gets a real store's keys: the preflight and the export's check reach it under this identity.
-  store = await startPlatformStore(install.admin.core, `${names.namespace}-store`);
+  // The chart's backup Secret gets a real store's admin keys: each backup tenant's account is made (and
+  // the preflight, the export's check and the purge's deletion reach the store) under this identity.
+  store = await startPlatformStore(install.admin.core, `${names.namespace}-store`, { accounts: true });
+  const root = store.store.rootCredentials;
   await install.admin.core.replaceNamespacedSecret({
     namespace: names.namespace,
     name: names.backupSecret,
-    body: { metadata: { name: names.backupSecret }, stringData: { ACCESS_KEY_ID: store.user.accessKeyId, ACCESS_SECRET_KEY: store.user.secretAccessKey } },
+    body: { metadata: { name: names.backupSecret }, stringData: { ACCESS_KEY_ID: root.accessKeyId, ACCESS_SECRET_KEY: root.secretAccessKey } },
   });
   stack = await startStack({
     kubeconfig: install.kubeconfig,

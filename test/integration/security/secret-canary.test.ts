@@ -18,8 +18,8 @@ import { startStack, type Stack } from './support/stack.ts';
 // Secret canary. The service as composed for production (API and worker as separate compositions,
 // sharing Redis and the sandbox, Helm a recording wrapper around the real binary) provisions a
 // tenant, updates it, hibernates, resumes, backs it up, restores it, clones it as a template,
-// exports it (a real S3 server, versitygw, is the backup store, probed before each backup tier's
-// database is made), closes it (a final backup), undeletes it and purges it, and fails to provision
+// exports it (a real S3 server, versitygw, is the backup store, each backup tenant with an account
+// of its own made through the gateway's admin API, probed before its database is made), closes it (a final backup), undeletes it and purges it, and fails to provision
 // another. Every password and key the service generated for them (read from the tenants' Secrets),
 // and the store's keys, are then looked for, verbatim and base64-encoded, in: every log line of API and worker at debug level, every
 // Redis key of the run's prefix (read by type, and DUMPed), Helm's argv, values files and
@@ -69,9 +69,8 @@ async function accept(path: string, init: RequestInit): Promise<Accepted> {
 /** Every value the service put in the tenant's Secrets, named `tenant/secret/key`. */
 async function secretsOf(namespace: string, tenantId: string): Promise<Canary[]> {
   const list = await admin.core.listNamespacedSecret({ namespace, labelSelector: `${TENANT_LABELS.managedBy}=${MANAGED_BY}` });
-  // The copy of the platform's store keys is the platform's, not the tenant's: the store's canaries cover it.
-  const own = list.items.filter((s) => s.metadata!.name !== tenantSecretNames(tenantId).backupCredentials);
-  return own.flatMap((s) =>
+  // With per-tenant store accounts on, a backup tenant's store keys are its own, made by the service.
+  return list.items.flatMap((s) =>
     Object.entries(s.data ?? {})
       .map(([key, b64]) => ({ name: `${tenantId}/${s.metadata!.name}/${key}`, value: Buffer.from(b64, 'base64').toString('utf8') }))
       // Usernames are not secrets (and "admin" is everywhere); the generated values are 43 random characters.
@@ -81,7 +80,7 @@ async function secretsOf(namespace: string, tenantId: string): Promise<Canary[]>
 
 beforeAll(async () => {
   // The S3 server first: its own data directory (its users' keys, as any store keeps them) is not the service's temp files.
-  platformStore = await startPlatformStore(admin.core, uniqueName('cn-store'));
+  platformStore = await startPlatformStore(admin.core, uniqueName('cn-store'), { accounts: true });
   temp = await watchTempFiles();
   helm = await recordingHelm(sandboxBinaries().helm);
   token = await mintToken({ sub: 'canary@example.com' }, TEST_JWT_SECRET);
@@ -174,7 +173,8 @@ describe('secret canary', () => {
     expect(provisioned).toContain('event: completed');
     transcripts.push({ where: `SSE ${tenant.jobId} (provision)`, text: provisioned });
     canaries.push(...(await secretsOf(tenant.namespace, tenant.tenantId)));
-    expect(canaries).toHaveLength(10);
+    // Five of the failed provision's, six of this one's: its store account's secret key among them.
+    expect(canaries).toHaveLength(11);
 
     for (const [label, path, init] of [
       [
@@ -193,7 +193,6 @@ describe('secret canary', () => {
       transcripts.push({ where: `SSE ${accepted.jobId} (${label})`, text: transcript });
       await call(`/api/jobs/${accepted.jobId}`);
     }
-    // Backup tiers get a copy of the platform's object-store credentials: not tenant secrets, and not generated.
     // Nothing was rotated by the update, the release, the rollback, hibernation or resumption.
     expect(await secretsOf(tenant.namespace, tenant.tenantId)).toEqual(expect.arrayContaining(canaries.slice(5)));
 
@@ -231,7 +230,7 @@ describe('secret canary', () => {
     expect(cloned).toContain('event: completed');
     transcripts.push({ where: `SSE ${clone.jobId} (clone)`, text: cloned });
     const cloneSecrets = await secretsOf(clone.namespace, clone.tenantId);
-    expect(cloneSecrets).toHaveLength(5);
+    expect(cloneSecrets).toHaveLength(6);
     // Its own: none of the template's values.
     expect(cloneSecrets.map((c) => c.value).filter((v) => canaries.some((c) => c.value === v))).toEqual([]);
     canaries.push(...cloneSecrets);

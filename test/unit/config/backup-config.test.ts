@@ -94,4 +94,14 @@ describe('platform.backup', () => {
     expect(issuesOf('tiers:\n  enterprise: { backupRetention: 0d }\n')).toEqual(['tiers.enterprise.backupRetention: must look like 30d, 4w or 6m']);
     expect(issuesOf('tiers:\n  enterprise: { backupRetention: 90 days }\n')).toEqual(['tiers.enterprise.backupRetention: must look like 30d, 4w or 6m']);
   });
+
+  it('takes versitygw tenant accounts only with an S3 gateway of its own endpoint, its admin Secret and no private CA', () => {
+    const gateway = 'tenantAccounts: versitygw\n    endpointUrl: http://versitygw.storage:7070';
+    expect(load(`platform:\n  backup:\n    ${gateway}\n`).platform.backup.tenantAccounts).toBe('versitygw');
+    expect(load('').platform.backup.tenantAccounts).toBe('none');
+    const refused = 'platform.backup.tenantAccounts: versitygw accounts need provider s3';
+    expect(issuesOf('platform:\n  backup:\n    tenantAccounts: versitygw\n')).toEqual([expect.stringContaining(refused)]);
+    expect(issuesOf(`platform:\n  backup:\n    ${gateway}\n    endpointCA: true\n`)).toEqual([expect.stringContaining(refused)]);
+    expect(issuesOf(`platform:\n  backup:\n    ${gateway}\n    credentialsSecret: null\n`)).toContainEqual(expect.stringContaining(refused));
+  });
 });

@@ -37,7 +37,8 @@ function world(state: OperationMarker, history: HelmRelease[]) {
   };
   const remove = tenants.delete.bind(tenants);
   tenants.delete = async (id) => (calls.push('delete'), remove(id));
-  return { calls, tenants, deps: { config, tenants, helm: helm as never } };
+  const storeAccounts = { remove: async (t: { tenantId: string }) => void calls.push(`revoke ${t.tenantId}`) };
+  return { calls, tenants, deps: { config, tenants, helm: helm as never, storeAccounts } };
 }
 
 const signal = new AbortController().signal;
@@ -46,7 +47,8 @@ describe('compensating a failed provision (finding 1)', () => {
   it('removes a tenant whose release never deployed', async () => {
     const w = world(marker('active'), [revision(1, 'failed')]);
     expect(await compensateProvision(w.deps, ref, 'p-1', failure, signal)).toMatch(/never deployed/);
-    expect(w.calls).toEqual(['uninstall', 'delete']);
+    // Its store account before its namespace, whose Secret is what names the account.
+    expect(w.calls).toEqual(['uninstall', 'revoke acme-abc123', 'delete']);
   });
 
   it('keeps a tenant whose provision completed before (a re-run that failed), marker untouched', async () => {

@@ -43,6 +43,7 @@ function run(
         return { name: job.release, revision: 2, status: 'deployed' };
       },
     },
+    storeAccounts: { remove: async () => void calls.push('revoke store account') },
     workloads: {
       waitForNamespaceGone: async () => true as const,
       waitForDatabase: async () => (calls.push('database ready'), { readyInstances: 1, instances: 1 }),
@@ -64,7 +65,8 @@ describe('deprovision steps', () => {
   it('remove the release and the namespace of the tenant whose removal was asked', async () => {
     const { calls, done } = run(tenantRecord({ operation: removal() }));
     await done;
-    expect(calls).toEqual(['uninstall', 'delete']);
+    // The store account goes before the namespace: once that is gone nothing names the account.
+    expect(calls).toEqual(['uninstall', 'revoke store account', 'delete']);
   });
 
   it('never delete a later incarnation: a live tenant whose marker names another job was provisioned again', async () => {
@@ -107,7 +109,7 @@ describe('deprovision steps', () => {
     expect(calls).toEqual([]);
     const still = run(expired, { now: new Date('2026-01-02T00:00:00.000Z') });
     await still.done;
-    expect(still.calls).toEqual(['uninstall', 'delete']);
+    expect(still.calls).toEqual(['uninstall', 'revoke store account', 'delete']);
   });
 
   describe('a close (safe offboarding) on a tier without backups and a retention window', () => {
@@ -138,7 +140,7 @@ describe('deprovision steps', () => {
       const purge = removal({ type: 'purge', reason: 'retention' });
       const { calls, done } = run(free(purge), { config: keeping, type: 'purge', now: new Date('2026-01-01T02:00:00.000Z') });
       await done;
-      expect(calls).toEqual(['uninstall', 'delete']);
+      expect(calls).toEqual(['uninstall', 'revoke store account', 'delete']);
     });
   });
 });
