@@ -1,3 +1,4 @@
+import { startClosedPage } from '../api/closed-page/closed-page.ts';
 import { serve } from '@hono/node-server';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -89,6 +90,9 @@ export async function startApi(shared: SharedServices, releasers: Releasers, ext
   const server = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, (info) =>
     logger.info({ url: `http://${config.server.host}:${info.port}` }, 'api listening'),
   );
+  if (config.server.closedPagePort !== null) {
+    releasers.add('closed page', startClosedPage({ host: config.server.host, port: config.server.closedPagePort, logger }));
+  }
   releasers.add('http server', () => {
     // Open SSE streams end first (clients resume elsewhere with Last-Event-ID), so close() is not held up.
     shutdown.abort();

@@ -24,6 +24,7 @@ export const ENV_OVERRIDES = [
   { name: 'QUEUE_PREFIX', path: ['queue', 'prefix'] },
   { name: 'HELM_BINARY', path: ['helm', 'binary'] },
   { name: 'HEALTH_PORT', path: ['server', 'healthPort'], integer: true },
+  { name: 'CLOSED_PAGE_PORT', path: ['server', 'closedPagePort'], integer: true },
   { name: 'TENANT_ACCESS_CLUSTER_ROLE', path: ['platform', 'tenantAccess', 'clusterRole'] },
   { name: 'TENANT_ACCESS_SERVICE_ACCOUNT', path: ['platform', 'tenantAccess', 'serviceAccount'] },
   { name: 'TENANT_ACCESS_SERVICE_ACCOUNT_NAMESPACE', path: ['platform', 'tenantAccess', 'serviceAccountNamespace'] },

@@ -35,6 +35,14 @@ export const Config = z
           .min(0)
           .max(65_535)
           .describe("Port of the worker process's /healthz, /readyz and /metrics (HEALTH_PORT); `all` serves them on the API port"),
+        closedPagePort: z
+          .int()
+          .min(0)
+          .max(65_535)
+          .nullable()
+          .describe(
+            "Port on which the API process answers every request, whatever its host and path, with the 'this account is closed' page (410, never cached), for platform.closedPage to point at (CLOSED_PAGE_PORT); null: not served",
+          ),
       })
       .describe('HTTP listener'),
     redis: RedisConfig,

@@ -86,8 +86,12 @@ namespace of custom-domain claims, backup credentials Secret) set from the chart
 {{- define "tp.config" -}}
 {{- $config := deepCopy (.Values.config | default dict) -}}
 {{- $server := mustMergeOverwrite (deepCopy (dig "server" dict $config)) (dict "host" "0.0.0.0" "port" (int .Values.api.port)) -}}
+{{- if .Values.api.closedPage.enabled }}{{ $_ := set $server "closedPagePort" (int .Values.api.closedPage.port) }}{{ end -}}
 {{- $_ := set $config "server" $server -}}
 {{- $platform := deepCopy (dig "platform" dict $config) -}}
+{{- if and .Values.api.closedPage.enabled (not (hasKey $platform "closedPage")) -}}
+{{- $_ = set $platform "closedPage" (dict "externalName" (printf "%s-api.%s.svc.cluster.local" (include "tp.fullname" .) .Release.Namespace) "port" (int .Values.api.closedPage.port)) -}}
+{{- end -}}
 {{- $_ = set $platform "namespacePrefix" .Values.tenants.namespacePrefix -}}
 {{- $_ = set $platform "claimsNamespace" .Release.Namespace -}}
 {{- $backup := deepCopy (dig "backup" dict $platform) -}}

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { serializeChartValues } from '../../../src/domain/chart-values.ts';
 import { CHART_DIR as TENANT_CHART_DIR, helm, parseManifests, withValuesFile, type K8sObject } from '../../chart/helm.ts';
 import { TIER_NAMES, loadTiers, valuesForTier } from '../../chart/tier-values.ts';
@@ -140,6 +141,32 @@ describe('tenant-provisioner chart RBAC, rendered', () => {
       /redis\.external\.existingSecret\.name is required/,
     );
     await expect(render({ ...BASE, image: { repository: 'x', tag: 'latest', pullPolicy: 'Always' } })).rejects.toThrow(/image\/tag/);
+  });
+
+  it("serves the closed page on the API's own port and Service, and points a closed account's hosts there unless config says otherwise", async () => {
+    const configOf = (rendered: K8sObject[]) =>
+      parse(
+        (rendered.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'tp-config') as unknown as { data: Record<string, string> }).data['config.yaml']!,
+      ) as {
+        server: Record<string, unknown>;
+        platform: Record<string, unknown>;
+      };
+    const api = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'tp-api')!.spec.template.spec.containers[0];
+    expect(api.ports).toEqual([
+      { name: 'http', containerPort: 3000, protocol: 'TCP' },
+      { name: 'closed-page', containerPort: 3002, protocol: 'TCP' },
+    ]);
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'tp-api')!;
+    expect(service.spec.ports).toContainEqual({ name: 'closed-page', port: 3002, targetPort: 'closed-page', protocol: 'TCP' });
+    expect(configOf(objects).server).toMatchObject({ closedPagePort: 3002 });
+    expect(configOf(objects).platform.closedPage).toEqual({ externalName: 'tp-api.tp-system.svc.cluster.local', port: 3002 });
+    // An operator's own page wins; turned off, there is neither the port nor the pointer.
+    const own = { externalName: 'closed.example.svc.cluster.local', port: 8080 };
+    expect(configOf(await render({ ...BASE, config: { platform: { closedPage: own } } })).platform.closedPage).toEqual(own);
+    const off = await render({ ...BASE, api: { closedPage: { enabled: false, port: 3002 } } });
+    expect(configOf(off).server.closedPagePort).toBeUndefined();
+    expect(configOf(off).platform.closedPage).toBeUndefined();
+    expect(off.find((o) => o.kind === 'Service' && o.metadata.name === 'tp-api')!.spec.ports).toHaveLength(1);
   });
 
   it('runs the worker with its health port and the API and worker from the same image', () => {

@@ -29,7 +29,7 @@ function issuesOf(run: () => unknown): string[] {
 describe('loadConfig', () => {
   it('loads the shipped config/default.yaml from disk with the seed defaults', () => {
     const config = loadConfig({ env: BASE_ENV, cwd: repoRoot });
-    expect(config.server).toEqual({ port: 3000, host: '127.0.0.1', healthPort: 3001 });
+    expect(config.server).toEqual({ port: 3000, host: '127.0.0.1', healthPort: 3001, closedPagePort: null });
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.platform).toMatchObject({
       baseDomain: 'mechanicbuddy.app',
@@ -64,7 +64,7 @@ describe('loadConfig', () => {
       override: 'server: { port: 4000, host: 0.0.0.0 }\nqueue: { prefix: from-file }\nlogging: { level: debug }\n',
       env: { PORT: '5000', QUEUE_PREFIX: 'from-env', REDIS_URL: 'rediss://cache:6380', AUTH_JWT_ISSUER: 'https://id.example' },
     });
-    expect(config.server).toEqual({ port: 5000, host: '0.0.0.0', healthPort: 3001 });
+    expect(config.server).toEqual({ port: 5000, host: '0.0.0.0', healthPort: 3001, closedPagePort: null });
     expect(config.queue.prefix).toBe('from-env');
     expect(config.queue.attempts).toBe(3); // untouched siblings survive the deep merge
     expect(config.logging.level).toBe('debug');
