@@ -10,7 +10,7 @@ export const SOAK_TIMINGS = {
   expirySweepSeconds: 5,
   expiryGraceSeconds: 20,
   /** How long a closed account of CLOSING_TIER is kept before the sweep purges it: some purges fall in the drive, some in the settle. */
-  closedWindowSeconds: 30,
+  closedWindowSeconds: 90,
 } as const;
 
 /** The other tenant-chart version the fleet can install (packaged beside the sandbox); rollouts move tenants between it and the configured one. */
