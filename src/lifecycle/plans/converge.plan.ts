@@ -109,7 +109,7 @@ export function convergeSteps(
         // Create-once: an update never rotates a Secret; a missing one (an update that overtook its provision) is created.
         // A store outage never keeps a shop asleep (nor awake): hibernate and resume carry on without the account check.
         const outage = type === 'hibernate' || type === 'resume' ? note : undefined;
-        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, v, signal, outage);
+        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, v, signal, { storeOutage: outage });
         if (created.length > 0) await note(`created Secrets ${created.join(', ')}`);
         return `values for tier ${tenant.desired.tier} built; ${created.length === 0 ? 'Secrets unchanged' : `${created.length} Secrets created`}`;
       },

@@ -2,7 +2,7 @@ import { tenantSecretNames } from '../../domain/tenant-secrets.ts';
 import type { DesiredState } from '../../domain/tenant-record.ts';
 import type { ProvisionJob } from '../../jobs/job-catalog.ts';
 import { PermanentError } from '../../worker/failure.ts';
-import { ensureTenantInputs } from './tenant-inputs.ts';
+import { ensureTenantInputs, revokeCloneSource } from './tenant-inputs.ts';
 import { backupPreflightStep, type PreflightNeed } from './backup-preflight.step.ts';
 import { recoverRelease } from '../release-recovery.ts';
 import type { Step } from '../../worker/step-runner.ts';
@@ -79,7 +79,7 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
         const built = tenantChartValues(config, { tenantId: job.tenantId, companyName: job.companyName, expiresAt }, desired);
         values = built.values;
         valuesYaml = built.yaml;
-        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, values, signal);
+        const created = await ensureTenantInputs(deps, job.tenantId, job.namespace, values, signal, { readCloneSource: true });
         if (created.length > 0) await note(`created Secrets ${created.join(', ')}`);
         return `values for tier ${desired.tier} built (${valuesYaml.length} bytes, no secrets); ${created.length === 0 ? 'existing Secrets kept' : `${created.length} Secrets created`}`;
       },
@@ -127,7 +127,8 @@ export function provisionSteps(deps: OperationDeps, jobId: string, payload: Prov
         if (desired.hibernated)
           return `PostgreSQL hibernated as requested (${(await workloads.waitForDatabaseHibernated(job.namespace, names.database, o)).phase})`;
         const db = await workloads.waitForDatabase(job.namespace, names.database, o);
-        return `PostgreSQL ready: ${db.readyInstances}/${db.instances} instances (${db.phase})`;
+        const revoked = await revokeCloneSource(deps, job.tenantId, job.namespace, values!, signal);
+        return `PostgreSQL ready: ${db.readyInstances}/${db.instances} instances (${db.phase})${revoked ? `; ${revoked}` : ''}`;
       },
     },
     {

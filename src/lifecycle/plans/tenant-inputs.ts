@@ -15,9 +15,17 @@ export async function ensureTenantInputs(
   namespace: string,
   values: ChartValues,
   signal?: AbortSignal,
-  /** Given, a store that does not answer is reported here instead of failing the step (a resume must not wait for it). */
-  storeOutage?: (message: string) => Promise<void>,
+  options: {
+    /** Given, a store that does not answer is reported here instead of failing the step (a resume must not wait for it). */
+    storeOutage?: ((message: string) => Promise<void>) | undefined;
+    /**
+     * A clone's provision: its store account may read the source's backups until its database is
+     * made from them (revokeCloneSource); every other operation takes that right away again.
+     */
+    readCloneSource?: boolean;
+  } = {},
 ): Promise<string[]> {
+  const { storeOutage } = options;
   const { kube, config } = deps;
   const created = await ensureTenantSecrets(
     kube.core,
@@ -32,7 +40,7 @@ export async function ensureTenantInputs(
   // The chart names the Secret only when an ObjectStore (its own, or a clone's source) reads keys from it (GKE workload identity reads none).
   const backup = config.platform.backup;
   if (values.backup.credentialsSecret !== null && deps.storeAccounts) {
-    const readFrom = values.backup.cloneSource ? [values.backup.cloneSource.destinationPath] : [];
+    const readFrom = options.readCloneSource && values.backup.cloneSource ? [values.backup.cloneSource.destinationPath] : [];
     try {
       if (await deps.storeAccounts.ensure({ tenantId, namespace, readFrom }, signal)) created.push(tenantSecretNames(tenantId).backupCredentials);
     } catch (error) {
@@ -46,4 +54,20 @@ export async function ensureTenantInputs(
     }
   }
   return created;
+}
+
+/**
+ * Once a clone's database was made from its source's backups, its store account may no longer read
+ * them: the source lives on, and its later backups are not the clone's. Says what was done.
+ */
+export async function revokeCloneSource(
+  deps: Pick<OperationDeps, 'storeAccounts'>,
+  tenantId: string,
+  namespace: string,
+  values: ChartValues,
+  signal?: AbortSignal,
+) {
+  if (!deps.storeAccounts || !values.backup.cloneSource || values.backup.credentialsSecret === null) return undefined;
+  await deps.storeAccounts.ensure({ tenantId, namespace }, signal);
+  return "the source's backups are no longer readable with the clone's keys";
 }

@@ -16,7 +16,7 @@ import { useWorkerHarness } from '../../support/worker-harness.ts';
 // Per-tenant store accounts against a real versitygw: the platform Secret holds the gateway's admin
 // keys; each backup tenant's provision makes an account of its own (keys only in its namespace), the
 // preflight's marker round trip proves it reaches its prefix, it reaches no other tenant's, a clone
-// may read its source's backups and write only its own, and a purge deletes the account.
+// may read its source's backups only until its database is made, and a purge deletes the account.
 const kubeconfig = inject('kubeconfig');
 const kube = kubeClients(kubeconfig);
 const adminNamespace = uniqueName('sa-admin');
@@ -90,7 +90,7 @@ async function policyPrincipals(): Promise<string[]> {
 }
 
 describe('per-tenant store accounts on versitygw', () => {
-  it('gives each backup tenant keys of its own for its prefix alone, lets a clone read its source, and deletes the account at the purge', async () => {
+  it('gives each backup tenant keys of its own for its prefix alone, lets a clone read its source only while it is made, and deletes the account at the purge', async () => {
     const d = harness.deps;
     const [a, b] = [await requestProvision(d, 'professional', { prefix: 'sa' }), await requestProvision(d, 'professional', { prefix: 'sa' })];
     harness.created.push(a.tenantId, b.tenantId);
@@ -127,15 +127,24 @@ describe('per-tenant store accounts on versitygw', () => {
     const clone = await provisionIntake(intake, request, { tenantId: cloneId, jobId: randomUUID() });
     await expectJobCompleted(d.queue, clone.jobId, 180_000);
     const keysC = await keysOf(d, cloneId, clone.namespace);
-    const readerC = clientOf(keysC);
-    const written = `tenants/${a.tenantId}/from-source`;
+    // The source's backups were readable while the clone's database was made from them, and not after:
+    // the source lives on, and what it backs up later is not the clone's.
+    const steps = (await d.history.read(clone.jobId)).map((e) => JSON.stringify(e.data));
+    expect(steps.some((e) => e.includes("the source's backups are no longer readable with the clone's keys"))).toBe(true);
+    const written = `tenants/${a.tenantId}/after-the-clone`;
     const writer = clientOf(keysA);
     await writer.send(new PutObjectCommand({ Bucket: store.bucket, Key: written, Body: 'source data' }));
     writer.destroy();
-    expect(await (await readerC.send(new GetObjectCommand({ Bucket: store.bucket, Key: written }))).Body!.transformToString()).toBe('source data');
+    const readerC = clientOf(keysC);
+    const read = await readerC.send(new GetObjectCommand({ Bucket: store.bucket, Key: written })).then(
+      () => 'ok',
+      (e: { name?: string }) => e.name,
+    );
     readerC.destroy();
-    expect((await rights(keysC, a.tenantId)).put).toBe('AccessDenied');
+    expect(read).toBe('AccessDenied');
+    expect(await rights(keysC, a.tenantId)).toEqual({ put: 'AccessDenied', list: 'AccessDenied' });
     expect(await rights(keysC, b.tenantId)).toEqual({ put: 'AccessDenied', list: 'AccessDenied' });
+    expect(await rights(keysC, cloneId)).toEqual({ put: 'ok', list: 'ok' });
 
     // The purge: A's account and statements go; B's stay and work.
     expect(await policyPrincipals()).toEqual([keysA.accessKeyId, keysB.accessKeyId, keysC.accessKeyId].sort());
