@@ -91,7 +91,9 @@ describe('helm template, network policies', () => {
     });
     expect(findObject(moved, 'NetworkPolicy', 'acme-demo-database').spec.ingress[0].from[0]).toMatchObject(namespace('postgres-operator'));
     expect(findObject(moved, 'NetworkPolicy', 'acme-demo-web').spec.ingress[0].from).toEqual([namespace('traefik')]);
-    // No backups on demo: no object-store egress.
+    // No backups on demo: no object-store egress, no export policy, and no export pods admitted to the database.
     expect(findObject(moved, 'NetworkPolicy', 'acme-demo-database').spec.egress).toHaveLength(2);
+    expect(moved.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name)).not.toContain('acme-demo-export');
+    expect(JSON.stringify(findObject(moved, 'NetworkPolicy', 'acme-demo-database').spec.ingress)).not.toContain('"export"');
   });
 });
