@@ -181,7 +181,8 @@ describe('the tenant-provisioner chart on the sandbox', () => {
       },
       files: { 'config/default.yaml': defaults, '/etc/tenant-provisioner/config.yaml': file },
     });
-    expect(loaded.server).toEqual({ host: '0.0.0.0', port: 3000, healthPort: 3001 });
+    expect(loaded.server).toEqual({ host: '0.0.0.0', port: 3000, healthPort: 3001, closedPagePort: 3002 });
+    expect(loaded.platform.closedPage).toEqual({ externalName: `${id}-api.${namespace}.svc.cluster.local`, port: 3002 });
     expect(loaded.platform.namespacePrefix).toBe(prefix);
     expect(loaded.platform.claimsNamespace).toBe(namespace);
     expect(loaded.platform.backup.credentialsSecret).toEqual({ namespace, name: 'backup-s3-credentials' });
