@@ -23,6 +23,9 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: match[1]!, prefix: match[2]!.replace(/\/+$/, '') };
 }
 
+/** A tenant's key prefix under the destination's prefix. */
+export const tenantKeyPrefix = (prefix: string, tenantId: string) => (prefix ? `${prefix}/${tenantId}` : tenantId);
+
 const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidClientTokenId', 'ExpiredToken', 'InvalidToken']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
 

@@ -7,10 +7,10 @@ import { prefixStatements, readStatements, restated, type BucketPolicy, type Pol
 import { TENANT_SECRET_KEYS, tenantSecretNames } from '../domain/tenant-secrets.ts';
 import { callOptions } from '../kubernetes/kube-call.ts';
 import { isNotFound } from '../kubernetes/kube-errors.ts';
-import { ensureOwnBackupKeys } from '../kubernetes/tenant-secrets.ts';
+import { ensureOwnBackupKeys, secretText } from '../kubernetes/tenant-secrets.ts';
 import { createRedisLocks, type RedisLocks } from '../services/redis-locks.ts';
 import { PermanentError } from '../worker/failure.ts';
-import { classifyStoreError, openS3Client, parseS3Url, PROBE_TIMEOUT_MS, type S3Credentials } from './object-store-probe.ts';
+import { classifyStoreError, openS3Client, parseS3Url, PROBE_TIMEOUT_MS, tenantKeyPrefix, type S3Credentials } from './object-store-probe.ts';
 import { createVersitygwAdmin, type AdminAnswer } from './versitygw-admin.ts';
 
 /**
@@ -44,13 +44,14 @@ export function createStoreAccounts(deps: { backup: PlatformConfig['backup']; co
   const { backup, core } = deps;
   const K = TENANT_SECRET_KEYS.backupCredentials;
   const { bucket, prefix } = parseS3Url(backup.destinationPrefix ?? 's3://unset');
-  const tenantPrefix = (tenantId: string) => (prefix ? `${prefix}/${tenantId}` : tenantId);
+  const tenantPrefix = (tenantId: string) => tenantKeyPrefix(prefix, tenantId);
 
   /** The admin account's keys, and what the tenants' Secrets carry beside their own keys (region, CA). */
   async function platform(signal?: AbortSignal) {
     const source = backup.credentialsSecret!;
-    const data = (await core.readNamespacedSecret(source, callOptions(signal))).data ?? {};
-    const text = (key: string) => Buffer.from(data[key] ?? '', 'base64').toString('utf8');
+    const found = await core.readNamespacedSecret(source, callOptions(signal));
+    const data = found.data ?? {};
+    const text = (key: string) => secretText(found, key);
     const credentials: S3Credentials = { accessKeyId: text(K.accessKeyId), secretAccessKey: text(K.secretAccessKey) };
     const extra = Object.fromEntries([K.region, K.endpointCA].flatMap((key) => (data[key] ? [[key, data[key]]] : [])));
     const region = (backup.s3?.region ? text(K.region) : '') || DEFAULT_S3_REGION;
@@ -131,7 +132,7 @@ export function createStoreAccounts(deps: { backup: PlatformConfig['backup']; co
       const accessKeyId = tenantAccessKeyId(tenantId);
       const name = tenantSecretNames(tenantId).backupCredentials;
       const own = await core.readNamespacedSecret({ namespace, name }, callOptions(signal)).then(
-        (found) => Buffer.from(found.data?.[K.accessKeyId] ?? '', 'base64').toString('utf8') === accessKeyId,
+        (found) => secretText(found, K.accessKeyId) === accessKeyId,
         (error: unknown) => {
           if (isNotFound(error)) return false;
           throw error;

@@ -3,7 +3,7 @@ import type { PlatformConfig } from '../config/platform-config.schema.ts';
 import { TENANT_SECRET_KEYS, tenantSecretNames } from '../domain/tenant-secrets.ts';
 import { callOptions } from '../kubernetes/kube-call.ts';
 import { DEFAULT_S3_REGION } from '../domain/backup-store.ts';
-import { parseS3Url, probeObjectStore, type ProbeFailure, type S3Credentials, type S3Location } from './object-store-probe.ts';
+import { parseS3Url, tenantKeyPrefix, probeObjectStore, type ProbeFailure, type S3Credentials, type S3Location } from './object-store-probe.ts';
 
 /** What the check found: the store works, it failed (with why), or it was not probed (and why not). */
 export type StoreCheck = { ok: true; where: string } | { ok: false; failure: ProbeFailure } | { ok: 'not-probed'; reason: string };
@@ -65,7 +65,7 @@ export async function readTenantS3Access(
     endpoint: backup.endpointUrl,
     region: (backup.s3?.region ? read(KEYS.region) : undefined) ?? DEFAULT_S3_REGION,
     bucket,
-    prefix: prefix ? `${prefix}/${tenant.tenantId}` : tenant.tenantId,
+    prefix: tenantKeyPrefix(prefix, tenant.tenantId),
   };
   return { location, credentials: { accessKeyId, secretAccessKey } };
 }

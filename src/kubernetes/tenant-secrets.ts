@@ -54,12 +54,14 @@ export async function ensureTenantSecrets(
   return created;
 }
 
+/** One key of a Secret as text ('' when absent). */
+export const secretText = (secret: Pick<V1Secret, 'data'>, key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
+
 /** The tenant admin's credentials, read from its Secret: the only place a password leaves the cluster. */
 export async function readAdminCredentials(core: CoreV1Api, namespace: string, tenantId: string, signal?: AbortSignal) {
   try {
     const s = await core.readNamespacedSecret({ namespace, name: tenantSecretNames(tenantId).admin }, callOptions(signal));
-    const decode = (key: string) => Buffer.from(s.data?.[key] ?? '', 'base64').toString('utf8');
-    return { username: decode(KEYS.admin.username), password: decode(KEYS.admin.password) };
+    return { username: secretText(s, KEYS.admin.username), password: secretText(s, KEYS.admin.password) };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -126,8 +128,7 @@ export async function ensureOwnBackupKeys(
   const K = KEYS.backupCredentials;
   const read = async () => {
     const found = await core.readNamespacedSecret({ namespace: input.namespace, name }, callOptions(signal));
-    const value = (key: string) => Buffer.from(found.data?.[key] ?? '', 'base64').toString('utf8');
-    return { created: false, accessKeyId: value(K.accessKeyId), secretAccessKey: value(K.secretAccessKey) };
+    return { created: false, accessKeyId: secretText(found, K.accessKeyId), secretAccessKey: secretText(found, K.secretAccessKey) };
   };
   try {
     return await read();
